@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * VMBus channel management messages, carried over Xen.
+ *
+ * The contract between the client (guest bus driver) and the server (the
+ * dom0 bus daemon)
+ * --------------------------------------------------------------------
+ *  - Bootstrap: the client grants a control channel (two rings, ring.h) and
+ *    allocates an event channel, publishes both under device/vmbus/0
+ *    (xenstore.h) and runs the XenbusState handshake with the backend.
+ *  - Every channel message travels as exactly one DATA_INBAND packet on the
+ *    control channel; the packet payload is the message.  A message starts
+ *    with struct vmbus_msg_hdr, its length is a multiple of 8 and at most
+ *    VMBUS_MSG_MAX_SIZE (the payload of a Hyper-V SynIC message), so large
+ *    GPADLs are split over GPADL_HEADER + GPADL_BODY messages as on Hyper-V.
+ *  - Message numbers and meanings are VMBus's.  Layouts follow VMBus; where
+ *    Hyper-V names a machine resource (PFN, monitor page, SynIC connection)
+ *    this protocol names the Xen one (grant reference, event channel port)
+ *    or reserves the field.  All reserved fields are sent as zero and ignored.
+ *  - Each message has one direction (VMBUS_MSG_DIR_*); a message arriving
+ *    from the wrong side is a protocol error.  A fixed-size message must have
+ *    exactly its size; a GPADL message exactly the size its counts imply.
+ *  - Sequence: client INITIATE_CONTACT -> server VERSION_RESPONSE; client
+ *    REQUESTOFFERS -> server OFFERCHANNEL* ALLOFFERS_DELIVERED (more offers
+ *    and RESCIND_CHANNELOFFER may follow at any time); client GPADL_HEADER
+ *    [GPADL_BODY*] -> server GPADL_CREATED; client OPENCHANNEL -> server
+ *    OPENCHANNEL_RESULT; client CLOSECHANNEL; client GPADL_TEARDOWN -> server
+ *    GPADL_TORNDOWN; after a rescind the client answers RELID_RELEASED once
+ *    it has closed the channel; client UNLOAD -> server UNLOAD_RESPONSE.
+ *
+ * Versioning, as VMI did it
+ * -------------------------
+ * A version is (major << 16) | minor.  The bus protocol and every device
+ * class have their own.  A side implementing major.minor implements every
+ * lower minor of that major; majors are incompatible with each other.  A
+ * peer is accepted iff the majors match and the agreed minor is at least the
+ * minor this side needs.  Several versions may be offered: the client lists
+ * the bus versions it speaks in INITIATE_CONTACT (preferred first) and the
+ * server picks; the server lists the class versions of a device in its offer
+ * and the client picks one in OPENCHANNEL.  An old peer that lists a single
+ * version keeps working as long as its major is still served.
+ */
+#ifndef XENVMBUS_MSG_H
+#define XENVMBUS_MSG_H
+
+#include <xenvmbus/compat.h>
+#include <xenvmbus/gpadl.h>
+
+#define VMBUS_VERSION(major, minor)	((vmbus_u32)(major) << 16 | (vmbus_u16)(minor))
+#define VMBUS_VERSION_MAJOR(v)		((vmbus_u32)(v) >> 16)
+#define VMBUS_VERSION_MINOR(v)		((vmbus_u32)(v) & 0xffffu)
+
+/* The bus protocol defined by these headers. */
+#define VMBUS_BUS_VERSION_1_0		VMBUS_VERSION(1, 0)
+#define VMBUS_BUS_VERSION_CURRENT	VMBUS_BUS_VERSION_1_0
+
+/* Largest message (header included), as a Hyper-V SynIC message payload. */
+#define VMBUS_MSG_MAX_SIZE		240u
+#define VMBUS_MSG_ALIGN			8u
+
+/* Message types (VMBus numbering). */
+#define VMBUS_MSG_INVALID		0
+#define VMBUS_MSG_OFFERCHANNEL		1
+#define VMBUS_MSG_RESCIND_CHANNELOFFER	2
+#define VMBUS_MSG_REQUESTOFFERS		3
+#define VMBUS_MSG_ALLOFFERS_DELIVERED	4
+#define VMBUS_MSG_OPENCHANNEL		5
+#define VMBUS_MSG_OPENCHANNEL_RESULT	6
+#define VMBUS_MSG_CLOSECHANNEL		7
+#define VMBUS_MSG_GPADL_HEADER		8
+#define VMBUS_MSG_GPADL_BODY		9
+#define VMBUS_MSG_GPADL_CREATED		10
+#define VMBUS_MSG_GPADL_TEARDOWN	11
+#define VMBUS_MSG_GPADL_TORNDOWN	12
+#define VMBUS_MSG_RELID_RELEASED	13
+#define VMBUS_MSG_INITIATE_CONTACT	14
+#define VMBUS_MSG_VERSION_RESPONSE	15
+#define VMBUS_MSG_UNLOAD		16
+#define VMBUS_MSG_UNLOAD_RESPONSE	17
+#define VMBUS_MSG_COUNT			18	/* 21..24 are not used here */
+
+/* Status codes in OPENCHANNEL_RESULT and GPADL_CREATED. */
+#define VMBUS_STATUS_SUCCESS		0
+#define VMBUS_STATUS_FAILURE		1	/* anything else */
+#define VMBUS_STATUS_INVALID		2	/* malformed or unknown request */
+#define VMBUS_STATUS_NO_RESOURCES	3
+#define VMBUS_STATUS_NOT_FOUND		4	/* no such relid or gpadl */
+#define VMBUS_STATUS_BUSY		5	/* already open / in use */
+#define VMBUS_STATUS_VERSION		6	/* no common class version */
+#define VMBUS_STATUS_MAX		6
+
+struct vmbus_msg_hdr {
+	vmbus_u32 msgtype;		/* VMBUS_MSG_* */
+	vmbus_u32 padding;
+};
+VMBUS_CHECK_SIZE(struct vmbus_msg_hdr, 8);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_hdr, msgtype, 0);
+
+struct vmbus_guid {
+	vmbus_u8 b[16];
+};
+VMBUS_CHECK_SIZE(struct vmbus_guid, 16);
+
+/* How many versions one message may list. */
+#define VMBUS_MSG_MAX_VERSIONS		8
+
+/*
+ * INITIATE_CONTACT, client -> server.  Hyper-V's interrupt and monitor page
+ * addresses have no meaning over Xen; their place holds the list of bus
+ * versions the client speaks, preferred first.  version_requested repeats
+ * versions[0] so that a Hyper-V-minded reader finds the preferred version
+ * where it expects it.
+ */
+struct vmbus_msg_initiate_contact {
+	struct vmbus_msg_hdr hdr;
+	vmbus_u32 version_requested;
+	vmbus_u32 target_vcpu;		/* vcpu for control-channel events */
+	vmbus_u32 version_count;	/* 1..VMBUS_MSG_MAX_VERSIONS */
+	vmbus_u32 reserved;
+	vmbus_u32 versions[VMBUS_MSG_MAX_VERSIONS];
+};
+VMBUS_CHECK_SIZE(struct vmbus_msg_initiate_contact, 56);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_initiate_contact, version_requested, 8);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_initiate_contact, target_vcpu, 12);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_initiate_contact, version_count, 16);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_initiate_contact, versions, 24);
+
+/*
+ * VERSION_RESPONSE, server -> client.  version is the version chosen when
+ * version_supported is 1 (Hyper-V puts a connection id there), and the
+ * server's preferred version when it is 0, so that the client can report it.
+ */
+struct vmbus_msg_version_response {
+	struct vmbus_msg_hdr hdr;
+	vmbus_u8 version_supported;	/* 0 or 1 */
+	vmbus_u8 connection_state;	/* 0 */
+	vmbus_u16 reserved;
+	vmbus_u32 version;
+};
+VMBUS_CHECK_SIZE(struct vmbus_msg_version_response, 16);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_version_response, version_supported, 8);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_version_response, connection_state, 9);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_version_response, version, 12);
+
+/* REQUESTOFFERS, ALLOFFERS_DELIVERED, UNLOAD, UNLOAD_RESPONSE: header only. */
+struct vmbus_msg_empty {
+	struct vmbus_msg_hdr hdr;
+};
+VMBUS_CHECK_SIZE(struct vmbus_msg_empty, 8);
+
+/* Offer flags (channel_flags). */
+#define VMBUS_OFFER_ENUMERATE_DEVICE_INTERFACE	0x1
+#define VMBUS_OFFER_SERVER_SUPPORTS_XFER_PAGES	0x2
+#define VMBUS_OFFER_SERVER_SUPPORTS_GPADLS	0x4
+#define VMBUS_OFFER_NAMED_PIPE_MODE		0x10
+#define VMBUS_OFFER_LOOPBACK			0x100
+#define VMBUS_OFFER_PARENT			0x200
+#define VMBUS_OFFER_REQUEST_MONITORED_NOTIFICATION 0x400
+#define VMBUS_OFFER_TLNPI_PROVIDER		0x2000
+
+/* Pipe modes, first u32 of user_data when NAMED_PIPE_MODE is set. */
+#define VMBUS_PIPE_TYPE_BYTE		0x0
+#define VMBUS_PIPE_TYPE_MESSAGE		0x4
+
+#define VMBUS_OFFER_USER_DATA_SIZE	120
+#define VMBUS_OFFER_MAX_CLASS_VERSIONS	8
+
+/*
+ * OFFERCHANNEL, server -> client.  Up to connection_id this is Hyper-V's
+ * layout; connection_id is unused (0) because each channel's event channel
+ * is set up by OPENCHANNEL.  The tail lists the device class versions the
+ * server implements for this offer, preferred first.
+ */
+struct vmbus_msg_offer_channel {
+	struct vmbus_msg_hdr hdr;
+	struct vmbus_guid if_type;	/* device class */
+	struct vmbus_guid if_instance;	/* this device */
+	vmbus_u64 reserved1;
+	vmbus_u64 reserved2;
+	vmbus_u16 channel_flags;	/* VMBUS_OFFER_* */
+	vmbus_u16 mmio_megabytes;
+	vmbus_u8 user_data[VMBUS_OFFER_USER_DATA_SIZE];
+	vmbus_u16 sub_channel_index;
+	vmbus_u16 reserved3;
+	vmbus_u32 child_relid;		/* names the channel from now on, != 0 */
+	vmbus_u8 monitor_id;
+	vmbus_u8 monitor_flags;
+	vmbus_u16 interrupt_flags;
+	vmbus_u32 connection_id;
+	vmbus_u16 class_version_count;	/* 1..VMBUS_OFFER_MAX_CLASS_VERSIONS */
+	vmbus_u16 reserved4;
+	vmbus_u32 class_versions[VMBUS_OFFER_MAX_CLASS_VERSIONS];
+};
+VMBUS_CHECK_SIZE(struct vmbus_msg_offer_channel, 232);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, if_type, 8);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, if_instance, 24);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, reserved1, 40);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, channel_flags, 56);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, mmio_megabytes, 58);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, user_data, 60);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, sub_channel_index, 180);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, child_relid, 184);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, monitor_id, 188);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, monitor_flags, 189);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, interrupt_flags, 190);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, connection_id, 192);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, class_version_count, 196);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, class_versions, 200);
+
+/* RESCIND_CHANNELOFFER (server), CLOSECHANNEL and RELID_RELEASED (client). */
+struct vmbus_msg_relid {
+	struct vmbus_msg_hdr hdr;
+	vmbus_u32 child_relid;
+	vmbus_u32 reserved;
+};
+VMBUS_CHECK_SIZE(struct vmbus_msg_relid, 16);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_relid, child_relid, 8);
+
+/*
+ * OPENCHANNEL, client -> server.  ring_gpadl names a GPADL whose first
+ * downstream_page_offset grants are the client's send ring (header page and
+ * data) and whose remaining grants are the client's receive ring.
+ * event_channel is an unbound port the client allocated for the server's
+ * domain; both directions of the channel signal through it.
+ */
+struct vmbus_msg_open_channel {
+	struct vmbus_msg_hdr hdr;
+	vmbus_u32 child_relid;
+	vmbus_u32 open_id;		/* echoed by OPENCHANNEL_RESULT */
+	vmbus_u32 ring_gpadl;
+	vmbus_u32 target_vp;
+	vmbus_u32 downstream_page_offset;
+	vmbus_u8 user_data[VMBUS_OFFER_USER_DATA_SIZE];
+	vmbus_u32 class_version;	/* chosen from the offer's list */
+	vmbus_u32 event_channel;
+	vmbus_u32 reserved;
+};
+VMBUS_CHECK_SIZE(struct vmbus_msg_open_channel, 160);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_open_channel, child_relid, 8);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_open_channel, open_id, 12);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_open_channel, ring_gpadl, 16);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_open_channel, target_vp, 20);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_open_channel, downstream_page_offset, 24);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_open_channel, user_data, 28);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_open_channel, class_version, 148);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_open_channel, event_channel, 152);
+
+/* OPENCHANNEL_RESULT, server -> client. */
+struct vmbus_msg_open_result {
+	struct vmbus_msg_hdr hdr;
+	vmbus_u32 child_relid;
+	vmbus_u32 open_id;
+	vmbus_u32 status;		/* VMBUS_STATUS_* */
+	vmbus_u32 reserved;
+};
+VMBUS_CHECK_SIZE(struct vmbus_msg_open_result, 24);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_open_result, child_relid, 8);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_open_result, open_id, 12);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_open_result, status, 16);
+
+/*
+ * GPADL_HEADER, client -> server: the first part of a range buffer
+ * (gpadl.h) of range_buflen bytes holding range_count ranges.  GPADL_BODY
+ * messages numbered 1, 2, ... carry the rest, in order.  Every message but
+ * the last carries as many bytes as its length says (a multiple of 4); the
+ * last carries what remains, padded with zeros to 8 bytes.
+ */
+struct vmbus_msg_gpadl_header {
+	struct vmbus_msg_hdr hdr;
+	vmbus_u32 child_relid;
+	vmbus_u32 gpadl_id;		/* chosen by the client, != 0 */
+	vmbus_u16 range_buflen;
+	vmbus_u16 range_count;
+	/* range buffer, first part */
+};
+VMBUS_CHECK_SIZE(struct vmbus_msg_gpadl_header, 20);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_gpadl_header, child_relid, 8);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_gpadl_header, gpadl_id, 12);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_gpadl_header, range_buflen, 16);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_gpadl_header, range_count, 18);
+
+struct vmbus_msg_gpadl_body {
+	struct vmbus_msg_hdr hdr;
+	vmbus_u32 msgnumber;		/* 1, 2, ... */
+	vmbus_u32 gpadl_id;
+	/* range buffer, next part */
+};
+VMBUS_CHECK_SIZE(struct vmbus_msg_gpadl_body, 16);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_gpadl_body, msgnumber, 8);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_gpadl_body, gpadl_id, 12);
+
+/* Range-buffer bytes one message can carry. */
+#define VMBUS_GPADL_HEADER_MAX_DATA \
+	(VMBUS_MSG_MAX_SIZE - sizeof(struct vmbus_msg_gpadl_header))
+#define VMBUS_GPADL_BODY_MAX_DATA \
+	(VMBUS_MSG_MAX_SIZE - sizeof(struct vmbus_msg_gpadl_body))
+
+/* GPADL_CREATED, server -> client. */
+struct vmbus_msg_gpadl_created {
+	struct vmbus_msg_hdr hdr;
+	vmbus_u32 child_relid;
+	vmbus_u32 gpadl_id;
+	vmbus_u32 status;		/* VMBUS_STATUS_* */
+	vmbus_u32 reserved;
+};
+VMBUS_CHECK_SIZE(struct vmbus_msg_gpadl_created, 24);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_gpadl_created, child_relid, 8);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_gpadl_created, gpadl_id, 12);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_gpadl_created, status, 16);
+
+/* GPADL_TEARDOWN, client -> server. */
+struct vmbus_msg_gpadl_teardown {
+	struct vmbus_msg_hdr hdr;
+	vmbus_u32 child_relid;
+	vmbus_u32 gpadl_id;
+};
+VMBUS_CHECK_SIZE(struct vmbus_msg_gpadl_teardown, 16);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_gpadl_teardown, child_relid, 8);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_gpadl_teardown, gpadl_id, 12);
+
+/* GPADL_TORNDOWN, server -> client: the server has unmapped every grant. */
+struct vmbus_msg_gpadl_torndown {
+	struct vmbus_msg_hdr hdr;
+	vmbus_u32 gpadl_id;
+	vmbus_u32 reserved;
+};
+VMBUS_CHECK_SIZE(struct vmbus_msg_gpadl_torndown, 16);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_gpadl_torndown, gpadl_id, 8);
+
+#endif /* XENVMBUS_MSG_H */
