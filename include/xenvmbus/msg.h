@@ -79,6 +79,10 @@
 #define VMBUS_MSG_UNLOAD_RESPONSE	17
 #define VMBUS_MSG_COUNT			18	/* 21..24 are not used here */
 
+/* Who may send a message (see the direction column of the codec's table). */
+#define VMBUS_MSG_DIR_C2S		0x1	/* client -> server */
+#define VMBUS_MSG_DIR_S2C		0x2	/* server -> client */
+
 /* Status codes in OPENCHANNEL_RESULT and GPADL_CREATED. */
 #define VMBUS_STATUS_SUCCESS		0
 #define VMBUS_STATUS_FAILURE		1	/* anything else */
