@@ -1,0 +1,163 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Helpers for scenario scripts (installed as /e2e/lib.sh in dom0 and in the
+# guests). A scenario is one POSIX sh script, scenarios/<name>.sh, run as
+#   sh <name>.sh dom0     in dom0 by /init, cwd and $E2E_OUT = /results/<name>
+#   sh <name>.sh guest    inside a guest started with role <name>
+# Its exit status is the result: 0 PASS, 77 SKIP, anything else FAIL. Use
+# e2e_pass/e2e_fail/e2e_skip to give the one-line detail printed with it.
+# Header keys read by the harness:
+#   # e2e-timeout: <s>     hard limit for the dom0 side (default 120)
+#   # e2e-default: yes     part of the default list
+#   # e2e-order: <n>       position in the default list
+
+E2E_GUEST_DIR=/e2e/guest
+E2E_CONSOLE_DIR=/var/log/xen/console
+: "${E2E_OUT:=/tmp}"
+: "${E2E_SCENARIO:=${0##*/}}"
+
+# Protocol line on the console, also kept in the scenario log (stdout).
+e2e_say() {
+	[ -n "${E2E_IN_GUEST:-}" ] || echo "E2E: $*" >/dev/console
+	echo "E2E: $*"
+}
+e2e_note() { e2e_say "NOTE ${E2E_SCENARIO%.sh} $*"; }
+e2e_time() { e2e_say "TIME ${E2E_SCENARIO%.sh} $*"; }
+
+e2e_detail() {
+	echo "$*" >"$E2E_OUT/detail"
+	echo "detail: $*"
+}
+e2e_pass() { e2e_detail "$*"; exit 0; }
+e2e_fail() { e2e_detail "$*"; echo "FAIL: $*"; exit 1; }
+e2e_skip() { e2e_detail "$*"; exit 77; }
+
+e2e_now() { cut -d' ' -f1 /proc/uptime; }
+e2e_since() { awk -v a="$(e2e_now)" -v b="$1" 'BEGIN { printf "%.1f", a - b }'; }
+
+# Locate a program: PATH first, then anywhere in the staged tree (libexec).
+e2e_find_prog() {
+	p=$(command -v "$1" 2>/dev/null) && { echo "$p"; return 0; }
+	p=$(grep -E "/$1\$" /e2e/stage-files 2>/dev/null | head -n 1)
+	[ -n "$p" ] && [ -x "$p" ] && { echo "$p"; return 0; }
+	return 1
+}
+
+# e2e_guest_cfg TYPE NAME [ROLE [ARG]] [-- CFG-LINE...]
+# Write $E2E_OUT/NAME.cfg for a Linux guest of TYPE pv, pvh or hvm booting the
+# Debian kernel and the test initramfs. The guest's /init runs
+# "sh /e2e/scenarios/ROLE.sh guest ARG" when ROLE is given.
+e2e_guest_cfg() {
+	_type=$1 _name=$2 _role= _arg=
+	shift 2
+	[ $# -gt 0 ] && [ "$1" != -- ] && { _role=$1; shift; }
+	[ $# -gt 0 ] && [ "$1" != -- ] && { _arg=$1; shift; }
+	[ "${1:-}" = -- ] && shift
+	_cmd="quiet e2e.name=$_name${_role:+ e2e.role=$_role}${_arg:+ e2e.arg=$_arg}"
+	_cfg=$E2E_OUT/$_name.cfg
+	{
+		echo "name = \"$_name\""
+		echo "type = \"$_type\""
+		echo "memory = 128"
+		echo "vcpus = 1"
+		echo "on_poweroff = \"destroy\""
+		echo "on_reboot = \"destroy\""
+		echo "on_crash = \"destroy\""
+		case $_type in
+		pv|pvh)
+			# The ELF vmlinux: libxenguest would otherwise
+			# decompress the xz bzImage in dom0 (slow under TCG).
+			echo "kernel = \"$E2E_GUEST_DIR/vmlinux\""
+			echo "ramdisk = \"$E2E_GUEST_DIR/initrd.gz\""
+			echo "extra = \"console=hvc0 $_cmd\""
+			;;
+		hvm)
+			# hvmloader + SeaBIOS + qemu-xen direct kernel boot.
+			echo "kernel = \"$E2E_GUEST_DIR/vmlinuz\""
+			echo "ramdisk = \"$E2E_GUEST_DIR/initrd.gz\""
+			echo "cmdline = \"console=ttyS0 $_cmd\""
+			echo "device_model_version = \"qemu-xen\""
+			echo "serial = \"pty\""
+			echo "vga = \"none\""
+			echo "nographic = 1"
+			echo "vnc = 0"
+			;;
+		*)
+			echo "e2e_guest_cfg: unknown guest type '$_type'" >&2
+			return 1
+			;;
+		esac
+		for _l in "$@"; do echo "$_l"; done
+	} >"$_cfg"
+	echo "$_cfg"
+}
+
+# e2e_guest_create CFG: xl create; sets E2E_T0 (start), E2E_CREATE_S.
+e2e_guest_create() {
+	E2E_T0=$(e2e_now)
+	if ! xl create "$1" >"$E2E_OUT/xl-create-$(basename "$1" .cfg).log" 2>&1; then
+		_rc=$?
+		echo "xl create $1 failed (exit status $_rc):"
+		cat "$E2E_OUT/xl-create-$(basename "$1" .cfg).log"
+		return 1
+	fi
+	E2E_CREATE_S=$(e2e_since "$E2E_T0")
+	echo "xl create $1 returned after ${E2E_CREATE_S}s"
+}
+
+e2e_guest_domid() { xl domid "$1" 2>/dev/null; }
+
+# e2e_guest_wait NAME PATTERN TIMEOUT: wait for an extended regexp in the
+# guest's console log. Sets E2E_WAIT_S (seconds since E2E_T0).
+e2e_guest_wait() {
+	_log=$E2E_CONSOLE_DIR/guest-$1.log
+	_end=$(awk -v a="$(e2e_now)" -v t="$3" 'BEGIN { print a + t }')
+	while ! grep -aqE "$2" "$_log" 2>/dev/null; do
+		if awk -v a="$(e2e_now)" -v e="$_end" 'BEGIN { exit !(a > e) }'; then
+			echo "guest $1: no line matching '$2' on its console within $3 s"
+			return 1
+		fi
+		sleep 0.2
+	done
+	E2E_WAIT_S=$(e2e_since "${E2E_T0:-0}")
+}
+
+# e2e_guest_gone NAME TIMEOUT: wait until the domain has disappeared.
+e2e_guest_gone() {
+	_end=$(awk -v a="$(e2e_now)" -v t="$2" 'BEGIN { print a + t }')
+	while xl domid "$1" >/dev/null 2>&1; do
+		if awk -v a="$(e2e_now)" -v e="$_end" 'BEGIN { exit !(a > e) }'; then
+			echo "guest $1 still exists after $2 s"
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+# Print what is known about a guest that misbehaved.
+e2e_guest_dump() {
+	echo "---- xl list"
+	xl list
+	echo "---- console of guest $1 (last 60 lines)"
+	tail -n 60 "$E2E_CONSOLE_DIR/guest-$1.log" 2>/dev/null | tr -d '\r'
+	if [ -f "/var/log/xen/qemu-dm-$1.log" ]; then
+		echo "---- qemu-dm-$1.log (last 20 lines)"
+		tail -n 20 "/var/log/xen/qemu-dm-$1.log"
+	fi
+	echo "---- xl dmesg (last 20 lines)"
+	xl dmesg | tail -n 20
+}
+
+# e2e_guest_boot TYPE NAME [ROLE [ARG]] [-- CFG-LINE...]
+# Create a Linux guest and wait until its /init reports READY (hard limit
+# $E2E_BOOT_TIMEOUT, default 150 s). Reports create.TYPE and boot.TYPE.
+e2e_guest_boot() {
+	_t=$1 _n=$2
+	_c=$(e2e_guest_cfg "$@") || return 1
+	e2e_guest_create "$_c" || return 1
+	if ! e2e_guest_wait "$_n" '^E2E-GUEST: READY' "${E2E_BOOT_TIMEOUT:-150}"; then
+		e2e_guest_dump "$_n"
+		return 1
+	fi
+	e2e_time "create.$_t=$E2E_CREATE_S boot.$_t=$E2E_WAIT_S"
+}

@@ -1,0 +1,232 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Build the initramfs images booted by the test tier.
+#
+# Each image is two concatenated newc cpio archives (the kernel unpacks them
+# in order, later files replace earlier ones):
+#   base     Debian-only content (busybox, the Xen tools and libraries, kernel
+#            modules, guest kernels). Cached under $E2E_CACHE/base-<key>,
+#            <key> covering the extracted package tree and this file.
+#   overlay  the project's staging directory, the scenario scripts and the
+#            harness programs. Rebuilt on every run; small.
+#
+# dom0 image:  / of dom0, /init = dom0/init, guest kernels and the guest
+#              initramfs under /e2e/guest.
+# guest image: busybox, the Xen userspace libraries and xenstore-utils, the
+#              gntdev/gntalloc/evtchn modules, /init = guest/init, plus the
+#              same staging directory (guest-side programs).
+
+E2E_DOM0_MODULES="xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd
+ xen-blkback xen-netback loop bridge virtio_pci virtio_blk"
+E2E_GUEST_MODULES="xen-evtchn xen-gntdev xen-gntalloc xenfs"
+E2E_MULTIARCH=usr/lib/x86_64-linux-gnu
+
+# Copy the kernel modules named in $3.. and their dependencies from the
+# extracted tree $1 into root $2, then index them.
+e2e_copy_modules() {
+	local src=$1/lib/modules/$E2E_KVER dst=$2 m k
+	shift 2
+	for m in "$@"; do
+		k=$(grep -E "(^|/)$m\.ko(\.xz)?:" "$src/modules.dep") ||
+			e2e_die "kernel module $m not found in $src/modules.dep"
+		printf '%s\n' "$k" | tr -d ':' | tr ' ' '\n'
+	done | sort -u | while read -r k; do
+		[ -n "$k" ] || continue
+		mkdir -p "$dst/lib/modules/$E2E_KVER/$(dirname "$k")"
+		cp "$src/$k" "$dst/lib/modules/$E2E_KVER/$k" || exit 1
+	done || e2e_die "copying kernel modules into $dst failed"
+	cp "$src"/modules.order "$src"/modules.builtin "$src"/modules.builtin.modinfo \
+		"$dst/lib/modules/$E2E_KVER/" || e2e_die "copying module indexes into $dst failed"
+	e2e_run "running depmod in $dst" depmod -b "$dst" "$E2E_KVER"
+}
+
+# Copy into root $1 every shared library the ELF files below $1 (or the
+# files listed after it) need and that $1 does not have yet. Libraries come
+# from the extracted packages first, then from the host (same Debian
+# release). Extra search directories: $E2E_LIBPATH.
+e2e_copy_libs() {
+	local root=$1 f lib dest rel
+	shift
+	{
+		if [ $# -gt 0 ]; then printf '%s\n' "$@"; else find "$root" -type f -perm -u+x; fi
+	} | while read -r f; do
+		file -b "$f" | grep -q 'ELF.*dynamically' || continue
+		LD_LIBRARY_PATH=$root/$E2E_MULTIARCH:${E2E_BASEROOT:+$E2E_BASEROOT/$E2E_MULTIARCH:}$E2E_ROOT/$E2E_MULTIARCH${E2E_LIBPATH:+:$E2E_LIBPATH} \
+			ldd "$f" 2>&1 | awk -v f="$f" '
+				/not found/   { print "MISSING " $1 " " f; next }
+				/=> \//       { print $3 }
+				/^\t\/lib64\// { print $1 }'
+	done | sort -u | while read -r lib rest; do
+		if [ "$lib" = MISSING ]; then
+			e2e_log "warning: library $rest is not available"
+			continue
+		fi
+		case $lib in
+		"$root"/*|"${E2E_BASEROOT:-/nonexistent}"/*) continue ;;
+		"$E2E_ROOT"/*) rel=${lib#"$E2E_ROOT"/} ;;
+		*) rel=${lib#/}; rel=usr/${rel#usr/} ;;
+		esac
+		dest=$root/$rel
+		[ -e "$dest" ] && continue
+		[ -n "${E2E_BASEROOT:-}" ] && [ -e "$E2E_BASEROOT/$rel" ] && continue
+		mkdir -p "$(dirname "$dest")" && cp -L "$lib" "$dest" || exit 1
+	done || e2e_die "copying shared libraries into $root failed"
+}
+
+# Create the merged-/usr skeleton with busybox in root $1.
+e2e_skeleton() {
+	local r=$1 a n
+	rm -rf "$r"
+	mkdir -p "$r"/usr/bin "$r"/usr/sbin "$r"/usr/lib64 "$r/$E2E_MULTIARCH" \
+		"$r"/proc "$r"/sys "$r"/dev "$r"/run "$r"/tmp "$r"/var "$r"/etc "$r"/root ||
+		e2e_die "creating the skeleton in $r failed"
+	for a in bin sbin lib lib64; do ln -s usr/$a "$r/$a"; done
+	cp /bin/busybox "$r/usr/bin/busybox"
+	for a in $(/bin/busybox --list-full); do
+		n=${a##*/}
+		[ -e "$r/usr/bin/$n" ] || ln -s busybox "$r/usr/bin/$n"
+	done
+	echo "root:x:0:0:root:/root:/bin/sh" >"$r/etc/passwd"
+	echo "root:x:0:" >"$r/etc/group"
+	cp -L /lib64/ld-linux-x86-64.so.2 "$r/usr/lib64/"
+	# glibc dlopen()s libgcc_s for pthread_cancel; ldd cannot see that.
+	cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$r/$E2E_MULTIARCH/"
+}
+
+e2e_cpio() {  # e2e_cpio DIR OUT [gzip]
+	( cd "$1" && find . | sort | cpio -o -H newc --quiet -R 0:0 ) |
+		if [ "${3:-}" = gzip ]; then gzip -1; else cat; fi >"$2.tmp" &&
+		mv "$2.tmp" "$2" || e2e_die "writing the cpio archive $2 from $1 failed"
+}
+
+# Build (or reuse) the cached base images. Sets E2E_BASE.
+e2e_build_base() {
+	local key base tmp r g
+	file -L /bin/busybox | grep -q 'statically linked' ||
+		e2e_die "/bin/busybox is not statically linked (install busybox-static)"
+	key=$(e2e_hash -s "$E2E_ROOT" -f "$E2E_SRCDIR/lib/images.sh" /bin/busybox)
+	base=$E2E_CACHE/base-$key
+	E2E_BASE=$base
+	[ -e "$base/complete" ] && return 0
+
+	e2e_log "building the base images in $base"
+	tmp=$base.tmp.$$
+	rm -rf "$tmp" "$base"
+	mkdir -p "$tmp"
+
+	# ---- guest
+	g=$tmp/guestroot
+	e2e_skeleton "$g"
+	cp -a "$E2E_ROOT/$E2E_MULTIARCH"/libxen* "$g/$E2E_MULTIARCH/"
+	cp -a "$E2E_ROOT"/usr/bin/xenstore* "$g/usr/bin/"
+	e2e_copy_modules "$E2E_ROOT" "$g" $E2E_GUEST_MODULES
+	e2e_copy_libs "$g"
+	e2e_cpio "$g" "$tmp/guest-base.cpio.gz" gzip
+
+	# ---- dom0
+	r=$tmp/dom0root
+	e2e_skeleton "$r"
+	cp -a "$E2E_ROOT/usr/lib/xen-4.17" "$E2E_ROOT/usr/lib/xen-common" "$r/usr/lib/"
+	cp -a "$E2E_ROOT/$E2E_MULTIARCH/." "$r/$E2E_MULTIARCH/"
+	cp -a "$E2E_ROOT"/usr/bin/. "$r/usr/bin/"
+	cp -a "$E2E_ROOT"/usr/sbin/. "$r/usr/sbin/"
+	cp -a "$E2E_ROOT/usr/libexec" "$r/usr/"
+	cp -a "$E2E_ROOT/etc/xen" "$E2E_ROOT/etc/default" "$r/etc/"
+	# Firmware for the HVM device model: SeaBIOS and the option ROMs that
+	# direct kernel boot and multiboot need, nothing else.
+	mkdir -p "$r/usr/share/qemu" "$r/usr/share/seabios"
+	cp "$E2E_ROOT"/usr/share/qemu/{linuxboot.bin,linuxboot_dma.bin,kvmvapic.bin,multiboot.bin,multiboot_dma.bin,pvh.bin} \
+		"$r/usr/share/qemu/"
+	cp "$E2E_ROOT"/usr/share/seabios/{bios-256k.bin,bios.bin,vgabios-stdvga.bin,vgabios-cirrus.bin} \
+		"$r/usr/share/seabios/"
+	cp -a "$E2E_ROOT/usr/share/qemu/keymaps" "$r/usr/share/qemu/" 2>/dev/null
+	# The hotplug scripts in /etc/xen/scripts need bash and flock
+	# (busybox-static has no flock applet). rm first: they are applet links.
+	rm -f "$r/usr/bin/bash" "$r/usr/bin/flock"
+	cp /bin/bash /usr/bin/flock "$r/usr/bin/"
+	e2e_copy_libs "$r"
+	e2e_copy_modules "$E2E_ROOT" "$r" $E2E_DOM0_MODULES
+	mkdir -p "$r/e2e/guest"
+	cp "$E2E_ROOT/.e2e/vmlinux" "$r/e2e/guest/vmlinux"
+	cp "$E2E_ROOT/boot/vmlinuz-$E2E_KVER" "$r/e2e/guest/vmlinuz"
+	e2e_cpio "$r" "$tmp/dom0-base.cpio"
+
+	# The unpacked roots stay: the overlay build checks against them
+	# which libraries the base already has.
+	touch "$tmp/complete"
+	mv "$tmp" "$base" || e2e_die "renaming $tmp to $base failed"
+}
+
+# Copy the staging directory $1 into root $2: runtime files only, debug
+# info stripped from our copies. Writes /e2e/env (PATH and LD_LIBRARY_PATH
+# additions) and /e2e/stage-files (every staged path).
+e2e_add_stage() {
+	local stage=$1 r=$2 d paths= libs= f
+	mkdir -p "$r/e2e"
+	: >"$r/e2e/stage-files"
+	if [ -n "$stage" ]; then
+		( cd "$stage" && tar -cf - --exclude='*/include' --exclude='*/share/man' \
+			--exclude='*/share/doc' --exclude='*.a' --exclude='*.la' \
+			--exclude='*/pkgconfig' . ) | tar -xf - -C "$r" ||
+			e2e_die "copying the staging directory $stage into $r failed"
+		( cd "$stage" && find . ! -type d | sed 's|^\.||' | sort ) >"$r/e2e/stage-files"
+		while read -r f; do
+			[ -f "$r$f" ] && [ ! -L "$r$f" ] || continue
+			file -b "$r$f" | grep -q '^ELF' || continue
+			strip --strip-debug "$r$f" 2>/dev/null || true
+		done <"$r/e2e/stage-files"
+		for d in $(sed -n 's|^\(.*/s\{0,1\}bin\)/[^/]*$|\1|p' "$r/e2e/stage-files" | sort -u); do
+			paths=$paths${paths:+:}$d
+		done
+		for d in $(grep -E '\.so(\.[0-9]+)*$' "$r/e2e/stage-files" | sed 's|/[^/]*$||' | sort -u); do
+			libs=$libs${libs:+:}$d
+		done
+	fi
+	{
+		echo "E2E_STAGE_PATH='$paths'"
+		echo "E2E_STAGE_LIBPATH='$libs'"
+	} >"$r/e2e/env"
+	E2E_LIBPATH=
+	for d in ${libs//:/ }; do E2E_LIBPATH=$E2E_LIBPATH${E2E_LIBPATH:+:}$r$d; done
+}
+
+# e2e_build_overlays WORK STAGE PROGDIR EXTRA...
+# Build $WORK/dom0.cpio (base + overlay) for QEMU. PROGDIR holds the
+# harness programs (micro-guest, grant-pingpong), installed to /e2e/bin in
+# dom0 and guests. EXTRA items are SRC:DEST, copied into both images.
+e2e_build_overlays() {
+	local work=$1 stage=$2 progdir=$3 d x extra
+	shift 3
+	for d in dom0 guest; do
+		x=$work/$d-overlay
+		rm -rf "$x"
+		mkdir -p "$x/e2e/bin" "$x/e2e/scenarios"
+		E2E_LIBPATH=
+		e2e_add_stage "$stage" "$x"
+		cp "$E2E_SRCDIR"/dom0/e2e-lib.sh "$x/e2e/lib.sh"
+		cp "$E2E_SRCDIR"/scenarios/*.sh "$x/e2e/scenarios/"
+		[ -n "$progdir" ] && cp -a "$progdir"/. "$x/e2e/bin/"
+		for extra in "$@"; do
+			mkdir -p "$x/$(dirname "${extra#*:}")" &&
+			cp -a "${extra%%:*}" "$x/${extra#*:}" ||
+				e2e_die "copying extra file ${extra%%:*} to ${extra#*:} failed"
+		done
+		if [ $d = dom0 ]; then
+			cp "$E2E_SRCDIR/dom0/init" "$x/init"
+		else
+			cp "$E2E_SRCDIR/guest/init" "$x/init"
+		fi
+		chmod 755 "$x/init" "$x"/e2e/scenarios/*.sh
+		E2E_BASEROOT=$E2E_BASE/${d}root e2e_copy_libs "$x"
+	done
+	# The guest initramfs travels inside dom0's; concatenated gzip
+	# members form one valid initramfs.
+	mkdir -p "$work/dom0-overlay/e2e/guest"
+	e2e_cpio "$work/guest-overlay" "$work/guest-overlay.cpio.gz" gzip
+	cat "$E2E_BASE/guest-base.cpio.gz" "$work/guest-overlay.cpio.gz" \
+		>"$work/dom0-overlay/e2e/guest/initrd.gz" ||
+		e2e_die "writing the guest initramfs failed"
+	e2e_cpio "$work/dom0-overlay" "$work/dom0-overlay.cpio"
+	cat "$E2E_BASE/dom0-base.cpio" "$work/dom0-overlay.cpio" >"$work/dom0.cpio" ||
+		e2e_die "writing $work/dom0.cpio failed"
+}

@@ -1,0 +1,18 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Build the micro-guest: build.sh OUTPUT. A freestanding 32-bit ELF; needs
+# only gcc and binutils (no 32-bit libc: nothing from libc or libgcc is
+# linked). Used by tests/e2e/local.mk and, when no prebuilt image is given,
+# by tests/e2e/run.
+set -eu
+src=$(cd "$(dirname "$0")" && pwd)
+out=${1:?usage: build.sh OUTPUT}
+${CC:-cc} -std=gnu11 -m32 -march=i686 -O2 -g0 -Wall -Wextra \
+	-ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -mgeneral-regs-only \
+	-nostdlib -static -no-pie \
+	-Wl,-T,"$src/microguest.ld" -Wl,--build-id=none \
+	-Wl,--no-warn-rwx-segments -Wl,-z,noexecstack \
+	-o "$out.tmp" "$src/head.S" "$src/main.c"
+mv "$out.tmp" "$out"

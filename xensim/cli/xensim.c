@@ -1,0 +1,666 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xensim - the toolstack of the simulated Xen host.
+ *
+ * It starts and stops the host (xensimd plus Debian's unmodified xenstored
+ * running on it), creates and destroys domains the way libxl does (domain,
+ * xenstore page and port, the /local/domain/<id> nodes, XS_INTRODUCE), and
+ * runs programs inside a domain: a program runs in domain N when the Xen
+ * libraries it loads are the simulated ones and XENSIM_DOMID=N.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xenstore.h>
+
+#include "../libs/simconn.h"
+
+#ifndef PKGLIBDIR
+#define PKGLIBDIR "/usr/local/lib/xenvmbus"
+#endif
+#ifndef SBINDIR
+#define SBINDIR "/usr/local/sbin"
+#endif
+
+static const char *rundir;
+static char exedir[PATH_MAX];
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("xensim: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static bool exists(const char *p)
+{
+	return access(p, F_OK) == 0;
+}
+
+/* Paths: next to this binary in a build tree, else the installed ones. */
+static const char *libdir(void)
+{
+	static char buf[PATH_MAX + 8];
+
+	if (getenv("XENSIM_LIBDIR"))
+		return getenv("XENSIM_LIBDIR");
+	snprintf(buf, sizeof(buf), "%s/libs", exedir);
+	if (exists(buf))
+		return buf;
+	return PKGLIBDIR "/xensim";
+}
+
+static const char *daemon_path(void)
+{
+	static char buf[PATH_MAX + 16];
+
+	if (getenv("XENSIM_DAEMON"))
+		return getenv("XENSIM_DAEMON");
+	snprintf(buf, sizeof(buf), "%s/xensimd", exedir);
+	if (exists(buf))
+		return buf;
+	return SBINDIR "/xensimd";
+}
+
+static void path_in_run(char *buf, size_t len, const char *leaf)
+{
+	if ((size_t)snprintf(buf, len, "%s/%s", rundir, leaf) >= len)
+		die("run directory path \"%s\" is too long", rundir);
+}
+
+/* ---- hypercalls, as dom0 ---- */
+
+static struct simconn hv;
+
+static void hv_open(void)
+{
+	if (hv.fd > 0)
+		return;
+	setenv("XENSIM_DOMID", "0", 1);
+	if (simconn_open(&hv, true, NULL) < 0)
+		die("failed to connect to the simulated hypervisor in \"%s\": %s "
+		    "(is the host started? try: xensim host start)", rundir, strerror(errno));
+}
+
+static int hv_domctl(uint32_t op, uint32_t domid, uint32_t arg)
+{
+	struct xensim_domctl_req q = { .hdr.op = op, .domid = domid, .arg = arg };
+	struct xensim_rsp r;
+
+	hv_open();
+	return simconn_call(&hv, &q, sizeof(q), &r, sizeof(r), NULL, NULL, 0, NULL);
+}
+
+static int dominfo(struct xensim_dominfo **out)
+{
+	static union {
+		struct xensim_dominfo_rsp r;
+		uint8_t buf[XENSIM_MSG_MAX];
+	} u;
+	struct xensim_dominfo_req q = { .hdr.op = XENSIM_OP_DOMINFO, .max = 1024 };
+
+	hv_open();
+	if (simconn_call(&hv, &q, sizeof(q), u.buf, sizeof(u.buf), NULL, NULL, 0, NULL) < 0)
+		die("failed to list domains: %s", strerror(errno));
+	*out = (struct xensim_dominfo *)(&u.r + 1);
+	return u.r.count;
+}
+
+/* A domain named by id or by name. */
+static uint32_t resolve(const char *arg)
+{
+	struct xensim_dominfo *di;
+	char *end;
+	unsigned long id = strtoul(arg, &end, 10);
+	int i, n = dominfo(&di);
+
+	for (i = 0; i < n; i++) {
+		if ((*end == '\0' && di[i].domid == id) || !strcmp(di[i].name, arg))
+			return di[i].domid;
+	}
+	die("domain \"%s\" does not exist", arg);
+}
+
+static struct xensim_dominfo *find_info(uint32_t domid)
+{
+	struct xensim_dominfo *di;
+	int i, n = dominfo(&di);
+
+	for (i = 0; i < n; i++)
+		if (di[i].domid == domid)
+			return &di[i];
+	return NULL;
+}
+
+/* ---- xenstore, as dom0 ---- */
+
+static struct xs_handle *xs_dom0(void)
+{
+	char path[PATH_MAX];
+	struct xs_handle *xsh;
+
+	path_in_run(path, sizeof(path), "xenstored/socket");
+	setenv("XENSTORED_PATH", path, 1);
+	xsh = xs_open(XS_OPEN_SOCKETONLY);
+	if (!xsh)
+		die("failed to connect to xenstored at \"%s\": %s", path, strerror(errno));
+	return xsh;
+}
+
+static void xs_put(struct xs_handle *xsh, xs_transaction_t t, const char *path,
+		   const char *val, struct xs_permissions *perms, unsigned int nperms)
+{
+	if (!xs_write(xsh, t, path, val, strlen(val)))
+		die("failed to write xenstore node \"%s\": %s", path, strerror(errno));
+	if (perms && !xs_set_permissions(xsh, t, path, perms, nperms))
+		die("failed to set permissions of xenstore node \"%s\": %s", path,
+		    strerror(errno));
+}
+
+/* ---- host ---- */
+
+static int wait_for(const char *path, double seconds)
+{
+	double end = now() + seconds;
+
+	while (!exists(path)) {
+		if (now() > end)
+			return -ETIMEDOUT;
+		usleep(10000);
+	}
+	return 0;
+}
+
+static pid_t read_pid(const char *leaf)
+{
+	char path[PATH_MAX];
+	long pid = 0;
+	FILE *f;
+
+	path_in_run(path, sizeof(path), leaf);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return (pid_t)pid;
+}
+
+static int host_start(int argc, char **argv)
+{
+	const char *xenstored = getenv("XENSTORED_BIN");
+	char sock[PATH_MAX], pidf[PATH_MAX], dir[PATH_MAX], log[PATH_MAX];
+	char preload[2 * PATH_MAX], path[PATH_MAX + 32];
+	const char *san = getenv("XENSIM_SAN_PRELOAD");
+	struct xs_handle *xsh;
+	pid_t pid;
+	int status;
+
+	if (!xenstored || !*xenstored)
+		xenstored = XENSTORED_BIN;
+	if (mkdir(rundir, 0755) < 0 && errno != EEXIST)
+		die("failed to create run directory \"%s\": %s", rundir, strerror(errno));
+
+	path_in_run(pidf, sizeof(pidf), "xensimd.pid");
+	pid = fork();
+	if (pid == 0) {
+		execl(daemon_path(), "xensimd", "--rundir", rundir, "--pid-file", pidf,
+		      (char *)NULL);
+		fprintf(stderr, "xensim: failed to run \"%s\": %s\n", daemon_path(),
+			strerror(errno));
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		die("failed to start the simulated hypervisor \"%s\" (see syslog)", daemon_path());
+
+	/* Debian's xenstored, unmodified, on the simulated libraries. */
+	path_in_run(dir, sizeof(dir), "xenstored");
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		die("failed to create \"%s\": %s", dir, strerror(errno));
+	path_in_run(sock, sizeof(sock), "xenstored/socket");
+	path_in_run(log, sizeof(log), "xenstored.log");
+	snprintf(preload, sizeof(preload), "%s%s%s/libxensim-xsd.so",
+		 san && *san ? san : "", san && *san ? ":" : "", libdir());
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		setsid();
+		setenv("LD_LIBRARY_PATH", libdir(), 1);
+		setenv("LD_PRELOAD", preload, 1);
+		setenv("XENSTORED_RUNDIR", dir, 1);
+		setenv("XENSIM_RUNDIR", rundir, 1);
+		setenv("XENSIM_DOMID", "0", 1);
+		/* xenstored's own leaks are not ours to report. */
+		setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+		snprintf(path, sizeof(path), "%s/xenstored.pid", rundir);
+		execl(xenstored, "xenstored", "--no-fork", "--pid-file", path, (char *)NULL);
+		fprintf(stderr, "xensim: failed to run \"%s\": %s\n", xenstored, strerror(errno));
+		_exit(127);
+	}
+	if (pid < 0)
+		die("failed to fork for xenstored: %s", strerror(errno));
+	if (wait_for(sock, 10) < 0) {
+		kill(pid, SIGKILL);
+		die("xenstored \"%s\" did not create \"%s\" within 10 s (see %s)",
+		    xenstored, sock, log);
+	}
+	/* What xen-init-dom0 writes for dom0. */
+	xsh = xs_dom0();
+	xs_put(xsh, XBT_NULL, "/local/domain/0/name", "Domain-0", NULL, 0);
+	xs_put(xsh, XBT_NULL, "/local/domain/0/domid", "0", NULL, 0);
+	xs_close(xsh);
+	printf("host up in %s\n", rundir);
+	(void)argc; (void)argv;
+	return 0;
+}
+
+static void stop_pid(pid_t pid, const char *what)
+{
+	double end = now() + 5;
+
+	if (pid <= 0 || kill(pid, SIGTERM) < 0)
+		return;
+	while (kill(pid, 0) == 0) {
+		if (now() > end) {
+			fprintf(stderr, "xensim: %s (pid %ld) ignored SIGTERM, killing it\n",
+				what, (long)pid);
+			kill(pid, SIGKILL);
+			break;
+		}
+		usleep(10000);
+	}
+}
+
+static int host_stop(int argc, char **argv)
+{
+	char path[PATH_MAX];
+
+	stop_pid(read_pid("xenstored.pid"), "xenstored");
+	stop_pid(read_pid("xensimd.pid"), "xensimd");
+	path_in_run(path, sizeof(path), "xenstored/socket");
+	unlink(path);
+	path_in_run(path, sizeof(path), "xenstored/socket_ro");
+	unlink(path);
+	path_in_run(path, sizeof(path), "xenstored");
+	rmdir(path);
+	path_in_run(path, sizeof(path), "xenstored.pid");
+	unlink(path);
+	(void)argc; (void)argv;
+	return 0;
+}
+
+/* ---- domains ---- */
+
+static int cmd_create(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "domid", required_argument, NULL, 'd' },
+		{ "hvm", no_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct xensim_create_req q = { .hdr.op = XENSIM_OP_DOMAIN_CREATE };
+	struct xensim_create_rsp r;
+	struct xs_permissions ro[2], rw[1];
+	struct xs_handle *xsh;
+	xs_transaction_t t;
+	char base[64], path[128], val[64];
+	static const char *const guest_dirs[] = {
+		"device", "control", "data", "drivers", "feature", "attr", "error",
+	};
+	unsigned int i;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "n:m:d:H", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'n': snprintf(q.name, sizeof(q.name), "%s", optarg); break;
+		case 'm': q.memory_mb = strtoul(optarg, NULL, 0); break;
+		case 'd': q.domid = strtoul(optarg, NULL, 0); break;
+		case 'H': q.flags |= XENSIM_CREATE_HVM; break;
+		default: return 2;
+		}
+	}
+	hv_open();
+	if (simconn_call(&hv, &q, sizeof(q), &r, sizeof(r), NULL, NULL, 0, NULL) < 0)
+		die("failed to create domain \"%s\": %s", q.name, strerror(errno));
+
+	/* The nodes libxl__domain_make() and libxl__build_post() write. */
+	xsh = xs_dom0();
+	ro[0] = (struct xs_permissions){ .id = 0, .perms = XS_PERM_NONE };
+	ro[1] = (struct xs_permissions){ .id = r.domid, .perms = XS_PERM_READ };
+	rw[0] = (struct xs_permissions){ .id = r.domid, .perms = XS_PERM_NONE };
+	snprintf(base, sizeof(base), "/local/domain/%u", r.domid);
+	for (;;) {
+		t = xs_transaction_start(xsh);
+		if (t == XBT_NULL)
+			die("failed to start a xenstore transaction: %s", strerror(errno));
+		xs_put(xsh, t, base, "", ro, 2);
+		snprintf(path, sizeof(path), "%s/name", base);
+		xs_put(xsh, t, path, q.name[0] ? q.name : "", NULL, 0);
+		snprintf(path, sizeof(path), "%s/domid", base);
+		snprintf(val, sizeof(val), "%u", r.domid);
+		xs_put(xsh, t, path, val, NULL, 0);
+		snprintf(path, sizeof(path), "%s/memory/static-max", base);
+		snprintf(val, sizeof(val), "%u", (q.memory_mb ? q.memory_mb : 64) * 1024);
+		xs_put(xsh, t, path, val, NULL, 0);
+		snprintf(path, sizeof(path), "%s/memory/target", base);
+		xs_put(xsh, t, path, val, NULL, 0);
+		for (i = 0; i < sizeof(guest_dirs) / sizeof(guest_dirs[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s", base, guest_dirs[i]);
+			xs_put(xsh, t, path, "", rw, 1);
+		}
+		snprintf(path, sizeof(path), "%s/control/shutdown", base);
+		xs_put(xsh, t, path, "", rw, 1);
+		snprintf(path, sizeof(path), "%s/store/port", base);
+		snprintf(val, sizeof(val), "%u", r.store_port);
+		xs_put(xsh, t, path, val, NULL, 0);
+		snprintf(path, sizeof(path), "%s/store/ring-ref", base);
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)r.store_gfn);
+		xs_put(xsh, t, path, val, NULL, 0);
+		if (xs_transaction_end(xsh, t, false))
+			break;
+		if (errno != EAGAIN)
+			die("failed to commit the nodes of domain %u: %s", r.domid, strerror(errno));
+	}
+	if (!xs_introduce_domain(xsh, r.domid, r.store_gfn, r.store_port))
+		die("failed to introduce domain %u to xenstored: %s", r.domid, strerror(errno));
+	xs_close(xsh);
+	printf("%u\n", r.domid);
+	return 0;
+}
+
+static int wait_gone(uint32_t domid, double seconds)
+{
+	double end = now() + seconds;
+
+	while (find_info(domid)) {
+		if (now() > end)
+			return -ETIMEDOUT;
+		usleep(10000);
+	}
+	return 0;
+}
+
+static int cmd_destroy(int argc, char **argv)
+{
+	bool wait = false;
+	struct xs_handle *xsh;
+	char path[64];
+	uint32_t domid;
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--wait") || !strcmp(argv[i], "-w"))
+			wait = true;
+		else
+			die("destroy: unknown option \"%s\"", argv[i]);
+	}
+	if (i != argc - 1)
+		die("usage: xensim destroy [--wait] DOMAIN");
+	domid = resolve(argv[i]);
+	if (domid == 0)
+		die("domain 0 cannot be destroyed");
+	/* As libxl: the domain's directory goes, then the domain. */
+	xsh = xs_dom0();
+	snprintf(path, sizeof(path), "/local/domain/%u", domid);
+	if (!xs_rm(xsh, XBT_NULL, path) && errno != ENOENT)
+		fprintf(stderr, "xensim: failed to remove xenstore node \"%s\": %s\n",
+			path, strerror(errno));
+	xs_close(xsh);
+	if (hv_domctl(XENSIM_OP_DOMAIN_DESTROY, domid, 0) < 0)
+		die("failed to destroy domain %u: %s", domid, strerror(errno));
+	if (wait && wait_gone(domid, 10) < 0)
+		die("domain %u is still dying after 10 s (its pages are still mapped)", domid);
+	return 0;
+}
+
+static int cmd_shutdown(int argc, char **argv)
+{
+	static const char *const reasons[] = { "poweroff", "reboot", "suspend", "crash" };
+	uint32_t reason = 0, domid;
+	unsigned int i;
+
+	if (argc < 2 || argc > 3)
+		die("usage: xensim shutdown DOMAIN [poweroff|reboot|suspend|crash]");
+	if (argc == 3) {
+		for (i = 0; i < 4; i++)
+			if (!strcmp(argv[2], reasons[i]))
+				break;
+		if (i == 4)
+			die("unknown shutdown reason \"%s\"", argv[2]);
+		reason = i;
+	}
+	domid = resolve(argv[1]);
+	if (hv_domctl(XENSIM_OP_DOMAIN_SHUTDOWN, domid, reason) < 0)
+		die("failed to shut down domain %u: %s", domid, strerror(errno));
+	return 0;
+}
+
+static const char *state_str(uint32_t f)
+{
+	static char s[8];
+
+	snprintf(s, sizeof(s), "%c%c%c%c%c%c",
+		 (f & XENSIM_DOM_RUNNING) ? 'r' : '-', '-',
+		 (f & XENSIM_DOM_PAUSED) ? 'p' : '-',
+		 (f & XENSIM_DOM_SHUTDOWN) ? 's' : '-',
+		 (f & XENSIM_DOM_CRASHED) ? 'c' : '-',
+		 (f & XENSIM_DOM_DYING) ? 'd' : '-');
+	return s;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	struct xensim_dominfo *di;
+	int i, n = dominfo(&di);
+
+	printf("%-32s %5s %8s %6s\n", "Name", "ID", "Mem", "State");
+	for (i = 0; i < n; i++)
+		printf("%-32s %5u %8u %6s\n", di[i].name, di[i].domid,
+		       di[i].max_pages / 256, state_str(di[i].flags));
+	(void)argc; (void)argv;
+	return 0;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	struct xensim_domctl_req q = { .hdr.op = XENSIM_OP_STATS };
+	struct xensim_stats_rsp r;
+	bool json = argc > 2 && !strcmp(argv[2], "--json");
+
+	if (argc < 2)
+		die("usage: xensim info DOMAIN [--json]");
+	q.domid = resolve(argv[1]);
+	if (simconn_call(&hv, &q, sizeof(q), &r, sizeof(r), NULL, NULL, 0, NULL) < 0)
+		die("failed to read the state of domain %u: %s", q.domid, strerror(errno));
+	if (json)
+		printf("{\"domid\":%u,\"ports\":%u,\"grants\":%u,\"grant_maps\":%u,"
+		       "\"maps_held\":%u,\"frames\":%u,\"connections\":%u,\"domains\":%u}\n",
+		       r.domid, r.ports, r.grants, r.grant_maps, r.maps_held, r.frames,
+		       r.connections, r.domains);
+	else
+		printf("domain %u: ports %u, grants %u (mapped %u times), foreign maps %u, "
+		       "frames %u, handles %u; %u domains on the host\n",
+		       r.domid, r.ports, r.grants, r.grant_maps, r.maps_held, r.frames,
+		       r.connections, r.domains);
+	return 0;
+}
+
+/* The environment of a program running in a domain. */
+static void domain_env(uint32_t domid, bool print)
+{
+	char val[PATH_MAX + 64], ldp[2 * PATH_MAX + 8];
+	const char *old = getenv("LD_LIBRARY_PATH");
+
+	snprintf(val, sizeof(val), "%u", domid);
+	setenv("XENSIM_DOMID", val, 1);
+	setenv("XENSIM_RUNDIR", rundir, 1);
+	if (domid == 0)
+		snprintf(val, sizeof(val), "%s/xenstored/socket", rundir);
+	else
+		snprintf(val, sizeof(val), "%s/dom%u/xenbus", rundir, domid);
+	setenv("XENSTORED_PATH", val, 1);
+	if (old && *old && strncmp(old, libdir(), strlen(libdir())))
+		snprintf(ldp, sizeof(ldp), "%s:%s", libdir(), old);
+	else
+		snprintf(ldp, sizeof(ldp), "%s", libdir());
+	setenv("LD_LIBRARY_PATH", ldp, 1);
+	if (print) {
+		printf("export XENSIM_RUNDIR='%s'\n", rundir);
+		printf("export XENSIM_DOMID=%u\n", domid);
+		printf("export XENSTORED_PATH='%s'\n", getenv("XENSTORED_PATH"));
+		printf("export LD_LIBRARY_PATH='%s'\n", ldp);
+	}
+}
+
+static int cmd_env(int argc, char **argv)
+{
+	domain_env(argc > 1 ? resolve(argv[1]) : 0, true);
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct xensim_domctl_req q = { .hdr.op = XENSIM_OP_REGISTER_PID };
+	struct xensim_rsp r;
+	struct simconn sc;
+	uint32_t domid;
+	int i = 2;
+
+	if (argc < 3)
+		die("usage: xensim run DOMAIN [--] COMMAND [ARGS...]");
+	domid = resolve(argv[1]);
+	if (!strcmp(argv[i], "--"))
+		i++;
+	if (i >= argc)
+		die("run: no command given");
+	domain_env(domid, false);
+	/* Enrol in the domain: destroying it kills this process group. */
+	if (!isatty(0))
+		setpgid(0, 0);
+	if (simconn_open(&sc, true, NULL) < 0)
+		die("failed to enter domain %u: %s", domid, strerror(errno));
+	q.arg = (uint32_t)getpid();
+	if (simconn_call(&sc, &q, sizeof(q), &r, sizeof(r), NULL, NULL, 0, NULL) < 0)
+		die("failed to register with domain %u: %s", domid, strerror(errno));
+	simconn_close(&sc);
+	execvp(argv[i], argv + i);
+	die("failed to run \"%s\" in domain %u: %s", argv[i], domid, strerror(errno));
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: xensim [--rundir DIR] COMMAND [ARGS]\n"
+		"The toolstack of the simulated Xen host.\n\n"
+		"  host start              start the hypervisor and Debian's xenstored\n"
+		"  host stop               stop them\n"
+		"  create [--name N] [--memory MB] [--domid ID] [--hvm]\n"
+		"                          create a domain, print its id\n"
+		"  destroy [--wait] DOM    destroy a domain (wait until it is gone)\n"
+		"  shutdown DOM [REASON]   mark a domain shut down (poweroff, reboot,\n"
+		"                          suspend, crash)\n"
+		"  list                    list the domains\n"
+		"  info DOM [--json]       resources a domain holds\n"
+		"  run DOM [--] CMD...     run a program inside a domain\n"
+		"  env [DOM]               print the environment of a domain's programs\n\n"
+		"DOM is a domain id or name.  The run directory is $XENSIM_RUNDIR or %s.\n",
+		XENSIM_DEFAULT_RUNDIR);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "create", cmd_create },
+		{ "destroy", cmd_destroy },
+		{ "shutdown", cmd_shutdown },
+		{ "list", cmd_list },
+		{ "info", cmd_info },
+		{ "run", cmd_run },
+		{ "env", cmd_env },
+	};
+	char exe[PATH_MAX];
+	ssize_t n;
+	unsigned int i;
+
+	rundir = getenv("XENSIM_RUNDIR");
+	if (!rundir)
+		rundir = XENSIM_DEFAULT_RUNDIR;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		*strrchr(exe, '/') = '\0';
+		snprintf(exedir, sizeof(exedir), "%s", exe);
+	}
+	while (argc > 1 && argv[1][0] == '-') {
+		if (!strcmp(argv[1], "--rundir") && argc > 2) {
+			rundir = argv[2];
+			argc -= 2;
+			argv += 2;
+		} else if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+			usage(stdout);
+			return 0;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	setenv("XENSIM_RUNDIR", rundir, 1);
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "host")) {
+		if (argc > 2 && !strcmp(argv[2], "start"))
+			return host_start(argc - 2, argv + 2);
+		if (argc > 2 && !strcmp(argv[2], "stop"))
+			return host_stop(argc - 2, argv + 2);
+		die("usage: xensim host start|stop");
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "xensim: unknown command \"%s\"\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

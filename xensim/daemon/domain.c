@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * domain.c - domains of the simulated host: creation, memory, shutdown and
+ * destruction.
+ *
+ * A domain's memory is one memfd; a frame is a page of it.  Sharing a frame
+ * hands the memfd to the mapper, so every mapping is the same physical page,
+ * never a copy.  Destruction follows Xen: the domain becomes "dying", its
+ * handles, ports and its own mappings are released at once, but it stays on
+ * the domain list until no one maps its grants any more (a zombie, like a Xen
+ * domain whose pages are still referenced), and dom0 is told through
+ * VIRQ_DOM_EXC.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "xensimd.h"
+
+#define DEFAULT_MEMORY_MB 64u
+#define MAX_MEMORY_MB 16384u
+
+static uint32_t next_domid = 1;
+
+struct domain *domain_find(uint32_t domid)
+{
+	struct list *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &domains) {
+		struct domain *d = container_of(pos, struct domain, link);
+
+		if (d->domid == domid)
+			return d;
+	}
+	return NULL;
+}
+
+int frame_alloc(struct domain *d, uint32_t *gfn)
+{
+	uint32_t i;
+
+	for (i = 0; i < d->max_pages; i++) {
+		if (!d->frame_used[i]) {
+			d->frame_used[i] = 1;
+			d->nr_frames++;
+			*gfn = i;
+			return 0;
+		}
+	}
+	return -ENOMEM;
+}
+
+void frame_free(struct domain *d, uint32_t gfn)
+{
+	if (gfn >= d->max_pages || !d->frame_used[gfn])
+		return;
+	/* Return the page to the host; the next user finds it zeroed. */
+	fallocate(d->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		  (off_t)gfn << XENSIM_PAGE_SHIFT, XENSIM_PAGE_SIZE);
+	d->frame_used[gfn] = 0;
+	d->nr_frames--;
+}
+
+void *frame_map(struct domain *d, uint32_t gfn)
+{
+	void *p = mmap(NULL, XENSIM_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       d->memfd, (off_t)gfn << XENSIM_PAGE_SHIFT);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int unix_listen(const char *path, mode_t mode, int type)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, mode) < 0 || listen(fd, 64) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+
+static void rmdir_domain(struct domain *d)
+{
+	char path[PATH_MAX + 32];
+
+	if (!d->dir[0])
+		return;
+	snprintf(path, sizeof(path), "%s/hypervisor.sock", d->dir);
+	unlink(path);
+	if (d->domid == 0) {
+		snprintf(path, sizeof(path), "%s/xsd_port", rundir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/xsd_kva", rundir);
+		unlink(path);
+	}
+	rmdir(d->dir);
+}
+
+static void domain_free(struct domain *d)
+{
+	if (d->listen.fd >= 0) {
+		loop_del(&d->listen);
+		close(d->listen.fd);
+	}
+	rmdir_domain(d);
+	if (d->gen)
+		munmap(d->gen, XENSIM_NR_PORTS * sizeof(uint32_t));
+	if (d->genfd >= 0)
+		close(d->genfd);
+	if (d->memfd >= 0)
+		close(d->memfd);
+	if (d->memfd_ro >= 0)
+		close(d->memfd_ro);
+	free(d->frame_used);
+	free(d->ports);
+	free(d->grants);
+	list_del(&d->link);
+	free(d);
+}
+
+/* Write what xenstored's dom0_init() reads from /proc/xen (see preload). */
+static int publish_dom0_store(struct domain *d)
+{
+	char path[PATH_MAX + 32], target[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/xsd_port", rundir);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "%u", d->store_port);
+	if (fclose(f))
+		return -errno;
+	snprintf(path, sizeof(path), "%s/xsd_kva", rundir);
+	snprintf(target, sizeof(target), "/proc/%ld/fd/%d", (long)getpid(), d->memfd);
+	unlink(path);
+	return symlink(target, path) < 0 ? -errno : 0;
+}
+
+static uint32_t pick_domid(void)
+{
+	uint32_t i, id;
+
+	/* Like Xen: the next id after the last one created, skipping used ones. */
+	for (i = 0; i < XENSIM_MAX_DOMID; i++) {
+		id = next_domid;
+		next_domid = next_domid >= XENSIM_MAX_DOMID ? 1 : next_domid + 1;
+		if (!domain_find(id))
+			return id;
+	}
+	return 0;
+}
+
+struct domain *domain_create(uint32_t domid, const char *name, uint32_t memory_mb,
+			     uint32_t flags, int *err)
+{
+	char path[PATH_MAX + 32], fdpath[64];
+	struct domain *d;
+	uint32_t port;
+	int rc = -ENOMEM;
+
+	if (domid > XENSIM_MAX_DOMID) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	if (!list_empty(&domains)) {
+		if (domid == 0)
+			domid = pick_domid();
+		if (domid == 0) {
+			*err = -ENOSPC;
+			return NULL;
+		}
+		if (domain_find(domid)) {
+			*err = -EEXIST;
+			return NULL;
+		}
+	}
+	if (memory_mb == 0)
+		memory_mb = DEFAULT_MEMORY_MB;
+	if (memory_mb > MAX_MEMORY_MB) {
+		*err = -EINVAL;
+		return NULL;
+	}
+
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	list_init(&d->link);
+	list_init(&d->conns);
+	d->domid = domid;
+	d->privileged = domid == 0;
+	d->memfd = d->memfd_ro = d->genfd = d->listen.fd = -1;
+	d->listen.kind = W_LISTEN;
+	snprintf(d->name, sizeof(d->name), "%s", name && *name ? name : "");
+	if (!d->name[0])
+		snprintf(d->name, sizeof(d->name), "domain%u", domid);
+	d->flags = XENSIM_DOM_RUNNING | ((flags & XENSIM_CREATE_HVM) ? XENSIM_DOM_HVM : 0);
+	if (getrandom(d->handle, sizeof(d->handle), 0) != sizeof(d->handle))
+		memset(d->handle, (int)domid, sizeof(d->handle));
+	list_add_tail(&d->link, &domains);
+
+	d->max_pages = memory_mb * (1024 * 1024 / XENSIM_PAGE_SIZE);
+	d->frame_used = calloc(d->max_pages, 1);
+	d->ports = calloc(XENSIM_NR_PORTS, sizeof(*d->ports));
+	d->grants = calloc(XENSIM_NR_GRANTS, sizeof(*d->grants));
+	if (!d->frame_used || !d->ports || !d->grants)
+		goto fail;
+	for (uint32_t i = 0; i < XENSIM_NR_PORTS; i++)
+		d->ports[i].efd = -1;
+
+	snprintf(path, sizeof(path), "dom%u", domid);
+	d->memfd = memfd_create(path, MFD_CLOEXEC);
+	d->genfd = memfd_create("evtchn-gen", MFD_CLOEXEC);
+	if (d->memfd < 0 || d->genfd < 0 ||
+	    ftruncate(d->memfd, (off_t)d->max_pages << XENSIM_PAGE_SHIFT) < 0 ||
+	    ftruncate(d->genfd, XENSIM_NR_PORTS * sizeof(uint32_t)) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	/* A read-only descriptor of the same memory, for read-only grants:
+	 * the mapper's kernel then refuses a writable mapping itself. */
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", d->memfd);
+	d->memfd_ro = open(fdpath, O_RDONLY | O_CLOEXEC);
+	d->gen = mmap(NULL, XENSIM_NR_PORTS * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+		      MAP_SHARED, d->genfd, 0);
+	if (d->memfd_ro < 0 || d->gen == MAP_FAILED) {
+		d->gen = NULL;
+		rc = -errno;
+		goto fail;
+	}
+
+	snprintf(d->dir, sizeof(d->dir), "%s/dom%u", rundir, domid);
+	if (mkdir(d->dir, 0755) < 0 && errno != EEXIST) {
+		rc = -errno;
+		d->dir[0] = '\0';
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "%s/hypervisor.sock", d->dir);
+	d->listen.fd = unix_listen(path, domid == 0 ? 0600 : 0666, SOCK_SEQPACKET);
+	if (d->listen.fd < 0) {
+		rc = d->listen.fd;
+		goto fail;
+	}
+	loop_add(&d->listen, EPOLLIN);
+
+	/* The xenstore page and port, as the domain builder sets them up. */
+	rc = frame_alloc(d, &d->store_gfn);
+	if (rc)
+		goto fail;
+	if (domid == 0) {
+		rc = evtchn_kernel_port(d, 0, NULL, NULL, &port);
+		if (rc)
+			goto fail;
+		d->store_port = port;
+		rc = publish_dom0_store(d);
+		if (rc)
+			goto fail;
+	} else {
+		rc = grant_set_kernel(d, XENSIM_XENSTORE_GRANT, 0, d->store_gfn, false);
+		if (rc)
+			goto fail;
+		rc = xenbus_create(d);
+		if (rc)
+			goto fail;
+	}
+	logmsg(LOG_INFO, "created domain %u \"%s\" (%u MiB)", domid, d->name, memory_mb);
+	return d;
+
+fail:
+	logmsg(LOG_ERR, "failed to create domain %u: %s", domid, strerror(-rc));
+	xenbus_destroy(d);
+	evtchn_release_domain(d);
+	domain_free(d);
+	*err = rc;
+	return NULL;
+}
+
+int domain_shutdown(struct domain *d, uint32_t reason)
+{
+	if (d->flags & (XENSIM_DOM_DYING | XENSIM_DOM_SHUTDOWN))
+		return 0;
+	d->flags &= ~XENSIM_DOM_RUNNING;
+	d->flags |= XENSIM_DOM_SHUTDOWN;
+	if (reason == 3 /* SHUTDOWN_crash */)
+		d->flags |= XENSIM_DOM_CRASHED;
+	d->shutdown_reason = reason;
+	logmsg(LOG_INFO, "domain %u shut down (reason %u)", d->domid, reason);
+	evtchn_raise_virq_dom_exc();
+	return 0;
+}
+
+void domain_maybe_free(struct domain *d)
+{
+	uint32_t i;
+
+	if (!(d->flags & XENSIM_DOM_DYING) || d->grant_maps || d->tearing_down)
+		return;
+	for (i = 0; i < d->max_pages; i++)
+		if (d->frame_used[i])
+			frame_free(d, i);
+	logmsg(LOG_INFO, "domain %u released", d->domid);
+	domain_free(d);
+	evtchn_raise_virq_dom_exc();
+}
+
+int domain_destroy(struct domain *d)
+{
+	struct list *pos, *tmp;
+	unsigned int i;
+
+	if (d->flags & XENSIM_DOM_DYING)
+		return 0;
+	d->flags |= XENSIM_DOM_DYING;
+	d->flags &= ~XENSIM_DOM_RUNNING;
+	d->tearing_down = true;
+	logmsg(LOG_INFO, "destroying domain %u \"%s\"", d->domid, d->name);
+
+	/* Nothing keeps running in a destroyed domain. */
+	for (i = 0; i < d->nr_pids; i++) {
+		kill(-d->pids[i], SIGKILL);
+		kill(d->pids[i], SIGKILL);
+	}
+	d->nr_pids = 0;
+
+	list_for_each_safe(pos, tmp, &d->conns)
+		conn_close(container_of(pos, struct conn, link));
+	xenbus_destroy(d);
+	evtchn_release_domain(d);
+	if (d->listen.fd >= 0) {
+		loop_del(&d->listen);
+		close(d->listen.fd);
+		d->listen.fd = -1;
+	}
+	rmdir_domain(d);
+	d->dir[0] = '\0';
+
+	d->tearing_down = false;
+	evtchn_raise_virq_dom_exc();
+	domain_maybe_free(d);
+	return 0;
+}
+
+void domains_free_all(void)
+{
+	struct list *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &domains) {
+		struct domain *d = container_of(pos, struct domain, link);
+
+		if (d->domid)
+			domain_destroy(d);
+	}
+	list_for_each_safe(pos, tmp, &domains) {
+		struct domain *d = container_of(pos, struct domain, link);
+		struct list *p2, *t2;
+
+		list_for_each_safe(p2, t2, &d->conns)
+			conn_close(container_of(p2, struct conn, link));
+	}
+	/* Zombies are gone with the host. */
+	list_for_each_safe(pos, tmp, &domains) {
+		struct domain *d = container_of(pos, struct domain, link);
+
+		evtchn_release_domain(d);
+		domain_free(d);
+	}
+}

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * evtchn.c - event channels of the simulated hypervisor.
+ *
+ * Every allocated port has an eventfd.  Delivering an event to a port is a
+ * write to its eventfd; the handle that bound the port waits on it with
+ * EPOLLONESHOT, which gives the Linux evtchn driver's semantics for free: a
+ * delivered port stays masked until the handle unmasks it, and notifications
+ * that arrive meanwhile coalesce in the eventfd counter and fire on unmask.
+ *
+ * A sender keeps the remote port's eventfd, so a notification never passes
+ * through this daemon.  When a port's peer changes (bound, closed), the
+ * port's generation in the domain's shared generation page is bumped and
+ * the sender's library fetches the new target on its next notify.
+ *
+ * Rules follow xen/common/event_channel.c: ports are allocated lowest first
+ * from 1; an interdomain bind needs a port left unbound for the binder's
+ * domain; closing one end of an interdomain channel leaves the other end
+ * unbound; a new interdomain binding starts with its local port pending.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "xensimd.h"
+
+#define VIRQ_DOM_EXC 3
+#define DOMID_SELF 0x7ff0u
+
+static void port_kick(struct port *p)
+{
+	uint64_t one = 1;
+
+	if (p->efd >= 0 && write(p->efd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is saturated, the event is pending anyway. */
+	}
+}
+
+int evtchn_alloc(struct domain *d, struct conn *owner, uint32_t *port)
+{
+	uint32_t i;
+	int efd;
+
+	for (i = 1; i < XENSIM_NR_PORTS; i++)
+		if (d->ports[i].state == PORT_FREE)
+			break;
+	if (i == XENSIM_NR_PORTS)
+		return -ENOSPC;
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (efd < 0)
+		return -errno;
+	memset(&d->ports[i], 0, sizeof(d->ports[i]));
+	d->ports[i].efd = efd;
+	d->ports[i].owner = owner;
+	d->ports[i].state = PORT_UNBOUND;
+	d->ports[i].remote_dom = d->domid;
+	__atomic_add_fetch(&d->gen[i], 1, __ATOMIC_RELEASE);
+	*port = i;
+	return 0;
+}
+
+void evtchn_close(struct domain *d, uint32_t port)
+{
+	struct port *p = &d->ports[port];
+
+	if (port == 0 || port >= XENSIM_NR_PORTS || p->state == PORT_FREE)
+		return;
+	if (p->state == PORT_INTERDOMAIN) {
+		struct domain *rd = domain_find(p->remote_dom);
+
+		if (rd && p->remote_port < XENSIM_NR_PORTS) {
+			struct port *rp = &rd->ports[p->remote_port];
+
+			if (rp->state == PORT_INTERDOMAIN && rp->remote_dom == d->domid &&
+			    rp->remote_port == port) {
+				rp->state = PORT_UNBOUND;
+				rp->remote_port = 0;
+				__atomic_add_fetch(&rd->gen[p->remote_port], 1, __ATOMIC_RELEASE);
+			}
+		}
+	} else if (p->state == PORT_VIRQ && p->virq < 32) {
+		d->virq_port[p->virq] = 0;
+	}
+	if (p->kw.kind == W_KPORT && p->kw.fd >= 0)
+		loop_del(&p->kw);
+	close(p->efd);
+	memset(p, 0, sizeof(*p));
+	p->state = PORT_FREE;
+	p->efd = -1;
+	__atomic_add_fetch(&d->gen[port], 1, __ATOMIC_RELEASE);
+}
+
+int evtchn_bind_interdomain(struct domain *d, struct conn *owner,
+			    uint32_t rdom, uint32_t rport, uint32_t *port)
+{
+	struct domain *rd;
+	struct port *rp, *lp;
+	int rc;
+
+	if (rdom == DOMID_SELF)
+		rdom = d->domid;
+	rd = domain_find(rdom);
+	if (!rd || (rd->flags & XENSIM_DOM_DYING))
+		return -ESRCH;
+	if (rport == 0 || rport >= XENSIM_NR_PORTS)
+		return -EINVAL;
+	rp = &rd->ports[rport];
+	if (rp->state != PORT_UNBOUND || rp->remote_dom != d->domid)
+		return -EINVAL;
+	rc = evtchn_alloc(d, owner, port);
+	if (rc)
+		return rc;
+	lp = &d->ports[*port];
+	lp->state = PORT_INTERDOMAIN;
+	lp->remote_dom = rdom;
+	lp->remote_port = rport;
+	rp->state = PORT_INTERDOMAIN;
+	rp->remote_dom = d->domid;
+	rp->remote_port = *port;
+	__atomic_add_fetch(&rd->gen[rport], 1, __ATOMIC_RELEASE);
+	/* Notifications sent to the unbound port may have been lost: Xen
+	 * conservatively marks the new local port pending. */
+	port_kick(lp);
+	return 0;
+}
+
+int evtchn_send(struct domain *d, uint32_t port)
+{
+	struct port *p;
+	struct domain *rd;
+
+	if (port == 0 || port >= XENSIM_NR_PORTS)
+		return -EINVAL;
+	p = &d->ports[port];
+	switch (p->state) {
+	case PORT_INTERDOMAIN:
+		rd = domain_find(p->remote_dom);
+		if (rd && p->remote_port < XENSIM_NR_PORTS) {
+			struct port *rp = &rd->ports[p->remote_port];
+
+			if (rp->state == PORT_INTERDOMAIN && rp->remote_dom == d->domid &&
+			    rp->remote_port == port)
+				port_kick(rp);
+		}
+		return 0;
+	case PORT_UNBOUND:
+		return 0;	/* silently dropped, as Xen does */
+	default:
+		return -EINVAL;
+	}
+}
+
+void evtchn_raise_virq_dom_exc(void)
+{
+	struct domain *dom0 = domain_find(0);
+
+	if (dom0 && dom0->virq_port[VIRQ_DOM_EXC])
+		port_kick(&dom0->ports[dom0->virq_port[VIRQ_DOM_EXC]]);
+}
+
+int evtchn_kernel_port(struct domain *d, uint32_t remote_dom, kport_fn fn,
+		       void *opaque, uint32_t *port)
+{
+	struct port *p;
+	int rc;
+
+	rc = evtchn_alloc(d, NULL, port);
+	if (rc)
+		return rc;
+	p = &d->ports[*port];
+	p->remote_dom = remote_dom;
+	p->kfn = fn;
+	p->kopaque = opaque;
+	p->kw.kind = W_KPORT;
+	p->kw.fd = p->efd;
+	loop_add(&p->kw, EPOLLIN);
+	return 0;
+}
+
+void evtchn_kport_event(struct port *p)
+{
+	uint64_t v;
+
+	if (read(p->efd, &v, sizeof(v)) != sizeof(v))
+		return;
+	if (p->kfn)
+		p->kfn(p->kopaque);
+}
+
+void evtchn_release_conn(struct conn *c)
+{
+	uint32_t i;
+
+	for (i = 1; i < XENSIM_NR_PORTS; i++)
+		if (c->dom->ports[i].state != PORT_FREE && c->dom->ports[i].owner == c)
+			evtchn_close(c->dom, i);
+}
+
+void evtchn_release_domain(struct domain *d)
+{
+	uint32_t i;
+
+	if (!d->ports)
+		return;
+	for (i = 1; i < XENSIM_NR_PORTS; i++)
+		evtchn_close(d, i);
+}

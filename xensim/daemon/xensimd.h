@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * xensimd.h - state of the simulated hypervisor (and of the few guest-kernel
+ * pieces it plays: the xenbus device of each guest).
+ *
+ * One thread, one epoll loop.  Every object the loop waits on starts with a
+ * struct watcher so the loop can dispatch on its kind.
+ */
+#ifndef XENSIMD_H
+#define XENSIMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "xensim-proto.h"
+
+#ifndef PATH_MAX
+#define PATH_MAX 4096
+#endif
+
+struct list {
+	struct list *next, *prev;
+};
+
+#define LIST_INIT(l) { &(l), &(l) }
+static inline void list_init(struct list *l) { l->next = l->prev = l; }
+static inline bool list_empty(const struct list *l) { return l->next == l; }
+static inline void list_add_tail(struct list *n, struct list *h)
+{
+	n->prev = h->prev;
+	n->next = h;
+	h->prev->next = n;
+	h->prev = n;
+}
+static inline void list_del(struct list *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	n->next = n->prev = n;
+}
+#define container_of(p, type, member) \
+	((type *)((char *)(p) - offsetof(type, member)))
+#define list_for_each_safe(pos, tmp, head) \
+	for (pos = (head)->next, tmp = pos->next; pos != (head); \
+	     pos = tmp, tmp = pos->next)
+
+enum watcher_kind {
+	W_LISTEN,	/* a domain's hypervisor.sock */
+	W_CONN,		/* a library handle */
+	W_KPORT,	/* an event channel owned by the simulated kernel */
+	W_XB_LISTEN,	/* a guest's xenbus endpoint */
+	W_XB_CLIENT,	/* a client of a guest's xenbus endpoint */
+	W_SIGNAL,
+};
+
+struct watcher {
+	enum watcher_kind kind;
+	int fd;
+};
+
+enum port_state {
+	PORT_FREE = 0,
+	PORT_UNBOUND,
+	PORT_INTERDOMAIN,
+	PORT_VIRQ,
+};
+
+struct domain;
+struct conn;
+
+/* Who receives a port's events when it is not a library handle. */
+typedef void (*kport_fn)(void *opaque);
+
+struct port {
+	enum port_state state;
+	uint32_t remote_dom;
+	uint32_t remote_port;
+	uint32_t virq;
+	int efd;		/* this port's eventfd: written to deliver */
+	struct conn *owner;	/* binding handle, NULL for the kernel */
+	struct watcher kw;	/* for kernel-owned ports */
+	kport_fn kfn;
+	void *kopaque;
+};
+
+#define G_INUSE		0x1
+#define G_READONLY	0x2
+#define G_ENDED		0x4	/* access ended while mapped: free on last unmap */
+
+struct grant {
+	uint8_t flags;
+	uint32_t domid;		/* grantee */
+	uint32_t gfn;
+	uint32_t maps;
+};
+
+struct share {
+	struct list link;	/* in conn->shares */
+	uint64_t id;
+	uint32_t count;
+	uint32_t *refs;
+	struct xensim_notify notify;
+};
+
+struct mapping {
+	struct list link;	/* in conn->maps */
+	uint64_t id;
+	uint32_t count;
+	bool writable;
+	uint32_t *domids;
+	uint32_t *refs;
+	struct xensim_notify notify;
+};
+
+struct conn {
+	struct watcher w;
+	struct list link;	/* in domain->conns */
+	struct domain *dom;
+	pid_t pid;
+	struct list shares;
+	struct list maps;
+};
+
+struct xenbus;
+
+struct domain {
+	struct list link;
+	uint32_t domid;
+	char name[XENSIM_NAME_MAX];
+	uint32_t flags;		/* XENSIM_DOM_* */
+	uint32_t shutdown_reason;
+	uint8_t handle[16];
+	bool privileged;
+
+	int memfd;
+	int memfd_ro;
+	uint32_t max_pages;
+	uint32_t nr_frames;
+	uint8_t *frame_used;
+
+	struct port *ports;
+	uint32_t *gen;		/* shared with the domain's libraries */
+	int genfd;
+	uint32_t virq_port[32];
+
+	struct grant *grants;
+	uint32_t active_grants;
+	uint32_t grant_maps;	/* mappings of our grants, all mappers */
+	uint32_t maps_held;	/* foreign grants our handles hold */
+
+	uint32_t store_port;
+	uint32_t store_gfn;
+	struct xenbus *xb;
+
+	char dir[PATH_MAX];
+	struct watcher listen;
+	struct list conns;
+	pid_t pids[64];
+	unsigned int nr_pids;
+	bool tearing_down;	/* domain_destroy() is running: do not free */
+};
+
+/* main.c */
+extern struct list domains;
+extern const char *rundir;
+void loop_add(struct watcher *w, uint32_t events);
+void loop_mod(struct watcher *w, uint32_t events);
+void loop_del(struct watcher *w);
+void logmsg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void conn_close(struct conn *c);
+
+/* domain.c */
+struct domain *domain_find(uint32_t domid);
+struct domain *domain_create(uint32_t domid, const char *name, uint32_t memory_mb,
+			     uint32_t flags, int *err);
+int domain_destroy(struct domain *d);
+int domain_shutdown(struct domain *d, uint32_t reason);
+void domain_maybe_free(struct domain *d);
+int frame_alloc(struct domain *d, uint32_t *gfn);
+void frame_free(struct domain *d, uint32_t gfn);
+void *frame_map(struct domain *d, uint32_t gfn);
+void domains_free_all(void);
+int unix_listen(const char *path, mode_t mode, int type);
+
+/* evtchn.c */
+int evtchn_alloc(struct domain *d, struct conn *owner, uint32_t *port);
+void evtchn_close(struct domain *d, uint32_t port);
+int evtchn_bind_interdomain(struct domain *d, struct conn *owner,
+			    uint32_t rdom, uint32_t rport, uint32_t *port);
+int evtchn_send(struct domain *d, uint32_t port);
+void evtchn_raise_virq_dom_exc(void);
+int evtchn_kernel_port(struct domain *d, uint32_t remote_dom, kport_fn fn,
+		       void *opaque, uint32_t *port);
+void evtchn_kport_event(struct port *p);
+void evtchn_release_conn(struct conn *c);
+void evtchn_release_domain(struct domain *d);
+
+/* grant.c */
+int grant_share(struct conn *c, uint32_t grantee, uint32_t count, bool writable,
+		const struct xensim_notify *notify, struct share **out, uint32_t *gfns);
+int grant_unshare(struct conn *c, uint64_t id);
+int grant_map(struct conn *c, uint32_t count, const uint32_t *domids,
+	      const uint32_t *refs, bool writable, const struct xensim_notify *n,
+	      struct mapping **out, uint32_t *gfns, int *memfd);
+int grant_unmap(struct conn *c, uint64_t id);
+void grant_release_conn(struct conn *c);
+int grant_set_kernel(struct domain *d, uint32_t ref, uint32_t grantee,
+		     uint32_t gfn, bool readonly);
+
+/* xenbus.c */
+int xenbus_create(struct domain *d);
+void xenbus_destroy(struct domain *d);
+void xenbus_event(struct watcher *w, uint32_t events);
+
+#endif /* XENSIMD_H */
