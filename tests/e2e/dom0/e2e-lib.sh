@@ -75,9 +75,10 @@ e2e_guest_cfg() {
 			# hvmloader + SeaBIOS + qemu-xen direct kernel boot.
 			echo "kernel = \"$E2E_GUEST_DIR/vmlinuz\""
 			echo "ramdisk = \"$E2E_GUEST_DIR/initrd.gz\""
-			echo "cmdline = \"console=ttyS0 $_cmd\""
+			# /dev/console must be hvc0: xenconsoled logs the PV
+			# console, not the emulated serial port.
+			echo "cmdline = \"console=hvc0 $_cmd\""
 			echo "device_model_version = \"qemu-xen\""
-			echo "serial = \"pty\""
 			echo "vga = \"none\""
 			echo "nographic = 1"
 			echo "vnc = 0"
