@@ -1,1 +1,47 @@
 # SPDX-License-Identifier: GPL-2.0-only
+#
+# lib/vmbus: the transport-independent VMBus core -- ring buffers, packet
+# and channel-message codecs, GPADL range buffers, version negotiation.
+# A libtool convenience library: the shared libvmbus and the daemons link
+# it; the unit tests and the fuzz targets exercise it directly.
+
+noinst_LTLIBRARIES += lib/vmbus/libvmbus-core.la
+lib_vmbus_libvmbus_core_la_SOURCES = \
+	lib/vmbus/barrier.h \
+	lib/vmbus/vmbus_ring.h \
+	lib/vmbus/vmbus_msg.h \
+	lib/vmbus/ring.c \
+	lib/vmbus/gpadl.c \
+	lib/vmbus/trans.c \
+	lib/vmbus/msg.c
+
+# Wire-format headers (kernel and userspace).
+noinst_HEADERS += \
+	include/xenvmbus/compat.h \
+	include/xenvmbus/gpadl.h \
+	include/xenvmbus/ring.h \
+	include/xenvmbus/msg.h \
+	include/xenvmbus/xenstore.h
+
+# Users of the core include "vmbus/vmbus_ring.h" and "vmbus/vmbus_msg.h".
+VMBUS_CORE_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib
+
+check_PROGRAMS += tests/unit/vmbus-ring-test tests/unit/vmbus-msg-test
+TESTS += tests/unit/vmbus-ring-test tests/unit/vmbus-msg-test
+
+tests_unit_vmbus_ring_test_SOURCES = tests/unit/vmbus-ring-test.c
+tests_unit_vmbus_ring_test_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS)
+tests_unit_vmbus_ring_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -pthread
+tests_unit_vmbus_ring_test_LDADD = lib/vmbus/libvmbus-core.la $(CHECK_LIBS) -lpthread
+
+tests_unit_vmbus_msg_test_SOURCES = tests/unit/vmbus-msg-test.c
+tests_unit_vmbus_msg_test_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS)
+tests_unit_vmbus_msg_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_vmbus_msg_test_LDADD = lib/vmbus/libvmbus-core.la $(CHECK_LIBS)
+
+# libFuzzer targets, built with clang by fuzz/run-fuzzers.sh (not by make).
+EXTRA_DIST += \
+	fuzz/run-fuzzers.sh \
+	fuzz/fuzz-ring.c \
+	fuzz/fuzz-msg.c \
+	fuzz/fuzz-gpadl.c
