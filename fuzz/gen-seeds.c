@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Writes a seed corpus for the fuzz targets: well-formed inputs produced by
+ * the real encoders, so that fuzzing starts from inside the protocol.
+ * Usage: gen-seeds DIR   (creates DIR/ring, DIR/msg, DIR/gpadl)
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "vmbus/vmbus_msg.h"
+
+static const char *outdir;
+
+static void put(const char *target, const char *name, const void *p, size_t n)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", outdir, target, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(p, 1, n, f) != n || fclose(f)) {
+		fprintf(stderr, "gen-seeds: failed to write \"%s\" (%s)\n", path,
+			strerror(errno));
+		exit(1);
+	}
+}
+
+static void ring_seed(const char *name, int kind)
+{
+	static uint8_t tx[VMBUS_RING_HDR_SIZE + 1024], rx[VMBUS_RING_HDR_SIZE + 1024];
+	static uint8_t out[16 + 1024];
+	vmbus_gref_t g[3] = { 1, 2, 3 };
+	struct vmbus_gpa_desc gd[2] = { { 100, 10, 1, g }, { 5000, 0, 2, g + 1 } };
+	struct vmbus_pkt_range pr[2] = { { 10, 0 }, { 20, 4096 } };
+	struct vmbus_ring r;
+	uint16_t sel = 15;	/* 1024 bytes */
+	uint32_t w, zero = 0;
+	int i;
+
+	vmbus_ring_hdr_init(tx, sizeof(tx), VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	vmbus_ring_hdr_init(rx, sizeof(rx), VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	vmbus_ring_init(&r, tx, sizeof(tx), rx, sizeof(rx), NULL, NULL);
+	for (i = 0; i < 3; i++) {
+		switch (kind) {
+		case 0:
+			vmbus_ring_send_inband(&r, "hello world", 11, i, 1);
+			break;
+		case 1:
+			vmbus_ring_send_xferpage(&r, 1, true, pr, 2, i, 0, "x", 1);
+			break;
+		case 2:
+			vmbus_ring_send_gpa_direct(&r, gd, 2, i, 0, "yy", 2);
+			break;
+		default:
+			vmbus_ring_send_gpadl(&r, 9, pr, 2, i, 0, NULL, 0);
+			break;
+		}
+	}
+	memcpy(&w, tx + 0, 4);
+	memset(out, 0, 16);
+	memcpy(out, &sel, 2);
+	memcpy(out + 2, &w, 4);
+	memcpy(out + 6, &zero, 4);
+	out[14] = VMBUS_RING_FEAT_PENDING_SEND_SZ;
+	memcpy(out + 16, tx + VMBUS_RING_HDR_SIZE, 1024);
+	put("ring", name, out, sizeof(out));
+}
+
+static void msg_seed(const struct vmbus_msg *m, unsigned int dir)
+{
+	uint8_t out[1 + VMBUS_MSG_MAX_SIZE];
+	char name[64];
+	int len;
+
+	out[0] = (uint8_t)dir;
+	len = vmbus_msg_encode(m, out + 1, sizeof(out) - 1);
+	if (len < 0) {
+		fprintf(stderr, "gen-seeds: failed to encode %s (%d)\n",
+			vmbus_msg_name(m->u.hdr.msgtype), len);
+		exit(1);
+	}
+	snprintf(name, sizeof(name), "%s-%u", vmbus_msg_name(m->u.hdr.msgtype),
+		 m->len);
+	put("msg", name, out, (size_t)len + 1);
+}
+
+static void gpadl_seed(const char *name, uint32_t pages, uint32_t nranges)
+{
+	static vmbus_gref_t g[4096];
+	static struct vmbus_msg msgs[128];
+	static uint8_t out[128 * (1 + VMBUS_MSG_MAX_SIZE)];
+	struct vmbus_gpa_desc r[4];
+	size_t off = 0;
+	uint32_t i;
+	int n, len;
+
+	for (i = 0; i < 4096; i++)
+		g[i] = 100 + i;
+	for (i = 0; i < nranges; i++)
+		r[i] = (struct vmbus_gpa_desc){ pages * 4096 - 17, 17, pages,
+						g + i * pages };
+	n = vmbus_gpadl_build(msgs, 128, 3, 0x77, r, nranges);
+	if (n < 0)
+		exit(1);
+	for (i = 0; i < (uint32_t)n; i++) {
+		out[off++] = (uint8_t)(msgs[i].len / 8);
+		len = vmbus_msg_encode(&msgs[i], out + off, VMBUS_MSG_MAX_SIZE);
+		off += (size_t)len;
+	}
+	put("gpadl", name, out, off);
+	/* The same ranges as a raw range buffer. */
+	out[0] = 0x80 | (uint8_t)nranges;
+	len = (int)vmbus_gpa_encode(out + 1, sizeof(out) - 1, r, nranges);
+	{
+		char raw[64];
+
+		snprintf(raw, sizeof(raw), "raw-%s", name);
+		put("gpadl", raw, out, (size_t)len + 1);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *t[] = { "ring", "msg", "gpadl" };
+	struct vmbus_msg m;
+	char path[4096];
+	unsigned int i;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: gen-seeds DIR\n");
+		return 2;
+	}
+	outdir = argv[1];
+	mkdir(outdir, 0755);
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", outdir, t[i]);
+		mkdir(path, 0755);
+	}
+
+	ring_seed("inband", 0);
+	ring_seed("xferpage", 1);
+	ring_seed("gpa-direct", 2);
+	ring_seed("gpadl", 3);
+
+	vmbus_msg_init(&m, VMBUS_MSG_INITIATE_CONTACT);
+	m.u.initiate_contact.version_count = 2;
+	m.u.initiate_contact.versions[0] = VMBUS_VERSION(2, 4);
+	m.u.initiate_contact.versions[1] = VMBUS_VERSION(1, 0);
+	m.u.initiate_contact.version_requested = VMBUS_VERSION(2, 4);
+	msg_seed(&m, VMBUS_MSG_DIR_C2S);
+	vmbus_msg_init(&m, VMBUS_MSG_VERSION_RESPONSE);
+	m.u.version_response.version_supported = 1;
+	msg_seed(&m, VMBUS_MSG_DIR_S2C);
+	vmbus_msg_init(&m, VMBUS_MSG_OFFERCHANNEL);
+	m.u.offer.child_relid = 1;
+	m.u.offer.channel_flags = VMBUS_OFFER_NAMED_PIPE_MODE;
+	m.u.offer.class_version_count = 2;
+	m.u.offer.class_versions[0] = VMBUS_VERSION(2, 3);
+	m.u.offer.class_versions[1] = VMBUS_VERSION(1, 1);
+	msg_seed(&m, VMBUS_MSG_DIR_S2C);
+	vmbus_msg_init(&m, VMBUS_MSG_OPENCHANNEL);
+	m.u.open.child_relid = 1;
+	m.u.open.ring_gpadl = 2;
+	m.u.open.downstream_page_offset = 4;
+	m.u.open.event_channel = 9;
+	msg_seed(&m, VMBUS_MSG_DIR_C2S);
+	vmbus_msg_init(&m, VMBUS_MSG_OPENCHANNEL_RESULT);
+	m.u.open_result.child_relid = 1;
+	msg_seed(&m, VMBUS_MSG_DIR_S2C);
+	vmbus_msg_init(&m, VMBUS_MSG_GPADL_CREATED);
+	m.u.gpadl_created.child_relid = 1;
+	m.u.gpadl_created.gpadl_id = 2;
+	msg_seed(&m, VMBUS_MSG_DIR_S2C);
+	vmbus_msg_init(&m, VMBUS_MSG_GPADL_TEARDOWN);
+	m.u.gpadl_teardown.child_relid = 1;
+	m.u.gpadl_teardown.gpadl_id = 2;
+	msg_seed(&m, VMBUS_MSG_DIR_C2S);
+	vmbus_msg_init(&m, VMBUS_MSG_CLOSECHANNEL);
+	m.u.relid.child_relid = 1;
+	msg_seed(&m, VMBUS_MSG_DIR_C2S);
+	vmbus_msg_init(&m, VMBUS_MSG_REQUESTOFFERS);
+	msg_seed(&m, VMBUS_MSG_DIR_C2S);
+
+	gpadl_seed("one-page", 1, 1);
+	gpadl_seed("ring-64", 64, 1);
+	gpadl_seed("three-ranges", 20, 3);
+	return 0;
+}
