@@ -42,6 +42,7 @@ tests_unit_vmbus_msg_test_LDADD = lib/vmbus/libvmbus-core.la $(CHECK_LIBS)
 # libFuzzer targets, built with clang by fuzz/run-fuzzers.sh (not by make).
 EXTRA_DIST += \
 	fuzz/run-fuzzers.sh \
+	fuzz/gen-seeds.c \
 	fuzz/fuzz-ring.c \
 	fuzz/fuzz-msg.c \
 	fuzz/fuzz-gpadl.c

@@ -9,8 +9,13 @@
  * that is not exactly a sequence of well-formed ranges within the caller's
  * bounds.
  */
+#ifdef __KERNEL__
+#include <linux/errno.h>
+#include <linux/string.h>
+#else
 #include <errno.h>
 #include <string.h>
+#endif
 
 #include "vmbus_ring.h"
 

@@ -9,8 +9,13 @@
  * act on.  Encoding runs the same checks, so we never send what we would
  * refuse.  A new message is one row and one check function.
  */
+#ifdef __KERNEL__
+#include <linux/errno.h>
+#include <linux/string.h>
+#else
 #include <errno.h>
 #include <string.h>
+#endif
 
 #include "vmbus_msg.h"
 

@@ -29,8 +29,13 @@
  *    (store its field, fence, load ours) one of the two always sees the
  *    other, so no wakeup is lost.
  */
+#ifdef __KERNEL__
+#include <linux/errno.h>
+#include <linux/string.h>
+#else
 #include <errno.h>
 #include <string.h>
+#endif
 
 #include "barrier.h"
 #include "vmbus_ring.h"

@@ -7,8 +7,13 @@
  * or with an invented id is told -ENOENT instead of reaching someone else's
  * request.
  */
+#ifdef __KERNEL__
+#include <linux/errno.h>
+#include <linux/string.h>
+#else
 #include <errno.h>
 #include <string.h>
+#endif
 
 #include "vmbus_ring.h"
 

@@ -11,9 +11,13 @@
 #ifndef VMBUS_MSG_API_H
 #define VMBUS_MSG_API_H
 
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#endif
 
 #include <xenvmbus/msg.h>
 

@@ -21,9 +21,13 @@
 #ifndef VMBUS_RING_API_H
 #define VMBUS_RING_API_H
 
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#endif
 
 #include <xenvmbus/ring.h>
 
