@@ -11,8 +11,8 @@
  * guest_loglvl=all. Every line has the form
  *     MICRO: <test> PASS|FAIL|INFO|SKIP <detail>
  * and the last one is "MICRO: DONE pass=<n> fail=<n>". Then the guest
- * triple-faults, which Xen turns into a reboot (the test config sets
- * on_reboot="destroy").
+ * powers off with SCHEDOP_shutdown, or triple-faults if that fails (Xen
+ * turns a triple fault into a reboot; the test config destroys on both).
  *
  * References: Hyper-V Top Level Functional Specification (TLFS) 6.0b,
  * sections 2.4 (CPUID leaves), 3 (hypercall interface), and appendix
@@ -65,6 +65,9 @@
 #define XEN_VIRIDIAN_HCALL_BIT  0x80000000u
 #define XEN_HYPERVISOR_xen_version 17
 #define XENVER_version 0
+#define XEN_HYPERVISOR_sched_op 29
+#define SCHEDOP_shutdown 2
+#define SHUTDOWN_poweroff 0
 
 #define X86_EXC_UD 6
 #define X86_EXC_GP 13
@@ -598,7 +601,15 @@ void micro_main(uint32_t mb_magic, uint32_t mb_info)
 
 	print("MICRO: DONE pass=%u fail=%u\n", n_pass, n_fail);
 
-	/* Triple fault: Xen reboots the domain, xl destroys it. */
+	/* Power off: sched_op(SCHEDOP_shutdown, {SHUTDOWN_poweroff}). */
+	{
+		static uint32_t reason = SHUTDOWN_poweroff;
+		uint32_t eax = XEN_HYPERVISOR_sched_op, edx = 0;
+
+		raw_hypercall(!cpu_is_intel, &eax, &edx, SCHEDOP_shutdown,
+			      (uint32_t)&reason);
+	}
+	/* Still here: triple fault; Xen reboots the domain, xl destroys it. */
 	{
 		struct idt_desc none = { 0, 0 };
 

@@ -8,6 +8,12 @@
  *
  * Contract between the two sides, through the xenstore directory PATH:
  *
+ * Page 0 starts with a stage word (STAGE_*), written after the pattern it
+ * announces; the pattern covers the rest. An event only says "look again":
+ * Xen itself raises one on the binder's port when bind_interdomain
+ * completes, so a waiter re-checks the stage word and waits again while it
+ * is behind.
+ *
  *   sharer  fills N pages with pattern SHARE, grants them to PEER writable
  *           (gntalloc), allocates an unbound event channel for PEER, writes
  *           PATH/grefs ("r0 r1 ..."), PATH/port, and then PATH/ready = 1.
@@ -43,6 +49,10 @@
 
 enum pattern { PAT_SHARE = 0x11, PAT_MAP = 0x5a, PAT_PONG = 0xa5 };
 
+/* Stage word at the start of page 0; the pattern starts after it. */
+#define STAGE_OFF 8
+enum stage { STAGE_SHARE = 1, STAGE_MAP = 2, STAGE_PONG = 3 };
+
 struct opts {
 	int share;
 	unsigned int peer;
@@ -52,6 +62,7 @@ struct opts {
 };
 
 static const char *role = "?";
+static unsigned int events_seen;
 
 static void msg(const char *fmt, ...)
 {
@@ -77,13 +88,18 @@ static uint8_t pat_byte(enum pattern p, unsigned int page, unsigned int off)
 	return (uint8_t)(off * 31u + page * 7u + (unsigned int)p);
 }
 
-static void pat_fill(volatile uint8_t *mem, unsigned int pages, enum pattern p)
+/* Write pattern P, then announce it with stage word S. */
+static void pat_fill(volatile uint8_t *mem, unsigned int pages, enum pattern p,
+		     enum stage s)
 {
 	unsigned int pg, off;
 
 	for (pg = 0; pg < pages; pg++)
-		for (off = 0; off < PAGE_SZ; off++)
+		for (off = pg ? 0 : STAGE_OFF; off < PAGE_SZ; off++)
 			mem[pg * PAGE_SZ + off] = pat_byte(p, pg, off);
+	/* Write the pattern /then/ the stage word that announces it. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	*(volatile uint32_t *)mem = s;
 }
 
 /* 0 if every byte matches, else -1 after naming the first mismatch. */
@@ -93,7 +109,7 @@ static int pat_check(const volatile uint8_t *mem, unsigned int pages,
 	unsigned int pg, off;
 
 	for (pg = 0; pg < pages; pg++)
-		for (off = 0; off < PAGE_SZ; off++) {
+		for (off = pg ? 0 : STAGE_OFF; off < PAGE_SZ; off++) {
 			uint8_t got = mem[pg * PAGE_SZ + off];
 			uint8_t want = pat_byte(p, pg, off);
 
@@ -106,19 +122,35 @@ static int pat_check(const volatile uint8_t *mem, unsigned int pages,
 	return 0;
 }
 
-/* Wait for an event on PORT; other ports are unmasked and ignored. */
-static int wait_event(xenevtchn_handle *xce, evtchn_port_t port,
+/*
+ * Wait until the stage word in MEM reaches WANT, sleeping on events for
+ * PORT (others are unmasked and ignored). 0 on success.
+ */
+static int wait_stage(xenevtchn_handle *xce, evtchn_port_t port,
+		      const volatile uint8_t *mem, enum stage want,
 		      double deadline)
 {
 	struct pollfd pfd = { .fd = xenevtchn_fd(xce), .events = POLLIN };
 
 	for (;;) {
+		/* Read the peer-written word once, then judge the copy. */
+		uint32_t st = *(const volatile uint32_t *)mem;
 		double left = deadline - now_ms();
 		xenevtchn_port_or_error_t p;
 		int rc;
 
+		if (st == want) {
+			/* Read the stage word /then/ the data it announces. */
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			return 0;
+		}
+		if (st > STAGE_PONG) {
+			msg("stage word in the shared page is %" PRIu32 ", not a valid stage", st);
+			return -1;
+		}
 		if (left <= 0) {
-			msg("waiting for an event on port %u: timed out", port);
+			msg("waiting on port %u for stage %d: timed out at stage %" PRIu32,
+			    port, want, st);
 			return -1;
 		}
 		rc = poll(&pfd, 1, (int)left + 1);
@@ -140,7 +172,39 @@ static int wait_event(xenevtchn_handle *xce, evtchn_port_t port,
 			return -1;
 		}
 		if ((evtchn_port_t)p == port)
-			return 0;
+			events_seen++;
+	}
+}
+
+/*
+ * Consume the event Xen raises on a freshly bound interdomain port, so that
+ * events counted afterwards are the peer's. Waits up to 200 ms for it.
+ * Returns how many events were consumed, or -1.
+ */
+static int drain_bind_event(xenevtchn_handle *xce)
+{
+	struct pollfd pfd = { .fd = xenevtchn_fd(xce), .events = POLLIN };
+	int n = 0, wait_ms = 200;
+
+	for (;;) {
+		xenevtchn_port_or_error_t p;
+		int rc = poll(&pfd, 1, wait_ms);
+
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0) {
+			msg("poll on the event channel fd: %s", strerror(errno));
+			return -1;
+		}
+		if (rc == 0)
+			return n;
+		p = xenevtchn_pending(xce);
+		if (p < 0 || xenevtchn_unmask(xce, p) < 0) {
+			msg("consuming the bind event: %s", strerror(errno));
+			return -1;
+		}
+		n++;
+		wait_ms = 0;
 	}
 }
 
@@ -224,7 +288,7 @@ static int do_share(const struct opts *o)
 		    o->pages, o->peer, strerror(errno));
 		goto out;
 	}
-	pat_fill(mem, o->pages, PAT_SHARE);
+	pat_fill(mem, o->pages, PAT_SHARE, STAGE_SHARE);
 
 	port = xenevtchn_bind_unbound_port(xce, o->peer);
 	if (port < 0) {
@@ -261,16 +325,16 @@ static int do_share(const struct opts *o)
 	/* Published last: the mapper reads the other nodes after seeing it. */
 	if (xs_write_path(xs, o->path, "ready", "1"))
 		goto out;
-	msg("granted %u page(s) to domain %u as refs %s, port %d; waiting",
-	    o->pages, o->peer, buf[0] ? "published" : "?", port);
+	msg("granted %u page(s) to domain %u, port %d, published in \"%s\"; waiting",
+	    o->pages, o->peer, port, o->path);
 
-	if (wait_event(xce, port, deadline))
+	if (wait_stage(xce, port, mem, STAGE_MAP, deadline))
 		goto out;
 	t_ping = now_ms();
 	if (pat_check(mem, o->pages, PAT_MAP, "MAP (written by the mapper)"))
 		goto out;
-	pat_fill(mem, o->pages, PAT_PONG);
-	/* Pattern PONG must be in memory before the peer sees the event. */
+	pat_fill(mem, o->pages, PAT_PONG, STAGE_PONG);
+	/* Stage PONG must be in memory before the peer sees the event. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (xenevtchn_notify(xce, port) < 0) {
 		msg("notifying port %d: %s", port, strerror(errno));
@@ -285,8 +349,12 @@ static int do_share(const struct opts *o)
 		goto out;
 	}
 	t_done = now_ms();
-	printf("grant-pingpong: share: ok peer=%u pages=%u port=%d ping_after_ms=%.0f done_after_ms=%.0f\n",
-	       o->peer, o->pages, port, t_ping - t0, t_done - t0);
+	if (!events_seen) {
+		msg("the mapper's stage arrived but no event on port %d did", port);
+		goto out;
+	}
+	printf("grant-pingpong: share: ok peer=%u pages=%u port=%d events=%u ping_after_ms=%.0f done_after_ms=%.0f\n",
+	       o->peer, o->pages, port, events_seen, t_ping - t0, t_done - t0);
 	ret = 0;
 
 out:
@@ -318,7 +386,7 @@ static int do_map(const struct opts *o)
 	double t0 = now_ms(), deadline = t0 + o->timeout_ms, t_ready, t_pong;
 	unsigned int n = 0;
 	unsigned long rport;
-	int ret = 1;
+	int ret = 1, bind_events = 0;
 
 	xgt = xengnttab_open(NULL, 0);
 	if (!xgt) {
@@ -375,30 +443,44 @@ static int do_map(const struct opts *o)
 		    o->peer, strerror(errno));
 		goto out;
 	}
+	if (*(const volatile uint32_t *)mem != STAGE_SHARE) {
+		msg("stage word of the mapped page is %" PRIu32 ", expected %d",
+		    *(const volatile uint32_t *)mem, STAGE_SHARE);
+		goto out;
+	}
+	__atomic_thread_fence(__ATOMIC_ACQUIRE); /* stage word, then data */
 	if (pat_check(mem, n, PAT_SHARE, "SHARE (written by the sharer)"))
 		goto out;
-	pat_fill(mem, n, PAT_MAP);
+	pat_fill(mem, n, PAT_MAP, STAGE_MAP);
 
 	lport = xenevtchn_bind_interdomain(xce, o->peer, (evtchn_port_t)rport);
 	if (lport < 0) {
 		msg("binding to port %lu of domain %u: %s", rport, o->peer, strerror(errno));
 		goto out;
 	}
-	/* Pattern MAP must be in memory before the sharer sees the event. */
+	bind_events = drain_bind_event(xce);
+	if (bind_events < 0)
+		goto out;
+	events_seen = 0;
+	/* Stage MAP must be in memory before the sharer sees the event. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (xenevtchn_notify(xce, lport) < 0) {
 		msg("notifying local port %d: %s", lport, strerror(errno));
 		goto out;
 	}
-	if (wait_event(xce, lport, deadline))
+	if (wait_stage(xce, lport, mem, STAGE_PONG, deadline))
 		goto out;
 	t_pong = now_ms();
 	if (pat_check(mem, n, PAT_PONG, "PONG (written by the sharer)"))
 		goto out;
 	if (xs_write_path(xs, o->path, "done", "ok"))
 		goto out;
-	printf("grant-pingpong: map: ok peer=%u pages=%u remote_port=%lu ready_after_ms=%.0f roundtrip_ms=%.1f\n",
-	       o->peer, n, rport, t_ready - t0, t_pong - t_ready);
+	if (!events_seen) {
+		msg("the sharer's stage arrived but no event on local port %d did", lport);
+		goto out;
+	}
+	printf("grant-pingpong: map: ok peer=%u pages=%u remote_port=%lu events=%u bind_events=%d ready_after_ms=%.0f roundtrip_ms=%.1f\n",
+	       o->peer, n, rport, events_seen, bind_events, t_ready - t0, t_pong - t_ready);
 	ret = 0;
 
 out:
