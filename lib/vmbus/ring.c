@@ -270,9 +270,11 @@ static int ring_write(struct vmbus_ring *r, uint16_t type, uint16_t flags,
 	if (hdr_len % VMBUS_PKT_ALIGN || hdr_len < sizeof(desc) ||
 	    hdr_len > sizeof(desc) + body)
 		return -EINVAL;
+	if (sizeof(desc) + body > VMBUS_PKT_MAX_LEN)
+		return -EMSGSIZE;
 	pktlen = vmbus_align8((uint32_t)(sizeof(desc) + body));
-	if (sizeof(desc) + body > VMBUS_PKT_MAX_LEN ||
-	    pktlen + VMBUS_PKT_TRAILER_SIZE >= r->tx.size)
+	/* Even an empty ring could not take it without filling up. */
+	if (pktlen + VMBUS_PKT_TRAILER_SIZE >= r->tx.size)
 		return -EMSGSIZE;
 	total = (uint32_t)pktlen + VMBUS_PKT_TRAILER_SIZE;
 
