@@ -49,8 +49,8 @@
 #define VMBUS_XS_VERSIONS		"versions"
 #define VMBUS_XS_VERSION_FMT		"%u.%u"
 
-/* Control rings: 2 pages minimum (one header + one data page per direction). */
-#define VMBUS_XS_MIN_RING_PAGE_ORDER	1
+/* Control rings: 4 pages minimum (one header + one data page per direction). */
+#define VMBUS_XS_MIN_RING_PAGE_ORDER	2
 #define VMBUS_XS_DEFAULT_MAX_RING_PAGE_ORDER 4
 
 #endif /* XENVMBUS_XENSTORE_H */
