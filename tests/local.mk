@@ -1,1 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-only
+
+# The conformance suite: public Xen APIs only, linked against Debian's real
+# libraries; it runs on the simulated host through LD_LIBRARY_PATH.
+libexec_PROGRAMS += tests/conformance/xen-conformance
+tests_conformance_xen_conformance_SOURCES = tests/conformance/xen-conformance.c
+tests_conformance_xen_conformance_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) \
+	$(XENCTRL_CFLAGS) $(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) $(XENEVTCHN_CFLAGS)
+tests_conformance_xen_conformance_LDADD = $(CHECK_LIBS) \
+	$(XENCTRL_LIBS) $(XENSTORE_LIBS) $(XENGNTTAB_LIBS) $(XENEVTCHN_LIBS)
+
+dist_noinst_SCRIPTS += tests/integration/xensim-host.sh
+TESTS += tests/integration/xensim-host.sh

@@ -1,0 +1,98 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The simulated host end to end, with Debian's own tools: xenstored and the
+# xenstore-utils from dom0 and from guests, guest isolation, @releaseDomain,
+# the conformance suite with a peer in a guest, and that destroying a domain
+# kills its programs and frees everything it held.  Speaks TAP.
+set -u
+
+: "${top_builddir:?run through make check}"
+X="$top_builddir/xensim/xensim"
+CONF="$top_builddir/tests/conformance/xen-conformance"
+RUN=$(mktemp -d /tmp/xensim-test.XXXXXX)
+export XENSIM_RUNDIR="$RUN"
+n=0
+failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+cleanup() {
+	"$X" host stop >/dev/null 2>&1
+	if [ "$failed" -ne 0 ] && [ -f "$RUN/xenstored.log" ]; then
+		sed 's/^/# xenstored: /' "$RUN/xenstored.log" | tail -20
+	fi
+	rm -rf "$RUN"
+}
+trap cleanup EXIT
+dom0() { "$X" run 0 -- "$@"; }
+field() { "$X" info "$1" --json | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }
+
+echo "1..17"
+check "host starts (xensimd + Debian's xenstored)" "$X" host start
+check "dom0 writes and reads with xenstore-utils" \
+	bash -c "'$X' run 0 -- xenstore-write /test/a hello && [ \"\$('$X' run 0 -- xenstore-read /test/a)\" = hello ]"
+base_maps=$(field 0 maps_held)
+g1=$("$X" create --name g1) && g2=$("$X" create --name g2)
+guest_maps=$(field 0 maps_held)
+check "two guests created" [ -n "${g1:-}" -a -n "${g2:-}" ]
+check "xenstore-ls from dom0 shows the guests" \
+	bash -c "'$X' run 0 -- xenstore-ls /local/domain | grep -q 'name = \"g2\"'"
+check "a guest writes and reads its own nodes (relative path)" \
+	bash -c "'$X' run g1 -- xenstore-write data/secret s3cret && [ \"\$('$X' run g1 -- xenstore-read /local/domain/$g1/data/secret)\" = s3cret ]"
+check "a guest lists its own domain" \
+	bash -c "'$X' run g1 -- xenstore-ls /local/domain/$g1 | grep -q 'secret = \"s3cret\"'"
+check "another guest gets EACCES on it" \
+	bash -c "! '$X' run g2 -- xenstore-read /local/domain/$g1/data/secret 2>/dev/null && \
+		 ! '$X' run g2 -- xenstore-write /local/domain/$g1/data/secret x 2>/dev/null && \
+		 ! '$X' run g2 -- xenstore-rm /local/domain/$g1/data/secret 2>/dev/null"
+check "xenstore-chmod by the owner grants read to the other guest" \
+	bash -c "'$X' run g1 -- xenstore-chmod data/secret n$g1 r$g2 && \
+		 [ \"\$('$X' run g2 -- xenstore-read /local/domain/$g1/data/secret)\" = s3cret ]"
+
+timeout 10 "$X" run g1 -- xenstore-watch -n 2 data/watched > "$RUN/guest-watch.out" 2>&1 &
+wpid=$!
+sleep 0.5
+dom0 xenstore-write "/local/domain/$g1/data/watched" 1
+wait "$wpid"
+check "a guest's xenstore-watch sees dom0's write" grep -q "data/watched" "$RUN/guest-watch.out"
+
+# Conformance: dom0 suite with a peer in g1.
+"$X" run g1 -- "$CONF" --peer > "$RUN/peer.out" 2>&1 &
+ppid=$!
+if XENCONF_PEER_DOMID=$g1 "$X" run 0 -- "$CONF" > "$RUN/conf.out" 2>&1; then
+	ok "conformance suite with a peer in a guest"
+else
+	not_ok "conformance suite with a peer in a guest"
+	sed 's/^/# /' "$RUN/conf.out" "$RUN/peer.out"
+fi
+wait "$ppid"
+check "the peer's grants and mappings are released when it exits" \
+	[ "$(field "$g1" grants)" = 1 -a "$(field 0 maps_held)" = "$guest_maps" ]
+
+# Destruction.
+dom0 xenstore-write /test/owned-by-g2 x
+dom0 xenstore-chmod /test/owned-by-g2 "n$g2"
+timeout 10 "$X" run 0 -- xenstore-watch -n 2 @releaseDomain > "$RUN/release.out" 2>&1 &
+rpid=$!
+"$X" run g2 -- "$CONF" --peer > /dev/null 2>&1 &
+gpid=$!
+disown "$gpid"
+for _ in $(seq 100); do
+	"$X" run 0 -- xenstore-read "/local/domain/$g2/data/conformance/ready" >/dev/null 2>&1 && break
+	sleep 0.05
+done
+check "a guest program holds grants and a port" [ "$(field "$g2" grants)" -ge 3 ]
+check "destroy kills the guest's programs and the domain goes" \
+	bash -c "'$X' destroy --wait g2 && ! kill -0 $gpid 2>/dev/null && ! '$X' list | grep -q ' g2 '"
+wait "$rpid"
+check "@releaseDomain fired" grep -q "@releaseDomain" "$RUN/release.out"
+check "xenstored removed the nodes the dead guest owned" \
+	bash -c "! '$X' run 0 -- xenstore-read /test/owned-by-g2 2>/dev/null && \
+		 ! '$X' run 0 -- xenstore-read /local/domain/$g2 2>/dev/null"
+"$X" destroy --wait g1
+check "everything the guests held is freed (dom0 back to baseline, one domain left)" \
+	[ "$(field 0 maps_held)" = "$base_maps" -a "$(field 0 domains)" = 1 ]
+check "host stops" "$X" host stop
+exit 0
