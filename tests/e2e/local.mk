@@ -41,6 +41,7 @@ EXTRA_DIST += \
 	%reldir%/dom0/e2e-lib.sh \
 	%reldir%/guest/init \
 	%reldir%/scenarios/xl-info.sh \
+	%reldir%/scenarios/stage-libs.sh \
 	%reldir%/scenarios/pv-guest.sh \
 	%reldir%/scenarios/pvh-guest.sh \
 	%reldir%/scenarios/hvm-guest.sh \

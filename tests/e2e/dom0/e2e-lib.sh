@@ -33,6 +33,10 @@ e2e_fail() { e2e_detail "$*"; echo "FAIL: $*"; exit 1; }
 e2e_skip() { e2e_detail "$*"; exit 77; }
 
 e2e_now() { cut -d' ' -f1 /proc/uptime; }
+# Whole seconds of uptime into E2E_UP without forking: every process
+# costs dom0 page-table hypercalls, which TCG makes slow, and wait loops
+# must not steal the CPU from the guest they wait for.
+e2e_up() { read -r E2E_UP _ </proc/uptime; E2E_UP=${E2E_UP%.*}; }
 e2e_since() { awk -v a="$(e2e_now)" -v b="$1" 'BEGIN { printf "%.1f", a - b }'; }
 
 # Locate a program: PATH first, then anywhere in the staged tree (libexec).
@@ -112,26 +116,30 @@ e2e_guest_domid() { xl domid "$1" 2>/dev/null; }
 # guest's console log. Sets E2E_WAIT_S (seconds since E2E_T0).
 e2e_guest_wait() {
 	_log=$E2E_CONSOLE_DIR/guest-$1.log
-	_end=$(awk -v a="$(e2e_now)" -v t="$3" 'BEGIN { print a + t }')
+	e2e_up
+	_end=$((E2E_UP + $3))
 	while ! grep -aqE "$2" "$_log" 2>/dev/null; do
-		if awk -v a="$(e2e_now)" -v e="$_end" 'BEGIN { exit !(a > e) }'; then
+		e2e_up
+		if [ "$E2E_UP" -ge "$_end" ]; then
 			echo "guest $1: no line matching '$2' on its console within $3 s"
 			return 1
 		fi
-		sleep 0.2
+		sleep 0.5
 	done
 	E2E_WAIT_S=$(e2e_since "${E2E_T0:-0}")
 }
 
 # e2e_guest_gone NAME TIMEOUT: wait until the domain has disappeared.
 e2e_guest_gone() {
-	_end=$(awk -v a="$(e2e_now)" -v t="$2" 'BEGIN { print a + t }')
+	e2e_up
+	_end=$((E2E_UP + $2))
 	while xl domid "$1" >/dev/null 2>&1; do
-		if awk -v a="$(e2e_now)" -v e="$_end" 'BEGIN { exit !(a > e) }'; then
+		e2e_up
+		if [ "$E2E_UP" -ge "$_end" ]; then
 			echo "guest $1 still exists after $2 s"
 			return 1
 		fi
-		sleep 0.2
+		sleep 0.5
 	done
 }
 

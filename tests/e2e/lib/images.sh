@@ -178,7 +178,12 @@ e2e_add_stage() {
 		for d in $(sed -n 's|^\(.*/s\{0,1\}bin\)/[^/]*$|\1|p' "$r/e2e/stage-files" | sort -u); do
 			paths=$paths${paths:+:}$d
 		done
-		for d in $(grep -E '\.so(\.[0-9]+)*$' "$r/e2e/stage-files" | sed 's|/[^/]*$||' | sort -u); do
+		# Only the standard library directories: private ones (the
+		# project keeps simulated libxen* with Xen's own sonames under
+		# lib/xenvmbus/) must never shadow the real Xen libraries;
+		# their users find them through their RUNPATH.
+		for d in $(grep -E '\.so(\.[0-9]+)*$' "$r/e2e/stage-files" | sed 's|/[^/]*$||' |
+			   grep -E '/lib(64|/x86_64-linux-gnu)?$' | sort -u); do
 			libs=$libs${libs:+:}$d
 		done
 	fi

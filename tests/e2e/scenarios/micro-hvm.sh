@@ -49,14 +49,16 @@ domid=$(e2e_guest_domid $name)
 [ -n "$domid" ] || e2e_fail "no domid for $name right after xl create"
 
 # Wait for the last line in the hypervisor log.
-end=$(awk -v a="$(e2e_now)" 'BEGIN { print a + 90 }')
+e2e_up
+end=$((E2E_UP + 90))
 until xl dmesg | grep -q "^(d$domid) MICRO: DONE"; do
-	if awk -v a="$(e2e_now)" -v e="$end" 'BEGIN { exit !(a > e) }'; then
+	e2e_up
+	if [ "$E2E_UP" -ge "$end" ]; then
 		xl dmesg | grep "^(d$domid)" | tail -n 40
 		e2e_guest_dump $name
 		e2e_fail "micro-guest d$domid printed no 'MICRO: DONE' within 90 s"
 	fi
-	sleep 0.5
+	sleep 1
 done
 e2e_time "create.micro=$E2E_CREATE_S done.micro=$(e2e_since "$E2E_T0")"
 xl dmesg | sed -n "s/^(d$domid) \(MICRO: .*\)/\1/p" >micro.log
