@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Stub xen/sched.h: domains and vCPUs as the synthetic debugger sources
+ * see them, around the real struct viridian_vcpu / viridian_domain.
+ */
+#ifndef TESTS_HYPERVISOR_STUB_SCHED_H
+#define TESTS_HYPERVISOR_STUB_SCHED_H
+
+#include <public/xen.h>
+#include <public/hvm/params.h>
+#include <asm/hvm/viridian.h>
+
+#define STUB_MAX_VCPUS 4
+
+struct vcpu {
+    unsigned int vcpu_id;
+    unsigned int processor;
+    unsigned long pause_flags;
+    int mode;                   /* hvm_guest_x86_mode() */
+    struct domain *domain;
+    struct vcpu *next_in_list;
+    struct {
+        struct {
+            struct viridian_vcpu *viridian;
+        } hvm;
+    } arch;
+};
+
+struct domain {
+    domid_t domain_id;
+    bool is_hvm;
+    bool crashed;
+    struct vcpu *vcpu[STUB_MAX_VCPUS];
+    unsigned int max_vcpus;
+    struct {
+        struct {
+            struct viridian_domain *viridian;
+            uint64_t params[HVM_NR_PARAMS];
+        } hvm;
+    } arch;
+};
+
+#define _VPF_blocked_in_xen 2
+
+#define for_each_vcpu(d, v) \
+    for ( (v) = (d)->vcpu[0]; (v) != NULL; (v) = (v)->next_in_list )
+
+extern struct vcpu *current;
+
+#define is_hvm_domain(d) ((d)->is_hvm)
+#define viridian_feature_mask(d) ((d)->arch.hvm.params[HVM_PARAM_VIRIDIAN])
+#define is_viridian_domain(d) \
+    (is_hvm_domain(d) && (viridian_feature_mask(d) & HVMPV_base_freq))
+#define hvm_guest_x86_mode(v) ((v)->mode)
+
+void vcpu_wake(struct vcpu *v);
+void domain_crash(struct domain *d);
+
+#define SCHEDULE_SOFTIRQ 0
+void raise_softirq(unsigned int nr);
+
+typedef void (*xen_event_channel_notification_t)(struct vcpu *v,
+                                                 unsigned int port);
+int alloc_unbound_xen_event_channel(struct domain *ld, unsigned int lvcpu,
+                                    domid_t remote_domid,
+                                    xen_event_channel_notification_t fn);
+void free_xen_event_channel(struct domain *d, int port);
+void notify_via_xen_event_channel(struct domain *ld, int lport);
+
+#endif

@@ -1,0 +1,1215 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * test-syndbg.c: drive the patched Viridian synthetic debugger sources
+ * (syndbg.c and debugport.c, compiled unchanged against stub/) through
+ * every SYNDBG MSR and debug hypercall, with a debug backend played by the
+ * test through the real public/hvm/syndbg.h ring layout.
+ *
+ * Guest memory: frame 1 is the hypercall input page, 2 the output page,
+ * 3/4/5 the send/receive/pending pages, 14 is read-only RAM, 15 MMIO, and
+ * everything from GUEST_FRAMES up is outside the guest.
+ */
+
+#include <check.h>
+
+#include <xen/sched.h>
+#include <public/hvm/syndbg.h>
+
+#include "private.h"
+#include "stub-state.h"
+
+#define IN_GPA      (1UL << PAGE_SHIFT)
+#define OUT_GPA     (2UL << PAGE_SHIFT)
+#define SEND_GPA    (3UL << PAGE_SHIFT)
+#define RECV_GPA    (4UL << PAGE_SHIFT)
+#define PEND_GPA    (5UL << PAGE_SHIFT)
+#define RO_GPA      (14UL << PAGE_SHIFT)
+#define MMIO_GPA    (15UL << PAGE_SHIFT)
+#define BAD_GPA     ((uint64_t)GUEST_FRAMES << PAGE_SHIFT)
+
+#define BACKEND     0
+
+/* Largest payload of one HvPostDebugData / HvRetrieveDebugData. */
+#define SYNDBG_TEST_MAX 4088
+
+static struct domain dom;
+static struct vcpu vcpus[2];
+
+/* ---- fixture ------------------------------------------------------------ */
+
+static void setup_domain(uint64_t features)
+{
+    unsigned int i;
+
+    stub_reset_memory();
+    stub_p2m[RO_GPA >> PAGE_SHIFT] = p2m_ram_ro;
+    stub_p2m[MMIO_GPA >> PAGE_SHIFT] = p2m_mmio_direct;
+
+    memset(&dom, 0, sizeof(dom));
+    memset(vcpus, 0, sizeof(vcpus));
+    dom.domain_id = 5;
+    dom.is_hvm = true;
+    dom.max_vcpus = ARRAY_SIZE(vcpus);
+    dom.arch.hvm.params[HVM_PARAM_VIRIDIAN] = features;
+    dom.arch.hvm.viridian = xzalloc(struct viridian_domain);
+    ck_assert_ptr_nonnull(dom.arch.hvm.viridian);
+
+    for ( i = 0; i < ARRAY_SIZE(vcpus); i++ )
+    {
+        struct vcpu *v = &vcpus[i];
+
+        v->vcpu_id = i;
+        v->domain = &dom;
+        v->mode = 8;
+        v->next_in_list = i + 1 < ARRAY_SIZE(vcpus) ? &vcpus[i + 1] : NULL;
+        v->arch.hvm.viridian = xzalloc(struct viridian_vcpu);
+        ck_assert_ptr_nonnull(v->arch.hvm.viridian);
+        ck_assert_int_eq(viridian_dbgport_vcpu_init(v), 0);
+        dom.vcpu[i] = v;
+    }
+
+    ck_assert_int_eq(viridian_dbgport_domain_init(&dom), 0);
+    ck_assert_int_eq(viridian_syndbg_domain_init(&dom), 0);
+    current = &vcpus[0];
+}
+
+static void setup(void)
+{
+    setup_domain(HVMPV_base_freq | HVMPV_syndbg);
+}
+
+static void setup_nosyndbg(void)
+{
+    setup_domain(HVMPV_base_freq);
+}
+
+/* Tear down as viridian_domain_deinit() does, then check for leaks. */
+static void teardown(void)
+{
+    unsigned int i;
+
+    for ( i = 0; i < ARRAY_SIZE(vcpus); i++ )
+    {
+        viridian_syndbg_vcpu_deinit(&vcpus[i]);
+        viridian_dbgport_vcpu_deinit(&vcpus[i]);
+        ck_assert(vcpus[i].arch.hvm.viridian->dbgport_timer.killed);
+        free(vcpus[i].arch.hvm.viridian);
+    }
+    viridian_syndbg_domain_deinit(&dom);
+    viridian_dbgport_domain_deinit(&dom);
+    free(dom.arch.hvm.viridian);
+
+    ck_assert(!stub.evtchn_in_use);
+    ck_assert_uint_eq(stub.vmaps, 0);
+    ck_assert_uint_eq(stub.pages_freed, stub.pages_allocated);
+    for ( i = 0; i < NR_FRAMES; i++ )
+    {
+        ck_assert_msg(frame_table[i].count == 0 &&
+                      frame_table[i].type_count == 0 &&
+                      frame_table[i].maps == 0,
+                      "frame %u leaked: count %d type %d maps %d", i,
+                      frame_table[i].count, frame_table[i].type_count,
+                      frame_table[i].maps);
+    }
+}
+
+/* ---- the backend, through the public ring layout --------------------------- */
+
+static struct xen_syndbg_shared *sh;
+
+static struct xen_syndbg_shared *be_attach(void)
+{
+    xen_pfn_t mfn[XEN_SYNDBG_NR_FRAMES];
+    unsigned int i;
+
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), 0);
+    ck_assert_int_eq(viridian_dbgport_acquire(&dom, 0, 0, XEN_SYNDBG_NR_FRAMES,
+                                              mfn),
+                     XEN_SYNDBG_NR_FRAMES);
+    for ( i = 1; i < XEN_SYNDBG_NR_FRAMES; i++ )
+        ck_assert_uint_eq(mfn[i], mfn[0] + i);
+
+    sh = (struct xen_syndbg_shared *)frame_mem[mfn[0]];
+    ck_assert_uint_eq(sh->magic, XEN_SYNDBG_MAGIC);
+    ck_assert_uint_eq(sh->version, XEN_SYNDBG_VERSION);
+    ck_assert_uint_eq(sh->ring_size, XEN_SYNDBG_RING_SIZE);
+    ck_assert_uint_eq(sh->max_pdu, XEN_SYNDBG_MAX_PDU);
+    ck_assert_uint_eq(sh->evtchn, stub.evtchn_port);
+    ck_assert_uint_eq(stub.evtchn_remote, BACKEND);
+
+    return sh;
+}
+
+static uint8_t *be_ring(bool out)
+{
+    return (uint8_t *)sh +
+           (out ? XEN_SYNDBG_OUT_FRAME : XEN_SYNDBG_IN_FRAME) * PAGE_SIZE;
+}
+
+static void ring_copy_out(const uint8_t *ring, uint32_t idx, void *dst,
+                          uint32_t len)
+{
+    uint32_t i;
+
+    for ( i = 0; i < len; i++ )
+        ((uint8_t *)dst)[i] = ring[(idx + i) & (XEN_SYNDBG_RING_SIZE - 1)];
+}
+
+static void ring_copy_in(uint8_t *ring, uint32_t idx, const void *src,
+                         uint32_t len)
+{
+    uint32_t i;
+
+    for ( i = 0; i < len; i++ )
+        ring[(idx + i) & (XEN_SYNDBG_RING_SIZE - 1)] = ((const uint8_t *)src)[i];
+}
+
+static uint32_t rec(uint32_t len)
+{
+    return ROUNDUP(sizeof(struct xen_syndbg_pdu) + len, XEN_SYNDBG_ALIGN);
+}
+
+/* Consume one out record; 0, or -1 when the out ring is empty. */
+static int be_pop(struct xen_syndbg_pdu *hdr, void *buf)
+{
+    uint32_t cons = sh->out.cons;
+
+    if ( sh->out.prod == cons )
+        return -1;
+    ring_copy_out(be_ring(true), cons, hdr, sizeof(*hdr));
+    ck_assert_uint_le(hdr->len, XEN_SYNDBG_MAX_PDU);
+    if ( buf )
+        ring_copy_out(be_ring(true), cons + sizeof(*hdr), buf, hdr->len);
+    sh->out.cons = cons + rec(hdr->len);
+    return 0;
+}
+
+/* Produce one in record; 0, or -1 when it does not fit. */
+static int be_push_session(const void *buf, uint16_t len, uint32_t session)
+{
+    struct xen_syndbg_pdu hdr = {
+        .len = len, .type = XEN_SYNDBG_PDU_DATA, .session = session,
+    };
+    uint32_t prod = sh->in.prod;
+
+    if ( XEN_SYNDBG_RING_SIZE - (prod - sh->in.cons) < rec(len) )
+        return -1;
+    ring_copy_in(be_ring(false), prod, &hdr, sizeof(hdr));
+    ring_copy_in(be_ring(false), prod + sizeof(hdr), buf, len);
+    sh->in.prod = prod + rec(len);
+    return 0;
+}
+
+static int be_push(const void *buf, uint16_t len)
+{
+    return be_push_session(buf, len, sh->in_session);
+}
+
+static void be_notify(void)
+{
+    ck_assert(stub.evtchn_in_use);
+    stub.evtchn_fn(dom.vcpu[0], stub.evtchn_port);
+}
+
+/* ---- the guest ------------------------------------------------------------ */
+
+static uint8_t *gpa_ptr(uint64_t gpa)
+{
+    return &frame_mem[gpa >> PAGE_SHIFT][gpa & ~PAGE_MASK];
+}
+
+static int hcall(uint16_t code, bool fast, uint64_t in, uint64_t out)
+{
+    return viridian_syndbg_hypercall(current, code, fast, in, out);
+}
+
+static int post_at(uint64_t in_gpa, const void *data, uint32_t count,
+                   uint32_t options, uint32_t *pending)
+{
+    uint32_t hdr[2] = { count, options };
+    int rc;
+
+    if ( (in_gpa >> PAGE_SHIFT) < GUEST_FRAMES )
+    {
+        memcpy(gpa_ptr(in_gpa), hdr, sizeof(hdr));
+        if ( data && (in_gpa & ~PAGE_MASK) + 8 + (uint64_t)count <= PAGE_SIZE )
+            memcpy(gpa_ptr(in_gpa) + 8, data, count);
+    }
+    memset(gpa_ptr(OUT_GPA), 0xee, 4);
+    rc = hcall(HVCALL_POST_DEBUG_DATA, false, in_gpa, OUT_GPA);
+    if ( pending )
+        memcpy(pending, gpa_ptr(OUT_GPA), 4);
+    return rc;
+}
+
+static int post(const void *data, uint32_t count, uint32_t options,
+                uint32_t *pending)
+{
+    return post_at(IN_GPA, data, count, options, pending);
+}
+
+static int retrieve(uint32_t count, uint32_t options, uint64_t timeout,
+                    uint32_t *got, uint32_t *remaining, void *buf)
+{
+    uint8_t in[16];
+    int rc;
+
+    memcpy(in, &count, 4);
+    memcpy(in + 4, &options, 4);
+    memcpy(in + 8, &timeout, 8);
+    memcpy(gpa_ptr(IN_GPA), in, sizeof(in));
+    memset(gpa_ptr(OUT_GPA), 0xee, 8);
+    rc = hcall(HVCALL_RETRIEVE_DEBUG_DATA, false, IN_GPA, OUT_GPA);
+    memcpy(got, gpa_ptr(OUT_GPA), 4);
+    memcpy(remaining, gpa_ptr(OUT_GPA) + 4, 4);
+    if ( buf && rc == 0 )
+        memcpy(buf, gpa_ptr(OUT_GPA) + 8, *got);
+    return rc;
+}
+
+static int reset(uint32_t options)
+{
+    memcpy(gpa_ptr(IN_GPA), &options, 4);
+    return hcall(HVCALL_RESET_DEBUG_SESSION, false, IN_GPA, OUT_GPA);
+}
+
+static int wrmsr(uint32_t idx, uint64_t val)
+{
+    return viridian_syndbg_wrmsr(current, idx, val);
+}
+
+static uint64_t rdmsr(uint32_t idx)
+{
+    uint64_t val = 0;
+
+    ck_assert_int_eq(viridian_syndbg_rdmsr(current, idx, &val), X86EMUL_OKAY);
+    return val;
+}
+
+static bool blocked(const struct vcpu *v)
+{
+    return test_bit(_VPF_blocked_in_xen, &v->pause_flags);
+}
+
+static void fill(uint8_t *buf, unsigned int len, unsigned int seed)
+{
+    unsigned int i;
+
+    for ( i = 0; i < len; i++ )
+        buf[i] = (uint8_t)(seed * 31 + i);
+}
+
+/* ---- feature gating --------------------------------------------------------- */
+
+START_TEST(disabled_group_refuses_everything)
+{
+    uint64_t val;
+    uint32_t idx[] = {
+        HV_X64_MSR_SYNDBG_CONTROL, HV_X64_MSR_SYNDBG_STATUS,
+        HV_X64_MSR_SYNDBG_SEND_BUFFER, HV_X64_MSR_SYNDBG_RECV_BUFFER,
+        HV_X64_MSR_SYNDBG_PENDING_BUFFER, HV_X64_MSR_SYNDBG_OPTIONS,
+    };
+    struct cpu_user_regs regs = { .rax = 0x1000, .rcx = 0x69 };
+    xen_pfn_t mfn[1];
+    unsigned int i;
+
+    for ( i = 0; i < ARRAY_SIZE(idx); i++ )
+    {
+        ck_assert_int_eq(wrmsr(idx[i], 0), X86EMUL_EXCEPTION);
+        ck_assert_int_eq(viridian_syndbg_rdmsr(current, idx[i], &val),
+                         X86EMUL_EXCEPTION);
+    }
+    ck_assert_int_eq(hcall(HVCALL_POST_DEBUG_DATA, false, IN_GPA, OUT_GPA),
+                     -EACCES);
+    ck_assert_int_eq(hcall(HVCALL_RETRIEVE_DEBUG_DATA, false, IN_GPA, OUT_GPA),
+                     -EACCES);
+    ck_assert_int_eq(hcall(HVCALL_RESET_DEBUG_SESSION, true, 0, 0), -EACCES);
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), -EOPNOTSUPP);
+    ck_assert_uint_eq(viridian_dbgport_max_frames(&dom), 0);
+    ck_assert_int_eq(viridian_dbgport_acquire(&dom, 0, 0, 1, mfn), -EINVAL);
+    ck_assert(!viridian_syndbg_is_raw_call(current, &regs));
+    ck_assert_uint_eq(stub.pages_allocated, 0);
+}
+END_TEST
+
+/* ---- MSRs ------------------------------------------------------------------- */
+
+START_TEST(msr_buffers_validated)
+{
+    static const uint32_t bufs[] = {
+        HV_X64_MSR_SYNDBG_SEND_BUFFER, HV_X64_MSR_SYNDBG_RECV_BUFFER,
+        HV_X64_MSR_SYNDBG_PENDING_BUFFER,
+    };
+    unsigned int i;
+
+    for ( i = 0; i < ARRAY_SIZE(bufs); i++ )
+    {
+        ck_assert_int_eq(wrmsr(bufs[i], SEND_GPA + 8), X86EMUL_EXCEPTION);
+        ck_assert_int_eq(wrmsr(bufs[i], BAD_GPA), X86EMUL_EXCEPTION);
+        ck_assert_int_eq(wrmsr(bufs[i], ~0ULL & PAGE_MASK), X86EMUL_EXCEPTION);
+        ck_assert_int_eq(wrmsr(bufs[i], RO_GPA), X86EMUL_EXCEPTION);
+        ck_assert_int_eq(wrmsr(bufs[i], MMIO_GPA), X86EMUL_EXCEPTION);
+        ck_assert_uint_eq(rdmsr(bufs[i]), 0);
+
+        ck_assert_int_eq(wrmsr(bufs[i], SEND_GPA + i * PAGE_SIZE), X86EMUL_OKAY);
+        ck_assert_uint_eq(rdmsr(bufs[i]), SEND_GPA + i * PAGE_SIZE);
+        ck_assert_int_eq(frame_table[3 + i].maps, 1);
+        /* A failed rewrite keeps the old page. */
+        ck_assert_int_eq(wrmsr(bufs[i], BAD_GPA), X86EMUL_EXCEPTION);
+        ck_assert_uint_eq(rdmsr(bufs[i]), SEND_GPA + i * PAGE_SIZE);
+    }
+
+    /* Page type refused (e.g. a page table): #GP, no reference kept. */
+    frame_table[6].deny_type = true;
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_SEND_BUFFER, 6UL << PAGE_SHIFT),
+                     X86EMUL_EXCEPTION);
+    ck_assert_int_eq(frame_table[6].count, 0);
+
+    /* Disabling releases the mapping and the references. */
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_RECV_BUFFER, 0), X86EMUL_OKAY);
+    ck_assert_int_eq(frame_table[4].maps, 0);
+    ck_assert_int_eq(frame_table[4].count, 0);
+    /* The guest's data is never cleared by mapping. */
+    gpa_ptr(RECV_GPA)[0] = 0x5a;
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_RECV_BUFFER, RECV_GPA), X86EMUL_OKAY);
+    ck_assert_uint_eq(gpa_ptr(RECV_GPA)[0], 0x5a);
+}
+END_TEST
+
+START_TEST(msr_options_and_status)
+{
+    ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_OPTIONS),
+                      HV_X64_SYNDBG_OPTION_USE_HCALLS);
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_OPTIONS, 1), X86EMUL_EXCEPTION);
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_OPTIONS, 0), X86EMUL_OKAY);
+    ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_OPTIONS), 0);
+
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_STATUS, 1ULL << 40),
+                     X86EMUL_EXCEPTION);
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_STATUS, 0), X86EMUL_OKAY);
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_CONTROL, 1ULL << 5),
+                     X86EMUL_EXCEPTION);
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_CONTROL, 1ULL << 32),
+                     X86EMUL_EXCEPTION);
+}
+END_TEST
+
+START_TEST(msr_send_and_receive)
+{
+    uint8_t data[300], got[300];
+    struct xen_syndbg_pdu hdr;
+
+    be_attach();
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_SEND_BUFFER, SEND_GPA), X86EMUL_OKAY);
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_RECV_BUFFER, RECV_GPA), X86EMUL_OKAY);
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_PENDING_BUFFER, PEND_GPA),
+                     X86EMUL_OKAY);
+    ck_assert(sh->flags & XEN_SYNDBG_F_GUEST_ACTIVE);
+
+    /* SEND: one PDU of bits 31:16 bytes. */
+    fill(data, sizeof(data), 1);
+    memcpy(gpa_ptr(SEND_GPA), data, sizeof(data));
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_CONTROL,
+                           HV_SYNDBG_CONTROL_SEND | (sizeof(data) << 16)),
+                     X86EMUL_OKAY);
+    ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_STATUS),
+                      HV_SYNDBG_STATUS_SEND_SUCCESS);
+    ck_assert_int_eq(be_pop(&hdr, got), 0);
+    ck_assert_uint_eq(hdr.len, sizeof(data));
+    ck_assert_uint_eq(hdr.type, XEN_SYNDBG_PDU_DATA);
+    ck_assert_mem_eq(got, data, sizeof(data));
+    ck_assert_int_eq(be_pop(&hdr, NULL), -1);
+
+    /* SEND of size 0: nothing queued, failure status. */
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_CONTROL, HV_SYNDBG_CONTROL_SEND),
+                     X86EMUL_OKAY);
+    ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_STATUS), HV_SYNDBG_STATUS_INVALID);
+    ck_assert_int_eq(be_pop(&hdr, NULL), -1);
+
+    /* RECV with nothing queued: failure status, pending byte clear. */
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_CONTROL, HV_SYNDBG_CONTROL_RECV),
+                     X86EMUL_OKAY);
+    ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_STATUS), HV_SYNDBG_STATUS_INVALID);
+    ck_assert_uint_eq(gpa_ptr(PEND_GPA)[0], 0);
+
+    /* The backend queues a PDU: the pending byte follows. */
+    fill(data, 77, 2);
+    ck_assert_int_eq(be_push(data, 77), 0);
+    be_notify();
+    ck_assert_uint_eq(gpa_ptr(PEND_GPA)[0], 1);
+
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_CONTROL, HV_SYNDBG_CONTROL_RECV),
+                     X86EMUL_OKAY);
+    ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_STATUS),
+                      HV_SYNDBG_STATUS_RECV_SUCCESS | (77ULL << 16));
+    ck_assert_mem_eq(gpa_ptr(RECV_GPA), data, 77);
+    ck_assert_uint_eq(gpa_ptr(PEND_GPA)[0], 0);
+    ck_assert_uint_eq(sh->in.cons, sh->in.prod);
+}
+END_TEST
+
+/* ---- HvPostDebugData -------------------------------------------------------- */
+
+START_TEST(post_queues_one_pdu)
+{
+    uint8_t data[SYNDBG_TEST_MAX], got[SYNDBG_TEST_MAX];
+    struct xen_syndbg_pdu hdr;
+    uint32_t pending;
+
+    be_attach();
+    fill(data, sizeof(data), 3);
+    ck_assert_int_eq(post(data, sizeof(data), 0, &pending), 0);
+    ck_assert_uint_eq(pending, 0);
+    ck_assert_uint_eq(stub.notifies, 1);
+    ck_assert_int_eq(be_pop(&hdr, got), 0);
+    ck_assert_uint_eq(hdr.len, sizeof(data));
+    ck_assert_uint_eq(hdr.session, sh->out_session);
+    ck_assert_mem_eq(got, data, sizeof(data));
+    ck_assert_uint_eq(sh->stat_out_pdus, 1);
+
+    /* Zero-length posts are PDUs too (KDNET never sends them, but legal). */
+    ck_assert_int_eq(post(NULL, 0, 0, &pending), 0);
+    ck_assert_int_eq(be_pop(&hdr, NULL), 0);
+    ck_assert_uint_eq(hdr.len, 0);
+}
+END_TEST
+
+START_TEST(post_rejects_bad_input)
+{
+    uint8_t data[16] = { 0 };
+    uint32_t pending;
+
+    be_attach();
+    /* Fast form does not exist for post. */
+    ck_assert_int_eq(hcall(HVCALL_POST_DEBUG_DATA, true, IN_GPA, OUT_GPA),
+                     -EBADMSG);
+    /* Misaligned parameter blocks. */
+    ck_assert_int_eq(hcall(HVCALL_POST_DEBUG_DATA, false, IN_GPA + 4, OUT_GPA),
+                     -EILSEQ);
+    ck_assert_int_eq(hcall(HVCALL_POST_DEBUG_DATA, false, IN_GPA, OUT_GPA + 2),
+                     -EILSEQ);
+    /* GPAs outside RAM, MMIO, read-only output. */
+    ck_assert_int_eq(hcall(HVCALL_POST_DEBUG_DATA, false, BAD_GPA, OUT_GPA),
+                     -EINVAL);
+    ck_assert_int_eq(post(data, 8, 0, NULL), 0);
+    ck_assert_int_eq(hcall(HVCALL_POST_DEBUG_DATA, false, MMIO_GPA, OUT_GPA),
+                     -EINVAL);
+    ck_assert_int_eq(hcall(HVCALL_POST_DEBUG_DATA, false, IN_GPA, BAD_GPA),
+                     -EINVAL);
+    ck_assert_int_eq(hcall(HVCALL_POST_DEBUG_DATA, false, IN_GPA, RO_GPA),
+                     -EINVAL);
+    /* Oversize counts: beyond 4088, or beyond the end of the input page. */
+    ck_assert_int_eq(post(data, 4089, 0, &pending), -EINVAL);
+    ck_assert_int_eq(post(data, 0xffffffffU, 0, &pending), -EINVAL);
+    ck_assert_int_eq(post_at(IN_GPA + 0x800, data, 0x800, 0, &pending), -EINVAL);
+    /* Unknown options. */
+    ck_assert_int_eq(post(data, 8, 2, &pending), -EINVAL);
+    /* Exactly one PDU got through, from the one good call. */
+    ck_assert_uint_eq(sh->stat_out_pdus, 1);
+}
+END_TEST
+
+START_TEST(post_backpressure_loses_nothing)
+{
+    uint8_t data[SYNDBG_TEST_MAX], got[SYNDBG_TEST_MAX];
+    struct xen_syndbg_pdu hdr;
+    uint32_t pending, seq, expect = 0, accepted = 0;
+
+    be_attach();
+    /* Fill the out ring: all-or-nothing, so pending_count is all or 0. */
+    for ( seq = 0; ; seq++ )
+    {
+        int rc;
+
+        fill(data, sizeof(data), seq);
+        memcpy(data, &seq, sizeof(seq));
+        rc = post(data, sizeof(data), 0, &pending);
+        if ( rc )
+        {
+            ck_assert_int_eq(rc, -ENOBUFS);
+            ck_assert_uint_eq(pending, sizeof(data));
+            break;
+        }
+        ck_assert_uint_eq(pending, 0);
+        accepted++;
+    }
+    ck_assert_uint_eq(accepted, XEN_SYNDBG_RING_SIZE / rec(sizeof(data)));
+    ck_assert_uint_eq(sh->stat_refused, 1);
+
+    /* The guest retries the refused PDU after the backend drains one. */
+    ck_assert_int_eq(be_pop(&hdr, got), 0);
+    ck_assert_uint_eq(*(uint32_t *)got, expect++);
+    be_notify();
+    ck_assert_int_eq(post(data, sizeof(data), 0, &pending), 0);
+
+    /* Every sequence number exactly once, in order. */
+    while ( !be_pop(&hdr, got) )
+    {
+        uint8_t want[SYNDBG_TEST_MAX];
+
+        fill(want, sizeof(want), expect);
+        memcpy(want, &expect, sizeof(expect));
+        ck_assert_mem_eq(got, want, sizeof(want));
+        expect++;
+    }
+    ck_assert_uint_eq(expect, accepted + 1);
+}
+END_TEST
+
+START_TEST(post_loop_blocks_until_room)
+{
+    uint8_t data[SYNDBG_TEST_MAX] = { 0 };
+    struct xen_syndbg_pdu hdr;
+    uint32_t pending;
+    unsigned int softirqs;
+
+    /* Without a backend, a full ring refuses even with HV_DEBUG_POST_LOOP. */
+    while ( post(data, sizeof(data), 0, &pending) == 0 )
+        ;
+    ck_assert_int_eq(post(data, sizeof(data), HV_DEBUG_POST_LOOP, &pending),
+                     -ENOBUFS);
+    ck_assert(!blocked(current));
+
+    be_attach();
+    softirqs = stub.softirqs;
+    ck_assert_int_eq(post(data, sizeof(data), HV_DEBUG_POST_LOOP, &pending),
+                     -ERESTART);
+    ck_assert(blocked(current));
+    ck_assert_uint_eq(stub.softirqs, softirqs + 1);
+    ck_assert(sh->flags & XEN_SYNDBG_F_GUEST_WAITING);
+    /* No timeout for posts: no timer. */
+    ck_assert(!current->arch.hvm.viridian->dbgport_timer.active);
+
+    /* The backend drains one and signals: the vCPU wakes and re-executes. */
+    ck_assert_int_eq(be_pop(&hdr, NULL), 0);
+    be_notify();
+    ck_assert(!blocked(current));
+    ck_assert_uint_ge(stub.wakes, 1);
+    ck_assert(!(sh->flags & XEN_SYNDBG_F_GUEST_WAITING));
+    ck_assert_int_eq(post(data, sizeof(data), HV_DEBUG_POST_LOOP, &pending), 0);
+    ck_assert_uint_eq(pending, 0);
+    ck_assert(!current->arch.hvm.viridian->syndbg_wait.active);
+}
+END_TEST
+
+/* ---- HvRetrieveDebugData ----------------------------------------------------- */
+
+START_TEST(retrieve_without_data)
+{
+    uint32_t got, rem;
+
+    /* No backend ever attached, no LOOP: NO_DATA at once. */
+    ck_assert_int_eq(retrieve(4088, 0, 0, &got, &rem, NULL), -ENODATA);
+    ck_assert_uint_eq(got, 0);
+    ck_assert(!blocked(current));
+    /* LOOP with zero timeout: no wait either. */
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, 0, &got, &rem, NULL),
+                     -ENODATA);
+    ck_assert(!blocked(current));
+}
+END_TEST
+
+START_TEST(retrieve_rejects_bad_input)
+{
+    uint32_t got, rem;
+
+    ck_assert_int_eq(hcall(HVCALL_RETRIEVE_DEBUG_DATA, true, IN_GPA, OUT_GPA),
+                     -EBADMSG);
+    ck_assert_int_eq(hcall(HVCALL_RETRIEVE_DEBUG_DATA, false, IN_GPA + 1, OUT_GPA),
+                     -EILSEQ);
+    ck_assert_int_eq(hcall(HVCALL_RETRIEVE_DEBUG_DATA, false, BAD_GPA, OUT_GPA),
+                     -EINVAL);
+    ck_assert_int_eq(retrieve(4089, 0, 0, &got, &rem, NULL), -EINVAL);
+    ck_assert_int_eq(retrieve(16, 4, 0, &got, &rem, NULL), -EINVAL);
+    /* Output page read-only or outside RAM. */
+    memset(gpa_ptr(IN_GPA), 0, 16);
+    ck_assert_int_eq(hcall(HVCALL_RETRIEVE_DEBUG_DATA, false, IN_GPA, RO_GPA),
+                     -EINVAL);
+    ck_assert_int_eq(hcall(HVCALL_RETRIEVE_DEBUG_DATA, false, IN_GPA, BAD_GPA),
+                     -EINVAL);
+}
+END_TEST
+
+START_TEST(retrieve_timeout_expires)
+{
+    struct viridian_vcpu *vv = current->arch.hvm.viridian;
+    uint32_t got, rem;
+    s_time_t start = stub_now;
+
+    be_attach();
+    /* 1000 * 100ns = 100us. */
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, 1000, &got, &rem,
+                              NULL), -ERESTART);
+    ck_assert(blocked(current));
+    ck_assert(vv->dbgport_timer.active);
+    ck_assert_int_eq(vv->dbgport_timer.expires, start + 100000);
+
+    /* Not due yet. */
+    stub_now = start + 50000;
+    ck_assert(!stub_run_timer(&vv->dbgport_timer));
+    ck_assert(blocked(current));
+
+    /* Due: the vCPU wakes; re-executing finds the deadline passed. */
+    stub_now = start + 100000;
+    ck_assert(stub_run_timer(&vv->dbgport_timer));
+    ck_assert(!blocked(current));
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, 1000, &got, &rem,
+                              NULL), -ENODATA);
+    ck_assert_uint_eq(got, 0);
+    ck_assert(!vv->syndbg_wait.active);
+    ck_assert(!vv->dbgport_timer.active);
+
+    /* A new call starts a new wait. */
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, 1000, &got, &rem,
+                              NULL), -ERESTART);
+    ck_assert_int_eq(vv->dbgport_timer.expires, stub_now + 100000);
+}
+END_TEST
+
+START_TEST(retrieve_spurious_wake_keeps_deadline)
+{
+    struct viridian_vcpu *vv = current->arch.hvm.viridian;
+    uint32_t got, rem;
+    s_time_t start = stub_now;
+
+    be_attach();
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, 10000, &got, &rem,
+                              NULL), -ERESTART);
+    /* Woken without data (e.g. the backend only consumed): sleeps again,
+     * with the original deadline. */
+    stub_now = start + 300000;
+    be_notify();
+    ck_assert(!blocked(current));
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, 10000, &got, &rem,
+                              NULL), -ERESTART);
+    ck_assert(blocked(current));
+    ck_assert_int_eq(vv->dbgport_timer.expires, start + 1000000);
+}
+END_TEST
+
+START_TEST(retrieve_wakes_on_data)
+{
+    uint8_t data[500], got_data[4096];
+    uint32_t got, rem;
+
+    be_attach();
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, ~0ULL, &got, &rem,
+                              NULL), -ERESTART);
+    ck_assert(blocked(current));
+    /* Infinite timeout: no timer at all. */
+    ck_assert(!current->arch.hvm.viridian->dbgport_timer.active);
+
+    fill(data, sizeof(data), 9);
+    ck_assert_int_eq(be_push(data, sizeof(data)), 0);
+    be_notify();
+    ck_assert(!blocked(current));
+
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, ~0ULL, &got, &rem,
+                              got_data), 0);
+    ck_assert_uint_eq(got, sizeof(data));
+    ck_assert_uint_eq(rem, 0);
+    ck_assert_mem_eq(got_data, data, sizeof(data));
+    ck_assert_uint_eq(sh->in.cons, sh->in.prod);
+    ck_assert_uint_eq(sh->stat_in_pdus, 1);
+}
+END_TEST
+
+START_TEST(retrieve_data_already_there_does_not_block)
+{
+    uint8_t data[64];
+    uint32_t got, rem;
+
+    be_attach();
+    fill(data, sizeof(data), 4);
+    ck_assert_int_eq(be_push(data, sizeof(data)), 0);
+    /* No notification yet: the data is found anyway. */
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, 1000, &got, &rem,
+                              NULL), 0);
+    ck_assert_uint_eq(got, sizeof(data));
+    ck_assert(!blocked(current));
+}
+END_TEST
+
+START_TEST(retrieve_partial_pdu)
+{
+    uint8_t data[100], out[100];
+    uint32_t got, rem, cons;
+
+    be_attach();
+    fill(data, sizeof(data), 5);
+    ck_assert_int_eq(be_push(data, sizeof(data)), 0);
+    cons = sh->in.cons;
+
+    ck_assert_int_eq(retrieve(40, 0, 0, &got, &rem, out), 0);
+    ck_assert_uint_eq(got, 40);
+    ck_assert_uint_eq(rem, 60);
+    ck_assert_uint_eq(sh->in.cons, cons); /* not released yet */
+    ck_assert_int_eq(retrieve(40, 0, 0, &got, &rem, out + 40), 0);
+    ck_assert_uint_eq(rem, 20);
+    ck_assert_int_eq(retrieve(40, 0, 0, &got, &rem, out + 80), 0);
+    ck_assert_uint_eq(got, 20);
+    ck_assert_uint_eq(rem, 0);
+    ck_assert_uint_eq(sh->in.cons, sh->in.prod);
+    ck_assert_mem_eq(out, data, sizeof(data));
+}
+END_TEST
+
+START_TEST(retrieve_test_activity)
+{
+    uint8_t data[33];
+    uint32_t got, rem;
+
+    be_attach();
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_TEST_ACTIVITY, 0, &got,
+                              &rem, NULL), -ENODATA);
+    ck_assert_int_eq(be_push(data, sizeof(data)), 0);
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_TEST_ACTIVITY, 0, &got,
+                              &rem, NULL), 0);
+    ck_assert_uint_eq(got, 0);
+    ck_assert_uint_eq(rem, sizeof(data));
+    /* Nothing consumed: a real retrieve still gets it. */
+    ck_assert_int_eq(retrieve(4088, 0, 0, &got, &rem, NULL), 0);
+    ck_assert_uint_eq(got, sizeof(data));
+}
+END_TEST
+
+START_TEST(guest_that_never_reads)
+{
+    uint8_t data[1000] = { 0 };
+    unsigned int queued = 0;
+
+    be_attach();
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_PENDING_BUFFER, PEND_GPA),
+                     X86EMUL_OKAY);
+    /* The backend fills the in ring and keeps signalling; Xen neither
+     * consumes nor breaks anything. */
+    while ( be_push(data, sizeof(data)) == 0 )
+    {
+        queued++;
+        be_notify();
+    }
+    ck_assert_uint_eq(queued, XEN_SYNDBG_RING_SIZE / rec(sizeof(data)));
+    ck_assert_uint_eq(sh->in.cons, 0);
+    ck_assert(!(sh->flags & XEN_SYNDBG_F_BROKEN));
+    ck_assert_uint_eq(gpa_ptr(PEND_GPA)[0], 1);
+    ck_assert_uint_eq(stub.wakes, 0);
+}
+END_TEST
+
+/* ---- HvResetDebugSession ------------------------------------------------------ */
+
+START_TEST(reset_purges_incoming_in_flight)
+{
+    uint8_t data[50];
+    uint32_t got, rem, old_session;
+    struct xen_syndbg_pdu hdr;
+
+    be_attach();
+    old_session = sh->in_session;
+    fill(data, sizeof(data), 6);
+    ck_assert_int_eq(be_push(data, sizeof(data)), 0);
+    ck_assert_int_eq(be_push(data, sizeof(data)), 0);
+
+    ck_assert_int_eq(reset(HV_DEBUG_PURGE_INCOMING_DATA), 0);
+    ck_assert_uint_eq(sh->in.cons, sh->in.prod);
+    ck_assert_uint_eq(sh->in_session, old_session + 1);
+    ck_assert_int_eq(retrieve(4088, 0, 0, &got, &rem, NULL), -ENODATA);
+
+    /* A PDU the backend stamped before it saw the reset is dropped; the
+     * next one, stamped with the new session, is delivered. */
+    ck_assert_int_eq(be_push_session(data, sizeof(data), old_session), 0);
+    ck_assert_int_eq(be_push(data, 20), 0);
+    ck_assert_int_eq(retrieve(4088, 0, 0, &got, &rem, NULL), 0);
+    ck_assert_uint_eq(got, 20);
+    ck_assert_uint_eq(sh->stat_dropped, 1);
+
+    /* The backend is told: a reset marker with the purge flags. */
+    ck_assert_int_eq(be_pop(&hdr, NULL), 0);
+    ck_assert_uint_eq(hdr.type, XEN_SYNDBG_PDU_RESET);
+    ck_assert_uint_eq(hdr.flags, HV_DEBUG_PURGE_INCOMING_DATA);
+    ck_assert_uint_eq(hdr.len, 0);
+}
+END_TEST
+
+START_TEST(reset_purges_outgoing_and_reports_connection)
+{
+    uint8_t data[50] = { 0 }, out[24];
+    struct xen_syndbg_pdu hdr;
+    uint32_t pending, old_session;
+
+    be_attach();
+    sh->conn.host_ip = 0x0100007f;
+    sh->conn.host_port = 0x5cc3;
+    sh->conn.host_mac[5] = 0x42;
+    old_session = sh->out_session;
+    ck_assert_int_eq(post(data, sizeof(data), 0, &pending), 0);
+
+    ck_assert_int_eq(reset(HV_DEBUG_PURGE_OUTGOING_DATA), 0);
+    ck_assert_uint_eq(sh->out_session, old_session + 1);
+    memcpy(out, gpa_ptr(OUT_GPA), sizeof(out));
+    ck_assert_uint_eq(*(uint32_t *)out, 0x0100007f);
+    ck_assert_uint_eq(*(uint16_t *)(out + 8), 0x5cc3);
+    ck_assert_uint_eq(out[12 + 5], 0x42);
+
+    /* The old PDU carries the old session (the backend drops it), the
+     * marker the new one. */
+    ck_assert_int_eq(be_pop(&hdr, NULL), 0);
+    ck_assert_uint_eq(hdr.session, old_session);
+    ck_assert_int_eq(be_pop(&hdr, NULL), 0);
+    ck_assert_uint_eq(hdr.type, XEN_SYNDBG_PDU_RESET);
+    ck_assert_uint_eq(hdr.session, old_session + 1);
+}
+END_TEST
+
+START_TEST(reset_fast_and_bad_options)
+{
+    uint32_t got, rem;
+
+    ck_assert_int_eq(hcall(HVCALL_RESET_DEBUG_SESSION, true,
+                           HV_DEBUG_PURGE_INCOMING_DATA |
+                           HV_DEBUG_PURGE_OUTGOING_DATA, 0), 0);
+    ck_assert_int_eq(hcall(HVCALL_RESET_DEBUG_SESSION, true, 1ULL << 32, 0),
+                     -EINVAL);
+    ck_assert_int_eq(hcall(HVCALL_RESET_DEBUG_SESSION, true, 4, 0), -EINVAL);
+    ck_assert_int_eq(reset(8), -EINVAL);
+    ck_assert_int_eq(hcall(HVCALL_RESET_DEBUG_SESSION, false, IN_GPA, BAD_GPA),
+                     -EINVAL);
+    ck_assert_int_eq(hcall(HVCALL_RESET_DEBUG_SESSION, false, IN_GPA + 4,
+                           OUT_GPA), -EILSEQ);
+    /* Still usable afterwards. */
+    ck_assert_int_eq(retrieve(4088, 0, 0, &got, &rem, NULL), -ENODATA);
+}
+END_TEST
+
+START_TEST(reset_wakes_waiters)
+{
+    uint32_t got, rem;
+
+    be_attach();
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, ~0ULL, &got, &rem,
+                              NULL), -ERESTART);
+    current = &vcpus[1];
+    ck_assert_int_eq(reset(HV_DEBUG_PURGE_INCOMING_DATA), 0);
+    ck_assert(!blocked(&vcpus[0]));
+}
+END_TEST
+
+/* ---- the debug port itself ---------------------------------------------------- */
+
+START_TEST(attach_detach)
+{
+    uint32_t got, rem;
+
+    ck_assert_uint_eq(viridian_dbgport_backend(&dom), DOMID_INVALID);
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, dom.domain_id), -EINVAL);
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_FIRST_RESERVED),
+                     -EINVAL);
+    be_attach();
+    ck_assert_uint_eq(viridian_dbgport_backend(&dom), BACKEND);
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), 0);
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, 9), -EBUSY);
+
+    /* Detach wakes a waiting vCPU and withdraws the port. */
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, ~0ULL, &got, &rem,
+                              NULL), -ERESTART);
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_INVALID), 0);
+    ck_assert(!blocked(current));
+    ck_assert(!stub.evtchn_in_use);
+    ck_assert_uint_eq(sh->evtchn, 0);
+    ck_assert_uint_eq(viridian_dbgport_backend(&dom), DOMID_INVALID);
+
+    /* And a new backend can attach. */
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, 9), 0);
+    ck_assert_uint_eq(stub.evtchn_remote, 9);
+}
+END_TEST
+
+START_TEST(acquire_bounds)
+{
+    xen_pfn_t mfn[XEN_SYNDBG_NR_FRAMES + 1];
+
+    ck_assert_uint_eq(viridian_dbgport_max_frames(&dom), XEN_SYNDBG_NR_FRAMES);
+    ck_assert_int_eq(viridian_dbgport_acquire(&dom, 1, 0, 1, mfn), -EINVAL);
+    ck_assert_int_eq(viridian_dbgport_acquire(&dom, 0, XEN_SYNDBG_NR_FRAMES, 1,
+                                              mfn), -EINVAL);
+    ck_assert_int_eq(viridian_dbgport_acquire(&dom, 0, 1, XEN_SYNDBG_NR_FRAMES,
+                                              mfn), -EINVAL);
+    ck_assert_int_eq(viridian_dbgport_acquire(&dom, 0, 3, 0xffffffffU, mfn),
+                     -EINVAL);
+    ck_assert_int_eq(viridian_dbgport_acquire(&dom, 0, 4, 2, mfn), 2);
+    ck_assert_uint_eq(mfn[1], mfn[0] + 1);
+
+    /* Allocation failure is reported, and retried later. */
+    teardown();
+    setup();
+    stub.fail_alloc = true;
+    ck_assert_int_eq(viridian_dbgport_acquire(&dom, 0, 0, 1, mfn), -ENOMEM);
+    stub.fail_alloc = false;
+    stub.fail_vmap = true;
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), -ENOMEM);
+    stub.fail_vmap = false;
+    ck_assert_int_eq(viridian_dbgport_acquire(&dom, 0, 0, 1, mfn), 1);
+}
+END_TEST
+
+START_TEST(hostile_backend_indexes)
+{
+    uint32_t got, rem;
+    uint8_t data[8] = { 0 };
+    uint32_t pending;
+
+    be_attach();
+    sh->in.prod = sh->in.cons + XEN_SYNDBG_RING_SIZE + 8;
+    be_notify();
+    ck_assert_int_eq(retrieve(4088, 0, 0, &got, &rem, NULL), -ENODATA);
+    ck_assert(sh->flags & XEN_SYNDBG_F_BROKEN);
+    /* Broken port: posts refused, not written. */
+    ck_assert_int_eq(post(data, sizeof(data), 0, &pending), -ENOBUFS);
+    ck_assert_uint_eq(sh->out.prod, 0);
+    /* Logged once per attach, however often the guest tries. */
+    {
+        unsigned int logs = stub_log_count;
+
+        ck_assert_int_eq(retrieve(4088, 0, 0, &got, &rem, NULL), -ENODATA);
+        ck_assert_uint_eq(stub_log_count, logs);
+    }
+    /* Re-attaching clears it. */
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_INVALID), 0);
+    sh->in.prod = 0;
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), 0);
+    ck_assert(!(sh->flags & XEN_SYNDBG_F_BROKEN));
+}
+END_TEST
+
+START_TEST(hostile_backend_records)
+{
+    struct xen_syndbg_pdu bad = { .len = XEN_SYNDBG_MAX_PDU + 1,
+                                  .type = XEN_SYNDBG_PDU_DATA };
+    uint32_t got, rem;
+
+    be_attach();
+    ring_copy_in(be_ring(false), 0, &bad, sizeof(bad));
+    sh->in.prod = 64;
+    ck_assert_int_eq(retrieve(4088, 0, 0, &got, &rem, NULL), -ENODATA);
+    ck_assert(sh->flags & XEN_SYNDBG_F_BROKEN);
+
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_INVALID), 0);
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), 0);
+    /* Unknown type; then a record longer than what was published. */
+    bad.len = 8;
+    bad.type = 9;
+    ring_copy_in(be_ring(false), sh->in.prod, &bad, sizeof(bad));
+    sh->in.prod += 16;
+    ck_assert_int_eq(retrieve(4088, 0, 0, &got, &rem, NULL), -ENODATA);
+    ck_assert(sh->flags & XEN_SYNDBG_F_BROKEN);
+
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_INVALID), 0);
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), 0);
+    bad.type = XEN_SYNDBG_PDU_DATA;
+    bad.len = 100;
+    bad.session = sh->in_session;
+    ring_copy_in(be_ring(false), sh->in.prod, &bad, sizeof(bad));
+    sh->in.prod += 16;
+    ck_assert_int_eq(retrieve(4088, 0, 0, &got, &rem, NULL), -ENODATA);
+    ck_assert(sh->flags & XEN_SYNDBG_F_BROKEN);
+}
+END_TEST
+
+START_TEST(out_consumer_index_hostile)
+{
+    uint8_t data[8] = { 0 };
+    uint32_t pending;
+
+    be_attach();
+    ck_assert_int_eq(post(data, sizeof(data), 0, &pending), 0);
+    sh->out.cons = sh->out.prod + 8; /* consumer ahead of producer */
+    ck_assert_int_eq(post(data, sizeof(data), 0, &pending), -ENOBUFS);
+    ck_assert(sh->flags & XEN_SYNDBG_F_BROKEN);
+}
+END_TEST
+
+/* ---- raw VMCALL rule ---------------------------------------------------------- */
+
+START_TEST(raw_vmcall_rule)
+{
+    struct cpu_user_regs r;
+
+    memset(&r, 0, sizeof(r));
+    r.rax = 0x1000;
+    r.rcx = HVCALL_POST_DEBUG_DATA;
+    ck_assert(viridian_syndbg_is_raw_call(current, &r));
+    r.rcx = HVCALL_RETRIEVE_DEBUG_DATA | HV_HYPERCALL_FAST_BIT;
+    ck_assert(viridian_syndbg_is_raw_call(current, &r));
+    r.rcx = HVCALL_RESET_DEBUG_SESSION;
+    ck_assert(viridian_syndbg_is_raw_call(current, &r));
+    /* Any other bit set: not a debug call. */
+    r.rcx = HVCALL_POST_DEBUG_DATA | (1ULL << 17);
+    ck_assert(!viridian_syndbg_is_raw_call(current, &r));
+    r.rcx = HVCALL_POST_DEBUG_DATA | (1ULL << 32);
+    ck_assert(!viridian_syndbg_is_raw_call(current, &r));
+    r.rcx = 0x5c;
+    ck_assert(!viridian_syndbg_is_raw_call(current, &r));
+    /* A Xen hypercall number in RAX wins, whatever RCX holds. */
+    r.rcx = HVCALL_POST_DEBUG_DATA;
+    r.rax = 34; /* __HYPERVISOR_hvm_op */
+    ck_assert(!viridian_syndbg_is_raw_call(current, &r));
+    r.rax = 63;
+    ck_assert(!viridian_syndbg_is_raw_call(current, &r));
+    r.rax = 64;
+    ck_assert(viridian_syndbg_is_raw_call(current, &r));
+
+    /* 32-bit: EDX:EAX is the input value. */
+    current->mode = 4;
+    memset(&r, 0, sizeof(r));
+    r.rax = HVCALL_RETRIEVE_DEBUG_DATA;
+    ck_assert(viridian_syndbg_is_raw_call(current, &r));
+    r.rdx = 1;
+    ck_assert(!viridian_syndbg_is_raw_call(current, &r));
+    r.rdx = 0;
+    r.rax = 29; /* __HYPERVISOR_sched_op */
+    ck_assert(!viridian_syndbg_is_raw_call(current, &r));
+
+    /* Real and 16-bit modes never. */
+    current->mode = 2;
+    r.rax = HVCALL_RETRIEVE_DEBUG_DATA;
+    ck_assert(!viridian_syndbg_is_raw_call(current, &r));
+}
+END_TEST
+
+/* ---- save/restore --------------------------------------------------------------- */
+
+START_TEST(save_refused_while_attached)
+{
+    struct hvm_viridian_domain_context ctxt;
+
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_SEND_BUFFER, SEND_GPA), X86EMUL_OKAY);
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_PENDING_BUFFER, PEND_GPA),
+                     X86EMUL_OKAY);
+    be_attach();
+    memset(&ctxt, 0, sizeof(ctxt));
+    ck_assert_int_eq(viridian_syndbg_save_domain_ctxt(&dom, &ctxt), -EBUSY);
+
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_INVALID), 0);
+    ck_assert_int_eq(viridian_syndbg_save_domain_ctxt(&dom, &ctxt), 0);
+    ck_assert_uint_eq(ctxt.syndbg_send_page, SEND_GPA);
+    ck_assert_uint_eq(ctxt.syndbg_recv_page, 0);
+    ck_assert_uint_eq(ctxt.syndbg_pending_page, PEND_GPA);
+    ck_assert_uint_eq(ctxt.syndbg_options, HV_X64_SYNDBG_OPTION_USE_HCALLS);
+
+    /* Restore into a fresh domain. */
+    teardown();
+    setup();
+    ck_assert_int_eq(viridian_syndbg_load_domain_ctxt(&dom, &ctxt), 0);
+    ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_SEND_BUFFER), SEND_GPA);
+    ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_PENDING_BUFFER), PEND_GPA);
+    ck_assert_int_eq(frame_table[SEND_GPA >> PAGE_SHIFT].maps, 1);
+}
+END_TEST
+
+START_TEST(restore_validates)
+{
+    struct hvm_viridian_domain_context ctxt;
+
+    /* A stream from an older Xen: all zero. */
+    memset(&ctxt, 0, sizeof(ctxt));
+    ck_assert_int_eq(viridian_syndbg_load_domain_ctxt(&dom, &ctxt), 0);
+    ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_OPTIONS),
+                      HV_X64_SYNDBG_OPTION_USE_HCALLS);
+
+    ctxt.syndbg_options = 1;
+    ck_assert_int_eq(viridian_syndbg_load_domain_ctxt(&dom, &ctxt), -EINVAL);
+    ctxt.syndbg_options = 0;
+    ctxt.syndbg_send_page = BAD_GPA;
+    ck_assert_int_eq(viridian_syndbg_load_domain_ctxt(&dom, &ctxt), -EINVAL);
+    ctxt.syndbg_send_page = SEND_GPA + 1;
+    ck_assert_int_eq(viridian_syndbg_load_domain_ctxt(&dom, &ctxt), -EINVAL);
+}
+END_TEST
+
+START_TEST(restore_without_group_refused)
+{
+    struct hvm_viridian_domain_context ctxt;
+
+    memset(&ctxt, 0, sizeof(ctxt));
+    ctxt.syndbg_recv_page = RECV_GPA;
+    ck_assert_int_eq(viridian_syndbg_load_domain_ctxt(&dom, &ctxt), -EINVAL);
+}
+END_TEST
+
+static Suite *syndbg_suite(void)
+{
+    Suite *s = suite_create("viridian-syndbg");
+    TCase *tc;
+
+    tc = tcase_create("disabled");
+    tcase_add_checked_fixture(tc, setup_nosyndbg, teardown);
+    tcase_add_test(tc, disabled_group_refuses_everything);
+    tcase_add_test(tc, restore_without_group_refused);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("msr");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, msr_buffers_validated);
+    tcase_add_test(tc, msr_options_and_status);
+    tcase_add_test(tc, msr_send_and_receive);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("post");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, post_queues_one_pdu);
+    tcase_add_test(tc, post_rejects_bad_input);
+    tcase_add_test(tc, post_backpressure_loses_nothing);
+    tcase_add_test(tc, post_loop_blocks_until_room);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("retrieve");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, retrieve_without_data);
+    tcase_add_test(tc, retrieve_rejects_bad_input);
+    tcase_add_test(tc, retrieve_timeout_expires);
+    tcase_add_test(tc, retrieve_spurious_wake_keeps_deadline);
+    tcase_add_test(tc, retrieve_wakes_on_data);
+    tcase_add_test(tc, retrieve_data_already_there_does_not_block);
+    tcase_add_test(tc, retrieve_partial_pdu);
+    tcase_add_test(tc, retrieve_test_activity);
+    tcase_add_test(tc, guest_that_never_reads);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("reset");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, reset_purges_incoming_in_flight);
+    tcase_add_test(tc, reset_purges_outgoing_and_reports_connection);
+    tcase_add_test(tc, reset_fast_and_bad_options);
+    tcase_add_test(tc, reset_wakes_waiters);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("port");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, attach_detach);
+    tcase_add_test(tc, acquire_bounds);
+    tcase_add_test(tc, hostile_backend_indexes);
+    tcase_add_test(tc, hostile_backend_records);
+    tcase_add_test(tc, out_consumer_index_hostile);
+    tcase_add_test(tc, raw_vmcall_rule);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("save");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, save_refused_while_attached);
+    tcase_add_test(tc, restore_validates);
+    suite_add_tcase(s, tc);
+
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(syndbg_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_ENV);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
