@@ -24,6 +24,14 @@ required="cpuid-vendor cpuid-interface cpuid-features cpuid-xen-leaves
  msr-hypercall hypercall-page hcall-page-spin-wait hcall-page-invalid-code
  hcall-raw-native hcall-raw-xen-version"
 
+# Extra xl.cfg lines for the micro-guest (for example the viridian
+# enlightenment groups of a patched toolstack) can be given with
+#   tests/e2e/run --extra FILE:/e2e/etc/micro-hvm.cfg
+# A "viridian" line there replaces the default "viridian = 1".
+extra=/e2e/etc/micro-hvm.cfg
+viridian="viridian = 1"
+[ -f $extra ] && grep -q '^[[:space:]]*viridian' $extra && viridian=
+
 cfg=$E2E_OUT/$name.cfg
 cat >"$cfg" <<CFG
 name = "$name"
@@ -31,7 +39,7 @@ type = "hvm"
 # The micro-guest replaces hvmloader: Xen's domain builder loads the ELF and
 # starts it in 32-bit protected mode, the way XTF runs its HVM tests.
 firmware = "$elf"
-viridian = 1
+$viridian
 memory = 32
 vcpus = 1
 device_model_version = "qemu-xen"
@@ -43,6 +51,7 @@ on_poweroff = "destroy"
 on_reboot = "destroy"
 on_crash = "destroy"
 CFG
+[ -f $extra ] && cat $extra >>"$cfg"
 
 e2e_guest_create "$cfg" || e2e_fail "xl create of the micro-guest failed"
 domid=$(e2e_guest_domid $name)
