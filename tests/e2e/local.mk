@@ -46,6 +46,7 @@ EXTRA_DIST += \
 	%reldir%/scenarios/pvh-guest.sh \
 	%reldir%/scenarios/hvm-guest.sh \
 	%reldir%/scenarios/micro-hvm.sh \
+	%reldir%/scenarios/micro-hvm-seabios.sh \
 	%reldir%/scenarios/grant-evtchn-guest.sh \
 	%reldir%/scenarios/conformance.sh \
 	%reldir%/scenarios/broken-guest-never-connects.sh \

@@ -303,6 +303,11 @@ static int do_share(const struct opts *o)
 		goto out;
 	}
 
+	/* A mapper must never see "ready" left over from an earlier run. */
+	if (!xs_rm(xs, XBT_NULL, o->path) && errno != ENOENT) {
+		msg("removing stale xenstore directory \"%s\": %s", o->path, strerror(errno));
+		goto out;
+	}
 	if (!xs_mkdir(xs, XBT_NULL, o->path)) {
 		msg("creating xenstore directory \"%s\": %s", o->path, strerror(errno));
 		goto out;

@@ -16,6 +16,24 @@
 
 elf=/e2e/bin/microguest.elf
 name=e2e-micro
+# How the image is loaded: "firmware" (in place of hvmloader) or "seabios"
+# (hvmloader + SeaBIOS + QEMU's multiboot option ROM; micro-hvm-seabios.sh).
+boot=${MICRO_BOOT:-firmware}
+case $boot in
+firmware)
+	# Xen's domain builder loads the ELF and starts it in 32-bit
+	# protected mode, the way XTF runs its HVM tests.
+	load="firmware = \"$elf\""
+	entry=hvm-firmware
+	;;
+seabios)
+	load="kernel = \"$elf\""
+	entry=multiboot
+	;;
+*)
+	e2e_fail "unknown MICRO_BOOT '$boot'"
+	;;
+esac
 [ -s "$elf" ] || e2e_fail "micro-guest image $elf is missing or empty"
 
 # The tests the micro-guest must report as PASS; a missing line fails too.
@@ -36,9 +54,7 @@ cfg=$E2E_OUT/$name.cfg
 cat >"$cfg" <<CFG
 name = "$name"
 type = "hvm"
-# The micro-guest replaces hvmloader: Xen's domain builder loads the ELF and
-# starts it in 32-bit protected mode, the way XTF runs its HVM tests.
-firmware = "$elf"
+$load
 $viridian
 memory = 32
 vcpus = 1
@@ -59,20 +75,22 @@ domid=$(e2e_guest_domid $name)
 
 # Wait for the last line in the hypervisor log.
 e2e_up
-end=$((E2E_UP + 90))
+end=$((E2E_UP + ${MICRO_DONE_TIMEOUT:-90}))
 until xl dmesg | grep -q "^(d$domid) MICRO: DONE"; do
 	e2e_up
 	if [ "$E2E_UP" -ge "$end" ]; then
 		xl dmesg | grep "^(d$domid)" | tail -n 40
 		e2e_guest_dump $name
-		e2e_fail "micro-guest d$domid printed no 'MICRO: DONE' within 90 s"
+		e2e_fail "micro-guest d$domid printed no 'MICRO: DONE' within ${MICRO_DONE_TIMEOUT:-90} s"
 	fi
 	sleep 1
 done
-e2e_time "create.micro=$E2E_CREATE_S done.micro=$(e2e_since "$E2E_T0")"
+e2e_time "create.micro-$boot=$E2E_CREATE_S done.micro-$boot=$(e2e_since "$E2E_T0")"
 xl dmesg | sed -n "s/^(d$domid) \(MICRO: .*\)/\1/p" >micro.log
 cat micro.log
 
+grep -q "^MICRO: START entry=$entry" micro.log ||
+	e2e_fail "micro-guest did not report 'START entry=$entry' (loaded the wrong way?)"
 fails=$(grep -c '^MICRO: [^ ]* FAIL' micro.log)
 missing=
 for t in $required; do
@@ -90,4 +108,4 @@ if [ "$E2E_XEN" = stock ]; then
 	[ "$msrs" = absent ] || e2e_fail "stock Xen: synthetic debugger MSRs are '$msrs', expected absent"
 fi
 e2e_guest_gone $name 30 || e2e_fail "micro-guest did not go away after its triple fault"
-e2e_pass "vendor='$vendor' $(grep -c '^MICRO: [^ ]* PASS' micro.log) tests passed; syndbg leaves $leaves, MSRs $msrs (xen $E2E_XEN)"
+e2e_pass "$boot boot, vendor='$vendor' $(grep -c '^MICRO: [^ ]* PASS' micro.log) tests passed; syndbg leaves $leaves, MSRs $msrs (xen $E2E_XEN)"
