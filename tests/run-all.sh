@@ -1,0 +1,142 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Build the project and run every test tier, then print one line:
+#   N passed, N failed[, N skipped]
+#
+#   1. plain build: make check (unit tests, the simulated host, the
+#      conformance suite, the userspace tests of the hypervisor patches)
+#   2. -Werror + ASan/UBSan build: make check again
+#   3. make distcheck
+#   4. libFuzzer smoke run of every guest-reachable parser (FUZZ_SECONDS)
+#   5. the real-Xen tier under QEMU (skipped with E2E=0 or without QEMU)
+#
+# Usage: tests/run-all.sh        (as root; build trees under $BUILD_ROOT,
+#                                 default ./_build)
+# Environment: BUILD_ROOT, JOBS (default: number of CPUs), FUZZ_SECONDS
+# (default 20 per target), E2E (0 to skip the QEMU tier), DISTCHECK (0 to
+# skip it).
+set -u
+
+src=$(cd "$(dirname "$0")/.." && pwd)
+root=${BUILD_ROOT:-$src/_build}
+jobs=${JOBS:-$(nproc)}
+fuzz_seconds=${FUZZ_SECONDS:-20}
+passed=0
+failed=0
+skipped=0
+failures=()
+
+say() { printf '\n=== %s\n' "$*"; }
+
+# Add a tier's TAP results (automake .trs files) to the totals.
+count_trs() {
+	local dir=$1 tier=$2 p f s
+	p=$(cat $(find "$dir" -name '*.trs' 2>/dev/null) /dev/null | grep -c '^:test-result: PASS')
+	f=$(cat $(find "$dir" -name '*.trs' 2>/dev/null) /dev/null | grep -c -E '^:test-result: (FAIL|ERROR|XPASS)')
+	s=$(cat $(find "$dir" -name '*.trs' 2>/dev/null) /dev/null | grep -c '^:test-result: SKIP')
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+	echo "$tier: $p passed, $f failed, $s skipped"
+	[ "$f" -eq 0 ] || failures+=("$tier")
+}
+
+# Show the logs of failed tests.
+show_failures() {
+	local dir=$1 trs
+	for trs in $(grep -l -E '^:test-result: (FAIL|ERROR|XPASS)' $(find "$dir" -name '*.trs') /dev/null 2>/dev/null); do
+		echo "--- ${trs%.trs}.log"
+		tail -n 80 "${trs%.trs}.log"
+	done
+}
+
+one() {	# one() NAME STATUS: a tier that counts as one test
+	if [ "$2" -eq 0 ]; then
+		passed=$((passed + 1))
+		echo "$1: PASS"
+	else
+		failed=$((failed + 1))
+		failures+=("$1")
+		echo "$1: FAIL"
+	fi
+}
+
+build() {	# build() DIR CONFIGURE-ARGS...
+	local dir=$1
+	shift
+	mkdir -p "$dir"
+	(cd "$dir" && "$src/configure" -q "$@" && make -j"$jobs" >make.log 2>&1) ||
+		{ tail -n 60 "$dir/make.log" 2>/dev/null || tail -n 60 "$dir/config.log"; return 1; }
+}
+
+check_tier() {	# check_tier NAME DIR CONFIGURE-ARGS...
+	local name=$1 dir=$2
+	shift 2
+	say "$name"
+	rm -rf "$dir"
+	if ! build "$dir" "$@"; then
+		one "$name: build" 1
+		return
+	fi
+	(cd "$dir" && make -j"$jobs" check >check.log 2>&1)
+	count_trs "$dir" "$name"
+	show_failures "$dir"
+}
+
+cd "$src" || exit 1
+[ -x configure ] || ./autogen.sh >/dev/null 2>&1 || { echo "autogen.sh failed"; echo "0 passed, 1 failed"; exit 1; }
+
+check_tier "plain" "$root/plain"
+check_tier "werror+sanitizers" "$root/sanitizers" --enable-werror --enable-sanitizers
+
+if [ "${DISTCHECK:-1}" != 0 ]; then
+	say "distcheck"
+	(cd "$root/plain" && make -j"$jobs" distcheck >distcheck.log 2>&1)
+	rc=$?
+	[ $rc -eq 0 ] || tail -n 60 "$root/plain/distcheck.log"
+	one "distcheck" $rc
+fi
+
+if [ -x "$src/fuzz/run-fuzzers.sh" ]; then
+	say "fuzz (${fuzz_seconds}s per target)"
+	FUZZ_BUILD="$root/fuzz" "$src/fuzz/run-fuzzers.sh" "$fuzz_seconds" >"$root/fuzz.log" 2>&1
+	rc=$?
+	tail -n 20 "$root/fuzz.log"
+	if [ $rc -eq 77 ]; then
+		skipped=$((skipped + 1))
+		echo "fuzz: SKIP (no clang)"
+	else
+		one "fuzz" $rc
+	fi
+fi
+
+if [ "${E2E:-1}" != 0 ] && command -v qemu-system-x86_64 >/dev/null && [ -x "$src/tests/e2e/run" ]; then
+	say "real Xen under QEMU"
+	(cd "$root/plain" && make e2e) 2>&1 | tee "$root/e2e.log" | grep -E '^(PASS|FAIL|SKIP)|passed|boot' || true
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$root/e2e.log" | tail -n 1)
+	if [ -n "$line" ]; then
+		p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
+		f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+		s=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
+		passed=$((passed + p))
+		failed=$((failed + f))
+		skipped=$((skipped + ${s:-0}))
+		[ "$f" -eq 0 ] || { failures+=("e2e"); tail -n 80 "$root/e2e.log"; }
+	else
+		tail -n 80 "$root/e2e.log"
+		one "e2e" 1
+	fi
+else
+	say "real Xen under QEMU: skipped (E2E=0 or qemu-system-x86_64 missing)"
+	skipped=$((skipped + 1))
+fi
+
+echo
+[ ${#failures[@]} -eq 0 ] || echo "failed tiers: ${failures[*]}"
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]
