@@ -115,18 +115,15 @@ e2e_boot() {
 				why="dom0 did not start the next scenario within ${E2E_GRACE}s"
 				;;
 			"E2E: BEGIN "*)
-				set -- ${line#E2E: BEGIN }
-				cur=$1
-				t=${2#timeout=}
+				read -r cur t _ <<<"${line#E2E: BEGIN }"
+				t=${t#timeout=}
+				[[ $t =~ ^[0-9]+$ ]] || t=$E2E_GRACE
 				deadline=$(( $(e2e_now_s) + t + E2E_GRACE ))
 				why="scenario $cur gave no result within ${t}s + ${E2E_GRACE}s (dom0 or Xen hung)"
 				e2e_log "$cur: started (timeout ${t}s)"
 				;;
 			"E2E: RESULT "*)
-				set -- ${line#E2E: RESULT }
-				n=$1 status=$2 secs=$3
-				shift 3
-				detail=$*
+				read -r n status secs detail <<<"${line#E2E: RESULT }"
 				E2E_STATUS[$n]=$status
 				E2E_SECS[$n]=$secs
 				E2E_DETAIL[$n]=$detail
