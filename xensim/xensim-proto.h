@@ -43,16 +43,33 @@
 #define XENSIM_MSG_MAX		(64u * 1024u)
 #define XENSIM_NAME_MAX		64u
 
+/*
+ * Each domain's event-channel page, a memfd shared by the hypervisor and
+ * the libraries: gen[port] changes whenever the port's peer changes;
+ * state[port] holds the port's pending and mask bits, as Xen's shared_info
+ * does.  A sender sets PENDING and writes the port's eventfd only when it
+ * found neither PENDING nor MASKED set, so one wake-up is raised per
+ * delivery, masked ports stay silent, and the receiver's unmask re-raises
+ * an event that came while masked.
+ */
+#define XENSIM_EVTCHN_PENDING	0x1u
+#define XENSIM_EVTCHN_MASKED	0x2u
+
+struct xensim_evtchn_page {
+	uint32_t gen[XENSIM_NR_PORTS];
+	uint32_t state[XENSIM_NR_PORTS];
+};
+
 /* Default socket directory; XENSIM_RUNDIR overrides it. */
 #define XENSIM_DEFAULT_RUNDIR	"/run/xensim"
 
 enum xensim_op {
 	XENSIM_OP_HELLO = 1,		/* -> hello_rsp, fd: evtchn generation page */
 	XENSIM_OP_EVTCHN_UNBOUND,	/* evtchn_req(remote_dom) -> port, fd: rx */
-	XENSIM_OP_EVTCHN_INTERDOMAIN,	/* evtchn_req(remote_dom, remote_port) -> port, fds: rx, tx */
+	XENSIM_OP_EVTCHN_INTERDOMAIN,	/* evtchn_req(remote_dom, remote_port) -> port, fds: rx, tx, remote page */
 	XENSIM_OP_EVTCHN_VIRQ,		/* evtchn_req(virq) -> port, fd: rx */
 	XENSIM_OP_EVTCHN_UNBIND,	/* evtchn_req(port) */
-	XENSIM_OP_EVTCHN_PEER,		/* evtchn_req(port) -> evtchn_rsp(gen), fd: tx if connected */
+	XENSIM_OP_EVTCHN_PEER,		/* evtchn_req(port) -> evtchn_rsp(gen), fds: tx, remote page if connected */
 	XENSIM_OP_GNT_SHARE,		/* share_req -> share_rsp, fd: own memory */
 	XENSIM_OP_GNT_UNSHARE,		/* unshare_req */
 	XENSIM_OP_GNT_MAP,		/* map_req -> map_rsp, fd: granter memory (ro or rw) */
@@ -106,6 +123,8 @@ struct xensim_evtchn_rsp {
 	struct xensim_rsp hdr;
 	uint32_t port;
 	uint32_t gen;		/* peer generation the tx fd belongs to */
+	uint32_t remote_dom;	/* where tx leads, when connected */
+	uint32_t remote_port;
 };
 
 /* Unmap notification: as IOCTL_GNTDEV_SET_UNMAP_NOTIFY / gntalloc's. */

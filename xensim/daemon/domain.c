@@ -128,10 +128,10 @@ static void domain_free(struct domain *d)
 		close(d->listen.fd);
 	}
 	rmdir_domain(d);
-	if (d->gen)
-		munmap(d->gen, XENSIM_NR_PORTS * sizeof(uint32_t));
-	if (d->genfd >= 0)
-		close(d->genfd);
+	if (d->evp)
+		munmap(d->evp, sizeof(*d->evp));
+	if (d->evpfd >= 0)
+		close(d->evpfd);
 	if (d->memfd >= 0)
 		close(d->memfd);
 	if (d->memfd_ro >= 0)
@@ -216,7 +216,7 @@ struct domain *domain_create(uint32_t domid, const char *name, uint32_t memory_m
 	list_init(&d->conns);
 	d->domid = domid;
 	d->privileged = domid == 0;
-	d->memfd = d->memfd_ro = d->genfd = d->listen.fd = -1;
+	d->memfd = d->memfd_ro = d->evpfd = d->listen.fd = -1;
 	d->listen.kind = W_LISTEN;
 	snprintf(d->name, sizeof(d->name), "%s", name && *name ? name : "");
 	if (!d->name[0])
@@ -237,10 +237,10 @@ struct domain *domain_create(uint32_t domid, const char *name, uint32_t memory_m
 
 	snprintf(path, sizeof(path), "dom%u", domid);
 	d->memfd = memfd_create(path, MFD_CLOEXEC);
-	d->genfd = memfd_create("evtchn-gen", MFD_CLOEXEC);
-	if (d->memfd < 0 || d->genfd < 0 ||
+	d->evpfd = memfd_create("evtchn", MFD_CLOEXEC);
+	if (d->memfd < 0 || d->evpfd < 0 ||
 	    ftruncate(d->memfd, (off_t)d->max_pages << XENSIM_PAGE_SHIFT) < 0 ||
-	    ftruncate(d->genfd, XENSIM_NR_PORTS * sizeof(uint32_t)) < 0) {
+	    ftruncate(d->evpfd, sizeof(*d->evp)) < 0) {
 		rc = -errno;
 		goto fail;
 	}
@@ -248,10 +248,9 @@ struct domain *domain_create(uint32_t domid, const char *name, uint32_t memory_m
 	 * the mapper's kernel then refuses a writable mapping itself. */
 	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", d->memfd);
 	d->memfd_ro = open(fdpath, O_RDONLY | O_CLOEXEC);
-	d->gen = mmap(NULL, XENSIM_NR_PORTS * sizeof(uint32_t), PROT_READ | PROT_WRITE,
-		      MAP_SHARED, d->genfd, 0);
-	if (d->memfd_ro < 0 || d->gen == MAP_FAILED) {
-		d->gen = NULL;
+	d->evp = mmap(NULL, sizeof(*d->evp), PROT_READ | PROT_WRITE, MAP_SHARED, d->evpfd, 0);
+	if (d->memfd_ro < 0 || d->evp == MAP_FAILED) {
+		d->evp = NULL;
 		rc = -errno;
 		goto fail;
 	}

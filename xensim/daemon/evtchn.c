@@ -2,11 +2,14 @@
 /*
  * evtchn.c - event channels of the simulated hypervisor.
  *
- * Every allocated port has an eventfd.  Delivering an event to a port is a
- * write to its eventfd; the handle that bound the port waits on it with
- * EPOLLONESHOT, which gives the Linux evtchn driver's semantics for free: a
- * delivered port stays masked until the handle unmasks it, and notifications
- * that arrive meanwhile coalesce in the eventfd counter and fire on unmask.
+ * Every allocated port has an eventfd and a state word (pending, masked) in
+ * the domain's event-channel page.  Delivering an event sets the pending
+ * bit and, when the port was neither pending nor masked, writes the
+ * eventfd: the handle that bound the port waits on an epoll set of such
+ * eventfds.  The handle masks a port when it delivers it and re-raises on
+ * unmask what came meanwhile (see xensim/libs/evtchn.c), which gives the
+ * Linux evtchn driver's semantics: a delivered port stays masked until
+ * unmasked, and notifications coalesce.
  *
  * A sender keeps the remote port's eventfd, so a notification never passes
  * through this daemon.  When a port's peer changes (bound, closed), the
@@ -32,11 +35,18 @@
 #define VIRQ_DOM_EXC 3
 #define DOMID_SELF 0x7ff0u
 
-static void port_kick(struct port *p)
+static void port_kick(struct domain *d, uint32_t port)
 {
 	uint64_t one = 1;
+	uint32_t old;
 
-	if (p->efd >= 0 && write(p->efd, &one, sizeof(one)) < 0) {
+	if (d->ports[port].efd < 0)
+		return;
+	/* Pairs with the receiver's clearing of PENDING before it handles. */
+	old = __atomic_fetch_or(&d->evp->state[port], XENSIM_EVTCHN_PENDING, __ATOMIC_SEQ_CST);
+	if (old & (XENSIM_EVTCHN_PENDING | XENSIM_EVTCHN_MASKED))
+		return;		/* coalesced, or raised again on unmask */
+	if (write(d->ports[port].efd, &one, sizeof(one)) < 0) {
 		/* EAGAIN: the counter is saturated, the event is pending anyway. */
 	}
 }
@@ -59,7 +69,8 @@ int evtchn_alloc(struct domain *d, struct conn *owner, uint32_t *port)
 	d->ports[i].owner = owner;
 	d->ports[i].state = PORT_UNBOUND;
 	d->ports[i].remote_dom = d->domid;
-	__atomic_add_fetch(&d->gen[i], 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&d->evp->state[i], 0, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&d->evp->gen[i], 1, __ATOMIC_RELEASE);
 	*port = i;
 	return 0;
 }
@@ -80,7 +91,7 @@ void evtchn_close(struct domain *d, uint32_t port)
 			    rp->remote_port == port) {
 				rp->state = PORT_UNBOUND;
 				rp->remote_port = 0;
-				__atomic_add_fetch(&rd->gen[p->remote_port], 1, __ATOMIC_RELEASE);
+				__atomic_add_fetch(&rd->evp->gen[p->remote_port], 1, __ATOMIC_RELEASE);
 			}
 		}
 	} else if (p->state == PORT_VIRQ && p->virq < 32) {
@@ -92,7 +103,7 @@ void evtchn_close(struct domain *d, uint32_t port)
 	memset(p, 0, sizeof(*p));
 	p->state = PORT_FREE;
 	p->efd = -1;
-	__atomic_add_fetch(&d->gen[port], 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&d->evp->gen[port], 1, __ATOMIC_RELEASE);
 }
 
 int evtchn_bind_interdomain(struct domain *d, struct conn *owner,
@@ -122,10 +133,10 @@ int evtchn_bind_interdomain(struct domain *d, struct conn *owner,
 	rp->state = PORT_INTERDOMAIN;
 	rp->remote_dom = d->domid;
 	rp->remote_port = *port;
-	__atomic_add_fetch(&rd->gen[rport], 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&rd->evp->gen[rport], 1, __ATOMIC_RELEASE);
 	/* Notifications sent to the unbound port may have been lost: Xen
 	 * conservatively marks the new local port pending. */
-	port_kick(lp);
+	port_kick(d, *port);
 	return 0;
 }
 
@@ -145,7 +156,7 @@ int evtchn_send(struct domain *d, uint32_t port)
 
 			if (rp->state == PORT_INTERDOMAIN && rp->remote_dom == d->domid &&
 			    rp->remote_port == port)
-				port_kick(rp);
+				port_kick(rd, p->remote_port);
 		}
 		return 0;
 	case PORT_UNBOUND:
@@ -160,7 +171,7 @@ void evtchn_raise_virq_dom_exc(void)
 	struct domain *dom0 = domain_find(0);
 
 	if (dom0 && dom0->virq_port[VIRQ_DOM_EXC])
-		port_kick(&dom0->ports[dom0->virq_port[VIRQ_DOM_EXC]]);
+		port_kick(dom0, dom0->virq_port[VIRQ_DOM_EXC]);
 }
 
 int evtchn_kernel_port(struct domain *d, uint32_t remote_dom, kport_fn fn,
@@ -178,16 +189,22 @@ int evtchn_kernel_port(struct domain *d, uint32_t remote_dom, kport_fn fn,
 	p->kopaque = opaque;
 	p->kw.kind = W_KPORT;
 	p->kw.fd = p->efd;
+	p->kdom = d;
+	p->kport = *port;
 	loop_add(&p->kw, EPOLLIN);
 	return 0;
 }
 
 void evtchn_kport_event(struct port *p)
 {
+	struct domain *d = p->kdom;
+	uint32_t port = p->kport;
 	uint64_t v;
 
 	if (read(p->efd, &v, sizeof(v)) != sizeof(v))
 		return;
+	/* Clear PENDING /then/ look at the ring: a later notify wakes us again. */
+	__atomic_and_fetch(&d->evp->state[port], ~XENSIM_EVTCHN_PENDING, __ATOMIC_SEQ_CST);
 	if (p->kfn)
 		p->kfn(p->kopaque);
 }

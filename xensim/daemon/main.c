@@ -83,7 +83,7 @@ struct reply {
 		uint8_t buf[XENSIM_MSG_MAX];
 	};
 	size_t len;
-	int fds[2];
+	int fds[3];
 	unsigned int nfds;
 };
 
@@ -101,7 +101,7 @@ static void *reply_extend(struct reply *r, size_t n)
 
 static void reply_fd(struct reply *r, int fd)
 {
-	if (r->nfds < 2)
+	if (r->nfds < 3)
 		r->fds[r->nfds++] = fd;
 }
 
@@ -110,7 +110,7 @@ static int send_reply(int sock, struct reply *r)
 	struct iovec iov = { .iov_base = r->buf, .iov_len = r->len };
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * 2)];
+		char buf[CMSG_SPACE(sizeof(int) * 3)];
 	} cbuf;
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
@@ -149,7 +149,7 @@ static int op_hello(struct conn *c, const void *req, size_t len, struct reply *r
 	p->version = XENSIM_PROTO_VERSION;
 	p->domid = c->dom->domid;
 	p->privileged = c->dom->privileged;
-	reply_fd(r, c->dom->genfd);
+	reply_fd(r, c->dom->evpfd);
 	return 0;
 }
 
@@ -174,7 +174,7 @@ static int op_evtchn_unbound(struct conn *c, const void *req, size_t len, struct
 	d->ports[port].remote_dom = q->remote_dom == 0x7ff0 /* DOMID_SELF */ ?
 		d->domid : q->remote_dom;
 	evtchn_reply(r)->port = port;
-	evtchn_reply(r)->gen = d->gen[port];
+	evtchn_reply(r)->gen = d->evp->gen[port];
 	reply_fd(r, d->ports[port].efd);
 	return 0;
 }
@@ -193,9 +193,12 @@ static int op_evtchn_interdomain(struct conn *c, const void *req, size_t len, st
 	rd = domain_find(d->ports[port].remote_dom);
 	p = evtchn_reply(r);
 	p->port = port;
-	p->gen = d->gen[port];
+	p->gen = d->evp->gen[port];
+	p->remote_dom = rd->domid;
+	p->remote_port = d->ports[port].remote_port;
 	reply_fd(r, d->ports[port].efd);
-	reply_fd(r, rd->ports[d->ports[port].remote_port].efd);
+	reply_fd(r, rd->ports[p->remote_port].efd);
+	reply_fd(r, rd->evpfd);
 	return 0;
 }
 
@@ -217,7 +220,7 @@ static int op_evtchn_virq(struct conn *c, const void *req, size_t len, struct re
 	d->ports[port].virq = q->virq;
 	d->virq_port[q->virq] = port;
 	evtchn_reply(r)->port = port;
-	evtchn_reply(r)->gen = d->gen[port];
+	evtchn_reply(r)->gen = d->evp->gen[port];
 	reply_fd(r, d->ports[port].efd);
 	return 0;
 }
@@ -252,11 +255,15 @@ static int op_evtchn_peer(struct conn *c, const void *req, size_t len, struct re
 		return -ENOTCONN;
 	p = evtchn_reply(r);
 	p->port = q->port;
-	p->gen = c->dom->gen[q->port];
+	p->gen = c->dom->evp->gen[q->port];
 	if (pt->state == PORT_INTERDOMAIN) {
 		rd = domain_find(pt->remote_dom);
-		if (rd)
+		if (rd) {
+			p->remote_dom = rd->domid;
+			p->remote_port = pt->remote_port;
 			reply_fd(r, rd->ports[pt->remote_port].efd);
+			reply_fd(r, rd->evpfd);
+		}
 	} else if (pt->state == PORT_VIRQ) {
 		return -EINVAL;	/* evtchn_send() refuses VIRQ ports */
 	}

@@ -81,6 +81,8 @@ struct port {
 	int efd;		/* this port's eventfd: written to deliver */
 	struct conn *owner;	/* binding handle, NULL for the kernel */
 	struct watcher kw;	/* for kernel-owned ports */
+	struct domain *kdom;
+	uint32_t kport;
 	kport_fn kfn;
 	void *kopaque;
 };
@@ -141,8 +143,8 @@ struct domain {
 	uint8_t *frame_used;
 
 	struct port *ports;
-	uint32_t *gen;		/* shared with the domain's libraries */
-	int genfd;
+	struct xensim_evtchn_page *evp;	/* shared with the domain's libraries */
+	int evpfd;
 	uint32_t virq_port[32];
 
 	struct grant *grants;

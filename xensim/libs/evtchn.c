@@ -2,14 +2,18 @@
 /*
  * libxenevtchn.so.1 for the simulated Xen.
  *
- * The handle's file descriptor is an epoll set of the eventfds of its bound
- * ports, each armed with EPOLLONESHOT: a port that fired is masked until
- * xenevtchn_unmask() rearms it, and events arriving meanwhile coalesce in
- * the eventfd and fire again on unmask -- the Linux evtchn driver's
- * behaviour.  xenevtchn_notify() is one write() to the remote port's eventfd
- * once the channel is bound; the domain's generation page (shared read-only
- * with the hypervisor) tells when the remote end changed and the target
- * must be fetched again.
+ * Event delivery follows Xen's shared-memory ABI: each port has a pending
+ * and a mask bit in its domain's event-channel page.  xenevtchn_notify()
+ * sets the remote port's pending bit and writes the remote port's eventfd
+ * only when the port was neither pending nor masked (one write() per
+ * delivery, none when coalescing).  The handle's file descriptor is an
+ * edge-triggered epoll set of its ports' eventfds: xenevtchn_pending()
+ * masks the port and clears its pending bit in one atomic step, so a port
+ * stays masked until xenevtchn_unmask(), and unmask re-raises an event that
+ * arrived meanwhile -- the Linux evtchn driver's behaviour, with one
+ * epoll_wait() per wake-up and no system call on unmask in the common case.
+ * The generation word of a port tells when its remote end changed and the
+ * target must be fetched again.
  */
 #include "config.h"
 
@@ -31,15 +35,56 @@ struct lport {
 	int rx;			/* our eventfd (-1: not bound by this handle) */
 	int tx;			/* remote port's eventfd, -1 when none */
 	uint32_t gen;		/* generation tx belongs to */
+	uint32_t *rstate;	/* remote port's state word */
+};
+
+struct rpage {
+	uint32_t domid;
+	struct xensim_evtchn_page *evp;
 };
 
 struct xenevtchn_handle {
 	struct simconn sc;
 	int epfd;
-	const uint32_t *gen;
+	struct xensim_evtchn_page *evp;	/* our domain's */
 	struct lport *ports;
 	uint32_t restrict_dom;
+	struct rpage *remotes;		/* other domains' pages we notify */
+	unsigned int nremotes;
 };
+
+/* The event-channel page of @domid, mapped once per handle; consumes fd. */
+static uint32_t *remote_state(xenevtchn_handle *xce, uint32_t domid, uint32_t port, int fd)
+{
+	struct rpage *n;
+	void *p;
+	unsigned int i;
+
+	if (port >= XENSIM_NR_PORTS) {
+		close(fd);
+		errno = EPROTO;
+		return NULL;
+	}
+	for (i = 0; i < xce->nremotes; i++) {
+		if (xce->remotes[i].domid == domid) {
+			close(fd);
+			return &xce->remotes[i].evp->state[port];
+		}
+	}
+	p = mmap(NULL, sizeof(struct xensim_evtchn_page), PROT_READ | PROT_WRITE,
+		 MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return NULL;
+	n = realloc(xce->remotes, (xce->nremotes + 1) * sizeof(*n));
+	if (!n) {
+		munmap(p, sizeof(struct xensim_evtchn_page));
+		return NULL;
+	}
+	xce->remotes = n;
+	n[xce->nremotes] = (struct rpage){ .domid = domid, .evp = p };
+	return &n[xce->nremotes++].evp->state[port];
+}
 
 static struct lport *bound(xenevtchn_handle *xce, evtchn_port_t port)
 {
@@ -69,11 +114,11 @@ PUBLIC xenevtchn_handle *xenevtchn_open(struct xentoollog_logger *logger, unsign
 		xce->ports[i] = (struct lport){ .rx = -1, .tx = -1 };
 	if (simconn_open(&xce->sc, cloexec, &genfd) < 0)
 		goto fail;
-	xce->gen = mmap(NULL, XENSIM_NR_PORTS * sizeof(uint32_t), PROT_READ, MAP_SHARED, genfd, 0);
+	xce->evp = mmap(NULL, sizeof(*xce->evp), PROT_READ | PROT_WRITE, MAP_SHARED, genfd, 0);
 	err = errno;
 	close(genfd);
-	if (xce->gen == MAP_FAILED) {
-		xce->gen = NULL;
+	if (xce->evp == MAP_FAILED) {
+		xce->evp = NULL;
 		errno = err;
 		goto fail;
 	}
@@ -117,8 +162,11 @@ PUBLIC int xenevtchn_close(xenevtchn_handle *xce)
 		}
 		free(xce->ports);
 	}
-	if (xce->gen)
-		munmap((void *)xce->gen, XENSIM_NR_PORTS * sizeof(uint32_t));
+	if (xce->evp)
+		munmap(xce->evp, sizeof(*xce->evp));
+	while (xce->nremotes)
+		munmap(xce->remotes[--xce->nremotes].evp, sizeof(struct xensim_evtchn_page));
+	free(xce->remotes);
 	if (xce->epfd >= 0)
 		close(xce->epfd);
 	simconn_close(&xce->sc);	/* the hypervisor closes our ports */
@@ -151,10 +199,10 @@ static xenevtchn_port_or_error_t bind_reply(xenevtchn_handle *xce,
 					    const struct xensim_evtchn_rsp *r,
 					    const int *fds, unsigned int nfds)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT };
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
 	struct lport *lp;
 
-	if (nfds < 1 || r->port == 0 || r->port >= XENSIM_NR_PORTS) {
+	if (nfds < 1 || nfds == 2 || r->port == 0 || r->port >= XENSIM_NR_PORTS) {
 		while (nfds)
 			close(fds[--nfds]);
 		errno = EPROTO;
@@ -162,8 +210,20 @@ static xenevtchn_port_or_error_t bind_reply(xenevtchn_handle *xce,
 	}
 	lp = &xce->ports[r->port];
 	lp->rx = fds[0];
-	lp->tx = nfds > 1 ? fds[1] : -1;
+	lp->tx = -1;
+	lp->rstate = NULL;
 	lp->gen = r->gen;
+	if (nfds == 3) {
+		lp->tx = fds[1];
+		lp->rstate = remote_state(xce, r->remote_dom, r->remote_port, fds[2]);
+		if (!lp->rstate) {
+			int err = errno;
+
+			xenevtchn_unbind(xce, r->port);
+			errno = err;
+			return -1;
+		}
+	}
 	ev.data.u32 = r->port;
 	if (epoll_ctl(xce->epfd, EPOLL_CTL_ADD, lp->rx, &ev) < 0) {
 		int err = errno;
@@ -183,9 +243,9 @@ static xenevtchn_port_or_error_t do_bind(xenevtchn_handle *xce, uint32_t op,
 	};
 	struct xensim_evtchn_rsp r;
 	unsigned int nfds;
-	int fds[2];
+	int fds[3];
 
-	if (simconn_call(&xce->sc, &q, sizeof(q), &r, sizeof(r), NULL, fds, 2, &nfds) < 0)
+	if (simconn_call(&xce->sc, &q, sizeof(q), &r, sizeof(r), NULL, fds, 3, &nfds) < 0)
 		return -1;
 	return bind_reply(xce, &r, fds, nfds);
 }
@@ -240,14 +300,25 @@ static int refresh_peer(xenevtchn_handle *xce, evtchn_port_t port, struct lport 
 	struct xensim_evtchn_req q = { .hdr.op = XENSIM_OP_EVTCHN_PEER, .port = port };
 	struct xensim_evtchn_rsp r;
 	unsigned int nfds;
-	int fd;
+	int fds[2];
 
-	if (simconn_call(&xce->sc, &q, sizeof(q), &r, sizeof(r), NULL, &fd, 1, &nfds) < 0)
+	if (simconn_call(&xce->sc, &q, sizeof(q), &r, sizeof(r), NULL, fds, 2, &nfds) < 0)
 		return -1;
 	if (lp->tx >= 0)
 		close(lp->tx);
-	lp->tx = nfds ? fd : -1;
+	lp->tx = -1;
+	lp->rstate = NULL;
 	lp->gen = r.gen;
+	if (nfds == 1)
+		close(fds[0]);
+	if (nfds == 2) {
+		lp->rstate = remote_state(xce, r.remote_dom, r.remote_port, fds[1]);
+		if (!lp->rstate) {
+			close(fds[0]);
+			return -1;
+		}
+		lp->tx = fds[0];
+	}
 	return 0;
 }
 
@@ -255,15 +326,21 @@ PUBLIC int xenevtchn_notify(xenevtchn_handle *xce, evtchn_port_t port)
 {
 	static const uint64_t one = 1;
 	struct lport *lp = bound(xce, port);
+	uint32_t old;
 
 	if (!lp)
 		return -1;
 	/* Pairs with the hypervisor's release increment of the generation. */
-	if (__atomic_load_n(&xce->gen[port], __ATOMIC_ACQUIRE) != lp->gen &&
+	if (__atomic_load_n(&xce->evp->gen[port], __ATOMIC_ACQUIRE) != lp->gen &&
 	    refresh_peer(xce, port, lp) < 0)
 		return -1;
 	if (lp->tx < 0)
 		return 0;	/* unbound remote end: dropped, as Xen does */
+	/* Set pending /then/ decide whether to wake: the receiver's mask-and-
+	 * clear is one atomic step, so exactly one side raises the event. */
+	old = __atomic_fetch_or(lp->rstate, XENSIM_EVTCHN_PENDING, __ATOMIC_SEQ_CST);
+	if (old & (XENSIM_EVTCHN_PENDING | XENSIM_EVTCHN_MASKED))
+		return 0;	/* coalesced, or raised by the receiver's unmask */
 	if (write(lp->tx, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		return -1;
 	return 0;
@@ -272,28 +349,42 @@ PUBLIC int xenevtchn_notify(xenevtchn_handle *xce, evtchn_port_t port)
 PUBLIC xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *xce)
 {
 	struct epoll_event ev;
-	uint64_t v;
+	uint32_t *st, old;
 	int n;
 
-	n = epoll_wait(xce->epfd, &ev, 1, -1);
-	if (n < 0)
-		return -1;
-	if (n == 0 || ev.data.u32 >= XENSIM_NR_PORTS || xce->ports[ev.data.u32].rx < 0) {
-		errno = EAGAIN;
-		return -1;
+	for (;;) {
+		n = epoll_wait(xce->epfd, &ev, 1, -1);
+		if (n < 0)
+			return -1;
+		if (n == 0 || ev.data.u32 >= XENSIM_NR_PORTS || xce->ports[ev.data.u32].rx < 0)
+			continue;	/* unbound meanwhile */
+		/* Deliver: mask and consume the pending bit in one step. */
+		st = &xce->evp->state[ev.data.u32];
+		old = __atomic_load_n(st, __ATOMIC_SEQ_CST);
+		do {
+			if (old & XENSIM_EVTCHN_MASKED)
+				break;
+		} while (!__atomic_compare_exchange_n(st, &old,
+				(old | XENSIM_EVTCHN_MASKED) & ~XENSIM_EVTCHN_PENDING,
+				false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+		if (old & XENSIM_EVTCHN_MASKED)
+			continue;	/* a late wake-up for a masked port */
+		return ev.data.u32;
 	}
-	/* Consume what is pending now; later events wait for the unmask. */
-	if (read(xce->ports[ev.data.u32].rx, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		return -1;
-	return ev.data.u32;
 }
 
 PUBLIC int xenevtchn_unmask(xenevtchn_handle *xce, evtchn_port_t port)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.u32 = port };
+	static const uint64_t one = 1;
 	struct lport *lp = bound(xce, port);
+	uint32_t old;
 
 	if (!lp)
 		return -1;
-	return epoll_ctl(xce->epfd, EPOLL_CTL_MOD, lp->rx, &ev);
+	old = __atomic_fetch_and(&xce->evp->state[port], ~XENSIM_EVTCHN_MASKED, __ATOMIC_SEQ_CST);
+	/* An event came while masked: its sender left the wake-up to us. */
+	if ((old & XENSIM_EVTCHN_PENDING) &&
+	    write(lp->rx, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return -1;
+	return 0;
 }
