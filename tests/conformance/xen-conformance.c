@@ -460,6 +460,10 @@ START_TEST(peer_grants_and_events)
 	ck_assert_ptr_nonnull(v);
 	ck_assert_str_eq(v, "EACCES");
 	free(v);
+	v = peer_read(xs, peer, "tx");
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v, "ok");
+	free(v);
 
 	snprintf(path, sizeof(path), "/local/domain/%u/data/conformance/done", peer);
 	ck_assert(xs_write(xs, XBT_NULL, path, "1", 1));
@@ -473,6 +477,41 @@ START_TEST(peer_grants_and_events)
 	xs_close(xs);
 }
 END_TEST
+
+/*
+ * Transactions from a guest, through its xenbus: one commits, one that
+ * conflicts with a write from another connection of the same guest fails
+ * with EAGAIN.  Returns "ok" or what went wrong.
+ */
+static const char *peer_transactions(struct xs_handle *xs)
+{
+	struct xs_handle *other = xs_open(0);
+	xs_transaction_t t;
+	char *v;
+
+	if (!other)
+		return "open";
+	t = xs_transaction_start(xs);
+	if (t == XBT_NULL || !xs_write(xs, t, "data/conformance/txv", "1", 1) ||
+	    !xs_transaction_end(xs, t, false))
+		return "commit";
+	t = xs_transaction_start(xs);
+	v = t == XBT_NULL ? NULL : xs_read(xs, t, "data/conformance/txv", NULL);
+	free(v);
+	if (!v || !xs_write(other, XBT_NULL, "data/conformance/txv", "2", 1) ||
+	    !xs_write(xs, t, "data/conformance/txv", "3", 1))
+		return "setup";
+	if (xs_transaction_end(xs, t, false) || errno != EAGAIN)
+		return "no-conflict";
+	v = xs_read(xs, XBT_NULL, "data/conformance/txv", NULL);
+	if (!v || strcmp(v, "2")) {
+		free(v);
+		return "lost-write";
+	}
+	free(v);
+	xs_close(other);
+	return "ok";
+}
 
 /* The guest side of peer_grants_and_events. */
 static int run_peer(void)
@@ -512,6 +551,8 @@ static int run_peer(void)
 	snprintf(val, sizeof(val), "%s", v ? "readable" : errno == EACCES ? "EACCES" : strerror(errno));
 	free(v);
 	xs_write(xs, XBT_NULL, "data/conformance/acl", val, strlen(val));
+	snprintf(val, sizeof(val), "%s", peer_transactions(xs));
+	xs_write(xs, XBT_NULL, "data/conformance/tx", val, strlen(val));
 	xs_write(xs, XBT_NULL, "data/conformance/ready", "1", 1);
 
 	while (time(NULL) < end) {
