@@ -588,8 +588,9 @@ void micro_main(uint32_t mb_magic, uint32_t mb_info)
 {
 	(void)mb_info;
 	idt_init();
-	print("MICRO: START entry=%s\n",
-	      mb_magic == 0x2BADB002 ? "multiboot" : "hvm-firmware");
+	print("MICRO: START entry=%s eax=%08x ebx=%08x\n",
+	      mb_magic == 0x2BADB002 ? "multiboot" : "hvm-firmware",
+	      mb_magic, mb_info);
 
 	if (test_cpuid()) {
 		test_msrs();

@@ -6,4 +6,7 @@
 # (xl kernel=). Slower (SeaBIOS under TCG), hence not in the default list.
 # e2e-timeout: 300
 # e2e-default: no
-MICRO_BOOT=seabios MICRO_DONE_TIMEOUT=240 . /e2e/scenarios/micro-hvm.sh
+# Separate assignments: busybox sh does not pass "VAR=x . file" on.
+MICRO_BOOT=seabios
+MICRO_DONE_TIMEOUT=240
+. /e2e/scenarios/micro-hvm.sh
