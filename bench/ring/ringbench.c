@@ -1,0 +1,1230 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ringbench - the VMBus ring (lib/vmbus) between two domains, measured
+ * against the limits of the same two domains in the same run.
+ *
+ *   ringbench serve --peer DOMID    in domain A (the guest side): grants
+ *                                   every shared page to DOMID, offers a
+ *                                   libxenvchan server, produces the streams
+ *                                   and answers the requests
+ *   ringbench client --peer DOMID [--time-ms N] [--rounds N] [--repeat N]
+ *                    [--json]       in domain B: maps the pages, consumes,
+ *                                   sends the requests, measures and prints
+ *
+ * Everything the two sides share is a granted page mapped by the peer, and
+ * every wake-up is an event-channel notify.  Measured, each --repeat times,
+ * interleaved so that noise hits all of them alike (the table gives the
+ * median):
+ *
+ *   streaming A -> B at 64 B, 1 KiB, 4 KiB, 64 KiB packets over
+ *     - the VMBus ring: batched sends (one publish, at most one signal per
+ *       batch), batched read_index updates, the consumer blocking on the
+ *       event channel when empty and the producer blocking via
+ *       pending_send_sz when full, each after a short adaptive poll;
+ *     - a minimal spinning single-producer/single-consumer byte ring with
+ *       the same data size (copy in, copy out: the two-copy limit);
+ *     - Debian's libxenvchan (blocking reads and writes);
+ *   64 B request/response round trips:
+ *     - VMBus, both sides busy: each side polls up to twice its recent wait
+ *       before unmasking and blocking (per-channel latency tracking);
+ *     - VMBus, receivers idle: polling off, every wait blocks;
+ *     - a spin ping-pong on one shared page (the latency limit);
+ *     - a raw eventfd ping-pong between two processes (the wake-up limit);
+ *     - libxenvchan (blocking).
+ *
+ * Every stream carries a sequence number in the first 8 bytes of each
+ * packet; the consumer checks it, and UINT64_MAX ends the stream.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libxenvchan.h>
+#include <xenevtchn.h>
+#include <xengnttab.h>
+#include <xenstore.h>
+
+#include "vmbus/vmbus_ring.h"
+
+#define PAGE		4096u
+#define RING_DATA	(256u * 1024u)		/* data bytes per direction */
+#define RING_PAGES	(1 + RING_DATA / PAGE)	/* + the VMBus header page */
+
+/* Pages A grants to B, in this order. */
+#define PG_CTL		0u
+#define PG_A2B		(PG_CTL + 1)
+#define PG_B2A		(PG_A2B + RING_PAGES)
+#define PG_SPSC		(PG_B2A + RING_PAGES)
+#define NPAGES		(PG_SPSC + RING_DATA / PAGE)
+
+#define END_SEQ		UINT64_MAX
+#define RTT_LEN		64u
+#define CACHELINE	64
+#define POLL_MAX_NS	50000.0		/* a wait longer than this is idle */
+
+static const unsigned int sizes[] = { 64, 1024, 4096, 65536 };
+#define NSIZES (sizeof(sizes) / sizeof(sizes[0]))
+
+enum test {
+	T_QUIT = 1,
+	T_SPSC,		/* size, ms */
+	T_VMB_STREAM,	/* size, ms */
+	T_VCHAN_STREAM,	/* size, ms */
+	T_SPIN_PP,	/* rounds */
+	T_VMB_RTT,	/* rounds, poll */
+	T_VCHAN_RTT,	/* rounds */
+};
+
+/*
+ * The control page.  B writes the command line, A the reply line; the
+ * other lines belong to one writer each, so no two writers share a line.
+ */
+struct ctl {
+	/* B: the next test; cmd_seq is stored last (release). */
+	uint32_t cmd_seq, test, size, poll;
+	uint64_t ms, rounds;
+	uint8_t pad0[CACHELINE - 32];
+	/* A: ready_seq when it runs its side, done_seq with its counters. */
+	uint32_t ready_seq, done_seq;
+	uint64_t a_signals, a_blocks, a_full;
+	uint8_t pad1[CACHELINE - 32];
+	uint64_t ping;		/* B */
+	uint8_t pad2[CACHELINE - 8];
+	uint64_t pong;		/* A */
+	uint8_t pad3[CACHELINE - 8];
+	uint64_t spsc_wr;	/* A: bytes written, free running */
+	uint8_t pad4[CACHELINE - 8];
+	uint64_t spsc_rd;	/* B: bytes read, free running */
+};
+_Static_assert(sizeof(struct ctl) <= PAGE, "control page");
+
+struct side {
+	struct xs_handle *xs;
+	xenevtchn_handle *xce;
+	int port;
+	struct libxenvchan *vchan;
+	uint8_t *mem;			/* NPAGES shared pages */
+	struct ctl *ctl;
+	uint8_t *spsc;
+	struct vmbus_ring ring;
+	unsigned int peer;
+};
+
+/* Adaptive poll: the recent wait of this endpoint, and what it did. */
+struct poller {
+	double est_ns;			/* EWMA of waits */
+	double max_ns;			/* 0: never poll */
+	uint64_t polls, hits, blocks;
+};
+
+static void fail(const char *what)
+{
+	fprintf(stderr, "ringbench: failed to %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void fail_proto(const char *what)
+{
+	fprintf(stderr, "ringbench: %s\n", what);
+	exit(1);
+}
+
+static inline uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+static inline uint64_t get64(const void *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline void put64(void *p, uint64_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static void *xalloc(size_t n)
+{
+	void *p = aligned_alloc(CACHELINE, (n + CACHELINE - 1) & ~(size_t)(CACHELINE - 1));
+
+	if (!p)
+		fail("allocate a buffer");
+	memset(p, 0x5a, n);
+	return p;
+}
+
+/* ------------------------------------------------------------------ */
+/* Event channel and adaptive polling                                  */
+/* ------------------------------------------------------------------ */
+
+/* Block until our port fires, then rearm it. */
+static void wait_port(struct side *s)
+{
+	int p;
+
+	do {
+		p = xenevtchn_pending(s->xce);
+		if (p < 0)
+			fail("wait for an event");
+		if (xenevtchn_unmask(s->xce, p) < 0)
+			fail("unmask the event channel");
+	} while (p != s->port);
+}
+
+static void ring_signal(void *arg)
+{
+	struct side *s = arg;
+
+	if (xenevtchn_notify(s->xce, s->port) < 0)
+		fail("notify the peer");
+}
+
+static void poller_init(struct poller *p, double max_ns)
+{
+	memset(p, 0, sizeof(*p));
+	p->max_ns = max_ns;
+	p->est_ns = max_ns / 8;
+}
+
+/*
+ * Spin on @ready for up to twice the recent wait; a peer whose waits grew
+ * beyond max_ns is idle and is not polled for at all.
+ */
+static bool poll_for(struct poller *p, uint64_t t0, bool (*ready)(void *), void *arg)
+{
+	double budget = 2 * p->est_ns;
+	uint64_t deadline;
+	unsigned int i;
+
+	if (!p->max_ns || budget > p->max_ns)
+		return false;
+	p->polls++;
+	deadline = t0 + (uint64_t)budget;
+	for (i = 1;; i++) {
+		if (ready(arg)) {
+			p->hits++;
+			return true;
+		}
+		cpu_relax();
+		if (!(i & 15) && now_ns() >= deadline)
+			return false;
+	}
+}
+
+static void poller_account(struct poller *p, uint64_t t0)
+{
+	double w = (double)(now_ns() - t0);
+
+	p->est_ns += (w - p->est_ns) / 8;
+}
+
+/* ------------------------------------------------------------------ */
+/* VMBus ring: streaming                                               */
+/* ------------------------------------------------------------------ */
+
+static bool rx_ready(void *arg)
+{
+	return vmbus_ring_rx_pending(arg) > 0;
+}
+
+struct tx_need {
+	struct vmbus_ring *r;
+	int64_t need;
+};
+
+static bool tx_ready(void *arg)
+{
+	struct tx_need *n = arg;
+
+	return vmbus_ring_tx_space(n->r) > n->need;
+}
+
+/* Bytes an in-band packet of @len payload bytes occupies, trailer included. */
+static uint32_t inband_total(uint32_t len)
+{
+	return ((16 + len + 7) & ~7u) + 8;
+}
+
+/*
+ * Send one in-band packet inside the caller's batch.  @room is what we
+ * know is free; only when it runs short is the batch published and the
+ * reader's index looked at again, then polled, then waited for.
+ */
+static void vmb_send(struct side *s, struct poller *p, const void *buf,
+		     uint32_t len, uint64_t id, int64_t *room)
+{
+	struct vmbus_ring *r = &s->ring;
+	struct tx_need n = { r, inband_total(len) };
+	uint64_t t0;
+	int rc;
+
+	if (*room <= n.need) {
+		*room = vmbus_ring_tx_space(r);
+		if (*room <= n.need) {
+			/* Let the reader drain what we wrote before we wait. */
+			vmbus_ring_tx_commit(r);
+			vmbus_ring_tx_begin(r);
+			t0 = now_ns();
+			if (!poll_for(p, t0, tx_ready, &n)) {
+				/* -EAGAIN stored pending_send_sz: the reader signals. */
+				while ((rc = vmbus_ring_send_inband(r, buf, len, id, 0)) == -EAGAIN) {
+					p->blocks++;
+					wait_port(s);
+				}
+				if (rc < 0)
+					fail_proto("VMBus send failed");
+				poller_account(p, t0);
+				*room = vmbus_ring_tx_space(r);
+				return;
+			}
+			poller_account(p, t0);
+			*room = vmbus_ring_tx_space(r);
+		}
+	}
+	rc = vmbus_ring_send_inband(r, buf, len, id, 0);
+	if (rc < 0)
+		fail_proto("VMBus send failed with room known to be free");
+	*room -= n.need;
+}
+
+static void vmb_stream_tx(struct side *s, uint32_t size, uint64_t ms, uint64_t *blocks)
+{
+	struct vmbus_ring *r = &s->ring;
+	uint8_t *buf = xalloc(size);
+	uint64_t seq = 1, deadline = now_ns() + ms * 1000000u;
+	/* Publish (and possibly signal) once per 1/16 of the ring. */
+	uint32_t batch = RING_DATA / 16 / inband_total(size), n = 0;
+	int64_t room = 0;
+	struct poller p;
+
+	poller_init(&p, POLL_MAX_NS);
+	if (!batch)
+		batch = 1;
+	vmbus_ring_tx_begin(r);
+	for (;; seq++) {
+		if (!(seq & 63) && now_ns() >= deadline)
+			break;
+		put64(buf, seq);
+		vmb_send(s, &p, buf, size, seq, &room);
+		if (++n >= batch) {
+			vmbus_ring_tx_commit(r);
+			vmbus_ring_tx_begin(r);
+			n = 0;
+		}
+	}
+	put64(buf, END_SEQ);
+	vmb_send(s, &p, buf, size, END_SEQ, &room);
+	vmbus_ring_tx_commit(r);
+	*blocks = p.blocks;
+	free(buf);
+}
+
+/* Wait until the receive ring has data: poll, then unmask and block. */
+static void vmb_wait_rx(struct side *s, struct poller *p)
+{
+	struct vmbus_ring *r = &s->ring;
+	uint64_t t0 = now_ns();
+	int64_t avail;
+
+	if (!poll_for(p, t0, rx_ready, r)) {
+		for (;;) {
+			/* A packet that came while masked brought no signal. */
+			avail = vmbus_ring_rx_unmask(r);
+			if (avail < 0)
+				fail_proto("VMBus receive ring broken");
+			if (avail > 0)
+				break;
+			p->blocks++;
+			wait_port(s);
+		}
+		vmbus_ring_rx_mask(r);
+	}
+	poller_account(p, t0);
+}
+
+struct stream_result {
+	double mbps, pps;
+	uint64_t packets, signals, blocks;
+};
+
+static void vmb_stream_rx(struct side *s, uint32_t size, struct stream_result *res)
+{
+	struct vmbus_ring *r = &s->ring;
+	size_t buflen = size + 64;
+	uint8_t *buf = xalloc(buflen);
+	/* Give space back in 1/8 of the ring at a time, or when empty. */
+	uint32_t since = 0, commit = RING_DATA / 8;
+	uint64_t expect = 1, t0 = 0, t1, seq;
+	struct vmbus_pkt pkt;
+	struct poller p;
+	int rc;
+
+	poller_init(&p, POLL_MAX_NS);
+	/* Busy: the writer need not signal while we are draining. */
+	vmbus_ring_rx_mask(r);
+	vmbus_ring_rx_begin(r);
+	for (;;) {
+		rc = vmbus_ring_recv(r, &pkt, buf, buflen);
+		if (rc == -EAGAIN) {
+			vmbus_ring_rx_commit(r);
+			vmbus_ring_rx_begin(r);
+			since = 0;
+			vmb_wait_rx(s, &p);
+			continue;
+		}
+		if (rc < 0)
+			fail_proto("VMBus receive failed");
+		if (pkt.data_len != size)
+			fail_proto("VMBus stream: unexpected packet length");
+		seq = get64(pkt.data);
+		if (seq == END_SEQ)
+			break;
+		if (seq != expect || pkt.trans_id != seq)
+			fail_proto("VMBus stream: packet out of sequence");
+		if (expect++ == 1)
+			t0 = now_ns();
+		since += pkt.len + VMBUS_PKT_TRAILER_SIZE;
+		if (since >= commit) {
+			vmbus_ring_rx_commit(r);
+			vmbus_ring_rx_begin(r);
+			since = 0;
+		}
+	}
+	t1 = now_ns();
+	vmbus_ring_rx_commit(r);
+	vmbus_ring_rx_unmask(r);
+	res->packets = expect - 1;
+	res->pps = (double)(expect - 2) * 1e9 / (double)(t1 - t0);
+	res->mbps = res->pps * size / 1e6;
+	res->blocks = p.blocks;
+	free(buf);
+}
+
+/* ------------------------------------------------------------------ */
+/* VMBus ring: request/response                                        */
+/* ------------------------------------------------------------------ */
+
+static void vmb_recv_one(struct side *s, struct poller *p, struct vmbus_pkt *pkt,
+			 void *buf, size_t buflen)
+{
+	int rc;
+
+	while ((rc = vmbus_ring_recv(&s->ring, pkt, buf, buflen)) == -EAGAIN)
+		vmb_wait_rx(s, p);
+	if (rc < 0)
+		fail_proto("VMBus receive failed");
+}
+
+static void vmb_rtt_serve(struct side *s, bool poll, uint64_t *blocks)
+{
+	uint8_t buf[RTT_LEN + 64], rsp[RTT_LEN];
+	struct vmbus_pkt pkt;
+	struct poller p;
+
+	poller_init(&p, poll ? POLL_MAX_NS : 0);
+	memset(rsp, 0xa5, sizeof(rsp));
+	vmbus_ring_rx_mask(&s->ring);
+	for (;;) {
+		vmb_recv_one(s, &p, &pkt, buf, sizeof(buf));
+		if (pkt.trans_id == END_SEQ)
+			break;
+		put64(rsp, pkt.trans_id);
+		if (vmbus_ring_send_comp(&s->ring, pkt.trans_id, rsp, sizeof(rsp)) < 0)
+			fail_proto("VMBus response failed");
+	}
+	vmbus_ring_rx_unmask(&s->ring);
+	*blocks = p.blocks;
+}
+
+struct rtt_result {
+	double us;
+	uint64_t signals, blocks, polls, hits;
+};
+
+static void vmb_rtt_client(struct side *s, bool poll, uint64_t rounds,
+			   struct rtt_result *res)
+{
+	uint8_t buf[RTT_LEN + 64], req[RTT_LEN];
+	uint64_t i, warm = rounds / 10, t0 = 0;
+	struct vmbus_pkt pkt;
+	struct poller p;
+
+	poller_init(&p, poll ? POLL_MAX_NS : 0);
+	memset(req, 0x3c, sizeof(req));
+	vmbus_ring_rx_mask(&s->ring);
+	for (i = 1; i <= rounds + warm; i++) {
+		if (i == warm + 1)
+			t0 = now_ns();
+		put64(req, i);
+		if (vmbus_ring_send_inband(&s->ring, req, sizeof(req), i,
+					   VMBUS_PKT_FLAG_REQUEST_COMPLETION) < 0)
+			fail_proto("VMBus request failed");
+		vmb_recv_one(s, &p, &pkt, buf, sizeof(buf));
+		if (pkt.trans_id != i || pkt.type != VMBUS_PKT_COMP ||
+		    get64(pkt.data) != i)
+			fail_proto("VMBus round trip: wrong completion");
+	}
+	res->us = (double)(now_ns() - t0) / 1e3 / (double)rounds;
+	put64(req, END_SEQ);
+	if (vmbus_ring_send_inband(&s->ring, req, sizeof(req), END_SEQ, 0) < 0)
+		fail_proto("VMBus request failed");
+	vmbus_ring_rx_unmask(&s->ring);
+	res->blocks = p.blocks;
+	res->polls = p.polls;
+	res->hits = p.hits;
+}
+
+/* ------------------------------------------------------------------ */
+/* Baseline: a minimal spinning SPSC byte ring                         */
+/* ------------------------------------------------------------------ */
+
+static void spsc_tx(struct side *s, uint32_t size, uint64_t ms)
+{
+	struct ctl *c = s->ctl;
+	uint8_t *buf = xalloc(size);
+	uint64_t wr = __atomic_load_n(&c->spsc_wr, __ATOMIC_RELAXED);
+	uint64_t rd = __atomic_load_n(&c->spsc_rd, __ATOMIC_ACQUIRE);
+	uint64_t seq = 1, deadline = now_ns() + ms * 1000000u;
+	uint32_t off, first;
+
+	for (;; seq++) {
+		bool end = !(seq & 63) && now_ns() >= deadline;
+
+		put64(buf, end ? END_SEQ : seq);
+		while (wr + size - rd > RING_DATA) {
+			cpu_relax();
+			/* Acquire: B's copies out are done before we overwrite. */
+			rd = __atomic_load_n(&c->spsc_rd, __ATOMIC_ACQUIRE);
+		}
+		off = (uint32_t)(wr & (RING_DATA - 1));
+		first = RING_DATA - off < size ? RING_DATA - off : size;
+		memcpy(s->spsc + off, buf, first);
+		memcpy(s->spsc, buf + first, size - first);
+		wr += size;
+		/* Release: the bytes are visible before the index covering them. */
+		__atomic_store_n(&c->spsc_wr, wr, __ATOMIC_RELEASE);
+		if (end)
+			break;
+	}
+	free(buf);
+}
+
+static void spsc_rx(struct side *s, uint32_t size, struct stream_result *res)
+{
+	struct ctl *c = s->ctl;
+	uint8_t *buf = xalloc(size);
+	uint64_t rd = __atomic_load_n(&c->spsc_rd, __ATOMIC_RELAXED);
+	uint64_t wr = __atomic_load_n(&c->spsc_wr, __ATOMIC_ACQUIRE);
+	uint64_t expect = 1, t0 = 0, t1, seq;
+	uint32_t off, first;
+
+	for (;;) {
+		while (wr - rd < size) {
+			cpu_relax();
+			/* Acquire: the bytes are read after the index covering them. */
+			wr = __atomic_load_n(&c->spsc_wr, __ATOMIC_ACQUIRE);
+		}
+		off = (uint32_t)(rd & (RING_DATA - 1));
+		first = RING_DATA - off < size ? RING_DATA - off : size;
+		memcpy(buf, s->spsc + off, first);
+		memcpy(buf + first, s->spsc, size - first);
+		rd += size;
+		/* Release: our copies are done before A may overwrite. */
+		__atomic_store_n(&c->spsc_rd, rd, __ATOMIC_RELEASE);
+		seq = get64(buf);
+		if (seq == END_SEQ)
+			break;
+		if (seq != expect)
+			fail_proto("SPSC stream: packet out of sequence");
+		if (expect++ == 1)
+			t0 = now_ns();
+	}
+	t1 = now_ns();
+	res->packets = expect - 1;
+	res->pps = (double)(expect - 2) * 1e9 / (double)(t1 - t0);
+	res->mbps = res->pps * size / 1e6;
+	free(buf);
+}
+
+/* ------------------------------------------------------------------ */
+/* Baselines: spin ping-pong, eventfd ping-pong                        */
+/* ------------------------------------------------------------------ */
+
+static void spin_pp_serve(struct side *s, uint64_t rounds)
+{
+	uint64_t i, v;
+
+	for (i = 1; i <= rounds; i++) {
+		while ((v = __atomic_load_n(&s->ctl->ping, __ATOMIC_ACQUIRE)) != i)
+			cpu_relax();
+		__atomic_store_n(&s->ctl->pong, v, __ATOMIC_RELEASE);
+	}
+}
+
+static double spin_pp_client(struct side *s, uint64_t rounds)
+{
+	uint64_t i, warm = rounds / 10, t0 = 0;
+
+	for (i = 1; i <= rounds; i++) {
+		if (i == warm + 1)
+			t0 = now_ns();
+		__atomic_store_n(&s->ctl->ping, i, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&s->ctl->pong, __ATOMIC_ACQUIRE) != i)
+			cpu_relax();
+	}
+	return (double)(now_ns() - t0) / 1e3 / (double)(rounds - warm);
+}
+
+/* Two processes in this domain, blocking in read() on each other's eventfd. */
+static double eventfd_rtt(uint64_t rounds)
+{
+	int ping = eventfd(0, 0), pong = eventfd(0, 0);
+	uint64_t v = 1, i, warm = rounds / 10, t0 = 0;
+	pid_t pid;
+
+	if (ping < 0 || pong < 0)
+		fail("create eventfds");
+	pid = fork();
+	if (pid < 0)
+		fail("fork the eventfd peer");
+	if (pid == 0) {
+		for (i = 0; i < rounds; i++)
+			if (read(ping, &v, 8) != 8 || write(pong, &v, 8) != 8)
+				_exit(1);
+		_exit(0);
+	}
+	for (i = 0; i < rounds; i++) {
+		if (i == warm)
+			t0 = now_ns();
+		if (write(ping, &v, 8) != 8 || read(pong, &v, 8) != 8)
+			fail("ping-pong over eventfd");
+	}
+	v = now_ns() - t0;
+	waitpid(pid, NULL, 0);
+	close(ping);
+	close(pong);
+	return (double)v / 1e3 / (double)(rounds - warm);
+}
+
+/* ------------------------------------------------------------------ */
+/* Baseline: libxenvchan                                               */
+/* ------------------------------------------------------------------ */
+
+static void vchan_full(struct libxenvchan *v, void *buf, size_t len, bool rd)
+{
+	size_t done = 0;
+	int n;
+
+	while (done < len) {
+		n = rd ? libxenvchan_read(v, (uint8_t *)buf + done, len - done)
+		       : libxenvchan_write(v, (const uint8_t *)buf + done, len - done);
+		if (n < 0)
+			fail(rd ? "read from the vchan" : "write to the vchan");
+		done += (size_t)n;
+	}
+}
+
+static void vchan_connect(struct side *s)
+{
+	/* 2: the server is still waiting for its client. */
+	while (libxenvchan_is_open(s->vchan) == 2)
+		if (libxenvchan_wait(s->vchan) < 0)
+			fail("wait for the vchan client");
+}
+
+static void vchan_stream_tx(struct side *s, uint32_t size, uint64_t ms)
+{
+	uint8_t *buf = xalloc(size);
+	uint64_t seq = 1, deadline = now_ns() + ms * 1000000u;
+
+	for (;; seq++) {
+		bool end = !(seq & 63) && now_ns() >= deadline;
+
+		put64(buf, end ? END_SEQ : seq);
+		vchan_full(s->vchan, buf, size, false);
+		if (end)
+			break;
+	}
+	free(buf);
+}
+
+static void vchan_stream_rx(struct side *s, uint32_t size, struct stream_result *res)
+{
+	uint8_t *buf = xalloc(size);
+	uint64_t expect = 1, t0 = 0, t1, seq;
+
+	for (;;) {
+		vchan_full(s->vchan, buf, size, true);
+		seq = get64(buf);
+		if (seq == END_SEQ)
+			break;
+		if (seq != expect)
+			fail_proto("vchan stream: packet out of sequence");
+		if (expect++ == 1)
+			t0 = now_ns();
+	}
+	t1 = now_ns();
+	res->packets = expect - 1;
+	res->pps = (double)(expect - 2) * 1e9 / (double)(t1 - t0);
+	res->mbps = res->pps * size / 1e6;
+	free(buf);
+}
+
+static void vchan_rtt_serve(struct side *s, uint64_t rounds)
+{
+	uint8_t buf[RTT_LEN];
+	uint64_t i;
+
+	for (i = 0; i < rounds; i++) {
+		vchan_full(s->vchan, buf, sizeof(buf), true);
+		vchan_full(s->vchan, buf, sizeof(buf), false);
+	}
+}
+
+static double vchan_rtt_client(struct side *s, uint64_t rounds)
+{
+	uint8_t buf[RTT_LEN];
+	uint64_t i, warm = rounds / 10, t0 = 0;
+
+	memset(buf, 0x3c, sizeof(buf));
+	for (i = 1; i <= rounds; i++) {
+		if (i == warm + 1)
+			t0 = now_ns();
+		put64(buf, i);
+		vchan_full(s->vchan, buf, sizeof(buf), false);
+		vchan_full(s->vchan, buf, sizeof(buf), true);
+		if (get64(buf) != i)
+			fail_proto("vchan round trip: wrong response");
+	}
+	return (double)(now_ns() - t0) / 1e3 / (double)(rounds - warm);
+}
+
+/* ------------------------------------------------------------------ */
+/* Set-up                                                              */
+/* ------------------------------------------------------------------ */
+
+static uint64_t ring_signals(const struct vmbus_ring *r)
+{
+	struct vmbus_ring_stats st;
+
+	vmbus_ring_get_stats(r, &st);
+	return st.tx_signals + st.rx_signals;
+}
+
+static uint64_t ring_full(const struct vmbus_ring *r)
+{
+	struct vmbus_ring_stats st;
+
+	vmbus_ring_get_stats(r, &st);
+	return st.tx_full;
+}
+
+static unsigned int self_domid(struct xs_handle *xs)
+{
+	char *v = xs_read(xs, XBT_NULL, "domid", NULL);
+	unsigned int id = v ? strtoul(v, NULL, 10) : 0;
+
+	free(v);
+	return id;
+}
+
+static char *wait_node(struct xs_handle *xs, const char *path)
+{
+	char *v;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		v = xs_read(xs, XBT_NULL, path, NULL);
+		if (v)
+			return v;
+		usleep(10000);
+	}
+	errno = ETIMEDOUT;
+	fprintf(stderr, "ringbench: failed to read \"%s\": %s\n", path, strerror(errno));
+	exit(1);
+}
+
+static void open_libs(struct side *s)
+{
+	s->xs = xs_open(0);
+	s->xce = xenevtchn_open(NULL, 0);
+	if (!s->xs || !s->xce)
+		fail("open the Xen libraries");
+}
+
+static void serve_setup(struct side *s, xengntshr_handle *gs)
+{
+	static uint32_t refs[NPAGES];
+	struct xs_permissions perms[2];
+	char val[8 * NPAGES + 16];
+	int len = 0;
+	unsigned int i;
+
+	s->mem = xengntshr_share_pages(gs, s->peer, NPAGES, refs, 1);
+	if (!s->mem)
+		fail("share pages");
+	memset(s->mem, 0, (size_t)NPAGES * PAGE);
+	/* As the VMBus client would: both ring headers, before granting use. */
+	if (vmbus_ring_hdr_init(s->mem + PG_A2B * PAGE, RING_PAGES * PAGE,
+				VMBUS_RING_FEAT_PENDING_SEND_SZ) ||
+	    vmbus_ring_hdr_init(s->mem + PG_B2A * PAGE, RING_PAGES * PAGE,
+				VMBUS_RING_FEAT_PENDING_SEND_SZ))
+		fail_proto("cannot initialise the ring headers");
+	s->port = xenevtchn_bind_unbound_port(s->xce, s->peer);
+	if (s->port < 0)
+		fail("allocate an unbound port");
+	if (vmbus_ring_init(&s->ring, s->mem + PG_A2B * PAGE, RING_PAGES * PAGE,
+			    s->mem + PG_B2A * PAGE, RING_PAGES * PAGE, ring_signal, s))
+		fail_proto("cannot attach to the rings");
+
+	perms[0] = (struct xs_permissions){ .id = self_domid(s->xs), .perms = XS_PERM_NONE };
+	perms[1] = (struct xs_permissions){ .id = s->peer, .perms = XS_PERM_READ };
+	if (!xs_mkdir(s->xs, XBT_NULL, "data/ringbench") ||
+	    !xs_set_permissions(s->xs, XBT_NULL, "data/ringbench", perms, 2))
+		fail("make data/ringbench readable by the peer");
+	s->vchan = libxenvchan_server_init(NULL, (int)s->peer, "data/ringbench/vchan",
+					   RING_DATA, RING_DATA);
+	if (!s->vchan)
+		fail("offer a libxenvchan server at data/ringbench/vchan");
+	s->vchan->blocking = 1;
+	for (i = 0; i < NPAGES; i++)
+		len += snprintf(val + len, sizeof(val) - len, "%s%u", i ? " " : "", refs[i]);
+	if (!xs_write(s->xs, XBT_NULL, "data/ringbench/grefs", val, len))
+		fail("write data/ringbench/grefs");
+	len = snprintf(val, sizeof(val), "%d", s->port);
+	if (!xs_write(s->xs, XBT_NULL, "data/ringbench/port", val, len) ||
+	    !xs_write(s->xs, XBT_NULL, "data/ringbench/ready", "1", 1))
+		fail("write data/ringbench/port");
+}
+
+static int serve(unsigned int peer)
+{
+	struct side s = { .peer = peer };
+	xengntshr_handle *gs;
+	struct ctl *c;
+	uint32_t seq = 0, next;
+	uint64_t sig0, full0, blocks = 0;
+	bool vchan_up = false;
+
+	open_libs(&s);
+	gs = xengntshr_open(NULL, 0);
+	if (!gs)
+		fail("open the grant sharing library");
+	serve_setup(&s, gs);
+	c = s.ctl = (struct ctl *)(s.mem + PG_CTL * PAGE);
+	s.spsc = s.mem + PG_SPSC * PAGE;
+
+	for (;;) {
+		/* Between tests only: a slow poll of the command line. */
+		while ((next = __atomic_load_n(&c->cmd_seq, __ATOMIC_ACQUIRE)) == seq)
+			usleep(50);
+		seq = next;
+		if (c->test == T_QUIT)
+			break;
+		if ((c->test == T_VCHAN_STREAM || c->test == T_VCHAN_RTT) && !vchan_up) {
+			vchan_connect(&s);
+			vchan_up = true;
+		}
+		sig0 = ring_signals(&s.ring);
+		full0 = ring_full(&s.ring);
+		blocks = 0;
+		__atomic_store_n(&c->ready_seq, seq, __ATOMIC_RELEASE);
+		switch (c->test) {
+		case T_SPSC:
+			spsc_tx(&s, c->size, c->ms);
+			break;
+		case T_VMB_STREAM:
+			vmb_stream_tx(&s, c->size, c->ms, &blocks);
+			break;
+		case T_VCHAN_STREAM:
+			vchan_stream_tx(&s, c->size, c->ms);
+			break;
+		case T_SPIN_PP:
+			spin_pp_serve(&s, c->rounds);
+			break;
+		case T_VMB_RTT:
+			vmb_rtt_serve(&s, c->poll, &blocks);
+			break;
+		case T_VCHAN_RTT:
+			vchan_rtt_serve(&s, c->rounds);
+			break;
+		default:
+			fail_proto("unknown test");
+		}
+		c->a_signals = ring_signals(&s.ring) - sig0;
+		c->a_full = ring_full(&s.ring) - full0;
+		c->a_blocks = blocks;
+		__atomic_store_n(&c->done_seq, seq, __ATOMIC_RELEASE);
+	}
+	libxenvchan_close(s.vchan);
+	xs_rm(s.xs, XBT_NULL, "data/ringbench");
+	xengntshr_unshare(gs, s.mem, NPAGES);
+	xengntshr_close(gs);
+	xenevtchn_close(s.xce);
+	xs_close(s.xs);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The measuring side                                                  */
+/* ------------------------------------------------------------------ */
+
+static void client_setup(struct side *s, xengnttab_handle *gt)
+{
+	static uint32_t refs[NPAGES];
+	char path[128], *v, *p;
+	unsigned int i;
+
+	snprintf(path, sizeof(path), "/local/domain/%u/data/ringbench/ready", s->peer);
+	free(wait_node(s->xs, path));
+	snprintf(path, sizeof(path), "/local/domain/%u/data/ringbench/grefs", s->peer);
+	v = wait_node(s->xs, path);
+	for (i = 0, p = v; i < NPAGES; i++)
+		refs[i] = strtoul(p, &p, 10);
+	free(v);
+	snprintf(path, sizeof(path), "/local/domain/%u/data/ringbench/port", s->peer);
+	v = wait_node(s->xs, path);
+	s->port = xenevtchn_bind_interdomain(s->xce, s->peer, strtoul(v, NULL, 10));
+	free(v);
+	if (s->port < 0)
+		fail("bind to the peer's port");
+	s->mem = xengnttab_map_domain_grant_refs(gt, NPAGES, s->peer, refs,
+						 PROT_READ | PROT_WRITE);
+	if (!s->mem)
+		fail("map the peer's pages");
+	/* We are the other end: A's receive ring is our send ring. */
+	if (vmbus_ring_init(&s->ring, s->mem + PG_B2A * PAGE, RING_PAGES * PAGE,
+			    s->mem + PG_A2B * PAGE, RING_PAGES * PAGE, ring_signal, s))
+		fail_proto("cannot attach to the rings");
+	snprintf(path, sizeof(path), "/local/domain/%u/data/ringbench/vchan", s->peer);
+	s->vchan = libxenvchan_client_init(NULL, (int)s->peer, path);
+	if (!s->vchan)
+		fail("connect to the vchan at data/ringbench/vchan");
+	s->vchan->blocking = 1;
+	s->ctl = (struct ctl *)(s->mem + PG_CTL * PAGE);
+	s->spsc = s->mem + PG_SPSC * PAGE;
+}
+
+/* Hand A its part of the next test and wait until it runs it. */
+static uint32_t start_test(struct side *s, enum test t, uint32_t size,
+			   uint64_t ms, uint64_t rounds, bool poll)
+{
+	struct ctl *c = s->ctl;
+	uint32_t seq = c->cmd_seq + 1;
+
+	c->test = t;
+	c->size = size;
+	c->ms = ms;
+	c->rounds = rounds;
+	c->poll = poll;
+	/* Release: the parameters are visible before the command. */
+	__atomic_store_n(&c->cmd_seq, seq, __ATOMIC_RELEASE);
+	if (t == T_QUIT)
+		return seq;
+	while (__atomic_load_n(&c->ready_seq, __ATOMIC_ACQUIRE) != seq)
+		usleep(10);
+	return seq;
+}
+
+static void end_test(struct side *s, uint32_t seq)
+{
+	while (__atomic_load_n(&s->ctl->done_seq, __ATOMIC_ACQUIRE) != seq)
+		usleep(10);
+}
+
+#define MAXREP 15
+
+/* Every figure, per repetition. */
+struct figures {
+	double spsc[NSIZES][MAXREP], vmb[NSIZES][MAXREP], vmb_pps[NSIZES][MAXREP];
+	double vmb_sig[NSIZES][MAXREP], vmb_blk[NSIZES][MAXREP];
+	double vchan[NSIZES][MAXREP];
+	double spin[MAXREP], busy[MAXREP], busy_sig[MAXREP], busy_blk[MAXREP];
+	double idle[MAXREP], idle_sig[MAXREP], efd[MAXREP], vchan_rtt[MAXREP];
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, unsigned int n)
+{
+	double t[MAXREP];
+
+	memcpy(t, v, n * sizeof(*t));
+	qsort(t, n, sizeof(*t), cmp_double);
+	return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+}
+
+static void run_once(struct side *s, struct figures *f, unsigned int k,
+		     uint64_t ms, uint64_t rounds)
+{
+	struct stream_result sr;
+	struct rtt_result rr;
+	uint64_t sig0;
+	unsigned int i;
+	uint32_t seq;
+
+	for (i = 0; i < NSIZES; i++) {
+		seq = start_test(s, T_SPSC, sizes[i], ms, 0, false);
+		spsc_rx(s, sizes[i], &sr);
+		end_test(s, seq);
+		f->spsc[i][k] = sr.mbps;
+
+		sig0 = ring_signals(&s->ring);
+		seq = start_test(s, T_VMB_STREAM, sizes[i], ms, 0, true);
+		vmb_stream_rx(s, sizes[i], &sr);
+		end_test(s, seq);
+		f->vmb[i][k] = sr.mbps;
+		f->vmb_pps[i][k] = sr.pps;
+		f->vmb_sig[i][k] = (double)(ring_signals(&s->ring) - sig0 + s->ctl->a_signals) /
+				   (double)sr.packets;
+		f->vmb_blk[i][k] = (double)(sr.blocks + s->ctl->a_blocks) / (double)sr.packets;
+
+		seq = start_test(s, T_VCHAN_STREAM, sizes[i], ms, 0, false);
+		vchan_stream_rx(s, sizes[i], &sr);
+		end_test(s, seq);
+		f->vchan[i][k] = sr.mbps;
+	}
+
+	seq = start_test(s, T_SPIN_PP, 0, 0, rounds * 5, false);
+	f->spin[k] = spin_pp_client(s, rounds * 5);
+	end_test(s, seq);
+
+	sig0 = ring_signals(&s->ring);
+	seq = start_test(s, T_VMB_RTT, 0, 0, 0, true);
+	vmb_rtt_client(s, true, rounds * 5, &rr);
+	end_test(s, seq);
+	f->busy[k] = rr.us;
+	f->busy_sig[k] = (double)(ring_signals(&s->ring) - sig0 + s->ctl->a_signals) /
+			 (double)(rounds * 5);
+	f->busy_blk[k] = (double)(rr.blocks + s->ctl->a_blocks) / (double)(rounds * 5);
+
+	sig0 = ring_signals(&s->ring);
+	seq = start_test(s, T_VMB_RTT, 0, 0, 0, false);
+	vmb_rtt_client(s, false, rounds, &rr);
+	end_test(s, seq);
+	f->idle[k] = rr.us;
+	f->idle_sig[k] = (double)(ring_signals(&s->ring) - sig0 + s->ctl->a_signals) /
+			 (double)rounds;
+
+	f->efd[k] = eventfd_rtt(rounds);
+
+	seq = start_test(s, T_VCHAN_RTT, 0, 0, rounds + rounds / 10, false);
+	f->vchan_rtt[k] = vchan_rtt_client(s, rounds + rounds / 10);
+	end_test(s, seq);
+}
+
+static const char *verdict(bool ok)
+{
+	return ok ? "met" : "MISSED";
+}
+
+static void report(const struct figures *f, unsigned int n, uint64_t ms,
+		   uint64_t rounds, bool json_only)
+{
+	double spsc[NSIZES], vmb[NSIZES], pps[NSIZES], sig[NSIZES], blk[NSIZES];
+	double vchan[NSIZES], spin, busy, busy_sig, busy_blk, idle, idle_sig, efd, vrtt;
+	double sig_max = 0;
+	unsigned int i;
+	bool ok;
+
+	for (i = 0; i < NSIZES; i++) {
+		spsc[i] = median(f->spsc[i], n);
+		vmb[i] = median(f->vmb[i], n);
+		pps[i] = median(f->vmb_pps[i], n);
+		sig[i] = median(f->vmb_sig[i], n);
+		blk[i] = median(f->vmb_blk[i], n);
+		vchan[i] = median(f->vchan[i], n);
+		if (sig[i] > sig_max)
+			sig_max = sig[i];
+	}
+	spin = median(f->spin, n);
+	busy = median(f->busy, n);
+	busy_sig = median(f->busy_sig, n);
+	busy_blk = median(f->busy_blk, n);
+	idle = median(f->idle, n);
+	idle_sig = median(f->idle_sig, n);
+	efd = median(f->efd, n);
+	vrtt = median(f->vchan_rtt, n);
+
+	if (!json_only) {
+		printf("ringbench: VMBus ring between two domains, %u KiB per direction, "
+		       "median of %u runs (%" PRIu64 " ms per stream, %" PRIu64 " round trips)\n\n",
+		       RING_DATA / 1024, n, ms, rounds);
+		printf("%-34s %11s %11s %9s %9s  %s\n", "streaming A->B", "VMBus",
+		       "baseline", "ratio", "target", "");
+		for (i = 0; i < NSIZES; i++) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "%u B: MB/s vs minimal ring", sizes[i]);
+			ok = spsc[i] ? vmb[i] / spsc[i] >= 0.8 : false;
+			printf("%-34s %11.0f %11.0f %8.2fx %9s  %s\n", name, vmb[i], spsc[i],
+			       vmb[i] / spsc[i], sizes[i] >= 4096 ? ">= 0.80x" : "-",
+			       sizes[i] >= 4096 ? verdict(ok) : "");
+		}
+		for (i = 0; i < NSIZES; i++) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "%u B: MB/s vs libxenvchan", sizes[i]);
+			ok = vmb[i] / vchan[i] >= 1.5;
+			printf("%-34s %11.0f %11.0f %8.2fx %9s  %s\n", name, vmb[i], vchan[i],
+			       vmb[i] / vchan[i], ">= 1.50x", verdict(ok));
+		}
+		for (i = 0; i < NSIZES; i++) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "%u B: packets/s", sizes[i]);
+			printf("%-34s %11.0f\n", name, pps[i]);
+		}
+		for (i = 0; i < NSIZES; i++) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "%u B: signals/packet", sizes[i]);
+			printf("%-34s %11.5f %11s %9s %9s  %s\n", name, sig[i], "", "",
+			       "<= 0.01", verdict(sig[i] <= 0.01));
+		}
+		for (i = 0; i < NSIZES; i++) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "%u B: blocking waits/packet", sizes[i]);
+			printf("%-34s %11.5f\n", name, blk[i]);
+		}
+		printf("\n%-34s %11s %11s %9s %9s\n", "64 B round trip (us)", "VMBus",
+		       "baseline", "ratio", "target");
+		printf("%-34s %11.3f %11.3f %8.2fx %9s  %s\n", "both busy vs spin ping-pong",
+		       busy, spin, busy / spin, "<= 3.00x", verdict(busy / spin <= 3));
+		printf("%-34s %11.3f %11.3f %8.2fx %9s  %s\n", "receiver idle vs eventfd",
+		       idle, efd, idle / efd, "<= 1.20x", verdict(idle / efd <= 1.2));
+		printf("%-34s %11.3f %11.3f %8.2fx\n", "receiver idle vs libxenvchan",
+		       idle, vrtt, idle / vrtt);
+		printf("%-34s %11.4f\n", "both busy: signals/round trip", busy_sig);
+		printf("%-34s %11.4f\n", "both busy: blocking waits/round trip", busy_blk);
+		printf("%-34s %11.4f\n", "idle: signals/round trip", idle_sig);
+		printf("\n");
+	}
+	printf("{\"runs\":%u,\"ring_bytes\":%u,\"stream_ms\":%" PRIu64 ",\"rounds\":%" PRIu64,
+	       n, RING_DATA, ms, rounds);
+	for (i = 0; i < NSIZES; i++)
+		printf(",\"stream_%u\":{\"vmbus_mbps\":%.1f,\"vmbus_pps\":%.0f,"
+		       "\"signals_per_packet\":%.6f,\"blocks_per_packet\":%.6f,"
+		       "\"spsc_mbps\":%.1f,\"vchan_mbps\":%.1f,\"ratio_spsc\":%.3f,"
+		       "\"ratio_vchan\":%.3f}",
+		       sizes[i], vmb[i], pps[i], sig[i], blk[i], spsc[i], vchan[i],
+		       vmb[i] / spsc[i], vmb[i] / vchan[i]);
+	printf(",\"rtt_us\":{\"vmbus_busy\":%.3f,\"vmbus_idle\":%.3f,\"spin\":%.3f,"
+	       "\"eventfd\":%.3f,\"vchan\":%.3f,\"ratio_busy_spin\":%.3f,"
+	       "\"ratio_idle_eventfd\":%.3f,\"busy_signals_per_rt\":%.4f,"
+	       "\"busy_blocks_per_rt\":%.4f,\"idle_signals_per_rt\":%.4f}",
+	       busy, idle, spin, efd, vrtt, busy / spin, idle / efd, busy_sig,
+	       busy_blk, idle_sig);
+	ok = spsc[2] && vmb[2] / spsc[2] >= 0.8 && vmb[3] / spsc[3] >= 0.8 &&
+	     sig_max <= 0.01 && busy / spin <= 3 && idle / efd <= 1.2;
+	for (i = 0; i < NSIZES; i++)
+		ok = ok && vmb[i] / vchan[i] >= 1.5;
+	printf(",\"all_targets_met\":%s}\n", ok ? "true" : "false");
+}
+
+static int client(unsigned int peer, uint64_t ms, uint64_t rounds,
+		  unsigned int repeat, bool json_only)
+{
+	struct side s = { .peer = peer };
+	static struct figures f;
+	xengnttab_handle *gt;
+	unsigned int k;
+
+	open_libs(&s);
+	gt = xengnttab_open(NULL, 0);
+	if (!gt)
+		fail("open the grant mapping library");
+	client_setup(&s, gt);
+	for (k = 0; k < repeat; k++)
+		run_once(&s, &f, k, ms, rounds);
+	start_test(&s, T_QUIT, 0, 0, 0, false);
+	report(&f, repeat, ms, rounds, json_only);
+	libxenvchan_close(s.vchan);
+	xengnttab_unmap(gt, s.mem, NPAGES);
+	xengnttab_close(gt);
+	xenevtchn_close(s.xce);
+	xs_close(s.xs);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: ringbench serve --peer DOMID\n"
+		   "       ringbench client --peer DOMID [--time-ms N] [--rounds N]"
+		   " [--repeat N] [--json]\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "peer", required_argument, NULL, 'p' },
+		{ "time-ms", required_argument, NULL, 't' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "repeat", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned int peer = 0, repeat = 3;
+	uint64_t ms = 300, rounds = 20000;
+	bool json = false, have_peer = false;
+	int opt;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	optind = 2;
+	while ((opt = getopt_long(argc, argv, "p:t:r:n:jh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p': peer = strtoul(optarg, NULL, 0); have_peer = true; break;
+		case 't': ms = strtoull(optarg, NULL, 0); break;
+		case 'r': rounds = strtoull(optarg, NULL, 0); break;
+		case 'n': repeat = strtoul(optarg, NULL, 0); break;
+		case 'j': json = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!have_peer || rounds < 100 || !ms || !repeat || repeat > MAXREP) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "serve"))
+		return serve(peer);
+	if (!strcmp(argv[1], "client"))
+		return client(peer, ms, rounds, repeat, json);
+	usage(stderr);
+	return 2;
+}
