@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Helpers for scenario scripts (installed as /e2e/lib.sh in dom0 and in the
+# Functions for scenario scripts (installed as /e2e/lib.sh in dom0 and in the
 # guests). A scenario is one POSIX sh script, scenarios/<name>.sh, run as
 #   sh <name>.sh dom0     in dom0 by /init, cwd and $E2E_OUT = /results/<name>
 #   sh <name>.sh guest    inside a guest started with role <name>

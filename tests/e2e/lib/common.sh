@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Helpers shared by the host side of the real-Xen test tier (sourced by
+# Functions shared by the host side of the real-Xen test tier (sourced by
 # tests/e2e/run and the other lib/*.sh files). Bash only.
 
 e2e_t0=${e2e_t0:-$EPOCHREALTIME}

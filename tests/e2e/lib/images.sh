@@ -48,7 +48,15 @@ e2e_copy_libs() {
 	local root=$1 f lib dest rel
 	shift
 	{
-		if [ $# -gt 0 ]; then printf '%s\n' "$@"; else find "$root" -type f -perm -u+x; fi
+		if [ $# -gt 0 ]; then
+			printf '%s\n' "$@"
+		elif [ -n "${E2E_BASEROOT:-}" ]; then
+			# An overlay is small: look at every file, since
+			# installed libraries need not be executable.
+			find "$root" -type f
+		else
+			find "$root" -type f -perm -u+x
+		fi
 	} | while read -r f; do
 		file -b "$f" | grep -q 'ELF.*dynamically' || continue
 		LD_LIBRARY_PATH=$root/$E2E_MULTIARCH:${E2E_BASEROOT:+$E2E_BASEROOT/$E2E_MULTIARCH:}$E2E_ROOT/$E2E_MULTIARCH${E2E_LIBPATH:+:$E2E_LIBPATH} \
