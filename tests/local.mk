@@ -2,7 +2,7 @@
 
 # The conformance suite: public Xen APIs only, linked against Debian's real
 # libraries; it runs on the simulated host through LD_LIBRARY_PATH.
-libexec_PROGRAMS += tests/conformance/xen-conformance
+pkglibexec_PROGRAMS += tests/conformance/xen-conformance
 tests_conformance_xen_conformance_SOURCES = tests/conformance/xen-conformance.c
 tests_conformance_xen_conformance_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) \
 	$(XENCTRL_CFLAGS) $(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) $(XENEVTCHN_CFLAGS)
