@@ -95,7 +95,17 @@ static int xenbus(const char *path, unsigned int rounds)
 		struct xsd_sockmsg h = { .req_id = i };
 		char body[64];
 
-		switch (i % 5) {
+		char big[XENSTORE_PAYLOAD_MAX];
+
+		switch (i % 6) {
+		case 5:	/* a watch whose path fills the payload: no room for our token */
+			h.type = XS_WATCH;
+			h.len = sizeof(big);
+			memset(big, 'a', sizeof(big));
+			big[sizeof(big) - 3] = '\0';
+			big[sizeof(big) - 2] = 't';
+			big[sizeof(big) - 1] = '\0';
+			break;
 		case 0:	/* oversized: the connection is dropped */
 			h.type = XS_READ;
 			h.len = XENSTORE_PAYLOAD_MAX + 1 + rand() % 1000;
@@ -121,14 +131,17 @@ static int xenbus(const char *path, unsigned int rounds)
 		}
 		if (write(fd, &h, sizeof(h)) != sizeof(h))
 			return 1;
-		if (i % 5 != 0 && i % 5 != 4 && write(fd, body, h.len) != (ssize_t)h.len)
+		if (i % 6 == 5 && write(fd, big, h.len) != (ssize_t)h.len)
 			return 1;
-		if (i % 5 == 1 || i % 5 == 2 || i % 5 == 3) {
+		if (i % 6 != 0 && i % 6 != 4 && i % 6 != 5 &&
+		    write(fd, body, h.len) != (ssize_t)h.len)
+			return 1;
+		if (i % 6 == 1 || i % 6 == 2 || i % 6 == 3 || i % 6 == 5) {
 			struct xsd_sockmsg r;
 
 			if (read(fd, &r, sizeof(r)) != sizeof(r) || r.type != XS_ERROR) {
 				fprintf(stderr, "hostile-client: xenbus message %u (kind %u) was not refused\n",
-					i, i % 5);
+					i, i % 6);
 				close(fd);
 				return 1;
 			}

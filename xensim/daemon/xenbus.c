@@ -274,7 +274,13 @@ static void client_request(struct xb_client *c, const struct xsd_sockmsg *h, con
 		w->id = xb->next_watch_id++;
 		w->c = c;
 		list_add_tail(&w->link, &xb->watches);
+		/* The ring-wide token must still fit xenstored's payload limit. */
 		n = snprintf(nb, sizeof(nb), "%s%cX%u", path, 0, w->id);
+		if (n < 0 || (size_t)n + 1 > XENSTORE_PAYLOAD_MAX) {
+			watch_free(w);
+			client_error(c, h, "E2BIG");
+			return;
+		}
 		p = xb_send(xb, XS_WATCH, 0, nb, n + 1, c, h->req_id);
 		if (!p) {
 			watch_free(w);
@@ -307,6 +313,10 @@ static void client_request(struct xb_client *c, const struct xsd_sockmsg *h, con
 			return;
 		}
 		n = snprintf(nb, sizeof(nb), "%s%cX%u", found->path, 0, found->id);
+		if (n < 0 || (size_t)n + 1 > XENSTORE_PAYLOAD_MAX) {
+			client_error(c, h, "E2BIG");
+			return;
+		}
 		p = xb_send(xb, XS_UNWATCH, 0, nb, n + 1, c, h->req_id);
 		if (!p) {
 			client_error(c, h, "ENOMEM");
