@@ -39,6 +39,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -140,6 +141,12 @@ static void fail_proto(const char *what)
 	exit(1);
 }
 
+static void fail_rc(const char *what, int rc)
+{
+	fprintf(stderr, "ringbench: failed to %s: %s\n", what, strerror(-rc));
+	exit(1);
+}
+
 static inline uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -178,6 +185,19 @@ static void *xalloc(size_t n)
 	return p;
 }
 
+/* Run on @cpu only (-1: anywhere), so that the two sides never share one. */
+static void pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) < 0)
+		fail("pin to the requested CPU");
+}
+
 /* ------------------------------------------------------------------ */
 /* Event channel and adaptive polling                                  */
 /* ------------------------------------------------------------------ */
@@ -212,8 +232,8 @@ static void poller_init(struct poller *p, double max_ns)
 }
 
 /*
- * Spin on @ready for up to twice the recent wait; a peer whose waits grew
- * beyond max_ns is idle and is not polled for at all.
+ * Spin on @ready for up to twice the recent wait, at most max_ns.  A side
+ * whose typical wait is longer than max_ns is idle: it blocks at once.
  */
 static bool poll_for(struct poller *p, uint64_t t0, bool (*ready)(void *), void *arg)
 {
@@ -221,8 +241,10 @@ static bool poll_for(struct poller *p, uint64_t t0, bool (*ready)(void *), void 
 	uint64_t deadline;
 	unsigned int i;
 
-	if (!p->max_ns || budget > p->max_ns)
+	if (!p->max_ns || p->est_ns > p->max_ns)
 		return false;
+	if (budget > p->max_ns)
+		budget = p->max_ns;
 	p->polls++;
 	deadline = t0 + (uint64_t)budget;
 	for (i = 1;; i++) {
@@ -236,10 +258,17 @@ static bool poll_for(struct poller *p, uint64_t t0, bool (*ready)(void *), void 
 	}
 }
 
+/*
+ * Learn from a wait that began at @t0.  One long outlier (the peer was
+ * preempted) counts as twice max_ns, so that it cannot switch polling off
+ * for long; a run of them does.
+ */
 static void poller_account(struct poller *p, uint64_t t0)
 {
 	double w = (double)(now_ns() - t0);
 
+	if (w > 2 * p->max_ns)
+		w = 2 * p->max_ns;
 	p->est_ns += (w - p->est_ns) / 8;
 }
 
@@ -341,17 +370,31 @@ static void vmb_stream_tx(struct side *s, uint32_t size, uint64_t ms, uint64_t *
 	vmb_send(s, &p, buf, size, END_SEQ, &room);
 	vmbus_ring_tx_commit(r);
 	*blocks = p.blocks;
+	if (getenv("RINGBENCH_DEBUG"))
+		fprintf(stderr, "tx %u: polls %lu hits %lu blocks %lu est %.0f\n", size,
+			p.polls, p.hits, p.blocks, p.est_ns);
 	free(buf);
 }
 
-/* Wait until the receive ring has data: poll, then unmask and block. */
-static void vmb_wait_rx(struct side *s, struct poller *p)
+/*
+ * Wait until the receive ring has data: poll, then unmask and block.  The
+ * caller's read batch is committed before blocking (@since, the bytes read
+ * since the last commit, is then zero).
+ */
+static void vmb_wait_rx(struct side *s, struct poller *p, uint32_t *since)
 {
 	struct vmbus_ring *r = &s->ring;
 	uint64_t t0 = now_ns();
 	int64_t avail;
 
 	if (!poll_for(p, t0, rx_ready, r)) {
+		/*
+		 * Give back what we read before we sleep: the writer signals
+		 * only a ring it sees empty, judged by read_index.
+		 */
+		vmbus_ring_rx_commit(r);
+		vmbus_ring_rx_begin(r);
+		*since = 0;
 		for (;;) {
 			/* A packet that came while masked brought no signal. */
 			avail = vmbus_ring_rx_unmask(r);
@@ -391,10 +434,11 @@ static void vmb_stream_rx(struct side *s, uint32_t size, struct stream_result *r
 	for (;;) {
 		rc = vmbus_ring_recv(r, &pkt, buf, buflen);
 		if (rc == -EAGAIN) {
+			/* Empty: give all the space back before waiting. */
 			vmbus_ring_rx_commit(r);
 			vmbus_ring_rx_begin(r);
 			since = 0;
-			vmb_wait_rx(s, &p);
+			vmb_wait_rx(s, &p, &since);
 			continue;
 		}
 		if (rc < 0)
@@ -422,6 +466,9 @@ static void vmb_stream_rx(struct side *s, uint32_t size, struct stream_result *r
 	res->pps = (double)(expect - 2) * 1e9 / (double)(t1 - t0);
 	res->mbps = res->pps * size / 1e6;
 	res->blocks = p.blocks;
+	if (getenv("RINGBENCH_DEBUG"))
+		fprintf(stderr, "rx %u: polls %lu hits %lu blocks %lu est %.0f\n", size,
+			p.polls, p.hits, p.blocks, p.est_ns);
 	free(buf);
 }
 
@@ -429,15 +476,26 @@ static void vmb_stream_rx(struct side *s, uint32_t size, struct stream_result *r
 /* VMBus ring: request/response                                        */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Receive one packet inside the caller's read batch: read_index is given
+ * back every 1/8 of the ring and before blocking, not per packet, so that
+ * the writer's header line is not written by both sides on every message.
+ */
 static void vmb_recv_one(struct side *s, struct poller *p, struct vmbus_pkt *pkt,
-			 void *buf, size_t buflen)
+			 void *buf, size_t buflen, uint32_t *since)
 {
 	int rc;
 
 	while ((rc = vmbus_ring_recv(&s->ring, pkt, buf, buflen)) == -EAGAIN)
-		vmb_wait_rx(s, p);
+		vmb_wait_rx(s, p, since);
 	if (rc < 0)
 		fail_proto("VMBus receive failed");
+	*since += pkt->len + VMBUS_PKT_TRAILER_SIZE;
+	if (*since >= RING_DATA / 8) {
+		vmbus_ring_rx_commit(&s->ring);
+		vmbus_ring_rx_begin(&s->ring);
+		*since = 0;
+	}
 }
 
 static void vmb_rtt_serve(struct side *s, bool poll, uint64_t *blocks)
@@ -445,18 +503,21 @@ static void vmb_rtt_serve(struct side *s, bool poll, uint64_t *blocks)
 	uint8_t buf[RTT_LEN + 64], rsp[RTT_LEN];
 	struct vmbus_pkt pkt;
 	struct poller p;
+	uint32_t since = 0;
 
 	poller_init(&p, poll ? POLL_MAX_NS : 0);
 	memset(rsp, 0xa5, sizeof(rsp));
 	vmbus_ring_rx_mask(&s->ring);
+	vmbus_ring_rx_begin(&s->ring);
 	for (;;) {
-		vmb_recv_one(s, &p, &pkt, buf, sizeof(buf));
+		vmb_recv_one(s, &p, &pkt, buf, sizeof(buf), &since);
 		if (pkt.trans_id == END_SEQ)
 			break;
 		put64(rsp, pkt.trans_id);
 		if (vmbus_ring_send_comp(&s->ring, pkt.trans_id, rsp, sizeof(rsp)) < 0)
 			fail_proto("VMBus response failed");
 	}
+	vmbus_ring_rx_commit(&s->ring);
 	vmbus_ring_rx_unmask(&s->ring);
 	*blocks = p.blocks;
 }
@@ -473,26 +534,39 @@ static void vmb_rtt_client(struct side *s, bool poll, uint64_t rounds,
 	uint64_t i, warm = rounds / 10, t0 = 0;
 	struct vmbus_pkt pkt;
 	struct poller p;
+	uint32_t since = 0;
+	int rc;
 
 	poller_init(&p, poll ? POLL_MAX_NS : 0);
 	memset(req, 0x3c, sizeof(req));
 	vmbus_ring_rx_mask(&s->ring);
+	vmbus_ring_rx_begin(&s->ring);
 	for (i = 1; i <= rounds + warm; i++) {
 		if (i == warm + 1)
 			t0 = now_ns();
 		put64(req, i);
-		if (vmbus_ring_send_inband(&s->ring, req, sizeof(req), i,
-					   VMBUS_PKT_FLAG_REQUEST_COMPLETION) < 0)
-			fail_proto("VMBus request failed");
-		vmb_recv_one(s, &p, &pkt, buf, sizeof(buf));
+		rc = vmbus_ring_send_inband(&s->ring, req, sizeof(req), i,
+					    VMBUS_PKT_FLAG_REQUEST_COMPLETION);
+		if (rc < 0) {
+			struct vmbus_ring_stats st;
+
+			vmbus_ring_get_stats(&s->ring, &st);
+			fprintf(stderr, "round %lu poll %d: tx w %u r %u pend %u used %u; rx w %u r %u\n",
+				i, poll, st.tx_write_index, st.tx_read_index, st.tx_pending_send_sz,
+				st.tx_used, st.rx_write_index, st.rx_read_index);
+			fail_rc("send a VMBus request", rc);
+		}
+		vmb_recv_one(s, &p, &pkt, buf, sizeof(buf), &since);
 		if (pkt.trans_id != i || pkt.type != VMBUS_PKT_COMP ||
 		    get64(pkt.data) != i)
 			fail_proto("VMBus round trip: wrong completion");
 	}
 	res->us = (double)(now_ns() - t0) / 1e3 / (double)rounds;
+	vmbus_ring_rx_commit(&s->ring);
 	put64(req, END_SEQ);
-	if (vmbus_ring_send_inband(&s->ring, req, sizeof(req), END_SEQ, 0) < 0)
-		fail_proto("VMBus request failed");
+	rc = vmbus_ring_send_inband(&s->ring, req, sizeof(req), END_SEQ, 0);
+	if (rc < 0)
+		fail_rc("send the last VMBus request", rc);
 	vmbus_ring_rx_unmask(&s->ring);
 	res->blocks = p.blocks;
 	res->polls = p.polls;
@@ -600,8 +674,11 @@ static double spin_pp_client(struct side *s, uint64_t rounds)
 	return (double)(now_ns() - t0) / 1e3 / (double)(rounds - warm);
 }
 
-/* Two processes in this domain, blocking in read() on each other's eventfd. */
-static double eventfd_rtt(uint64_t rounds)
+/*
+ * Two processes in this domain, blocking in read() on each other's eventfd;
+ * the second one runs where the serving side runs.
+ */
+static double eventfd_rtt(uint64_t rounds, int peer_cpu)
 {
 	int ping = eventfd(0, 0), pong = eventfd(0, 0);
 	uint64_t v = 1, i, warm = rounds / 10, t0 = 0;
@@ -613,6 +690,7 @@ static double eventfd_rtt(uint64_t rounds)
 	if (pid < 0)
 		fail("fork the eventfd peer");
 	if (pid == 0) {
+		pin_cpu(peer_cpu);
 		for (i = 0; i < rounds; i++)
 			if (read(ping, &v, 8) != 8 || write(pong, &v, 8) != 8)
 				_exit(1);
@@ -937,6 +1015,9 @@ static uint32_t start_test(struct side *s, enum test t, uint32_t size,
 	struct ctl *c = s->ctl;
 	uint32_t seq = c->cmd_seq + 1;
 
+	if (getenv("RINGBENCH_DEBUG"))
+		fprintf(stderr, "test %u size %u\n", t, size);
+
 	c->test = t;
 	c->size = size;
 	c->ms = ms;
@@ -985,7 +1066,7 @@ static double median(const double *v, unsigned int n)
 }
 
 static void run_once(struct side *s, struct figures *f, unsigned int k,
-		     uint64_t ms, uint64_t rounds)
+		     uint64_t ms, uint64_t rounds, int peer_cpu)
 {
 	struct stream_result sr;
 	struct rtt_result rr;
@@ -1036,7 +1117,7 @@ static void run_once(struct side *s, struct figures *f, unsigned int k,
 	f->idle_sig[k] = (double)(ring_signals(&s->ring) - sig0 + s->ctl->a_signals) /
 			 (double)rounds;
 
-	f->efd[k] = eventfd_rtt(rounds);
+	f->efd[k] = eventfd_rtt(rounds, peer_cpu);
 
 	seq = start_test(s, T_VCHAN_RTT, 0, 0, rounds + rounds / 10, false);
 	f->vchan_rtt[k] = vchan_rtt_client(s, rounds + rounds / 10);
@@ -1154,7 +1235,7 @@ static void report(const struct figures *f, unsigned int n, uint64_t ms,
 }
 
 static int client(unsigned int peer, uint64_t ms, uint64_t rounds,
-		  unsigned int repeat, bool json_only)
+		  unsigned int repeat, int peer_cpu, bool json_only)
 {
 	struct side s = { .peer = peer };
 	static struct figures f;
@@ -1167,7 +1248,7 @@ static int client(unsigned int peer, uint64_t ms, uint64_t rounds,
 		fail("open the grant mapping library");
 	client_setup(&s, gt);
 	for (k = 0; k < repeat; k++)
-		run_once(&s, &f, k, ms, rounds);
+		run_once(&s, &f, k, ms, rounds, peer_cpu);
 	start_test(&s, T_QUIT, 0, 0, 0, false);
 	report(&f, repeat, ms, rounds, json_only);
 	libxenvchan_close(s.vchan);
@@ -1182,7 +1263,9 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: ringbench serve --peer DOMID\n"
 		   "       ringbench client --peer DOMID [--time-ms N] [--rounds N]"
-		   " [--repeat N] [--json]\n");
+		   " [--repeat N] [--json]\n"
+		   "  both: [--cpu N]  run on CPU N; client: [--peer-cpu N] where the"
+		   " serving side runs\n");
 }
 
 int main(int argc, char **argv)
@@ -1193,10 +1276,13 @@ int main(int argc, char **argv)
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "repeat", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "cpu", required_argument, NULL, 'c' },
+		{ "peer-cpu", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned int peer = 0, repeat = 3;
+	int cpu = -1, peer_cpu = -1;
 	uint64_t ms = 300, rounds = 20000;
 	bool json = false, have_peer = false;
 	int opt;
@@ -1206,13 +1292,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	optind = 2;
-	while ((opt = getopt_long(argc, argv, "p:t:r:n:jh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:t:r:n:jc:C:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'p': peer = strtoul(optarg, NULL, 0); have_peer = true; break;
 		case 't': ms = strtoull(optarg, NULL, 0); break;
 		case 'r': rounds = strtoull(optarg, NULL, 0); break;
 		case 'n': repeat = strtoul(optarg, NULL, 0); break;
 		case 'j': json = true; break;
+		case 'c': cpu = (int)strtol(optarg, NULL, 0); break;
+		case 'C': peer_cpu = (int)strtol(optarg, NULL, 0); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -1221,10 +1309,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	pin_cpu(cpu);
 	if (!strcmp(argv[1], "serve"))
 		return serve(peer);
 	if (!strcmp(argv[1], "client"))
-		return client(peer, ms, rounds, repeat, json);
+		return client(peer, ms, rounds, repeat, peer_cpu, json);
 	usage(stderr);
 	return 2;
 }

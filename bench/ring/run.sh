@@ -13,6 +13,10 @@
 #                five times as many (default 20000)
 #     --repeat   whole sequences to run; the table gives medians (default 3)
 #     --json     only the JSON line
+# With two CPUs or more the two sides are pinned to CPUs 0 and 1 (the
+# eventfd peer with the serving side), so that a spinning baseline never
+# shares a CPU with its peer; RINGBENCH_CPUS="A B" picks others, "" none.
+# RINGBENCH_DEBUG=1 prints what each side's adaptive poll did.
 # e.g.  cd /tmp/build && /path/to/src/bench/ring/run.sh
 #       top_builddir=/tmp/build bench/ring/run.sh --repeat 5
 set -eu
@@ -49,14 +53,26 @@ trap cleanup EXIT
 "$X" host start >/dev/null
 a=$("$X" create --name ringbench-a)
 b=$("$X" create --name ringbench-b)
-"$X" run "$a" -- "$BENCH" serve --peer "$b" >"$run/serve.out" 2>&1 &
+if [ -z "${RINGBENCH_CPUS+set}" ] && [ "$(nproc)" -ge 2 ]; then
+	RINGBENCH_CPUS="0 1"
+fi
+pin_a= pin_b=
+if [ -n "${RINGBENCH_CPUS:-}" ]; then
+	read -r ca cb <<<"$RINGBENCH_CPUS"
+	pin_a="--cpu $ca"
+	pin_b="--cpu $cb --peer-cpu $ca"
+fi
+# shellcheck disable=SC2086
+"$X" run "$a" -- "$BENCH" serve --peer "$b" $pin_a >"$run/serve.out" 2>&1 &
 server=$!
-if ! "$X" run "$b" -- "$BENCH" client --peer "$a" "$@"; then
+# shellcheck disable=SC2086
+if ! "$X" run "$b" -- "$BENCH" client --peer "$a" $pin_b "$@"; then
 	echo "run.sh: the measuring side failed; the serving side said:" >&2
 	cat "$run/serve.out" >&2
 	exit 1
 fi
 wait "$server" || { cat "$run/serve.out" >&2; exit 1; }
 server=
+[ -z "${RINGBENCH_DEBUG:-}" ] || cat "$run/serve.out" >&2
 "$X" destroy --wait "$a" >/dev/null
 "$X" destroy --wait "$b" >/dev/null
