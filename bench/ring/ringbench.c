@@ -1129,6 +1129,20 @@ static const char *verdict(bool ok)
 	return ok ? "met" : "MISSED";
 }
 
+/* The host's load average while we ran: the baselines mean little when high. */
+static double loadavg(void)
+{
+	double l = -1;
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
+}
+
 static void report(const struct figures *f, unsigned int n, uint64_t ms,
 		   uint64_t rounds, bool json_only)
 {
@@ -1159,8 +1173,8 @@ static void report(const struct figures *f, unsigned int n, uint64_t ms,
 
 	if (!json_only) {
 		printf("ringbench: VMBus ring between two domains, %u KiB per direction, "
-		       "median of %u runs (%" PRIu64 " ms per stream, %" PRIu64 " round trips)\n\n",
-		       RING_DATA / 1024, n, ms, rounds);
+		       "median of %u runs (%" PRIu64 " ms per stream, %" PRIu64 " round trips), "
+		       "load average %.2f\n\n", RING_DATA / 1024, n, ms, rounds, loadavg());
 		printf("%-34s %11s %11s %9s %9s  %s\n", "streaming A->B", "VMBus",
 		       "baseline", "ratio", "target", "");
 		for (i = 0; i < NSIZES; i++) {
@@ -1212,8 +1226,8 @@ static void report(const struct figures *f, unsigned int n, uint64_t ms,
 		printf("%-34s %11.4f\n", "idle: signals/round trip", idle_sig);
 		printf("\n");
 	}
-	printf("{\"runs\":%u,\"ring_bytes\":%u,\"stream_ms\":%" PRIu64 ",\"rounds\":%" PRIu64,
-	       n, RING_DATA, ms, rounds);
+	printf("{\"runs\":%u,\"ring_bytes\":%u,\"stream_ms\":%" PRIu64 ",\"rounds\":%" PRIu64
+	       ",\"loadavg\":%.2f", n, RING_DATA, ms, rounds, loadavg());
 	for (i = 0; i < NSIZES; i++)
 		printf(",\"stream_%u\":{\"vmbus_mbps\":%.1f,\"vmbus_pps\":%.0f,"
 		       "\"signals_per_packet\":%.6f,\"blocks_per_packet\":%.6f,"
