@@ -145,19 +145,31 @@ build_hypervisor() {
     log "hypervisor built in $((t1 - t0)) s"
 }
 
+# Configured like debian/rules (paths, firmware, device model) so that the
+# resulting xl and libxenlight drop into a dom0 running Debian's Xen
+# packages; stubdom, docs and the OCaml bindings are left out for speed.
+tools_configure_args="--disable-stubdom --disable-docs --disable-ocamltools \
+    --prefix=/usr --includedir=/usr/include --libdir=/usr/lib/x86_64-linux-gnu \
+    --with-libexec-libdir-suffix=/x86_64-linux-gnu --sysconfdir=/etc \
+    --localstatedir=/var --with-libexec-leaf-dir=xen-4.17 \
+    --disable-qemu-traditional --disable-rombios \
+    --with-system-qemu=/usr/libexec/xen-qemu-system-i386 \
+    --enable-ovmf --with-system-ovmf=/usr/share/ovmf/OVMF.fd \
+    --with-system-seabios=/usr/share/seabios/bios-256k.bin"
+
 build_tools() {
     local t0 t1 f
     t0=$(date +%s)
-    if [ ! -f "$tree/config/Tools.mk" ]; then
+    if [ ! -f "$tree/config/Tools.mk" ] ||
+       [ "$(cat "$tree/.tools-configure-args" 2>/dev/null)" != "$tools_configure_args" ]; then
         for f in config.guess config.sub; do
             [ -f /usr/share/misc/$f ] && cp /usr/share/misc/$f "$tree/$f"
         done
+        # shellcheck disable=SC2086
         (cd "$tree" && ./autogen.sh >/dev/null &&
-         ./configure --disable-stubdom --disable-qemu-traditional --disable-docs \
-            --disable-ocamltools --with-system-qemu=/usr/libexec/xen-qemu-system-i386 \
-            --disable-seabios --disable-rombios --disable-ipxe --prefix=/usr \
-            --libdir=/usr/lib/x86_64-linux-gnu >"$cache/tools-configure.log" 2>&1) ||
+         ./configure $tools_configure_args >"$cache/tools-configure.log" 2>&1) ||
             die "tools configure failed (log: $cache/tools-configure.log; try apt-get build-dep xen)"
+        printf '%s' "$tools_configure_args" >"$tree/.tools-configure-args"
     fi
     { make -C "$tree/tools/include" PYTHON=/usr/bin/python3 &&
       make -C "$tree/tools/libs" -j"$jobs" PYTHON=/usr/bin/python3 &&
@@ -166,8 +178,8 @@ build_tools() {
     t1=$(date +%s)
     mkdir -p "$cache/out"
     cp "$tree/tools/xl/xl" "$cache/out/"
-    cp -P "$tree"/tools/libs/light/libxenlight.so* "$cache/out/"
-    log "libxenlight and xl built in $((t1 - t0)) s"
+    cp -P "$tree"/tools/libs/light/libxenlight.so* "$tree"/tools/libs/util/libxlutil.so* "$cache/out/"
+    log "libxenlight, libxlutil and xl built in $((t1 - t0)) s"
 }
 
 fetch_source

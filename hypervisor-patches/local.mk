@@ -47,7 +47,11 @@ EXTRA_DIST += \
 	tests/hypervisor/stub/include/asm/p2m.h \
 	tests/hypervisor/stub/include/asm/paging.h \
 	tests/hypervisor/stub/include/asm/hvm/save.h \
-	tests/hypervisor/stub/include/asm/hvm/support.h
+	tests/hypervisor/stub/include/asm/hvm/support.h \
+	tests/hypervisor/smoke/run-smoke.sh \
+	tests/hypervisor/smoke/dom0-scenario.sh \
+	tests/hypervisor/smoke/dom0-syndbg-probe.c \
+	tests/hypervisor/smoke/guest-syndbg-probe.c
 
 TESTS += tests/hypervisor/run-syndbg-tests.sh
 
