@@ -326,7 +326,7 @@ static void vmb_send(struct side *s, struct poller *p, const void *buf,
 					wait_port(s);
 				}
 				if (rc < 0)
-					fail_proto("VMBus send failed");
+					fail_rc("send on the VMBus ring", rc);
 				poller_account(p, t0);
 				*room = vmbus_ring_tx_space(r);
 				return;
@@ -337,7 +337,7 @@ static void vmb_send(struct side *s, struct poller *p, const void *buf,
 	}
 	rc = vmbus_ring_send_inband(r, buf, len, id, 0);
 	if (rc < 0)
-		fail_proto("VMBus send failed with room known to be free");
+		fail_rc("send on the VMBus ring with room known to be free", rc);
 	*room -= n.need;
 }
 
@@ -371,7 +371,7 @@ static void vmb_stream_tx(struct side *s, uint32_t size, uint64_t ms, uint64_t *
 	vmbus_ring_tx_commit(r);
 	*blocks = p.blocks;
 	if (getenv("RINGBENCH_DEBUG"))
-		fprintf(stderr, "tx %u: polls %lu hits %lu blocks %lu est %.0f\n", size,
+		fprintf(stderr, "tx %u: polls %" PRIu64 " hits %" PRIu64 " blocks %" PRIu64 " est %.0f\n", size,
 			p.polls, p.hits, p.blocks, p.est_ns);
 	free(buf);
 }
@@ -399,7 +399,7 @@ static void vmb_wait_rx(struct side *s, struct poller *p, uint32_t *since)
 			/* A packet that came while masked brought no signal. */
 			avail = vmbus_ring_rx_unmask(r);
 			if (avail < 0)
-				fail_proto("VMBus receive ring broken");
+				fail_rc("unmask the VMBus receive ring", (int)avail);
 			if (avail > 0)
 				break;
 			p->blocks++;
@@ -442,7 +442,7 @@ static void vmb_stream_rx(struct side *s, uint32_t size, struct stream_result *r
 			continue;
 		}
 		if (rc < 0)
-			fail_proto("VMBus receive failed");
+			fail_rc("receive from the VMBus ring", rc);
 		if (pkt.data_len != size)
 			fail_proto("VMBus stream: unexpected packet length");
 		seq = get64(pkt.data);
@@ -467,7 +467,7 @@ static void vmb_stream_rx(struct side *s, uint32_t size, struct stream_result *r
 	res->mbps = res->pps * size / 1e6;
 	res->blocks = p.blocks;
 	if (getenv("RINGBENCH_DEBUG"))
-		fprintf(stderr, "rx %u: polls %lu hits %lu blocks %lu est %.0f\n", size,
+		fprintf(stderr, "rx %u: polls %" PRIu64 " hits %" PRIu64 " blocks %" PRIu64 " est %.0f\n", size,
 			p.polls, p.hits, p.blocks, p.est_ns);
 	free(buf);
 }
@@ -489,7 +489,7 @@ static void vmb_recv_one(struct side *s, struct poller *p, struct vmbus_pkt *pkt
 	while ((rc = vmbus_ring_recv(&s->ring, pkt, buf, buflen)) == -EAGAIN)
 		vmb_wait_rx(s, p, since);
 	if (rc < 0)
-		fail_proto("VMBus receive failed");
+		fail_rc("receive from the VMBus ring", rc);
 	*since += pkt->len + VMBUS_PKT_TRAILER_SIZE;
 	if (*since >= RING_DATA / 8) {
 		vmbus_ring_rx_commit(&s->ring);
@@ -504,6 +504,7 @@ static void vmb_rtt_serve(struct side *s, bool poll, uint64_t *blocks)
 	struct vmbus_pkt pkt;
 	struct poller p;
 	uint32_t since = 0;
+	int rc;
 
 	poller_init(&p, poll ? POLL_MAX_NS : 0);
 	memset(rsp, 0xa5, sizeof(rsp));
@@ -514,8 +515,9 @@ static void vmb_rtt_serve(struct side *s, bool poll, uint64_t *blocks)
 		if (pkt.trans_id == END_SEQ)
 			break;
 		put64(rsp, pkt.trans_id);
-		if (vmbus_ring_send_comp(&s->ring, pkt.trans_id, rsp, sizeof(rsp)) < 0)
-			fail_proto("VMBus response failed");
+		rc = vmbus_ring_send_comp(&s->ring, pkt.trans_id, rsp, sizeof(rsp));
+		if (rc < 0)
+			fail_rc("send a VMBus completion", rc);
 	}
 	vmbus_ring_rx_commit(&s->ring);
 	vmbus_ring_rx_unmask(&s->ring);
@@ -547,15 +549,8 @@ static void vmb_rtt_client(struct side *s, bool poll, uint64_t rounds,
 		put64(req, i);
 		rc = vmbus_ring_send_inband(&s->ring, req, sizeof(req), i,
 					    VMBUS_PKT_FLAG_REQUEST_COMPLETION);
-		if (rc < 0) {
-			struct vmbus_ring_stats st;
-
-			vmbus_ring_get_stats(&s->ring, &st);
-			fprintf(stderr, "round %lu poll %d: tx w %u r %u pend %u used %u; rx w %u r %u\n",
-				i, poll, st.tx_write_index, st.tx_read_index, st.tx_pending_send_sz,
-				st.tx_used, st.rx_write_index, st.rx_read_index);
+		if (rc < 0)
 			fail_rc("send a VMBus request", rc);
-		}
 		vmb_recv_one(s, &p, &pkt, buf, sizeof(buf), &since);
 		if (pkt.trans_id != i || pkt.type != VMBUS_PKT_COMP ||
 		    get64(pkt.data) != i)
