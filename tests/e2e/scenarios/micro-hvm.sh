@@ -78,6 +78,12 @@ e2e_up
 end=$((E2E_UP + ${MICRO_DONE_TIMEOUT:-90}))
 until xl dmesg | grep -q "^(d$domid) MICRO: DONE"; do
 	e2e_up
+	# Gone without DONE (one more look: it may have just finished).
+	if ! xl domid $name >/dev/null 2>&1 &&
+	   ! xl dmesg | grep -q "^(d$domid) MICRO: DONE"; then
+		xl dmesg | grep "^(d$domid)" | tail -n 40
+		e2e_fail "micro-guest d$domid ended without 'MICRO: DONE' in xl dmesg (port 0xe9 lines need Xen's guest_loglvl=all)"
+	fi
 	if [ "$E2E_UP" -ge "$end" ]; then
 		xl dmesg | grep "^(d$domid)" | tail -n 40
 		e2e_guest_dump $name
