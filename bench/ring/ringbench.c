@@ -30,7 +30,13 @@
  *     - VMBus, receivers idle: polling off, every wait blocks;
  *     - a spin ping-pong on one shared page (the latency limit);
  *     - a raw eventfd ping-pong between two processes (the wake-up limit);
+ *     - an event-channel ping-pong between the two domains (what the
+ *       simulated event channel itself costs over the eventfd);
  *     - libxenvchan (blocking).
+ *
+ * The run.sh next to this file pins the two sides to two CPUs.  A spinning
+ * baseline is a limit only when both of its sides own a CPU: the table says
+ * when the measuring side did not get its CPU while spinning.
  *
  * Every stream carries a sequence number in the first 8 bytes of each
  * packet; the consumer checks it, and UINT64_MAX ends the stream.
@@ -85,6 +91,7 @@ enum test {
 	T_SPIN_PP,	/* rounds */
 	T_VMB_RTT,	/* rounds, poll */
 	T_VCHAN_RTT,	/* rounds */
+	T_EVTCHN_PP,	/* rounds */
 };
 
 /*
@@ -738,6 +745,38 @@ static double eventfd_rtt(uint64_t rounds, int peer_cpu)
 	return (double)v / 1e3 / (double)(rounds - warm);
 }
 
+/*
+ * The event channel alone: notify, the peer wakes and notifies back, both
+ * blocking.  The sequence numbers on the control page tell a round's event
+ * from a stale one; @gen keeps them apart from earlier tests.
+ */
+static void evtchn_pp_serve(struct side *s, uint64_t rounds, uint64_t gen)
+{
+	uint64_t i;
+
+	for (i = 1; i <= rounds; i++) {
+		while (__atomic_load_n(&s->ctl->ping, __ATOMIC_ACQUIRE) != (gen | i))
+			wait_port(s);
+		__atomic_store_n(&s->ctl->pong, gen | i, __ATOMIC_RELEASE);
+		ring_signal(s);
+	}
+}
+
+static double evtchn_pp_client(struct side *s, uint64_t rounds, uint64_t gen)
+{
+	uint64_t i, warm = rounds / 10, t0 = 0;
+
+	for (i = 1; i <= rounds; i++) {
+		if (i == warm + 1)
+			t0 = now_ns();
+		__atomic_store_n(&s->ctl->ping, gen | i, __ATOMIC_RELEASE);
+		ring_signal(s);
+		while (__atomic_load_n(&s->ctl->pong, __ATOMIC_ACQUIRE) != (gen | i))
+			wait_port(s);
+	}
+	return (double)(now_ns() - t0) / 1e3 / (double)(rounds - warm);
+}
+
 /* ------------------------------------------------------------------ */
 /* Baseline: libxenvchan                                               */
 /* ------------------------------------------------------------------ */
@@ -980,6 +1019,9 @@ static int serve(unsigned int peer)
 		case T_VCHAN_RTT:
 			vchan_rtt_serve(&s, c->rounds);
 			break;
+		case T_EVTCHN_PP:
+			evtchn_pp_serve(&s, c->rounds, (uint64_t)seq << 32);
+			break;
 		default:
 			fail_proto("unknown test");
 		}
@@ -1076,6 +1118,7 @@ struct figures {
 	double vchan[NSIZES][MAXREP];
 	double spin[MAXREP], busy[MAXREP], busy_sig[MAXREP], busy_blk[MAXREP];
 	double idle[MAXREP], idle_sig[MAXREP], efd[MAXREP], vchan_rtt[MAXREP];
+	double evtchn[MAXREP];
 	double cpu_share[MAXREP];	/* CPU we got while spinning / wall time */
 };
 
@@ -1158,6 +1201,10 @@ static void run_once(struct side *s, struct figures *f, unsigned int k,
 
 	f->efd[k] = eventfd_rtt(rounds, peer_cpu);
 
+	seq = start_test(s, T_EVTCHN_PP, 0, 0, rounds, false);
+	f->evtchn[k] = evtchn_pp_client(s, rounds, (uint64_t)seq << 32);
+	end_test(s, seq);
+
 	seq = start_test(s, T_VCHAN_RTT, 0, 0, rounds + rounds / 10, false);
 	f->vchan_rtt[k] = vchan_rtt_client(s, rounds + rounds / 10);
 	end_test(s, seq);
@@ -1186,7 +1233,7 @@ static void report(const struct figures *f, unsigned int n, uint64_t ms,
 		   uint64_t rounds, bool json_only)
 {
 	double spsc[NSIZES], vmb[NSIZES], pps[NSIZES], sig[NSIZES], blk[NSIZES];
-	double vchan[NSIZES], spin, busy, busy_sig, busy_blk, idle, idle_sig, efd, vrtt;
+	double vchan[NSIZES], spin, busy, busy_sig, busy_blk, idle, idle_sig, efd, vrtt, evt;
 	double share = median(f->cpu_share, n);
 	bool contended = share < 0.9;
 	double sig_max = 0;
@@ -1211,6 +1258,7 @@ static void report(const struct figures *f, unsigned int n, uint64_t ms,
 	idle_sig = median(f->idle_sig, n);
 	efd = median(f->efd, n);
 	vrtt = median(f->vchan_rtt, n);
+	evt = median(f->evtchn, n);
 
 	if (!json_only) {
 		printf("ringbench: VMBus ring between two domains, %u KiB per direction, "
@@ -1260,8 +1308,12 @@ static void report(const struct figures *f, unsigned int n, uint64_t ms,
 		       busy, spin, busy / spin, "<= 3.00x", verdict(busy / spin <= 3));
 		printf("%-34s %11.3f %11.3f %8.2fx %9s  %s\n", "receiver idle vs eventfd",
 		       idle, efd, idle / efd, "<= 1.20x", verdict(idle / efd <= 1.2));
+		printf("%-34s %11.3f %11.3f %8.2fx\n", "receiver idle vs evtchn ping-pong",
+		       idle, evt, idle / evt);
 		printf("%-34s %11.3f %11.3f %8.2fx\n", "receiver idle vs libxenvchan",
 		       idle, vrtt, idle / vrtt);
+		printf("%-34s %11.3f %11.3f %8.2fx\n", "evtchn ping-pong vs eventfd",
+		       evt, efd, evt / efd);
 		printf("%-34s %11.4f\n", "both busy: signals/round trip", busy_sig);
 		printf("%-34s %11.4f\n", "both busy: blocking waits/round trip", busy_blk);
 		printf("%-34s %11.4f\n", "idle: signals/round trip", idle_sig);
@@ -1286,10 +1338,10 @@ static void report(const struct figures *f, unsigned int n, uint64_t ms,
 		       sizes[i], vmb[i], pps[i], sig[i], blk[i], spsc[i], vchan[i],
 		       vmb[i] / spsc[i], vmb[i] / vchan[i]);
 	printf(",\"rtt_us\":{\"vmbus_busy\":%.3f,\"vmbus_idle\":%.3f,\"spin\":%.3f,"
-	       "\"eventfd\":%.3f,\"vchan\":%.3f,\"ratio_busy_spin\":%.3f,"
+	       "\"eventfd\":%.3f,\"evtchn\":%.3f,\"vchan\":%.3f,\"ratio_busy_spin\":%.3f,"
 	       "\"ratio_idle_eventfd\":%.3f,\"busy_signals_per_rt\":%.4f,"
 	       "\"busy_blocks_per_rt\":%.4f,\"idle_signals_per_rt\":%.4f}",
-	       busy, idle, spin, efd, vrtt, busy / spin, idle / efd, busy_sig,
+	       busy, idle, spin, efd, evt, vrtt, busy / spin, idle / efd, busy_sig,
 	       busy_blk, idle_sig);
 	ok = spsc[2] && vmb[2] / spsc[2] >= 0.8 && vmb[3] / spsc[3] >= 0.8 &&
 	     sig_max <= 0.01 && busy / spin <= 3 && idle / efd <= 1.2;
