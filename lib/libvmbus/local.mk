@@ -1,1 +1,38 @@
 # SPDX-License-Identifier: GPL-2.0-only
+#
+# libvmbus: the user-mode VMBus library for guests (client) and dom0
+# (server), over Xen grants and event channels.  The library itself is
+# LGPL-2.1-or-later (see its sources); it links the transport core.
+
+lib_LTLIBRARIES += lib/libvmbus/libvmbus.la
+lib_libvmbus_libvmbus_la_SOURCES = \
+	lib/libvmbus/private.h \
+	lib/libvmbus/chan.c \
+	lib/libvmbus/xs.c \
+	lib/libvmbus/client.c \
+	lib/libvmbus/server.c
+lib_libvmbus_libvmbus_la_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS) \
+	-I$(top_srcdir)/lib/libvmbus \
+	$(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) $(XENEVTCHN_CFLAGS)
+lib_libvmbus_libvmbus_la_LDFLAGS = -version-info 0:0:0 \
+	-Wl,--version-script=$(top_srcdir)/lib/libvmbus/libvmbus.map
+lib_libvmbus_libvmbus_la_LIBADD = lib/vmbus/libvmbus-core.la \
+	$(XENSTORE_LIBS) $(XENGNTTAB_LIBS) $(XENEVTCHN_LIBS)
+EXTRA_lib_libvmbus_libvmbus_la_DEPENDENCIES = lib/libvmbus/libvmbus.map
+EXTRA_DIST += lib/libvmbus/libvmbus.map
+
+# The public header, installed as <xenvmbus/libvmbus.h>.
+libvmbusincludedir = $(includedir)/xenvmbus
+libvmbusinclude_HEADERS = lib/libvmbus/libvmbus.h
+
+# Users of libvmbus in this tree.
+LIBVMBUS_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/libvmbus
+LIBVMBUS_LIBS = lib/libvmbus/libvmbus.la
+
+# A guest client and a one-guest server exercising the library directly.
+check_PROGRAMS += tests/integration/vmbus-echo-peer
+tests_integration_vmbus_echo_peer_SOURCES = tests/integration/vmbus-echo-peer.c
+tests_integration_vmbus_echo_peer_CPPFLAGS = $(LIBVMBUS_CPPFLAGS)
+tests_integration_vmbus_echo_peer_LDADD = $(LIBVMBUS_LIBS)
+dist_noinst_SCRIPTS += tests/integration/vmbus-lib.sh
+TESTS += tests/integration/vmbus-lib.sh

@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The channel data path, the same at both ends: packets over the core ring
+ * (lib/vmbus), signalling through one event channel per channel, and the
+ * control-message framing (one channel message per in-band packet).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "private.h"
+
+/* --- logging --- */
+
+static vmbus_log_fn *log_fn;
+static void *log_arg;
+
+void vmbus_set_log(vmbus_log_fn *fn, void *arg)
+{
+	log_fn = fn;
+	log_arg = arg;
+}
+
+void vmbus_log(int prio, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (log_fn)
+		log_fn(prio, buf, log_arg);
+	else
+		fprintf(stderr, "libvmbus: %s\n", buf);
+}
+
+/* --- GUIDs --- */
+
+int vmbus_guid_parse(const char *s, uint8_t guid[16])
+{
+	unsigned int i = 0;
+	const char *p;
+
+	for (p = s; *p && i < 32; p++) {
+		int v;
+
+		if (*p == '-' && (p - s == 8 || p - s == 13 || p - s == 18 ||
+				  p - s == 23))
+			continue;
+		if (*p >= '0' && *p <= '9')
+			v = *p - '0';
+		else if (*p >= 'a' && *p <= 'f')
+			v = *p - 'a' + 10;
+		else if (*p >= 'A' && *p <= 'F')
+			v = *p - 'A' + 10;
+		else
+			return -EINVAL;
+		if (i % 2 == 0)
+			guid[i / 2] = (uint8_t)(v << 4);
+		else
+			guid[i / 2] |= (uint8_t)v;
+		i++;
+	}
+	return (i == 32 && *p == '\0' && p - s == 36) ? 0 : -EINVAL;
+}
+
+void vmbus_guid_format(const uint8_t g[16], char out[37])
+{
+	snprintf(out, 37,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x",
+		 g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9],
+		 g[10], g[11], g[12], g[13], g[14], g[15]);
+}
+
+/* --- time --- */
+
+int64_t vmbus_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int vmbus_left_ms(int64_t deadline)
+{
+	int64_t left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - vmbus_now_ms();
+	return left < 0 ? 0 : (int)left;
+}
+
+int vmbus_poll_fd(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int rc = poll(&p, 1, timeout_ms);
+
+	if (rc < 0)
+		return errno == EINTR ? 0 : -errno;
+	return rc;
+}
+
+/* --- event channels --- */
+
+void vmbus_evt_init(struct vmbus_evt *e)
+{
+	e->xce = NULL;
+	e->local = -1;
+}
+
+int vmbus_evt_open(struct vmbus_evt *e)
+{
+	e->xce = xenevtchn_open(NULL, 0);
+	if (!e->xce) {
+		int err = errno ? errno : EIO;
+
+		vmbus_log(LOG_ERR, "failed to open event channel device (%s)",
+			  strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+void vmbus_evt_close(struct vmbus_evt *e)
+{
+	if (!e->xce)
+		return;
+	if (e->local >= 0)
+		xenevtchn_unbind(e->xce, (evtchn_port_t)e->local);
+	xenevtchn_close(e->xce);
+	vmbus_evt_init(e);
+}
+
+/* The core's signal callback. */
+void vmbus_evt_signal(void *arg)
+{
+	struct vmbus_evt *e = arg;
+
+	if (e->xce && e->local >= 0)
+		xenevtchn_notify(e->xce, (evtchn_port_t)e->local);
+}
+
+/*
+ * Take the pending port and unmask it /before/ the caller drains the ring,
+ * so that a signal sent while draining is not lost.
+ */
+int vmbus_evt_ack(struct vmbus_evt *e)
+{
+	xenevtchn_port_or_error_t p;
+	int n = 0;
+
+	if (!e->xce)
+		return -ENOTCONN;
+	while (vmbus_poll_fd(xenevtchn_fd(e->xce), 0) > 0) {
+		p = xenevtchn_pending(e->xce);
+		if (p < 0)
+			break;
+		xenevtchn_unmask(e->xce, (evtchn_port_t)p);
+		n++;
+	}
+	return n;
+}
+
+int vmbus_evt_fd(const struct vmbus_evt *e)
+{
+	return e->xce ? xenevtchn_fd(e->xce) : -1;
+}
+
+/* --- control messages: one message per DATA_INBAND packet --- */
+
+int vmbus_ctl_send(struct vmbus_ring *r, struct vmbus_msg *m)
+{
+	uint8_t wire[VMBUS_MSG_MAX_SIZE];
+	int len, rc;
+
+	len = vmbus_msg_encode(m, wire, sizeof(wire));
+	if (len < 0)
+		return len;
+	rc = vmbus_ring_send_inband(r, wire, (size_t)len, 0, 0);
+	if (rc < 0)
+		vmbus_log(LOG_ERR, "failed to send %s on the control ring (%s)",
+			  vmbus_msg_name(m->u.hdr.msgtype) ?: "?",
+			  strerror(-rc));
+	return rc;
+}
+
+int vmbus_ctl_recv(struct vmbus_ring *r, struct vmbus_msg *m, unsigned int dir)
+{
+	uint64_t buf[(VMBUS_MSG_MAX_SIZE + 64) / 8];
+	struct vmbus_pkt pkt;
+	int rc;
+
+	for (;;) {
+		rc = vmbus_ring_recv(r, &pkt, buf, sizeof(buf));
+		if (rc == -EAGAIN)
+			return 0;
+		if (rc == -EMSGSIZE) {
+			/* Too large to be a message: drop it, count it. */
+			vmbus_log(LOG_WARNING, "dropping an oversized control "
+				  "packet of %u bytes", pkt.len);
+			if (vmbus_ring_consume(r) < 0)
+				return -EPROTO;
+			continue;
+		}
+		if (rc < 0)
+			return rc;
+		if (pkt.type != VMBUS_PKT_DATA_INBAND) {
+			vmbus_log(LOG_WARNING, "dropping a control packet of "
+				  "type %u", pkt.type);
+			continue;
+		}
+		/* pkt.data points into our private copy: decode checks it. */
+		rc = vmbus_msg_decode(m, pkt.data, pkt.data_len, dir);
+		if (rc < 0) {
+			vmbus_log(LOG_WARNING, "dropping a malformed control "
+				  "message (%s)", strerror(-rc));
+			continue;
+		}
+		return 1;
+	}
+}
+
+/* --- channels --- */
+
+struct vmbus_chan *vmbus_chan_alloc(void)
+{
+	struct vmbus_chan *c = calloc(1, sizeof(*c));
+
+	if (c)
+		vmbus_evt_init(&c->evt);
+	return c;
+}
+
+void vmbus_chan_free(struct vmbus_chan *c)
+{
+	if (!c)
+		return;
+	vmbus_evt_close(&c->evt);
+	free(c);
+}
+
+uint32_t vmbus_chan_relid(const struct vmbus_chan *c)
+{
+	return c->relid;
+}
+
+uint32_t vmbus_chan_version(const struct vmbus_chan *c)
+{
+	return c->version;
+}
+
+int vmbus_chan_fd(const struct vmbus_chan *c)
+{
+	return vmbus_evt_fd(&c->evt);
+}
+
+int vmbus_chan_ack(struct vmbus_chan *c)
+{
+	return vmbus_evt_ack(&c->evt);
+}
+
+bool vmbus_chan_is_closed(const struct vmbus_chan *c)
+{
+	return c->rescinded || c->state != CHAN_OPEN;
+}
+
+static int chan_usable(const struct vmbus_chan *c)
+{
+	if (c->state != CHAN_OPEN)
+		return -ENOTCONN;
+	return 0;
+}
+
+int vmbus_chan_send_raw(struct vmbus_chan *c, uint16_t type, uint16_t flags,
+			uint64_t trans_id, const void *thdr, size_t thdr_len,
+			const void *data, size_t len)
+{
+	int rc = chan_usable(c);
+
+	if (rc)
+		return rc;
+	if (c->rescinded)
+		return -ENOTCONN;
+	return vmbus_ring_send(&c->ring, type, flags, trans_id, thdr,
+			       thdr_len, data, len);
+}
+
+int vmbus_chan_send(struct vmbus_chan *c, const void *data, size_t len,
+		    uint64_t trans_id, uint16_t flags)
+{
+	int rc = chan_usable(c);
+
+	if (rc)
+		return rc;
+	if (c->rescinded)
+		return -ENOTCONN;
+	return vmbus_ring_send_inband(&c->ring, data, len, trans_id, flags);
+}
+
+int vmbus_chan_send_comp(struct vmbus_chan *c, uint64_t trans_id,
+			 const void *data, size_t len)
+{
+	int rc = chan_usable(c);
+
+	if (rc)
+		return rc;
+	return vmbus_ring_send_comp(&c->ring, trans_id, data, len);
+}
+
+void vmbus_chan_batch_begin(struct vmbus_chan *c)
+{
+	vmbus_ring_tx_begin(&c->ring);
+}
+
+int vmbus_chan_batch_commit(struct vmbus_chan *c)
+{
+	return vmbus_ring_tx_commit(&c->ring);
+}
+
+int64_t vmbus_chan_tx_space(struct vmbus_chan *c)
+{
+	int rc = chan_usable(c);
+
+	return rc ? rc : vmbus_ring_tx_space(&c->ring);
+}
+
+int vmbus_chan_recv(struct vmbus_chan *c, struct vmbus_packet *out,
+		    void *buf, size_t buflen)
+{
+	struct vmbus_pkt pkt;
+	int rc = chan_usable(c);
+
+	if (rc)
+		return rc;
+	rc = vmbus_ring_recv(&c->ring, &pkt, buf, buflen);
+	if (rc == -EMSGSIZE)
+		out->len = pkt.len;
+	if (rc == -EAGAIN && c->rescinded)
+		return -ENOTCONN;	/* drained, and nothing more will come */
+	if (rc < 0)
+		return rc;
+	out->type = pkt.type;
+	out->flags = pkt.flags;
+	out->trans_id = pkt.trans_id;
+	out->data = pkt.data;
+	out->len = pkt.data_len;
+	return 0;
+}
+
+void vmbus_chan_rx_begin(struct vmbus_chan *c)
+{
+	vmbus_ring_rx_begin(&c->ring);
+}
+
+int vmbus_chan_rx_commit(struct vmbus_chan *c)
+{
+	return vmbus_ring_rx_commit(&c->ring);
+}
+
+void vmbus_chan_get_stats(const struct vmbus_chan *c,
+			  struct vmbus_chan_stats *st)
+{
+	struct vmbus_ring_stats rs;
+
+	memset(st, 0, sizeof(*st));
+	st->relid = c->relid;
+	if (c->state != CHAN_OPEN && !c->mem)
+		return;
+	vmbus_ring_get_stats(&c->ring, &rs);
+	st->tx_size = rs.tx_size;
+	st->tx_write_index = rs.tx_write_index;
+	st->tx_read_index = rs.tx_read_index;
+	st->tx_used = rs.tx_used;
+	st->rx_size = rs.rx_size;
+	st->rx_write_index = rs.rx_write_index;
+	st->rx_read_index = rs.rx_read_index;
+	st->rx_used = rs.rx_used;
+	st->tx_interrupt_mask = rs.tx_interrupt_mask;
+	st->rx_interrupt_mask = rs.rx_interrupt_mask;
+	st->tx_packets = rs.tx_packets;
+	st->tx_bytes = rs.tx_bytes;
+	st->tx_signals = rs.tx_signals;
+	st->tx_full = rs.tx_full;
+	st->rx_packets = rs.rx_packets;
+	st->rx_bytes = rs.rx_bytes;
+	st->rx_signals = rs.rx_signals;
+	st->errors = rs.errors;
+	st->error = rs.error;
+}
+
+void vmbus_chan_set_data(struct vmbus_chan *c, void *data)
+{
+	c->user = data;
+}
+
+void *vmbus_chan_get_data(const struct vmbus_chan *c)
+{
+	return c->user;
+}

@@ -1,0 +1,807 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The client (guest) end of the bus: the frontend's XenbusState handshake,
+ * bus version negotiation, offers, and opening/closing channels.
+ *
+ * Handshake, read top to bottom (xenstore.h has the keys):
+ *   frontend Initialising -> wait for backend InitWait
+ *   grant the control rings, allocate the event channel, publish them
+ *   frontend Initialised  -> wait for backend Connected
+ *   frontend Connected; INITIATE_CONTACT -> VERSION_RESPONSE;
+ *   REQUESTOFFERS -> OFFERCHANNEL* ALLOFFERS_DELIVERED.
+ * A backend state seen twice, or a state skipped on the way to the one
+ * awaited, is fine: the waits compare with ">=" where the order allows it.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <xenvmbus/xenstore.h>
+
+#include "private.h"
+
+#define BUS_MAX_OFFERS		256
+#define BUS_CTL_ORDER		4	/* 16 pages: 8 per direction */
+#define CHAN_MAX_RING_PAGES	256
+
+struct vmbus_bus {
+	struct xs_handle *xs;
+	xengntshr_handle *gs;
+	struct vmbus_evt evt;
+	struct vmbus_ring ctl;
+	void *ctl_mem;
+	uint32_t ctl_pages;
+	unsigned int backend_id;
+	char fe[64];			/* device/vmbus/0 */
+	char be[128];			/* the backend's directory */
+	uint32_t version;
+	bool version_done;
+	int version_status;
+	bool offers_done;
+	bool unloaded;
+	struct vmbus_offer *offers;
+	unsigned int noffers;
+	struct vmbus_chan *chans;
+	uint32_t next_gpadl;
+	uint32_t next_open;
+	vmbus_offer_fn *offer_cb;
+	void *offer_arg;
+	bool broken;
+};
+
+static const uint32_t bus_versions[] = { VMBUS_BUS_VERSION_1_0 };
+static const struct vmbus_version_cap bus_caps[] = {
+	{ .version = VMBUS_BUS_VERSION_1_0, .need_minor = 0 },
+};
+
+static int bus_dispatch(struct vmbus_bus *bus);
+
+/* --- waiting --- */
+
+/*
+ * Block until xenstore or the control channel needs attention or the
+ * deadline passes, then handle it.  Returns 0, -ETIMEDOUT or -errno.
+ */
+static int bus_pump(struct vmbus_bus *bus, int64_t deadline)
+{
+	struct pollfd p[2];
+	int n = 0, rc;
+
+	p[n++] = (struct pollfd){ .fd = xs_fileno(bus->xs), .events = POLLIN };
+	if (bus->evt.local >= 0)
+		p[n++] = (struct pollfd){ .fd = vmbus_evt_fd(&bus->evt),
+					  .events = POLLIN };
+	rc = poll(p, (nfds_t)n, vmbus_left_ms(deadline));
+	if (rc < 0 && errno != EINTR)
+		return -errno;
+	vmbus_xs_drain_watches(bus->xs);
+	if (bus->evt.local >= 0) {
+		rc = bus_dispatch(bus);
+		if (rc < 0)
+			return rc;
+	}
+	if (deadline >= 0 && vmbus_now_ms() >= deadline)
+		return -ETIMEDOUT;
+	return 0;
+}
+
+/* Wait until the backend's state is @want (or, if @or_later, beyond). */
+static int bus_wait_backend(struct vmbus_bus *bus, int want, bool or_later,
+			    int64_t deadline)
+{
+	int st, rc;
+
+	for (;;) {
+		st = vmbus_xs_read_state(bus->xs, bus->be);
+		if (st == want || (or_later && st > want && st < XB_CLOSING))
+			return 0;
+		rc = bus_pump(bus, deadline);
+		if (rc < 0) {
+			if (rc == -ETIMEDOUT)
+				vmbus_log(LOG_ERR, "timed out waiting for "
+					  "backend \"%s\" to reach %s (it is %s)",
+					  bus->be, vmbus_xb_state_name(want),
+					  vmbus_xb_state_name(st));
+			return rc;
+		}
+	}
+}
+
+static int bus_set_state(struct vmbus_bus *bus, int state)
+{
+	return vmbus_xs_printf(bus->xs, bus->fe, VMBUS_XS_STATE, "%d", state);
+}
+
+/* --- control messages from the server --- */
+
+static struct vmbus_chan *bus_chan(struct vmbus_bus *bus, uint32_t relid)
+{
+	struct vmbus_chan *c;
+
+	for (c = bus->chans; c; c = c->next)
+		if (c->relid == relid)
+			return c;
+	return NULL;
+}
+
+static struct vmbus_offer *bus_offer(struct vmbus_bus *bus, uint32_t relid)
+{
+	unsigned int i;
+
+	for (i = 0; i < bus->noffers; i++)
+		if (bus->offers[i].relid == relid)
+			return &bus->offers[i];
+	return NULL;
+}
+
+static int on_version_response(struct vmbus_bus *bus, const struct vmbus_msg *m)
+{
+	const struct vmbus_msg_version_response *r = &m->u.version_response;
+
+	if (bus->version_done)
+		return -EPROTO;
+	bus->version_done = true;
+	if (!r->version_supported) {
+		vmbus_log(LOG_ERR, "server refused bus versions; it speaks "
+			  "%u.%u", VMBUS_VERSION_MAJOR(r->version),
+			  VMBUS_VERSION_MINOR(r->version));
+		bus->version_status = -EPROTONOSUPPORT;
+	} else if (!vmbus_version_accept(r->version, bus_versions, 1,
+					 bus_caps, 1)) {
+		vmbus_log(LOG_ERR, "server chose bus version %u.%u that was "
+			  "not offered", VMBUS_VERSION_MAJOR(r->version),
+			  VMBUS_VERSION_MINOR(r->version));
+		bus->version_status = -EPROTO;
+	} else {
+		bus->version = r->version;
+		bus->version_status = 0;
+	}
+	return 0;
+}
+
+static int on_offer(struct vmbus_bus *bus, const struct vmbus_msg *m)
+{
+	const struct vmbus_msg_offer_channel *o = &m->u.offer;
+	struct vmbus_offer *off, *grown;
+
+	if (o->child_relid == 0 || bus_offer(bus, o->child_relid))
+		return -EPROTO;
+	if (bus->noffers >= BUS_MAX_OFFERS) {
+		vmbus_log(LOG_WARNING, "ignoring offer %u: too many offers",
+			  o->child_relid);
+		return 0;
+	}
+	grown = realloc(bus->offers, (bus->noffers + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	bus->offers = grown;
+	off = &bus->offers[bus->noffers++];
+	memset(off, 0, sizeof(*off));
+	off->relid = o->child_relid;
+	memcpy(off->type, o->if_type.b, 16);
+	memcpy(off->instance, o->if_instance.b, 16);
+	off->flags = o->channel_flags;
+	off->nversions = o->class_version_count;
+	if (off->nversions > 8)
+		off->nversions = 8;
+	memcpy(off->versions, o->class_versions,
+	       off->nversions * sizeof(uint32_t));
+	memcpy(off->user_data, o->user_data, sizeof(off->user_data));
+	off->user_data[sizeof(off->user_data) - 1] = 0;
+	if (bus->offer_cb)
+		bus->offer_cb(bus, off, bus->offer_arg);
+	return 0;
+}
+
+static int on_rescind(struct vmbus_bus *bus, const struct vmbus_msg *m)
+{
+	uint32_t relid = m->u.relid.child_relid;
+	struct vmbus_offer *off = bus_offer(bus, relid);
+	struct vmbus_chan *c = bus_chan(bus, relid);
+	struct vmbus_msg rel;
+
+	if (!off || off->rescinded)
+		return -EPROTO;
+	off->rescinded = true;
+	if (bus->offer_cb)
+		bus->offer_cb(bus, off, bus->offer_arg);
+	if (c) {
+		/* The owner closes it; RELID_RELEASED goes out then. */
+		c->rescinded = true;
+		return 0;
+	}
+	vmbus_msg_init(&rel, VMBUS_MSG_RELID_RELEASED);
+	rel.u.relid.child_relid = relid;
+	*off = bus->offers[--bus->noffers];
+	return vmbus_ctl_send(&bus->ctl, &rel);
+}
+
+static int on_alloffers(struct vmbus_bus *bus, const struct vmbus_msg *m)
+{
+	(void)m;
+	bus->offers_done = true;
+	return 0;
+}
+
+static int on_open_result(struct vmbus_bus *bus, const struct vmbus_msg *m)
+{
+	const struct vmbus_msg_open_result *r = &m->u.open_result;
+	struct vmbus_chan *c = bus_chan(bus, r->child_relid);
+
+	if (!c || c->state != CHAN_OPENING || r->open_id != c->open_id)
+		return -EPROTO;
+	c->open_status = vmbus_status_to_errno(r->status);
+	c->state = c->open_status ? CHAN_FAILED : CHAN_OPEN;
+	return 0;
+}
+
+static int on_gpadl_created(struct vmbus_bus *bus, const struct vmbus_msg *m)
+{
+	const struct vmbus_msg_gpadl_created *r = &m->u.gpadl_created;
+	struct vmbus_chan *c = bus_chan(bus, r->child_relid);
+
+	if (!c || c->gpadl_id != r->gpadl_id || c->gpadl_done)
+		return -EPROTO;
+	c->gpadl_done = true;
+	c->gpadl_status = vmbus_status_to_errno(r->status);
+	return 0;
+}
+
+static int on_gpadl_torndown(struct vmbus_bus *bus, const struct vmbus_msg *m)
+{
+	struct vmbus_chan *c;
+
+	for (c = bus->chans; c; c = c->next)
+		if (c->gpadl_id == m->u.gpadl_torndown.gpadl_id) {
+			c->gpadl_done = true;
+			return 0;
+		}
+	return -EPROTO;
+}
+
+static int on_unload_response(struct vmbus_bus *bus, const struct vmbus_msg *m)
+{
+	(void)m;
+	bus->unloaded = true;
+	return 0;
+}
+
+/* Messages a server sends; anything else was refused by the decoder. */
+static int (*const client_msgs[VMBUS_MSG_COUNT])(struct vmbus_bus *,
+						 const struct vmbus_msg *) = {
+	[VMBUS_MSG_VERSION_RESPONSE] = on_version_response,
+	[VMBUS_MSG_OFFERCHANNEL] = on_offer,
+	[VMBUS_MSG_RESCIND_CHANNELOFFER] = on_rescind,
+	[VMBUS_MSG_ALLOFFERS_DELIVERED] = on_alloffers,
+	[VMBUS_MSG_OPENCHANNEL_RESULT] = on_open_result,
+	[VMBUS_MSG_GPADL_CREATED] = on_gpadl_created,
+	[VMBUS_MSG_GPADL_TORNDOWN] = on_gpadl_torndown,
+	[VMBUS_MSG_UNLOAD_RESPONSE] = on_unload_response,
+};
+
+static int bus_dispatch(struct vmbus_bus *bus)
+{
+	struct vmbus_msg m;
+	int rc, n = 0;
+	uint32_t t;
+
+	if (bus->broken)
+		return -ENOTCONN;
+	vmbus_evt_ack(&bus->evt);
+	for (;;) {
+		rc = vmbus_ctl_recv(&bus->ctl, &m, VMBUS_MSG_DIR_S2C);
+		if (rc < 0) {
+			vmbus_log(LOG_ERR, "control ring of \"%s\" is broken "
+				  "(%s)", bus->fe, strerror(-rc));
+			bus->broken = true;
+			return rc;
+		}
+		if (rc == 0)
+			return n;
+		t = m.u.hdr.msgtype;
+		if (t >= VMBUS_MSG_COUNT || !client_msgs[t]) {
+			vmbus_log(LOG_WARNING, "ignoring unexpected %s",
+				  vmbus_msg_name(t) ?: "message");
+			continue;
+		}
+		rc = client_msgs[t](bus, &m);
+		if (rc < 0)
+			vmbus_log(LOG_WARNING, "failed to handle %s (%s)",
+				  vmbus_msg_name(t), strerror(-rc));
+		n++;
+	}
+}
+
+/* --- opening the bus --- */
+
+static int bus_connect_rings(struct vmbus_bus *bus)
+{
+	uint32_t refs[1u << VMBUS_XS_DEFAULT_MAX_RING_PAGE_ORDER];
+	unsigned long max_order = VMBUS_XS_MIN_RING_PAGE_ORDER;
+	uint32_t order, i, half;
+	size_t hsize;
+	char key[32];
+	int rc;
+
+	/* Absent means the minimum, as for other PV devices. */
+	rc = vmbus_xs_read_uint(bus->xs, bus->be, VMBUS_XS_MAX_RING_PAGE_ORDER,
+				16, &max_order);
+	if (rc < 0)
+		max_order = VMBUS_XS_MIN_RING_PAGE_ORDER;
+	order = max_order < BUS_CTL_ORDER ? (uint32_t)max_order : BUS_CTL_ORDER;
+	if (order < VMBUS_XS_MIN_RING_PAGE_ORDER) {
+		vmbus_log(LOG_ERR, "backend \"%s\" maps only order %lu rings",
+			  bus->be, max_order);
+		return -ENOTSUP;
+	}
+	bus->ctl_pages = 1u << order;
+	half = bus->ctl_pages / 2;
+	hsize = (size_t)half * VMBUS_GRANT_PAGE_SIZE;
+	bus->ctl_mem = xengntshr_share_pages(bus->gs, bus->backend_id,
+					     (int)bus->ctl_pages, refs, 1);
+	if (!bus->ctl_mem) {
+		rc = -(errno ? errno : ENOMEM);
+		vmbus_log(LOG_ERR, "failed to grant %u control ring pages to "
+			  "domain %u (%s)", bus->ctl_pages, bus->backend_id,
+			  strerror(-rc));
+		return rc;
+	}
+	memset(bus->ctl_mem, 0, hsize * 2);
+	vmbus_ring_hdr_init(bus->ctl_mem, hsize, VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	vmbus_ring_hdr_init((uint8_t *)bus->ctl_mem + hsize, hsize,
+			    VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	rc = vmbus_evt_open(&bus->evt);
+	if (rc)
+		return rc;
+	rc = xenevtchn_bind_unbound_port(bus->evt.xce, bus->backend_id);
+	if (rc < 0) {
+		rc = -(errno ? errno : EIO);
+		vmbus_log(LOG_ERR, "failed to allocate an event channel for "
+			  "domain %u (%s)", bus->backend_id, strerror(-rc));
+		return rc;
+	}
+	bus->evt.local = rc;
+	rc = vmbus_ring_init(&bus->ctl, bus->ctl_mem, hsize,
+			     (uint8_t *)bus->ctl_mem + hsize, hsize,
+			     vmbus_evt_signal, &bus->evt);
+	if (rc)
+		return rc;
+
+	rc = vmbus_xs_printf(bus->xs, bus->fe, VMBUS_XS_RING_PAGE_ORDER, "%u",
+			     order);
+	for (i = 0; !rc && i < bus->ctl_pages; i++) {
+		snprintf(key, sizeof(key), VMBUS_XS_RING_REF_FMT, i);
+		rc = vmbus_xs_printf(bus->xs, bus->fe, key, "%u", refs[i]);
+	}
+	if (!rc)
+		rc = vmbus_xs_printf(bus->xs, bus->fe, VMBUS_XS_EVENT_CHANNEL,
+				     "%d", bus->evt.local);
+	if (!rc)
+		rc = vmbus_xs_printf(bus->xs, bus->fe, VMBUS_XS_VERSION,
+				     VMBUS_XS_VERSION_FMT,
+				     VMBUS_VERSION_MAJOR(bus_versions[0]),
+				     VMBUS_VERSION_MINOR(bus_versions[0]));
+	return rc;
+}
+
+static int bus_negotiate(struct vmbus_bus *bus, int64_t deadline)
+{
+	struct vmbus_msg m;
+	unsigned int i;
+	int rc;
+
+	vmbus_msg_init(&m, VMBUS_MSG_INITIATE_CONTACT);
+	m.u.initiate_contact.version_requested = bus_versions[0];
+	m.u.initiate_contact.version_count = 1;
+	for (i = 0; i < 1; i++)
+		m.u.initiate_contact.versions[i] = bus_versions[i];
+	rc = vmbus_ctl_send(&bus->ctl, &m);
+	while (!rc && !bus->version_done)
+		rc = bus_pump(bus, deadline);
+	if (rc)
+		return rc;
+	if (bus->version_status)
+		return bus->version_status;
+
+	vmbus_msg_init(&m, VMBUS_MSG_REQUESTOFFERS);
+	rc = vmbus_ctl_send(&bus->ctl, &m);
+	while (!rc && !bus->offers_done)
+		rc = bus_pump(bus, deadline);
+	return rc;
+}
+
+int vmbus_bus_open(struct vmbus_bus **out, int timeout_ms)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : vmbus_now_ms() + timeout_ms;
+	struct vmbus_bus *bus;
+	unsigned long beid;
+	char path[128], *be = NULL, wpath[160];
+	unsigned int len = 0;
+	int rc;
+
+	*out = NULL;
+	bus = calloc(1, sizeof(*bus));
+	if (!bus)
+		return -ENOMEM;
+	vmbus_evt_init(&bus->evt);
+	snprintf(bus->fe, sizeof(bus->fe), VMBUS_XS_FRONTEND_FMT,
+		 VMBUS_XS_DEVICE_ID);
+	bus->xs = xs_open(0);
+	bus->gs = xengntshr_open(NULL, 0);
+	if (!bus->xs || !bus->gs) {
+		rc = -(errno ? errno : EIO);
+		vmbus_log(LOG_ERR, "failed to open %s (%s)",
+			  bus->xs ? "the grant-sharing device" : "xenstore",
+			  strerror(-rc));
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/%s", bus->fe, VMBUS_XS_BACKEND);
+	be = xs_read(bus->xs, XBT_NULL, path, &len);
+	if (!be || len == 0 || len >= sizeof(bus->be) || strlen(be) != len) {
+		rc = be ? -EINVAL : -(errno ? errno : ENOENT);
+		vmbus_log(LOG_ERR, "failed to read \"%s\" (%s): is the bus "
+			  "attached to this domain?", path, strerror(-rc));
+		goto out;
+	}
+	memcpy(bus->be, be, len + 1);
+	rc = vmbus_xs_read_uint(bus->xs, bus->fe, VMBUS_XS_BACKEND_ID, 0x7fef,
+				&beid);
+	if (rc < 0) {
+		vmbus_log(LOG_ERR, "failed to read \"%s/%s\" (%s)", bus->fe,
+			  VMBUS_XS_BACKEND_ID, strerror(-rc));
+		goto out;
+	}
+	bus->backend_id = (unsigned int)beid;
+	snprintf(wpath, sizeof(wpath), "%s/%s", bus->be, VMBUS_XS_STATE);
+	if (!xs_watch(bus->xs, wpath, "be")) {
+		rc = -(errno ? errno : EIO);
+		vmbus_log(LOG_ERR, "failed to watch \"%s\" (%s)", wpath,
+			  strerror(-rc));
+		goto out;
+	}
+
+	rc = bus_set_state(bus, XB_INITIALISING);
+	if (!rc)
+		rc = bus_wait_backend(bus, XB_INITWAIT, false, deadline);
+	if (!rc)
+		rc = bus_connect_rings(bus);
+	if (!rc)
+		rc = bus_set_state(bus, XB_INITIALISED);
+	if (!rc)
+		rc = bus_wait_backend(bus, XB_CONNECTED, false, deadline);
+	if (!rc)
+		rc = bus_set_state(bus, XB_CONNECTED);
+	if (!rc)
+		rc = bus_negotiate(bus, deadline);
+	if (!rc)
+		*out = bus;
+out:
+	free(be);
+	if (rc) {
+		vmbus_bus_close(bus);
+		return rc;
+	}
+	return 0;
+}
+
+void vmbus_bus_close(struct vmbus_bus *bus)
+{
+	int64_t deadline = vmbus_now_ms() + 2000;
+	struct vmbus_msg m;
+
+	if (!bus)
+		return;
+	while (bus->chans)
+		vmbus_chan_close(bus->chans);
+	if (bus->version_done && !bus->broken) {
+		vmbus_msg_init(&m, VMBUS_MSG_UNLOAD);
+		if (vmbus_ctl_send(&bus->ctl, &m) == 0)
+			while (!bus->unloaded && !bus->broken &&
+			       bus_pump(bus, deadline) == 0)
+				;
+	}
+	if (bus->xs && bus->be[0]) {
+		bus_set_state(bus, XB_CLOSED);
+		/* Give the backend the chance to unmap before we unshare. */
+		bus_wait_backend(bus, XB_CLOSED, false, deadline);
+	}
+	vmbus_evt_close(&bus->evt);
+	if (bus->ctl_mem)
+		xengntshr_unshare(bus->gs, bus->ctl_mem, bus->ctl_pages);
+	if (bus->gs)
+		xengntshr_close(bus->gs);
+	if (bus->xs)
+		xs_close(bus->xs);
+	free(bus->offers);
+	free(bus);
+}
+
+uint32_t vmbus_bus_version(const struct vmbus_bus *bus)
+{
+	return bus->version;
+}
+
+int vmbus_bus_fd(const struct vmbus_bus *bus)
+{
+	return vmbus_evt_fd(&bus->evt);
+}
+
+int vmbus_bus_process(struct vmbus_bus *bus)
+{
+	return bus_dispatch(bus);
+}
+
+int vmbus_bus_wait(struct vmbus_bus *bus, int timeout_ms)
+{
+	int rc = vmbus_poll_fd(vmbus_evt_fd(&bus->evt), timeout_ms);
+
+	if (rc < 0)
+		return rc;
+	return bus_dispatch(bus);
+}
+
+int vmbus_bus_offers(const struct vmbus_bus *bus, struct vmbus_offer *out,
+		     unsigned int max)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < bus->noffers; i++) {
+		if (bus->offers[i].rescinded)
+			continue;
+		if (n < max)
+			out[n] = bus->offers[i];
+		n++;
+	}
+	return (int)n;
+}
+
+int vmbus_bus_find_pipe(const struct vmbus_bus *bus, const char *name,
+			struct vmbus_offer *out)
+{
+	unsigned int i;
+
+	for (i = 0; i < bus->noffers; i++) {
+		const struct vmbus_offer *o = &bus->offers[i];
+
+		if (o->rescinded || !(o->flags & VMBUS_OFFER_FLAG_NAMED_PIPE))
+			continue;
+		if (strncmp((const char *)o->user_data + VMBUS_PIPE_NAME_OFFSET,
+			    name, VMBUS_PIPE_NAME_MAX + 1) == 0) {
+			*out = *o;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+void vmbus_bus_set_offer_cb(struct vmbus_bus *bus, vmbus_offer_fn *fn,
+			    void *arg)
+{
+	bus->offer_cb = fn;
+	bus->offer_arg = arg;
+}
+
+/* --- channels --- */
+
+static void bus_unlink(struct vmbus_bus *bus, struct vmbus_chan *c)
+{
+	struct vmbus_chan **pp;
+
+	for (pp = &bus->chans; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			return;
+		}
+}
+
+/* Send the ring GPADL and wait for GPADL_CREATED. */
+static int chan_send_gpadl(struct vmbus_bus *bus, struct vmbus_chan *c,
+			   const uint32_t *refs, int64_t deadline)
+{
+	struct vmbus_gpa_desc range = {
+		.byte_count = c->npages * VMBUS_GRANT_PAGE_SIZE,
+		.byte_offset = 0,
+		.gref_count = c->npages,
+		.grefs = refs,
+	};
+	uint32_t nmsgs = vmbus_gpadl_msg_count(
+		(uint32_t)VMBUS_GPA_RANGE_BYTES(c->npages));
+	struct vmbus_msg *msgs = calloc(nmsgs, sizeof(*msgs));
+	int rc, n, i;
+
+	if (!msgs)
+		return -ENOMEM;
+	c->gpadl_id = ++bus->next_gpadl;
+	n = vmbus_gpadl_build(msgs, nmsgs, c->relid, c->gpadl_id, &range, 1);
+	rc = n < 0 ? n : 0;
+	for (i = 0; !rc && i < n; i++)
+		rc = vmbus_ctl_send(&bus->ctl, &msgs[i]);
+	free(msgs);
+	while (!rc && !c->gpadl_done)
+		rc = bus_pump(bus, deadline);
+	if (!rc && c->gpadl_status) {
+		rc = c->gpadl_status;
+		vmbus_log(LOG_ERR, "server refused the ring GPADL of channel "
+			  "%u (%s)", c->relid, strerror(-rc));
+	}
+	return rc;
+}
+
+int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
+		    uint32_t ring_pages, uint16_t class_major, int timeout_ms,
+		    struct vmbus_chan **out)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : vmbus_now_ms() + timeout_ms;
+	struct vmbus_version_cap cap = {
+		.version = VMBUS_VERSION(class_major, 0xffff), .need_minor = 0,
+	};
+	struct vmbus_offer *off = bus_offer(bus, relid);
+	struct vmbus_chan *c = NULL;
+	uint32_t *refs = NULL, version;
+	struct vmbus_msg m;
+	size_t hsize;
+	int rc;
+
+	*out = NULL;
+	if (bus->broken)
+		return -ENOTCONN;
+	if (!off || off->rescinded)
+		return -ENOENT;
+	if (bus_chan(bus, relid))
+		return -EBUSY;
+	if (ring_pages < 2 || ring_pages > CHAN_MAX_RING_PAGES)
+		return -EINVAL;
+	rc = vmbus_version_choose(off->versions, off->nversions, &cap, 1,
+				  &version);
+	if (rc < 0) {
+		vmbus_log(LOG_ERR, "channel %u offers no class version of "
+			  "major %u", relid, class_major);
+		return rc;
+	}
+	c = vmbus_chan_alloc();
+	refs = calloc(2 * ring_pages, sizeof(*refs));
+	if (!c || !refs) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	c->bus = bus;
+	c->relid = relid;
+	c->version = version;
+	c->state = CHAN_OPENING;
+	c->npages = 2 * ring_pages;
+	c->next = bus->chans;
+	bus->chans = c;
+
+	rc = vmbus_evt_open(&c->evt);
+	if (rc)
+		goto fail;
+	rc = xenevtchn_bind_unbound_port(c->evt.xce, bus->backend_id);
+	if (rc < 0) {
+		rc = -(errno ? errno : EIO);
+		vmbus_log(LOG_ERR, "failed to allocate an event channel for "
+			  "channel %u (%s)", relid, strerror(-rc));
+		goto fail;
+	}
+	c->evt.local = rc;
+	c->mem = xengntshr_share_pages(bus->gs, bus->backend_id,
+				       (int)c->npages, refs, 1);
+	if (!c->mem) {
+		rc = -(errno ? errno : ENOMEM);
+		vmbus_log(LOG_ERR, "failed to grant %u ring pages of channel "
+			  "%u to domain %u (%s)", c->npages, relid,
+			  bus->backend_id, strerror(-rc));
+		goto fail;
+	}
+	hsize = (size_t)ring_pages * VMBUS_GRANT_PAGE_SIZE;
+	memset(c->mem, 0, 2 * hsize);
+	vmbus_ring_hdr_init(c->mem, hsize, VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	vmbus_ring_hdr_init((uint8_t *)c->mem + hsize, hsize,
+			    VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	rc = vmbus_ring_init(&c->ring, c->mem, hsize,
+			     (uint8_t *)c->mem + hsize, hsize,
+			     vmbus_evt_signal, &c->evt);
+	if (rc)
+		goto fail;
+	rc = chan_send_gpadl(bus, c, refs, deadline);
+	if (rc)
+		goto fail;
+
+	vmbus_msg_init(&m, VMBUS_MSG_OPENCHANNEL);
+	m.u.open.child_relid = relid;
+	m.u.open.open_id = c->open_id = ++bus->next_open;
+	m.u.open.ring_gpadl = c->gpadl_id;
+	m.u.open.downstream_page_offset = ring_pages;
+	m.u.open.class_version = version;
+	m.u.open.event_channel = (uint32_t)c->evt.local;
+	rc = vmbus_ctl_send(&bus->ctl, &m);
+	while (!rc && c->state == CHAN_OPENING)
+		rc = bus_pump(bus, deadline);
+	if (!rc && c->state != CHAN_OPEN) {
+		rc = c->open_status ? c->open_status : -ECONNREFUSED;
+		vmbus_log(LOG_ERR, "server refused to open channel %u (%s)",
+			  relid, strerror(-rc));
+	}
+	if (rc)
+		goto fail;
+	free(refs);
+	*out = c;
+	return 0;
+fail:
+	free(refs);
+	if (c) {
+		if (c->state == CHAN_OPENING)
+			c->state = CHAN_FAILED;
+		vmbus_chan_close(c);
+	}
+	return rc;
+}
+
+int vmbus_chan_close(struct vmbus_chan *c)
+{
+	struct vmbus_bus *bus = c->bus;
+	int64_t deadline = vmbus_now_ms() + 2000;
+	struct vmbus_offer *off;
+	struct vmbus_msg m;
+	int rc = 0;
+
+	if (!bus)		/* the server's channels go with the server */
+		return -EINVAL;
+	if (c->state == CHAN_OPEN && !bus->broken) {
+		vmbus_msg_init(&m, VMBUS_MSG_CLOSECHANNEL);
+		m.u.relid.child_relid = c->relid;
+		rc = vmbus_ctl_send(&bus->ctl, &m);
+	}
+	c->state = CHAN_CLOSED;
+	if (c->gpadl_id && c->gpadl_done && !c->gpadl_status && !bus->broken) {
+		vmbus_msg_init(&m, VMBUS_MSG_GPADL_TEARDOWN);
+		m.u.gpadl_teardown.child_relid = c->relid;
+		m.u.gpadl_teardown.gpadl_id = c->gpadl_id;
+		c->gpadl_done = false;
+		if (vmbus_ctl_send(&bus->ctl, &m) == 0)
+			while (!c->gpadl_done && !bus->broken &&
+			       bus_pump(bus, deadline) == 0)
+				;
+	}
+	off = bus_offer(bus, c->relid);
+	if (c->rescinded && off && !bus->broken) {
+		vmbus_msg_init(&m, VMBUS_MSG_RELID_RELEASED);
+		m.u.relid.child_relid = c->relid;
+		vmbus_ctl_send(&bus->ctl, &m);
+		*off = bus->offers[--bus->noffers];
+	}
+	bus_unlink(bus, c);
+	vmbus_evt_close(&c->evt);
+	/* Access ends now; a page still mapped by the server stays its own. */
+	if (c->mem)
+		xengntshr_unshare(bus->gs, c->mem, c->npages);
+	vmbus_chan_free(c);
+	return rc;
+}
+
+int vmbus_chan_wait(struct vmbus_chan *c, int timeout_ms)
+{
+	struct pollfd p[2];
+	nfds_t n = 0;
+	int rc;
+
+	p[n++] = (struct pollfd){ .fd = vmbus_evt_fd(&c->evt), .events = POLLIN };
+	if (c->bus)
+		p[n++] = (struct pollfd){ .fd = vmbus_evt_fd(&c->bus->evt),
+					  .events = POLLIN };
+	rc = poll(p, n, timeout_ms);
+	if (rc < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (c->bus && (p[1].revents & POLLIN)) {
+		rc = bus_dispatch(c->bus);
+		if (rc < 0)
+			return rc;
+	}
+	if (p[0].revents & POLLIN)
+		vmbus_evt_ack(&c->evt);
+	return 0;
+}

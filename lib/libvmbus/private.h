@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libvmbus internals shared by the client (client.c), the server
+ * (server.c) and the channel data path (chan.c).
+ */
+#ifndef LIBVMBUS_PRIVATE_H
+#define LIBVMBUS_PRIVATE_H
+
+#include <stdarg.h>
+#include <syslog.h>
+
+#include <xenevtchn.h>
+#include <xengnttab.h>
+#include <xenstore.h>
+
+#include "vmbus/vmbus_msg.h"
+#include "vmbus/vmbus_ring.h"
+#include "libvmbus.h"
+
+/* XenbusState values (xen/io/xenbus.h). */
+enum vmbus_xb_state {
+	XB_UNKNOWN = 0,
+	XB_INITIALISING = 1,
+	XB_INITWAIT = 2,
+	XB_INITIALISED = 3,
+	XB_CONNECTED = 4,
+	XB_CLOSING = 5,
+	XB_CLOSED = 6,
+	XB_RECONFIGURING = 7,
+	XB_RECONFIGURED = 8,
+};
+
+/* One event channel with its own handle, hence its own pollable fd. */
+struct vmbus_evt {
+	xenevtchn_handle *xce;
+	int local;			/* -1 when not bound */
+};
+
+enum vmbus_chan_state {
+	CHAN_OPENING,
+	CHAN_OPEN,
+	CHAN_FAILED,
+	CHAN_CLOSED,
+};
+
+struct vmbus_chan {
+	struct vmbus_ring ring;
+	struct vmbus_evt evt;
+	bool server;
+	enum vmbus_chan_state state;
+	bool rescinded;			/* the offer is gone */
+	uint32_t relid;
+	uint32_t version;
+	uint32_t open_id;
+	int open_status;		/* client: -errno from OPENCHANNEL_RESULT */
+	uint32_t gpadl_id;
+	bool gpadl_done;		/* client: GPADL_CREATED / TORNDOWN seen */
+	int gpadl_status;
+	void *mem;			/* both rings: shared or mapped pages */
+	uint32_t npages;
+	struct vmbus_bus *bus;
+	struct vmbus_server *srv;
+	void *cookie;			/* server: the offer's cookie */
+	void *user;
+	struct vmbus_chan *next;
+};
+
+/* Logging. */
+void vmbus_log(int prio, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Event channels (chan.c). */
+void vmbus_evt_init(struct vmbus_evt *e);
+int vmbus_evt_open(struct vmbus_evt *e);
+void vmbus_evt_close(struct vmbus_evt *e);
+void vmbus_evt_signal(void *arg);
+int vmbus_evt_ack(struct vmbus_evt *e);
+int vmbus_evt_fd(const struct vmbus_evt *e);
+/* Wait for @fd to be readable; 1 ready, 0 timeout, -errno. */
+int vmbus_poll_fd(int fd, int timeout_ms);
+/* Milliseconds left of a deadline (-1 = none). */
+int64_t vmbus_now_ms(void);
+int vmbus_left_ms(int64_t deadline);
+
+/* Control messages (chan.c). */
+int vmbus_ctl_send(struct vmbus_ring *r, struct vmbus_msg *m);
+/* Next message sent in @dir: 1 got one, 0 none, -errno (ring broken). */
+int vmbus_ctl_recv(struct vmbus_ring *r, struct vmbus_msg *m,
+		   unsigned int dir);
+
+/* xenstore helpers (xs.c). */
+int vmbus_xs_read_uint(struct xs_handle *xs, const char *dir,
+		       const char *key, unsigned long max, unsigned long *val);
+int vmbus_xs_printf(struct xs_handle *xs, const char *dir, const char *key,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int vmbus_xs_read_state(struct xs_handle *xs, const char *dir);
+const char *vmbus_xb_state_name(int state);
+/* Drain pending watch events; returns how many arrived. */
+int vmbus_xs_drain_watches(struct xs_handle *xs);
+
+/* Channel helpers (chan.c). */
+struct vmbus_chan *vmbus_chan_alloc(void);
+void vmbus_chan_free(struct vmbus_chan *c);
+
+#endif /* LIBVMBUS_PRIVATE_H */

@@ -1,0 +1,879 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The server (dom0) end of one guest's bus: the backend's XenbusState
+ * handshake, the control channel, offers, GPADLs mapped by grant, and
+ * channels handed to a handler.
+ *
+ * The guest is hostile: every xenstore value is parsed strictly and
+ * bounded, every message was checked by the codec (exact length, direction,
+ * field sanity) before a handler sees it, rings are read through the core
+ * (read once, then validated), and a misbehaving guest costs at most one
+ * log line per kind of fault.  Handlers return negative errno; the one
+ * place that turns it into a VMBus status is reply_status().
+ *
+ * Backend states, as rows: (backend state, frontend state) -> action.
+ *   InitWait     Initialised|Connected   map + bind, -> Connected
+ *   Connected    Closing|Closed|gone     tear down,  -> Closed
+ *   Connected    Initialising            tear down,  -> InitWait (restart)
+ *   Closed       Initialising            -> InitWait
+ * Anything else (repeated or skipped states) waits for the next change.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <xenvmbus/xenstore.h>
+
+#include "private.h"
+
+#define SRV_MAX_GPADLS		64
+#define SRV_MAX_GPADL_GREFS	4096
+#define SRV_MAX_GPADL_RANGES	16
+#define SRV_MAX_OFFERS		64
+
+struct srv_offer {
+	struct vmbus_offer_desc d;
+	uint32_t relid;
+	bool sent;
+	bool rescinded;
+	struct vmbus_chan *chan;
+	struct srv_offer *next;
+};
+
+struct srv_gpadl {
+	uint32_t id;
+	uint32_t relid;
+	void *mem;
+	uint32_t npages;
+	struct vmbus_chan *chan;	/* the channel whose rings live here */
+	struct srv_gpadl *next;
+};
+
+/* Kinds of guest faults, each logged once per domain. */
+enum srv_fault {
+	FAULT_XS,
+	FAULT_MAP,
+	FAULT_MSG,
+	FAULT_RING,
+	FAULT_GPADL,
+	FAULT_OPEN,
+	FAULT_COUNT
+};
+
+struct vmbus_server {
+	unsigned int domid;
+	char be[64];
+	char fe[64];
+	struct xs_handle *xs;
+	xengnttab_handle *gt;
+	int epfd;
+	int state;			/* our XenbusState */
+	struct vmbus_evt evt;
+	struct vmbus_ring ctl;
+	void *ctl_mem;
+	uint32_t ctl_pages;
+	bool contacted;
+	bool offers_requested;
+	struct srv_offer *offers;
+	unsigned int noffers;
+	uint32_t next_relid;
+	struct srv_gpadl *gpadls;
+	unsigned int ngpadls;
+	struct vmbus_gpadl_asm gasm;
+	uint8_t *asmbuf;
+	const struct vmbus_server_ops *ops;
+	void *arg;
+	unsigned int faults_logged;
+};
+
+static const struct vmbus_version_cap bus_caps[] = {
+	{ .version = VMBUS_BUS_VERSION_1_0, .need_minor = 0 },
+};
+
+/* Log a guest-triggered fault at most once per domain and kind. */
+static void srv_fault(struct vmbus_server *s, enum srv_fault kind,
+		      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void srv_fault(struct vmbus_server *s, enum srv_fault kind,
+		      const char *fmt, ...)
+{
+	char buf[384];
+	va_list ap;
+
+	if (s->faults_logged & (1u << kind))
+		return;
+	s->faults_logged |= 1u << kind;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	vmbus_log(LOG_WARNING, "domain %u: %s (further faults of this kind "
+		  "are not logged)", s->domid, buf);
+}
+
+static int srv_set_state(struct vmbus_server *s, int state)
+{
+	int rc = vmbus_xs_printf(s->xs, s->be, VMBUS_XS_STATE, "%d", state);
+
+	if (!rc)
+		s->state = state;
+	return rc;
+}
+
+static int srv_send(struct vmbus_server *s, struct vmbus_msg *m)
+{
+	int rc = vmbus_ctl_send(&s->ctl, m);
+
+	if (rc < 0)
+		srv_fault(s, FAULT_RING, "failed to send %s (%s)",
+			  vmbus_msg_name(m->u.hdr.msgtype) ?: "?",
+			  strerror(-rc));
+	return rc;
+}
+
+/* --- offers and channels --- */
+
+static struct srv_offer *srv_offer(struct vmbus_server *s, uint32_t relid)
+{
+	struct srv_offer *o;
+
+	for (o = s->offers; o; o = o->next)
+		if (o->relid == relid)
+			return o;
+	return NULL;
+}
+
+static void srv_offer_free(struct vmbus_server *s, struct srv_offer *o)
+{
+	struct srv_offer **pp;
+
+	for (pp = &s->offers; *pp; pp = &(*pp)->next)
+		if (*pp == o) {
+			*pp = o->next;
+			s->noffers--;
+			free(o);
+			return;
+		}
+}
+
+static int srv_send_offer(struct vmbus_server *s, struct srv_offer *o)
+{
+	struct vmbus_msg m;
+	int rc;
+
+	vmbus_msg_init(&m, VMBUS_MSG_OFFERCHANNEL);
+	memcpy(m.u.offer.if_type.b, o->d.type, 16);
+	memcpy(m.u.offer.if_instance.b, o->d.instance, 16);
+	m.u.offer.channel_flags = o->d.flags;
+	memcpy(m.u.offer.user_data, o->d.user_data, sizeof(o->d.user_data));
+	m.u.offer.child_relid = o->relid;
+	m.u.offer.class_version_count = o->d.nversions;
+	memcpy(m.u.offer.class_versions, o->d.versions,
+	       o->d.nversions * sizeof(uint32_t));
+	rc = srv_send(s, &m);
+	if (!rc)
+		o->sent = true;
+	return rc;
+}
+
+/* Close a channel from the server's side: the handler lets go first. */
+static void srv_chan_close(struct vmbus_server *s, struct srv_offer *o)
+{
+	struct vmbus_chan *c = o->chan;
+	struct srv_gpadl *g;
+
+	if (!c)
+		return;
+	if (s->ops && s->ops->close)
+		s->ops->close(s, c, o->d.cookie, s->arg);
+	for (g = s->gpadls; g; g = g->next)
+		if (g->chan == c)
+			g->chan = NULL;
+	o->chan = NULL;
+	vmbus_chan_free(c);
+}
+
+static struct srv_gpadl *srv_gpadl(struct vmbus_server *s, uint32_t id)
+{
+	struct srv_gpadl *g;
+
+	for (g = s->gpadls; g; g = g->next)
+		if (g->id == id)
+			return g;
+	return NULL;
+}
+
+static void srv_gpadl_free(struct vmbus_server *s, struct srv_gpadl *g)
+{
+	struct srv_gpadl **pp;
+	struct srv_offer *o;
+
+	for (o = s->offers; o; o = o->next)
+		if (o->chan && o->chan == g->chan)
+			srv_chan_close(s, o);
+	for (pp = &s->gpadls; *pp; pp = &(*pp)->next)
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	if (g->mem)
+		xengnttab_unmap(s->gt, g->mem, g->npages);
+	s->ngpadls--;
+	free(g);
+}
+
+/* --- messages from the client --- */
+
+static int do_initiate_contact(struct vmbus_server *s,
+			       const struct vmbus_msg *m)
+{
+	const struct vmbus_msg_initiate_contact *ic = &m->u.initiate_contact;
+	struct vmbus_msg r;
+	uint32_t chosen;
+	int rc;
+
+	rc = vmbus_version_choose(ic->versions, ic->version_count, bus_caps, 1,
+				  &chosen);
+	vmbus_msg_init(&r, VMBUS_MSG_VERSION_RESPONSE);
+	if (rc == 0) {
+		r.u.version_response.version_supported = 1;
+		r.u.version_response.version = chosen;
+		s->contacted = true;
+	} else {
+		r.u.version_response.version = bus_caps[0].version;
+	}
+	return srv_send(s, &r);
+}
+
+static int do_requestoffers(struct vmbus_server *s, const struct vmbus_msg *m)
+{
+	struct srv_offer *o;
+	struct vmbus_msg r;
+	int rc = 0;
+
+	(void)m;
+	if (!s->contacted)
+		return -EPROTO;
+	s->offers_requested = true;
+	for (o = s->offers; o && !rc; o = o->next)
+		if (!o->rescinded && !o->sent)
+			rc = srv_send_offer(s, o);
+	if (rc)
+		return rc;
+	vmbus_msg_init(&r, VMBUS_MSG_ALLOFFERS_DELIVERED);
+	return srv_send(s, &r);
+}
+
+/* A complete GPADL: map every grant it names, in order. */
+static int srv_gpadl_map(struct vmbus_server *s, struct srv_gpadl *g)
+{
+	struct vmbus_gpa_desc ranges[SRV_MAX_GPADL_RANGES];
+	vmbus_gref_t *grefs;
+	uint32_t nranges, ngrefs;
+	int rc;
+
+	grefs = calloc(SRV_MAX_GPADL_GREFS, sizeof(*grefs));
+	if (!grefs)
+		return -ENOMEM;
+	rc = vmbus_gpadl_asm_finish(&s->gasm, ranges, SRV_MAX_GPADL_RANGES,
+				    &nranges, grefs, SRV_MAX_GPADL_GREFS,
+				    &ngrefs);
+	if (rc < 0) {
+		srv_fault(s, FAULT_GPADL, "malformed GPADL %u (%s)", g->id,
+			  strerror(-rc));
+		goto out;
+	}
+	g->mem = xengnttab_map_domain_grant_refs(s->gt, ngrefs, s->domid,
+						 grefs, PROT_READ | PROT_WRITE);
+	if (!g->mem) {
+		rc = -(errno ? errno : EFAULT);
+		srv_fault(s, FAULT_MAP, "failed to map the %u grants of GPADL "
+			  "%u (%s)", ngrefs, g->id, strerror(-rc));
+		goto out;
+	}
+	g->npages = ngrefs;
+out:
+	free(grefs);
+	return rc;
+}
+
+static int srv_gpadl_created(struct vmbus_server *s, uint32_t relid,
+			     uint32_t id, int err)
+{
+	struct vmbus_msg r;
+
+	vmbus_msg_init(&r, VMBUS_MSG_GPADL_CREATED);
+	r.u.gpadl_created.child_relid = relid;
+	r.u.gpadl_created.gpadl_id = id;
+	r.u.gpadl_created.status = vmbus_status_from_errno(err);
+	return srv_send(s, &r);
+}
+
+/* 1: more bodies to come, 0: complete (and answered), <0: refused. */
+static int srv_gpadl_step(struct vmbus_server *s, int asm_rc)
+{
+	uint32_t relid = s->gasm.child_relid, id = s->gasm.gpadl_id;
+	struct srv_gpadl *g;
+	int rc;
+
+	if (asm_rc == 1)
+		return 0;
+	if (asm_rc < 0) {
+		srv_fault(s, FAULT_GPADL, "refused a GPADL message (%s)",
+			  strerror(-asm_rc));
+		vmbus_gpadl_asm_init(&s->gasm, s->asmbuf, VMBUS_GPADL_MAX_BUFLEN);
+		return srv_gpadl_created(s, relid, id, asm_rc);
+	}
+	if (!srv_offer(s, relid))
+		rc = -ENOENT;
+	else if (srv_gpadl(s, id) || id == 0)
+		rc = -EEXIST;
+	else if (s->ngpadls >= SRV_MAX_GPADLS)
+		rc = -ENOSPC;
+	else if (!(g = calloc(1, sizeof(*g))))
+		rc = -ENOMEM;
+	else {
+		g->id = id;
+		g->relid = relid;
+		rc = srv_gpadl_map(s, g);
+		if (rc)
+			free(g);
+		else {
+			g->next = s->gpadls;
+			s->gpadls = g;
+			s->ngpadls++;
+		}
+	}
+	/* Reset the assembler whatever happened. */
+	vmbus_gpadl_asm_init(&s->gasm, s->asmbuf, VMBUS_GPADL_MAX_BUFLEN);
+	return srv_gpadl_created(s, relid, id, rc);
+}
+
+static int do_gpadl_header(struct vmbus_server *s, const struct vmbus_msg *m)
+{
+	return srv_gpadl_step(s, vmbus_gpadl_asm_header(&s->gasm, m));
+}
+
+static int do_gpadl_body(struct vmbus_server *s, const struct vmbus_msg *m)
+{
+	return srv_gpadl_step(s, vmbus_gpadl_asm_body(&s->gasm, m));
+}
+
+static int do_gpadl_teardown(struct vmbus_server *s, const struct vmbus_msg *m)
+{
+	struct srv_gpadl *g = srv_gpadl(s, m->u.gpadl_teardown.gpadl_id);
+	struct vmbus_msg r;
+
+	if (!g || g->relid != m->u.gpadl_teardown.child_relid)
+		return -ENOENT;
+	srv_gpadl_free(s, g);
+	vmbus_msg_init(&r, VMBUS_MSG_GPADL_TORNDOWN);
+	r.u.gpadl_torndown.gpadl_id = m->u.gpadl_teardown.gpadl_id;
+	return srv_send(s, &r);
+}
+
+/* Validate an OPENCHANNEL and build the channel; -errno refuses it. */
+static int srv_open(struct vmbus_server *s, const struct vmbus_msg_open_channel *op,
+		    struct srv_offer *o)
+{
+	struct vmbus_version_cap caps[8];
+	struct vmbus_chan *c = NULL;
+	struct srv_gpadl *g;
+	uint32_t d, i;
+	size_t down, up;
+	int rc;
+
+	if (!o || o->rescinded || !o->sent)
+		return -ENOENT;
+	if (o->chan)
+		return -EBUSY;
+	g = srv_gpadl(s, op->ring_gpadl);
+	if (!g || g->relid != op->child_relid || g->chan)
+		return -ENOENT;
+	d = op->downstream_page_offset;
+	if (d < 2 || d > g->npages - 2)
+		return -EINVAL;
+	for (i = 0; i < o->d.nversions; i++)
+		caps[i] = (struct vmbus_version_cap){ o->d.versions[i], 0 };
+	if (!vmbus_version_accept(op->class_version, o->d.versions,
+				  o->d.nversions, caps, o->d.nversions))
+		return -EPROTONOSUPPORT;
+
+	c = vmbus_chan_alloc();
+	if (!c)
+		return -ENOMEM;
+	c->server = true;
+	c->srv = s;
+	c->relid = o->relid;
+	c->version = op->class_version;
+	c->cookie = o->d.cookie;
+	c->mem = g->mem;
+	c->npages = g->npages;
+	rc = vmbus_evt_open(&c->evt);
+	if (rc)
+		goto fail;
+	rc = xenevtchn_bind_interdomain(c->evt.xce, s->domid,
+					(evtchn_port_t)op->event_channel);
+	if (rc < 0) {
+		rc = -(errno ? errno : EIO);
+		srv_fault(s, FAULT_OPEN, "failed to bind port %u of channel %u "
+			  "(%s)", op->event_channel, o->relid, strerror(-rc));
+		goto fail;
+	}
+	c->evt.local = rc;
+	/* The client's send ring comes first: it is our receive ring. */
+	down = (size_t)d * VMBUS_GRANT_PAGE_SIZE;
+	up = (size_t)(g->npages - d) * VMBUS_GRANT_PAGE_SIZE;
+	rc = vmbus_ring_init(&c->ring, (uint8_t *)g->mem + down, up, g->mem,
+			     down, vmbus_evt_signal, &c->evt);
+	if (rc) {
+		srv_fault(s, FAULT_RING, "refused the rings of channel %u (%s)",
+			  o->relid, strerror(-rc));
+		goto fail;
+	}
+	c->state = CHAN_OPEN;
+	o->chan = c;
+	g->chan = c;
+	if (s->ops && s->ops->open) {
+		rc = s->ops->open(s, c, o->d.cookie, s->arg);
+		if (rc) {
+			o->chan = NULL;
+			g->chan = NULL;
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	vmbus_chan_free(c);
+	return rc;
+}
+
+static int do_openchannel(struct vmbus_server *s, const struct vmbus_msg *m)
+{
+	const struct vmbus_msg_open_channel *op = &m->u.open;
+	struct vmbus_msg r;
+	int rc;
+
+	rc = srv_open(s, op, srv_offer(s, op->child_relid));
+	vmbus_msg_init(&r, VMBUS_MSG_OPENCHANNEL_RESULT);
+	r.u.open_result.child_relid = op->child_relid;
+	r.u.open_result.open_id = op->open_id;
+	r.u.open_result.status = vmbus_status_from_errno(rc);
+	return srv_send(s, &r);
+}
+
+static int do_closechannel(struct vmbus_server *s, const struct vmbus_msg *m)
+{
+	struct srv_offer *o = srv_offer(s, m->u.relid.child_relid);
+
+	if (!o)
+		return -ENOENT;
+	srv_chan_close(s, o);
+	return 0;
+}
+
+static int do_relid_released(struct vmbus_server *s, const struct vmbus_msg *m)
+{
+	struct srv_offer *o = srv_offer(s, m->u.relid.child_relid);
+
+	if (!o || !o->rescinded)
+		return -EPROTO;
+	srv_chan_close(s, o);
+	srv_offer_free(s, o);
+	return 0;
+}
+
+/* Forget the guest's channels and GPADLs; offers stay, unsent. */
+static void srv_reset_bus(struct vmbus_server *s)
+{
+	struct srv_offer *o, *next;
+
+	for (o = s->offers; o; o = o->next)
+		srv_chan_close(s, o);
+	while (s->gpadls)
+		srv_gpadl_free(s, s->gpadls);
+	for (o = s->offers; o; o = next) {
+		next = o->next;
+		o->sent = false;
+		if (o->rescinded)
+			srv_offer_free(s, o);
+	}
+	vmbus_gpadl_asm_init(&s->gasm, s->asmbuf, VMBUS_GPADL_MAX_BUFLEN);
+	s->contacted = false;
+	s->offers_requested = false;
+}
+
+static int do_unload(struct vmbus_server *s, const struct vmbus_msg *m)
+{
+	struct vmbus_msg r;
+
+	(void)m;
+	srv_reset_bus(s);
+	vmbus_msg_init(&r, VMBUS_MSG_UNLOAD_RESPONSE);
+	return srv_send(s, &r);
+}
+
+/* Messages a client sends, and whether they need INITIATE_CONTACT first. */
+static const struct {
+	int (*fn)(struct vmbus_server *, const struct vmbus_msg *);
+	bool needs_contact;
+} server_msgs[VMBUS_MSG_COUNT] = {
+	[VMBUS_MSG_INITIATE_CONTACT] = { do_initiate_contact, false },
+	[VMBUS_MSG_REQUESTOFFERS] = { do_requestoffers, true },
+	[VMBUS_MSG_GPADL_HEADER] = { do_gpadl_header, true },
+	[VMBUS_MSG_GPADL_BODY] = { do_gpadl_body, true },
+	[VMBUS_MSG_GPADL_TEARDOWN] = { do_gpadl_teardown, true },
+	[VMBUS_MSG_OPENCHANNEL] = { do_openchannel, true },
+	[VMBUS_MSG_CLOSECHANNEL] = { do_closechannel, true },
+	[VMBUS_MSG_RELID_RELEASED] = { do_relid_released, true },
+	[VMBUS_MSG_UNLOAD] = { do_unload, false },
+};
+
+static int srv_dispatch(struct vmbus_server *s)
+{
+	struct vmbus_msg m;
+	unsigned int budget = 256;	/* then yield to other guests */
+	uint32_t t;
+	int rc;
+
+	vmbus_evt_ack(&s->evt);
+	while (budget--) {
+		rc = vmbus_ctl_recv(&s->ctl, &m, VMBUS_MSG_DIR_C2S);
+		if (rc < 0) {
+			srv_fault(s, FAULT_RING, "control ring broken (%s)",
+				  strerror(-rc));
+			return rc;
+		}
+		if (rc == 0)
+			return 0;
+		t = m.u.hdr.msgtype;
+		if (t >= VMBUS_MSG_COUNT || !server_msgs[t].fn ||
+		    (server_msgs[t].needs_contact && !s->contacted)) {
+			srv_fault(s, FAULT_MSG, "unexpected %s",
+				  vmbus_msg_name(t) ?: "message");
+			continue;
+		}
+		rc = server_msgs[t].fn(s, &m);
+		if (rc < 0)
+			srv_fault(s, FAULT_MSG, "failed to handle %s (%s)",
+				  vmbus_msg_name(t), strerror(-rc));
+	}
+	/* More may be waiting: make the fd readable again. */
+	vmbus_evt_signal(&s->evt);
+	return 0;
+}
+
+/* --- the handshake --- */
+
+static void srv_error(struct vmbus_server *s, const char *what, int err)
+{
+	vmbus_xs_printf(s->xs, s->be, "error", "%s (%s)", what, strerror(err));
+}
+
+static void srv_disconnect(struct vmbus_server *s)
+{
+	srv_reset_bus(s);
+	if (s->evt.xce)
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, vmbus_evt_fd(&s->evt), NULL);
+	vmbus_evt_close(&s->evt);
+	if (s->ctl_mem)
+		xengnttab_unmap(s->gt, s->ctl_mem, s->ctl_pages);
+	s->ctl_mem = NULL;
+}
+
+static int srv_connect(struct vmbus_server *s)
+{
+	uint32_t refs[1u << VMBUS_XS_DEFAULT_MAX_RING_PAGE_ORDER];
+	unsigned long order, port, ref;
+	struct epoll_event ev = { .events = EPOLLIN };
+	size_t hsize;
+	char key[32];
+	uint32_t i;
+	int rc;
+
+	rc = vmbus_xs_read_uint(s->xs, s->fe, VMBUS_XS_RING_PAGE_ORDER,
+				VMBUS_XS_DEFAULT_MAX_RING_PAGE_ORDER, &order);
+	if (!rc && order < VMBUS_XS_MIN_RING_PAGE_ORDER)
+		rc = -EINVAL;
+	if (rc) {
+		srv_fault(s, FAULT_XS, "failed to read \"%s/%s\" (%s)", s->fe,
+			  VMBUS_XS_RING_PAGE_ORDER, strerror(-rc));
+		srv_error(s, "failed to read ring-page-order", -rc);
+		return rc;
+	}
+	s->ctl_pages = 1u << order;
+	for (i = 0; i < s->ctl_pages; i++) {
+		snprintf(key, sizeof(key), VMBUS_XS_RING_REF_FMT, i);
+		rc = vmbus_xs_read_uint(s->xs, s->fe, key, UINT32_MAX, &ref);
+		if (rc) {
+			srv_fault(s, FAULT_XS, "failed to read \"%s/%s\" (%s)",
+				  s->fe, key, strerror(-rc));
+			srv_error(s, "failed to read ring-ref", -rc);
+			return rc;
+		}
+		refs[i] = (uint32_t)ref;
+	}
+	rc = vmbus_xs_read_uint(s->xs, s->fe, VMBUS_XS_EVENT_CHANNEL,
+				INT32_MAX, &port);
+	if (rc) {
+		srv_fault(s, FAULT_XS, "failed to read \"%s/%s\" (%s)", s->fe,
+			  VMBUS_XS_EVENT_CHANNEL, strerror(-rc));
+		srv_error(s, "failed to read event-channel", -rc);
+		return rc;
+	}
+	s->ctl_mem = xengnttab_map_domain_grant_refs(s->gt, s->ctl_pages,
+						     s->domid, refs,
+						     PROT_READ | PROT_WRITE);
+	if (!s->ctl_mem) {
+		rc = -(errno ? errno : EFAULT);
+		srv_fault(s, FAULT_MAP, "failed to map the %u control ring "
+			  "grants (%s)", s->ctl_pages, strerror(-rc));
+		srv_error(s, "failed to map the control ring", -rc);
+		return rc;
+	}
+	rc = vmbus_evt_open(&s->evt);
+	if (rc)
+		goto fail;
+	rc = xenevtchn_bind_interdomain(s->evt.xce, s->domid,
+					(evtchn_port_t)port);
+	if (rc < 0) {
+		rc = -(errno ? errno : EIO);
+		srv_fault(s, FAULT_XS, "failed to bind event channel %lu (%s)",
+			  port, strerror(-rc));
+		srv_error(s, "failed to bind the event channel", -rc);
+		goto fail;
+	}
+	s->evt.local = rc;
+	hsize = (size_t)s->ctl_pages / 2 * VMBUS_GRANT_PAGE_SIZE;
+	rc = vmbus_ring_init(&s->ctl, (uint8_t *)s->ctl_mem + hsize, hsize,
+			     s->ctl_mem, hsize, vmbus_evt_signal, &s->evt);
+	if (rc) {
+		srv_fault(s, FAULT_RING, "refused the control rings (%s)",
+			  strerror(-rc));
+		srv_error(s, "refused the control rings", -rc);
+		goto fail;
+	}
+	ev.data.fd = vmbus_evt_fd(&s->evt);
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	return 0;
+fail:
+	srv_disconnect(s);
+	return rc;
+}
+
+static int srv_step(struct vmbus_server *s)
+{
+	int fe = vmbus_xs_read_state(s->xs, s->fe);
+
+	switch (s->state) {
+	case XB_INITWAIT:
+		if (fe == XB_INITIALISED || fe == XB_CONNECTED) {
+			if (srv_connect(s) == 0)
+				return srv_set_state(s, XB_CONNECTED);
+			return srv_set_state(s, XB_CLOSED);
+		}
+		break;
+	case XB_CONNECTED:
+		if (fe == XB_INITIALISING || fe == XB_INITWAIT) {
+			srv_disconnect(s);
+			return srv_set_state(s, XB_INITWAIT);
+		}
+		if (fe != XB_CONNECTED && fe != XB_INITIALISED) {
+			srv_disconnect(s);
+			return srv_set_state(s, XB_CLOSED);
+		}
+		break;
+	case XB_CLOSED:
+		if (fe == XB_INITIALISING)
+			return srv_set_state(s, XB_INITWAIT);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+int vmbus_server_process(struct vmbus_server *s)
+{
+	int rc;
+
+	vmbus_xs_drain_watches(s->xs);
+	rc = srv_step(s);
+	if (rc)
+		return rc;
+	if (s->state == XB_CONNECTED && s->evt.xce) {
+		rc = srv_dispatch(s);
+		if (rc < 0) {
+			/* The guest broke its control ring: drop the bus. */
+			srv_error(s, "control ring broken", -rc);
+			srv_disconnect(s);
+			return srv_set_state(s, XB_CLOSED);
+		}
+	}
+	return 0;
+}
+
+int vmbus_server_create(struct vmbus_server **out, unsigned int domid,
+			const struct vmbus_server_ops *ops, void *arg)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct vmbus_server *s;
+	char path[96];
+	int rc;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->domid = domid;
+	s->ops = ops;
+	s->arg = arg;
+	s->epfd = -1;
+	s->next_relid = 1;
+	vmbus_evt_init(&s->evt);
+	snprintf(s->be, sizeof(s->be), "/local/domain/0/" VMBUS_XS_BACKEND_FMT,
+		 domid, VMBUS_XS_DEVICE_ID);
+	snprintf(s->fe, sizeof(s->fe), "/local/domain/%u/" VMBUS_XS_FRONTEND_FMT,
+		 domid, VMBUS_XS_DEVICE_ID);
+	s->asmbuf = malloc(VMBUS_GPADL_MAX_BUFLEN);
+	s->xs = xs_open(0);
+	s->gt = xengnttab_open(NULL, 0);
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!s->asmbuf || !s->xs || !s->gt || s->epfd < 0) {
+		rc = -(errno ? errno : ENOMEM);
+		vmbus_log(LOG_ERR, "domain %u: failed to open %s (%s)", domid,
+			  !s->xs ? "xenstore" : !s->gt ? "the grant device" :
+			  "an epoll set", strerror(-rc));
+		goto fail;
+	}
+	vmbus_gpadl_asm_init(&s->gasm, s->asmbuf, VMBUS_GPADL_MAX_BUFLEN);
+	ev.data.fd = xs_fileno(s->xs);
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "%s/%s", s->fe, VMBUS_XS_STATE);
+	if (!xs_watch(s->xs, path, "fe")) {
+		rc = -(errno ? errno : EIO);
+		vmbus_log(LOG_ERR, "domain %u: failed to watch \"%s\" (%s)",
+			  domid, path, strerror(-rc));
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "%s/error", s->be);
+	xs_rm(s->xs, XBT_NULL, path);
+	rc = vmbus_xs_printf(s->xs, s->be, VMBUS_XS_MAX_RING_PAGE_ORDER, "%u",
+			     VMBUS_XS_DEFAULT_MAX_RING_PAGE_ORDER);
+	if (!rc)
+		rc = vmbus_xs_printf(s->xs, s->be, VMBUS_XS_VERSIONS,
+				     VMBUS_XS_VERSION_FMT,
+				     VMBUS_VERSION_MAJOR(bus_caps[0].version),
+				     VMBUS_VERSION_MINOR(bus_caps[0].version));
+	if (!rc)
+		rc = srv_set_state(s, XB_INITWAIT);
+	if (rc)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	vmbus_server_destroy(s);
+	return rc;
+}
+
+void vmbus_server_destroy(struct vmbus_server *s)
+{
+	if (!s)
+		return;
+	srv_disconnect(s);
+	while (s->offers)
+		srv_offer_free(s, s->offers);
+	if (s->xs && s->state)
+		srv_set_state(s, XB_CLOSED);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	if (s->gt)
+		xengnttab_close(s->gt);
+	if (s->xs)
+		xs_close(s->xs);
+	free(s->asmbuf);
+	free(s);
+}
+
+int vmbus_server_fd(const struct vmbus_server *s)
+{
+	return s->epfd;
+}
+
+unsigned int vmbus_server_domid(const struct vmbus_server *s)
+{
+	return s->domid;
+}
+
+const char *vmbus_server_state(const struct vmbus_server *s)
+{
+	return vmbus_xb_state_name(s->state);
+}
+
+int vmbus_server_offer(struct vmbus_server *s,
+		       const struct vmbus_offer_desc *d, uint32_t *relid)
+{
+	struct srv_offer *o, **pp;
+
+	if (d->nversions < 1 || d->nversions > 8)
+		return -EINVAL;
+	if (s->noffers >= SRV_MAX_OFFERS)
+		return -ENOSPC;
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	o->d = *d;
+	while (srv_offer(s, s->next_relid) || s->next_relid == 0)
+		s->next_relid++;
+	o->relid = s->next_relid++;
+	/* Keep the list in relid order: offers go out in the order made. */
+	for (pp = &s->offers; *pp; pp = &(*pp)->next)
+		;
+	*pp = o;
+	s->noffers++;
+	if (relid)
+		*relid = o->relid;
+	if (s->offers_requested && s->evt.xce)
+		srv_send_offer(s, o);	/* a failure is logged; the offer stays */
+	return 0;
+}
+
+int vmbus_server_rescind(struct vmbus_server *s, uint32_t relid)
+{
+	struct srv_offer *o = srv_offer(s, relid);
+	struct vmbus_msg m;
+
+	if (!o || o->rescinded)
+		return -ENOENT;
+	o->rescinded = true;
+	srv_chan_close(s, o);
+	if (!o->sent || !s->evt.xce) {
+		srv_offer_free(s, o);
+		return 0;
+	}
+	/* Kept until the guest answers RELID_RELEASED. */
+	vmbus_msg_init(&m, VMBUS_MSG_RESCIND_CHANNELOFFER);
+	m.u.relid.child_relid = relid;
+	return srv_send(s, &m);
+}
+
+void vmbus_server_foreach_chan(struct vmbus_server *s,
+			       void (*fn)(struct vmbus_chan *, void *),
+			       void *arg)
+{
+	struct srv_offer *o;
+
+	for (o = s->offers; o; o = o->next)
+		if (o->chan)
+			fn(o->chan, arg);
+}
