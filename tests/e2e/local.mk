@@ -50,6 +50,8 @@ EXTRA_DIST += \
 	%reldir%/scenarios/micro-hvm.sh \
 	%reldir%/scenarios/micro-hvm-seabios.sh \
 	%reldir%/scenarios/grant-evtchn-guest.sh \
+	%reldir%/scenarios/grant-evtchn-pvh.sh \
+	%reldir%/scenarios/grant-evtchn-hvm.sh \
 	%reldir%/scenarios/conformance.sh \
 	%reldir%/scenarios/broken-guest-never-connects.sh \
 	%reldir%/scenarios/broken-dom0-crash.sh

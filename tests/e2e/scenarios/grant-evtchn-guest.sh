@@ -1,8 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Grants and event channels between dom0 and a PV guest, userspace on both
-# ends, through the real Xen libraries (progs/grant-pingpong.c):
+# Grants and event channels between dom0 and a guest (PV here; the
+# grant-evtchn-pvh and grant-evtchn-hvm scenarios set GRANT_GUEST_TYPE),
+# userspace on both ends, through the real Xen libraries
+# (progs/grant-pingpong.c):
 #   1. the guest shares (gntalloc), dom0 maps (gntdev): pattern both ways
 #      and an event each way (evtchn);
 #   2. dom0 shares, the guest maps.
@@ -15,6 +17,8 @@
 g2d=data/e2e-gp-g2d	# guest shares; relative to the guest's home
 d2g=data/e2e-gp-d2g	# dom0 shares
 
+type=${GRANT_GUEST_TYPE:-pv}
+
 if [ "$1" = guest ]; then
 	pp=$(e2e_find_prog grant-pingpong) || { echo "grant-pingpong not found"; exit 1; }
 	"$pp" --share --peer 0 --path $g2d --timeout 60 || exit 1
@@ -23,8 +27,9 @@ if [ "$1" = guest ]; then
 fi
 
 pp=$(e2e_find_prog grant-pingpong) || e2e_fail "grant-pingpong not found in dom0"
-name=e2e-grant
-e2e_guest_boot pv $name grant-evtchn-guest || e2e_fail "PV guest did not reach its init"
+name=e2e-grant-$type
+# The guest side is this file's: the role is always grant-evtchn-guest.
+e2e_guest_boot $type $name grant-evtchn-guest || e2e_fail "$type guest did not reach its init"
 domid=$(e2e_guest_domid $name)
 [ -n "$domid" ] || e2e_fail "no domid for $name"
 home=/local/domain/$domid
@@ -52,4 +57,4 @@ if [ "$rc" != 0 ]; then
 fi
 rt=$(sed -n 's/.*roundtrip_ms=\([0-9.]*\).*/\1/p' map.out)
 e2e_time "grant.roundtrip_ms=$rt"
-e2e_pass "guest->dom0 and dom0->guest: 2 pages each, pattern and event both ways (dom0 map roundtrip ${rt} ms)"
+e2e_pass "$type guest->dom0 and dom0->guest: 2 pages each, pattern and event both ways (dom0 map roundtrip ${rt} ms)"
