@@ -8,6 +8,7 @@
 set -eu
 src=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: build.sh OUTPUT}
+trap 'rm -f "$out.tmp"' EXIT
 ${CC:-cc} -std=gnu11 -m32 -march=i686 -O2 -g0 -Wall -Wextra \
 	-ffreestanding -fno-pic -fno-pie -fno-stack-protector \
 	-fno-asynchronous-unwind-tables -mgeneral-regs-only \
