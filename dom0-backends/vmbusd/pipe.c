@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The pipe VSP: a guest's pipe channel joined to a dom0 unix socket
+ * service, so that any dom0 program serves guests without knowing Xen.
+ *
+ *  - Byte mode: a SOCK_STREAM connection; packet boundaries mean nothing.
+ *  - Message mode: a SOCK_SEQPACKET connection; one in-band packet is one
+ *    message each way.
+ *  - Each in-band packet carries data; an empty packet is end of stream
+ *    (the guest's sends are over, or the service closed its side).
+ *
+ * Flow control never drops data: a packet that the socket does not take
+ * whole waits in `out` (and the channel is not read meanwhile, so the ring
+ * pushes back on the guest); data read from the socket that the ring has no
+ * room for waits in `in` until the guest frees space and signals.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "vmbusd.h"
+
+#define PIPE_BUF_MAX	65536u
+
+struct vd_pipe {
+	struct vd_offer *offer;
+	struct vmbus_chan *chan;
+	int sock;
+	struct vd_watch wchan, wsock;
+	uint32_t sock_events;
+	/* guest -> service */
+	uint64_t outbuf[PIPE_BUF_MAX / 8];
+	size_t out_len, out_off;
+	bool guest_eof;
+	/* service -> guest */
+	uint8_t in[PIPE_BUF_MAX];
+	size_t in_len;
+	bool in_pending;
+	bool sock_eof, eof_sent;
+	bool sock_hup, sock_gone;
+	size_t chunk;			/* largest packet the guest's ring takes */
+	uint64_t to_service, from_service, errors;
+};
+
+struct vmbus_chan *vd_pipe_chan(const struct vd_pipe *p)
+{
+	return p->chan;
+}
+
+void vd_pipe_counters(const struct vd_pipe *p, uint64_t *to_service,
+		      uint64_t *from_service, uint64_t *errors)
+{
+	*to_service = p->to_service;
+	*from_service = p->from_service;
+	*errors = p->errors;
+}
+
+static void pipe_sock_events(struct vd_pipe *p, uint32_t events)
+{
+	if (p->sock < 0 || p->sock_gone || events == p->sock_events)
+		return;
+	if (vd_epoll_mod(p->sock, events, &p->wsock) == 0)
+		p->sock_events = events;
+}
+
+/* Guest -> service; false once the socket is unusable. */
+static bool pipe_to_service(struct vd_pipe *p)
+{
+	const uint8_t *out = (const uint8_t *)p->outbuf;
+	struct vmbus_packet pkt;
+	ssize_t n;
+	int rc;
+
+	for (;;) {
+		while (p->out_off < p->out_len) {
+			n = send(p->sock, out + p->out_off,
+				 p->out_len - p->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n < 0 && errno == EAGAIN)
+				return true;	/* EPOLLOUT brings us back */
+			if (n < 0) {
+				vd_log(LOG_WARNING, "domain %u pipe \"%s\": "
+				       "failed to write to \"%s\" (%s)",
+				       p->offer->guest->domid, p->offer->name,
+				       p->offer->service, strerror(errno));
+				p->errors++;
+				return false;
+			}
+			p->out_off += (size_t)n;
+			p->to_service += (uint64_t)n;
+		}
+		p->out_len = p->out_off = 0;
+		if (p->guest_eof)
+			return true;
+		rc = vmbus_chan_recv(p->chan, &pkt, p->outbuf,
+				     sizeof(p->outbuf));
+		if (rc == -EAGAIN || rc == -ENOTCONN)
+			return true;
+		if (rc < 0) {
+			vd_log(LOG_WARNING, "domain %u pipe \"%s\": failed to "
+			       "receive (%s)", p->offer->guest->domid,
+			       p->offer->name, strerror(-rc));
+			p->errors++;
+			return false;
+		}
+		if (pkt.type != 0x6 /* DATA_INBAND */)
+			continue;
+		if (pkt.len == 0) {
+			p->guest_eof = true;
+			shutdown(p->sock, SHUT_WR);
+			return true;
+		}
+		/* The payload sits in outbuf after the descriptor: move it. */
+		memmove(p->outbuf, pkt.data, pkt.len);
+		p->out_len = pkt.len;
+		p->out_off = 0;
+	}
+}
+
+/* Service -> guest. */
+static bool pipe_to_guest(struct vd_pipe *p)
+{
+	ssize_t n;
+	int rc;
+
+	vmbus_chan_batch_begin(p->chan);
+	for (;;) {
+		if (p->in_pending) {
+			rc = vmbus_chan_send(p->chan, p->in, p->in_len, 0, 0);
+			if (rc == -EAGAIN)
+				break;		/* the guest signals when it reads */
+			if (rc < 0) {
+				p->errors++;
+				break;
+			}
+			p->from_service += p->in_len;
+			p->in_pending = false;
+			if (p->in_len == 0) {
+				p->eof_sent = true;
+				break;
+			}
+		}
+		if (p->sock_eof)
+			break;
+		n = recv(p->sock, p->in, p->chunk, MSG_DONTWAIT);
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			/* End of stream (or a dead service): say so once. */
+			p->sock_eof = true;
+			p->in_len = 0;
+			p->in_pending = true;
+			continue;
+		}
+		p->in_len = (size_t)n;
+		p->in_pending = true;
+	}
+	vmbus_chan_batch_commit(p->chan);
+	return true;
+}
+
+static void pipe_pump(struct vd_pipe *p)
+{
+	uint32_t ev = 0;
+
+	vmbus_chan_ack(p->chan);
+	if (p->sock < 0)
+		return;
+	if (p->sock_hup)
+		p->guest_eof = true;
+	if (!pipe_to_service(p)) {
+		p->sock_eof = true;
+		p->guest_eof = true;
+		p->in_len = 0;
+		p->in_pending = !p->eof_sent;
+	}
+	pipe_to_guest(p);
+	if (!p->sock_eof && !p->in_pending)
+		ev |= EPOLLIN;
+	if (p->out_off < p->out_len)
+		ev |= EPOLLOUT;
+	if (p->sock_hup || (p->sock_eof && p->guest_eof)) {
+		/* Nothing more to move: a hung-up socket would only spin. */
+		if (!p->sock_gone)
+			vd_epoll_del(p->sock);
+		p->sock_gone = true;
+		return;
+	}
+	pipe_sock_events(p, ev);
+}
+
+void vd_pipe_event(struct vd_pipe *p, enum vd_kind kind, uint32_t events)
+{
+	if (kind == VD_SOCK && (events & (EPOLLHUP | EPOLLERR)))
+		p->sock_hup = true;
+	pipe_pump(p);
+}
+
+int vd_pipe_open(struct vd_offer *o, struct vmbus_chan *chan)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct vmbus_chan_stats st;
+	struct vd_pipe *p;
+	int rc;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->offer = o;
+	p->chan = chan;
+	p->wchan = (struct vd_watch){ VD_CHAN, p };
+	p->wsock = (struct vd_watch){ VD_SOCK, p };
+	vmbus_chan_get_stats(chan, &st);
+	/* Descriptor, padding and trailer aside, keep a packet under half
+	 * the ring so that two are in flight. */
+	p->chunk = st.tx_size / 2 > 64 ? st.tx_size / 2 - 64 : 0;
+	if (p->chunk > PIPE_BUF_MAX)
+		p->chunk = PIPE_BUF_MAX;
+	if (p->chunk < 64) {
+		rc = -EINVAL;
+		goto fail;
+	}
+	memcpy(sa.sun_path, o->service, sizeof(sa.sun_path) - 1);
+	p->sock = socket(AF_UNIX, (o->message_mode ? SOCK_SEQPACKET :
+				   SOCK_STREAM) | SOCK_CLOEXEC, 0);
+	if (p->sock < 0 || connect(p->sock, (struct sockaddr *)&sa,
+				   sizeof(sa)) < 0) {
+		rc = -errno;
+		vd_log(LOG_WARNING, "domain %u pipe \"%s\": failed to connect "
+		       "to \"%s\" (%s)", o->guest->domid, o->name, o->service,
+		       strerror(errno));
+		goto fail;
+	}
+	rc = vd_epoll_add(vmbus_chan_fd(chan), EPOLLIN, &p->wchan);
+	if (!rc)
+		rc = vd_epoll_add(p->sock, EPOLLIN, &p->wsock);
+	if (rc)
+		goto fail;
+	p->sock_events = EPOLLIN;
+	o->pipe = p;
+	vd_log(LOG_INFO, "domain %u pipe \"%s\" (channel %u) connected to "
+	       "\"%s\"", o->guest->domid, o->name, vmbus_chan_relid(chan),
+	       o->service);
+	pipe_pump(p);
+	return 0;
+fail:
+	vd_epoll_del(vmbus_chan_fd(chan));
+	if (p->sock >= 0)
+		close(p->sock);
+	free(p);
+	return rc;
+}
+
+void vd_pipe_close(struct vd_pipe *p)
+{
+	vd_log(LOG_INFO, "domain %u pipe \"%s\" closed (%llu bytes to the "
+	       "service, %llu from it)", p->offer->guest->domid,
+	       p->offer->name, (unsigned long long)p->to_service,
+	       (unsigned long long)p->from_service);
+	vd_epoll_del(vmbus_chan_fd(p->chan));
+	if (p->sock >= 0) {
+		if (!p->sock_gone)
+			vd_epoll_del(p->sock);
+		close(p->sock);
+	}
+	p->offer->pipe = NULL;
+	free(p);
+}

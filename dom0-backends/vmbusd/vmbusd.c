@@ -1,0 +1,580 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmbusd: serves every guest's VMBus from dom0.
+ *
+ *  - Watches /local/domain/0/backend/vmbus: a guest with a backend
+ *    directory (vmbusctl attach) gets a libvmbus server; its offers are
+ *    read from backend/vmbus/<domid>/0/offers/<key>/{name,service,mode}
+ *    and made, or rescinded when the key goes away.
+ *  - Watches @releaseDomain: a guest that is gone loses its server, which
+ *    unmaps every grant and closes every port it held; the daemon goes on.
+ *  - Publishes live state under /local/domain/0/vmbusd/<domid>/ once a
+ *    second when it changed: the bus state, and per channel its name,
+ *    state, ring indexes and fill, packets, signals and errors.
+ *
+ * One epoll loop, no threads, no polling: an idle daemon sleeps.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <xenstore.h>
+
+#include "vmbusd.h"
+
+#define VD_BACKEND_ROOT	"/local/domain/0/backend/vmbus"
+#define VD_STATE_ROOT	"/local/domain/0/vmbusd"
+
+int vd_epfd = -1;
+static bool foreground;
+static struct xs_handle *xs;
+static struct vd_guest *guests;
+
+void vd_log(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (foreground) {
+		va_list aq;
+
+		va_copy(aq, ap);
+		fprintf(stderr, "vmbusd: ");
+		vfprintf(stderr, fmt, aq);
+		fputc('\n', stderr);
+		va_end(aq);
+	}
+	vsyslog(prio, fmt, ap);
+	va_end(ap);
+}
+
+static void lib_log(int prio, const char *msg, void *arg)
+{
+	(void)arg;
+	vd_log(prio, "%s", msg);
+}
+
+int vd_epoll_add(int fd, uint32_t events, struct vd_watch *w)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = w };
+
+	if (epoll_ctl(vd_epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		vd_log(LOG_ERR, "failed to add fd %d to the epoll set (%s)",
+		       fd, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int vd_epoll_mod(int fd, uint32_t events, struct vd_watch *w)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = w };
+
+	return epoll_ctl(vd_epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+}
+
+void vd_epoll_del(int fd)
+{
+	epoll_ctl(vd_epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+/* --- live state --- */
+
+static void vd_publish_offer(struct vd_offer *o)
+{
+	char path[160], val[512];
+	struct vmbus_chan_stats st;
+	uint64_t to = 0, from = 0, perr = 0;
+	int len;
+
+	if (o->pipe) {
+		vmbus_chan_get_stats(vd_pipe_chan(o->pipe), &st);
+		vd_pipe_counters(o->pipe, &to, &from, &perr);
+		len = snprintf(val, sizeof(val),
+			"state=open name=%s mode=%s service=%s "
+			"tx_write=%u tx_read=%u tx_used=%u tx_size=%u "
+			"rx_write=%u rx_read=%u rx_used=%u rx_size=%u "
+			"tx_packets=%llu rx_packets=%llu tx_bytes=%llu "
+			"rx_bytes=%llu tx_signals=%llu rx_signals=%llu "
+			"tx_full=%llu errors=%llu",
+			o->name, o->message_mode ? "message" : "byte",
+			o->service, st.tx_write_index, st.tx_read_index,
+			st.tx_used, st.tx_size, st.rx_write_index,
+			st.rx_read_index, st.rx_used, st.rx_size,
+			(unsigned long long)st.tx_packets,
+			(unsigned long long)st.rx_packets,
+			(unsigned long long)st.tx_bytes,
+			(unsigned long long)st.rx_bytes,
+			(unsigned long long)st.tx_signals,
+			(unsigned long long)st.rx_signals,
+			(unsigned long long)st.tx_full,
+			(unsigned long long)(st.errors + perr +
+					     (st.error ? 1 : 0)));
+	} else {
+		len = snprintf(val, sizeof(val),
+			"state=offered name=%s mode=%s service=%s",
+			o->name, o->message_mode ? "message" : "byte",
+			o->service);
+	}
+	if (len < 0 || strcmp(val, o->published) == 0)
+		return;
+	snprintf(path, sizeof(path), VD_STATE_ROOT "/%u/%u",
+		 o->guest->domid, o->relid);
+	if (xs_write(xs, XBT_NULL, path, val, (unsigned int)strlen(val)))
+		memcpy(o->published, val, sizeof(o->published));
+}
+
+static void vd_publish(void)
+{
+	struct vd_guest *g;
+	struct vd_offer *o;
+	char path[96];
+	const char *st;
+
+	for (g = guests; g; g = g->next) {
+		snprintf(path, sizeof(path), VD_STATE_ROOT "/%u/bus", g->domid);
+		st = vmbus_server_state(g->srv);
+		xs_write(xs, XBT_NULL, path, st, (unsigned int)strlen(st));
+		for (o = g->offers; o; o = o->next)
+			vd_publish_offer(o);
+	}
+}
+
+/* --- channels to VSPs --- */
+
+static int vd_chan_open(struct vmbus_server *srv, struct vmbus_chan *chan,
+			void *cookie, void *arg)
+{
+	(void)srv;
+	(void)arg;
+	return vd_pipe_open(cookie, chan);
+}
+
+static void vd_chan_close(struct vmbus_server *srv, struct vmbus_chan *chan,
+			  void *cookie, void *arg)
+{
+	struct vd_offer *o = cookie;
+
+	(void)srv;
+	(void)chan;
+	(void)arg;
+	if (o->pipe)
+		vd_pipe_close(o->pipe);
+	o->published[0] = '\0';
+}
+
+static const struct vmbus_server_ops vd_ops = {
+	.open = vd_chan_open,
+	.close = vd_chan_close,
+};
+
+/* --- offers, from xenstore --- */
+
+static char *vd_read(const char *dir, const char *key)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	return xs_read(xs, XBT_NULL, path, NULL);
+}
+
+static void vd_offer_make(struct vd_guest *g, const char *key)
+{
+	struct vmbus_offer_desc d = { .flags = VMBUS_OFFER_FLAG_NAMED_PIPE,
+				      .nversions = 1,
+				      .versions = { VMBUS_PIPE_VERSION_1_0 } };
+	char dir[160], *name, *service, *mode, *inst;
+	struct vd_offer *o;
+	uint32_t pmode;
+	int rc;
+
+	snprintf(dir, sizeof(dir), VD_BACKEND_ROOT "/%u/0/offers/%s",
+		 g->domid, key);
+	name = vd_read(dir, "name");
+	service = vd_read(dir, "service");
+	mode = vd_read(dir, "mode");
+	inst = vd_read(dir, "instance");
+	/* The admin writes service last: incomplete offers wait for it. */
+	if (!name || !service || !name[0] ||
+	    strlen(name) > VMBUS_PIPE_NAME_MAX ||
+	    strlen(service) >= sizeof(o->service))
+		goto out;
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		goto out;
+	snprintf(o->key, sizeof(o->key), "%s", key);
+	strcpy(o->name, name);
+	strcpy(o->service, service);
+	o->message_mode = mode && strcmp(mode, "message") == 0;
+	o->guest = g;
+	vmbus_guid_parse(VMBUS_PIPE_CLASS_GUID, d.type);
+	if (!inst || vmbus_guid_parse(inst, d.instance) < 0) {
+		/* A stable instance per guest and key. */
+		d.instance[0] = (uint8_t)g->domid;
+		d.instance[1] = (uint8_t)(g->domid >> 8);
+		snprintf((char *)d.instance + 4, 12, "%s", key);
+	}
+	pmode = o->message_mode ? VMBUS_PIPE_MODE_MESSAGE : VMBUS_PIPE_MODE_BYTE;
+	memcpy(d.user_data, &pmode, 4);
+	memcpy(d.user_data + VMBUS_PIPE_NAME_OFFSET, name, strlen(name));
+	d.cookie = o;
+	rc = vmbus_server_offer(g->srv, &d, &o->relid);
+	if (rc) {
+		vd_log(LOG_ERR, "domain %u: failed to offer pipe \"%s\" (%s)",
+		       g->domid, name, strerror(-rc));
+		free(o);
+		goto out;
+	}
+	o->next = g->offers;
+	g->offers = o;
+	vd_log(LOG_INFO, "domain %u: offered pipe \"%s\" (%s mode, channel "
+	       "%u) -> \"%s\"", g->domid, name,
+	       o->message_mode ? "message" : "byte", o->relid, service);
+out:
+	free(name);
+	free(service);
+	free(mode);
+	free(inst);
+}
+
+static void vd_offer_drop(struct vd_guest *g, struct vd_offer *o, bool rescind)
+{
+	struct vd_offer **pp;
+	char path[96];
+
+	if (rescind) {
+		vmbus_server_rescind(g->srv, o->relid);
+		vd_log(LOG_INFO, "domain %u: rescinded pipe \"%s\" (channel "
+		       "%u)", g->domid, o->name, o->relid);
+	}
+	if (o->pipe)
+		vd_pipe_close(o->pipe);
+	snprintf(path, sizeof(path), VD_STATE_ROOT "/%u/%u", g->domid,
+		 o->relid);
+	xs_rm(xs, XBT_NULL, path);
+	for (pp = &g->offers; *pp; pp = &(*pp)->next)
+		if (*pp == o) {
+			*pp = o->next;
+			break;
+		}
+	free(o);
+}
+
+static void vd_offers_scan(struct vd_guest *g)
+{
+	char dir[96], **keys;
+	unsigned int n = 0, i;
+	struct vd_offer *o, *next;
+
+	snprintf(dir, sizeof(dir), VD_BACKEND_ROOT "/%u/0/offers", g->domid);
+	keys = xs_directory(xs, XBT_NULL, dir, &n);
+	for (o = g->offers; o; o = next) {
+		bool found = false;
+		char *svc;
+
+		next = o->next;
+		for (i = 0; keys && i < n; i++)
+			if (strcmp(keys[i], o->key) == 0)
+				found = true;
+		svc = NULL;
+		if (found) {
+			char sub[160];
+
+			snprintf(sub, sizeof(sub), "%s/%s", dir, o->key);
+			svc = vd_read(sub, "service");
+		}
+		if (!svc)
+			vd_offer_drop(g, o, true);
+		free(svc);
+	}
+	for (i = 0; keys && i < n; i++) {
+		for (o = g->offers; o; o = o->next)
+			if (strcmp(keys[i], o->key) == 0)
+				break;
+		if (!o)
+			vd_offer_make(g, keys[i]);
+	}
+	free(keys);
+}
+
+/* --- guests --- */
+
+static void vd_guest_free(struct vd_guest *g, bool gone)
+{
+	char path[96];
+
+	while (g->offers)
+		vd_offer_drop(g, g->offers, false);
+	vd_epoll_del(vmbus_server_fd(g->srv));
+	vmbus_server_destroy(g->srv);
+	snprintf(path, sizeof(path), VD_STATE_ROOT "/%u", g->domid);
+	xs_rm(xs, XBT_NULL, path);
+	if (gone) {
+		/* The toolstack's job on a real host; nobody else will. */
+		snprintf(path, sizeof(path), VD_BACKEND_ROOT "/%u", g->domid);
+		xs_rm(xs, XBT_NULL, path);
+	}
+	vd_log(LOG_INFO, "domain %u: bus released%s", g->domid,
+	       gone ? " (domain gone)" : "");
+	free(g);
+}
+
+static void vd_guest_new(unsigned int domid)
+{
+	struct vd_guest *g = calloc(1, sizeof(*g));
+	int rc;
+
+	if (!g)
+		return;
+	g->domid = domid;
+	g->w = (struct vd_watch){ VD_SERVER, g };
+	rc = vmbus_server_create(&g->srv, domid, &vd_ops, g);
+	if (rc) {
+		vd_log(LOG_ERR, "domain %u: failed to serve the bus at \""
+		       VD_BACKEND_ROOT "/%u/0\" (%s)", domid, domid,
+		       strerror(-rc));
+		free(g);
+		return;
+	}
+	if (vd_epoll_add(vmbus_server_fd(g->srv), EPOLLIN, &g->w) < 0) {
+		vmbus_server_destroy(g->srv);
+		free(g);
+		return;
+	}
+	g->seen = true;
+	g->next = guests;
+	guests = g;
+	vd_log(LOG_INFO, "domain %u: serving the bus", domid);
+}
+
+static bool vd_parse_domid(const char *s, unsigned int *domid)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s[0] || s[0] < '0' || s[0] > '9')
+		return false;
+	v = strtoul(s, &end, 10);
+	if (*end || v == 0 || v >= 0x7ff0)
+		return false;
+	*domid = (unsigned int)v;
+	return true;
+}
+
+/* Bring the set of served guests in line with xenstore. */
+static void vd_rescan(void)
+{
+	struct vd_guest *g, **pp;
+	unsigned int n = 0, i, domid;
+	char **ents, path[96], *v;
+
+	for (g = guests; g; g = g->next)
+		g->seen = false;
+	ents = xs_directory(xs, XBT_NULL, VD_BACKEND_ROOT, &n);
+	for (i = 0; ents && i < n; i++) {
+		if (!vd_parse_domid(ents[i], &domid))
+			continue;
+		snprintf(path, sizeof(path), VD_BACKEND_ROOT "/%u/0/frontend",
+			 domid);
+		v = xs_read(xs, XBT_NULL, path, NULL);
+		if (!v)
+			continue;
+		free(v);
+		if (!xs_is_domain_introduced(xs, domid))
+			continue;
+		for (g = guests; g; g = g->next)
+			if (g->domid == domid)
+				break;
+		if (g)
+			g->seen = true;
+		else
+			vd_guest_new(domid);
+	}
+	free(ents);
+	for (pp = &guests; *pp;) {
+		g = *pp;
+		if (!g->seen) {
+			*pp = g->next;
+			vd_guest_free(g, !xs_is_domain_introduced(xs, g->domid));
+			continue;
+		}
+		vd_offers_scan(g);
+		pp = &g->next;
+	}
+}
+
+/* --- main --- */
+
+static void usage(FILE *f, const char *argv0)
+{
+	fprintf(f,
+"Usage: %s [-F] [--pid-file FILE] [-v]\n"
+"Serve the VMBus of every guest attached with 'vmbusctl attach'.\n\n"
+"  -F, --foreground     stay in the foreground, log to stderr too\n"
+"  -p, --pid-file FILE  write the daemon's pid to FILE\n"
+"  -v, --verbose        log informational messages\n"
+"  -h, --help           this text\n\n"
+"Offers are read from " VD_BACKEND_ROOT "/<domid>/0/offers; live state\n"
+"is published under " VD_STATE_ROOT "/<domid> ('vmbusctl list').\n",
+		argv0);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "foreground", no_argument, NULL, 'F' },
+		{ "pid-file", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct vd_watch wxs = { VD_XS, NULL }, wtimer = { VD_TIMER, NULL },
+			wsig = { VD_SIGNAL, NULL };
+	struct itimerspec its = { { 1, 0 }, { 1, 0 } };
+	const char *pidfile = NULL;
+	struct epoll_event evs[32];
+	int c, n, i, tfd = -1, sfd = -1, rc = 1;
+	bool verbose = false, quit = false;
+	sigset_t ss;
+	char **w;
+
+	while ((c = getopt_long(argc, argv, "Fp:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'F': foreground = true; break;
+		case 'p': pidfile = optarg; break;
+		case 'v': verbose = true; break;
+		case 'h': usage(stdout, argv[0]); return 0;
+		default: usage(stderr, argv[0]); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr, argv[0]);
+		return 2;
+	}
+	openlog("vmbusd", LOG_PID, LOG_DAEMON);
+	setlogmask(LOG_UPTO(verbose ? LOG_INFO : LOG_NOTICE));
+	vmbus_set_log(lib_log, NULL);
+	if (!foreground && daemon(0, 0) < 0) {
+		fprintf(stderr, "vmbusd: failed to daemonize (%s)\n",
+			strerror(errno));
+		return 1;
+	}
+	if (pidfile) {
+		FILE *f = fopen(pidfile, "w");
+
+		if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f)) {
+			vd_log(LOG_ERR, "failed to write pid file \"%s\" (%s)",
+			       pidfile, strerror(errno));
+			return 1;
+		}
+	}
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGHUP);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	xs = xs_open(0);
+	if (!xs) {
+		vd_log(LOG_ERR, "failed to open xenstore (%s)", strerror(errno));
+		goto out;
+	}
+	vd_epfd = epoll_create1(EPOLL_CLOEXEC);
+	sfd = signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (vd_epfd < 0 || sfd < 0 || tfd < 0 ||
+	    timerfd_settime(tfd, 0, &its, NULL) < 0) {
+		vd_log(LOG_ERR, "failed to set up the event loop (%s)",
+		       strerror(errno));
+		goto out;
+	}
+	if (!xs_watch(xs, VD_BACKEND_ROOT, "backend") ||
+	    !xs_watch(xs, "@releaseDomain", "release")) {
+		vd_log(LOG_ERR, "failed to watch \"%s\" (%s)", VD_BACKEND_ROOT,
+		       strerror(errno));
+		goto out;
+	}
+	if (vd_epoll_add(xs_fileno(xs), EPOLLIN, &wxs) ||
+	    vd_epoll_add(tfd, EPOLLIN, &wtimer) ||
+	    vd_epoll_add(sfd, EPOLLIN, &wsig))
+		goto out;
+	vd_log(LOG_NOTICE, "serving buses under %s", VD_BACKEND_ROOT);
+	vd_rescan();
+
+	while (!quit) {
+		n = epoll_wait(vd_epfd, evs, 32, -1);
+		if (n < 0 && errno != EINTR) {
+			vd_log(LOG_ERR, "epoll_wait failed (%s)", strerror(errno));
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			struct vd_watch *wt = evs[i].data.ptr;
+			struct signalfd_siginfo si;
+			uint64_t ticks;
+
+			switch (wt->kind) {
+			case VD_XS:
+				errno = 0;
+				while ((w = xs_check_watch(xs)) != NULL)
+					free(w);
+				if (errno && errno != EAGAIN) {
+					vd_log(LOG_ERR, "lost the connection to "
+					       "xenstore (%s)", strerror(errno));
+					quit = true;
+					i = n;
+					break;
+				}
+				vd_rescan();
+				/* The rescan may have freed watched objects. */
+				i = n;
+				break;
+			case VD_TIMER:
+				if (read(tfd, &ticks, sizeof(ticks)) > 0)
+					vd_publish();
+				break;
+			case VD_SIGNAL:
+				if (read(sfd, &si, sizeof(si)) == sizeof(si) &&
+				    si.ssi_signo != SIGHUP)
+					quit = true;
+				break;
+			case VD_SERVER:
+				vmbus_server_process(
+					((struct vd_guest *)wt->obj)->srv);
+				/* A close may have freed a pipe in this batch. */
+				i = n;
+				break;
+			case VD_CHAN:
+			case VD_SOCK:
+				vd_pipe_event(wt->obj, wt->kind, evs[i].events);
+				break;
+			}
+		}
+	}
+	vd_log(LOG_NOTICE, "exiting");
+	rc = 0;
+out:
+	while (guests) {
+		struct vd_guest *g = guests;
+
+		guests = g->next;
+		vd_guest_free(g, false);
+	}
+	if (xs) {
+		xs_rm(xs, XBT_NULL, VD_STATE_ROOT);
+		xs_close(xs);
+	}
+	if (pidfile)
+		unlink(pidfile);
+	return rc;
+}

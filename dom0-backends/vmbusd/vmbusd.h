@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vmbusd: the dom0 bus daemon.  One libvmbus server per guest; offers come
+ * from xenstore (written by vmbusctl); opened channels go to their VSP.
+ */
+#ifndef VMBUSD_H
+#define VMBUSD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <syslog.h>
+
+#include "libvmbus.h"
+
+/* What an epoll event belongs to. */
+enum vd_kind { VD_XS, VD_TIMER, VD_SIGNAL, VD_SERVER, VD_CHAN, VD_SOCK };
+
+struct vd_watch {
+	enum vd_kind kind;
+	void *obj;
+};
+
+struct vd_guest;
+struct vd_pipe;
+
+/* One offer configured under backend/vmbus/<domid>/0/offers/<key>. */
+struct vd_offer {
+	char key[32];
+	char name[VMBUS_PIPE_NAME_MAX + 1];
+	char service[108];		/* unix socket path */
+	bool message_mode;
+	uint32_t relid;
+	struct vd_guest *guest;
+	struct vd_pipe *pipe;		/* open pipe, if any */
+	char published[512];		/* last state written to xenstore */
+	struct vd_offer *next;
+};
+
+struct vd_guest {
+	unsigned int domid;
+	struct vmbus_server *srv;
+	struct vd_watch w;
+	struct vd_offer *offers;
+	bool seen;			/* mark for the rescan */
+	struct vd_guest *next;
+};
+
+/* The daemon's globals. */
+extern int vd_epfd;
+void vd_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int vd_epoll_add(int fd, uint32_t events, struct vd_watch *w);
+int vd_epoll_mod(int fd, uint32_t events, struct vd_watch *w);
+void vd_epoll_del(int fd);
+
+/* The pipe VSP (pipe.c). */
+int vd_pipe_open(struct vd_offer *o, struct vmbus_chan *chan);
+void vd_pipe_close(struct vd_pipe *p);
+void vd_pipe_event(struct vd_pipe *p, enum vd_kind kind, uint32_t events);
+/* Bytes moved each way and pipe errors, for the published state. */
+void vd_pipe_counters(const struct vd_pipe *p, uint64_t *to_service,
+		      uint64_t *from_service, uint64_t *errors);
+struct vmbus_chan *vd_pipe_chan(const struct vd_pipe *p);
+
+#endif /* VMBUSD_H */

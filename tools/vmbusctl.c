@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmbusctl: administer guests' VMBus from dom0.
+ *
+ *   attach DOM          create device/vmbus/0 and backend/vmbus/<domid>/0
+ *                       with libxl's permissions (frontend owned by the
+ *                       guest, readable by dom0; backend owned by dom0,
+ *                       readable by the guest)
+ *   detach DOM          remove both
+ *   list [--json]       buses and channels with their live state
+ *   offer DOM --pipe NAME --service PATH [--message-mode]
+ *   rescind DOM NAME
+ *   connect DOM NAME [--message-mode]
+ *                       offer NAME and join this terminal to it
+ *
+ * It only writes xenstore; vmbusd does the rest.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <xenstore.h>
+
+#define BE_ROOT		"/local/domain/0/backend/vmbus"
+#define STATE_ROOT	"/local/domain/0/vmbusd"
+#define XB_INITIALISING	"1"
+
+static struct xs_handle *xs;
+
+static int fail(const char *what, const char *obj, int err)
+{
+	fprintf(stderr, "vmbusctl: failed to %s \"%s\" (%s)\n", what, obj,
+		strerror(err));
+	return 1;
+}
+
+/* A domain id or name -> id, or -1. */
+static int domid_of(const char *dom)
+{
+	unsigned int n = 0, i;
+	char **ents, path[64], *name, *end;
+	long v = strtol(dom, &end, 10);
+	int id = -1;
+
+	if (*dom && !*end)
+		return v >= 0 && v < 0x7ff0 ? (int)v : -1;
+	ents = xs_directory(xs, XBT_NULL, "/local/domain", &n);
+	for (i = 0; ents && i < n && id < 0; i++) {
+		snprintf(path, sizeof(path), "/local/domain/%s/name", ents[i]);
+		name = xs_read(xs, XBT_NULL, path, NULL);
+		if (name && strcmp(name, dom) == 0)
+			id = atoi(ents[i]);
+		free(name);
+	}
+	free(ents);
+	if (id < 0)
+		fprintf(stderr, "vmbusctl: no domain \"%s\"\n", dom);
+	return id;
+}
+
+static bool xw(xs_transaction_t t, const char *dir, const char *key,
+	       const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	return xs_write(xs, t, path, val, (unsigned int)strlen(val));
+}
+
+static int cmd_attach(int domid)
+{
+	char fe[96], be[96], id[16];
+	struct xs_permissions fp[2] = {
+		{ .id = (unsigned int)domid, .perms = XS_PERM_NONE },
+		{ .id = 0, .perms = XS_PERM_READ },
+	}, bp[2] = {
+		{ .id = 0, .perms = XS_PERM_NONE },
+		{ .id = (unsigned int)domid, .perms = XS_PERM_READ },
+	}, op[1] = { { .id = 0, .perms = XS_PERM_NONE } };
+	char offers[128];
+	xs_transaction_t t;
+
+	snprintf(fe, sizeof(fe), "/local/domain/%d/device/vmbus/0", domid);
+	snprintf(be, sizeof(be), BE_ROOT "/%d/0", domid);
+	snprintf(offers, sizeof(offers), "%s/offers", be);
+	snprintf(id, sizeof(id), "%d", domid);
+	for (;;) {
+		t = xs_transaction_start(xs);
+		if (!t)
+			return fail("start a transaction for", be, errno);
+		if (!xw(t, fe, "backend", be) || !xw(t, fe, "backend-id", "0") ||
+		    !xw(t, fe, "state", XB_INITIALISING) ||
+		    !xw(t, be, "frontend", fe) || !xw(t, be, "frontend-id", id) ||
+		    !xw(t, be, "state", XB_INITIALISING) ||
+		    !xs_mkdir(xs, t, offers) ||
+		    !xs_set_permissions(xs, t, fe, fp, 2) ||
+		    !xs_set_permissions(xs, t, be, bp, 2) ||
+		    !xs_set_permissions(xs, t, offers, op, 1)) {
+			int err = errno;
+
+			xs_transaction_end(xs, t, true);
+			return fail("create", be, err);
+		}
+		if (xs_transaction_end(xs, t, false))
+			break;
+		if (errno != EAGAIN)
+			return fail("commit", be, errno);
+	}
+	/* Entries written later inherit the directories' permissions. */
+	{
+		static const char *const fkeys[] = { "backend", "backend-id", "state" };
+		static const char *const bkeys[] = { "frontend", "frontend-id", "state" };
+		char p[160];
+		unsigned int i;
+
+		for (i = 0; i < 3; i++) {
+			snprintf(p, sizeof(p), "%s/%s", fe, fkeys[i]);
+			xs_set_permissions(xs, XBT_NULL, p, fp, 2);
+			snprintf(p, sizeof(p), "%s/%s", be, bkeys[i]);
+			xs_set_permissions(xs, XBT_NULL, p, bp, 2);
+		}
+	}
+	printf("attached the bus to domain %d\n", domid);
+	return 0;
+}
+
+static int cmd_detach(int domid)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/local/domain/%d/device/vmbus", domid);
+	xs_rm(xs, XBT_NULL, path);
+	snprintf(path, sizeof(path), BE_ROOT "/%d", domid);
+	if (!xs_rm(xs, XBT_NULL, path) && errno != ENOENT)
+		return fail("remove", path, errno);
+	return 0;
+}
+
+/* The offer key whose name is @name, or NULL (caller frees). */
+static char *offer_key(int domid, const char *name)
+{
+	char dir[96], path[192], *v, *key = NULL;
+	unsigned int n = 0, i;
+	char **keys;
+
+	snprintf(dir, sizeof(dir), BE_ROOT "/%d/0/offers", domid);
+	keys = xs_directory(xs, XBT_NULL, dir, &n);
+	for (i = 0; keys && i < n && !key; i++) {
+		snprintf(path, sizeof(path), "%s/%s/name", dir, keys[i]);
+		v = xs_read(xs, XBT_NULL, path, NULL);
+		if (v && strcmp(v, name) == 0)
+			key = strdup(keys[i]);
+		free(v);
+	}
+	free(keys);
+	return key;
+}
+
+static int cmd_offer(int domid, const char *name, const char *service,
+		     bool message)
+{
+	char dir[96], odir[128], path[192], *k;
+	unsigned int i;
+
+	snprintf(dir, sizeof(dir), BE_ROOT "/%d/0", domid);
+	snprintf(path, sizeof(path), "%s/frontend", dir);
+	k = xs_read(xs, XBT_NULL, path, NULL);
+	if (!k) {
+		fprintf(stderr, "vmbusctl: domain %d has no bus; run "
+			"'vmbusctl attach %d' first\n", domid, domid);
+		return 1;
+	}
+	free(k);
+	if (!name[0] || strlen(name) > 115 || strchr(name, '/') ||
+	    service[0] != '/' || strlen(service) > 107) {
+		fprintf(stderr, "vmbusctl: bad pipe name or service path "
+			"(absolute, at most 107 bytes)\n");
+		return 1;
+	}
+	k = offer_key(domid, name);
+	if (k) {
+		free(k);
+		fprintf(stderr, "vmbusctl: domain %d already has a pipe "
+			"\"%s\"\n", domid, name);
+		return 1;
+	}
+	for (i = 0;; i++) {
+		snprintf(odir, sizeof(odir), "%s/offers/%u", dir, i);
+		k = xs_read(xs, XBT_NULL, odir, NULL);
+		if (!k && errno == ENOENT)
+			break;
+		free(k);
+	}
+	/* service last: the daemon takes an offer once it is there. */
+	if (!xw(XBT_NULL, odir, "name", name) ||
+	    !xw(XBT_NULL, odir, "mode", message ? "message" : "byte") ||
+	    !xw(XBT_NULL, odir, "service", service))
+		return fail("write", odir, errno);
+	printf("offered pipe \"%s\" to domain %d -> %s (%s mode)\n", name,
+	       domid, service, message ? "message" : "byte");
+	return 0;
+}
+
+static int cmd_rescind(int domid, const char *name)
+{
+	char path[160], *k = offer_key(domid, name);
+
+	if (!k) {
+		fprintf(stderr, "vmbusctl: domain %d has no pipe \"%s\"\n",
+			domid, name);
+		return 1;
+	}
+	snprintf(path, sizeof(path), BE_ROOT "/%d/0/offers/%s", domid, k);
+	free(k);
+	if (!xs_rm(xs, XBT_NULL, path))
+		return fail("remove", path, errno);
+	printf("rescinded pipe \"%s\" of domain %d\n", name, domid);
+	return 0;
+}
+
+/* "key=value key=value" -> value of @key (static buffer) or "". */
+static const char *kv(const char *s, const char *key)
+{
+	static char out[128];
+	size_t kl = strlen(key);
+	const char *p = s;
+
+	out[0] = '\0';
+	while (p && *p) {
+		if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
+			size_t n = strcspn(p + kl + 1, " ");
+
+			if (n >= sizeof(out))
+				n = sizeof(out) - 1;
+			memcpy(out, p + kl + 1, n);
+			out[n] = '\0';
+			return out;
+		}
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	return out;
+}
+
+static const char *const num_keys[] = {
+	"tx_write", "tx_read", "tx_used", "tx_size", "rx_write", "rx_read",
+	"rx_used", "rx_size", "tx_packets", "rx_packets", "tx_bytes",
+	"rx_bytes", "tx_signals", "rx_signals", "tx_full", "errors",
+};
+
+static int cmd_list(bool json)
+{
+	static const char *const xb[] = { "Unknown", "Initialising", "InitWait",
+		"Initialised", "Connected", "Closing", "Closed" };
+	unsigned int nd = 0, nc, i, j, k;
+	char **doms, **chans, path[128], *v, *fe;
+	bool first_dom = true;
+
+	doms = xs_directory(xs, XBT_NULL, BE_ROOT, &nd);
+	if (json)
+		printf("{\"domains\":[");
+	else
+		printf("%-6s %-12s %-12s %-6s %-16s %-8s %-7s %-22s %-22s %-10s %-10s %-9s %s\n",
+		       "DOMID", "BACKEND", "FRONTEND", "RELID", "NAME", "MODE",
+		       "STATE", "TX w/r used/size", "RX w/r used/size",
+		       "TX pkts", "RX pkts", "signals", "errors");
+	for (i = 0; doms && i < nd; i++) {
+		int bs, fs = 0;
+
+		snprintf(path, sizeof(path), BE_ROOT "/%s/0/state", doms[i]);
+		v = xs_read(xs, XBT_NULL, path, NULL);
+		bs = v ? atoi(v) : 0;
+		free(v);
+		snprintf(path, sizeof(path), BE_ROOT "/%s/0/frontend", doms[i]);
+		fe = xs_read(xs, XBT_NULL, path, NULL);
+		if (fe) {
+			snprintf(path, sizeof(path), "%.100s/state", fe);
+			v = xs_read(xs, XBT_NULL, path, NULL);
+			fs = v ? atoi(v) : 0;
+			free(v);
+			free(fe);
+		}
+		if (bs < 0 || bs > 6) bs = 0;
+		if (fs < 0 || fs > 6) fs = 0;
+		if (json)
+			printf("%s{\"domid\":%s,\"backend\":\"%s\",\"frontend\":\"%s\",\"channels\":[",
+			       first_dom ? "" : ",", doms[i], xb[bs], xb[fs]);
+		first_dom = false;
+		snprintf(path, sizeof(path), STATE_ROOT "/%s", doms[i]);
+		nc = 0;
+		chans = xs_directory(xs, XBT_NULL, path, &nc);
+		k = 0;
+		for (j = 0; chans && j < nc; j++) {
+			char cp[160];
+			unsigned int m;
+
+			if (strcmp(chans[j], "bus") == 0)
+				continue;
+			snprintf(cp, sizeof(cp), "%s/%s", path, chans[j]);
+			v = xs_read(xs, XBT_NULL, cp, NULL);
+			if (!v)
+				continue;
+			if (json) {
+				printf("%s{\"relid\":%s,\"name\":\"%s\",", k ? "," : "",
+				       chans[j], kv(v, "name"));
+				printf("\"mode\":\"%s\",", kv(v, "mode"));
+				printf("\"service\":\"%s\",", kv(v, "service"));
+				printf("\"state\":\"%s\"", kv(v, "state"));
+				for (m = 0; m < sizeof(num_keys) / sizeof(num_keys[0]); m++) {
+					const char *n = kv(v, num_keys[m]);
+
+					printf(",\"%s\":%s", num_keys[m], n[0] ? n : "0");
+				}
+				printf("}");
+			} else {
+				char tx[40], rx[40], sig[32], tp[24], rp[24], name[17], mode[9], st[8];
+
+				snprintf(name, sizeof(name), "%s", kv(v, "name"));
+				snprintf(mode, sizeof(mode), "%s", kv(v, "mode"));
+				snprintf(st, sizeof(st), "%s", kv(v, "state"));
+				snprintf(tx, sizeof(tx), "%s/", kv(v, "tx_write"));
+				snprintf(tx + strlen(tx), sizeof(tx) - strlen(tx), "%s ", kv(v, "tx_read"));
+				snprintf(tx + strlen(tx), sizeof(tx) - strlen(tx), "%s/", kv(v, "tx_used"));
+				snprintf(tx + strlen(tx), sizeof(tx) - strlen(tx), "%s", kv(v, "tx_size"));
+				snprintf(rx, sizeof(rx), "%s/", kv(v, "rx_write"));
+				snprintf(rx + strlen(rx), sizeof(rx) - strlen(rx), "%s ", kv(v, "rx_read"));
+				snprintf(rx + strlen(rx), sizeof(rx) - strlen(rx), "%s/", kv(v, "rx_used"));
+				snprintf(rx + strlen(rx), sizeof(rx) - strlen(rx), "%s", kv(v, "rx_size"));
+				snprintf(tp, sizeof(tp), "%s", kv(v, "tx_packets"));
+				snprintf(rp, sizeof(rp), "%s", kv(v, "rx_packets"));
+				snprintf(sig, sizeof(sig), "%s/", kv(v, "tx_signals"));
+				snprintf(sig + strlen(sig), sizeof(sig) - strlen(sig), "%s", kv(v, "rx_signals"));
+				printf("%-6s %-12s %-12s %-6s %-16s %-8s %-7s %-22s %-22s %-10s %-10s %-9s %s\n",
+				       doms[i], xb[bs], xb[fs], chans[j], name, mode, st,
+				       st[0] == 'o' && st[1] == 'p' ? tx : "-",
+				       st[0] == 'o' && st[1] == 'p' ? rx : "-",
+				       tp[0] ? tp : "-", rp[0] ? rp : "-",
+				       st[0] == 'o' && st[1] == 'p' ? sig : "-",
+				       kv(v, "errors")[0] ? kv(v, "errors") : "0");
+			}
+			k++;
+			free(v);
+		}
+		if (!json && k == 0)
+			printf("%-6s %-12s %-12s (no channels)\n", doms[i], xb[bs], xb[fs]);
+		if (json)
+			printf("]}");
+		free(chans);
+	}
+	if (json)
+		printf("]}\n");
+	free(doms);
+	return 0;
+}
+
+static volatile sig_atomic_t stop;
+static void on_signal(int sig) { (void)sig; stop = 1; }
+
+/* Offer NAME with a socket of our own and join stdin/stdout to it. */
+static int cmd_connect(int domid, const char *name, bool message)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char buf[65536];
+	int ls = -1, cs = -1, rc = 1;
+	bool in_open = true, out_open = true;
+	struct pollfd p[2];
+	ssize_t n;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/vmbusctl-%d-%d.sock",
+		 domid, (int)getpid());
+	unlink(sa.sun_path);
+	ls = socket(AF_UNIX, message ? SOCK_SEQPACKET : SOCK_STREAM, 0);
+	if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(ls, 1) < 0)
+		return fail("listen on", sa.sun_path, errno);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	if (cmd_offer(domid, name, sa.sun_path, message))
+		goto out;
+	fprintf(stderr, "vmbusctl: waiting for domain %d to open \"%s\"\n",
+		domid, name);
+	p[0] = (struct pollfd){ .fd = ls, .events = POLLIN };
+	while (!stop && poll(p, 1, 500) == 0)
+		;
+	if (stop)
+		goto rescind;
+	cs = accept(ls, NULL, NULL);
+	if (cs < 0) {
+		fail("accept on", sa.sun_path, errno);
+		goto rescind;
+	}
+	fprintf(stderr, "vmbusctl: connected\n");
+	while (!stop && out_open) {
+		p[0] = (struct pollfd){ .fd = in_open ? 0 : -1, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = cs, .events = POLLIN };
+		if (poll(p, 2, 500) < 0)
+			break;
+		if (p[0].revents) {
+			n = read(0, buf, sizeof(buf));
+			if (n <= 0) {
+				in_open = false;
+				shutdown(cs, SHUT_WR);
+			} else if (write(cs, buf, (size_t)n) != n) {
+				break;
+			}
+		}
+		if (p[1].revents) {
+			n = read(cs, buf, sizeof(buf));
+			if (n <= 0)
+				out_open = false;
+			else if (write(1, buf, (size_t)n) != n)
+				break;
+		}
+	}
+	rc = 0;
+rescind:
+	cmd_rescind(domid, name);
+out:
+	if (cs >= 0)
+		close(cs);
+	close(ls);
+	unlink(sa.sun_path);
+	return rc;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: vmbusctl COMMAND [ARGS]\n"
+"Administer the VMBus of Xen guests (served by vmbusd).\n\n"
+"  attach DOM                       give domain DOM (id or name) a bus\n"
+"  detach DOM                       remove it\n"
+"  list [--json]                    buses and channels: state, ring indexes\n"
+"                                   and fill, packets, signals, errors\n"
+"  offer DOM --pipe NAME --service PATH [--message-mode]\n"
+"                                   offer a pipe joined to a unix socket\n"
+"  rescind DOM NAME                 take a pipe away (closing it if open)\n"
+"  connect DOM NAME [--message-mode]\n"
+"                                   offer NAME and join this terminal to it\n"
+"  --help                           this text\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pipe", required_argument, NULL, 'n' },
+		{ "service", required_argument, NULL, 's' },
+		{ "message-mode", no_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *pipe = NULL, *service = NULL, *cmd;
+	bool message = false, json = false;
+	int c, domid = -1, rc;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+	    strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	/* Options may come anywhere after the command. */
+	argc--;
+	argv++;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': pipe = optarg; break;
+		case 's': service = optarg; break;
+		case 'm': message = true; break;
+		case 'j': json = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	xs = xs_open(0);
+	if (!xs)
+		return fail("open", "xenstore", errno);
+	if (strcmp(cmd, "list") == 0) {
+		rc = cmd_list(json);
+		goto out;
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		rc = 2;
+		goto out;
+	}
+	domid = domid_of(argv[optind++]);
+	if (domid <= 0) {
+		if (domid == 0)
+			fprintf(stderr, "vmbusctl: dom0 has no bus of its own\n");
+		rc = 1;
+		goto out;
+	}
+	if (strcmp(cmd, "attach") == 0)
+		rc = cmd_attach(domid);
+	else if (strcmp(cmd, "detach") == 0)
+		rc = cmd_detach(domid);
+	else if (strcmp(cmd, "offer") == 0 && pipe && service)
+		rc = cmd_offer(domid, pipe, service, message);
+	else if (strcmp(cmd, "rescind") == 0 && optind < argc)
+		rc = cmd_rescind(domid, argv[optind]);
+	else if (strcmp(cmd, "connect") == 0 && optind < argc)
+		rc = cmd_connect(domid, argv[optind], message);
+	else {
+		usage(stderr);
+		rc = 2;
+	}
+out:
+	xs_close(xs);
+	return rc;
+}
