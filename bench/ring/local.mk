@@ -2,11 +2,9 @@
 
 # bench/ring: the VMBus ring between two simulated domains against a minimal
 # spinning ring, spin and eventfd ping-pongs and libxenvchan, in one run.
-# libxenvchan comes from Debian's libxen-dev in the default paths; until
-# configure checks for it (pkg-config xenvchan), it is linked by name.
-XENVCHAN_LIBS ?= -lxenvchan
+# libxenvchan comes from Debian's libxen-dev (pkg-config xenvchan).
 
-libexec_PROGRAMS += bench/ring/ringbench
+pkglibexec_PROGRAMS += bench/ring/ringbench
 bench_ring_ringbench_SOURCES = bench/ring/ringbench.c
 bench_ring_ringbench_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS)
 bench_ring_ringbench_CFLAGS = $(AM_CFLAGS) $(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) \

@@ -36,7 +36,7 @@ if [ -n "$top" ]; then
 	BENCH="$top/bench/ring/ringbench"
 else
 	X=xensim
-	BENCH="$(dirname "$(command -v xensim)")/../libexec/ringbench"
+	BENCH="$(dirname "$(command -v xensim)")/../libexec/xenvmbus/ringbench"
 fi
 [ -x "$BENCH" ] || { echo "run.sh: no ringbench at $BENCH (build first)" >&2; exit 1; }
 
