@@ -39,11 +39,12 @@ syndbg_guest() {
               "debugging=1 debugregs=1 guestdbg=1 dbgmsrs=1" "post status=0 pending=0" \
               "retrieve status=0 got=31 remaining=0 data=echo:hello-from-guest-hypercall" \
               "retrieve-timeout status=27" "post-fast status=3" "options=0x4" \
-              "msr-send status=0x1" "msr-recv status=0x190004 data=echo:hello-from-guest-msr"; do
+              "msr-send status=0x1" "msr-recv status=0x190004 data=echo:hello-from-guest-msr" \
+              "long-wait status=27"; do
     grep -aq "SYNDBG-GUEST .*$want" $log && say "PASS guest: $want" || fail "guest: $want"
   done
   grep -q GUEST-OK $log && say "PASS hvmdbg guest reached init after $(echo "$(up) $t0" | awk '{printf "%.2f",$1-$2}')s" || { fail "hvmdbg guest did not reach init"; tail -n 20 $log | sed 's/^/XQ:   console: /'; }
-  wait $rp && say "PASS relay echoed both PDUs" || fail "relay"
+  wait $rp && say "PASS relay echoed both PDUs; no vCPU time while blocked" || fail "relay or vCPU time while blocked"
   sed 's/^/XQ:   /' /tmp/relay.log
   xl destroy hvmdbg 2>/dev/null
   say "SYNDBG guest scenario done"

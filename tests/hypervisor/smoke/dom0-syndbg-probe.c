@@ -7,7 +7,9 @@
  *   dom0-syndbg-probe attach DOMID      attach, map, check header, bind
  *   dom0-syndbg-probe detach DOMID
  *   dom0-syndbg-probe relay DOMID N S   attach and echo N data PDUs back
- *                                       ("echo:" + payload), S seconds max
+ *                                       ("echo:" + payload), S seconds max,
+ *                                       then check that vCPU 0 accrues no
+ *                                       run time while the guest waits
  *
  * Output lines start with PROBE or RELAY; exit status 0 on success.
  */
@@ -20,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <xenctrl.h>
 #include <xenevtchn.h>
@@ -191,6 +194,37 @@ static int relay(struct port *p, int want, int secs)
     return echoed == want ? 0 : 1;
 }
 
+/*
+ * Once the guest waits in HvRetrieveDebugData (XEN_SYNDBG_F_GUEST_WAITING),
+ * sample vCPU 0's run time over `secs` seconds: a blocked vCPU must not
+ * accumulate any.
+ */
+static int sample_blocked(struct port *p, uint32_t domid, int secs)
+{
+    xc_vcpuinfo_t a, b;
+    time_t end = time(NULL) + 120;
+
+    while ( !(p->sh->flags & XEN_SYNDBG_F_GUEST_WAITING) )
+    {
+        if ( time(NULL) > end )
+        {
+            printf("RELAY the guest never waited\n");
+            return 1;
+        }
+        usleep(100000);
+    }
+    if ( xc_vcpu_getinfo(p->xch, domid, 0, &a) )
+        return 1;
+    sleep(secs);
+    if ( xc_vcpu_getinfo(p->xch, domid, 0, &b) )
+        return 1;
+    printf("RELAY blocked-vcpu-time delta=%" PRIu64 " us over %d s, still waiting=%u, blocked=%u\n",
+           (uint64_t)(b.cpu_time - a.cpu_time) / 1000, secs,
+           !!(p->sh->flags & XEN_SYNDBG_F_GUEST_WAITING), b.blocked);
+
+    return (b.cpu_time - a.cpu_time) < 50000000ULL ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     struct port p;
@@ -214,6 +248,7 @@ int main(int argc, char **argv)
     if ( !strcmp(argv[1], "relay") && argc == 5 )
     {
         rc = relay(&p, atoi(argv[3]), atoi(argv[4]));
+        rc |= sample_blocked(&p, domid, 5);
         detach(domid);
     }
     else

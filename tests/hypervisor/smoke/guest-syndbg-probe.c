@@ -4,8 +4,9 @@
  * HVM guest created with viridian = ["defaults", "syndbg"].  It checks the
  * CPUID leaves, posts and retrieves debug data with raw VMCALLs (no
  * hypercall page, as Windows' KDNET does), checks timeout expiry and a
- * fast-call misuse, then sends and receives through the SYNDBG MSRs.  The
- * dom0 probe echoes each PDU.  Results go to the kernel log as
+ * fast-call misuse, then sends and receives through the SYNDBG MSRs, and
+ * finally waits 15 s for data that never comes while dom0 samples the
+ * vCPU's time.  The dom0 probe echoes each PDU.  Results go to the kernel log as
  * SYNDBG-GUEST lines.
  */
 #include <linux/module.h>
@@ -108,6 +109,15 @@ static int __init probe_init(void)
 		(int)min_t(u64, status >> 16 & 0xffff, 64), recvp);
 	wrmsrl(0x400000F3, 0);
 	wrmsrl(0x400000F4, 0);
+
+	/* A long wait, during which dom0 samples this vCPU's time. */
+	*(u32 *)in = 4088;
+	*(u32 *)(in + 4) = 1;
+	*(u64 *)(in + 8) = 150000000ULL; /* 15 s */
+	t0 = ktime_get();
+	st = raw_call(0x6a, virt_to_phys(in), virt_to_phys(out));
+	pr_info("SYNDBG-GUEST long-wait status=%llu after %lld ms\n",
+		st & 0xffff, ktime_ms_delta(ktime_get(), t0));
 	pr_info("SYNDBG-GUEST done\n");
 	return 0;
 }
