@@ -1,1 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0-only
+#
+# dom0-backends: the bus daemon and its service providers.
+
+sbin_PROGRAMS += dom0-backends/vmbusd/vmbusd
+dom0_backends_vmbusd_vmbusd_SOURCES = \
+	dom0-backends/vmbusd/vmbusd.h \
+	dom0-backends/vmbusd/vmbusd.c \
+	dom0-backends/vmbusd/pipe.c
+dom0_backends_vmbusd_vmbusd_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) $(XENSTORE_CFLAGS)
+dom0_backends_vmbusd_vmbusd_LDADD = $(LIBVMBUS_LIBS) $(XENSTORE_LIBS)
+
+# The daemon, vmbusctl and pipes end to end on the simulated host.
+dist_noinst_SCRIPTS += tests/integration/vmbus-pipe.sh
+TESTS += tests/integration/vmbus-pipe.sh
+
+dist_man_MANS += docs/man/vmbusd.8

@@ -199,6 +199,13 @@ static int client(const struct opts *o)
 				seed = saved;	/* the same bytes next time */
 				break;
 			}
+			if (rc == -ENOTCONN) {
+				fprintf(stderr, "client: pipe closed by dom0 "
+					"(offer rescinded) after %llu bytes "
+					"sent, %llu received\n", sent, got);
+				status = 3;
+				goto closed;
+			}
 			if (rc) {
 				fprintf(stderr, "client: send failed after %llu "
 					"bytes: %s\n", sent, strerror(-rc));
