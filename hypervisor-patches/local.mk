@@ -54,6 +54,7 @@ EXTRA_DIST += \
 	tests/hypervisor/smoke/guest-syndbg-probe.c
 
 TESTS += tests/hypervisor/run-syndbg-tests.sh
+CLEANFILES += tests/hypervisor/test-syndbg
 
 AM_TESTS_ENVIRONMENT += \
 	HV_CC='$(CC)'; export HV_CC; \
