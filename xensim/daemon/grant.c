@@ -7,8 +7,10 @@
  *  - a read-only entry refuses a writable mapping (and the mapper gets a
  *    read-only descriptor, so its own kernel enforces it too);
  *  - ending access while the grant is mapped does not pull the page from the
- *    mapper: the entry stays in use until the last unmap, then the page goes
- *    back to the granter (Linux's deferred end-foreign-access);
+ *    mapper: the entry stays granted -- and mappable -- until the last unmap,
+ *    then access ends and the page goes back to the granter (Linux's
+ *    deferred gnttab_end_foreign_access(), which retries until the grant is
+ *    no longer in use);
  *  - a domain whose grants are still mapped stays a dying zombie until the
  *    last mapping is gone.
  * Shares are what gntalloc makes (pages of the caller's domain granted to
@@ -196,7 +198,7 @@ int grant_map(struct conn *c, uint32_t count, const uint32_t *domids,
 		if (refs[i] >= XENSIM_NR_GRANTS)
 			return -EINVAL;	/* GNTST_bad_gntref */
 		g = &gd->grants[refs[i]];
-		if (!(g->flags & G_INUSE) || (g->flags & G_ENDED))
+		if (!(g->flags & G_INUSE))
 			return -EINVAL;	/* GNTST_bad_gntref */
 		if (g->domid != c->dom->domid)
 			return -EPERM;	/* GNTST_permission_denied */
