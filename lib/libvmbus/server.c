@@ -675,8 +675,14 @@ static int srv_step(struct vmbus_server *s)
 	switch (s->state) {
 	case XB_INITWAIT:
 		if (fe == XB_INITIALISED || fe == XB_CONNECTED) {
-			if (srv_connect(s) == 0)
+			if (srv_connect(s) == 0) {
+				char path[96];
+
+				/* A past failure is no longer the state. */
+				snprintf(path, sizeof(path), "%s/error", s->be);
+				xs_rm(s->xs, XBT_NULL, path);
 				return srv_set_state(s, XB_CONNECTED);
+			}
 			return srv_set_state(s, XB_CLOSED);
 		}
 		break;

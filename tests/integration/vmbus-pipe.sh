@@ -46,7 +46,7 @@ client() {	# DOMAIN OUTFILE ARGS...
 }
 show() { sed 's/^/# /' "$@"; }
 
-echo "1..18"
+echo "1..20"
 check "host starts" env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$RUN/asan" "$X" host start
 g1=$("$X" create --name g1) && g2=$("$X" create --name g2)
 base_maps=$(field 0 maps_held)
@@ -131,6 +131,20 @@ else
 	not_ok "everything released: g1 holds only its xenstore grant, dom0 maps no guest grant"
 	echo "# g1 grants $g1_grants, dom0 maps $maps (baseline $base_maps)"
 	"$X" info 0 --json | sed 's/^/# /'
+fi
+# A hostile frontend: garbage where the ring grants should be.
+fe=/local/domain/$g1/device/vmbus/0
+be=/local/domain/0/backend/vmbus/$g1/0
+"$X" run g1 -- xenstore-write "$fe/state" 1
+for _ in $(seq 50); do [ "$("$X" run 0 -- xenstore-read "$be/state")" = 2 ] && break; sleep 0.1; done
+"$X" run g1 -- xenstore-write "$fe/ring-page-order" 2 "$fe/ring-ref0" 12abc "$fe/event-channel" 99999999999 "$fe/state" 3
+for _ in $(seq 50); do [ "$("$X" run 0 -- xenstore-read "$be/state")" = 6 ] && break; sleep 0.1; done
+check "a frontend publishing garbage gets its backend Closed with an error node" \
+	eval "[ \"\$('$X' run 0 -- xenstore-read '$be/state')\" = 6 ] && '$X' run 0 -- xenstore-read '$be/error' | grep -q 'ring-ref'"
+if client g1 "$RUN/c7.out" --bytes 1000000 echo-msg && grep -q "checksum .*MATCH" "$RUN/c7.out" && kill -0 "$dpid"; then
+	ok "after the garbage, the daemon still runs and the guest reconnects"
+else
+	not_ok "after the garbage, the daemon still runs and the guest reconnects"; show "$RUN/c7.out"
 fi
 kill -TERM "$dpid"
 check "vmbusd exits on SIGTERM and removes its pid file" \
