@@ -9,7 +9,8 @@
 #   2. -Werror + ASan/UBSan build: make check again
 #   3. make distcheck
 #   4. libFuzzer smoke run of every guest-reachable parser (FUZZ_SECONDS)
-#   5. the real-Xen tier under QEMU (skipped with E2E=0 or without QEMU)
+#   5. the real-Xen tier under QEMU, on Debian's hypervisor and on the one
+#      built from hypervisor-patches/ (skipped with E2E=0 or without QEMU)
 #
 # Usage: tests/run-all.sh        (as root; build trees under $BUILD_ROOT,
 #                                 default ./_build)
@@ -111,21 +112,44 @@ if [ -x "$src/fuzz/run-fuzzers.sh" ]; then
 	fi
 fi
 
+# Add an e2e run's "N passed, N failed[, N skipped]" line to the totals.
+e2e_count() {	# e2e_count NAME LOG
+	local line p f s
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$2" | tail -n 1)
+	if [ -z "$line" ]; then
+		tail -n 80 "$2"
+		one "$1" 1
+		return
+	fi
+	p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
+	f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+	s=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + ${s:-0}))
+	echo "$1: $line"
+	[ "$f" -eq 0 ] || { failures+=("$1"); tail -n 80 "$2"; }
+}
+
 if [ "${E2E:-1}" != 0 ] && command -v qemu-system-x86_64 >/dev/null && [ -x "$src/tests/e2e/run" ]; then
-	say "real Xen under QEMU"
-	(cd "$root/plain" && make e2e) 2>&1 | tee "$root/e2e.log" | grep -E '^(PASS|FAIL|SKIP)|passed|boot' || true
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$root/e2e.log" | tail -n 1)
-	if [ -n "$line" ]; then
-		p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
-		f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
-		s=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
-		passed=$((passed + p))
-		failed=$((failed + f))
-		skipped=$((skipped + ${s:-0}))
-		[ "$f" -eq 0 ] || { failures+=("e2e"); tail -n 80 "$root/e2e.log"; }
+	say "real Xen under QEMU: Debian's hypervisor"
+	(cd "$root/plain" && make e2e) >"$root/e2e-stock.log" 2>&1
+	grep -E '^(PASS|FAIL|SKIP):' "$root/e2e-stock.log"
+	e2e_count "e2e (stock Xen)" "$root/e2e-stock.log"
+
+	# The same tier on the hypervisor built from hypervisor-patches/, with
+	# Debian's tools of the same version (4.17.5).
+	say "real Xen under QEMU: the patched hypervisor"
+	xen=$("$src/hypervisor-patches/build-xen.sh" --cache "$root/plain/hypervisor-patches/xen-cache" build \
+		2>"$root/xen-build.log" | tail -n 1)
+	if [ -n "$xen" ] && [ -f "$xen" ]; then
+		(cd "$root/plain" && make e2e E2E_FLAGS="--xen-binary $xen --tools-version ${XEN_TOOLS_VERSION:-4.17.5+72-g01140da4e8-1} xl-info pv-guest micro-hvm conformance") \
+			>"$root/e2e-patched.log" 2>&1
+		grep -E '^(PASS|FAIL|SKIP):' "$root/e2e-patched.log"
+		e2e_count "e2e (patched Xen)" "$root/e2e-patched.log"
 	else
-		tail -n 80 "$root/e2e.log"
-		one "e2e" 1
+		tail -n 40 "$root/xen-build.log"
+		one "patched hypervisor build" 1
 	fi
 else
 	say "real Xen under QEMU: skipped (E2E=0 or qemu-system-x86_64 missing)"
