@@ -14,6 +14,8 @@ xensim_xensimd_SOURCES = \
 	xensim/daemon/evtchn.c \
 	xensim/daemon/grant.c \
 	xensim/daemon/xenbus.c \
+	xensim/daemon/debugport.c \
+	xensim/syndbg/syndbg-plugin.h \
 	xensim/daemon/xensimd.h \
 	xensim/xensim-proto.h
 xensim_xensimd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/xensim $(XENSTORE_CFLAGS)

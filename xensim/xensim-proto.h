@@ -84,6 +84,9 @@ enum xensim_op {
 	XENSIM_OP_REGISTER_PID,		/* domctl_req(pid): killed when the domain dies */
 	XENSIM_OP_STATS,		/* domctl_req -> stats_rsp */
 	XENSIM_OP_HOST_STOP,		/* ends the daemon */
+	XENSIM_OP_HVM_PARAM,		/* hvm_param_req -> hvm_param_rsp */
+	XENSIM_OP_RESOURCE_MAP,		/* resource_req -> resource_rsp, fd: domain memory */
+	XENSIM_OP_VCPU_DEBUG,		/* vcpu_debug_req -> vcpu_debug_rsp (a guest vCPU's debug call) */
 	XENSIM_OP_MAX
 };
 
@@ -254,6 +257,77 @@ struct xensim_stats_rsp {
 	uint32_t frames;	/* allocated frames */
 	uint32_t connections;	/* open library handles */
 	uint32_t domains;	/* all domains on the host, dying included */
+};
+
+/*
+ * The Viridian synthetic debugger's debug port (HVM_PARAM_SYNDBG_BACKEND,
+ * XENMEM_resource_syndbg), served by the patched Xen code that xensimd
+ * loads as a plugin; without the plugin these ops fail with EOPNOTSUPP.
+ */
+struct xensim_hvm_param_req {
+	struct xensim_req hdr;
+	uint32_t domid;
+	uint32_t index;
+	uint32_t set;
+	uint32_t pad;
+	uint64_t value;
+};
+
+struct xensim_hvm_param_rsp {
+	struct xensim_rsp hdr;
+	uint64_t value;
+};
+
+struct xensim_resource_req {
+	struct xensim_req hdr;
+	uint32_t domid;
+	uint32_t type;
+	uint32_t id;
+	uint32_t frame;
+	uint32_t nr_frames;
+	uint32_t pad;
+};
+
+struct xensim_resource_rsp {
+	struct xensim_rsp hdr;
+	uint32_t nr_frames;
+	uint32_t pad;
+	/* then uint64_t gfns[nr_frames] in the memory fd */
+};
+
+/*
+ * A vCPU of the caller's domain executes a debug hypercall or SYNDBG MSR
+ * access.  Before it, write_len bytes that follow the request are written
+ * to guest memory at write_gpa (what the guest put in its input page);
+ * the reply carries the page at read_gpa after it.  A call that blocks in
+ * the hypervisor is answered when the vCPU's wait ends.
+ */
+#define XENSIM_VCPU_HCALL	1
+#define XENSIM_VCPU_RDMSR	2
+#define XENSIM_VCPU_WRMSR	3
+
+struct xensim_vcpu_debug_req {
+	struct xensim_req hdr;
+	uint32_t kind;
+	uint32_t vcpu;
+	uint32_t code;		/* hypercall code, or MSR index */
+	uint32_t fast;
+	uint64_t in_gpa;
+	uint64_t out_gpa;
+	uint64_t value;		/* WRMSR value */
+	uint64_t write_gpa;
+	uint64_t read_gpa;	/* ~0: nothing to read */
+	uint32_t write_len;
+	uint32_t pad;
+	/* then uint8_t data[write_len] */
+};
+
+struct xensim_vcpu_debug_rsp {
+	struct xensim_rsp hdr;
+	int32_t status;		/* HV_STATUS, or -errno for an MSR (#GP) */
+	uint32_t pad;
+	uint64_t value;		/* RDMSR value */
+	/* then the page at read_gpa (XENSIM_PAGE_SIZE bytes) */
 };
 
 #endif /* XENSIM_PROTO_H */

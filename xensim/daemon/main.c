@@ -427,6 +427,7 @@ static int op_domain_destroy(struct conn *c, const void *req, size_t len, struct
 		return -ESRCH;
 	if (d->domid == 0)
 		return -EINVAL;
+	debugport_domain_gone(d->domid);
 	return domain_destroy(d);
 }
 
@@ -504,6 +505,44 @@ static int op_host_stop(struct conn *c, const void *req, size_t len, struct repl
 	return 0;
 }
 
+static int op_hvm_param(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	struct xensim_hvm_param_rsp *rsp = (void *)r->buf;
+
+	if (!reply_extend(r, sizeof(*rsp) - sizeof(r->hdr)))
+		return -E2BIG;
+	return debugport_hvm_param(c, req, &rsp->value);
+}
+
+static int op_resource_map(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	struct xensim_resource_rsp *rsp = (void *)r->buf;
+	const struct xensim_resource_req *q = req;
+	uint64_t *gfns;
+	int rc, memfd = -1;
+
+	if (len != sizeof(*q) || q->nr_frames > XENSIM_MAX_BATCH)
+		return -EINVAL;
+	if (!reply_extend(r, sizeof(*rsp) - sizeof(r->hdr)) ||
+	    !(gfns = reply_extend(r, q->nr_frames * sizeof(uint64_t))))
+		return -E2BIG;
+	rc = debugport_resource(c, q, gfns, &rsp->nr_frames, &memfd);
+	if (!rc)
+		reply_fd(r, memfd);
+	return rc;
+}
+
+static int op_vcpu_debug(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	struct xensim_vcpu_debug_rsp *rsp = (void *)r->buf;
+	uint8_t *page;
+
+	if (!reply_extend(r, sizeof(*rsp) - sizeof(r->hdr)) ||
+	    !(page = reply_extend(r, XENSIM_PAGE_SIZE)))
+		return -E2BIG;
+	return debugport_vcpu(c, req, len, rsp, page);
+}
+
 #define OP_PRIV 0x1	/* dom0 only, as a domctl */
 
 static const struct {
@@ -531,6 +570,9 @@ static const struct {
 	[XENSIM_OP_REGISTER_PID] = { op_register_pid, sizeof(struct xensim_domctl_req), 0 },
 	[XENSIM_OP_STATS] = { op_stats, sizeof(struct xensim_domctl_req), OP_PRIV },
 	[XENSIM_OP_HOST_STOP] = { op_host_stop, sizeof(struct xensim_req), OP_PRIV },
+	[XENSIM_OP_HVM_PARAM] = { op_hvm_param, sizeof(struct xensim_hvm_param_req), OP_PRIV },
+	[XENSIM_OP_RESOURCE_MAP] = { op_resource_map, sizeof(struct xensim_resource_req), OP_PRIV },
+	[XENSIM_OP_VCPU_DEBUG] = { op_vcpu_debug, sizeof(struct xensim_vcpu_debug_req), 0 },
 };
 
 /* ---- connections ---- */
@@ -567,6 +609,7 @@ static void conn_accept(struct domain *d)
 /* Close a handle: release what it held, as the Linux drivers do on close. */
 void conn_close(struct conn *c)
 {
+	debugport_conn_closed(c);
 	grant_release_conn(c);
 	evtchn_release_conn(c);
 	loop_del(&c->w);
@@ -631,6 +674,8 @@ static void conn_request(struct conn *c)
 	} else {
 		rc = ops[req.hdr.op].fn(c, req.buf, n, &r);
 	}
+	if (rc == XENSIM_DEFERRED)
+		return;
 	if (rc) {
 		/* Failed ops reply with the header only. */
 		r.len = sizeof(r.hdr);
@@ -758,6 +803,8 @@ int main(int argc, char **argv)
 		logmsg(LOG_ERR, "failed to write pid file \"%s\": %s", pidfile, strerror(-err));
 		goto fail;
 	}
+	if ((err = debugport_init()) < 0)
+		goto fail;
 	logmsg(LOG_INFO, "host up in \"%s\"", rundir);
 	if (ready[1] >= 0) {
 		int devnull = open("/dev/null", O_RDWR);
@@ -807,6 +854,10 @@ int main(int argc, char **argv)
 				break;
 			case W_SIGNAL:
 				stopping = true;
+				break;
+			case W_DBGPORT:
+				debugport_event(w);
+				i = n;
 				break;
 			}
 		}

@@ -53,6 +53,7 @@ enum watcher_kind {
 	W_XB_LISTEN,	/* a guest's xenbus endpoint */
 	W_XB_CLIENT,	/* a client of a guest's xenbus endpoint */
 	W_SIGNAL,
+	W_DBGPORT,	/* the debug port's wake-up and timer fds */
 };
 
 struct watcher {
@@ -215,5 +216,18 @@ int grant_set_kernel(struct domain *d, uint32_t ref, uint32_t grantee,
 int xenbus_create(struct domain *d);
 void xenbus_destroy(struct domain *d);
 void xenbus_event(struct watcher *w, uint32_t events);
+
+/* debugport.c */
+#define XENSIM_DEFERRED 1	/* an op's reply is sent later */
+int debugport_init(void);
+void debugport_event(struct watcher *w);
+void debugport_conn_closed(struct conn *c);
+void debugport_domain_gone(uint32_t domid);
+int debugport_hvm_param(struct conn *c, const struct xensim_hvm_param_req *q,
+			uint64_t *value);
+int debugport_resource(struct conn *c, const struct xensim_resource_req *q,
+		       uint64_t *gfns, uint32_t *nr, int *memfd);
+int debugport_vcpu(struct conn *c, const struct xensim_vcpu_debug_req *q, size_t len,
+		   struct xensim_vcpu_debug_rsp *rsp, uint8_t *page);
 
 #endif /* XENSIMD_H */

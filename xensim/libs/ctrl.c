@@ -141,3 +141,36 @@ PUBLIC int xc_domain_getinfolist(xc_interface *xch, uint32_t first_domain,
 	fetch_free(di);
 	return n;
 }
+
+/* HVMOP_set_param / HVMOP_get_param: the simulated host serves the debug port's. */
+static int hvm_param(xc_interface *xch, uint32_t dom, uint32_t param, bool set,
+		     uint64_t *value)
+{
+	struct xensim_hvm_param_req q = {
+		.hdr.op = XENSIM_OP_HVM_PARAM, .domid = dom, .index = param,
+		.set = set, .value = set ? *value : 0,
+	};
+	struct xensim_hvm_param_rsp r;
+	size_t got;
+
+	if (simconn_call(&xch->sc, &q, sizeof(q), &r, sizeof(r), &got, NULL, 0, NULL) < 0)
+		return -1;
+	if (!set) {
+		if (got < sizeof(r)) {
+			errno = EPROTO;
+			return -1;
+		}
+		*value = r.value;
+	}
+	return 0;
+}
+
+PUBLIC int xc_hvm_param_set(xc_interface *xch, uint32_t dom, uint32_t param, uint64_t value)
+{
+	return hvm_param(xch, dom, param, true, &value);
+}
+
+PUBLIC int xc_hvm_param_get(xc_interface *xch, uint32_t dom, uint32_t param, uint64_t *value)
+{
+	return hvm_param(xch, dom, param, false, value);
+}

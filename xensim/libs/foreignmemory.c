@@ -127,3 +127,79 @@ PUBLIC int xenforeignmemory_restrict(xenforeignmemory_handle *fmem, domid_t domi
 	fmem->restrict_dom = domid;
 	return 0;
 }
+
+/* XENMEM_acquire_resource through IOCTL_PRIVCMD_MMAP_RESOURCE. */
+struct xenforeignmemory_resource_handle {
+	void *addr;
+	unsigned long nr_frames;
+};
+
+PUBLIC xenforeignmemory_resource_handle *xenforeignmemory_map_resource(
+	xenforeignmemory_handle *fmem, domid_t domid, unsigned int type,
+	unsigned int id, unsigned long frame, unsigned long nr_frames,
+	void **paddr, int prot, int flags)
+{
+	struct xensim_resource_req q = {
+		.hdr.op = XENSIM_OP_RESOURCE_MAP, .domid = domid, .type = type,
+		.id = id, .frame = frame, .nr_frames = nr_frames,
+	};
+	size_t rlen = sizeof(struct xensim_resource_rsp) + XENSIM_MAX_BATCH * sizeof(uint64_t);
+	struct xensim_resource_rsp *r = NULL;
+	xenforeignmemory_resource_handle *fres = NULL;
+	unsigned int nfds = 0;
+	int memfd = -1, e;
+	size_t got;
+
+	(void)flags;
+	if (nr_frames == 0 || nr_frames > XENSIM_MAX_BATCH || frame > UINT32_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (fmem->restrict_dom != NO_RESTRICT && domid != fmem->restrict_dom) {
+		errno = EPERM;
+		return NULL;
+	}
+	r = calloc(1, rlen);
+	fres = calloc(1, sizeof(*fres));
+	if (!r || !fres)
+		goto fail;
+	if (simconn_call(&fmem->sc, &q, sizeof(q), r, rlen, &got, &memfd, 1, &nfds) < 0)
+		goto fail;
+	if (nfds != 1 || r->nr_frames != nr_frames ||
+	    got < sizeof(*r) + nr_frames * sizeof(uint64_t)) {
+		errno = EPROTO;
+		goto fail;
+	}
+	fres->addr = sim_map_frames(memfd, NULL, (uint64_t *)(r + 1), nr_frames, prot,
+				    paddr ? *paddr : NULL, NULL);
+	if (!fres->addr)
+		goto fail;
+	fres->nr_frames = nr_frames;
+	if (paddr)
+		*paddr = fres->addr;
+	close(memfd);
+	free(r);
+	return fres;
+fail:
+	e = errno;
+	if (memfd >= 0)
+		close(memfd);
+	free(r);
+	free(fres);
+	errno = e;
+	return NULL;
+}
+
+PUBLIC int xenforeignmemory_unmap_resource(xenforeignmemory_handle *fmem,
+					   xenforeignmemory_resource_handle *fres)
+{
+	int rc = 0;
+
+	(void)fmem;
+	if (!fres)
+		return 0;
+	if (fres->addr)
+		rc = munmap(fres->addr, fres->nr_frames * XENSIM_PAGE_SIZE);
+	free(fres);
+	return rc;
+}

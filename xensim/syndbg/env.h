@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * env.h: the hypervisor environment of the patched Viridian synthetic
+ * debugger sources (syndbg.c, debugport.c) when they run inside the
+ * simulated Xen, compiled unchanged into a plugin that xensimd loads.
+ *
+ * Same shape as tests/hypervisor/stub/xen-stub.h (whose empty headers in
+ * stub/include this reuses), but the memory is real domain memory: a guest
+ * frame is a page of the domain's memfd, a page Xen allocates for the port
+ * is a frame taken from the domain, vmap() maps frames contiguously, time
+ * is CLOCK_MONOTONIC and timers are driven by xensimd's loop.
+ *
+ * Force-included (-include) before every source.  The Xen headers the
+ * sources name resolve to empty files in stub/include, except the real
+ * public headers and the real asm/hvm/viridian.h, asm/guest/hyperv-tlfs.h
+ * and viridian/private.h from the patched tree, so the structures are
+ * Xen's own.
+ *
+ */
+
+#ifndef XENSIM_SYNDBG_ENV_H
+#define XENSIM_SYNDBG_ENV_H
+
+#define __XEN_TOOLS__ 1
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef ERESTART
+#define ERESTART 85
+#endif
+
+/* ---- basic types and helpers ------------------------------------------ */
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef uint8_t __u8;
+typedef uint16_t __u16;
+typedef uint32_t __u32;
+typedef uint64_t __u64;
+typedef int64_t s64;
+typedef int64_t __s64;
+typedef int64_t s_time_t;
+typedef uint64_t paddr_t;
+
+#define STIME_MAX INT64_MAX
+
+#define BIT(pos, sfx) (1##sfx << (pos))
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1UL << PAGE_SHIFT)
+#define PAGE_MASK (~(PAGE_SIZE - 1))
+
+#define BITS_PER_LONG 64
+#define BITS_TO_LONGS(n) (((n) + BITS_PER_LONG - 1) / BITS_PER_LONG)
+#define DECLARE_BITMAP(name, bits) unsigned long name[BITS_TO_LONGS(bits)]
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ROUNDUP(x, a) (((x) + (a) - 1) & ~((a) - 1))
+#define min(a, b) ({ __typeof__(a) _a = (a); __typeof__(b) _b = (b); \
+                     _a < _b ? _a : _b; })
+#define min_t(t, a, b) ({ t _a = (a); t _b = (b); _a < _b ? _a : _b; })
+#define BUILD_BUG_ON(c) _Static_assert(!(c), #c)
+#define ASSERT(c) assert(c)
+#define ASSERT_UNREACHABLE() assert(0)
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define cf_check
+#define __read_mostly
+#define __init
+
+#define ACCESS_ONCE(x) (*(volatile __typeof__(x) *)&(x))
+#define read_atomic(p) __atomic_load_n(p, __ATOMIC_RELAXED)
+#define write_atomic(p, v) __atomic_store_n(p, v, __ATOMIC_RELAXED)
+#define smp_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define smp_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define smp_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+
+static inline void set_bit(int nr, volatile void *addr)
+{
+    ((volatile unsigned long *)addr)[nr / 64] |= 1UL << (nr % 64);
+}
+static inline void clear_bit(int nr, volatile void *addr)
+{
+    ((volatile unsigned long *)addr)[nr / 64] &= ~(1UL << (nr % 64));
+}
+static inline int test_bit(int nr, const volatile void *addr)
+{
+    return (((const volatile unsigned long *)addr)[nr / 64] >> (nr % 64)) & 1;
+}
+static inline int test_and_clear_bit(int nr, volatile void *addr)
+{
+    int old = test_bit(nr, addr);
+
+    clear_bit(nr, addr);
+    return old;
+}
+
+/* ---- logging ----------------------------------------------------------- */
+void sdp_env_log(const char *fmt);
+#define XENLOG_G_INFO ""
+#define XENLOG_G_WARNING ""
+#define XENLOG_G_ERR ""
+#define XENLOG_INFO ""
+#define XENLOG_WARNING ""
+#define XENLOG_ERR ""
+/* %pd is Xen's domain format: print the pointer, never dereference it. */
+#define printk(fmt, ...) sdp_env_log(fmt)
+#define gprintk(lvl, fmt, ...) sdp_env_log(lvl fmt)
+#define gdprintk(lvl, fmt, ...) sdp_env_log(lvl fmt)
+
+/* ---- memory ------------------------------------------------------------- */
+#define xzalloc(t) ((t *)calloc(1, sizeof(t)))
+#define XFREE(p) do { free(p); (p) = NULL; } while ( 0 )
+
+typedef struct { uint64_t m; } mfn_t;
+typedef struct { uint64_t g; } gfn_t;
+#define mfn_x(x) ((x).m)
+#define _mfn(x) ((mfn_t){ (x) })
+#define gfn_x(x) ((x).g)
+#define gaddr_to_gfn(a) ((gfn_t){ (a) >> PAGE_SHIFT })
+
+struct domain;
+
+/*
+ * A frame of a domain's memory.  The "mfn" of a frame is its gfn in the
+ * owner's memfd: the resource mapping hands exactly that to the backend.
+ */
+struct page_info {
+    struct domain *owner;
+    uint64_t gfn;
+    uint8_t *va;                /* mapping of this one page */
+    int count;
+    int type_count;
+    int alloc_ref;
+    bool allocated;             /* taken by alloc_domheap_page() */
+};
+
+typedef enum {
+    p2m_invalid = 0,
+    p2m_ram_rw,
+    p2m_ram_ro,
+    p2m_mmio_direct,
+} p2m_type_t;
+
+#define p2m_is_ram(t) ((t) == p2m_ram_rw || (t) == p2m_ram_ro)
+#define p2m_is_readonly(t) ((t) == p2m_ram_ro)
+#define P2M_ALLOC 1
+#define PGT_writable_page 1
+#define MEMF_no_refcount 1
+
+static inline mfn_t page_to_mfn(const struct page_info *pg)
+{
+    return _mfn(pg->gfn);
+}
+
+struct page_info *get_page_from_gfn(struct domain *d, unsigned long gfn,
+                                    p2m_type_t *t, int q);
+bool get_page_type(struct page_info *pg, unsigned long type);
+bool get_page_and_type(struct page_info *pg, struct domain *d,
+                       unsigned long type);
+void put_page(struct page_info *pg);
+void put_page_and_type(struct page_info *pg);
+void put_page_alloc_ref(struct page_info *pg);
+struct page_info *alloc_domheap_page(struct domain *d, unsigned int flags);
+void *__map_domain_page(struct page_info *pg);
+void *__map_domain_page_global(struct page_info *pg);
+void unmap_domain_page(const void *p);
+void unmap_domain_page_global(const void *p);
+void *vmap(const mfn_t *mfn, unsigned int nr);
+void vunmap(const void *p);
+#define clear_page(p) memset((p), 0, PAGE_SIZE)
+#define paging_mark_dirty(d, mfn) ((void)(d), (void)(mfn))
+
+/* ---- time and timers ---------------------------------------------------- */
+s_time_t sdp_env_now(void);
+#define NOW() (sdp_env_now())
+
+struct timer {
+    void (*fn)(void *);
+    void *data;
+    s_time_t expires;
+    bool active;
+    bool killed;
+};
+
+void init_timer(struct timer *t, void (*fn)(void *), void *data,
+                unsigned int cpu);
+void set_timer(struct timer *t, s_time_t expires);
+void stop_timer(struct timer *t);
+void kill_timer(struct timer *t);
+
+/* ---- locks -------------------------------------------------------------- */
+typedef struct { int held; } spinlock_t;
+#define spin_lock_init(l) ((l)->held = 0)
+#define spin_lock(l) do { assert(!(l)->held); (l)->held = 1; } while ( 0 )
+#define spin_unlock(l) do { assert((l)->held); (l)->held = 0; } while ( 0 )
+
+/* ---- register state: struct cpu_user_regs is the public one ----------- */
+#define NR_hypercalls 64
+
+struct cpuid_leaf { uint32_t a, b, c, d; };
+
+#define X86EMUL_OKAY 0
+#define X86EMUL_EXCEPTION 2
+
+#endif /* XENSIM_SYNDBG_ENV_H */
