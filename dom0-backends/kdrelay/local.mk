@@ -1,0 +1,20 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# xen-kdrelay: relays a domain's Viridian synthetic debugger port to a TCP
+# debugger, WinDbg's KDNET over UDP, or another domain's port.  Standalone
+# fragment: the top-level Makefile.am includes it.
+
+sbin_PROGRAMS += dom0-backends/kdrelay/xen-kdrelay
+dom0_backends_kdrelay_xen_kdrelay_SOURCES = dom0-backends/kdrelay/xen-kdrelay.c
+dom0_backends_kdrelay_xen_kdrelay_CFLAGS = $(AM_CFLAGS) \
+	$(XENCTRL_CFLAGS) $(XENEVTCHN_CFLAGS) $(XENFOREIGNMEMORY_CFLAGS)
+dom0_backends_kdrelay_xen_kdrelay_LDADD = \
+	$(XENCTRL_LIBS) $(XENEVTCHN_LIBS) $(XENFOREIGNMEMORY_LIBS)
+
+noinst_HEADERS += include/xenvmbus/syndbg-port.h
+
+# End to end on the simulated host, against the patched Xen code.
+check_PROGRAMS += tests/integration/kdrelay-guest
+tests_integration_kdrelay_guest_SOURCES = tests/integration/kdrelay-guest.c
+tests_integration_kdrelay_guest_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/xensim
+dist_noinst_SCRIPTS += tests/integration/kdrelay-relay.sh
