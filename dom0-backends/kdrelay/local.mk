@@ -18,3 +18,4 @@ check_PROGRAMS += tests/integration/kdrelay-guest
 tests_integration_kdrelay_guest_SOURCES = tests/integration/kdrelay-guest.c
 tests_integration_kdrelay_guest_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/xensim
 dist_noinst_SCRIPTS += tests/integration/kdrelay-relay.sh
+TESTS += tests/integration/kdrelay-relay.sh
