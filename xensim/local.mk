@@ -80,3 +80,7 @@ EXTRA_DIST += \
 	xensim/libs/libxengnttab.map \
 	xensim/libs/libxenctrl.map \
 	xensim/libs/libxenforeignmemory.map
+
+# The environment the patched Xen syndbg code is compiled in for xensimd's
+# debug-port plugin (built by tests/integration/kdrelay-relay.sh).
+EXTRA_DIST += xensim/syndbg/env.c xensim/syndbg/env.h
