@@ -134,7 +134,7 @@ e2e_count() {	# e2e_count NAME LOG
 if [ "${E2E:-1}" != 0 ] && command -v qemu-system-x86_64 >/dev/null && [ -x "$src/tests/e2e/run" ]; then
 	say "real Xen under QEMU: Debian's hypervisor"
 	(cd "$root/plain" && make e2e) >"$root/e2e-stock.log" 2>&1
-	grep -E '^(PASS|FAIL|SKIP):' "$root/e2e-stock.log"
+	grep -E '^(PASS|FAIL|SKIP):' "$root/e2e-stock.log" | awk '!seen[$0]++'
 	e2e_count "e2e (stock Xen)" "$root/e2e-stock.log"
 
 	# The same tier on the hypervisor built from hypervisor-patches/, with
@@ -145,7 +145,7 @@ if [ "${E2E:-1}" != 0 ] && command -v qemu-system-x86_64 >/dev/null && [ -x "$sr
 	if [ -n "$xen" ] && [ -f "$xen" ]; then
 		(cd "$root/plain" && make e2e E2E_FLAGS="--xen-binary $xen --tools-version ${XEN_TOOLS_VERSION:-4.17.5+72-g01140da4e8-1} xl-info pv-guest micro-hvm conformance") \
 			>"$root/e2e-patched.log" 2>&1
-		grep -E '^(PASS|FAIL|SKIP):' "$root/e2e-patched.log"
+		grep -E '^(PASS|FAIL|SKIP):' "$root/e2e-patched.log" | awk '!seen[$0]++'
 		e2e_count "e2e (patched Xen)" "$root/e2e-patched.log"
 	else
 		tail -n 40 "$root/xen-build.log"
