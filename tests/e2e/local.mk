@@ -53,5 +53,6 @@ EXTRA_DIST += \
 	%reldir%/scenarios/grant-evtchn-pvh.sh \
 	%reldir%/scenarios/grant-evtchn-hvm.sh \
 	%reldir%/scenarios/conformance.sh \
+	%reldir%/scenarios/vmbus-pipe.sh \
 	%reldir%/scenarios/broken-guest-never-connects.sh \
 	%reldir%/scenarios/broken-dom0-crash.sh
