@@ -11,7 +11,8 @@
 # destroyed in the middle of its stream, the PVH guest's stream must still
 # end with MATCH, and a new pipe open and stream after the destruction
 # (stream 3) must work too. vmbusd must stay up and release the dead
-# guest's bus, and the dead domain must not linger.
+# guest's bus, and the dead domain must not linger. The guests are pinned
+# to different physical CPUs (see PVH_CPU below).
 # The guest side runs from the guests' /init (role vmbus-pipe, argument
 # "victim" or "survivor").
 # e2e-timeout: 240
@@ -23,7 +24,7 @@ PIPE=echo
 S1_BYTES=4194304
 # Stream 2: one 1000-byte packet per round trip, so it lasts a while.
 S2_ARGS="--chunk 1000 --delay-ms 5"
-S2_SURVIVOR_BYTES=${VMBUS_PIPE_S2_BYTES:-3000000}
+S2_SURVIVOR_BYTES=3000000
 S3_BYTES=1048576
 
 if [ "$1" = guest ]; then
@@ -180,7 +181,7 @@ done
 sleep 1
 [ "$(count $V '^VMBUS-PIPE: stream2 rc=')" = 0 ] || fail "the PV guest's stream 2 ended before it was destroyed: $(line $V '^VMBUS-PIPE: stream2 rc=' 1)"
 [ "$(count $S '^VMBUS-PIPE: stream2 rc=')" = 0 ] ||
-	fail "the PVH guest's stream 2 ended before the PV guest was destroyed (raise VMBUS_PIPE_S2_BYTES)"
+	fail "the PVH guest's stream 2 ended before the PV guest was destroyed (raise S2_SURVIVOR_BYTES)"
 "$ctl" list >vmbusctl-list-before.txt 2>&1
 cat vmbusctl-list-before.txt
 td=$(e2e_now)
