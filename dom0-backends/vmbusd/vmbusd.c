@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -142,9 +143,13 @@ static void vd_publish(void)
 	const char *st;
 
 	for (g = guests; g; g = g->next) {
-		snprintf(path, sizeof(path), VD_STATE_ROOT "/%u/bus", g->domid);
+		/* Only changes are written: an idle host costs no xenstore traffic. */
 		st = vmbus_server_state(g->srv);
-		xs_write(xs, XBT_NULL, path, st, (unsigned int)strlen(st));
+		if (strcmp(st, g->published_bus) != 0) {
+			snprintf(path, sizeof(path), VD_STATE_ROOT "/%u/bus", g->domid);
+			if (xs_write(xs, XBT_NULL, path, st, (unsigned int)strlen(st)))
+				snprintf(g->published_bus, sizeof(g->published_bus), "%s", st);
+		}
 		for (o = g->offers; o; o = o->next)
 			vd_publish_offer(o);
 	}
@@ -313,10 +318,11 @@ static void vd_guest_free(struct vd_guest *g, bool gone)
 {
 	char path[96];
 
-	while (g->offers)
-		vd_offer_drop(g, g->offers, false);
+	/* The server first: closing its channels still refers to the offers. */
 	vd_epoll_del(vmbus_server_fd(g->srv));
 	vmbus_server_destroy(g->srv);
+	while (g->offers)
+		vd_offer_drop(g, g->offers, false);
 	snprintf(path, sizeof(path), VD_STATE_ROOT "/%u", g->domid);
 	xs_rm(xs, XBT_NULL, path);
 	if (gone) {
@@ -463,6 +469,16 @@ int main(int argc, char **argv)
 	}
 	openlog("vmbusd", LOG_PID, LOG_DAEMON);
 	setlogmask(LOG_UPTO(verbose ? LOG_INFO : LOG_NOTICE));
+	/* Each served guest holds descriptors (xenstore, event channels, pipe
+	 * sockets): take every descriptor the administrator allows. */
+	{
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	vmbus_set_log(lib_log, NULL);
 	if (!foreground && daemon(0, 0) < 0) {
 		fprintf(stderr, "vmbusd: failed to daemonize (%s)\n",

@@ -42,6 +42,7 @@ struct vd_guest {
 	struct vd_watch w;
 	struct vd_offer *offers;
 	bool seen;			/* mark for the rescan */
+	char published_bus[32];		/* last bus state written to xenstore */
 	struct vd_guest *next;
 };
 

@@ -463,11 +463,22 @@ static int op_register_pid(struct conn *c, const void *req, size_t len, struct r
 	const struct xensim_domctl_req *q = req;
 	struct domain *d = c->dom;
 
+	unsigned int i, n = 0;
+
 	/* Only a process may enrol itself: no one can aim a kill elsewhere. */
 	if ((pid_t)q->arg != c->pid)
 		return -EPERM;
+	/* Forget programs that have ended. */
+	for (i = 0; i < d->nr_pids; i++) {
+		if (proc_start_time(d->pids[i]) == d->pid_start[i]) {
+			d->pids[n] = d->pids[i];
+			d->pid_start[n++] = d->pid_start[i];
+		}
+	}
+	d->nr_pids = n;
 	if (d->nr_pids >= sizeof(d->pids) / sizeof(d->pids[0]))
 		return -ENOSPC;
+	d->pid_start[d->nr_pids] = proc_start_time(c->pid);
 	d->pids[d->nr_pids++] = c->pid;
 	return 0;
 }

@@ -160,7 +160,8 @@ struct domain {
 	char dir[PATH_MAX];
 	struct watcher listen;
 	struct list conns;
-	pid_t pids[64];
+	pid_t pids[64];			/* programs run in the domain */
+	unsigned long long pid_start[64];	/* their start times: pids get reused */
 	unsigned int nr_pids;
 	bool tearing_down;	/* domain_destroy() is running: do not free */
 };
@@ -186,6 +187,7 @@ void frame_free(struct domain *d, uint32_t gfn);
 void *frame_map(struct domain *d, uint32_t gfn);
 void domains_free_all(void);
 int unix_listen(const char *path, mode_t mode, int type);
+unsigned long long proc_start_time(pid_t pid);
 
 /* evtchn.c */
 int evtchn_alloc(struct domain *d, struct conn *owner, uint32_t *port);
