@@ -31,6 +31,7 @@ EXTRA_DIST += \
 	hypervisor-patches/0005-x86-viridian-syndbg-save-restore.patch \
 	tests/hypervisor/test-syndbg.c \
 	tests/hypervisor/stub/xen-stub.h \
+	tests/hypervisor/stub/xen-base.h \
 	tests/hypervisor/stub/stub.c \
 	tests/hypervisor/stub/stub-state.h \
 	tests/hypervisor/stub/include/xen/sched.h \

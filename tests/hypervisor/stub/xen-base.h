@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * xen-base.h: the part of the hypervisor environment that every userspace
+ * build of the patched Viridian sources shares -- the unit tests' stub
+ * (xen-stub.h) and the simulated host's plugin (xensim/syndbg/env.h).
+ */
+
+#ifndef TESTS_HYPERVISOR_XEN_BASE_H
+#define TESTS_HYPERVISOR_XEN_BASE_H
+
+#define __XEN_TOOLS__ 1
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef ERESTART
+#define ERESTART 85
+#endif
+
+/* ---- basic types and helpers ------------------------------------------ */
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef uint8_t __u8;
+typedef uint16_t __u16;
+typedef uint32_t __u32;
+typedef uint64_t __u64;
+typedef int64_t s64;
+typedef int64_t __s64;
+typedef int64_t s_time_t;
+typedef uint64_t paddr_t;
+
+#define STIME_MAX INT64_MAX
+
+#define BIT(pos, sfx) (1##sfx << (pos))
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1UL << PAGE_SHIFT)
+#define PAGE_MASK (~(PAGE_SIZE - 1))
+
+#define BITS_PER_LONG 64
+#define BITS_TO_LONGS(n) (((n) + BITS_PER_LONG - 1) / BITS_PER_LONG)
+#define DECLARE_BITMAP(name, bits) unsigned long name[BITS_TO_LONGS(bits)]
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ROUNDUP(x, a) (((x) + (a) - 1) & ~((a) - 1))
+#define min(a, b) ({ __typeof__(a) _a = (a); __typeof__(b) _b = (b); \
+                     _a < _b ? _a : _b; })
+#define min_t(t, a, b) ({ t _a = (a); t _b = (b); _a < _b ? _a : _b; })
+#define BUILD_BUG_ON(c) _Static_assert(!(c), #c)
+#define ASSERT(c) assert(c)
+#define ASSERT_UNREACHABLE() assert(0)
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define cf_check
+#define __read_mostly
+#define __init
+
+#define ACCESS_ONCE(x) (*(volatile __typeof__(x) *)&(x))
+#define read_atomic(p) __atomic_load_n(p, __ATOMIC_RELAXED)
+#define write_atomic(p, v) __atomic_store_n(p, v, __ATOMIC_RELAXED)
+#define smp_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define smp_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define smp_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+
+static inline void set_bit(int nr, volatile void *addr)
+{
+    ((volatile unsigned long *)addr)[nr / 64] |= 1UL << (nr % 64);
+}
+static inline void clear_bit(int nr, volatile void *addr)
+{
+    ((volatile unsigned long *)addr)[nr / 64] &= ~(1UL << (nr % 64));
+}
+static inline int test_bit(int nr, const volatile void *addr)
+{
+    return (((const volatile unsigned long *)addr)[nr / 64] >> (nr % 64)) & 1;
+}
+static inline int test_and_clear_bit(int nr, volatile void *addr)
+{
+    int old = test_bit(nr, addr);
+
+    clear_bit(nr, addr);
+    return old;
+}
+
+#endif /* TESTS_HYPERVISOR_XEN_BASE_H */
