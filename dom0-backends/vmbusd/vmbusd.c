@@ -419,6 +419,113 @@ static void vd_rescan(void)
 	}
 }
 
+/* The same for one guest, named by a watch event under the backend root. */
+static void vd_rescan_one(unsigned int domid)
+{
+	struct vd_guest *g, **pp;
+	char path[96], *v;
+	bool wanted;
+
+	snprintf(path, sizeof(path), VD_BACKEND_ROOT "/%u/0/frontend", domid);
+	v = xs_read(xs, XBT_NULL, path, NULL);
+	wanted = v && xs_is_domain_introduced(xs, domid);
+	free(v);
+	for (pp = &guests; (g = *pp); pp = &g->next)
+		if (g->domid == domid)
+			break;
+	if (!g && wanted) {
+		vd_guest_new(domid);
+		g = guests;
+		if (g && g->domid == domid)
+			vd_offers_scan(g);
+		return;
+	}
+	if (g && !wanted) {
+		*pp = g->next;
+		vd_guest_free(g, !xs_is_domain_introduced(xs, domid));
+		return;
+	}
+	if (g)
+		vd_offers_scan(g);
+}
+
+/* @releaseDomain: let go of the guests that are gone. */
+static void vd_check_released(void)
+{
+	struct vd_guest *g, **pp;
+
+	for (pp = &guests; (g = *pp);) {
+		if (!xs_is_domain_introduced(xs, g->domid)) {
+			*pp = g->next;
+			vd_guest_free(g, true);
+			continue;
+		}
+		pp = &g->next;
+	}
+}
+
+/*
+ * Drain the pending watch events and update only what they name: a full
+ * rescan per event would cost O(guests) xenstore requests each, O(guests^2)
+ * to set up or tear down a host.
+ */
+static int vd_watch_events(void)
+{
+	static const char root[] = VD_BACKEND_ROOT "/";
+	unsigned int *doms = NULL, ndoms = 0, cap = 0, i, domid;
+	bool all = false, release = false;
+	char **w, *end, *p;
+
+	errno = 0;
+	while ((w = xs_check_watch(xs)) != NULL) {
+		p = w[XS_WATCH_PATH];
+		if (strcmp(p, "@releaseDomain") == 0) {
+			release = true;
+		} else if (strncmp(p, root, sizeof(root) - 1) == 0) {
+			unsigned long v = strtoul(p + sizeof(root) - 1, &end, 10);
+
+			if ((*end != '/' && *end != '\0') || v == 0 || v >= 0x7ff0) {
+				all = true;
+			} else if (!all) {
+				domid = (unsigned int)v;
+				for (i = 0; i < ndoms && doms[i] != domid; i++)
+					;
+				if (i == ndoms) {
+					if (ndoms == cap) {
+						unsigned int *n = realloc(doms, (cap ? cap * 2 : 16) * sizeof(*n));
+
+						if (!n)
+							all = true;
+						else {
+							doms = n;
+							cap = cap ? cap * 2 : 16;
+						}
+					}
+					if (!all)
+						doms[ndoms++] = domid;
+				}
+			}
+		} else {
+			all = true;	/* the root itself, or our own registration */
+		}
+		free(w);
+	}
+	if (errno && errno != EAGAIN) {
+		free(doms);
+		return -errno;
+	}
+	if (all) {
+		vd_rescan();
+	} else {
+		for (i = 0; i < ndoms; i++)
+			vd_rescan_one(doms[i]);
+		if (release)
+			vd_check_released();
+	}
+	free(doms);
+	return 0;
+}
+
 /* --- main --- */
 
 static void usage(FILE *f, const char *argv0)
@@ -452,7 +559,6 @@ int main(int argc, char **argv)
 	int c, n, i, tfd = -1, sfd = -1, rc = 1;
 	bool verbose = false, quit = false;
 	sigset_t ss;
-	char **w;
 
 	while ((c = getopt_long(argc, argv, "Fp:vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -540,21 +646,18 @@ int main(int argc, char **argv)
 			uint64_t ticks;
 
 			switch (wt->kind) {
-			case VD_XS:
-				errno = 0;
-				while ((w = xs_check_watch(xs)) != NULL)
-					free(w);
-				if (errno && errno != EAGAIN) {
+			case VD_XS: {
+				int err = vd_watch_events();
+
+				if (err < 0) {
 					vd_log(LOG_ERR, "lost the connection to "
-					       "xenstore (%s)", strerror(errno));
+					       "xenstore (%s)", strerror(-err));
 					quit = true;
-					i = n;
-					break;
 				}
-				vd_rescan();
 				/* The rescan may have freed watched objects. */
 				i = n;
 				break;
+			}
 			case VD_TIMER:
 				if (read(tfd, &ticks, sizeof(ticks)) > 0)
 					vd_publish();
