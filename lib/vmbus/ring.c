@@ -639,29 +639,41 @@ int64_t vmbus_ring_rx_unmask(struct vmbus_ring *r)
 /* Decoding received packets                                           */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The range list that follows a transfer-page or GPADL packet header:
+ * exactly @n ranges, filling the rest of the transport header.
+ */
+static int pkt_ranges(const struct vmbus_pkt *pkt, size_t hdr_len, uint32_t n,
+		      struct vmbus_pkt_range *ranges, uint32_t max_ranges,
+		      uint32_t *nranges)
+{
+	if (!n || n > (pkt->thdr_len - hdr_len) / sizeof(*ranges) ||
+	    pkt->thdr_len != hdr_len + n * sizeof(*ranges))
+		return -EINVAL;
+	if (n > max_ranges)
+		return -E2BIG;
+	memcpy(ranges, (const uint8_t *)pkt->thdr + hdr_len, n * sizeof(*ranges));
+	*nranges = n;
+	return 0;
+}
+
 int vmbus_pkt_get_xferpage(const struct vmbus_pkt *pkt, uint16_t *pageset_id,
 			   bool *sender_owns_set,
 			   struct vmbus_pkt_range *ranges, uint32_t max_ranges,
 			   uint32_t *nranges)
 {
 	struct vmbus_pkt_xferpage h;
-	uint32_t n;
+	int rc;
 
 	if (pkt->type != VMBUS_PKT_DATA_USING_XFER_PAGES ||
 	    pkt->thdr_len < THDR(h))
 		return -EINVAL;
 	memcpy((uint8_t *)&h + sizeof(h.desc), pkt->thdr, THDR(h));
-	n = h.range_count;
-	if (!n || n > (pkt->thdr_len - THDR(h)) / sizeof(*ranges) ||
-	    pkt->thdr_len != THDR(h) + n * sizeof(*ranges))
-		return -EINVAL;
-	if (n > max_ranges)
-		return -E2BIG;
-	memcpy(ranges, (const uint8_t *)pkt->thdr + THDR(h),
-	       n * sizeof(*ranges));
+	rc = pkt_ranges(pkt, THDR(h), h.range_count, ranges, max_ranges, nranges);
+	if (rc)
+		return rc;
 	*pageset_id = h.pageset_id;
 	*sender_owns_set = h.sender_owns_set != 0;
-	*nranges = n;
 	return 0;
 }
 
@@ -670,22 +682,16 @@ int vmbus_pkt_get_gpadl(const struct vmbus_pkt *pkt, uint32_t *gpadl_id,
 			uint32_t *nranges)
 {
 	struct vmbus_pkt_gpadl h;
-	uint32_t n;
+	int rc;
 
 	if (pkt->type != VMBUS_PKT_DATA_USING_GPADL ||
 	    pkt->thdr_len < THDR(h))
 		return -EINVAL;
 	memcpy((uint8_t *)&h + sizeof(h.desc), pkt->thdr, THDR(h));
-	n = h.range_count;
-	if (!n || n > (pkt->thdr_len - THDR(h)) / sizeof(*ranges) ||
-	    pkt->thdr_len != THDR(h) + n * sizeof(*ranges))
-		return -EINVAL;
-	if (n > max_ranges)
-		return -E2BIG;
-	memcpy(ranges, (const uint8_t *)pkt->thdr + THDR(h),
-	       n * sizeof(*ranges));
+	rc = pkt_ranges(pkt, THDR(h), h.range_count, ranges, max_ranges, nranges);
+	if (rc)
+		return rc;
 	*gpadl_id = h.gpadl_id;
-	*nranges = n;
 	return 0;
 }
 
