@@ -90,4 +90,33 @@ static inline int test_and_clear_bit(int nr, volatile void *addr)
     return old;
 }
 
+/* ---- timers (each environment drives them its own way) ---------------- */
+struct timer {
+    void (*fn)(void *);
+    void *data;
+    s_time_t expires;
+    bool active;
+    bool killed;
+};
+
+void init_timer(struct timer *t, void (*fn)(void *), void *data,
+                unsigned int cpu);
+void set_timer(struct timer *t, s_time_t expires);
+void stop_timer(struct timer *t);
+void kill_timer(struct timer *t);
+
+/* ---- locks -------------------------------------------------------------- */
+typedef struct { int held; } spinlock_t;
+#define spin_lock_init(l) ((l)->held = 0)
+#define spin_lock(l) do { assert(!(l)->held); (l)->held = 1; } while ( 0 )
+#define spin_unlock(l) do { assert((l)->held); (l)->held = 0; } while ( 0 )
+
+/* ---- register state: struct cpu_user_regs is the public one ----------- */
+#define NR_hypercalls 64
+
+struct cpuid_leaf { uint32_t a, b, c, d; };
+
+#define X86EMUL_OKAY 0
+#define X86EMUL_EXCEPTION 2
+
 #endif /* TESTS_HYPERVISOR_XEN_BASE_H */

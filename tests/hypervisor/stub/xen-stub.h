@@ -106,32 +106,6 @@ extern unsigned int stub_dirty_count;
 extern s_time_t stub_now;
 #define NOW() (stub_now)
 
-struct timer {
-    void (*fn)(void *);
-    void *data;
-    s_time_t expires;
-    bool active;
-    bool killed;
-};
-
-void init_timer(struct timer *t, void (*fn)(void *), void *data,
-                unsigned int cpu);
-void set_timer(struct timer *t, s_time_t expires);
-void stop_timer(struct timer *t);
-void kill_timer(struct timer *t);
-
-/* ---- locks -------------------------------------------------------------- */
-typedef struct { int held; } spinlock_t;
-#define spin_lock_init(l) ((l)->held = 0)
-#define spin_lock(l) do { assert(!(l)->held); (l)->held = 1; } while ( 0 )
-#define spin_unlock(l) do { assert((l)->held); (l)->held = 0; } while ( 0 )
-
-/* ---- register state: struct cpu_user_regs is the public one ----------- */
-#define NR_hypercalls 64
-
-struct cpuid_leaf { uint32_t a, b, c, d; };
-
-#define X86EMUL_OKAY 0
-#define X86EMUL_EXCEPTION 2
+/* timers, locks, register state: see xen-base.h */
 
 #endif /* TESTS_HYPERVISOR_XEN_STUB_H */
