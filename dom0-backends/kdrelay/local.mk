@@ -5,13 +5,24 @@
 # fragment: the top-level Makefile.am includes it.
 
 sbin_PROGRAMS += dom0-backends/kdrelay/xen-kdrelay
-dom0_backends_kdrelay_xen_kdrelay_SOURCES = dom0-backends/kdrelay/xen-kdrelay.c
-dom0_backends_kdrelay_xen_kdrelay_CFLAGS = $(AM_CFLAGS) \
-	$(XENCTRL_CFLAGS) $(XENEVTCHN_CFLAGS) $(XENFOREIGNMEMORY_CFLAGS)
-dom0_backends_kdrelay_xen_kdrelay_LDADD = \
-	$(XENCTRL_LIBS) $(XENEVTCHN_LIBS) $(XENFOREIGNMEMORY_LIBS)
+dom0_backends_kdrelay_xen_kdrelay_SOURCES = dom0-backends/kdrelay/xen-kdrelay.c \
+	dom0-backends/kdrelay/kd-frame.c dom0-backends/kdrelay/kd-frame.h
+dom0_backends_kdrelay_xen_kdrelay_CFLAGS = $(AM_CFLAGS) $(XENCTRL_CFLAGS) \
+	$(XENEVTCHN_CFLAGS) $(XENFOREIGNMEMORY_CFLAGS) $(XENSTORE_CFLAGS)
+dom0_backends_kdrelay_xen_kdrelay_LDADD = $(XENCTRL_LIBS) $(XENEVTCHN_LIBS) \
+	$(XENFOREIGNMEMORY_LIBS) $(XENSTORE_LIBS)
+dist_man_MANS += docs/man/xen-kdrelay.8
 
 noinst_HEADERS += include/xenvmbus/syndbg-port.h
+
+# The Ethernet/IPv4/UDP framing, unit-tested on its own.
+check_PROGRAMS += tests/integration/kdrelay-frame-test
+tests_integration_kdrelay_frame_test_SOURCES = tests/integration/kdrelay-frame-test.c \
+	dom0-backends/kdrelay/kd-frame.c
+tests_integration_kdrelay_frame_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/dom0-backends/kdrelay
+tests_integration_kdrelay_frame_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_integration_kdrelay_frame_test_LDADD = $(CHECK_LIBS)
+TESTS += tests/integration/kdrelay-frame-test
 
 # End to end on the simulated host, against the patched Xen code.
 check_PROGRAMS += tests/integration/kdrelay-guest

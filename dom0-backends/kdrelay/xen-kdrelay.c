@@ -7,27 +7,31 @@
  * include/xenvmbus/syndbg-port.h) and carries its PDUs to one sink:
  *
  *  --tcp [ADDR:]PORT  a stream debugger (gdb-remote bridge or other); one
- *                     client at a time, 127.0.0.1 unless ADDR is given.
- *                     With --token FILE the client's first line must be
- *                     the file's first line.  Framing, both directions:
- *                     u16 length (big endian), u8 type (1 DATA, 2 RESET:
- *                     the target reset its session, length 0), u8 flags,
- *                     then the payload.
- *  --udp HOST:PORT    WinDbg's KDNET endpoint: one datagram per PDU, the
- *                     payload alone.  With the debug hypercalls the guest
- *                     posts and retrieves KDNET payloads without the
- *                     Ethernet/IP/UDP headers (QEMU's hv-syndbg also sends
- *                     a hypercall-mode buffer as the datagram and gives
- *                     back a datagram's data unchanged); the MSR interface
- *                     would need headers synthesised, which is not done.
+ *                     client at a time, 127.0.0.1 unless ADDR is given.  A
+ *                     new connection that authenticates replaces the
+ *                     current one.  With --token FILE the client's first
+ *                     line must be the file's first line.  Framing, both
+ *                     directions: u16 length (big endian), u8 type (1 DATA,
+ *                     2 RESET: the target reset its session, length 0), u8
+ *                     flags, then the payload.
+ *  --udp HOST:PORT    WinDbg's KDNET endpoint: one datagram per PDU.  A
+ *                     guest using the debug hypercalls hands over whole
+ *                     Ethernet/IPv4/UDP frames (as QEMU's hv-syndbg takes
+ *                     them), one using the SYNDBG MSRs the bare payload;
+ *                     frames are validated and stripped on the way out and
+ *                     built around the debugger's datagrams on the way in
+ *                     (kd-frame.c, --frames).
  *  --to-domain D      another domain's debug port (partition-to-partition):
  *                     out PDUs of each become in PDUs of the other.
  *
- * Nothing is lost or duplicated by this relay: an out record is consumed
- * (cons advanced) only once the sink accepted it, and in records are only
- * produced when they fit.  cons lives in the shared page, so a restarted
- * relay resumes where the previous one stopped.  When the domain goes away
- * or re-creates its port (reboot), the relay re-attaches.
+ * The debuggee is a domain id (-d: the relay exits when that domain is
+ * gone) or a name (--name: the relay follows the name across reboots).
+ *
+ * Nothing is lost by this relay: an out record is consumed (cons advanced)
+ * only once the sink accepted it, and in records are only produced when
+ * they fit.  cons lives in the shared page, so a restarted relay resumes
+ * where the previous one stopped; the only window for a repeat is a relay
+ * killed between handing a record to the sink and storing cons.
  *
  * Everything read from the shared pages is hostile: each index and record
  * header is read once into a local copy, validated, then used.
@@ -35,11 +39,14 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -55,13 +62,22 @@
 #include <xenctrl.h>
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
+#include <xenstore.h>
 
 #include <xenvmbus/syndbg-port.h>
 
-#define KD_OWN_DOMID 0
+#include "kd-frame.h"
+
+#define KD_OWN_DOMID		0
+#define KD_REFUSE_LOG_SECS	10
+#define KD_EXIT_GONE		3
+
+enum kd_frames { KD_FRAMES_AUTO, KD_FRAMES_ETHERNET, KD_FRAMES_BARE };
 
 struct kd_port {
 	uint32_t domid;
+	bool have_domid;
+	const char *name;		/* --name: follow this name */
 	bool attached;
 	xenforeignmemory_resource_handle *fres;
 	volatile struct syndbg_shared *sh;
@@ -70,15 +86,31 @@ struct kd_port {
 	int lport;
 	uint32_t rport;
 	bool broken_logged;
+	bool waiting_logged;
+	/* UDP framing: what the guest last sent, and the flow it used. */
+	bool guest_frames;
+	bool flow_known;
+	struct kd_flow flow;		/* src = the guest */
+	unsigned long refused;
+	time_t refuse_logged;
 };
 
 enum kd_sink { KD_TCP, KD_UDP, KD_DOMAIN };
 
+struct kd_client {
+	int fd;
+	bool ok;			/* authenticated */
+	size_t have;
+	uint8_t buf[4 + SYNDBG_MAX_PDU + 256];
+};
+
 static xc_interface *xch;
 static xenforeignmemory_handle *fmem;
 static xenevtchn_handle *xce;
+static struct xs_handle *xsh;
 static bool use_syslog, verbose;
 static volatile sig_atomic_t stopping;
+static enum kd_frames frames = KD_FRAMES_AUTO;
 
 static void kd_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void kd_log(int prio, const char *fmt, ...)
@@ -98,6 +130,47 @@ static void kd_log(int prio, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* ---- the debuggee ---- */
+
+/* 1: domid exists and is not dying; 0: gone; -errno: cannot tell. */
+static int kd_domain_live(uint32_t domid)
+{
+	xc_domaininfo_t info;
+	int n = xc_domain_getinfolist(xch, domid, 1, &info);
+
+	if (n < 0)
+		return -errno;
+	return n == 1 && info.domain == domid && !(info.flags & XEN_DOMINF_dying);
+}
+
+/* The live domain called name, as libxl writes /local/domain/N/name. */
+static int kd_resolve_name(const char *name, uint32_t *domid)
+{
+	unsigned int n, i;
+	char **ents = xs_directory(xsh, XBT_NULL, "/local/domain", &n);
+	int rc = -ENOENT;
+
+	if (!ents)
+		return -errno;
+	for (i = 0; i < n && rc; i++) {
+		char path[64], *val, *end;
+		unsigned long id = strtoul(ents[i], &end, 10);
+		unsigned int len;
+
+		if (*end || id >= DOMID_FIRST_RESERVED)
+			continue;
+		snprintf(path, sizeof(path), "/local/domain/%lu/name", id);
+		val = xs_read(xsh, XBT_NULL, path, &len);
+		if (val && !strcmp(val, name) && kd_domain_live(id) == 1) {
+			*domid = id;
+			rc = 0;
+		}
+		free(val);
+	}
+	free(ents);
+	return rc;
+}
+
 /* ---- the debug port ---- */
 
 static void kd_detach(struct kd_port *p)
@@ -110,6 +183,24 @@ static void kd_detach(struct kd_port *p)
 	p->fres = NULL;
 	p->sh = NULL;
 	p->attached = false;
+}
+
+/* What HvResetDebugSession tells the guest about its debugger. */
+static void kd_publish_conn(struct kd_port *p, const struct sockaddr_in *dbg)
+{
+	volatile struct syndbg_conn_info *c;
+
+	if (!p->attached || !dbg)
+		return;
+	c = &p->sh->conn;
+	c->host_ip = dbg->sin_addr.s_addr;
+	c->host_port = dbg->sin_port;
+	c->target_ip = p->flow_known ? p->flow.src_ip : 0;
+	c->target_port = p->flow_known ? p->flow.src_port : dbg->sin_port;
+	for (int i = 0; i < 6; i++) {
+		c->host_mac[i] = p->flow_known ? p->flow.dst_mac[i] : 0;
+		c->target_mac[i] = p->flow_known ? p->flow.src_mac[i] : 0;
+	}
 }
 
 static int kd_attach(struct kd_port *p)
@@ -178,6 +269,48 @@ static bool kd_port_alive(struct kd_port *p)
 		p->broken_logged = true;
 		return false;
 	}
+	return true;
+}
+
+/*
+ * Once a second: is the debuggee still there, and are we attached?  A
+ * domain given by id that went away ends the relay (returns false); one
+ * given by name is looked up again, so the relay follows it across reboots.
+ */
+static bool kd_port_check(struct kd_port *p, const struct sockaddr_in *dbg)
+{
+	int live;
+
+	if (kd_port_alive(p))
+		return true;
+	if (p->attached)
+		kd_detach(p);
+	live = p->have_domid ? kd_domain_live(p->domid) : 0;
+	if (live == 0 && p->name) {
+		uint32_t id = 0;
+
+		if (kd_resolve_name(p->name, &id) < 0) {
+			if (!p->waiting_logged)
+				kd_log(LOG_INFO, "waiting for a domain named \"%s\"", p->name);
+			p->waiting_logged = true;
+			p->have_domid = false;
+			return true;
+		}
+		if (!p->have_domid || id != p->domid)
+			kd_log(LOG_INFO, "domain \"%s\" is d%u", p->name, id);
+		p->domid = id;
+		p->have_domid = true;
+		p->waiting_logged = false;
+		p->guest_frames = false;
+		p->flow_known = false;
+		live = 1;
+	} else if (live == 0) {
+		kd_log(LOG_ERR, "d%u no longer exists; exiting (use --name to follow a "
+		       "domain across reboots)", p->domid);
+		return false;
+	}
+	if (live > 0 && kd_attach(p) == 0)
+		kd_publish_conn(p, dbg);
 	return true;
 }
 
@@ -266,13 +399,11 @@ static bool kd_in_room(struct kd_port *p)
 /* ---- sinks ---- */
 
 static enum kd_sink sink = KD_TCP;
-static int listen_fd = -1, client_fd = -1, udp_fd = -1;
-static bool client_ok;
+static int listen_fd = -1, udp_fd = -1;
+static const char *tokfile;
 static char token[256];
-static size_t client_have;
-static uint8_t client_buf[4 + SYNDBG_MAX_PDU + sizeof(token)];
-static struct sockaddr_storage udp_peer;
-static socklen_t udp_peer_len;
+static struct kd_client cur = { .fd = -1 }, cand = { .fd = -1 };
+static struct sockaddr_in udp_peer;
 static struct kd_port port = { .lport = -1 }, peer = { .lport = -1 };
 
 static int parse_hostport(const char *arg, const char *defhost, int socktype, bool passive,
@@ -299,15 +430,15 @@ static int parse_hostport(const char *arg, const char *defhost, int socktype, bo
 	return 0;
 }
 
-static void client_close(const char *why)
+static void client_close(struct kd_client *c, const char *why)
 {
-	if (client_fd < 0)
+	if (c->fd < 0)
 		return;
-	kd_log(LOG_INFO, "debugger disconnected (%s)", why);
-	close(client_fd);
-	client_fd = -1;
-	client_ok = false;
-	client_have = 0;
+	kd_log(LOG_INFO, "debugger %s (%s)", c == &cur ? "disconnected" : "refused", why);
+	close(c->fd);
+	c->fd = -1;
+	c->ok = false;
+	c->have = 0;
 }
 
 static int send_all(int fd, const void *buf, size_t len)
@@ -327,6 +458,70 @@ static int send_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * A guest's frame that cannot be relayed: logged at debug level each time
+ * and at most once per KD_REFUSE_LOG_SECS otherwise (the guest controls
+ * how often this happens).
+ */
+static void kd_refuse(struct kd_port *p, uint32_t len, const char *why)
+{
+	time_t now = time(NULL);
+
+	p->refused++;
+	kd_log(LOG_DEBUG, "refused a %u-byte frame from d%u: %s", len, p->domid, why);
+	if (now - p->refuse_logged >= KD_REFUSE_LOG_SECS) {
+		kd_log(LOG_WARNING, "refused %lu malformed frame(s) from d%u, the last "
+		       "(%u bytes): %s", p->refused, p->domid, len, why);
+		p->refuse_logged = now;
+		p->refused = 0;
+	}
+}
+
+/* Is this out DATA record a whole frame?  (See KD_PDU_F_* in kd-frame.h.) */
+static bool kd_is_frame(const struct syndbg_pdu *hdr, const uint8_t *buf)
+{
+	switch (frames) {
+	case KD_FRAMES_ETHERNET:
+		return true;
+	case KD_FRAMES_BARE:
+		return false;
+	case KD_FRAMES_AUTO:
+		break;
+	}
+	if (hdr->flags & KD_PDU_F_FRAME)
+		return true;
+	if (hdr->flags & KD_PDU_F_BARE)
+		return false;
+	return kd_frame_claims(buf, hdr->len);
+}
+
+/* A guest's DATA record to WinDbg: the UDP payload, headers stripped. */
+static void udp_send(struct kd_port *p, const struct syndbg_pdu *hdr, const uint8_t *buf)
+{
+	size_t off = 0, len = hdr->len;
+	const char *why;
+
+	if (kd_is_frame(hdr, buf)) {
+		struct kd_flow fl;
+
+		if (kd_frame_parse(buf, hdr->len, &off, &len, &fl, &why) < 0) {
+			kd_refuse(p, hdr->len, why);
+			return;
+		}
+		if (!p->flow_known || memcmp(&fl, &p->flow, sizeof(fl))) {
+			p->flow = fl;
+			p->flow_known = true;
+			kd_publish_conn(p, &udp_peer);
+		}
+		p->guest_frames = true;
+	} else {
+		p->guest_frames = false;
+	}
+	if (send(udp_fd, buf + off, len, MSG_NOSIGNAL) < 0)
+		kd_log(LOG_DEBUG, "failed to send a datagram to the debugger (%s)",
+		       strerror(errno));
+}
+
 /* Give one out PDU to the sink; false when the sink cannot take it now. */
 static bool sink_put(const struct syndbg_pdu *hdr, const uint8_t *buf)
 {
@@ -334,23 +529,21 @@ static bool sink_put(const struct syndbg_pdu *hdr, const uint8_t *buf)
 
 	switch (sink) {
 	case KD_TCP:
-		if (client_fd < 0 || !client_ok)
+		if (cur.fd < 0)
 			return false;
 		fh[0] = hdr->len >> 8;
 		fh[1] = hdr->len & 0xff;
 		fh[2] = hdr->type;
 		fh[3] = hdr->flags;
-		if (send_all(client_fd, fh, 4) < 0 ||
-		    (hdr->len && send_all(client_fd, buf, hdr->len) < 0)) {
-			client_close(strerror(errno));
+		if (send_all(cur.fd, fh, 4) < 0 ||
+		    (hdr->len && send_all(cur.fd, buf, hdr->len) < 0)) {
+			client_close(&cur, strerror(errno));
 			return false;
 		}
 		return true;
 	case KD_UDP:
-		if (hdr->type == SYNDBG_PDU_DATA &&
-		    sendto(udp_fd, buf, hdr->len, 0, (struct sockaddr *)&udp_peer,
-			   udp_peer_len) < 0)
-			kd_log(LOG_DEBUG, "failed to send a datagram (%s)", strerror(errno));
+		if (hdr->type == SYNDBG_PDU_DATA)
+			udp_send(&port, hdr, buf);
 		return true;	/* UDP is lossy by nature, as KDNET expects */
 	case KD_DOMAIN:
 		if (!peer.attached)
@@ -395,74 +588,185 @@ static void pump_out(struct kd_port *p, bool to_peer_port)
 	}
 }
 
-/* Frames from the TCP debugger into the guest's in ring. */
-static void client_read(void)
+/* The token line of a new connection; true once it is authenticated. */
+static bool client_auth(struct kd_client *c)
+{
+	uint8_t *nl;
+	size_t tl;
+
+	if (!tokfile)
+		return true;
+	nl = memchr(c->buf, '\n', c->have);
+	if (!nl) {
+		if (c->have >= sizeof(token))
+			client_close(c, "token line too long");
+		return false;
+	}
+	tl = nl - c->buf;
+	if (tl && c->buf[tl - 1] == '\r')
+		tl--;
+	if (tl != strlen(token) || memcmp(c->buf, token, tl)) {
+		client_close(c, "wrong token");
+		return false;
+	}
+	c->have -= nl + 1 - c->buf;
+	memmove(c->buf, nl + 1, c->have);
+	return true;
+}
+
+/* Read what a connection sent; false when it closed. */
+static bool client_fill(struct kd_client *c)
 {
 	ssize_t n;
 
-	if (client_have < sizeof(client_buf)) {
-		n = recv(client_fd, client_buf + client_have, sizeof(client_buf) - client_have,
-			 MSG_DONTWAIT);
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-			client_close(n == 0 ? "end of stream" : strerror(errno));
-			return;
-		}
-		if (n > 0)
-			client_have += n;
+	if (c->have >= sizeof(c->buf))
+		return true;
+	n = recv(c->fd, c->buf + c->have, sizeof(c->buf) - c->have, MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		client_close(c, n == 0 ? "end of stream" : strerror(errno));
+		return false;
 	}
-	if (!client_ok) {
-		uint8_t *nl = memchr(client_buf, '\n', client_have);
-		size_t tl;
+	if (n > 0)
+		c->have += n;
+	return true;
+}
 
-		if (!nl) {
-			if (client_have >= sizeof(token))
-				client_close("token line too long");
-			return;
-		}
-		tl = nl - client_buf;
-		if (tl && client_buf[tl - 1] == '\r')
-			tl--;
-		if (tl != strlen(token) || memcmp(client_buf, token, tl)) {
-			client_close("wrong token");
-			return;
-		}
-		client_have -= nl + 1 - client_buf;
-		memmove(client_buf, nl + 1, client_have);
-		client_ok = true;
-		kd_log(LOG_INFO, "debugger authenticated");
-	}
-	while (client_have >= 4 && port.attached) {
-		uint32_t len = (uint32_t)client_buf[0] << 8 | client_buf[1];
+/* A candidate connection: once authenticated it replaces the current one. */
+static void cand_read(void)
+{
+	if (!client_fill(&cand) || !client_auth(&cand))
+		return;
+	if (cur.fd >= 0)
+		client_close(&cur, "replaced by a new connection");
+	cur = cand;
+	cur.ok = true;
+	cand.fd = -1;
+	cand.have = 0;
+	kd_log(LOG_INFO, "debugger %s", tokfile ? "authenticated" : "connected");
+}
 
-		if (len > SYNDBG_MAX_PDU || client_buf[2] != SYNDBG_PDU_DATA) {
-			client_close("bad frame");
+/* Frames from the TCP debugger into the guest's in ring. */
+static void client_read(bool fill)
+{
+	if (fill && !client_fill(&cur))
+		return;
+	while (cur.have >= 4 && port.attached) {
+		uint32_t len = (uint32_t)cur.buf[0] << 8 | cur.buf[1];
+
+		if (len > SYNDBG_MAX_PDU || cur.buf[2] != SYNDBG_PDU_DATA) {
+			client_close(&cur, "bad frame");
 			return;
 		}
-		if (client_have < 4 + len)
+		if (cur.have < 4 + len)
 			return;
-		if (kd_in_put(&port, client_buf + 4, len) < 0)
+		if (kd_in_put(&port, cur.buf + 4, len) < 0)
 			return;		/* retried when the guest consumed */
-		client_have -= 4 + len;
-		memmove(client_buf, client_buf + 4 + len, client_have);
+		cur.have -= 4 + len;
+		memmove(cur.buf, cur.buf + 4 + len, cur.have);
 	}
 }
 
+/* A datagram from WinDbg into the guest, framed as the guest expects. */
 static void udp_read(void)
 {
-	static uint8_t buf[SYNDBG_MAX_PDU + 1];
-	struct sockaddr_storage from;
-	socklen_t fl = sizeof(from);
-	ssize_t n = recvfrom(udp_fd, buf, sizeof(buf), MSG_DONTWAIT,
-			     (struct sockaddr *)&from, &fl);
+	static uint8_t buf[SYNDBG_MAX_PDU + 1], frame[SYNDBG_MAX_PDU];
+	ssize_t n = recv(udp_fd, buf, sizeof(buf), MSG_DONTWAIT);
+	bool framed = frames == KD_FRAMES_ETHERNET ||
+		      (frames == KD_FRAMES_AUTO && port.guest_frames);
+	const uint8_t *pdu = buf;
+	size_t len = n;
 
 	if (n < 0)
 		return;
-	if (n > SYNDBG_MAX_PDU) {
-		kd_log(LOG_DEBUG, "dropped an oversize datagram");
+	if (framed) {
+		struct kd_flow fl = { .src_ip = udp_peer.sin_addr.s_addr,
+				      .src_port = udp_peer.sin_port,
+				      .dst_port = udp_peer.sin_port };
+
+		if (port.flow_known) {
+			/* The reverse of what the guest sent. */
+			memcpy(fl.src_mac, port.flow.dst_mac, 6);
+			memcpy(fl.dst_mac, port.flow.src_mac, 6);
+			fl.src_ip = port.flow.dst_ip;
+			fl.dst_ip = port.flow.src_ip;
+			fl.src_port = port.flow.dst_port;
+			fl.dst_port = port.flow.src_port;
+		}
+		len = n <= SYNDBG_MAX_PDU ?
+		      kd_frame_build(frame, sizeof(frame), &fl, buf, n) : 0;
+		pdu = frame;
+	}
+	if (n > SYNDBG_MAX_PDU || len == 0) {
+		kd_log(LOG_DEBUG, "dropped a %zd-byte datagram: too large for a debug PDU%s", n,
+		       framed ? " with its headers" : "");
 		return;
 	}
-	if (port.attached && kd_in_put(&port, buf, n) < 0)
+	if (port.attached && kd_in_put(&port, pdu, len) < 0)
 		kd_log(LOG_DEBUG, "dropped a datagram: the guest's in ring is full");
+}
+
+/* ---- privileges ---- */
+
+/* Close every descriptor inherited beyond stdio before opening our own. */
+static void close_inherited(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int fds[256], n = 0, i;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) && n < (int)(sizeof(fds) / sizeof(fds[0]))) {
+		int fd = atoi(e->d_name);
+
+		if (fd > 2 && fd != dirfd(d))
+			fds[n++] = fd;
+	}
+	closedir(d);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+/*
+ * Become user (default "nobody" when started as root).  The handles
+ * opened before (privcmd, foreign memory, event channels, xenstore and the
+ * sockets) stay usable, which is all a re-attach needs.
+ */
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0) {
+		if (user)
+			kd_log(LOG_DEBUG, "not root: keeping uid %u", (unsigned int)geteuid());
+		return 0;
+	}
+	if (!user)
+		user = "nobody";
+	errno = 0;
+	pw = getpwnam(user);
+	if (!pw) {
+		kd_log(LOG_ERR, "failed to look up user \"%s\" (%s)", user,
+		       errno ? strerror(errno) : "no such user");
+		return -ENOENT;
+	}
+	if (pw->pw_uid == 0) {
+		kd_log(LOG_WARNING, "keeping root privileges (--user %s)", user);
+		return 0;
+	}
+	if (chdir("/") < 0 || setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0) {
+		kd_log(LOG_ERR, "failed to drop privileges to user \"%s\" (%s)", user,
+		       strerror(errno));
+		return -errno;
+	}
+	if (setuid(0) == 0) {
+		kd_log(LOG_ERR, "failed to drop privileges to user \"%s\" (root regained)", user);
+		return -EPERM;
+	}
+	kd_log(LOG_INFO, "running as user \"%s\" (uid %u gid %u)", user,
+	       (unsigned int)pw->pw_uid, (unsigned int)pw->pw_gid);
+	return 0;
 }
 
 /* ---- main ---- */
@@ -476,47 +780,93 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: xen-kdrelay -d DOMID (--tcp [ADDR:]PORT [--token FILE] |\n"
-"                   --udp HOST:PORT | --to-domain DOMID) [options]\n"
+"Usage: xen-kdrelay (-d DOMID | -n NAME) (--tcp [ADDR:]PORT [--token FILE] |\n"
+"                   --udp HOST:PORT [--frames MODE] | --to-domain DOMID) [options]\n"
 "Relay the Viridian synthetic debugger port of a domain.\n"
-"  -d, --domain DOMID      the debuggee\n"
+"  -d, --domain DOMID      the debuggee; the relay exits when it is gone\n"
+"  -n, --name NAME         the debuggee by name, followed across reboots\n"
 "  -t, --tcp [ADDR:]PORT   listen for one stream debugger (default 127.0.0.1)\n"
 "  -k, --token FILE        first line of FILE must open each TCP session\n"
 "  -u, --udp HOST:PORT     WinDbg KDNET endpoint (one datagram per PDU)\n"
+"  -f, --frames MODE       what the guest's PDUs carry for --udp: auto (default:\n"
+"                          as the hypervisor marks them, else by content),\n"
+"                          ethernet (Ethernet/IPv4/UDP frames) or bare (payload)\n"
 "  -D, --to-domain DOMID   another domain's debug port\n"
+"  -U, --user USER         drop to USER after attaching (default: nobody if root)\n"
 "  -F, --foreground        stay in the foreground, log to stderr\n"
 "  -p, --pid-file FILE     write the daemon's pid to FILE\n"
 "  -v, --verbose           log debug messages\n"
 "  -h, --help              this text\n");
 }
 
+static int parse_domid(const char *arg, uint32_t *domid)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 0);
+	if (errno || !*arg || *end || v >= DOMID_FIRST_RESERVED) {
+		kd_log(LOG_ERR, "failed to parse domain id \"%s\" (%s)", arg,
+		       errno ? strerror(errno) : "not a domain id");
+		return -EINVAL;
+	}
+	*domid = v;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "domain", required_argument, NULL, 'd' },
+		{ "name", required_argument, NULL, 'n' },
 		{ "tcp", required_argument, NULL, 't' },
 		{ "token", required_argument, NULL, 'k' },
 		{ "udp", required_argument, NULL, 'u' },
+		{ "frames", required_argument, NULL, 'f' },
 		{ "to-domain", required_argument, NULL, 'D' },
+		{ "user", required_argument, NULL, 'U' },
 		{ "foreground", no_argument, NULL, 'F' },
 		{ "pid-file", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *tcp = NULL, *udp = NULL, *tokfile = NULL, *pidfile = NULL;
-	bool foreground = false, have_dom = false, have_peer = false;
+	const char *tcp = NULL, *udp = NULL, *pidfile = NULL, *user = NULL;
+	bool foreground = false, have_peer = false;
 	struct addrinfo *ai = NULL;
 	time_t last_check = 0;
 	int opt, rc = 1, one = 1;
 
-	while ((opt = getopt_long(argc, argv, "d:t:k:u:D:Fp:vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:n:t:k:u:f:D:U:Fp:vh", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'd': port.domid = strtoul(optarg, NULL, 0); have_dom = true; break;
+		case 'd':
+			if (parse_domid(optarg, &port.domid) < 0)
+				return 2;
+			port.have_domid = true;
+			break;
+		case 'n': port.name = optarg; break;
 		case 't': tcp = optarg; break;
 		case 'k': tokfile = optarg; break;
 		case 'u': udp = optarg; break;
-		case 'D': peer.domid = strtoul(optarg, NULL, 0); have_peer = true; break;
+		case 'f':
+			if (!strcmp(optarg, "auto")) {
+				frames = KD_FRAMES_AUTO;
+			} else if (!strcmp(optarg, "ethernet")) {
+				frames = KD_FRAMES_ETHERNET;
+			} else if (!strcmp(optarg, "bare")) {
+				frames = KD_FRAMES_BARE;
+			} else {
+				kd_log(LOG_ERR, "unknown --frames mode \"%s\"", optarg);
+				return 2;
+			}
+			break;
+		case 'D':
+			if (parse_domid(optarg, &peer.domid) < 0)
+				return 2;
+			peer.have_domid = have_peer = true;
+			break;
+		case 'U': user = optarg; break;
 		case 'F': foreground = true; break;
 		case 'p': pidfile = optarg; break;
 		case 'v': verbose = true; break;
@@ -524,10 +874,12 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!have_dom || (!!tcp + !!udp + have_peer) != 1) {
+	if (optind != argc || port.have_domid == !!port.name ||
+	    (!!tcp + !!udp + have_peer) != 1) {
 		usage(stderr);
 		return 2;
 	}
+	close_inherited();
 	if (tokfile) {
 		FILE *f = fopen(tokfile, "r");
 
@@ -548,14 +900,21 @@ int main(int argc, char **argv)
 		kd_log(LOG_ERR, "failed to open the Xen interfaces (%s)", strerror(errno));
 		goto out;
 	}
+	if (port.name) {
+		xsh = xs_open(0);
+		if (!xsh) {
+			kd_log(LOG_ERR, "failed to connect to xenstore (%s)", strerror(errno));
+			goto out;
+		}
+	}
 	if (tcp) {
 		sink = KD_TCP;
 		if (parse_hostport(tcp, "127.0.0.1", SOCK_STREAM, true, &ai) < 0)
 			goto out;
 		listen_fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (listen_fd < 0 || bind(listen_fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
-		    listen(listen_fd, 1) < 0) {
+		if (listen_fd < 0 ||
+		    setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+		    bind(listen_fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(listen_fd, 2) < 0) {
 			kd_log(LOG_ERR, "failed to listen on \"%s\" (%s)", tcp, strerror(errno));
 			goto out;
 		}
@@ -563,8 +922,7 @@ int main(int argc, char **argv)
 		sink = KD_UDP;
 		if (parse_hostport(udp, "127.0.0.1", SOCK_DGRAM, false, &ai) < 0)
 			goto out;
-		memcpy(&udp_peer, ai->ai_addr, ai->ai_addrlen);
-		udp_peer_len = ai->ai_addrlen;
+		memcpy(&udp_peer, ai->ai_addr, sizeof(udp_peer));
 		udp_fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (udp_fd < 0 || connect(udp_fd, ai->ai_addr, ai->ai_addrlen) < 0) {
 			kd_log(LOG_ERR, "failed to open UDP socket to \"%s\" (%s)", udp,
@@ -576,7 +934,7 @@ int main(int argc, char **argv)
 	}
 	if (!foreground) {
 		use_syslog = true;
-		openlog("xen-kdrelay", LOG_PID, LOG_DAEMON);
+		openlog("xen-kdrelay", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 		if (daemon(0, 0) < 0) {
 			kd_log(LOG_ERR, "failed to daemonize (%s)", strerror(errno));
 			goto out;
@@ -595,48 +953,55 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Attach while privileged, then give the privileges up for good. */
+	if (!kd_port_check(&port, sink == KD_UDP ? &udp_peer : NULL))
+		goto out;
+	if (have_peer && !kd_port_check(&peer, NULL))
+		goto out;
+	last_check = time(NULL);
+	if (drop_privileges(user) < 0)
+		goto out;
+
 	while (!stopping) {
-		struct pollfd pfd[3];
+		struct pollfd pfd[4];
 		nfds_t n = 0;
-		int ifd = -1, ilisten = -1, iclient = -1;
+		int ifd = -1, ilisten = -1, icur = -1, icand = -1, iudp = -1;
 		time_t now = time(NULL);
 
 		if (now != last_check) {
 			last_check = now;
-			if (!kd_port_alive(&port)) {
-				if (port.attached)
-					kd_detach(&port);
-				kd_attach(&port);
-			}
-			if (have_peer && !kd_port_alive(&peer)) {
-				if (peer.attached)
-					kd_detach(&peer);
-				kd_attach(&peer);
-			}
+			if (!kd_port_check(&port, sink == KD_UDP ? &udp_peer : NULL))
+				goto out_gone;
+			if (have_peer && !kd_port_check(&peer, NULL))
+				goto out_gone;
 		}
 		pump_out(&port, false);
 		if (have_peer)
 			pump_out(&peer, true);
-		if (sink == KD_TCP && client_fd >= 0)
-			client_read();
+		if (sink == KD_TCP && cur.fd >= 0)
+			client_read(false);
 
 		pfd[n].fd = xenevtchn_fd(xce);
 		pfd[n].events = POLLIN;
 		ifd = n++;
 		if (sink == KD_TCP) {
-			if (client_fd < 0) {
-				pfd[n].fd = listen_fd;
+			pfd[n].fd = listen_fd;
+			pfd[n].events = POLLIN;
+			ilisten = n++;
+			if (cand.fd >= 0) {
+				pfd[n].fd = cand.fd;
 				pfd[n].events = POLLIN;
-				ilisten = n++;
-			} else if (!port.attached || kd_in_room(&port) || !client_ok) {
-				pfd[n].fd = client_fd;
+				icand = n++;
+			}
+			if (cur.fd >= 0 && (!port.attached || kd_in_room(&port))) {
+				pfd[n].fd = cur.fd;
 				pfd[n].events = POLLIN;
-				iclient = n++;
+				icur = n++;
 			}
 		} else if (sink == KD_UDP && port.attached && kd_in_room(&port)) {
 			pfd[n].fd = udp_fd;
 			pfd[n].events = POLLIN;
-			iclient = n++;
+			iudp = n++;
 		}
 		if (poll(pfd, n, 200) < 0 && errno != EINTR) {
 			kd_log(LOG_ERR, "failed to poll (%s)", strerror(errno));
@@ -649,21 +1014,27 @@ int main(int argc, char **argv)
 				xenevtchn_unmask(xce, p);
 		}
 		if (ilisten >= 0 && (pfd[ilisten].revents & POLLIN)) {
-			client_fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-			if (client_fd >= 0) {
-				client_ok = !tokfile;
-				client_have = 0;
-				kd_log(LOG_INFO, "debugger connected");
+			int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (fd >= 0) {
+				client_close(&cand, "superseded by a newer connection");
+				cand.fd = fd;
+				cand.have = 0;
+				kd_log(LOG_INFO, "debugger connection opened");
+				cand_read();
 			}
 		}
-		if (iclient >= 0 && (pfd[iclient].revents & (POLLIN | POLLHUP | POLLERR))) {
-			if (sink == KD_TCP)
-				client_read();
-			else
-				udp_read();
-		}
+		if (icand >= 0 && (pfd[icand].revents & (POLLIN | POLLHUP | POLLERR)))
+			cand_read();
+		if (icur >= 0 && (pfd[icur].revents & (POLLIN | POLLHUP | POLLERR)))
+			client_read(true);
+		if (iudp >= 0 && (pfd[iudp].revents & POLLIN))
+			udp_read();
 	}
 	rc = 0;
+	goto out;
+out_gone:
+	rc = KD_EXIT_GONE;
 out:
 	/* The port stays attached: a restarted relay resumes where this one stopped. */
 	if (port.fres)
@@ -672,19 +1043,24 @@ out:
 		xenforeignmemory_unmap_resource(fmem, peer.fres);
 	if (ai)
 		freeaddrinfo(ai);
-	if (client_fd >= 0)
-		close(client_fd);
+	if (cur.fd >= 0)
+		close(cur.fd);
+	if (cand.fd >= 0)
+		close(cand.fd);
 	if (listen_fd >= 0)
 		close(listen_fd);
 	if (udp_fd >= 0)
 		close(udp_fd);
+	if (xsh)
+		xs_close(xsh);
 	if (xce)
 		xenevtchn_close(xce);
 	if (fmem)
 		xenforeignmemory_close(fmem);
 	if (xch)
 		xc_interface_close(xch);
-	if (pidfile)
-		unlink(pidfile);
+	if (pidfile && unlink(pidfile) < 0 && errno != ENOENT)
+		kd_log(LOG_DEBUG, "failed to remove pid file \"%s\" (%s)", pidfile,
+		       strerror(errno));
 	return rc;
 }

@@ -7,13 +7,22 @@
  *   kdrelay-guest retrieve TIMEOUT_MS  HvRetrieveDebugData with LOOP; prints
  *                                      "STATUS DATA" (timeout 0: no wait)
  *   kdrelay-guest reset OPTIONS        HvResetDebugSession; prints the status
+ *                                      and the connection it reports
+ *   kdrelay-guest post-hex HEX         HvPostDebugData of binary data
+ *   kdrelay-guest retrieve-hex MS      as retrieve, the data in hex
+ *   kdrelay-guest msr-send HEX         SYNDBG_SEND_BUFFER, CONTROL SEND, STATUS;
+ *                                      prints the status in hex
+ *   kdrelay-guest msr-recv             SYNDBG_RECV_BUFFER, CONTROL RECV, STATUS;
+ *                                      prints "STATUS HEX"
  *
  * The input and output pages are guest frames IN_GFN and IN_GFN + 1, high
  * in the guest's memory, away from the frames the hypervisor allocates.
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +35,15 @@
 #define IN_GFN 3000u
 #define IN_GPA ((uint64_t)IN_GFN << XENSIM_PAGE_SHIFT)
 #define OUT_GPA (IN_GPA + XENSIM_PAGE_SIZE)
+#define SEND_GPA (IN_GPA + 2 * XENSIM_PAGE_SIZE)
+#define RECV_GPA (IN_GPA + 3 * XENSIM_PAGE_SIZE)
+#define PEND_GPA (IN_GPA + 4 * XENSIM_PAGE_SIZE)
+
+#define MSR_SYNDBG_CONTROL	0x400000f1
+#define MSR_SYNDBG_STATUS	0x400000f2
+#define MSR_SYNDBG_SEND		0x400000f3
+#define MSR_SYNDBG_RECV		0x400000f4
+#define MSR_SYNDBG_PENDING	0x400000f5
 
 static int sim_connect(void)
 {
@@ -47,8 +65,13 @@ static int sim_connect(void)
 	return fd;
 }
 
-/* One hypercall; *page receives the output page.  Returns the HV status. */
-static int hcall(int fd, uint32_t code, const void *in, uint32_t in_len, uint8_t *page)
+/*
+ * One vCPU debug call: first write_len bytes of data to write_gpa, then the
+ * hypercall or MSR access; *page receives the page at read_gpa.  Returns
+ * the status (HV status, or -errno for an MSR #GP); *val the MSR value.
+ */
+static int vcall(int fd, uint32_t kind, uint32_t code, uint64_t value, uint64_t write_gpa,
+		 const void *data, uint32_t len, uint64_t read_gpa, uint64_t *val, uint8_t *page)
 {
 	static uint8_t qbuf[sizeof(struct xensim_vcpu_debug_req) + XENSIM_PAGE_SIZE];
 	static uint8_t rbuf[sizeof(struct xensim_vcpu_debug_rsp) + XENSIM_PAGE_SIZE];
@@ -58,15 +81,17 @@ static int hcall(int fd, uint32_t code, const void *in, uint32_t in_len, uint8_t
 
 	memset(q, 0, sizeof(*q));
 	q->hdr.op = XENSIM_OP_VCPU_DEBUG;
-	q->hdr.len = sizeof(*q) + in_len;
-	q->kind = XENSIM_VCPU_HCALL;
+	q->hdr.len = sizeof(*q) + len;
+	q->kind = kind;
 	q->code = code;
+	q->value = value;
 	q->in_gpa = IN_GPA;
 	q->out_gpa = OUT_GPA;
-	q->write_gpa = IN_GPA;
-	q->write_len = in_len;
-	q->read_gpa = OUT_GPA;
-	memcpy(q + 1, in, in_len);
+	q->write_gpa = write_gpa;
+	q->write_len = len;
+	q->read_gpa = read_gpa;
+	if (len)
+		memcpy(q + 1, data, len);
 	if (send(fd, q, q->hdr.len, 0) < 0 || (n = recv(fd, rbuf, sizeof(rbuf), 0)) < 0) {
 		fprintf(stderr, "kdrelay-guest: failed to call 0x%x: %s\n", code, strerror(errno));
 		exit(1);
@@ -76,8 +101,77 @@ static int hcall(int fd, uint32_t code, const void *in, uint32_t in_len, uint8_t
 			strerror(-r->hdr.ret));
 		exit(1);
 	}
-	memcpy(page, r + 1, XENSIM_PAGE_SIZE);
+	if (val)
+		*val = r->value;
+	if (page)
+		memcpy(page, r + 1, XENSIM_PAGE_SIZE);
 	return r->status;
+}
+
+static int hcall(int fd, uint32_t code, const void *in, uint32_t in_len, uint8_t *page)
+{
+	return vcall(fd, XENSIM_VCPU_HCALL, code, 0, IN_GPA, in, in_len, OUT_GPA, NULL, page);
+}
+
+static int wrmsr(int fd, uint32_t idx, uint64_t v, uint64_t gpa, const void *data,
+		 uint32_t len)
+{
+	return vcall(fd, XENSIM_VCPU_WRMSR, idx, v, gpa, data, len, ~0ull, NULL, NULL);
+}
+
+static uint64_t rdmsr(int fd, uint32_t idx, uint8_t *page, uint64_t read_gpa)
+{
+	uint64_t v = 0;
+	int st = vcall(fd, XENSIM_VCPU_RDMSR, idx, 0, 0, NULL, 0, read_gpa, &v, page);
+
+	if (st < 0) {
+		fprintf(stderr, "kdrelay-guest: rdmsr 0x%x: #GP\n", idx);
+		exit(1);
+	}
+	return v;
+}
+
+static uint32_t unhex(const char *h, uint8_t *out, uint32_t cap)
+{
+	uint32_t n = 0;
+	unsigned int b;
+
+	while (h[0] && h[1] && n < cap && sscanf(h, "%2x", &b) == 1) {
+		out[n++] = b;
+		h += 2;
+	}
+	return n;
+}
+
+static void print_hex(const uint8_t *p, uint32_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < len; i++)
+		printf("%02x", p[i]);
+}
+
+static int retrieve(int fd, const char *ms, bool hex)
+{
+	static uint8_t in[16], page[XENSIM_PAGE_SIZE];
+	uint64_t timeout = strtoull(ms, NULL, 0) * 10000; /* 100 ns units */
+	uint32_t w[2] = { 4088, timeout ? 1 : 0 };	/* HV_DEBUG_RETRIEVE_LOOP */
+	uint32_t got;
+	int st;
+
+	memcpy(in, w, 8);
+	memcpy(in + 8, &timeout, 8);
+	st = hcall(fd, 0x6a, in, 16, page);
+	memcpy(&got, page, 4);
+	if (st || got > 4088)
+		got = 0;
+	printf("%d ", st);
+	if (hex)
+		print_hex(page + 8, got);
+	else
+		printf("%.*s", (int)got, (char *)page + 8);
+	printf("\n");
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -86,37 +180,69 @@ int main(int argc, char **argv)
 	uint32_t *w = (uint32_t *)in;
 	int fd, st;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: kdrelay-guest post TEXT | retrieve MS | reset OPTS\n");
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: kdrelay-guest post TEXT | retrieve MS | reset OPTS |\n"
+			"       post-hex HEX | retrieve-hex MS | msr-send HEX | msr-recv\n");
 		return 2;
 	}
 	fd = sim_connect();
-	if (!strcmp(argv[1], "post")) {
-		uint32_t len = strlen(argv[2]);
+	if (argc == 3 && (!strcmp(argv[1], "post") || !strcmp(argv[1], "post-hex"))) {
+		uint32_t len;
 
-		if (len > 4088)
-			return 2;
+		if (!strcmp(argv[1], "post")) {
+			len = strlen(argv[2]);
+			if (len > 4088)
+				return 2;
+			memcpy(in + 8, argv[2], len);
+		} else {
+			len = unhex(argv[2], in + 8, 4088);
+		}
 		w[0] = len;
 		w[1] = 0;
-		memcpy(in + 8, argv[2], len);
 		st = hcall(fd, 0x69, in, 8 + len, page);
 		printf("%d\n", st);
-	} else if (!strcmp(argv[1], "retrieve")) {
-		uint64_t timeout = strtoull(argv[2], NULL, 0) * 10000; /* 100 ns units */
-		uint32_t got;
+	} else if (argc == 3 && !strcmp(argv[1], "retrieve")) {
+		retrieve(fd, argv[2], false);
+	} else if (argc == 3 && !strcmp(argv[1], "retrieve-hex")) {
+		retrieve(fd, argv[2], true);
+	} else if (argc == 3 && !strcmp(argv[1], "reset")) {
+		uint32_t hip, tip;
+		uint16_t hport, tport;
 
-		w[0] = 4088;
-		w[1] = timeout ? 1 : 0;		/* HV_DEBUG_RETRIEVE_LOOP */
-		memcpy(in + 8, &timeout, 8);
-		st = hcall(fd, 0x6a, in, 16, page);
-		memcpy(&got, page, 4);
-		if (st || got > 4088)
-			got = 0;
-		printf("%d %.*s\n", st, (int)got, (char *)page + 8);
-	} else if (!strcmp(argv[1], "reset")) {
 		w[0] = strtoul(argv[2], NULL, 0);
 		st = hcall(fd, 0x6b, in, 4, page);
-		printf("%d\n", st);
+		memcpy(&hip, page, 4);
+		memcpy(&tip, page + 4, 4);
+		memcpy(&hport, page + 8, 2);
+		memcpy(&tport, page + 10, 2);
+		if (st)
+			printf("%d\n", st);
+		else
+			printf("%d host %08x:%04x target %08x:%04x\n", st, ntohl(hip), ntohs(hport),
+			       ntohl(tip), ntohs(tport));
+	} else if (argc == 3 && !strcmp(argv[1], "msr-send")) {
+		uint32_t len = unhex(argv[2], in, XENSIM_PAGE_SIZE);
+
+		if (wrmsr(fd, MSR_SYNDBG_SEND, SEND_GPA, 0, NULL, 0) ||
+		    wrmsr(fd, MSR_SYNDBG_CONTROL, 1 | (uint64_t)len << 16, SEND_GPA, in, len)) {
+			fprintf(stderr, "kdrelay-guest: SYNDBG MSR write: #GP\n");
+			return 1;
+		}
+		printf("%#llx\n", (unsigned long long)rdmsr(fd, MSR_SYNDBG_STATUS, NULL, ~0ull));
+	} else if (argc == 2 && !strcmp(argv[1], "msr-recv")) {
+		uint64_t status;
+
+		if (wrmsr(fd, MSR_SYNDBG_RECV, RECV_GPA, 0, NULL, 0) ||
+		    wrmsr(fd, MSR_SYNDBG_PENDING, PEND_GPA, 0, NULL, 0) ||
+		    wrmsr(fd, MSR_SYNDBG_CONTROL, 2, 0, NULL, 0)) {
+			fprintf(stderr, "kdrelay-guest: SYNDBG MSR write: #GP\n");
+			return 1;
+		}
+		status = rdmsr(fd, MSR_SYNDBG_STATUS, page, RECV_GPA);
+		printf("%#llx ", (unsigned long long)status);
+		if (status & 4)
+			print_hex(page, (uint32_t)(status >> 16) & 0xffff);
+		printf("\n");
 	} else {
 		return 2;
 	}
