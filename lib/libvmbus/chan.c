@@ -244,6 +244,7 @@ void vmbus_chan_free(struct vmbus_chan *c)
 {
 	if (!c)
 		return;
+	vmbus_xfer_release(c);
 	vmbus_evt_close(&c->evt);
 	free(c);
 }

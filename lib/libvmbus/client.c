@@ -245,7 +245,9 @@ static int on_gpadl_created(struct vmbus_bus *bus, const struct vmbus_msg *m)
 	const struct vmbus_msg_gpadl_created *r = &m->u.gpadl_created;
 	struct vmbus_chan *c = bus_chan(bus, r->child_relid);
 
-	if (!c || c->gpadl_id != r->gpadl_id || c->gpadl_done)
+	if (c && c->gpadl_id != r->gpadl_id)	/* a data GPADL */
+		return vmbus_xfer_on_gpadl_created(c, r->gpadl_id, r->status);
+	if (!c || c->gpadl_done)
 		return -EPROTO;
 	c->gpadl_done = true;
 	c->gpadl_status = vmbus_status_to_errno(r->status);
@@ -261,6 +263,9 @@ static int on_gpadl_torndown(struct vmbus_bus *bus, const struct vmbus_msg *m)
 			c->gpadl_done = true;
 			return 0;
 		}
+	for (c = bus->chans; c; c = c->next)
+		if (!vmbus_xfer_on_gpadl_torndown(c, m->u.gpadl_torndown.gpadl_id))
+			return 0;
 	return -EPROTO;
 }
 
@@ -757,6 +762,8 @@ int vmbus_chan_close(struct vmbus_chan *c)
 		rc = vmbus_ctl_send(&bus->ctl, &m);
 	}
 	c->state = CHAN_CLOSED;
+	/* After CLOSECHANNEL: the server has let go of what it held. */
+	vmbus_xfer_chan_closing(c);
 	if (c->gpadl_id && c->gpadl_done && !c->gpadl_status && !bus->broken) {
 		vmbus_msg_init(&m, VMBUS_MSG_GPADL_TEARDOWN);
 		m.u.gpadl_teardown.child_relid = c->relid;
@@ -804,4 +811,28 @@ int vmbus_chan_wait(struct vmbus_chan *c, int timeout_ms)
 	if (p[0].revents & POLLIN)
 		vmbus_evt_ack(&c->evt);
 	return 0;
+}
+
+/* --- for data GPADLs (xfer.c) --- */
+
+xengntshr_handle *vmbus_bus_gntshr(struct vmbus_bus *bus,
+				   unsigned int *backend_id)
+{
+	*backend_id = bus->backend_id;
+	return bus->gs;
+}
+
+uint32_t vmbus_bus_next_gpadl(struct vmbus_bus *bus)
+{
+	return ++bus->next_gpadl;
+}
+
+int vmbus_bus_send_msg(struct vmbus_bus *bus, struct vmbus_msg *m)
+{
+	return bus->broken ? -ENOTCONN : vmbus_ctl_send(&bus->ctl, m);
+}
+
+int vmbus_bus_pump(struct vmbus_bus *bus, int64_t deadline)
+{
+	return bus->broken ? -ENOTCONN : bus_pump(bus, deadline);
 }

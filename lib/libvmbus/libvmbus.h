@@ -227,6 +227,186 @@ void vmbus_chan_get_stats(const struct vmbus_chan *chan,
 void vmbus_chan_set_data(struct vmbus_chan *chan, void *data);
 void *vmbus_chan_get_data(const struct vmbus_chan *chan);
 
+/*
+ * --- data packets that name memory (VMBUS_1.1) ---
+ *
+ * Besides in-band packets (the payload travels in the ring), a channel
+ * carries packets that point into memory the client shared beforehand, so
+ * that bulk data is never copied through the ring:
+ *
+ *  - GPADLs.  The client creates a GPADL over a buffer of its own on an
+ *    open channel: the library allocates the pages, grants them to the
+ *    server's domain (read-only with VMBUS_GPADL_READONLY) and sends
+ *    GPADL_HEADER/GPADL_BODY; the server maps the grants when it receives
+ *    them (read-write, or read-only as granted) and answers GPADL_CREATED.
+ *    A server application reaches that mapping with vmbus_gpadl_map() and
+ *    lets go with vmbus_gpadl_unmap(); while it holds it, a GPADL_TEARDOWN
+ *    from the client is answered (GPADL_TORNDOWN) only after the last
+ *    unmap, so the pages never disappear under the server.
+ *    DATA_USING_GPADL packets (vmbus_chan_send_gpa) name a GPADL by id and
+ *    byte ranges inside it, plus an optional in-band payload; either end
+ *    may send them.
+ *  - Transfer page sets.  The client announces one of its GPADLs as set
+ *    @id with ADD_XFER_PAGESET (vmbus_xferset_add); the server maps it on
+ *    receipt.  DATA_USING_XFER_PAGES packets (vmbus_chan_send_xfer) then
+ *    name the set and ranges {byte_count, byte_offset} inside it; either
+ *    end may send them (typically the server fills the client's receive
+ *    pool).  RM_XFER_PAGESET (vmbus_xferset_remove) retires the set.  The
+ *    sender of a packet that points into a set must not reuse those bytes
+ *    before the receiver completed the packet.
+ *  - Completions.  A request sent with @want_completion is answered by a
+ *    COMP packet carrying its trans_id (vmbus_chan_send_comp).  A sender
+ *    that lets the library pick ids (vmbus_chan_trans_alloc) gets its
+ *    context back with the completion, and a completion that names no
+ *    outstanding request is refused.
+ *
+ * Receiving: vmbus_chan_recv_pkt() decodes every packet kind.  What the
+ * peer wrote is checked before it is returned: the type header's shape,
+ * the GPADL or set it names (one of this channel's, mapped at this end),
+ * and every range, which must be non-empty and lie inside that memory.  A
+ * packet that fails is consumed and reported as -EBADMSG with type,
+ * flags, trans_id and the reason (error) filled in, so that the
+ * application can complete it with a failure and carry on.
+ *
+ * Lifetimes: a GPADL handle outlives its channel.  Closing a channel
+ * (either end) tears down and releases whatever GPADLs and sets it still
+ * had; the handles then only answer vmbus_gpadl_destroy/_unmap, which
+ * free them.  Pointers into GPADL memory are valid while the handle is
+ * (server: until unmap, or until the channel's close callback returns).
+ */
+
+struct vmbus_gpadl;	/* a GPADL: the client's shared buffer or its mapping */
+
+/* One byte range inside a GPADL or a transfer page set (wire layout). */
+struct vmbus_range {
+	uint32_t byte_count;
+	uint32_t byte_offset;
+};
+
+/* vmbus_gpadl_create flags. */
+#define VMBUS_GPADL_READONLY	0x1	/* the server may only read */
+
+/* Largest GPADL: one GPADL_HEADER range buffer of grant references. */
+#define VMBUS_GPADL_MAX_PAGES	16381u
+
+/*
+ * Client: allocate @size bytes (rounded up to whole 4 KiB pages, zeroed),
+ * grant them to the server and create a GPADL on open channel @chan.
+ * Blocks up to @timeout_ms for GPADL_CREATED.  -E2BIG above
+ * VMBUS_GPADL_MAX_PAGES pages.
+ */
+int vmbus_gpadl_create(struct vmbus_chan *chan, size_t size,
+		       unsigned int flags, int timeout_ms,
+		       struct vmbus_gpadl **gpadl);
+/*
+ * Client: GPADL_TEARDOWN, wait up to @timeout_ms for GPADL_TORNDOWN, end
+ * the grants and free @gpadl.  -EBUSY (nothing done) while a transfer page
+ * set uses it; -ETIMEDOUT if the server did not answer (the pages are
+ * released anyway: Xen keeps them until the server unmaps).
+ */
+int vmbus_gpadl_destroy(struct vmbus_gpadl *gpadl, int timeout_ms);
+/*
+ * Server: access GPADL @gpadl_id that the client created for @chan's
+ * offer.  -ENOENT if there is none (or it holds the channel's rings).
+ */
+int vmbus_gpadl_map(struct vmbus_chan *chan, uint32_t gpadl_id,
+		    struct vmbus_gpadl **gpadl);
+/* Server: let go of a mapping; frees @gpadl. */
+void vmbus_gpadl_unmap(struct vmbus_gpadl *gpadl);
+uint32_t vmbus_gpadl_id(const struct vmbus_gpadl *gpadl);
+/* Bytes of the GPADL (whole pages); 0 once its channel is gone. */
+size_t vmbus_gpadl_size(const struct vmbus_gpadl *gpadl);
+/* True if this end may write the memory (the client always may). */
+bool vmbus_gpadl_writable(const struct vmbus_gpadl *gpadl);
+/*
+ * @len bytes at @offset of the GPADL, or NULL if they are not all inside
+ * it, or @write is asked of read-only memory, or the channel is gone.
+ */
+void *vmbus_gpadl_ptr(const struct vmbus_gpadl *gpadl, uint64_t offset,
+		      uint64_t len, bool write);
+
+/*
+ * DATA_USING_GPADL: @nranges (>= 1) ranges inside GPADL @gpadl_id (the
+ * client's own, or one this server mapped), then @len bytes in-band.
+ * -ENOENT unknown GPADL, -ERANGE a range outside it, -EAGAIN ring full.
+ */
+int vmbus_chan_send_gpa(struct vmbus_chan *chan, uint32_t gpadl_id,
+			const struct vmbus_range *ranges, uint32_t nranges,
+			const void *data, size_t len, uint64_t trans_id,
+			bool want_completion);
+
+/* Transfer page sets a channel may have at once, at each end. */
+#define VMBUS_XFERSET_MAX	16
+
+/*
+ * Client: announce GPADL @gpadl of @chan as transfer page set @set_id
+ * (ADD_XFER_PAGESET).  The set is usable at this end at once and at the
+ * server once it received the packet; the server application sees the
+ * packet and completes it if asked.  -EEXIST id in use, -ENOSPC too many.
+ */
+int vmbus_xferset_add(struct vmbus_chan *chan, struct vmbus_gpadl *gpadl,
+		      uint16_t set_id, uint64_t trans_id,
+		      bool want_completion);
+/*
+ * Client: retire set @set_id (RM_XFER_PAGESET).  Packets that still name
+ * it are refused from now on, at each end once it saw the packet.
+ */
+int vmbus_xferset_remove(struct vmbus_chan *chan, uint16_t set_id,
+			 uint64_t trans_id, bool want_completion);
+/* Either end: @len bytes at @offset of set @set_id, as vmbus_gpadl_ptr. */
+void *vmbus_xferset_ptr(struct vmbus_chan *chan, uint16_t set_id,
+			uint64_t offset, uint64_t len, bool write);
+/*
+ * DATA_USING_XFER_PAGES: @nranges (>= 1) ranges inside set @set_id, then
+ * @len bytes in-band.  -ENOENT unknown set, -ERANGE a range outside it.
+ */
+int vmbus_chan_send_xfer(struct vmbus_chan *chan, uint16_t set_id,
+			 const struct vmbus_range *ranges, uint32_t nranges,
+			 const void *data, size_t len, uint64_t trans_id,
+			 bool want_completion);
+
+/*
+ * Transaction ids.  Size the table of outstanding requests (default 1024)
+ * before the first vmbus_chan_trans_alloc; -EBUSY afterwards.
+ */
+int vmbus_chan_trans_init(struct vmbus_chan *chan, uint32_t max_outstanding);
+/* A fresh id for a request carrying @ctx; -ENOSPC when all are in use. */
+int vmbus_chan_trans_alloc(struct vmbus_chan *chan, void *ctx,
+			   uint64_t *trans_id);
+/* Give back an id whose request was not sent (or is abandoned). */
+int vmbus_chan_trans_cancel(struct vmbus_chan *chan, uint64_t trans_id,
+			    void **ctx);
+
+/* A received packet, decoded; pointers point into the caller's buffer. */
+struct vmbus_rxpkt {
+	uint16_t type;			/* VMBUS_PKT_* of <xenvmbus/ring.h> */
+	uint16_t flags;			/* 1 = sender requests a completion */
+	uint64_t trans_id;
+	const void *data;		/* in-band payload after the header */
+	uint32_t len;			/* its bytes (-EMSGSIZE: bytes needed) */
+	uint32_t id;			/* GPADL id / transfer page set id */
+	uint32_t gpadl_id;		/* ADD/RM_XFER_PAGESET: the set's GPADL */
+	uint32_t nranges;		/* GPADL and transfer-page packets */
+	const struct vmbus_range *ranges; /* checked against the memory */
+	uint8_t *base;			/* the memory the ranges point into */
+	bool writable;			/* this end may write it */
+	void *ctx;			/* COMP: the request's context */
+	int error;			/* with -EBADMSG: why it was refused */
+};
+
+/*
+ * Receive and decode the next packet.  @buf must be 8-byte aligned.
+ * -EBADMSG: the packet was consumed and refused (see above).  A server
+ * receiving ADD/RM_XFER_PAGESET maps / releases the set before returning
+ * it; a client refuses them.
+ */
+int vmbus_chan_recv_pkt(struct vmbus_chan *chan, struct vmbus_rxpkt *pkt,
+			void *buf, size_t buflen);
+/* Start of range @i of a received packet, or NULL. */
+void *vmbus_rxpkt_ptr(const struct vmbus_rxpkt *pkt, uint32_t i);
+/* Packets this end refused (-EBADMSG) on @chan so far. */
+uint64_t vmbus_chan_refused(const struct vmbus_chan *chan);
+
 #ifdef __cplusplus
 }
 #endif

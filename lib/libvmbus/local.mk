@@ -10,11 +10,14 @@ lib_libvmbus_libvmbus_la_SOURCES = \
 	lib/libvmbus/chan.c \
 	lib/libvmbus/xs.c \
 	lib/libvmbus/client.c \
-	lib/libvmbus/server.c
+	lib/libvmbus/server.c \
+	lib/libvmbus/xfer-pkt.h \
+	lib/libvmbus/xfer-pkt.c \
+	lib/libvmbus/xfer.c
 lib_libvmbus_libvmbus_la_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS) \
 	-I$(top_srcdir)/lib/libvmbus \
 	$(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) $(XENEVTCHN_CFLAGS)
-lib_libvmbus_libvmbus_la_LDFLAGS = -version-info 0:0:0 \
+lib_libvmbus_libvmbus_la_LDFLAGS = -version-info 1:0:1 \
 	-Wl,--version-script=$(top_srcdir)/lib/libvmbus/libvmbus.map
 lib_libvmbus_libvmbus_la_LIBADD = lib/vmbus/libvmbus-core.la \
 	$(XENSTORE_LIBS) $(XENGNTTAB_LIBS) $(XENEVTCHN_LIBS)

@@ -63,6 +63,7 @@ struct vmbus_chan {
 	void *cookie;			/* server: the offer's cookie */
 	void *user;
 	struct vmbus_chan *next;
+	struct vmbus_xfer *xfer;	/* data GPADLs, sets, trans ids (xfer.c) */
 };
 
 /* Logging. */
@@ -101,5 +102,27 @@ int vmbus_xs_drain_watches(struct xs_handle *xs);
 /* Channel helpers (chan.c). */
 struct vmbus_chan *vmbus_chan_alloc(void);
 void vmbus_chan_free(struct vmbus_chan *c);
+
+/*
+ * Data GPADLs, transfer page sets and transaction ids (xfer.c), and what
+ * they need from the two ends.
+ */
+int vmbus_xfer_on_gpadl_created(struct vmbus_chan *c, uint32_t gpadl_id,
+				uint32_t status);
+int vmbus_xfer_on_gpadl_torndown(struct vmbus_chan *c, uint32_t gpadl_id);
+/* Client: a channel is closing; tear down its data GPADLs. */
+void vmbus_xfer_chan_closing(struct vmbus_chan *c);
+/* Either end: the channel is being freed. */
+void vmbus_xfer_release(struct vmbus_chan *c);
+/* client.c */
+xengntshr_handle *vmbus_bus_gntshr(struct vmbus_bus *bus,
+				   unsigned int *backend_id);
+uint32_t vmbus_bus_next_gpadl(struct vmbus_bus *bus);
+int vmbus_bus_send_msg(struct vmbus_bus *bus, struct vmbus_msg *m);
+int vmbus_bus_pump(struct vmbus_bus *bus, int64_t deadline);
+/* server.c: hold / release a data GPADL of offer @relid. */
+int vmbus_srv_gpadl_get(struct vmbus_server *s, uint32_t relid, uint32_t id,
+			void **mem, uint32_t *npages, bool *writable);
+void vmbus_srv_gpadl_put(struct vmbus_server *s, uint32_t id);
 
 #endif /* LIBVMBUS_PRIVATE_H */

@@ -49,6 +49,9 @@ struct srv_offer {
 struct srv_gpadl {
 	uint32_t id;
 	uint32_t relid;
+	unsigned int refs;		/* data GPADL: holds (xfer.c) */
+	bool readonly;			/* granted read-only: data only */
+	bool torn;			/* teardown asked while held */
 	void *mem;
 	uint32_t npages;
 	struct vmbus_chan *chan;	/* the channel whose rings live here */
@@ -290,6 +293,13 @@ static int srv_gpadl_map(struct vmbus_server *s, struct srv_gpadl *g)
 	g->mem = xengnttab_map_domain_grant_refs(s->gt, ngrefs, s->domid,
 						 grefs, PROT_READ | PROT_WRITE);
 	if (!g->mem) {
+		/* Granted read-only: a data buffer the server only reads. */
+		g->mem = xengnttab_map_domain_grant_refs(s->gt, ngrefs,
+							 s->domid, grefs,
+							 PROT_READ);
+		g->readonly = g->mem != NULL;
+	}
+	if (!g->mem) {
 		rc = -(errno ? errno : EFAULT);
 		srv_fault(s, FAULT_MAP, "failed to map the %u grants of GPADL "
 			  "%u (%s)", ngrefs, g->id, strerror(-rc));
@@ -370,6 +380,10 @@ static int do_gpadl_teardown(struct vmbus_server *s, const struct vmbus_msg *m)
 
 	if (!g || g->relid != m->u.gpadl_teardown.child_relid)
 		return -ENOENT;
+	if (g->refs) {
+		g->torn = true;	/* answered by the last vmbus_srv_gpadl_put */
+		return 0;
+	}
 	srv_gpadl_free(s, g);
 	vmbus_msg_init(&r, VMBUS_MSG_GPADL_TORNDOWN);
 	r.u.gpadl_torndown.gpadl_id = m->u.gpadl_teardown.gpadl_id;
@@ -392,7 +406,8 @@ static int srv_open(struct vmbus_server *s, const struct vmbus_msg_open_channel 
 	if (o->chan)
 		return -EBUSY;
 	g = srv_gpadl(s, op->ring_gpadl);
-	if (!g || g->relid != op->child_relid || g->chan)
+	if (!g || g->relid != op->child_relid || g->chan || g->refs ||
+	    g->readonly)
 		return -ENOENT;
 	d = op->downstream_page_offset;
 	if (d < 2 || d > g->npages - 2)
@@ -882,4 +897,35 @@ void vmbus_server_foreach_chan(struct vmbus_server *s,
 	for (o = s->offers; o; o = o->next)
 		if (o->chan)
 			fn(o->chan, arg);
+}
+
+/* --- data GPADLs held by channels (xfer.c) --- */
+
+int vmbus_srv_gpadl_get(struct vmbus_server *s, uint32_t relid, uint32_t id,
+			void **mem, uint32_t *npages, bool *writable)
+{
+	struct srv_gpadl *g = srv_gpadl(s, id);
+
+	/* Not the rings of a channel, not one being torn down. */
+	if (!g || g->relid != relid || g->chan || g->torn || !g->mem)
+		return -ENOENT;
+	g->refs++;
+	*mem = g->mem;
+	*npages = g->npages;
+	*writable = !g->readonly;
+	return 0;
+}
+
+void vmbus_srv_gpadl_put(struct vmbus_server *s, uint32_t id)
+{
+	struct srv_gpadl *g = srv_gpadl(s, id);
+	struct vmbus_msg r;
+
+	if (!g || !g->refs || --g->refs || !g->torn)
+		return;
+	srv_gpadl_free(s, g);
+	vmbus_msg_init(&r, VMBUS_MSG_GPADL_TORNDOWN);
+	r.u.gpadl_torndown.gpadl_id = id;
+	if (s->evt.xce)
+		srv_send(s, &r);
 }

@@ -1,0 +1,84 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# libvmbus's memory-naming packets on the simulated host: a server for one
+# guest in dom0 (vmbus-xfer-peer server) and the scenario in the guest
+# (vmbus-xfer-peer client): GPADLs of 1 page, 1 MiB and read-only used for
+# data packets both ways with checksums, GPADL against in-band throughput,
+# a transfer page set with 1000 packets into it and their completions,
+# hostile packets refused at each end, a teardown that waits for the
+# server's unmap, and every grant and mapping released while the server
+# keeps running.  Speaks TAP: one line per client result.
+set -u
+
+: "${top_builddir:?run through make check}"
+X="$top_builddir/xensim/xensim"
+PEER="$top_builddir/tests/integration/vmbus-xfer-peer"
+RUN=$(mktemp -d /tmp/vmbus-xfer.XXXXXX)
+export XENSIM_RUNDIR="$RUN"
+n=0
+spid=
+
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+cleanup() {
+	[ -n "$spid" ] && kill "$spid" 2>/dev/null
+	"$X" host stop >/dev/null 2>&1
+	rm -rf "$RUN"
+}
+trap cleanup EXIT
+dom0() { "$X" run 0 -- "$@"; }
+field() { "$X" info "$1" --json | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }
+
+attach() {
+	local d=$1 fe=/local/domain/$1/device/vmbus/0 be=/local/domain/0/backend/vmbus/$1/0
+	dom0 xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 "$fe/state" 1 \
+		"$be/frontend" "$fe" "$be/frontend-id" "$d" "$be/state" 1 &&
+	dom0 xenstore-chmod -r "$fe" "n$d" r0 &&
+	dom0 xenstore-chmod -r "$be" n0 "r$d"
+}
+
+if ! "$X" host start; then
+	echo "1..1"
+	not_ok "host starts"
+	exit 0
+fi
+g1=$("$X" create --name g1)
+base_maps=$(field 0 maps_held)
+base_grants=$(field "$g1" grants)
+attach "$g1" || { echo "1..1"; not_ok "bus attached"; exit 0; }
+
+"$X" run 0 -- "$PEER" server "$g1" > "$RUN/server.out" 2>&1 &
+spid=$!
+"$X" run 0 -- true
+sleep 0.3
+"$X" run g1 -- "$PEER" client > "$RUN/client.out" 2>&1
+crc=$?
+sleep 0.3
+
+results=$(grep -c '^client: \(PASS\|FAIL\)' "$RUN/client.out")
+echo "1..$((results + 4))"
+while IFS= read -r line; do
+	case $line in
+	"client: PASS: "*) ok "${line#client: PASS: }" ;;
+	"client: FAIL: "*) not_ok "${line#client: FAIL: }" ;;
+	esac
+done < "$RUN/client.out"
+if [ "$crc" = 0 ] && grep -q "^client: all passed" "$RUN/client.out"; then
+	ok "the scenario ran to its end"
+else
+	not_ok "the scenario ran to its end (exit $crc)"
+	sed 's/^/# /' "$RUN/client.out" "$RUN/server.out"
+fi
+server_saw() {
+	grep -q "added transfer page set 5" "$RUN/server.out" &&
+	grep -q "removed transfer page set 5" "$RUN/server.out" &&
+	grep -q "closed, .* packets refused" "$RUN/server.out"
+}
+check "the server saw the set added and removed and the channel close" server_saw
+check "the server is still running" kill -0 "$spid"
+check "grants and mappings back to baseline (guest $(field "$g1" grants)/$base_grants grants, dom0 $(field 0 maps_held)/$base_maps maps)" \
+	[ "$(field "$g1" grants)" = "$base_grants" -a "$(field 0 maps_held)" = "$base_maps" ]
+grep -h "throughput\|packets/s" "$RUN/client.out" | sed 's/^/# /'
+exit 0
