@@ -2,7 +2,7 @@
 /*
  * Writes a seed corpus for the fuzz targets: well-formed inputs produced by
  * the real encoders, so that fuzzing starts from inside the protocol.
- * Usage: gen-seeds DIR   (creates DIR/ring, DIR/msg, DIR/gpadl)
+ * Usage: gen-seeds DIR   (creates DIR/ring, DIR/msg, DIR/gpadl, DIR/xfer)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -122,9 +122,36 @@ static void gpadl_seed(const char *name, uint32_t pages, uint32_t nranges)
 	}
 }
 
+/* fuzz-xfer: type selector, memory size, type header. */
+static void xfer_seed(const char *name, uint8_t sel, uint32_t memsize,
+		      const void *thdr, size_t len)
+{
+	uint8_t out[512];
+
+	out[0] = sel;
+	memcpy(out + 1, &memsize, 4);
+	memcpy(out + 5, thdr, len);
+	put("xfer", name, out, 5 + len);
+}
+
+static void xfer_seeds(void)
+{
+	struct {
+		uint32_t w0, count;
+		struct vmbus_pkt_range r[3];
+	} h = { 5, 3, { { 100, 0 }, { 4096, 4096 }, { 1, 8191 } } };
+	struct vmbus_pkt_xfer_pageset ps = { .gpadl_id = 9, .pageset_id = 5 };
+
+	xfer_seed("xferpage", 2, 8192, &h, 8 + 3 * 8);
+	xfer_seed("gpadl", 3, 1 << 20, &h, 8 + 3 * 8);
+	xfer_seed("gpadl-outside", 3, 4096, &h, 8 + 2 * 8);
+	xfer_seed("add-pageset", 0, 0, (uint8_t *)&ps + 16, 8);
+	xfer_seed("rm-pageset", 1, 0, (uint8_t *)&ps + 16, 8);
+}
+
 int main(int argc, char **argv)
 {
-	const char *t[] = { "ring", "msg", "gpadl" };
+	const char *t[] = { "ring", "msg", "gpadl", "xfer" };
 	struct vmbus_msg m;
 	char path[4096];
 	unsigned int i;
@@ -135,7 +162,7 @@ int main(int argc, char **argv)
 	}
 	outdir = argv[1];
 	mkdir(outdir, 0755);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		snprintf(path, sizeof(path), "%s/%s", outdir, t[i]);
 		mkdir(path, 0755);
 	}
@@ -187,5 +214,6 @@ int main(int argc, char **argv)
 	gpadl_seed("one-page", 1, 1);
 	gpadl_seed("ring-64", 64, 1);
 	gpadl_seed("three-ranges", 20, 3);
+	xfer_seeds();
 	return 0;
 }

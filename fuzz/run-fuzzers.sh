@@ -6,7 +6,7 @@
 # if any target crashed (or failed to build).
 #
 # usage: fuzz/run-fuzzers.sh [seconds-per-target] [target...]
-#   targets: ring msg gpadl (default: all)
+#   targets: ring msg gpadl xfer (default: all)
 # environment: CLANG (default clang), FUZZ_BUILD (default fuzz/build under
 #   the build directory or $TMPDIR), FUZZ_JOBS (parallel jobs, default 1)
 set -u
@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-ring msg gpadl}
+targets=${*:-ring msg gpadl xfer}
 CLANG=${CLANG:-clang}
 build=${FUZZ_BUILD:-${TMPDIR:-/tmp}/xenvmbus-fuzz}
 jobs=${FUZZ_JOBS:-1}
@@ -40,9 +40,12 @@ fi
 status=0
 for t in $targets; do
 	bin="$build/fuzz-$t"
+	# Targets beyond the core: the libvmbus file they exercise.
+	extra=
+	[ "$t" = xfer ] && extra="-I$top/lib/libvmbus $top/lib/libvmbus/xfer-pkt.c"
 	# shellcheck disable=SC2086
 	if ! "$CLANG" $cflags -fsanitize=fuzzer $san -o "$bin" \
-		"$here/fuzz-$t.c" $core; then
+		"$here/fuzz-$t.c" $core $extra; then
 		echo "run-fuzzers: failed to build fuzz-$t" >&2
 		status=1
 		continue

@@ -5,8 +5,6 @@
  * bytes actually present before it is multiplied, and the ranges are then
  * used in place in the private copy of the packet.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>

@@ -763,25 +763,27 @@ static int gpa_roundtrip(struct client *cl, struct vmbus_gpadl *g,
 static double bench(struct client *cl, struct vmbus_gpadl *g, uint32_t count,
 		    uint32_t size, uint8_t *tx)
 {
-	uint32_t nslots = g ? (uint32_t)(vmbus_gpadl_size(g) / size) : 32;
+	uint32_t nslots = (uint32_t)((g ? vmbus_gpadl_size(g) : MIB) / size);
 	uint32_t sent = 0, slot = 0;
 	struct gpa_note note = { 0 };
 	struct vmbus_range r;
 	double t0 = now_s();
 	uint64_t trans;
 	uint8_t *p;
-	int rc;
+	int rc = 0;
 
 	if (nslots > 32)
 		nslots = 32;
 	cl->inflight = 0;
 	cl->bench_bad = 0;
 	while (sent < count || cl->inflight) {
+		rc = 0;
 		vmbus_chan_batch_begin(cl->c);
 		while (sent < count && cl->inflight < nslots) {
 			/* Slots are reused round robin once completed. */
+			/* The same working set both ways: 1 MiB of slots. */
 			p = g ? vmbus_gpadl_ptr(g, (uint64_t)slot * size, size,
-						true) : tx;
+						true) : tx + (size_t)slot * size;
 			fill(p, size, sent);
 			note.sum = csum(0, p, size);
 			if (vmbus_chan_trans_alloc(cl->c, NULL, &trans))
@@ -806,7 +808,8 @@ static double bench(struct client *cl, struct vmbus_gpadl *g, uint32_t count,
 		vmbus_chan_batch_commit(cl->c);
 		if (drain(cl))
 			return -1;
-		if (cl->inflight >= nslots || sent == count)
+		/* Ring full: the reader signals once space is free. */
+		if (cl->inflight >= nslots || sent == count || rc == -EAGAIN)
 			vmbus_chan_wait(cl->c, 100);
 	}
 	if (cl->bench_bad)
@@ -825,7 +828,7 @@ static int run_client(void)
 	uint64_t trans;
 	uint8_t *tx = malloc(MIB);
 	double t, mbs_gpa, mbs_inband;
-	int rc;
+	int rc, i;
 
 	rc = vmbus_bus_open(&bus, 10000);
 	if (rc) {
@@ -907,11 +910,19 @@ static int run_client(void)
 	       "the sender refuses ranges outside its GPADL and unknown ids");
 
 	/* --- throughput: GPADL packets against in-band, same run --- */
-	mbs_gpa = bench(cl, g2, 2048, 32768, tx);
-	mbs_inband = bench(cl, NULL, 2048, 32768, tx);
+	/* Best of three, alternating: the host is shared. */
+	mbs_gpa = mbs_inband = 0;
+	for (i = 0; i < 3; i++) {
+		t = bench(cl, g2, 1024, 32768, tx);
+		mbs_gpa = t < 0 || mbs_gpa < 0 ? -1 : t > mbs_gpa ? t : mbs_gpa;
+		t = bench(cl, NULL, 1024, 32768, tx);
+		mbs_inband = t < 0 || mbs_inband < 0 ? -1 :
+			     t > mbs_inband ? t : mbs_inband;
+	}
 	result(mbs_gpa > 0 && mbs_inband > 0,
-	       "throughput, 2048 requests of 32 KiB with completions: "
-	       "GPADL %.0f MB/s, in-band %.0f MB/s", mbs_gpa, mbs_inband);
+	       "throughput, 1024 requests of 32 KiB with completions (best "
+	       "of 3): GPADL %.0f MB/s, in-band %.0f MB/s", mbs_gpa,
+	       mbs_inband);
 
 	/* --- a read-only GPADL --- */
 	rc = vmbus_gpadl_create(cl->c, 65536, VMBUS_GPADL_READONLY, 5000, &g3);

@@ -19,3 +19,6 @@ tests_integration_vmbus_xfer_peer_CPPFLAGS = $(LIBVMBUS_CPPFLAGS)
 tests_integration_vmbus_xfer_peer_LDADD = $(LIBVMBUS_LIBS)
 dist_noinst_SCRIPTS += tests/integration/vmbus-xfer.sh
 TESTS += tests/integration/vmbus-xfer.sh
+
+# Its libFuzzer target, built with clang by fuzz/run-fuzzers.sh.
+EXTRA_DIST += fuzz/fuzz-xfer.c

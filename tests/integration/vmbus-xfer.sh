@@ -58,7 +58,7 @@ crc=$?
 sleep 0.3
 
 results=$(grep -c '^client: \(PASS\|FAIL\)' "$RUN/client.out")
-echo "1..$((results + 4))"
+echo "1..$((results + 5))"
 while IFS= read -r line; do
 	case $line in
 	"client: PASS: "*) ok "${line#client: PASS: }" ;;
@@ -80,5 +80,11 @@ check "the server saw the set added and removed and the channel close" server_sa
 check "the server is still running" kill -0 "$spid"
 check "grants and mappings back to baseline (guest $(field "$g1" grants)/$base_grants grants, dom0 $(field 0 maps_held)/$base_maps maps)" \
 	[ "$(field "$g1" grants)" = "$base_grants" -a "$(field 0 maps_held)" = "$base_maps" ]
+quiet() {
+	! grep -q "runtime error\|Sanitizer\|libvmbus: .*\(fail\|broken\)" \
+		"$RUN/client.out" "$RUN/server.out"
+}
+check "no sanitizer or library complaints from either end" quiet
 grep -h "throughput\|packets/s" "$RUN/client.out" | sed 's/^/# /'
+grep -h "libvmbus:" "$RUN/client.out" "$RUN/server.out" | sed 's/^/# /'
 exit 0
