@@ -828,7 +828,7 @@ static int run_client(void)
 	uint64_t trans;
 	uint8_t *tx = malloc(MIB);
 	double t, mbs_gpa, mbs_inband;
-	int rc, i;
+	int rc, round;
 
 	rc = vmbus_bus_open(&bus, 10000);
 	if (rc) {
@@ -912,7 +912,7 @@ static int run_client(void)
 	/* --- throughput: GPADL packets against in-band, same run --- */
 	/* Best of three, alternating: the host is shared. */
 	mbs_gpa = mbs_inband = 0;
-	for (i = 0; i < 3; i++) {
+	for (round = 0; round < 3; round++) {
 		t = bench(cl, g2, 1024, 32768, tx);
 		mbs_gpa = t < 0 || mbs_gpa < 0 ? -1 : t > mbs_gpa ? t : mbs_gpa;
 		t = bench(cl, NULL, 1024, 32768, tx);

@@ -22,3 +22,5 @@ TESTS += tests/integration/vmbus-xfer.sh
 
 # Its libFuzzer target, built with clang by fuzz/run-fuzzers.sh.
 EXTRA_DIST += fuzz/fuzz-xfer.c
+
+dist_doc_DATA += docs/libvmbus-data.md
