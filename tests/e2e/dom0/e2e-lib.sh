@@ -174,3 +174,25 @@ e2e_guest_boot() {
 	fi
 	e2e_time "create.$_t=$E2E_CREATE_S boot.$_t=$E2E_WAIT_S"
 }
+
+# Bring up dom0's NIC, present when a scenario declares "# e2e-host-peer:"
+# (see tests/e2e/README.md): QEMU user-mode networking, dom0 10.0.2.15/24,
+# reached only through QEMU's forward from the host's 127.0.0.1.
+e2e_host_net_up() {
+	_if=
+	for _d in /sys/class/net/*; do
+		[ -e "$_d/device" ] || continue	# physical NICs only (not lo, bridges, vifs)
+		_if=${_d##*/}
+		break
+	done
+	if [ -z "$_if" ]; then
+		echo "no network device in dom0 (is the scenario's e2e-host-peer header read by run?)"
+		return 1
+	fi
+	ip link set lo up || { echo "ip link set lo up failed"; return 1; }
+	ip link set "$_if" up || { echo "ip link set $_if up failed"; return 1; }
+	ip addr show dev "$_if" | grep -q 'inet 10\.0\.2\.15/' ||
+		ip addr add 10.0.2.15/24 dev "$_if" ||
+		{ echo "adding 10.0.2.15/24 to $_if failed"; return 1; }
+	ip addr show dev "$_if"
+}

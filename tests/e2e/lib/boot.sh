@@ -34,6 +34,94 @@ e2e_console_tail() {
 	echo "---- end of console tail"
 }
 
+# ---- host peers
+# A scenario that needs a program on the host (outside QEMU) to talk to
+# dom0 says so in its header:
+#   # e2e-host-peer: PROGRAM PORT
+# PROGRAM lives in tests/e2e/host/; PORT is a TCP port in dom0. The boot
+# then gets a NIC with QEMU user-mode networking (restrict=on: dom0 reaches
+# nothing outside) that forwards a free port on the host's 127.0.0.1 only
+# to dom0's 10.0.2.15:PORT. When the scenario begins, the host starts
+#   PROGRAM 127.0.0.1 HOSTPORT      (E2E_SCENARIO, E2E_TIMEOUT set)
+# with its output in WORK/host-peer-<scenario>.log; when the scenario's
+# RESULT arrives the peer gets 15 s to finish, then is killed. A PASS
+# becomes a FAIL when the peer exits with a status other than 0.
+
+# A free TCP port on the host's loopback interface.
+e2e_free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# e2e_peer_setup SCENARIO...: fill E2E_PEER_PROG and E2E_PEER_HOSTPORT,
+# and E2E_PEER_NIC with QEMU's NIC option.
+e2e_peer_setup() {
+	local n hdr prog port hp fwd=
+	declare -gA E2E_PEER_PROG=() E2E_PEER_HOSTPORT=() E2E_PEER_PID=()
+	declare -A byport=()
+	for n in "$@"; do
+		hdr=$(sed -n 's/^# e2e-host-peer: *//p' "$E2E_SRCDIR/scenarios/$n.sh" | head -n 1)
+		[ -n "$hdr" ] || continue
+		read -r prog port _ <<<"$hdr"
+		[[ $port =~ ^[0-9]+$ ]] && [ "$port" -gt 0 ] && [ "$port" -lt 65536 ] ||
+			e2e_die "scenario $n: e2e-host-peer wants 'PROGRAM PORT', not '$hdr'"
+		[ -x "$E2E_SRCDIR/host/$prog" ] ||
+			e2e_die "scenario $n: host peer $E2E_SRCDIR/host/$prog is not an executable file"
+		if [ -z "${byport[$port]:-}" ]; then
+			hp=$(e2e_free_port) || e2e_die "finding a free port on 127.0.0.1 failed (python3 needed)"
+			byport[$port]=$hp
+			fwd+=",hostfwd=tcp:127.0.0.1:$hp-:$port"
+		fi
+		E2E_PEER_PROG[$n]=$prog
+		E2E_PEER_HOSTPORT[$n]=${byport[$port]}
+		e2e_log "scenario $n: host peer $prog on 127.0.0.1:${byport[$port]} -> dom0 port $port"
+	done
+	if [ -n "$fwd" ]; then
+		E2E_PEER_NIC="-nic user,model=virtio-net-pci,restrict=on$fwd"
+	else
+		E2E_PEER_NIC="-nic none"
+	fi
+}
+
+e2e_peer_start() {	# e2e_peer_start WORK SCENARIO TIMEOUT
+	local prog=${E2E_PEER_PROG[$2]:-}
+	[ -n "$prog" ] || return 0
+	E2E_SCENARIO=$2 E2E_TIMEOUT=$(($3 + E2E_GRACE)) \
+		"$E2E_SRCDIR/host/$prog" 127.0.0.1 "${E2E_PEER_HOSTPORT[$2]}" \
+		</dev/null >"$1/host-peer-$2.log" 2>&1 &
+	E2E_PEER_PID[$2]=$!
+	e2e_log "$2: host peer $prog started (pid $!, log $1/host-peer-$2.log)"
+}
+
+# e2e_peer_finish WORK SCENARIO: wait for the peer; sets E2E_PEER_RC and
+# E2E_PEER_LAST (its last output line). Returns 1 if no peer ran.
+e2e_peer_finish() {
+	local pid=${E2E_PEER_PID[$2]:-} i
+	[ -n "$pid" ] || return 1
+	for i in $(seq 1 30); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.5
+	done
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	E2E_PEER_RC=$?
+	unset "E2E_PEER_PID[$2]"
+	E2E_PEER_LAST=$(tail -n 1 "$1/host-peer-$2.log" 2>/dev/null)
+	e2e_log "$2: host peer exited with status $E2E_PEER_RC: $E2E_PEER_LAST"
+	return 0
+}
+
+e2e_peer_kill_all() {
+	local n
+	for n in "${!E2E_PEER_PID[@]}"; do
+		kill "${E2E_PEER_PID[$n]}" 2>/dev/null
+		wait "${E2E_PEER_PID[$n]}" 2>/dev/null
+	done
+	E2E_PEER_PID=()
+}
+
 # e2e_boot WORK XEN-BINARY XEN-KIND BOOT-NUMBER SCENARIO...
 # Sets E2E_BOOT_RAN (scenarios that got a result), E2E_BOOT_OK (1 if dom0
 # reached DONE), E2E_BOOT_S (time to READY).
@@ -62,11 +150,13 @@ e2e_boot() {
 	dom0_args+=" e2e.xen=$kind e2e.scenarios=$list ${E2E_DOM0_ARGS:-}"
 	case $dom0_args in *,*) e2e_die "the dom0 command line must not contain a comma: $dom0_args" ;; esac
 
+	e2e_peer_setup "${scen[@]}"
+
 	e2e_log "boot $nr: Xen ($kind, $xen), scenarios: ${scen[*]}"
 	start=$EPOCHREALTIME
 	qemu-system-x86_64 -machine q35 -accel tcg,thread=multi \
 		-cpu qemu64,+svm,+npt -smp "$E2E_QEMU_SMP" -m "$E2E_QEMU_MEM" \
-		-nographic -no-reboot -nic none \
+		-nographic -no-reboot $E2E_PEER_NIC \
 		-drive "file=$img,format=raw,if=virtio" \
 		-kernel "$xen" -append "$xen_args" \
 		-initrd "$E2E_ROOT/boot/vmlinuz-$E2E_KVER $dom0_args,$work/dom0.cpio" \
@@ -121,9 +211,15 @@ e2e_boot() {
 				deadline=$(( $(e2e_now_s) + t + E2E_GRACE ))
 				why="scenario $cur gave no result within ${t}s + ${E2E_GRACE}s (dom0 or Xen hung)"
 				e2e_log "$cur: started (timeout ${t}s)"
+				e2e_peer_start "$work" "$cur" "$t"
 				;;
 			"E2E: RESULT "*)
 				read -r n status secs detail <<<"${line#E2E: RESULT }"
+				if e2e_peer_finish "$work" "$n" && [ "$E2E_PEER_RC" -ne 0 ] &&
+				   [ "$status" = PASS ]; then
+					status=FAIL
+					detail="host peer ${E2E_PEER_PROG[$n]} failed (exit status $E2E_PEER_RC): $E2E_PEER_LAST"
+				fi
 				E2E_STATUS[$n]=$status
 				E2E_SECS[$n]=$secs
 				E2E_DETAIL[$n]=$detail
@@ -158,6 +254,7 @@ e2e_boot() {
 		fi
 		if [ "$(e2e_now_s)" -ge "$deadline" ]; then
 			e2e_console_tail "boot $nr: $why" "$log"
+			e2e_peer_kill_all
 			kill "$qpid" 2>/dev/null
 			sleep 1
 			kill -9 "$qpid" 2>/dev/null
@@ -172,6 +269,7 @@ e2e_boot() {
 		fi
 	done
 	exec {fd}<&-
+	e2e_peer_kill_all
 	wait "$qpid" 2>/dev/null
 	rc=$?
 	rm -f "$fifo"

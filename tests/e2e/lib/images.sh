@@ -17,7 +17,7 @@
 #              same staging directory (guest-side programs).
 
 E2E_DOM0_MODULES="xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd
- xen-blkback xen-netback loop bridge virtio_pci virtio_blk"
+ xen-blkback xen-netback loop bridge virtio_pci virtio_blk virtio_net"
 E2E_GUEST_MODULES="xen-evtchn xen-gntdev xen-gntalloc xenfs"
 E2E_MULTIARCH=usr/lib/x86_64-linux-gnu
 
@@ -94,8 +94,10 @@ e2e_skeleton() {
 		n=${a##*/}
 		[ -e "$r/usr/bin/$n" ] || ln -s busybox "$r/usr/bin/$n"
 	done
-	echo "root:x:0:0:root:/root:/bin/sh" >"$r/etc/passwd"
-	echo "root:x:0:" >"$r/etc/group"
+	# nobody: what daemons such as xen-kdrelay drop to by default.
+	printf '%s\n' "root:x:0:0:root:/root:/bin/sh" \
+		"nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin" >"$r/etc/passwd"
+	printf '%s\n' "root:x:0:" "nogroup:x:65534:" >"$r/etc/group"
 	cp -L /lib64/ld-linux-x86-64.so.2 "$r/usr/lib64/"
 	# glibc dlopen()s libgcc_s for pthread_cancel; ldd cannot see that.
 	cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$r/$E2E_MULTIARCH/"
@@ -203,10 +205,22 @@ e2e_add_stage() {
 	for d in ${libs//:/ }; do E2E_LIBPATH=$E2E_LIBPATH${E2E_LIBPATH:+:}$r$d; done
 }
 
+# Put the patched toolstack of $E2E_XEN_TOOLS_DIR (xl, libxenlight,
+# libxlutil from hypervisor-patches/build-xen.sh --tools) over Debian's in
+# root $1: same paths, so every user (xl, the hotplug scripts) gets it.
+e2e_add_xen_tools() {
+	local d=$E2E_XEN_TOOLS_DIR r=$1
+	mkdir -p "$r/usr/lib/xen-4.17/bin" "$r/$E2E_MULTIARCH" &&
+	cp "$d/xl" "$r/usr/lib/xen-4.17/bin/xl" &&
+	cp -P "$d"/libxenlight.so* "$d"/libxlutil.so* "$r/$E2E_MULTIARCH/" ||
+		e2e_die "copying the toolstack of $d into $r failed"
+}
+
 # e2e_build_overlays WORK STAGE PROGDIR EXTRA...
 # Build $WORK/dom0.cpio (base + overlay) for QEMU. PROGDIR holds the
 # harness programs (micro-guest, grant-pingpong), installed to /e2e/bin in
 # dom0 and guests. EXTRA items are SRC:DEST, copied into both images.
+# With $E2E_XEN_TOOLS_DIR set, dom0 gets that toolstack (e2e_add_xen_tools).
 e2e_build_overlays() {
 	local work=$1 stage=$2 progdir=$3 d x extra
 	shift 3
@@ -226,6 +240,7 @@ e2e_build_overlays() {
 		done
 		if [ $d = dom0 ]; then
 			cp "$E2E_SRCDIR/dom0/init" "$x/init"
+			[ -n "${E2E_XEN_TOOLS_DIR:-}" ] && e2e_add_xen_tools "$x"
 		else
 			cp "$E2E_SRCDIR/guest/init" "$x/init"
 		fi

@@ -88,6 +88,7 @@ gdt:
 	.quad 0				/* null */
 	.quad 0x00cf9b000000ffff	/* 0x08: flat 32-bit code */
 	.quad 0x00cf93000000ffff	/* 0x10: flat data */
+	.quad 0x00af9b000000ffff	/* 0x18: 64-bit code (call64.S) */
 gdt_desc:
 	.word gdt_desc - gdt - 1
 	.long gdt

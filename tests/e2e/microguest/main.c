@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "micro.h"
+
 #define DEBUGCONS_PORT 0xe9
 
 /* TLFS 2.4: hypervisor CPUID leaves. */
@@ -69,8 +71,6 @@
 #define SCHEDOP_shutdown 2
 #define SHUTDOWN_poweroff 0
 
-#define X86_EXC_UD 6
-#define X86_EXC_GP 13
 
 /* Guest OS identity (TLFS 3.13): bit 63 = open source, arbitrary rest. */
 #define MICRO_GUEST_OS_ID 0x8000000000e2e001ull
@@ -101,7 +101,7 @@ extern void micro_halt(void) __attribute__((noreturn));
 extern const uint32_t exc_stubs[32];
 
 static struct idt_entry idt[32];
-static uint8_t hypercall_page[4096] __attribute__((aligned(4096)));
+uint8_t hypercall_page[4096] __attribute__((aligned(4096)));
 
 /*
  * Fault recovery: an instruction that may fault is preceded by storing
@@ -112,11 +112,11 @@ volatile uint32_t fixup_eip;
 static volatile int fault_vec;
 
 static unsigned int n_pass, n_fail;
-static int cpu_is_intel;
+int cpu_is_intel;
 
 /* ---- console */
 
-static inline void outb(uint16_t port, uint8_t v)
+void outb(uint16_t port, uint8_t v)
 {
 	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
 }
@@ -213,7 +213,7 @@ static void vprint(const char *fmt, va_list ap)
 	}
 }
 
-static void print(const char *fmt, ...)
+void print(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -223,7 +223,7 @@ static void print(const char *fmt, ...)
 }
 
 /* One result line: MICRO: <test> PASS|FAIL <detail>. */
-static void report(const char *test, int ok, const char *fmt, ...)
+void report(const char *test, int ok, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -238,7 +238,7 @@ static void report(const char *test, int ok, const char *fmt, ...)
 		n_fail++;
 }
 
-static void info(const char *test, const char *fmt, ...)
+void info(const char *test, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -281,14 +281,14 @@ static void idt_init(void)
 
 /* ---- instructions, each returning 0 or -vector */
 
-static void cpuid(uint32_t leaf, uint32_t r[4])
+void cpuid(uint32_t leaf, uint32_t r[4])
 {
 	asm volatile("cpuid"
 		     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
 		     : "a"(leaf), "c"(0));
 }
 
-static int rdmsr_safe(uint32_t msr, uint64_t *val)
+int rdmsr_safe(uint32_t msr, uint64_t *val)
 {
 	uint32_t lo = 0, hi = 0;
 
@@ -302,7 +302,7 @@ static int rdmsr_safe(uint32_t msr, uint64_t *val)
 	return fault_vec >= 0 ? -fault_vec : 0;
 }
 
-static int wrmsr_safe(uint32_t msr, uint64_t val)
+int wrmsr_safe(uint32_t msr, uint64_t val)
 {
 	fault_vec = -1;
 	asm volatile("movl $1f, fixup_eip\n\t"
@@ -318,7 +318,7 @@ static int wrmsr_safe(uint32_t msr, uint64_t val)
  * 32-bit Viridian hypercall (TLFS 3.7): EDX:EAX input value, EBX:ECX input
  * GPA, EDI:ESI output GPA; result value in EDX:EAX.
  */
-static uint64_t hv_call_page(uint64_t input, uint64_t in_gpa, uint64_t out_gpa)
+uint64_t hv_call_page(uint64_t input, uint64_t in_gpa, uint64_t out_gpa)
 {
 	uint32_t lo = (uint32_t)input, hi = (uint32_t)(input >> 32);
 
@@ -353,7 +353,7 @@ static int raw_hypercall(int use_vmmcall, uint32_t *eax, uint32_t *edx,
 	return fault_vec >= 0 ? -fault_vec : 0;
 }
 
-static void fault_name(int rc, char out[8])
+void fault_name(int rc, char out[8])
 {
 	const char *s = rc == -X86_EXC_GP ? "#GP" : rc == -X86_EXC_UD ? "#UD" : "#??";
 	int i;
@@ -363,7 +363,7 @@ static void fault_name(int rc, char out[8])
 	out[i] = 0;
 }
 
-static int regs_eq(const uint32_t r[3], const char *s12)
+int regs_eq(const uint32_t r[3], const char *s12)
 {
 	const char *p = (const char *)r;
 	int i;
@@ -375,7 +375,7 @@ static int regs_eq(const uint32_t r[3], const char *s12)
 }
 
 /* Print 12 register bytes as text, non-printables as '.'. */
-static void regs_text(const uint32_t r[3], char out[13])
+void regs_text(const uint32_t r[3], char out[13])
 {
 	const char *p = (const char *)r;
 	int i;
@@ -430,6 +430,7 @@ static int test_cpuid(void)
 	return viridian;
 }
 
+#ifndef MICRO_SYNDBG
 /* The synthetic debugger's CPUID leaves and MSRs: report what is there. */
 static void test_syndbg(void)
 {
@@ -465,6 +466,7 @@ static void test_syndbg(void)
 	}
 	info("syndbg-msrs", "%s", readable ? "present" : "absent");
 }
+#endif
 
 static void test_msrs(void)
 {
@@ -598,7 +600,12 @@ void micro_main(uint32_t mb_magic, uint32_t mb_info)
 	} else {
 		report("viridian", 0, "no Viridian interface (is viridian=1 set?)");
 	}
+#ifdef MICRO_SYNDBG
+	/* The build for the syndbg scenario exercises the debugger (syndbg.c). */
+	syndbg_main();
+#else
 	test_syndbg();
+#endif
 
 	print("MICRO: DONE pass=%u fail=%u\n", n_pass, n_fail);
 

@@ -1,0 +1,209 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The Viridian synthetic debugger end to end, on the hypervisor and the
+# toolstack built from hypervisor-patches/ (run --xen-binary ... --xen-tools
+# ...): the syndbg build of the micro-guest runs as the firmware of two HVM
+# guests.
+#  1. viridian = ["defaults"]: the refusals the patches document (no CPUID
+#     leaves or debug bits, #GP on the SYNDBG MSRs, ACCESS_DENIED for the
+#     debug calls, bare VMCALLs stay Xen hypercalls); xen-kdrelay cannot
+#     attach (EOPNOTSUPP).
+#  2. viridian = ["defaults", "syndbg"]: xen-kdrelay in dom0 attaches to the
+#     guest's debug port and listens on TCP; the host peer
+#     (tests/e2e/host/syndbg-peer.py, outside QEMU, through QEMU's loopback
+#     forward) answers every PDU with a transform of it that the guest
+#     verifies, over the hypercall page, bare 32- and 64-bit VMMCALLs and
+#     the SYNDBG MSRs. While the guest spins and then waits in
+#     HvRetrieveDebugData, dom0 samples its vCPU time with xl vcpu-list:
+#     it must grow while spinning and stay put while waiting. The guest
+#     counts the exits to move 16 KiB each way and writes the same bytes to
+#     COM1 (a 16550 in qemu-xen) for comparison.
+# e2e-timeout: 300
+# e2e-default: no
+# e2e-order: 90
+# e2e-host-peer: syndbg-peer.py 4711
+. /e2e/lib.sh
+
+PORT=4711
+elf=/e2e/bin/microguest-syndbg.elf
+[ "$E2E_XEN" = patched ] ||
+	e2e_skip "needs the hypervisor built from hypervisor-patches/ (run --xen-binary)"
+[ -s $elf ] || e2e_fail "micro-guest image $elf is missing or empty"
+relay=$(e2e_find_prog xen-kdrelay) || e2e_fail "xen-kdrelay is not in the staged files (make install)"
+e2e_host_net_up >net.log 2>&1 || e2e_fail "bringing up dom0's NIC failed: $(tail -n 1 net.log)"
+
+# micro_cfg NAME VIRIDIAN-LINE [LINE...]: an HVM guest with the micro-guest
+# as its firmware.
+micro_cfg() {
+	_n=$1
+	shift
+	{
+		echo "name = \"$_n\""
+		echo 'type = "hvm"'
+		echo "firmware = \"$elf\""
+		echo 'memory = 32'
+		echo 'vcpus = 1'
+		echo 'device_model_version = "qemu-xen"'
+		echo 'vga = "none"'
+		echo 'nographic = 1'
+		echo 'vnc = 0'
+		echo 'on_poweroff = "destroy"'
+		echo 'on_reboot = "destroy"'
+		echo 'on_crash = "destroy"'
+		for _l in "$@"; do echo "$_l"; done
+	} >"$E2E_OUT/$_n.cfg"
+	echo "$E2E_OUT/$_n.cfg"
+}
+
+# create_paused CFG NAME: xl create -p; prints the domid.
+create_paused() {
+	if ! xl create -p "$1" >"xl-create-$2.log" 2>&1; then
+		cat "xl-create-$2.log" >&2
+		grep -q syndbg "xl-create-$2.log" &&
+			e2e_fail "xl create of $2 failed: this xl does not know the viridian group syndbg (stage the patched toolstack: run --xen-tools DIR)"
+		e2e_fail "xl create -p $1 failed: $(tail -n 1 "xl-create-$2.log")"
+	fi
+	xl domid "$2"
+}
+
+# The micro-guest's lines of domain $1 into micro-$1.log.
+micro_lines() { xl dmesg | sed -n "s/^(d$1) \(MICRO: .*\)/\1/p" >"micro-$1.log"; }
+
+# wait_done DOMID NAME SECONDS
+wait_done() {
+	e2e_up
+	_end=$((E2E_UP + $3))
+	while :; do
+		micro_lines "$1"
+		grep -q '^MICRO: DONE' "micro-$1.log" && return 0
+		if ! xl domid "$2" >/dev/null 2>&1; then
+			micro_lines "$1"
+			grep -q '^MICRO: DONE' "micro-$1.log" && return 0
+			tail -n 30 "micro-$1.log"
+			e2e_fail "micro-guest d$1 ended without 'MICRO: DONE' (last: $(tail -n 1 "micro-$1.log"))"
+		fi
+		e2e_up
+		if [ "$E2E_UP" -ge "$_end" ]; then
+			tail -n 30 "micro-$1.log"
+			e2e_guest_dump "$2"
+			e2e_fail "micro-guest d$1 printed no 'MICRO: DONE' within $3 s (last: $(tail -n 1 "micro-$1.log"))"
+		fi
+		sleep 1
+	done
+}
+
+# require DOMID TEST...: each must have a PASS line; no FAIL line at all.
+require() {
+	_d=$1
+	shift
+	_miss=
+	for _t in "$@"; do
+		grep -q "^MICRO: $_t PASS" "micro-$_d.log" || _miss="$_miss $_t"
+	done
+	_fails=$(grep '^MICRO: [^ ]* FAIL' "micro-$_d.log")
+	[ -z "$_fails" ] || e2e_fail "d$_d: $(echo "$_fails" | head -n 3 | tr '\n' ';')"
+	[ -z "$_miss" ] || e2e_fail "d$_d: test(s) did not pass or did not run:$_miss"
+}
+
+# Seconds of run time of the vCPU of domain $1 (xl vcpu-list, 0.1 s steps).
+vcpu_time() { xl vcpu-list "$1" | awk 'NR == 2 { print $6 }'; }
+
+# ---- 1. without the group
+name=e2e-nosyndbg
+cfg=$(micro_cfg $name 'viridian = ["defaults"]')
+domid=$(create_paused "$cfg" $name) || exit 1
+# The debug port is refused to a backend as well.
+timeout 3 "$relay" -d "$domid" --tcp 127.0.0.1:$PORT -F -v >relay-$name.log 2>&1
+grep "d$domid" relay-$name.log | head -n 3
+grep -q "failed to attach to the debug port of d$domid (Operation not supported)" relay-$name.log ||
+	e2e_fail "xen-kdrelay on d$domid (no syndbg): expected EOPNOTSUPP, got: $(head -n 1 relay-$name.log)"
+xl unpause $name || e2e_fail "xl unpause $name failed"
+wait_done "$domid" $name 90
+cat micro-$domid.log
+require "$domid" nosyndbg-cpuid nosyndbg-msrs nosyndbg-hcall-page nosyndbg-hcall-raw
+e2e_guest_gone $name 30 || e2e_fail "$name did not go away"
+e2e_note "without the group: CPUID leaves absent, 12/12 MSR accesses #GP, debug calls ACCESS_DENIED, bare VMCALL -ENOSYS, relay attach EOPNOTSUPP"
+
+# ---- 2. with the group
+name=e2e-syndbg
+cfg=$(micro_cfg $name 'viridian = ["defaults", "syndbg"]' "serial = \"file:$E2E_OUT/com1.out\"")
+domid=$(create_paused "$cfg" $name) || exit 1
+t0=$(e2e_now)
+"$relay" -d "$domid" --tcp 0.0.0.0:$PORT -F -v >relay.log 2>&1 &
+relay_pid=$!
+e2e_up
+end=$((E2E_UP + 15))
+until grep -q "attached to the debug port of d$domid" relay.log; do
+	e2e_up
+	kill -0 $relay_pid 2>/dev/null || e2e_fail "xen-kdrelay exited: $(tail -n 1 relay.log)"
+	[ "$E2E_UP" -lt "$end" ] || e2e_fail "xen-kdrelay did not attach to d$domid within 15 s: $(tail -n 1 relay.log)"
+	sleep 0.2
+done
+xl unpause $name || e2e_fail "xl unpause $name failed"
+
+# Follow the guest; sample the vCPU time around its spin and its wait.
+spin= wait=
+e2e_up
+end=$((E2E_UP + 200))
+while :; do
+	micro_lines "$domid"
+	if [ -z "$spin" ] && grep -q '^MICRO: syndbg-spin-start' micro-$domid.log; then
+		a1=$(vcpu_time $name); sleep 3; a2=$(vcpu_time $name)
+		spin="$a1 -> $a2"
+		echo "spinning: vCPU time $spin"
+		continue
+	fi
+	if [ -z "$wait" ] && grep -q '^MICRO: syndbg-wait-start' micro-$domid.log; then
+		b1=$(vcpu_time $name); sleep 4; b2=$(vcpu_time $name)
+		wait="$b1 -> $b2"
+		echo "waiting: vCPU time $wait"
+		continue
+	fi
+	grep -q '^MICRO: DONE' micro-$domid.log && break
+	xl domid $name >/dev/null 2>&1 || { micro_lines "$domid"; break; }
+	e2e_up
+	if [ "$E2E_UP" -ge "$end" ]; then
+		tail -n 20 micro-$domid.log
+		e2e_guest_dump $name
+		e2e_fail "micro-guest d$domid printed no 'MICRO: DONE' within 200 s (last: $(tail -n 1 micro-$domid.log))"
+	fi
+	sleep 0.5
+done
+e2e_time "syndbg.guest=$(e2e_since "$t0")"
+kill $relay_pid 2>/dev/null
+cat micro-$domid.log
+echo "---- xen-kdrelay"
+cat relay.log
+grep -q '^MICRO: DONE' micro-$domid.log || e2e_fail "micro-guest d$domid ended without 'MICRO: DONE' (last: $(tail -n 1 micro-$domid.log))"
+require "$domid" syndbg-cpuid-leaves syndbg-cpuid-privileges syndbg-msr-options-default \
+	syndbg-msr-options-write syndbg-msr-refusals syndbg-msr-buffers syndbg-reset \
+	syndbg-status-refusals syndbg-no-data syndbg-retrieve-timeout syndbg-exchange-page \
+	syndbg-partial-retrieve syndbg-exchange-raw32 syndbg-exchange-raw64 \
+	syndbg-exchange-mixed syndbg-raw64-xen-rule syndbg-msr-exchange \
+	syndbg-blocking-retrieve syndbg-transfer syndbg-peer-stats
+
+# The vCPU time: it must grow while the guest spins (the measurement sees
+# a running vCPU) and not while it waits in HvRetrieveDebugData.
+[ -n "$spin" ] || e2e_fail "no vCPU time sample while the guest spun"
+[ -n "$wait" ] || e2e_fail "no vCPU time sample while the guest waited"
+awk -v a="$a1" -v b="$a2" 'BEGIN { exit !(b - a >= 1.0) }' ||
+	e2e_fail "vCPU time while spinning for 3 s grew $spin s (want >= 1.0 s): the measurement cannot see a running vCPU"
+awk -v a="$b1" -v b="$b2" 'BEGIN { exit !(b - a <= 0.2) }' ||
+	e2e_fail "vCPU time while waiting in HvRetrieveDebugData for 4 s grew $wait s (want <= 0.2 s)"
+dspin=$(awk -v a="$a1" -v b="$a2" 'BEGIN { printf "%.1f", b - a }')
+dwait=$(awk -v a="$b1" -v b="$b2" 'BEGIN { printf "%.1f", b - a }')
+e2e_note "vCPU time (xl vcpu-list): spinning 3 s: $spin (+$dspin s); waiting in HvRetrieveDebugData 4 s: $wait (+$dwait s)"
+
+# The UART got exactly the bytes the guest wrote.
+com=$(wc -c <"$E2E_OUT/com1.out" 2>/dev/null)
+echo "COM1 output file: ${com:-missing} bytes"
+[ "${com:-0}" -eq 16384 ] || e2e_fail "the 16550 output file holds ${com:-no} bytes, want 16384"
+
+exits=$(sed -n 's/^MICRO: syndbg-exits INFO //p' micro-$domid.log)
+e2e_note "exits $exits"
+for l in syndbg-exits-hcall syndbg-exits-msr syndbg-exits-uart; do
+	e2e_note "$(sed -n "s/^MICRO: $l INFO /$l: /p" micro-$domid.log)"
+done
+e2e_guest_gone $name 30 || e2e_fail "$name did not go away"
+e2e_pass "$(grep -c '^MICRO: [^ ]* PASS' micro-$domid.log) syndbg tests passed, refusals checked; vCPU +$dspin s spinning, +$dwait s waiting; exits $exits"
