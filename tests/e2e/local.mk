@@ -29,6 +29,7 @@ e2e: all
 	$(top_srcdir)/%reldir%/run --stage $(E2E_STAGE) \
 		--cache "$${E2E_CACHE:-$(abs_builddir)/e2e-cache}" \
 		--microguest $(E2E_MICROGUEST) \
+		--microguest-syndbg $(E2E_MICROGUEST_SYNDBG) \
 		--pingpong %reldir%/progs/grant-pingpong$(EXEEXT) $(E2E_FLAGS)
 
 EXTRA_DIST += \
@@ -54,5 +55,7 @@ EXTRA_DIST += \
 	%reldir%/scenarios/grant-evtchn-hvm.sh \
 	%reldir%/scenarios/conformance.sh \
 	%reldir%/scenarios/vmbus-pipe.sh \
+	%reldir%/scenarios/syndbg.sh \
+	%reldir%/host/syndbg-peer.py \
 	%reldir%/scenarios/broken-guest-never-connects.sh \
 	%reldir%/scenarios/broken-dom0-crash.sh

@@ -5,12 +5,21 @@
 # entry (build.sh holds the one copy of the flags; tests/e2e/run uses it too).
 
 E2E_MICROGUEST = %reldir%/microguest.elf
-E2E_MICROGUEST_SRCS = %reldir%/head.S %reldir%/main.c %reldir%/microguest.ld
+E2E_MICROGUEST_SRCS = %reldir%/head.S %reldir%/main.c %reldir%/micro.h \
+	%reldir%/microguest.ld
+# The image of the syndbg scenario: the same plus the debugger tests.
+E2E_MICROGUEST_SYNDBG = %reldir%/microguest-syndbg.elf
+E2E_MICROGUEST_SYNDBG_SRCS = %reldir%/syndbg.c %reldir%/call64.S
 
 $(E2E_MICROGUEST): $(E2E_MICROGUEST_SRCS) %reldir%/build.sh
 	$(AM_V_GEN)$(MKDIR_P) $(@D) && \
 	CC='$(CC)' $(SHELL) $(srcdir)/%reldir%/build.sh $@
 
-all-local: $(E2E_MICROGUEST)
-CLEANFILES += $(E2E_MICROGUEST)
-EXTRA_DIST += $(E2E_MICROGUEST_SRCS) %reldir%/build.sh %reldir%/local.mk
+$(E2E_MICROGUEST_SYNDBG): $(E2E_MICROGUEST_SRCS) $(E2E_MICROGUEST_SYNDBG_SRCS) %reldir%/build.sh
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && \
+	CC='$(CC)' $(SHELL) $(srcdir)/%reldir%/build.sh $@ syndbg
+
+all-local: $(E2E_MICROGUEST) $(E2E_MICROGUEST_SYNDBG)
+CLEANFILES += $(E2E_MICROGUEST) $(E2E_MICROGUEST_SYNDBG)
+EXTRA_DIST += $(E2E_MICROGUEST_SRCS) $(E2E_MICROGUEST_SYNDBG_SRCS) \
+	%reldir%/build.sh %reldir%/local.mk
