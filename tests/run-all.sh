@@ -10,7 +10,8 @@
 #   3. make distcheck
 #   4. libFuzzer smoke run of every guest-reachable parser (FUZZ_SECONDS)
 #   5. the real-Xen tier under QEMU, on Debian's hypervisor and on the one
-#      built from hypervisor-patches/ (skipped with E2E=0 or without QEMU)
+#      built from hypervisor-patches/ with its xl and libxenlight, including
+#      the synthetic debugger end to end (skipped with E2E=0 or without QEMU)
 #
 # Usage: tests/run-all.sh        (as root; build trees under $BUILD_ROOT,
 #                                 default ./_build)
@@ -138,18 +139,20 @@ if [ "${E2E:-1}" != 0 ] && command -v qemu-system-x86_64 >/dev/null && [ -x "$sr
 	e2e_count "e2e (stock Xen)" "$root/e2e-stock.log"
 
 	# The same tier on the hypervisor built from hypervisor-patches/, with
-	# Debian's tools of the same version (4.17.5).
-	say "real Xen under QEMU: the patched hypervisor"
-	xen=$("$src/hypervisor-patches/build-xen.sh" --cache "$root/plain/hypervisor-patches/xen-cache" build \
+	# Debian's tools of the same version (4.17.5) and, over them, the xl
+	# and libxenlight built from the same patched source (they know the
+	# viridian group syndbg); the syndbg scenario needs both.
+	say "real Xen under QEMU: the patched hypervisor and toolstack"
+	xen=$("$src/hypervisor-patches/build-xen.sh" --cache "$root/plain/hypervisor-patches/xen-cache" --tools build \
 		2>"$root/xen-build.log" | tail -n 1)
 	if [ -n "$xen" ] && [ -f "$xen" ]; then
-		(cd "$root/plain" && make e2e E2E_FLAGS="--xen-binary $xen --tools-version ${XEN_TOOLS_VERSION:-4.17.5+72-g01140da4e8-1} xl-info pv-guest micro-hvm conformance") \
+		(cd "$root/plain" && make e2e E2E_FLAGS="--xen-binary $xen --xen-tools $(dirname "$xen") --tools-version ${XEN_TOOLS_VERSION:-4.17.5+72-g01140da4e8-1} xl-info pv-guest micro-hvm conformance syndbg") \
 			>"$root/e2e-patched.log" 2>&1
 		grep -E '^(PASS|FAIL|SKIP):' "$root/e2e-patched.log" | awk '!seen[$0]++'
 		e2e_count "e2e (patched Xen)" "$root/e2e-patched.log"
 	else
 		tail -n 40 "$root/xen-build.log"
-		one "patched hypervisor build" 1
+		one "patched hypervisor and toolstack build" 1
 	fi
 else
 	say "real Xen under QEMU: skipped (E2E=0 or qemu-system-x86_64 missing)"
