@@ -44,8 +44,9 @@ e2e_console_tail() {
 # to dom0's 10.0.2.15:PORT. When the scenario begins, the host starts
 #   PROGRAM 127.0.0.1 HOSTPORT      (E2E_SCENARIO, E2E_TIMEOUT set)
 # with its output in WORK/host-peer-<scenario>.log; when the scenario's
-# RESULT arrives the peer gets 15 s to finish, then is killed. A PASS
-# becomes a FAIL when the peer exits with a status other than 0.
+# RESULT arrives the peer gets 15 s to finish (none unless the scenario
+# passed), then is killed. A PASS becomes a FAIL when the peer exits with a
+# status other than 0.
 
 # A free TCP port on the host's loopback interface.
 e2e_free_port() {
@@ -95,13 +96,14 @@ e2e_peer_start() {	# e2e_peer_start WORK SCENARIO TIMEOUT
 	e2e_log "$2: host peer $prog started (pid $!, log $1/host-peer-$2.log)"
 }
 
-# e2e_peer_finish WORK SCENARIO: wait for the peer; sets E2E_PEER_RC and
-# E2E_PEER_LAST (its last output line). Returns 1 if no peer ran.
+# e2e_peer_finish WORK SCENARIO STATUS: after a PASS give the peer 15 s
+# to finish, else stop it at once; sets E2E_PEER_RC and E2E_PEER_LAST (its
+# last output line). Returns 1 if no peer ran.
 e2e_peer_finish() {
 	local pid=${E2E_PEER_PID[$2]:-} i
 	[ -n "$pid" ] || return 1
 	for i in $(seq 1 30); do
-		kill -0 "$pid" 2>/dev/null || break
+		[ "$3" = PASS ] && kill -0 "$pid" 2>/dev/null || break
 		sleep 0.5
 	done
 	kill "$pid" 2>/dev/null
@@ -215,7 +217,7 @@ e2e_boot() {
 				;;
 			"E2E: RESULT "*)
 				read -r n status secs detail <<<"${line#E2E: RESULT }"
-				if e2e_peer_finish "$work" "$n" && [ "$E2E_PEER_RC" -ne 0 ] &&
+				if e2e_peer_finish "$work" "$n" "$status" && [ "$E2E_PEER_RC" -ne 0 ] &&
 				   [ "$status" = PASS ]; then
 					status=FAIL
 					detail="host peer ${E2E_PEER_PROG[$n]} failed (exit status $E2E_PEER_RC): $E2E_PEER_LAST"
