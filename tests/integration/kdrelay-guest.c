@@ -15,8 +15,13 @@
  *   kdrelay-guest msr-recv             SYNDBG_RECV_BUFFER, CONTROL RECV, STATUS;
  *                                      prints "STATUS HEX"
  *
- * The input and output pages are guest frames IN_GFN and IN_GFN + 1, high
- * in the guest's memory, away from the frames the hypervisor allocates.
+ * The calls run on vCPU $KDRELAY_VCPU (default 0): a vCPU blocked in a
+ * call issues nothing else, so concurrent callers take different vCPUs.
+ *
+ * Each vCPU has its own pages (a blocked call is re-executed, re-reading
+ * its input page): input and output at guest frames IN_GFN + 8 * vCPU and
+ * the next one, the SYNDBG MSR buffers after them; high in the guest's
+ * memory, away from the frames the hypervisor allocates.
  */
 #include "config.h"
 
@@ -33,7 +38,7 @@
 #include "xensim-proto.h"
 
 #define IN_GFN 3000u
-#define IN_GPA ((uint64_t)IN_GFN << XENSIM_PAGE_SHIFT)
+#define IN_GPA (((uint64_t)IN_GFN + 8 * vcpu) << XENSIM_PAGE_SHIFT)
 #define OUT_GPA (IN_GPA + XENSIM_PAGE_SIZE)
 #define SEND_GPA (IN_GPA + 2 * XENSIM_PAGE_SIZE)
 #define RECV_GPA (IN_GPA + 3 * XENSIM_PAGE_SIZE)
@@ -44,6 +49,8 @@
 #define MSR_SYNDBG_SEND		0x400000f3
 #define MSR_SYNDBG_RECV		0x400000f4
 #define MSR_SYNDBG_PENDING	0x400000f5
+
+static uint32_t vcpu;
 
 static int sim_connect(void)
 {
@@ -81,6 +88,7 @@ static int vcall(int fd, uint32_t kind, uint32_t code, uint64_t value, uint64_t 
 
 	memset(q, 0, sizeof(*q));
 	q->hdr.op = XENSIM_OP_VCPU_DEBUG;
+	q->vcpu = vcpu;
 	q->hdr.len = sizeof(*q) + len;
 	q->kind = kind;
 	q->code = code;
@@ -185,6 +193,8 @@ int main(int argc, char **argv)
 			"       post-hex HEX | retrieve-hex MS | msr-send HEX | msr-recv\n");
 		return 2;
 	}
+	if (getenv("KDRELAY_VCPU"))
+		vcpu = strtoul(getenv("KDRELAY_VCPU"), NULL, 0) & 7;
 	fd = sim_connect();
 	if (argc == 3 && (!strcmp(argv[1], "post") || !strcmp(argv[1], "post-hex"))) {
 		uint32_t len;

@@ -287,3 +287,146 @@ check "UDP --frames bare: the guest's buffer goes out as it is, headers included
 	wait_for 5 grep -qx "$fr" "$RUN/udp.log"
 kill "$relay_pid"; wait "$relay_pid" 2>/dev/null; relay_pid=
 kill "$upid"; wait "$upid" 2>/dev/null; upid=
+
+# ---- the debugger going away and coming back (TCP) ----
+# Inherits descriptor 7, which the relay must not keep.
+exec 7</etc/hostname
+start_relay
+exec 7<&-
+out=$(tcp_peer "$PORT" 1 s3cret)
+guest "$g1" post while-away >/dev/null
+out=$(tcp_peer "$PORT" 1.5 s3cret)
+check "TCP: a debugger that reconnects gets what the guest posted while it was away, once" \
+	[ "$out" = "1:while-away" ]
+python3 - "$PORT" <<'PY'
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"s3cret\n" + struct.pack(">HBB", 100, 1, 0) + b"partial")
+PY
+tcp_peer "$PORT" 0.5 s3cret after-partial >/dev/null
+check "TCP: a debugger dropping mid-frame leaves nothing behind; the next one is heard" \
+	[ "$(guest "$g1" retrieve 2000)" = "0 after-partial" ]
+# Two debuggers: the one that authenticates last takes over; a wrong token
+# takes nothing over.
+python3 - "$PORT" "$X" "$GUEST" "$g1" >"$RUN/takeover.out" <<'PY'
+import socket, struct, subprocess, sys, time
+port, x, guest, dom = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+def conn(tok):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(tok + b"\n")
+    time.sleep(0.5)
+    return s
+def drain(s, secs):
+    s.settimeout(0.2)
+    buf, end, eof = b"", time.time() + secs, False
+    while time.time() < end:
+        try:
+            d = s.recv(65536)
+            if not d:
+                eof = True
+                break
+            buf += d
+        except socket.timeout:
+            pass
+    return buf[4:].decode() if buf else "", eof
+a = conn(b"s3cret")
+b = conn(b"s3cret")
+c = conn(b"wrong")
+subprocess.run([x, "run", dom, "--", guest, "post", "to-newest"], stdout=subprocess.DEVNULL)
+print("a=%s,%s b=%s,%s c=%s,%s" % (drain(a, 1) + drain(b, 1.5) + drain(c, 0.5)))
+PY
+check "TCP: a new authenticated debugger replaces the old one, a wrong token does not" \
+	[ "$(cat "$RUN/takeover.out")" = "a=,True b=to-newest,False c=,True" ]
+
+# ---- the relay itself killed mid-session ----
+KDRELAY_VCPU=1 guest "$g1" retrieve 20000 >"$RUN/wait.out" &
+wpid=$!
+tcp_peer "$PORT" 3 s3cret >"$RUN/kill1.out" &
+ppid=$!
+sleep 1
+guest "$g1" post k1 >/dev/null
+sleep 0.5
+kill -9 "$relay_pid"; wait "$relay_pid" 2>/dev/null; relay_pid=
+guest "$g1" post k2 >/dev/null
+guest "$g1" post k3 >/dev/null
+wait "$ppid"
+start_relay
+out=$(tcp_peer "$PORT" 1.5 s3cret wake)
+t0=$SECONDS
+wait "$wpid"
+check "relay killed with SIGKILL: after its restart every PDU arrives exactly once, in order" \
+	[ "$(cat "$RUN/kill1.out") $(echo $out)" = "1:k1 1:k2 1:k3" ]
+check "relay killed with SIGKILL: the guest's blocked retrieve is woken by the restarted relay" \
+	[ "$(cat "$RUN/wait.out")" = "0 wake" -a $((SECONDS - t0)) -lt 10 ]
+
+# ---- privileges ----
+rpid=$(pgrep -f "xen-kdrelay -F -v -d $g1 --tcp" | head -n 1)
+if [ "$(id -u)" = 0 ]; then
+	nobody=$(id -u nobody)
+	check "privileges: the relay runs as nobody (uid, gid, no groups)" \
+		grep -qx "Uid:	$nobody	$nobody	$nobody	$nobody" "/proc/$rpid/status"
+	checkx "privileges: no group left, no inherited descriptor kept" \
+		'grep -qx "Groups:[[:space:]]*" "/proc/$rpid/status" &&
+		 ! ls -l "/proc/$rpid/fd" | grep -q /etc/hostname'
+	guest "$g1" post as-nobody >/dev/null
+	check "privileges: the unprivileged relay still relays" \
+		[ "$(tcp_peer "$PORT" 1.5 s3cret)" = "1:as-nobody" ]
+else
+	for t in "runs as nobody" "no group left, no inherited descriptor kept" "still relays"; do
+		skip "privileges: $t" "not running as root"
+	done
+fi
+kill "$relay_pid"; wait "$relay_pid" 2>/dev/null; relay_pid=
+
+# ---- partition to partition ----
+"$X" run 0 -- "$RELAY" -F -v -d "$g1" --to-domain "$g2" >>"$RUN/relay-p2p.log" 2>&1 &
+relay_pid=$!
+wait_for 10 [ "$(grep -c "attached to the debug port" "$RUN/relay-p2p.log")" = 2 ]
+guest "$g2" retrieve 8000 >"$RUN/p2p2.out" &
+wpid=$!
+sleep 0.5
+guest "$g1" post from-one >/dev/null
+wait "$wpid"
+check "partition to partition: a blocked retrieve in the second domain wakes with the first's data" \
+	[ "$(cat "$RUN/p2p2.out")" = "0 from-one" ]
+guest "$g1" retrieve 8000 >"$RUN/p2p1.out" &
+wpid=$!
+sleep 0.5
+guest "$g2" post from-two >/dev/null
+wait "$wpid"
+check "partition to partition: and the other way round" \
+	[ "$(cat "$RUN/p2p1.out")" = "0 from-two" ]
+kill "$relay_pid"; wait "$relay_pid" 2>/dev/null; relay_pid=
+
+# ---- the guest rebooting ----
+"$X" run 0 -- "$RELAY" -F -v -n dbg1 --tcp "127.0.0.1:$PORT" --token "$RUN/token" \
+	>>"$RUN/relay-name.log" 2>&1 &
+relay_pid=$!
+wait_for 10 grep -q "attached to the debug port of d$g1 " "$RUN/relay-name.log"
+guest "$g1" post before-reboot >/dev/null
+check "--name: the relay serves the domain of that name" \
+	[ "$(tcp_peer "$PORT" 1.5 s3cret)" = "1:before-reboot" ]
+"$X" destroy --wait dbg1 >/dev/null
+g1b=$("$X" create --hvm --name dbg1 --memory 16)
+checkx "--name: after a reboot (new domain, same name) the relay follows and attaches" \
+	'[ -n "$g1b" ] && [ "$g1b" != "$g1" ] &&
+	 wait_for 10 grep -q "attached to the debug port of d$g1b " "$RUN/relay-name.log"'
+guest "$g1b" post after-reboot >/dev/null
+out=$(tcp_peer "$PORT" 1.5 s3cret to-rebooted)
+check "--name: PDUs flow both ways with the rebooted guest" \
+	[ "$out" = "1:after-reboot" -a "$(guest "$g1b" retrieve 2000)" = "0 to-rebooted" ]
+kill "$relay_pid"; wait "$relay_pid" 2>/dev/null; relay_pid=
+"$X" run 0 -- "$RELAY" -F -d "$g1b" --tcp "127.0.0.1:$PORT" >>"$RUN/relay-gone.log" 2>&1 &
+relay_pid=$!
+wait_for 10 grep -q "attached to the debug port of d$g1b " "$RUN/relay-gone.log"
+"$X" destroy --wait dbg1 >/dev/null
+wait_for 10 eval '! kill -0 "$relay_pid" 2>/dev/null'
+wait "$relay_pid"
+st=$?
+relay_pid=
+checkx "-d: when the domain is gone the relay says so and exits with status 3" \
+	'[ "$st" = 3 ] && grep -q "d$g1b no longer exists; exiting" "$RUN/relay-gone.log"'
+
+[ -z "$(ls "$RUN"/asan* 2>/dev/null)" ] || not_ok "no sanitizer reports ($(ls "$RUN"/asan*))"
+echo "1..$n"
+exit $((failed > 0))
