@@ -71,6 +71,7 @@
 #define KD_OWN_DOMID		0
 #define KD_REFUSE_LOG_SECS	10
 #define KD_EXIT_GONE		3
+#define KD_NOBODY		65534	/* when the system has no "nobody" */
 
 enum kd_frames { KD_FRAMES_AUTO, KD_FRAMES_ETHERNET, KD_FRAMES_BARE };
 
@@ -728,34 +729,40 @@ static void close_inherited(void)
 }
 
 /*
- * Become user (default "nobody" when started as root).  The handles
+ * Become user (default "nobody" when started as root, uid and gid 65534
+ * where no such user exists).  The handles
  * opened before (privcmd, foreign memory, event channels, xenstore and the
  * sockets) stay usable, which is all a re-attach needs.
  */
 static int drop_privileges(const char *user)
 {
 	struct passwd *pw;
+	uid_t uid = KD_NOBODY;
+	gid_t gid = KD_NOBODY;
 
 	if (geteuid() != 0) {
 		if (user)
 			kd_log(LOG_DEBUG, "not root: keeping uid %u", (unsigned int)geteuid());
 		return 0;
 	}
-	if (!user)
-		user = "nobody";
 	errno = 0;
-	pw = getpwnam(user);
-	if (!pw) {
+	pw = getpwnam(user ? user : "nobody");
+	if (pw) {
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	} else if (user) {
 		kd_log(LOG_ERR, "failed to look up user \"%s\" (%s)", user,
 		       errno ? strerror(errno) : "no such user");
 		return -ENOENT;
 	}
-	if (pw->pw_uid == 0) {
+	/* Without a "nobody" entry (a minimal dom0), its customary ids. */
+	if (!user)
+		user = "nobody";
+	if (uid == 0) {
 		kd_log(LOG_WARNING, "keeping root privileges (--user %s)", user);
 		return 0;
 	}
-	if (chdir("/") < 0 || setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0) {
+	if (chdir("/") < 0 || setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
 		kd_log(LOG_ERR, "failed to drop privileges to user \"%s\" (%s)", user,
 		       strerror(errno));
 		return -errno;
@@ -764,8 +771,8 @@ static int drop_privileges(const char *user)
 		kd_log(LOG_ERR, "failed to drop privileges to user \"%s\" (root regained)", user);
 		return -EPERM;
 	}
-	kd_log(LOG_INFO, "running as user \"%s\" (uid %u gid %u)", user,
-	       (unsigned int)pw->pw_uid, (unsigned int)pw->pw_gid);
+	kd_log(LOG_INFO, "running as user \"%s\" (uid %u gid %u)", user, (unsigned int)uid,
+	       (unsigned int)gid);
 	return 0;
 }
 
