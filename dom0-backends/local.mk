@@ -6,7 +6,8 @@ sbin_PROGRAMS += dom0-backends/vmbusd/vmbusd
 dom0_backends_vmbusd_vmbusd_SOURCES = \
 	dom0-backends/vmbusd/vmbusd.h \
 	dom0-backends/vmbusd/vmbusd.c \
-	dom0-backends/vmbusd/pipe.c
+	dom0-backends/vmbusd/pipe.c \
+	dom0-backends/vmbusd/p2p.c
 dom0_backends_vmbusd_vmbusd_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) $(XENSTORE_CFLAGS)
 dom0_backends_vmbusd_vmbusd_LDADD = $(LIBVMBUS_LIBS) $(XENSTORE_LIBS)
 
@@ -15,3 +16,14 @@ dist_noinst_SCRIPTS += tests/integration/vmbus-pipe.sh
 TESTS += tests/integration/vmbus-pipe.sh
 
 dist_man_MANS += docs/man/vmbusd.8
+
+# Pipes between two guests on the simulated host, and a guest client that
+# breaks the protocol around them.
+check_PROGRAMS += tests/integration/vmbus-p2p-hostile
+tests_integration_vmbus_p2p_hostile_SOURCES = tests/integration/vmbus-p2p-hostile.c
+tests_integration_vmbus_p2p_hostile_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS) \
+	$(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) $(XENEVTCHN_CFLAGS)
+tests_integration_vmbus_p2p_hostile_LDADD = lib/vmbus/libvmbus-core.la \
+	$(XENSTORE_LIBS) $(XENGNTTAB_LIBS) $(XENEVTCHN_LIBS)
+dist_noinst_SCRIPTS += tests/integration/vmbus-p2p.sh
+TESTS += tests/integration/vmbus-p2p.sh

@@ -2,10 +2,13 @@
 /*
  * vmbus-pipe-client: the guest end of a VMBus pipe, for demos and tests.
  *
- *   vmbus-pipe-client [options] NAME
+ *   vmbus-pipe-client [options] NAME [NAME...]
  *       (in a guest) open the bus, list the offers, open pipe NAME, stream
  *       --bytes of data through it and check that what comes back (from an
  *       echo service in dom0) has the same length and checksum.
+ *       A pipe to another guest (vmbusctl p2p) has no echo: each end
+ *       streams --bytes of its own (--seed) and checksums what the other
+ *       end sends, until both have said end of stream.
  *   vmbus-pipe-client --echo-service PATH [--message-mode]
  *       (in dom0) a unix socket service that echoes what it receives; it
  *       knows nothing of Xen.
@@ -108,12 +111,12 @@ static int echo_service(const char *path, bool message)
 }
 
 struct opts {
-	const char *name;
 	unsigned long long bytes;
 	size_t chunk;
 	unsigned int pages;
 	unsigned int delay_ms;
 	int wait_s;
+	uint64_t seed;
 };
 
 static const char *offer_name(const struct vmbus_offer *o, char *buf)
@@ -126,139 +129,265 @@ static const char *offer_name(const struct vmbus_offer *o, char *buf)
 	return buf;
 }
 
-static int client(const struct opts *o)
+/* One pipe being streamed. */
+struct stream {
+	const char *name;
+	char tag[VMBUS_PIPE_NAME_MAX + 8];	/* "" or "[name] " */
+	struct vmbus_chan *c;
+	int peer;			/* domain at the other end, 0: dom0 */
+	unsigned long long sent, got, pkts_tx, pkts_rx;
+	uint64_t htx, hrx, seed;
+	bool eof_sent, eof_got, done;
+	double t0, t1, t_eof;
+	int status;			/* 0 ok, 1 failed, 3 closed by dom0 */
+};
+
+static bool stream_done(const struct stream *s)
+{
+	return s->eof_sent && (s->eof_got || (!s->peer && s->got >= s->sent));
+}
+
+/* Send what the ring takes and receive what arrived; false when over. */
+static bool stream_step(struct stream *s, const struct opts *o, uint8_t *tx,
+			uint64_t *rx)
+{
+	struct vmbus_packet pkt;
+	uint64_t saved;
+	size_t len, k;
+	int rc;
+
+	vmbus_chan_batch_begin(s->c);
+	while (!s->eof_sent) {
+		if (s->sent >= o->bytes) {
+			if (vmbus_chan_send(s->c, NULL, 0, 0, 0) == 0)
+				s->eof_sent = true;
+			break;
+		}
+		len = o->bytes - s->sent < o->chunk ? o->bytes - s->sent : o->chunk;
+		saved = s->seed;
+		for (k = 0; k < len; k++) {
+			s->seed = s->seed * 6364136223846793005ull + 1;
+			tx[k] = (uint8_t)(s->seed >> 56);
+		}
+		rc = vmbus_chan_send(s->c, tx, len, s->pkts_tx, 0);
+		if (rc == -EAGAIN) {
+			s->seed = saved;	/* the same bytes next time */
+			break;
+		}
+		if (rc == -ENOTCONN) {
+			fprintf(stderr, "client: %spipe closed by dom0 (offer "
+				"rescinded%s) after %llu bytes sent, %llu "
+				"received\n", s->tag, s->peer > 0 ?
+				": the peer closed or went away" : "",
+				s->sent, s->got);
+			s->status = 3;
+			return false;
+		}
+		if (rc) {
+			fprintf(stderr, "client: %ssend failed after %llu "
+				"bytes: %s\n", s->tag, s->sent, strerror(-rc));
+			s->status = 1;
+			return false;
+		}
+		s->htx = fnv(s->htx, tx, len);
+		s->sent += len;
+		s->pkts_tx++;
+		if (o->delay_ms)
+			break;
+	}
+	vmbus_chan_batch_commit(s->c);
+	while ((rc = vmbus_chan_recv(s->c, &pkt, rx, 65536 + 64)) == 0) {
+		if (pkt.len == 0) {
+			s->eof_got = true;
+			s->t_eof = now_s();
+			continue;
+		}
+		s->hrx = fnv(s->hrx, pkt.data, pkt.len);
+		s->got += pkt.len;
+		s->pkts_rx++;
+	}
+	if (rc != -EAGAIN) {
+		fprintf(stderr, "client: %s%s after %llu bytes sent, %llu "
+			"received\n", s->tag, rc == -ENOTCONN ? (s->peer > 0 ?
+			"pipe closed by dom0 (offer rescinded: the peer "
+			"closed or went away)" :
+			"pipe closed by dom0 (offer rescinded)") :
+			strerror(-rc), s->sent, s->got);
+		s->status = 3;
+		return false;
+	}
+	return !stream_done(s);
+}
+
+static void stream_report(struct stream *s, const struct opts *o)
+{
+	struct vmbus_chan_stats st;
+	double dt = s->t1 - s->t0;
+
+	vmbus_chan_get_stats(s->c, &st);
+	if (s->peer > 0) {
+		/* No echo: what came in is the other guest's own stream. */
+		double tr = (s->t_eof > s->t0 ? s->t_eof : s->t1) - s->t0;
+
+		printf("client: %speer sent %llu bytes in %llu packets, "
+		       "received %llu bytes in %llu packets in %.3f s (%.1f "
+		       "MB/s out, %.1f MB/s in)\n", s->tag, s->sent,
+		       s->pkts_tx, s->got, s->pkts_rx, dt,
+		       dt > 0 ? s->sent / dt / 1e6 : 0.0,
+		       tr > 0 ? s->got / tr / 1e6 : 0.0);
+	} else {
+		printf("client: %ssent %llu bytes in %llu packets, received "
+		       "%llu bytes in %llu packets in %.3f s (%.1f MB/s each "
+		       "way)\n", s->tag, s->sent, s->pkts_tx, s->got,
+		       s->pkts_rx, dt, dt > 0 ? s->sent / dt / 1e6 : 0.0);
+	}
+	printf("client: %sring: %llu signals sent, %llu received, %llu times "
+	       "full\n", s->tag, (unsigned long long)st.tx_signals,
+	       (unsigned long long)st.rx_signals,
+	       (unsigned long long)st.tx_full);
+	if (s->peer > 0) {
+		printf("client: %speer checksum sent %016llx received %016llx "
+		       "(%llu bytes in)\n", s->tag, (unsigned long long)s->htx,
+		       (unsigned long long)s->hrx, s->got);
+		s->status = s->sent == o->bytes && s->eof_got ? 0 : 1;
+		return;
+	}
+	printf("client: %schecksum sent %016llx received %016llx: %s\n",
+	       s->tag, (unsigned long long)s->htx, (unsigned long long)s->hrx,
+	       s->htx == s->hrx && s->sent == s->got ? "MATCH" : "MISMATCH");
+	s->status = s->htx == s->hrx && s->sent == s->got &&
+		    s->sent == o->bytes ? 0 : 1;
+}
+
+#define MAX_PIPES	8
+
+static int client(const struct opts *o, char **names, int nnames)
 {
 	struct vmbus_offer offers[64], off;
 	struct vmbus_bus *bus = NULL;
-	struct vmbus_chan *c = NULL;
-	struct vmbus_packet pkt;
+	struct stream ss[MAX_PIPES];
+	struct pollfd pf[MAX_PIPES + 1];
 	uint8_t *tx = malloc(o->chunk);
 	uint64_t *rx = malloc(65536 + 64);
-	unsigned long long sent = 0, got = 0, pkts_tx = 0, pkts_rx = 0;
-	uint64_t htx = 0xcbf29ce484222325ull, hrx = htx, seed = 0x9e3779b97f4a7c15ull;
-	uint64_t saved;
-	struct vmbus_chan_stats st;
 	char name[VMBUS_PIPE_NAME_MAX + 1];
-	bool eof_sent = false, eof_got = false;
-	double t0, t1;
-	int rc, n, i, status = 1;
-	size_t len, k;
+	int rc, n, i, k, status = 0, open_ms, active;
 
+	memset(ss, 0, sizeof(ss));
 	rc = vmbus_bus_open(&bus, 10000);
 	if (rc) {
 		fprintf(stderr, "client: failed to open the bus (%s)\n",
 			strerror(-rc));
+		status = 1;
 		goto out;
 	}
 	printf("client: bus connected, protocol version %u.%u\n",
 	       vmbus_bus_version(bus) >> 16, vmbus_bus_version(bus) & 0xffff);
 	n = vmbus_bus_offers(bus, offers, 64);
 	printf("client: %d offer(s)\n", n);
-	for (i = 0; i < n && i < 64; i++)
-		printf("client:   channel %u: pipe \"%s\" (%s mode)\n",
+	for (i = 0; i < n && i < 64; i++) {
+		int pd = vmbus_bus_offer_peer(bus, offers[i].relid);
+		char to[32] = "";
+
+		if (pd > 0)
+			snprintf(to, sizeof(to), ", to domain %d", pd);
+		printf("client:   channel %u: pipe \"%s\" (%s mode%s)\n",
 		       offers[i].relid, offer_name(&offers[i], name),
 		       offers[i].user_data[0] == VMBUS_PIPE_MODE_MESSAGE ?
-		       "message" : "byte");
-	for (i = 0; vmbus_bus_find_pipe(bus, o->name, &off) != 0; i++) {
-		if (i >= o->wait_s * 10) {
-			fprintf(stderr, "client: no pipe \"%s\" offered\n",
-				o->name);
+		       "message" : "byte", to);
+	}
+	/* A pipe to another guest opens once that guest opens it too. */
+	open_ms = o->wait_s * 1000 > 10000 ? o->wait_s * 1000 : 10000;
+	for (k = 0; k < nnames; k++) {
+		struct stream *s = &ss[k];
+
+		s->name = names[k];
+		if (nnames > 1)
+			snprintf(s->tag, sizeof(s->tag), "[%s] ", s->name);
+		s->htx = s->hrx = 0xcbf29ce484222325ull;
+		s->seed = o->seed + (uint64_t)k;
+		for (i = 0; vmbus_bus_find_pipe(bus, s->name, &off) != 0; i++) {
+			if (i >= o->wait_s * 10) {
+				fprintf(stderr, "client: no pipe \"%s\" "
+					"offered\n", s->name);
+				status = 1;
+				goto out;
+			}
+			vmbus_bus_wait(bus, 100);
+		}
+		s->peer = vmbus_bus_offer_peer(bus, off.relid);
+		rc = vmbus_chan_open(bus, off.relid, o->pages, 1, open_ms,
+				     &s->c);
+		if (rc) {
+			fprintf(stderr, "client: failed to open pipe \"%s\" "
+				"(channel %u): %s\n", s->name, off.relid,
+				strerror(-rc));
+			status = 1;
 			goto out;
 		}
-		vmbus_bus_wait(bus, 100);
+		printf("client: opened pipe \"%s\" (channel %u, %u-page rings, "
+		       "class version %u.%u)%s\n", s->name, off.relid, o->pages,
+		       vmbus_chan_version(s->c) >> 16,
+		       vmbus_chan_version(s->c) & 0xffff,
+		       s->peer > 0 ? ", rings shared with a guest" : "");
+		if (s->peer > 0)
+			printf("client: %speer mode: the other end is domain "
+			       "%d\n", s->tag, vmbus_chan_peer(s->c));
 	}
-	rc = vmbus_chan_open(bus, off.relid, o->pages, 1, 10000, &c);
-	if (rc) {
-		fprintf(stderr, "client: failed to open pipe \"%s\" (channel "
-			"%u): %s\n", o->name, off.relid, strerror(-rc));
-		goto out;
-	}
-	printf("client: opened pipe \"%s\" (channel %u, %u-page rings, class "
-	       "version %u.%u)\n", o->name, off.relid, o->pages,
-	       vmbus_chan_version(c) >> 16, vmbus_chan_version(c) & 0xffff);
 	fflush(stdout);
 
-	t0 = now_s();
-	while (!stop && !(eof_sent && (got >= sent || eof_got))) {
-		/* Send as much as the ring takes, in one batch. */
-		vmbus_chan_batch_begin(c);
-		while (!eof_sent) {
-			if (sent >= o->bytes) {
-				if (vmbus_chan_send(c, NULL, 0, 0, 0) == 0)
-					eof_sent = true;
-				break;
-			}
-			len = o->bytes - sent < o->chunk ? o->bytes - sent : o->chunk;
-			saved = seed;
-			for (k = 0; k < len; k++) {
-				seed = seed * 6364136223846793005ull + 1;
-				tx[k] = (uint8_t)(seed >> 56);
-			}
-			rc = vmbus_chan_send(c, tx, len, pkts_tx, 0);
-			if (rc == -EAGAIN) {
-				seed = saved;	/* the same bytes next time */
-				break;
-			}
-			if (rc == -ENOTCONN) {
-				fprintf(stderr, "client: pipe closed by dom0 "
-					"(offer rescinded) after %llu bytes "
-					"sent, %llu received\n", sent, got);
-				status = 3;
-				goto closed;
-			}
-			if (rc) {
-				fprintf(stderr, "client: send failed after %llu "
-					"bytes: %s\n", sent, strerror(-rc));
-				goto closed;
-			}
-			htx = fnv(htx, tx, len);
-			sent += len;
-			pkts_tx++;
-			if (o->delay_ms)
-				break;
-		}
-		vmbus_chan_batch_commit(c);
-		while ((rc = vmbus_chan_recv(c, &pkt, rx, 65536 + 64)) == 0) {
-			if (pkt.len == 0) {
-				eof_got = true;
+	for (k = 0; k < nnames; k++)
+		ss[k].t0 = now_s();
+	active = nnames;
+	while (!stop && active) {
+		int np = 0;
+
+		for (k = 0; k < nnames; k++) {
+			struct stream *s = &ss[k];
+
+			if (s->done)
+				continue;
+			if (!stream_step(s, o, tx, rx)) {
+				s->done = true;
+				s->t1 = now_s();
+				active--;
+				if (s->status == 0)
+					stream_report(s, o);
 				continue;
 			}
-			hrx = fnv(hrx, pkt.data, pkt.len);
-			got += pkt.len;
-			pkts_rx++;
+			pf[np++] = (struct pollfd){ .fd = vmbus_chan_fd(s->c),
+						    .events = POLLIN };
 		}
-		if (rc != -EAGAIN) {
-			fprintf(stderr, "client: %s after %llu bytes sent, %llu "
-				"received\n", rc == -ENOTCONN ?
-				"pipe closed by dom0 (offer rescinded)" :
-				strerror(-rc), sent, got);
-			status = 3;
-			goto closed;
-		}
-		if (eof_sent && (got >= sent || eof_got))
+		if (!active)
 			break;
-		/* Waiting also handles bus messages, a rescind among them. */
-		if (vmbus_chan_wait(c, o->delay_ms ? (int)o->delay_ms : 5000) < 0)
+		/* The bus brings rescinds among other messages. */
+		pf[np++] = (struct pollfd){ .fd = vmbus_bus_fd(bus),
+					    .events = POLLIN };
+		rc = poll(pf, (nfds_t)np, o->delay_ms ? (int)o->delay_ms : 5000);
+		if (rc < 0 && errno != EINTR)
 			break;
+		if (pf[np - 1].revents & POLLIN)
+			vmbus_bus_process(bus);
+		for (k = 0; k < nnames; k++)
+			if (!ss[k].done)
+				vmbus_chan_ack(ss[k].c);
 	}
-	t1 = now_s();
-	vmbus_chan_get_stats(c, &st);
-	printf("client: sent %llu bytes in %llu packets, received %llu bytes "
-	       "in %llu packets in %.3f s (%.1f MB/s each way)\n", sent,
-	       pkts_tx, got, pkts_rx, t1 - t0,
-	       (t1 - t0) > 0 ? sent / (t1 - t0) / 1e6 : 0.0);
-	printf("client: ring: %llu signals sent, %llu received, %llu times "
-	       "full\n", (unsigned long long)st.tx_signals,
-	       (unsigned long long)st.rx_signals,
-	       (unsigned long long)st.tx_full);
-	printf("client: checksum sent %016llx received %016llx: %s\n",
-	       (unsigned long long)htx, (unsigned long long)hrx,
-	       htx == hrx && sent == got ? "MATCH" : "MISMATCH");
-	status = htx == hrx && sent == got && sent == o->bytes ? 0 : 1;
-closed:
-	vmbus_chan_close(c);
-	printf("client: pipe closed\n");
+	for (k = 0; k < nnames; k++) {
+		if (!ss[k].done) {
+			ss[k].status = 1;	/* interrupted */
+			fprintf(stderr, "client: %sinterrupted after %llu "
+				"bytes sent, %llu received\n", ss[k].tag,
+				ss[k].sent, ss[k].got);
+		}
+	}
 out:
+	for (k = 0; k < nnames; k++) {
+		if (ss[k].status > status)
+			status = ss[k].status;
+		if (ss[k].c) {
+			vmbus_chan_close(ss[k].c);
+			printf("client: %spipe closed\n", ss[k].tag);
+		}
+	}
 	vmbus_bus_close(bus);
 	free(tx);
 	free(rx);
@@ -268,14 +397,18 @@ out:
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: vmbus-pipe-client [options] NAME\n"
+"Usage: vmbus-pipe-client [options] NAME [NAME...]\n"
 "       vmbus-pipe-client --echo-service PATH [--message-mode]\n\n"
-"In a guest: open pipe NAME and stream data through it, checking the echo.\n"
+"In a guest: open pipe NAME and stream data through it, checking the echo\n"
+"(several pipes at once: each streams --bytes; a pipe to another guest\n"
+"streams both ways and prints the checksums of both directions).\n"
 "  --bytes N        bytes to stream (default 4194304)\n"
 "  --chunk N        bytes per packet (default 4000)\n"
 "  --ring-pages N   pages per ring, header included (default 16)\n"
 "  --delay-ms N     pause between packets (slow stream)\n"
-"  --wait S         wait up to S seconds for the offer (default 5)\n"
+"  --wait S         wait up to S seconds for the offer (default 5), and\n"
+"                   for the other guest to open a pipe between guests\n"
+"  --seed N         seed of the data sent (a pipe between guests)\n"
 "In dom0: serve an echo on a unix socket (no Xen involved).\n");
 }
 
@@ -287,13 +420,14 @@ int main(int argc, char **argv)
 		{ "ring-pages", required_argument, NULL, 'r' },
 		{ "delay-ms", required_argument, NULL, 'd' },
 		{ "wait", required_argument, NULL, 'w' },
+		{ "seed", required_argument, NULL, 's' },
 		{ "echo-service", required_argument, NULL, 'e' },
 		{ "message-mode", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .bytes = 4u << 20, .chunk = 4000, .pages = 16,
-			  .wait_s = 5 };
+			  .wait_s = 5, .seed = 0x9e3779b97f4a7c15ull };
 	const char *echo = NULL;
 	bool message = false;
 	int c;
@@ -306,6 +440,7 @@ int main(int argc, char **argv)
 		case 'r': o.pages = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'd': o.delay_ms = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'w': o.wait_s = atoi(optarg); break;
+		case 's': o.seed = strtoull(optarg, NULL, 0); break;
 		case 'e': echo = optarg; break;
 		case 'm': message = true; break;
 		case 'h': usage(stdout); return 0;
@@ -314,12 +449,12 @@ int main(int argc, char **argv)
 	}
 	if (echo)
 		return echo_service(echo, message);
-	if (optind + 1 != argc || o.chunk == 0 || o.chunk > 65536) {
+	if (optind >= argc || argc - optind > MAX_PIPES || o.chunk == 0 ||
+	    o.chunk > 65536) {
 		usage(stderr);
 		return 2;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	o.name = argv[optind];
-	return client(&o);
+	return client(&o, argv + optind, argc - optind);
 }

@@ -9,6 +9,9 @@
  *   detach DOM          remove both
  *   list [--json]       buses and channels with their live state
  *   offer DOM --pipe NAME --service PATH [--message-mode]
+ *   p2p DOMA DOMB --name NAME [--mode byte|message]
+ *                       a pipe between two guests: DOMA grants the rings,
+ *                       DOMB maps them; vmbusd only brokers the setup
  *   rescind DOM NAME
  *   connect DOM NAME [--message-mode]
  *                       offer NAME and join this terminal to it
@@ -211,20 +214,122 @@ static int cmd_offer(int domid, const char *name, const char *service,
 	return 0;
 }
 
+/* A free offer directory of @domid's bus, or 1 on error. */
+static int offer_dir(int domid, char *odir, size_t len)
+{
+	char path[96], *k;
+	unsigned int i;
+
+	snprintf(path, sizeof(path), BE_ROOT "/%d/0/frontend", domid);
+	k = xs_read(xs, XBT_NULL, path, NULL);
+	if (!k) {
+		fprintf(stderr, "vmbusctl: domain %d has no bus; run "
+			"'vmbusctl attach %d' first\n", domid, domid);
+		return 1;
+	}
+	free(k);
+	for (i = 0;; i++) {
+		snprintf(odir, len, BE_ROOT "/%d/0/offers/%u", domid, i);
+		k = xs_read(xs, XBT_NULL, odir, NULL);
+		if (!k && errno == ENOENT)
+			return 0;
+		free(k);
+	}
+}
+
+/*
+ * A pipe between guests @a and @b: @a grants the rings, @b maps them.
+ * Both entries are written in one transaction, each with "peer" last
+ * (the daemon takes an entry once it has a peer).
+ */
+static int cmd_p2p(int a, int b, const char *name, const char *mode)
+{
+	char da[128], db[128], ida[16], idb[16], *k;
+	xs_transaction_t t;
+	int i;
+
+	if (a == b) {
+		fprintf(stderr, "vmbusctl: a pipe joins two different "
+			"domains\n");
+		return 1;
+	}
+	if (!name || !name[0] || strlen(name) > 115 || strchr(name, '/') ||
+	    (strcmp(mode, "byte") && strcmp(mode, "message"))) {
+		fprintf(stderr, "vmbusctl: p2p needs --name NAME (at most 115 "
+			"bytes) and --mode byte or message\n");
+		return 1;
+	}
+	for (i = 0; i < 2; i++) {
+		k = offer_key(i ? b : a, name);
+		if (k) {
+			free(k);
+			fprintf(stderr, "vmbusctl: domain %d already has a "
+				"pipe \"%s\"\n", i ? b : a, name);
+			return 1;
+		}
+	}
+	if (offer_dir(a, da, sizeof(da)) || offer_dir(b, db, sizeof(db)))
+		return 1;
+	snprintf(ida, sizeof(ida), "%d", a);
+	snprintf(idb, sizeof(idb), "%d", b);
+	for (;;) {
+		t = xs_transaction_start(xs);
+		if (!t)
+			return fail("start a transaction for", da, errno);
+		if (!xw(t, da, "name", name) || !xw(t, da, "mode", mode) ||
+		    !xw(t, da, "role", "opener") || !xw(t, da, "peer", idb) ||
+		    !xw(t, db, "name", name) || !xw(t, db, "mode", mode) ||
+		    !xw(t, db, "role", "acceptor") || !xw(t, db, "peer", ida)) {
+			int err = errno;
+
+			xs_transaction_end(xs, t, true);
+			return fail("write", da, err);
+		}
+		if (xs_transaction_end(xs, t, false))
+			break;
+		if (errno != EAGAIN)
+			return fail("commit", da, errno);
+	}
+	printf("offered pipe \"%s\" between domain %d (grants the rings) and "
+	       "domain %d (%s mode)\n", name, a, b, mode);
+	return 0;
+}
+
 static int cmd_rescind(int domid, const char *name)
 {
-	char path[160], *k = offer_key(domid, name);
+	char path[160], *k = offer_key(domid, name), *peer;
+	unsigned long pd;
 
 	if (!k) {
 		fprintf(stderr, "vmbusctl: domain %d has no pipe \"%s\"\n",
 			domid, name);
 		return 1;
 	}
+	snprintf(path, sizeof(path), BE_ROOT "/%d/0/offers/%s/peer", domid, k);
+	peer = xs_read(xs, XBT_NULL, path, NULL);
 	snprintf(path, sizeof(path), BE_ROOT "/%d/0/offers/%s", domid, k);
 	free(k);
-	if (!xs_rm(xs, XBT_NULL, path))
+	if (!xs_rm(xs, XBT_NULL, path)) {
+		free(peer);
 		return fail("remove", path, errno);
+	}
 	printf("rescinded pipe \"%s\" of domain %d\n", name, domid);
+	/* A pipe between guests goes at both ends. */
+	if (peer && (pd = strtoul(peer, NULL, 10)) > 0 && pd < 0x7ff0) {
+		k = offer_key((int)pd, name);
+		if (k) {
+			snprintf(path, sizeof(path), BE_ROOT "/%lu/0/offers/%s",
+				 pd, k);
+			free(k);
+			if (!xs_rm(xs, XBT_NULL, path) && errno != ENOENT) {
+				free(peer);
+				return fail("remove", path, errno);
+			}
+			printf("rescinded pipe \"%s\" of domain %lu\n", name,
+			       pd);
+		}
+	}
+	free(peer);
 	return 0;
 }
 
@@ -316,6 +421,11 @@ static int cmd_list(bool json)
 				       chans[j], kv(v, "name"));
 				printf("\"mode\":\"%s\",", kv(v, "mode"));
 				printf("\"service\":\"%s\",", kv(v, "service"));
+				if (kv(v, "peer")[0]) {
+					/* kv() returns one static buffer. */
+					printf("\"peer\":%s,", kv(v, "peer"));
+					printf("\"role\":\"%s\",", kv(v, "role"));
+				}
 				printf("\"state\":\"%s\"", kv(v, "state"));
 				for (m = 0; m < sizeof(num_keys) / sizeof(num_keys[0]); m++) {
 					const char *n = kv(v, num_keys[m]);
@@ -446,7 +556,11 @@ static void usage(FILE *f)
 "                                   and fill, packets, signals, errors\n"
 "  offer DOM --pipe NAME --service PATH [--message-mode]\n"
 "                                   offer a pipe joined to a unix socket\n"
-"  rescind DOM NAME                 take a pipe away (closing it if open)\n"
+"  p2p DOMA DOMB --name NAME [--mode byte|message]\n"
+"                                   a pipe between two guests: DOMA grants\n"
+"                                   the rings, DOMB maps them\n"
+"  rescind DOM NAME                 take a pipe away (closing it if open;\n"
+"                                   a pipe between guests at both ends)\n"
 "  connect DOM NAME [--message-mode]\n"
 "                                   offer NAME and join this terminal to it\n"
 "  --help                           this text\n");
@@ -459,10 +573,13 @@ int main(int argc, char **argv)
 		{ "service", required_argument, NULL, 's' },
 		{ "message-mode", no_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "name", required_argument, NULL, 'N' },
+		{ "mode", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *pipe = NULL, *service = NULL, *cmd;
+	const char *pipe = NULL, *service = NULL, *cmd, *pname = NULL;
+	const char *mode = "byte";
 	bool message = false, json = false;
 	int c, domid = -1, rc;
 
@@ -486,6 +603,8 @@ int main(int argc, char **argv)
 		case 's': service = optarg; break;
 		case 'm': message = true; break;
 		case 'j': json = true; break;
+		case 'N': pname = optarg; break;
+		case 'M': mode = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -515,7 +634,18 @@ int main(int argc, char **argv)
 		rc = cmd_detach(domid);
 	else if (strcmp(cmd, "offer") == 0 && pipe && service)
 		rc = cmd_offer(domid, pipe, service, message);
-	else if (strcmp(cmd, "rescind") == 0 && optind < argc)
+	else if (strcmp(cmd, "p2p") == 0 && optind < argc) {
+		int peer = domid_of(argv[optind]);
+
+		if (peer <= 0) {
+			if (peer == 0)
+				fprintf(stderr, "vmbusctl: dom0 has no bus of "
+					"its own\n");
+			rc = 1;
+		} else {
+			rc = cmd_p2p(domid, peer, pname, mode);
+		}
+	} else if (strcmp(cmd, "rescind") == 0 && optind < argc)
 		rc = cmd_rescind(domid, argv[optind]);
 	else if (strcmp(cmd, "connect") == 0 && optind < argc)
 		rc = cmd_connect(domid, argv[optind], message);

@@ -38,7 +38,7 @@
 
 int vd_epfd = -1;
 static bool foreground;
-static struct xs_handle *xs;
+struct xs_handle *vd_xs;
 static struct vd_guest *guests;
 
 void vd_log(int prio, const char *fmt, ...)
@@ -91,6 +91,34 @@ void vd_epoll_del(int fd)
 
 /* --- live state --- */
 
+struct vd_guest *vd_guests(void)
+{
+	return guests;
+}
+
+struct vd_guest *vd_guest_find(unsigned int domid)
+{
+	struct vd_guest *g;
+
+	for (g = guests; g; g = g->next)
+		if (g->domid == domid)
+			return g;
+	return NULL;
+}
+
+/* Forget the published state of @o's channel. */
+void vd_offer_publish_drop(struct vd_offer *o)
+{
+	char path[96];
+
+	if (o->relid) {
+		snprintf(path, sizeof(path), VD_STATE_ROOT "/%u/%u",
+			 o->guest->domid, o->relid);
+		xs_rm(vd_xs, XBT_NULL, path);
+	}
+	o->published[0] = '\0';
+}
+
 static void vd_publish_offer(struct vd_offer *o)
 {
 	char path[160], val[512];
@@ -98,7 +126,16 @@ static void vd_publish_offer(struct vd_offer *o)
 	uint64_t to = 0, from = 0, perr = 0;
 	int len;
 
-	if (o->pipe) {
+	if (o->p2p) {
+		/* The rings are the guests' own: only the setup is known here. */
+		if (!o->relid || !o->mate)
+			return;
+		len = snprintf(val, sizeof(val),
+			"state=%s name=%s mode=%s service=domain:%u peer=%u "
+			"role=%s", o->joined ? "open" : "offered", o->name,
+			o->message_mode ? "message" : "byte", o->peer, o->peer,
+			o->opener ? "opener" : "acceptor");
+	} else if (o->pipe) {
 		vmbus_chan_get_stats(vd_pipe_chan(o->pipe), &st);
 		vd_pipe_counters(o->pipe, &to, &from, &perr);
 		len = snprintf(val, sizeof(val),
@@ -131,7 +168,7 @@ static void vd_publish_offer(struct vd_offer *o)
 		return;
 	snprintf(path, sizeof(path), VD_STATE_ROOT "/%u/%u",
 		 o->guest->domid, o->relid);
-	if (xs_write(xs, XBT_NULL, path, val, (unsigned int)strlen(val)))
+	if (xs_write(vd_xs, XBT_NULL, path, val, (unsigned int)strlen(val)))
 		memcpy(o->published, val, sizeof(o->published));
 }
 
@@ -147,7 +184,7 @@ static void vd_publish(void)
 		st = vmbus_server_state(g->srv);
 		if (strcmp(st, g->published_bus) != 0) {
 			snprintf(path, sizeof(path), VD_STATE_ROOT "/%u/bus", g->domid);
-			if (xs_write(xs, XBT_NULL, path, st, (unsigned int)strlen(st)))
+			if (xs_write(vd_xs, XBT_NULL, path, st, (unsigned int)strlen(st)))
 				snprintf(g->published_bus, sizeof(g->published_bus), "%s", st);
 		}
 		for (o = g->offers; o; o = o->next)
@@ -162,6 +199,10 @@ static int vd_chan_open(struct vmbus_server *srv, struct vmbus_chan *chan,
 {
 	(void)srv;
 	(void)arg;
+	if (!chan) {			/* a pipe between two guests */
+		vd_p2p_joined(cookie);
+		return 0;
+	}
 	return vd_pipe_open(cookie, chan);
 }
 
@@ -171,8 +212,11 @@ static void vd_chan_close(struct vmbus_server *srv, struct vmbus_chan *chan,
 	struct vd_offer *o = cookie;
 
 	(void)srv;
-	(void)chan;
 	(void)arg;
+	if (!chan) {			/* the pair ended */
+		vd_p2p_ended(o);
+		return;
+	}
 	if (o->pipe)
 		vd_pipe_close(o->pipe);
 	o->published[0] = '\0';
@@ -185,12 +229,14 @@ static const struct vmbus_server_ops vd_ops = {
 
 /* --- offers, from xenstore --- */
 
+static bool vd_parse_domid(const char *s, unsigned int *domid);
+
 static char *vd_read(const char *dir, const char *key)
 {
 	char path[256];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	return xs_read(xs, XBT_NULL, path, NULL);
+	return xs_read(vd_xs, XBT_NULL, path, NULL);
 }
 
 static void vd_offer_make(struct vd_guest *g, const char *key)
@@ -198,17 +244,46 @@ static void vd_offer_make(struct vd_guest *g, const char *key)
 	struct vmbus_offer_desc d = { .flags = VMBUS_OFFER_FLAG_NAMED_PIPE,
 				      .nversions = 1,
 				      .versions = { VMBUS_PIPE_VERSION_1_0 } };
-	char dir[160], *name, *service, *mode, *inst;
+	char dir[160], *name, *service, *mode, *inst, *peer, *role;
 	struct vd_offer *o;
+	unsigned int peer_domid;
 	uint32_t pmode;
 	int rc;
 
 	snprintf(dir, sizeof(dir), VD_BACKEND_ROOT "/%u/0/offers/%s",
 		 g->domid, key);
 	name = vd_read(dir, "name");
-	service = vd_read(dir, "service");
+	service = NULL;
 	mode = vd_read(dir, "mode");
 	inst = vd_read(dir, "instance");
+	role = vd_read(dir, "role");
+	/* A pipe to another guest: peer is written last. */
+	peer = vd_read(dir, "peer");
+	if (peer) {
+		if (!name || !name[0] || strlen(name) > VMBUS_PIPE_NAME_MAX ||
+		    !vd_parse_domid(peer, &peer_domid) ||
+		    peer_domid == g->domid || !role ||
+		    (strcmp(role, "opener") && strcmp(role, "acceptor"))) {
+			vd_log(LOG_ERR, "domain %u: ignoring pipe entry \"%s\" "
+			       "(bad name, peer or role)", g->domid, dir);
+			goto out;
+		}
+		o = calloc(1, sizeof(*o));
+		if (!o)
+			goto out;
+		snprintf(o->key, sizeof(o->key), "%s", key);
+		strcpy(o->name, name);
+		o->message_mode = mode && strcmp(mode, "message") == 0;
+		o->guest = g;
+		o->p2p = true;
+		o->peer = peer_domid;
+		o->opener = strcmp(role, "opener") == 0;
+		o->next = g->offers;
+		g->offers = o;
+		vd_p2p_link(o);
+		goto out;
+	}
+	service = vd_read(dir, "service");
 	/* The admin writes service last: incomplete offers wait for it. */
 	if (!name || !service || !name[0] ||
 	    strlen(name) > VMBUS_PIPE_NAME_MAX ||
@@ -250,23 +325,23 @@ out:
 	free(service);
 	free(mode);
 	free(inst);
+	free(peer);
+	free(role);
 }
 
 static void vd_offer_drop(struct vd_guest *g, struct vd_offer *o, bool rescind)
 {
 	struct vd_offer **pp;
-	char path[96];
 
-	if (rescind) {
+	if (rescind && o->relid) {
 		vmbus_server_rescind(g->srv, o->relid);
 		vd_log(LOG_INFO, "domain %u: rescinded pipe \"%s\" (channel "
 		       "%u)", g->domid, o->name, o->relid);
 	}
 	if (o->pipe)
 		vd_pipe_close(o->pipe);
-	snprintf(path, sizeof(path), VD_STATE_ROOT "/%u/%u", g->domid,
-		 o->relid);
-	xs_rm(xs, XBT_NULL, path);
+	vd_p2p_unlink(o);
+	vd_offer_publish_drop(o);
 	for (pp = &g->offers; *pp; pp = &(*pp)->next)
 		if (*pp == o) {
 			*pp = o->next;
@@ -282,7 +357,7 @@ static void vd_offers_scan(struct vd_guest *g)
 	struct vd_offer *o, *next;
 
 	snprintf(dir, sizeof(dir), VD_BACKEND_ROOT "/%u/0/offers", g->domid);
-	keys = xs_directory(xs, XBT_NULL, dir, &n);
+	keys = xs_directory(vd_xs, XBT_NULL, dir, &n);
 	for (o = g->offers; o; o = next) {
 		bool found = false;
 		char *svc;
@@ -296,7 +371,7 @@ static void vd_offers_scan(struct vd_guest *g)
 			char sub[160];
 
 			snprintf(sub, sizeof(sub), "%s/%s", dir, o->key);
-			svc = vd_read(sub, "service");
+			svc = vd_read(sub, o->p2p ? "peer" : "service");
 		}
 		if (!svc)
 			vd_offer_drop(g, o, true);
@@ -324,11 +399,11 @@ static void vd_guest_free(struct vd_guest *g, bool gone)
 	while (g->offers)
 		vd_offer_drop(g, g->offers, false);
 	snprintf(path, sizeof(path), VD_STATE_ROOT "/%u", g->domid);
-	xs_rm(xs, XBT_NULL, path);
+	xs_rm(vd_xs, XBT_NULL, path);
 	if (gone) {
 		/* The toolstack's job on a real host; nobody else will. */
 		snprintf(path, sizeof(path), VD_BACKEND_ROOT "/%u", g->domid);
-		xs_rm(xs, XBT_NULL, path);
+		xs_rm(vd_xs, XBT_NULL, path);
 	}
 	vd_log(LOG_INFO, "domain %u: bus released%s", g->domid,
 	       gone ? " (domain gone)" : "");
@@ -386,17 +461,17 @@ static void vd_rescan(void)
 
 	for (g = guests; g; g = g->next)
 		g->seen = false;
-	ents = xs_directory(xs, XBT_NULL, VD_BACKEND_ROOT, &n);
+	ents = xs_directory(vd_xs, XBT_NULL, VD_BACKEND_ROOT, &n);
 	for (i = 0; ents && i < n; i++) {
 		if (!vd_parse_domid(ents[i], &domid))
 			continue;
 		snprintf(path, sizeof(path), VD_BACKEND_ROOT "/%u/0/frontend",
 			 domid);
-		v = xs_read(xs, XBT_NULL, path, NULL);
+		v = xs_read(vd_xs, XBT_NULL, path, NULL);
 		if (!v)
 			continue;
 		free(v);
-		if (!xs_is_domain_introduced(xs, domid))
+		if (!xs_is_domain_introduced(vd_xs, domid))
 			continue;
 		for (g = guests; g; g = g->next)
 			if (g->domid == domid)
@@ -411,7 +486,7 @@ static void vd_rescan(void)
 		g = *pp;
 		if (!g->seen) {
 			*pp = g->next;
-			vd_guest_free(g, !xs_is_domain_introduced(xs, g->domid));
+			vd_guest_free(g, !xs_is_domain_introduced(vd_xs, g->domid));
 			continue;
 		}
 		vd_offers_scan(g);
@@ -427,8 +502,8 @@ static void vd_rescan_one(unsigned int domid)
 	bool wanted;
 
 	snprintf(path, sizeof(path), VD_BACKEND_ROOT "/%u/0/frontend", domid);
-	v = xs_read(xs, XBT_NULL, path, NULL);
-	wanted = v && xs_is_domain_introduced(xs, domid);
+	v = xs_read(vd_xs, XBT_NULL, path, NULL);
+	wanted = v && xs_is_domain_introduced(vd_xs, domid);
 	free(v);
 	for (pp = &guests; (g = *pp); pp = &g->next)
 		if (g->domid == domid)
@@ -442,7 +517,7 @@ static void vd_rescan_one(unsigned int domid)
 	}
 	if (g && !wanted) {
 		*pp = g->next;
-		vd_guest_free(g, !xs_is_domain_introduced(xs, domid));
+		vd_guest_free(g, !xs_is_domain_introduced(vd_xs, domid));
 		return;
 	}
 	if (g)
@@ -455,7 +530,7 @@ static void vd_check_released(void)
 	struct vd_guest *g, **pp;
 
 	for (pp = &guests; (g = *pp);) {
-		if (!xs_is_domain_introduced(xs, g->domid)) {
+		if (!xs_is_domain_introduced(vd_xs, g->domid)) {
 			*pp = g->next;
 			vd_guest_free(g, true);
 			continue;
@@ -477,7 +552,7 @@ static int vd_watch_events(void)
 	char **w, *end, *p;
 
 	errno = 0;
-	while ((w = xs_check_watch(xs)) != NULL) {
+	while ((w = xs_check_watch(vd_xs)) != NULL) {
 		p = w[XS_WATCH_PATH];
 		if (strcmp(p, "@releaseDomain") == 0) {
 			release = true;
@@ -607,8 +682,8 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &ss, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	xs = xs_open(0);
-	if (!xs) {
+	vd_xs = xs_open(0);
+	if (!vd_xs) {
 		vd_log(LOG_ERR, "failed to open xenstore (%s)", strerror(errno));
 		goto out;
 	}
@@ -621,13 +696,13 @@ int main(int argc, char **argv)
 		       strerror(errno));
 		goto out;
 	}
-	if (!xs_watch(xs, VD_BACKEND_ROOT, "backend") ||
-	    !xs_watch(xs, "@releaseDomain", "release")) {
+	if (!xs_watch(vd_xs, VD_BACKEND_ROOT, "backend") ||
+	    !xs_watch(vd_xs, "@releaseDomain", "release")) {
 		vd_log(LOG_ERR, "failed to watch \"%s\" (%s)", VD_BACKEND_ROOT,
 		       strerror(errno));
 		goto out;
 	}
-	if (vd_epoll_add(xs_fileno(xs), EPOLLIN, &wxs) ||
+	if (vd_epoll_add(xs_fileno(vd_xs), EPOLLIN, &wxs) ||
 	    vd_epoll_add(tfd, EPOLLIN, &wtimer) ||
 	    vd_epoll_add(sfd, EPOLLIN, &wsig))
 		goto out;
@@ -679,6 +754,8 @@ int main(int argc, char **argv)
 				break;
 			}
 		}
+		/* Pairs of guests that ended are offered again. */
+		vd_p2p_resync();
 	}
 	vd_log(LOG_NOTICE, "exiting");
 	rc = 0;
@@ -689,9 +766,9 @@ out:
 		guests = g->next;
 		vd_guest_free(g, false);
 	}
-	if (xs) {
-		xs_rm(xs, XBT_NULL, VD_STATE_ROOT);
-		xs_close(xs);
+	if (vd_xs) {
+		xs_rm(vd_xs, XBT_NULL, VD_STATE_ROOT);
+		xs_close(vd_xs);
 	}
 	if (pidfile)
 		unlink(pidfile);

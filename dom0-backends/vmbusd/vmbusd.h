@@ -34,6 +34,13 @@ struct vd_offer {
 	struct vd_pipe *pipe;		/* open pipe, if any */
 	char published[512];		/* last state written to xenstore */
 	struct vd_offer *next;
+	/* A pipe to another guest (p2p.c): only its setup passes here. */
+	bool p2p;
+	bool opener;			/* this guest grants the rings */
+	unsigned int peer;		/* the other guest's domid */
+	struct vd_offer *mate;		/* its end, once both are offered */
+	bool joined;			/* both ends opened */
+	bool ended;			/* the pair ended: offer again */
 };
 
 struct vd_guest {
@@ -52,6 +59,20 @@ void vd_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 int vd_epoll_add(int fd, uint32_t events, struct vd_watch *w);
 int vd_epoll_mod(int fd, uint32_t events, struct vd_watch *w);
 void vd_epoll_del(int fd);
+
+/* Guests and their offers (vmbusd.c). */
+struct vd_guest *vd_guests(void);
+struct vd_guest *vd_guest_find(unsigned int domid);
+void vd_offer_publish_drop(struct vd_offer *o);
+extern struct xs_handle *vd_xs;
+
+/* Pipes between two guests (p2p.c). */
+extern bool vd_p2p_dirty;
+void vd_p2p_link(struct vd_offer *o);
+void vd_p2p_unlink(struct vd_offer *o);
+void vd_p2p_joined(struct vd_offer *o);
+void vd_p2p_ended(struct vd_offer *o);
+void vd_p2p_resync(void);
 
 /* The pipe VSP (pipe.c). */
 int vd_pipe_open(struct vd_offer *o, struct vmbus_chan *chan);

@@ -28,6 +28,32 @@
  *    GPADL_TORNDOWN; after a rescind the client answers RELID_RELEASED once
  *    it has closed the channel; client UNLOAD -> server UNLOAD_RESPONSE.
  *
+ * Channels between two guests (bus version 1.1)
+ * ---------------------------------------------
+ * An offer whose peer_flags has VMBUS_OFFER_PEER_VALID is one end of a
+ * channel to another guest, domain peer_domid; the server offers the other
+ * end to that guest with the roles swapped.  The rings live in the memory of
+ * the end marked VMBUS_OFFER_PEER_OPENER and are mapped by the other end
+ * (the acceptor); the server never maps them, it only brokers the setup:
+ *  - The opener grants its rings to peer_domid (not to the server), sends
+ *    GPADL_HEADER [GPADL_BODY*] as usual (the server checks the layout and
+ *    keeps the references: GPADL_CREATED), then OPENCHANNEL with an event
+ *    channel it left unbound for peer_domid.
+ *  - The acceptor sends OPENCHANNEL with ring_gpadl, event_channel and
+ *    downstream_page_offset 0: it is ready to take the peer's rings.
+ *  - Once both have asked, the server forwards the opener's GPADL to the
+ *    acceptor as PEER_GPADL_HEADER [PEER_GPADL_BODY*], then PEER_OPEN with
+ *    the port and the ring layout.  The acceptor maps the grants of
+ *    peer_domid, binds the port interdomain and answers PEER_OPEN_RESULT.
+ *  - The server then answers OPENCHANNEL_RESULT to both ends, with the same
+ *    status.  From then on data and signals go from guest to guest.
+ *  - CLOSECHANNEL from either end, a rescind, an UNLOAD or the death of
+ *    either guest ends the channel at both: the server rescinds both offers.
+ *    The opener's GPADL_TEARDOWN is answered at once; its pages stay with
+ *    the acceptor until that one unmaps them (grant semantics).
+ * Messages 32..35 exist only here; Hyper-V's numbers end at 24.  A client
+ * that agreed bus version 1.0 is never sent a peer offer.
+ *
  * Versioning, as VMI did it
  * -------------------------
  * A version is (major << 16) | minor.  The bus protocol and every device
@@ -52,7 +78,8 @@
 
 /* The bus protocol defined by these headers. */
 #define VMBUS_BUS_VERSION_1_0		VMBUS_VERSION(1, 0)
-#define VMBUS_BUS_VERSION_CURRENT	VMBUS_BUS_VERSION_1_0
+#define VMBUS_BUS_VERSION_1_1		VMBUS_VERSION(1, 1)	/* + peer channels */
+#define VMBUS_BUS_VERSION_CURRENT	VMBUS_BUS_VERSION_1_1
 
 /* Largest message (header included), as a Hyper-V SynIC message payload. */
 #define VMBUS_MSG_MAX_SIZE		240u
@@ -77,7 +104,12 @@
 #define VMBUS_MSG_VERSION_RESPONSE	15
 #define VMBUS_MSG_UNLOAD		16
 #define VMBUS_MSG_UNLOAD_RESPONSE	17
-#define VMBUS_MSG_COUNT			18	/* 21..24 are not used here */
+/* 18..31 are not used here (21..24 are Hyper-V's, unused over Xen). */
+#define VMBUS_MSG_PEER_GPADL_HEADER	32	/* bus 1.1: channels between guests */
+#define VMBUS_MSG_PEER_GPADL_BODY	33
+#define VMBUS_MSG_PEER_OPEN		34
+#define VMBUS_MSG_PEER_OPEN_RESULT	35
+#define VMBUS_MSG_COUNT			36
 
 /* Who may send a message (see the direction column of the codec's table). */
 #define VMBUS_MSG_DIR_C2S		0x1	/* client -> server */
@@ -166,6 +198,13 @@ VMBUS_CHECK_SIZE(struct vmbus_msg_empty, 8);
 #define VMBUS_PIPE_TYPE_BYTE		0x0
 #define VMBUS_PIPE_TYPE_MESSAGE		0x4
 
+/* peer_flags: the channel joins this guest to guest peer_domid. */
+#define VMBUS_OFFER_PEER_VALID		0x1
+#define VMBUS_OFFER_PEER_OPENER		0x2	/* this end grants the rings */
+#define VMBUS_OFFER_PEER_FLAGS		0x3
+/* Largest domain id a peer may have (DOMID_FIRST_RESERVED - 1). */
+#define VMBUS_PEER_DOMID_MAX		0x7fef
+
 #define VMBUS_OFFER_USER_DATA_SIZE	120
 #define VMBUS_OFFER_MAX_CLASS_VERSIONS	8
 
@@ -179,7 +218,9 @@ struct vmbus_msg_offer_channel {
 	struct vmbus_msg_hdr hdr;
 	struct vmbus_guid if_type;	/* device class */
 	struct vmbus_guid if_instance;	/* this device */
-	vmbus_u64 reserved1;
+	vmbus_u16 peer_domid;		/* with VMBUS_OFFER_PEER_VALID */
+	vmbus_u16 peer_flags;		/* VMBUS_OFFER_PEER_* */
+	vmbus_u32 reserved1;
 	vmbus_u64 reserved2;
 	vmbus_u16 channel_flags;	/* VMBUS_OFFER_* */
 	vmbus_u16 mmio_megabytes;
@@ -198,7 +239,9 @@ struct vmbus_msg_offer_channel {
 VMBUS_CHECK_SIZE(struct vmbus_msg_offer_channel, 232);
 VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, if_type, 8);
 VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, if_instance, 24);
-VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, reserved1, 40);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, peer_domid, 40);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, peer_flags, 42);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, reserved1, 44);
 VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, channel_flags, 56);
 VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, mmio_megabytes, 58);
 VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, user_data, 60);
@@ -248,6 +291,12 @@ VMBUS_CHECK_OFFSET(struct vmbus_msg_open_channel, downstream_page_offset, 24);
 VMBUS_CHECK_OFFSET(struct vmbus_msg_open_channel, user_data, 28);
 VMBUS_CHECK_OFFSET(struct vmbus_msg_open_channel, class_version, 148);
 VMBUS_CHECK_OFFSET(struct vmbus_msg_open_channel, event_channel, 152);
+/*
+ * The acceptor of a peer channel sends ring_gpadl, event_channel and
+ * downstream_page_offset as 0: its rings come with PEER_OPEN.  On an offer
+ * with VMBUS_OFFER_PEER_OPENER, ring_gpadl names grants made to peer_domid
+ * and event_channel a port left unbound for peer_domid.
+ */
 
 /* OPENCHANNEL_RESULT, server -> client. */
 struct vmbus_msg_open_result {
@@ -330,5 +379,41 @@ struct vmbus_msg_gpadl_torndown {
 };
 VMBUS_CHECK_SIZE(struct vmbus_msg_gpadl_torndown, 16);
 VMBUS_CHECK_OFFSET(struct vmbus_msg_gpadl_torndown, gpadl_id, 8);
+
+/*
+ * PEER_GPADL_HEADER and PEER_GPADL_BODY, server -> acceptor: the opener's
+ * ring GPADL, laid out exactly as GPADL_HEADER and GPADL_BODY (the structs
+ * above), with child_relid naming the acceptor's channel and gpadl_id the
+ * opener's GPADL.  The grants belong to the peer domain.
+ */
+
+/*
+ * PEER_OPEN, server -> acceptor: map the forwarded GPADL ring_gpadl of
+ * domain peer_domid (its first downstream_page_offset pages are the
+ * opener's send ring, hence the acceptor's receive ring) and bind port
+ * event_channel of peer_domid.  open_id is echoed by PEER_OPEN_RESULT.
+ */
+struct vmbus_msg_peer_open {
+	struct vmbus_msg_hdr hdr;
+	vmbus_u32 child_relid;
+	vmbus_u32 open_id;
+	vmbus_u32 ring_gpadl;
+	vmbus_u32 downstream_page_offset;
+	vmbus_u32 event_channel;
+	vmbus_u32 class_version;
+	vmbus_u16 peer_domid;
+	vmbus_u16 reserved1;
+	vmbus_u32 reserved2;
+};
+VMBUS_CHECK_SIZE(struct vmbus_msg_peer_open, 40);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_peer_open, child_relid, 8);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_peer_open, open_id, 12);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_peer_open, ring_gpadl, 16);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_peer_open, downstream_page_offset, 20);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_peer_open, event_channel, 24);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_peer_open, class_version, 28);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_peer_open, peer_domid, 32);
+
+/* PEER_OPEN_RESULT, acceptor -> server: same layout as OPENCHANNEL_RESULT. */
 
 #endif /* XENVMBUS_MSG_H */

@@ -193,7 +193,8 @@ int vmbus_ctl_send(struct vmbus_ring *r, struct vmbus_msg *m)
 	return rc;
 }
 
-int vmbus_ctl_recv(struct vmbus_ring *r, struct vmbus_msg *m, unsigned int dir)
+int vmbus_ctl_recv_quiet(struct vmbus_ring *r, struct vmbus_msg *m,
+			 unsigned int dir, unsigned int *dropped)
 {
 	uint64_t buf[(VMBUS_MSG_MAX_SIZE + 64) / 8];
 	struct vmbus_pkt pkt;
@@ -205,8 +206,11 @@ int vmbus_ctl_recv(struct vmbus_ring *r, struct vmbus_msg *m, unsigned int dir)
 			return 0;
 		if (rc == -EMSGSIZE) {
 			/* Too large to be a message: drop it, count it. */
-			vmbus_log(LOG_WARNING, "dropping an oversized control "
-				  "packet of %u bytes", pkt.len);
+			if (dropped)
+				++*dropped;
+			else
+				vmbus_log(LOG_WARNING, "dropping an oversized "
+					  "control packet of %u bytes", pkt.len);
 			if (vmbus_ring_consume(r) < 0)
 				return -EPROTO;
 			continue;
@@ -214,19 +218,30 @@ int vmbus_ctl_recv(struct vmbus_ring *r, struct vmbus_msg *m, unsigned int dir)
 		if (rc < 0)
 			return rc;
 		if (pkt.type != VMBUS_PKT_DATA_INBAND) {
-			vmbus_log(LOG_WARNING, "dropping a control packet of "
-				  "type %u", pkt.type);
+			if (dropped)
+				++*dropped;
+			else
+				vmbus_log(LOG_WARNING, "dropping a control "
+					  "packet of type %u", pkt.type);
 			continue;
 		}
 		/* pkt.data points into our private copy: decode checks it. */
 		rc = vmbus_msg_decode(m, pkt.data, pkt.data_len, dir);
 		if (rc < 0) {
-			vmbus_log(LOG_WARNING, "dropping a malformed control "
-				  "message (%s)", strerror(-rc));
+			if (dropped)
+				++*dropped;
+			else
+				vmbus_log(LOG_WARNING, "dropping a malformed "
+					  "control message (%s)", strerror(-rc));
 			continue;
 		}
 		return 1;
 	}
+}
+
+int vmbus_ctl_recv(struct vmbus_ring *r, struct vmbus_msg *m, unsigned int dir)
+{
+	return vmbus_ctl_recv_quiet(r, m, dir, NULL);
 }
 
 /* --- channels --- */

@@ -29,9 +29,19 @@
 #define BUS_CTL_ORDER		4	/* 16 pages: 8 per direction */
 #define CHAN_MAX_RING_PAGES	256
 
+/* An offer, with what the public struct has no room for. */
+struct bus_offer {
+	struct vmbus_offer pub;
+	unsigned int peer_domid;
+	uint16_t peer_flags;		/* VMBUS_OFFER_PEER_* */
+};
+
 struct vmbus_bus {
 	struct xs_handle *xs;
 	xengntshr_handle *gs;
+	xengnttab_handle *gt;		/* mapping a peer's rings, on demand */
+	struct vmbus_gpadl_asm gasm;	/* a peer's GPADL being forwarded */
+	uint8_t *asmbuf;
 	struct vmbus_evt evt;
 	struct vmbus_ring ctl;
 	void *ctl_mem;
@@ -44,7 +54,7 @@ struct vmbus_bus {
 	int version_status;
 	bool offers_done;
 	bool unloaded;
-	struct vmbus_offer *offers;
+	struct bus_offer *offers;
 	unsigned int noffers;
 	struct vmbus_chan *chans;
 	uint32_t next_gpadl;
@@ -54,9 +64,13 @@ struct vmbus_bus {
 	bool broken;
 };
 
-static const uint32_t bus_versions[] = { VMBUS_BUS_VERSION_1_0 };
+/* Preferred first; a 1.0 server still serves everything but peer channels. */
+static const uint32_t bus_versions[] = {
+	VMBUS_BUS_VERSION_1_1, VMBUS_BUS_VERSION_1_0,
+};
+#define BUS_NVERSIONS	(sizeof(bus_versions) / sizeof(bus_versions[0]))
 static const struct vmbus_version_cap bus_caps[] = {
-	{ .version = VMBUS_BUS_VERSION_1_0, .need_minor = 0 },
+	{ .version = VMBUS_BUS_VERSION_1_1, .need_minor = 0 },
 };
 
 static int bus_dispatch(struct vmbus_bus *bus);
@@ -129,12 +143,13 @@ static struct vmbus_chan *bus_chan(struct vmbus_bus *bus, uint32_t relid)
 	return NULL;
 }
 
-static struct vmbus_offer *bus_offer(struct vmbus_bus *bus, uint32_t relid)
+static struct bus_offer *bus_offer(const struct vmbus_bus *bus,
+				   uint32_t relid)
 {
 	unsigned int i;
 
 	for (i = 0; i < bus->noffers; i++)
-		if (bus->offers[i].relid == relid)
+		if (bus->offers[i].pub.relid == relid)
 			return &bus->offers[i];
 	return NULL;
 }
@@ -151,8 +166,8 @@ static int on_version_response(struct vmbus_bus *bus, const struct vmbus_msg *m)
 			  "%u.%u", VMBUS_VERSION_MAJOR(r->version),
 			  VMBUS_VERSION_MINOR(r->version));
 		bus->version_status = -EPROTONOSUPPORT;
-	} else if (!vmbus_version_accept(r->version, bus_versions, 1,
-					 bus_caps, 1)) {
+	} else if (!vmbus_version_accept(r->version, bus_versions,
+					 BUS_NVERSIONS, bus_caps, 1)) {
 		vmbus_log(LOG_ERR, "server chose bus version %u.%u that was "
 			  "not offered", VMBUS_VERSION_MAJOR(r->version),
 			  VMBUS_VERSION_MINOR(r->version));
@@ -167,7 +182,8 @@ static int on_version_response(struct vmbus_bus *bus, const struct vmbus_msg *m)
 static int on_offer(struct vmbus_bus *bus, const struct vmbus_msg *m)
 {
 	const struct vmbus_msg_offer_channel *o = &m->u.offer;
-	struct vmbus_offer *off, *grown;
+	struct bus_offer *bo, *grown;
+	struct vmbus_offer *off;
 
 	if (o->child_relid == 0 || bus_offer(bus, o->child_relid))
 		return -EPROTO;
@@ -180,8 +196,14 @@ static int on_offer(struct vmbus_bus *bus, const struct vmbus_msg *m)
 	if (!grown)
 		return -ENOMEM;
 	bus->offers = grown;
-	off = &bus->offers[bus->noffers++];
-	memset(off, 0, sizeof(*off));
+	bo = &bus->offers[bus->noffers++];
+	memset(bo, 0, sizeof(*bo));
+	/* The codec checked the flags; the peer is never ourselves' server. */
+	if (o->peer_flags & VMBUS_OFFER_PEER_VALID) {
+		bo->peer_domid = o->peer_domid;
+		bo->peer_flags = o->peer_flags;
+	}
+	off = &bo->pub;
 	off->relid = o->child_relid;
 	memcpy(off->type, o->if_type.b, 16);
 	memcpy(off->instance, o->if_instance.b, 16);
@@ -201,15 +223,15 @@ static int on_offer(struct vmbus_bus *bus, const struct vmbus_msg *m)
 static int on_rescind(struct vmbus_bus *bus, const struct vmbus_msg *m)
 {
 	uint32_t relid = m->u.relid.child_relid;
-	struct vmbus_offer *off = bus_offer(bus, relid);
+	struct bus_offer *off = bus_offer(bus, relid);
 	struct vmbus_chan *c = bus_chan(bus, relid);
 	struct vmbus_msg rel;
 
-	if (!off || off->rescinded)
+	if (!off || off->pub.rescinded)
 		return -EPROTO;
-	off->rescinded = true;
+	off->pub.rescinded = true;
 	if (bus->offer_cb)
-		bus->offer_cb(bus, off, bus->offer_arg);
+		bus->offer_cb(bus, &off->pub, bus->offer_arg);
 	if (c) {
 		/* The owner closes it; RELID_RELEASED goes out then. */
 		c->rescinded = true;
@@ -236,8 +258,159 @@ static int on_open_result(struct vmbus_bus *bus, const struct vmbus_msg *m)
 	if (!c || c->state != CHAN_OPENING || r->open_id != c->open_id)
 		return -EPROTO;
 	c->open_status = vmbus_status_to_errno(r->status);
+	/* An acceptor without rings cannot have been opened. */
+	if (!c->open_status && c->peer_acceptor && !c->mem)
+		c->open_status = -EPROTO;
 	c->state = c->open_status ? CHAN_FAILED : CHAN_OPEN;
 	return 0;
+}
+
+/* --- the acceptor of a channel to another guest --- */
+
+/* PEER_GPADL_HEADER / PEER_GPADL_BODY: the opener's rings, forwarded. */
+static int peer_gpadl_step(struct vmbus_bus *bus, int asm_rc)
+{
+	struct vmbus_gpa_desc range;
+	struct vmbus_chan *c;
+	uint32_t nranges, ngrefs, *grefs;
+	int rc;
+
+	if (asm_rc == 1)
+		return 0;
+	c = bus_chan(bus, bus->gasm.child_relid);
+	if (!c || !c->peer_acceptor || c->state != CHAN_OPENING || c->mem ||
+	    c->peer_grefs) {
+		vmbus_gpadl_asm_init(&bus->gasm, bus->asmbuf,
+				     VMBUS_GPADL_MAX_BUFLEN);
+		return -EPROTO;
+	}
+	if (asm_rc < 0) {
+		c->peer_gpadl_status = asm_rc;
+		vmbus_gpadl_asm_init(&bus->gasm, bus->asmbuf,
+				     VMBUS_GPADL_MAX_BUFLEN);
+		return asm_rc;
+	}
+	grefs = calloc(2 * CHAN_MAX_RING_PAGES, sizeof(*grefs));
+	if (!grefs)
+		return -ENOMEM;
+	c->peer_gpadl = bus->gasm.gpadl_id;
+	rc = vmbus_gpadl_asm_finish(&bus->gasm, &range, 1, &nranges, grefs,
+				    2 * CHAN_MAX_RING_PAGES, &ngrefs);
+	if (!rc && (range.byte_offset != 0 || ngrefs < 4 ||
+		    range.byte_count != ngrefs * VMBUS_GRANT_PAGE_SIZE))
+		rc = -EINVAL;
+	if (rc) {
+		free(grefs);
+		c->peer_gpadl_status = rc;
+		return rc;
+	}
+	c->peer_grefs = grefs;
+	c->peer_ngrefs = ngrefs;
+	return 0;
+}
+
+static int on_peer_gpadl_header(struct vmbus_bus *bus, const struct vmbus_msg *m)
+{
+	if (!bus->asmbuf) {
+		bus->asmbuf = malloc(VMBUS_GPADL_MAX_BUFLEN);
+		if (!bus->asmbuf)
+			return -ENOMEM;
+		vmbus_gpadl_asm_init(&bus->gasm, bus->asmbuf,
+				     VMBUS_GPADL_MAX_BUFLEN);
+	}
+	return peer_gpadl_step(bus, vmbus_gpadl_asm_header(&bus->gasm, m));
+}
+
+static int on_peer_gpadl_body(struct vmbus_bus *bus, const struct vmbus_msg *m)
+{
+	if (!bus->asmbuf)
+		return -EPROTO;
+	return peer_gpadl_step(bus, vmbus_gpadl_asm_body(&bus->gasm, m));
+}
+
+/* Map the peer's rings and bind its port; -errno refuses. */
+static int peer_map(struct vmbus_bus *bus, struct vmbus_chan *c,
+		    const struct vmbus_msg_peer_open *po)
+{
+	uint32_t d = po->downstream_page_offset, n = c->peer_ngrefs;
+	size_t down, up;
+	int rc;
+
+	if (c->peer_gpadl_status)
+		return c->peer_gpadl_status;
+	if (!c->peer_grefs || po->ring_gpadl != c->peer_gpadl ||
+	    po->peer_domid != c->peer_domid ||
+	    po->class_version != c->version || d < 2 || d > n - 2)
+		return -EINVAL;
+	if (!bus->gt) {
+		bus->gt = xengnttab_open(NULL, 0);
+		if (!bus->gt) {
+			rc = -(errno ? errno : EIO);
+			vmbus_log(LOG_ERR, "failed to open the grant device "
+				  "(%s)", strerror(-rc));
+			return rc;
+		}
+	}
+	c->mem = xengnttab_map_domain_grant_refs(bus->gt, n, c->peer_domid,
+						 c->peer_grefs,
+						 PROT_READ | PROT_WRITE);
+	if (!c->mem) {
+		rc = -(errno ? errno : EFAULT);
+		vmbus_log(LOG_ERR, "failed to map the %u ring grants of domain "
+			  "%u for channel %u (%s)", n, c->peer_domid, c->relid,
+			  strerror(-rc));
+		return rc;
+	}
+	c->npages = n;
+	rc = vmbus_evt_open(&c->evt);
+	if (rc)
+		return rc;
+	rc = xenevtchn_bind_interdomain(c->evt.xce, c->peer_domid,
+					(evtchn_port_t)po->event_channel);
+	if (rc < 0) {
+		rc = -(errno ? errno : EIO);
+		vmbus_log(LOG_ERR, "failed to bind port %u of domain %u for "
+			  "channel %u (%s)", po->event_channel, c->peer_domid,
+			  c->relid, strerror(-rc));
+		return rc;
+	}
+	c->evt.local = rc;
+	/* The opener's send ring comes first: it is our receive ring. */
+	down = (size_t)d * VMBUS_GRANT_PAGE_SIZE;
+	up = (size_t)(n - d) * VMBUS_GRANT_PAGE_SIZE;
+	rc = vmbus_ring_init(&c->ring, (uint8_t *)c->mem + down, up, c->mem,
+			     down, vmbus_evt_signal, &c->evt);
+	if (rc)
+		vmbus_log(LOG_ERR, "refused the rings of domain %u for channel "
+			  "%u (%s)", c->peer_domid, c->relid, strerror(-rc));
+	return rc;
+}
+
+static void peer_unmap(struct vmbus_bus *bus, struct vmbus_chan *c)
+{
+	vmbus_evt_close(&c->evt);
+	if (c->mem)
+		xengnttab_unmap(bus->gt, c->mem, c->npages);
+	c->mem = NULL;
+}
+
+static int on_peer_open(struct vmbus_bus *bus, const struct vmbus_msg *m)
+{
+	const struct vmbus_msg_peer_open *po = &m->u.peer_open;
+	struct vmbus_chan *c = bus_chan(bus, po->child_relid);
+	struct vmbus_msg r;
+	int rc;
+
+	if (!c || !c->peer_acceptor || c->state != CHAN_OPENING || c->mem)
+		return -EPROTO;
+	rc = peer_map(bus, c, po);
+	if (rc)
+		peer_unmap(bus, c);
+	vmbus_msg_init(&r, VMBUS_MSG_PEER_OPEN_RESULT);
+	r.u.open_result.child_relid = po->child_relid;
+	r.u.open_result.open_id = po->open_id;
+	r.u.open_result.status = vmbus_status_from_errno(rc);
+	return vmbus_ctl_send(&bus->ctl, &r);
 }
 
 static int on_gpadl_created(struct vmbus_bus *bus, const struct vmbus_msg *m)
@@ -287,6 +460,9 @@ static int (*const client_msgs[VMBUS_MSG_COUNT])(struct vmbus_bus *,
 	[VMBUS_MSG_GPADL_CREATED] = on_gpadl_created,
 	[VMBUS_MSG_GPADL_TORNDOWN] = on_gpadl_torndown,
 	[VMBUS_MSG_UNLOAD_RESPONSE] = on_unload_response,
+	[VMBUS_MSG_PEER_GPADL_HEADER] = on_peer_gpadl_header,
+	[VMBUS_MSG_PEER_GPADL_BODY] = on_peer_gpadl_body,
+	[VMBUS_MSG_PEER_OPEN] = on_peer_open,
 };
 
 static int bus_dispatch(struct vmbus_bus *bus)
@@ -402,8 +578,8 @@ static int bus_negotiate(struct vmbus_bus *bus, int64_t deadline)
 
 	vmbus_msg_init(&m, VMBUS_MSG_INITIATE_CONTACT);
 	m.u.initiate_contact.version_requested = bus_versions[0];
-	m.u.initiate_contact.version_count = 1;
-	for (i = 0; i < 1; i++)
+	m.u.initiate_contact.version_count = BUS_NVERSIONS;
+	for (i = 0; i < BUS_NVERSIONS; i++)
 		m.u.initiate_contact.versions[i] = bus_versions[i];
 	rc = vmbus_ctl_send(&bus->ctl, &m);
 	while (!rc && !bus->version_done)
@@ -520,8 +696,11 @@ void vmbus_bus_close(struct vmbus_bus *bus)
 		xengntshr_unshare(bus->gs, bus->ctl_mem, bus->ctl_pages);
 	if (bus->gs)
 		xengntshr_close(bus->gs);
+	if (bus->gt)
+		xengnttab_close(bus->gt);
 	if (bus->xs)
 		xs_close(bus->xs);
+	free(bus->asmbuf);
 	free(bus->offers);
 	free(bus);
 }
@@ -556,10 +735,10 @@ int vmbus_bus_offers(const struct vmbus_bus *bus, struct vmbus_offer *out,
 	unsigned int i, n = 0;
 
 	for (i = 0; i < bus->noffers; i++) {
-		if (bus->offers[i].rescinded)
+		if (bus->offers[i].pub.rescinded)
 			continue;
 		if (n < max)
-			out[n] = bus->offers[i];
+			out[n] = bus->offers[i].pub;
 		n++;
 	}
 	return (int)n;
@@ -571,7 +750,7 @@ int vmbus_bus_find_pipe(const struct vmbus_bus *bus, const char *name,
 	unsigned int i;
 
 	for (i = 0; i < bus->noffers; i++) {
-		const struct vmbus_offer *o = &bus->offers[i];
+		const struct vmbus_offer *o = &bus->offers[i].pub;
 
 		if (o->rescinded || !(o->flags & VMBUS_OFFER_FLAG_NAMED_PIPE))
 			continue;
@@ -645,9 +824,10 @@ int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
 	struct vmbus_version_cap cap = {
 		.version = VMBUS_VERSION(class_major, 0xffff), .need_minor = 0,
 	};
-	struct vmbus_offer *off = bus_offer(bus, relid);
+	struct bus_offer *off = bus_offer(bus, relid);
 	struct vmbus_chan *c = NULL;
 	uint32_t *refs = NULL, version;
+	unsigned int granted_to;
 	struct vmbus_msg m;
 	size_t hsize;
 	int rc;
@@ -655,13 +835,13 @@ int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
 	*out = NULL;
 	if (bus->broken)
 		return -ENOTCONN;
-	if (!off || off->rescinded)
+	if (!off || off->pub.rescinded)
 		return -ENOENT;
 	if (bus_chan(bus, relid))
 		return -EBUSY;
 	if (ring_pages < 2 || ring_pages > CHAN_MAX_RING_PAGES)
 		return -EINVAL;
-	rc = vmbus_version_choose(off->versions, off->nversions, &cap, 1,
+	rc = vmbus_version_choose(off->pub.versions, off->pub.nversions, &cap, 1,
 				  &version);
 	if (rc < 0) {
 		vmbus_log(LOG_ERR, "channel %u offers no class version of "
@@ -679,13 +859,34 @@ int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
 	c->version = version;
 	c->state = CHAN_OPENING;
 	c->npages = 2 * ring_pages;
+	c->peer_domid = bus->backend_id;
 	c->next = bus->chans;
 	bus->chans = c;
+	if (off->peer_flags & VMBUS_OFFER_PEER_VALID) {
+		c->peer = true;
+		c->peer_domid = off->peer_domid;
+		c->peer_acceptor = !(off->peer_flags & VMBUS_OFFER_PEER_OPENER);
+	}
+	if (c->peer_acceptor) {
+		/*
+		 * The peer grants the rings: say we are ready and take them
+		 * from PEER_OPEN, which comes once the peer has asked too.
+		 */
+		c->npages = 0;
+		vmbus_msg_init(&m, VMBUS_MSG_OPENCHANNEL);
+		m.u.open.child_relid = relid;
+		m.u.open.open_id = c->open_id = ++bus->next_open;
+		m.u.open.class_version = version;
+		rc = vmbus_ctl_send(&bus->ctl, &m);
+		goto wait;
+	}
+	/* Rings and port are for the peer guest, or for the backend. */
+	granted_to = c->peer_domid;
 
 	rc = vmbus_evt_open(&c->evt);
 	if (rc)
 		goto fail;
-	rc = xenevtchn_bind_unbound_port(c->evt.xce, bus->backend_id);
+	rc = xenevtchn_bind_unbound_port(c->evt.xce, granted_to);
 	if (rc < 0) {
 		rc = -(errno ? errno : EIO);
 		vmbus_log(LOG_ERR, "failed to allocate an event channel for "
@@ -693,13 +894,13 @@ int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
 		goto fail;
 	}
 	c->evt.local = rc;
-	c->mem = xengntshr_share_pages(bus->gs, bus->backend_id,
+	c->mem = xengntshr_share_pages(bus->gs, granted_to,
 				       (int)c->npages, refs, 1);
 	if (!c->mem) {
 		rc = -(errno ? errno : ENOMEM);
 		vmbus_log(LOG_ERR, "failed to grant %u ring pages of channel "
 			  "%u to domain %u (%s)", c->npages, relid,
-			  bus->backend_id, strerror(-rc));
+			  granted_to, strerror(-rc));
 		goto fail;
 	}
 	hsize = (size_t)ring_pages * VMBUS_GRANT_PAGE_SIZE;
@@ -724,6 +925,8 @@ int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
 	m.u.open.class_version = version;
 	m.u.open.event_channel = (uint32_t)c->evt.local;
 	rc = vmbus_ctl_send(&bus->ctl, &m);
+wait:
+	/* A channel to another guest also waits for that guest to open. */
 	while (!rc && c->state == CHAN_OPENING)
 		rc = bus_pump(bus, deadline);
 	if (!rc && c->state != CHAN_OPEN) {
@@ -731,6 +934,9 @@ int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
 		vmbus_log(LOG_ERR, "server refused to open channel %u (%s)",
 			  relid, strerror(-rc));
 	}
+	if (rc == -ETIMEDOUT && c->peer)
+		vmbus_log(LOG_ERR, "timed out waiting for domain %u to open "
+			  "its end of channel %u", c->peer_domid, relid);
 	if (rc)
 		goto fail;
 	free(refs);
@@ -750,13 +956,15 @@ int vmbus_chan_close(struct vmbus_chan *c)
 {
 	struct vmbus_bus *bus = c->bus;
 	int64_t deadline = vmbus_now_ms() + 2000;
-	struct vmbus_offer *off;
+	struct bus_offer *off;
 	struct vmbus_msg m;
 	int rc = 0;
 
 	if (!bus)		/* the server's channels go with the server */
 		return -EINVAL;
-	if (c->state == CHAN_OPEN && !bus->broken) {
+	/* A pending open to another guest is withdrawn the same way. */
+	if ((c->state == CHAN_OPEN || (c->state == CHAN_OPENING && c->peer)) &&
+	    !bus->broken) {
 		vmbus_msg_init(&m, VMBUS_MSG_CLOSECHANNEL);
 		m.u.relid.child_relid = c->relid;
 		rc = vmbus_ctl_send(&bus->ctl, &m);
@@ -782,8 +990,16 @@ int vmbus_chan_close(struct vmbus_chan *c)
 		*off = bus->offers[--bus->noffers];
 	}
 	bus_unlink(bus, c);
+	if (c->peer_acceptor) {
+		/* The peer's pages: unmapping lets it (or its remains) go. */
+		peer_unmap(bus, c);
+		free(c->peer_grefs);
+	}
 	vmbus_evt_close(&c->evt);
-	/* Access ends now; a page still mapped by the server stays its own. */
+	/*
+	 * Access ends now; a page still mapped by the server (or the peer
+	 * guest) stays its own until it unmaps.
+	 */
 	if (c->mem)
 		xengntshr_unshare(bus->gs, c->mem, c->npages);
 	vmbus_chan_free(c);
@@ -835,4 +1051,23 @@ int vmbus_bus_send_msg(struct vmbus_bus *bus, struct vmbus_msg *m)
 int vmbus_bus_pump(struct vmbus_bus *bus, int64_t deadline)
 {
 	return bus->broken ? -ENOTCONN : bus_pump(bus, deadline);
+}
+
+/* --- channels to other guests (VMBUS_1.1) --- */
+
+int vmbus_bus_offer_peer(const struct vmbus_bus *bus, uint32_t relid)
+{
+	const struct bus_offer *off = bus_offer(bus, relid);
+
+	if (!off || off->pub.rescinded)
+		return -ENOENT;
+	return (off->peer_flags & VMBUS_OFFER_PEER_VALID) ?
+	       (int)off->peer_domid : 0;
+}
+
+int vmbus_chan_peer(const struct vmbus_chan *c)
+{
+	if (c->server)
+		return (int)vmbus_server_domid(c->srv);
+	return (int)c->peer_domid;
 }

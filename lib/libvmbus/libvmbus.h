@@ -407,6 +407,39 @@ void *vmbus_rxpkt_ptr(const struct vmbus_rxpkt *pkt, uint32_t i);
 /* Packets this end refused (-EBADMSG) on @chan so far. */
 uint64_t vmbus_chan_refused(const struct vmbus_chan *chan);
 
+/*
+ * --- channels between two guests (VMBUS_1.1) ---
+ *
+ * The bus daemon may offer a channel whose other end is another guest
+ * ("vmbusctl p2p").  It only brokers the setup: one guest (the opener)
+ * grants its rings and an event channel to the other (the acceptor), which
+ * maps them; data and signals then go from guest to guest.  A client opens
+ * and uses such a channel with the calls above, unchanged; vmbus_chan_open
+ * returns once both guests have opened their end (or @timeout_ms passed).
+ * When either guest closes, dies or unloads, the offer is rescinded at the
+ * other, which sees -ENOTCONN once it has drained what was sent.
+ * Needs bus version 1.1; a 1.0 server never makes such offers.
+ *
+ * A server makes both offers at once with vmbus_server_offer_peer(); the
+ * ops of each server then see open and close with @chan NULL for them
+ * (open: both ends are connected, its return value is ignored; close: the
+ * pair ended, both offers are rescinded, the cookie is not used again).
+ * The ops must not call back into the library from there.
+ */
+
+/* Domain id of the guest at the other end of offer @relid, 0 if it is a
+ * dom0 service, -ENOENT if there is no such offer. */
+int vmbus_bus_offer_peer(const struct vmbus_bus *bus, uint32_t relid);
+/* Domain id at the other end of @chan's rings (a peer guest or dom0). */
+int vmbus_chan_peer(const struct vmbus_chan *chan);
+/* Offer @da to the guest of @a and @db to the guest of @b, joined; the
+ * guest of @a grants the rings. */
+int vmbus_server_offer_peer(struct vmbus_server *a,
+			    const struct vmbus_offer_desc *da,
+			    uint32_t *relid_a, struct vmbus_server *b,
+			    const struct vmbus_offer_desc *db,
+			    uint32_t *relid_b);
+
 #ifdef __cplusplus
 }
 #endif

@@ -58,6 +58,14 @@ struct vmbus_chan {
 	int gpadl_status;
 	void *mem;			/* both rings: shared or mapped pages */
 	uint32_t npages;
+	/* A channel to another guest (client): who, and which end. */
+	unsigned int peer_domid;	/* the domain at the other end */
+	bool peer;
+	bool peer_acceptor;		/* mem is the peer's, mapped */
+	uint32_t *peer_grefs;		/* acceptor: the forwarded GPADL */
+	uint32_t peer_ngrefs;
+	uint32_t peer_gpadl;
+	int peer_gpadl_status;
 	struct vmbus_bus *bus;
 	struct vmbus_server *srv;
 	void *cookie;			/* server: the offer's cookie */
@@ -88,6 +96,9 @@ int vmbus_ctl_send(struct vmbus_ring *r, struct vmbus_msg *m);
 /* Next message sent in @dir: 1 got one, 0 none, -errno (ring broken). */
 int vmbus_ctl_recv(struct vmbus_ring *r, struct vmbus_msg *m,
 		   unsigned int dir);
+/* The same; what is dropped is counted in @dropped, not logged. */
+int vmbus_ctl_recv_quiet(struct vmbus_ring *r, struct vmbus_msg *m,
+			 unsigned int dir, unsigned int *dropped);
 
 /* xenstore helpers (xs.c). */
 int vmbus_xs_read_uint(struct xs_handle *xs, const char *dir,

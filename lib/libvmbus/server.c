@@ -36,6 +36,32 @@
 #define SRV_MAX_GPADL_GREFS	4096
 #define SRV_MAX_GPADL_RANGES	16
 #define SRV_MAX_OFFERS		64
+/* A peer channel's rings: at least 2 pages each way, at most 256. */
+#define SRV_MIN_PEER_GREFS	4
+#define SRV_MAX_PEER_GREFS	512
+
+/*
+ * Where one end of a channel between two guests stands.  Rows: (state,
+ * event) -> next.
+ *   IDLE      OPENCHANNEL                  WAITING (answer later)
+ *   WAITING   other end WAITING too        FORWARDED (PEER_GPADL*, PEER_OPEN
+ *                                          to the acceptor)
+ *   WAITING   CLOSECHANNEL, GPADL_TEARDOWN IDLE (nothing was shared yet)
+ *   FORWARDED PEER_OPEN_RESULT ok          OPEN (OPENCHANNEL_RESULT to both)
+ *   FORWARDED PEER_OPEN_RESULT failed      IDLE (failure to both)
+ *   FORWARDED|OPEN  close, teardown, rescind, reset, destroy
+ *                                          pair broken: both offers rescinded
+ * A rescind, reset or destroy in IDLE or WAITING breaks the pair as well;
+ * a WAITING end still gets its (failed) OPENCHANNEL_RESULT.
+ */
+enum srv_peer_state {
+	PEER_IDLE,
+	PEER_WAITING,
+	PEER_FORWARDED,
+	PEER_OPEN,
+};
+
+struct srv_gpadl;
 
 struct srv_offer {
 	struct vmbus_offer_desc d;
@@ -44,6 +70,18 @@ struct srv_offer {
 	bool rescinded;
 	struct vmbus_chan *chan;
 	struct srv_offer *next;
+	/* A channel to another guest: the other end, in that guest's server. */
+	struct vmbus_server *srv;
+	struct srv_offer *peer;
+	bool is_peer;			/* stays set once the pair is broken */
+	bool opener;			/* this end's guest grants the rings */
+	enum srv_peer_state pstate;
+	uint32_t p_open_id;		/* of the pending OPENCHANNEL */
+	uint32_t p_version;
+	uint32_t p_port;		/* opener: its unbound port */
+	uint32_t p_down;		/* opener: pages of its send ring */
+	struct srv_gpadl *p_gpadl;	/* opener: its ring GPADL */
+	uint32_t p_fwd_open_id;		/* acceptor: of the PEER_OPEN sent */
 };
 
 struct srv_gpadl {
@@ -55,6 +93,8 @@ struct srv_gpadl {
 	void *mem;
 	uint32_t npages;
 	struct vmbus_chan *chan;	/* the channel whose rings live here */
+	uint32_t *grefs;		/* a peer channel's: kept, never mapped */
+	struct srv_offer *peer_user;	/* the peer offer using them */
 	struct srv_gpadl *next;
 };
 
@@ -83,6 +123,9 @@ struct vmbus_server {
 	uint32_t ctl_pages;
 	bool contacted;
 	bool offers_requested;
+	uint32_t version;		/* bus version agreed */
+	uint32_t next_peer_open;
+	bool quiet;			/* resetting: send nothing more */
 	struct srv_offer *offers;
 	unsigned int noffers;
 	uint32_t next_relid;
@@ -96,8 +139,11 @@ struct vmbus_server {
 };
 
 static const struct vmbus_version_cap bus_caps[] = {
-	{ .version = VMBUS_BUS_VERSION_1_0, .need_minor = 0 },
+	{ .version = VMBUS_BUS_VERSION_1_1, .need_minor = 0 },
 };
+
+static void srv_peer_break(struct srv_offer *o);
+static int srv_peer_cancel(struct srv_offer *o);
 
 /* Log a guest-triggered fault at most once per domain and kind. */
 static void srv_fault(struct vmbus_server *s, enum srv_fault kind,
@@ -129,7 +175,11 @@ static int srv_set_state(struct vmbus_server *s, int state)
 
 static int srv_send(struct vmbus_server *s, struct vmbus_msg *m)
 {
-	int rc = vmbus_ctl_send(&s->ctl, m);
+	int rc;
+
+	if (s->quiet || !s->evt.xce)
+		return -ENOTCONN;
+	rc = vmbus_ctl_send(&s->ctl, m);
 
 	if (rc < 0)
 		srv_fault(s, FAULT_RING, "failed to send %s (%s)",
@@ -154,6 +204,8 @@ static void srv_offer_free(struct vmbus_server *s, struct srv_offer *o)
 {
 	struct srv_offer **pp;
 
+	if (o->peer)
+		srv_peer_break(o);
 	for (pp = &s->offers; *pp; pp = &(*pp)->next)
 		if (*pp == o) {
 			*pp = o->next;
@@ -168,7 +220,15 @@ static int srv_send_offer(struct vmbus_server *s, struct srv_offer *o)
 	struct vmbus_msg m;
 	int rc;
 
+	/* A client of bus 1.0 knows nothing of channels between guests. */
+	if (o->is_peer && s->version < VMBUS_BUS_VERSION_1_1)
+		return 0;
 	vmbus_msg_init(&m, VMBUS_MSG_OFFERCHANNEL);
+	if (o->peer) {
+		m.u.offer.peer_domid = (uint16_t)o->peer->srv->domid;
+		m.u.offer.peer_flags = VMBUS_OFFER_PEER_VALID |
+			(o->opener ? VMBUS_OFFER_PEER_OPENER : 0);
+	}
 	memcpy(m.u.offer.if_type.b, o->d.type, 16);
 	memcpy(m.u.offer.if_instance.b, o->d.instance, 16);
 	m.u.offer.channel_flags = o->d.flags;
@@ -218,6 +278,16 @@ static void srv_gpadl_free(struct vmbus_server *s, struct srv_gpadl *g)
 	for (o = s->offers; o; o = o->next)
 		if (o->chan && o->chan == g->chan)
 			srv_chan_close(s, o);
+	if (g->peer_user) {
+		struct srv_offer *po = g->peer_user;
+
+		/* Rings still shared with the peer: the channel ends. */
+		if (po->pstate >= PEER_FORWARDED)
+			srv_peer_break(po);
+		else
+			srv_peer_cancel(po);
+		g->peer_user = NULL;
+	}
 	for (pp = &s->gpadls; *pp; pp = &(*pp)->next)
 		if (*pp == g) {
 			*pp = g->next;
@@ -225,6 +295,7 @@ static void srv_gpadl_free(struct vmbus_server *s, struct srv_gpadl *g)
 		}
 	if (g->mem)
 		xengnttab_unmap(s->gt, g->mem, g->npages);
+	free(g->grefs);
 	s->ngpadls--;
 	free(g);
 }
@@ -246,6 +317,7 @@ static int do_initiate_contact(struct vmbus_server *s,
 		r.u.version_response.version_supported = 1;
 		r.u.version_response.version = chosen;
 		s->contacted = true;
+		s->version = chosen;
 	} else {
 		r.u.version_response.version = bus_caps[0].version;
 	}
@@ -272,7 +344,8 @@ static int do_requestoffers(struct vmbus_server *s, const struct vmbus_msg *m)
 }
 
 /* A complete GPADL: map every grant it names, in order. */
-static int srv_gpadl_map(struct vmbus_server *s, struct srv_gpadl *g)
+static int srv_gpadl_map(struct vmbus_server *s, struct srv_gpadl *g,
+			 bool peer)
 {
 	struct vmbus_gpa_desc ranges[SRV_MAX_GPADL_RANGES];
 	vmbus_gref_t *grefs;
@@ -288,6 +361,29 @@ static int srv_gpadl_map(struct vmbus_server *s, struct srv_gpadl *g)
 	if (rc < 0) {
 		srv_fault(s, FAULT_GPADL, "malformed GPADL %u (%s)", g->id,
 			  strerror(-rc));
+		goto out;
+	}
+	if (peer) {
+		/*
+		 * Granted to the peer, not to us: check that it can be a ring
+		 * pair (one page-aligned range of whole pages) and keep it.
+		 */
+		if (nranges != 1 || ranges[0].byte_offset != 0 ||
+		    ngrefs < SRV_MIN_PEER_GREFS || ngrefs > SRV_MAX_PEER_GREFS ||
+		    ranges[0].byte_count != ngrefs * VMBUS_GRANT_PAGE_SIZE) {
+			rc = -EINVAL;
+			srv_fault(s, FAULT_GPADL, "refused GPADL %u of a peer "
+				  "channel: %u ranges, %u grants",
+				  g->id, nranges, ngrefs);
+			goto out;
+		}
+		g->grefs = malloc(ngrefs * sizeof(*g->grefs));
+		if (!g->grefs) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		memcpy(g->grefs, grefs, ngrefs * sizeof(*g->grefs));
+		g->npages = ngrefs;
 		goto out;
 	}
 	g->mem = xengnttab_map_domain_grant_refs(s->gt, ngrefs, s->domid,
@@ -327,6 +423,7 @@ static int srv_gpadl_created(struct vmbus_server *s, uint32_t relid,
 static int srv_gpadl_step(struct vmbus_server *s, int asm_rc)
 {
 	uint32_t relid = s->gasm.child_relid, id = s->gasm.gpadl_id;
+	struct srv_offer *o;
 	struct srv_gpadl *g;
 	int rc;
 
@@ -338,8 +435,11 @@ static int srv_gpadl_step(struct vmbus_server *s, int asm_rc)
 		vmbus_gpadl_asm_init(&s->gasm, s->asmbuf, VMBUS_GPADL_MAX_BUFLEN);
 		return srv_gpadl_created(s, relid, id, asm_rc);
 	}
-	if (!srv_offer(s, relid))
+	o = srv_offer(s, relid);
+	if (!o || o->rescinded)
 		rc = -ENOENT;
+	else if (o->is_peer && !o->opener)
+		rc = -EPROTO;	/* the acceptor maps; it never grants */
 	else if (srv_gpadl(s, id) || id == 0)
 		rc = -EEXIST;
 	else if (s->ngpadls >= SRV_MAX_GPADLS)
@@ -349,9 +449,11 @@ static int srv_gpadl_step(struct vmbus_server *s, int asm_rc)
 	else {
 		g->id = id;
 		g->relid = relid;
-		rc = srv_gpadl_map(s, g);
-		if (rc)
+		rc = srv_gpadl_map(s, g, o->is_peer);
+		if (rc) {
+			free(g->grefs);
 			free(g);
+		}
 		else {
 			g->next = s->gpadls;
 			s->gpadls = g;
@@ -467,13 +569,242 @@ fail:
 	return rc;
 }
 
+/* --- channels between two guests --- */
+
+/* Mark @o rescinded and tell its guest; unsent offers go in srv_offers_gc. */
+static void srv_offer_rescind(struct vmbus_server *s, struct srv_offer *o)
+{
+	struct vmbus_msg m;
+
+	if (o->rescinded)
+		return;
+	o->rescinded = true;
+	srv_chan_close(s, o);
+	if (!o->sent || !s->evt.xce || s->quiet)
+		return;
+	/* Kept until the guest answers RELID_RELEASED. */
+	vmbus_msg_init(&m, VMBUS_MSG_RESCIND_CHANNELOFFER);
+	m.u.relid.child_relid = o->relid;
+	srv_send(s, &m);
+}
+
+/* Free the rescinded offers the guest was never told of. */
+static void srv_offers_gc(struct vmbus_server *s)
+{
+	struct srv_offer *o, *next;
+
+	for (o = s->offers; o; o = next) {
+		next = o->next;
+		if (o->rescinded && (!o->sent || !s->evt.xce))
+			srv_offer_free(s, o);
+	}
+}
+
+/* Answer the pending OPENCHANNEL of one end. */
+static void srv_peer_answer(struct srv_offer *o, int err)
+{
+	struct vmbus_msg r;
+
+	vmbus_msg_init(&r, VMBUS_MSG_OPENCHANNEL_RESULT);
+	r.u.open_result.child_relid = o->relid;
+	r.u.open_result.open_id = o->p_open_id;
+	r.u.open_result.status = vmbus_status_from_errno(err);
+	srv_send(o->srv, &r);
+}
+
+/* Back to IDLE: nothing was shared with the peer yet, or it failed. */
+static int srv_peer_cancel(struct srv_offer *o)
+{
+	if (o->p_gpadl)
+		o->p_gpadl->peer_user = NULL;
+	o->p_gpadl = NULL;
+	o->pstate = PEER_IDLE;
+	return 0;
+}
+
+/* One end of a broken pair: answer, tell the owner, rescind. */
+static void srv_peer_end(struct srv_offer *o, int err)
+{
+	struct vmbus_server *s = o->srv;
+
+	if (o->pstate == PEER_WAITING || o->pstate == PEER_FORWARDED)
+		srv_peer_answer(o, err);
+	srv_peer_cancel(o);
+	o->peer = NULL;
+	if (s->ops && s->ops->close)
+		s->ops->close(s, NULL, o->d.cookie, s->arg);
+	srv_offer_rescind(s, o);
+}
+
+/*
+ * The channel between the two guests ends: both offers are rescinded, and
+ * their owners hear of it through close() with no channel.
+ */
+static void srv_peer_break(struct srv_offer *o)
+{
+	struct srv_offer *p = o->peer;
+
+	if (!p)
+		return;
+	o->peer = NULL;
+	p->peer = NULL;
+	srv_peer_end(o, -ENOTCONN);
+	srv_peer_end(p, -ENOTCONN);
+}
+
+/* The acceptor's server sends it the opener's rings and port. */
+static int srv_peer_forward(struct srv_offer *op, struct srv_offer *acc)
+{
+	struct vmbus_server *s = acc->srv;
+	struct srv_gpadl *g = op->p_gpadl;
+	struct vmbus_gpa_desc range = {
+		.byte_count = g->npages * VMBUS_GRANT_PAGE_SIZE,
+		.byte_offset = 0,
+		.gref_count = g->npages,
+		.grefs = g->grefs,
+	};
+	uint32_t nmsgs = vmbus_gpadl_msg_count(
+		(uint32_t)VMBUS_GPA_RANGE_BYTES(g->npages));
+	struct vmbus_msg *msgs = calloc(nmsgs + 1, sizeof(*msgs));
+	struct vmbus_msg *po;
+	int n, i, rc = 0;
+
+	if (!msgs)
+		return -ENOMEM;
+	n = vmbus_gpadl_build(msgs, nmsgs, acc->relid, g->id, &range, 1);
+	if (n < 0) {
+		free(msgs);
+		return n;
+	}
+	vmbus_gpadl_to_peer(msgs, (uint32_t)n);
+	po = &msgs[n];
+	vmbus_msg_init(po, VMBUS_MSG_PEER_OPEN);
+	po->u.peer_open.child_relid = acc->relid;
+	po->u.peer_open.open_id = acc->p_fwd_open_id = ++s->next_peer_open;
+	po->u.peer_open.ring_gpadl = g->id;
+	po->u.peer_open.downstream_page_offset = op->p_down;
+	po->u.peer_open.event_channel = op->p_port;
+	po->u.peer_open.class_version = op->p_version;
+	po->u.peer_open.peer_domid = (uint16_t)op->srv->domid;
+	for (i = 0; !rc && i <= n; i++)
+		rc = srv_send(s, &msgs[i]);
+	free(msgs);
+	return rc;
+}
+
+/* Both ends asked to open: hand the opener's rings to the acceptor. */
+static void srv_peer_try(struct srv_offer *o)
+{
+	struct srv_offer *p = o->peer, *op, *acc;
+	int rc;
+
+	if (!p || o->pstate != PEER_WAITING || p->pstate != PEER_WAITING)
+		return;
+	op = o->opener ? o : p;
+	acc = o->opener ? p : o;
+	rc = op->p_version == acc->p_version ? srv_peer_forward(op, acc) :
+	     -EPROTONOSUPPORT;
+	if (rc) {
+		srv_fault(acc->srv, FAULT_OPEN, "failed to hand the rings of "
+			  "domain %u to channel %u (%s)", op->srv->domid,
+			  acc->relid, strerror(-rc));
+		srv_peer_answer(op, rc);
+		srv_peer_answer(acc, rc);
+		srv_peer_cancel(op);
+		srv_peer_cancel(acc);
+		return;
+	}
+	op->pstate = acc->pstate = PEER_FORWARDED;
+}
+
+/* Validate an OPENCHANNEL on a peer offer; 0 means "answer later". */
+static int srv_open_peer(struct vmbus_server *s,
+			 const struct vmbus_msg_open_channel *op,
+			 struct srv_offer *o)
+{
+	struct vmbus_version_cap caps[8];
+	struct srv_gpadl *g = NULL;
+	uint32_t i, d;
+
+	if (o->rescinded || !o->sent)
+		return -ENOENT;
+	if (!o->peer)
+		return -ENOTCONN;
+	if (o->pstate != PEER_IDLE)
+		return -EBUSY;
+	for (i = 0; i < o->d.nversions; i++)
+		caps[i] = (struct vmbus_version_cap){ o->d.versions[i], 0 };
+	if (!vmbus_version_accept(op->class_version, o->d.versions,
+				  o->d.nversions, caps, o->d.nversions))
+		return -EPROTONOSUPPORT;
+	if (o->opener) {
+		g = srv_gpadl(s, op->ring_gpadl);
+		if (!g || g->relid != o->relid || !g->grefs || g->peer_user)
+			return -ENOENT;
+		d = op->downstream_page_offset;
+		if (d < 2 || d > g->npages - 2)
+			return -EINVAL;
+		o->p_gpadl = g;
+		g->peer_user = o;
+		o->p_port = op->event_channel;
+		o->p_down = d;
+	} else if (op->ring_gpadl || op->event_channel ||
+		   op->downstream_page_offset) {
+		return -EINVAL;		/* the acceptor grants nothing */
+	}
+	o->p_open_id = op->open_id;
+	o->p_version = op->class_version;
+	o->pstate = PEER_WAITING;
+	return 0;
+}
+
+static int do_peer_open_result(struct vmbus_server *s,
+			       const struct vmbus_msg *m)
+{
+	const struct vmbus_msg_open_result *r = &m->u.open_result;
+	struct srv_offer *o = srv_offer(s, r->child_relid), *p;
+	int err;
+
+	if (!o || !o->is_peer || o->opener || !o->peer ||
+	    o->pstate != PEER_FORWARDED || r->open_id != o->p_fwd_open_id)
+		return -EPROTO;
+	p = o->peer;
+	err = vmbus_status_to_errno(r->status);
+	srv_peer_answer(p, err);
+	srv_peer_answer(o, err);
+	if (err) {
+		srv_fault(s, FAULT_OPEN, "could not map the rings of domain %u "
+			  "for channel %u (%s)", p->srv->domid, o->relid,
+			  strerror(-err));
+		srv_peer_cancel(p);
+		srv_peer_cancel(o);
+		return 0;
+	}
+	p->pstate = o->pstate = PEER_OPEN;
+	/* Owners hear of it; a channel between guests has no chan here. */
+	if (p->srv->ops && p->srv->ops->open)
+		p->srv->ops->open(p->srv, NULL, p->d.cookie, p->srv->arg);
+	if (s->ops && s->ops->open)
+		s->ops->open(s, NULL, o->d.cookie, s->arg);
+	return 0;
+}
+
 static int do_openchannel(struct vmbus_server *s, const struct vmbus_msg *m)
 {
 	const struct vmbus_msg_open_channel *op = &m->u.open;
+	struct srv_offer *o = srv_offer(s, op->child_relid);
 	struct vmbus_msg r;
 	int rc;
 
-	rc = srv_open(s, op, srv_offer(s, op->child_relid));
+	if (o && o->is_peer) {
+		rc = srv_open_peer(s, op, o);
+		if (rc == 0) {
+			srv_peer_try(o);
+			return 0;
+		}
+	} else {
+		rc = srv_open(s, op, o);
+	}
 	vmbus_msg_init(&r, VMBUS_MSG_OPENCHANNEL_RESULT);
 	r.u.open_result.child_relid = op->child_relid;
 	r.u.open_result.open_id = op->open_id;
@@ -487,6 +818,14 @@ static int do_closechannel(struct vmbus_server *s, const struct vmbus_msg *m)
 
 	if (!o)
 		return -ENOENT;
+	if (o->is_peer) {
+		/* Given up waiting: drop the request; shared: end it. */
+		if (o->pstate == PEER_WAITING)
+			srv_peer_cancel(o);
+		else if (o->pstate != PEER_IDLE)
+			srv_peer_break(o);
+		return 0;
+	}
 	srv_chan_close(s, o);
 	return 0;
 }
@@ -495,6 +834,12 @@ static int do_relid_released(struct vmbus_server *s, const struct vmbus_msg *m)
 {
 	struct srv_offer *o = srv_offer(s, m->u.relid.child_relid);
 
+	/*
+	 * A rescind that crossed the client's UNLOAD is answered after it;
+	 * the reset already dropped the offer.
+	 */
+	if (!s->contacted)
+		return 0;
 	if (!o || !o->rescinded)
 		return -EPROTO;
 	srv_chan_close(s, o);
@@ -507,10 +852,17 @@ static void srv_reset_bus(struct vmbus_server *s)
 {
 	struct srv_offer *o, *next;
 
-	for (o = s->offers; o; o = o->next)
+	s->quiet = true;
+	for (o = s->offers; o; o = o->next) {
 		srv_chan_close(s, o);
+		if (o->pstate == PEER_WAITING)
+			srv_peer_cancel(o);
+		else if (o->pstate != PEER_IDLE)
+			srv_peer_break(o);
+	}
 	while (s->gpadls)
 		srv_gpadl_free(s, s->gpadls);
+	s->quiet = false;
 	for (o = s->offers; o; o = next) {
 		next = o->next;
 		o->sent = false;
@@ -520,6 +872,7 @@ static void srv_reset_bus(struct vmbus_server *s)
 	vmbus_gpadl_asm_init(&s->gasm, s->asmbuf, VMBUS_GPADL_MAX_BUFLEN);
 	s->contacted = false;
 	s->offers_requested = false;
+	s->version = 0;
 }
 
 static int do_unload(struct vmbus_server *s, const struct vmbus_msg *m)
@@ -544,20 +897,26 @@ static const struct {
 	[VMBUS_MSG_GPADL_TEARDOWN] = { do_gpadl_teardown, true },
 	[VMBUS_MSG_OPENCHANNEL] = { do_openchannel, true },
 	[VMBUS_MSG_CLOSECHANNEL] = { do_closechannel, true },
-	[VMBUS_MSG_RELID_RELEASED] = { do_relid_released, true },
+	[VMBUS_MSG_RELID_RELEASED] = { do_relid_released, false },
 	[VMBUS_MSG_UNLOAD] = { do_unload, false },
+	[VMBUS_MSG_PEER_OPEN_RESULT] = { do_peer_open_result, true },
 };
 
 static int srv_dispatch(struct vmbus_server *s)
 {
 	struct vmbus_msg m;
 	unsigned int budget = 256;	/* then yield to other guests */
+	unsigned int dropped = 0;
 	uint32_t t;
 	int rc;
 
 	vmbus_evt_ack(&s->evt);
 	while (budget--) {
-		rc = vmbus_ctl_recv(&s->ctl, &m, VMBUS_MSG_DIR_C2S);
+		rc = vmbus_ctl_recv_quiet(&s->ctl, &m, VMBUS_MSG_DIR_C2S,
+					  &dropped);
+		if (dropped)
+			srv_fault(s, FAULT_MSG, "dropped %u malformed control "
+				  "messages", dropped);
 		if (rc < 0) {
 			srv_fault(s, FAULT_RING, "control ring broken (%s)",
 				  strerror(-rc));
@@ -738,6 +1097,7 @@ int vmbus_server_process(struct vmbus_server *s)
 			return srv_set_state(s, XB_CLOSED);
 		}
 	}
+	srv_offers_gc(s);
 	return 0;
 }
 
@@ -841,19 +1201,21 @@ const char *vmbus_server_state(const struct vmbus_server *s)
 	return vmbus_xb_state_name(s->state);
 }
 
-int vmbus_server_offer(struct vmbus_server *s,
-		       const struct vmbus_offer_desc *d, uint32_t *relid)
+static int srv_offer_add(struct vmbus_server *s,
+			 const struct vmbus_offer_desc *d, struct srv_offer **out)
 {
 	struct srv_offer *o, **pp;
 
 	if (d->nversions < 1 || d->nversions > 8)
 		return -EINVAL;
+	srv_offers_gc(s);
 	if (s->noffers >= SRV_MAX_OFFERS)
 		return -ENOSPC;
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		return -ENOMEM;
 	o->d = *d;
+	o->srv = s;
 	while (srv_offer(s, s->next_relid) || s->next_relid == 0)
 		s->next_relid++;
 	o->relid = s->next_relid++;
@@ -862,6 +1224,18 @@ int vmbus_server_offer(struct vmbus_server *s,
 		;
 	*pp = o;
 	s->noffers++;
+	*out = o;
+	return 0;
+}
+
+int vmbus_server_offer(struct vmbus_server *s,
+		       const struct vmbus_offer_desc *d, uint32_t *relid)
+{
+	struct srv_offer *o;
+	int rc = srv_offer_add(s, d, &o);
+
+	if (rc)
+		return rc;
 	if (relid)
 		*relid = o->relid;
 	if (s->offers_requested && s->evt.xce)
@@ -869,23 +1243,53 @@ int vmbus_server_offer(struct vmbus_server *s,
 	return 0;
 }
 
+int vmbus_server_offer_peer(struct vmbus_server *a,
+			    const struct vmbus_offer_desc *da,
+			    uint32_t *relid_a, struct vmbus_server *b,
+			    const struct vmbus_offer_desc *db,
+			    uint32_t *relid_b)
+{
+	struct srv_offer *oa, *ob;
+	int rc;
+
+	if (!a || !b || a == b || a->domid == b->domid ||
+	    a->domid > VMBUS_PEER_DOMID_MAX || b->domid > VMBUS_PEER_DOMID_MAX)
+		return -EINVAL;
+	rc = srv_offer_add(a, da, &oa);
+	if (rc)
+		return rc;
+	rc = srv_offer_add(b, db, &ob);
+	if (rc) {
+		srv_offer_free(a, oa);
+		return rc;
+	}
+	oa->is_peer = ob->is_peer = true;
+	oa->opener = true;
+	oa->peer = ob;
+	ob->peer = oa;
+	if (relid_a)
+		*relid_a = oa->relid;
+	if (relid_b)
+		*relid_b = ob->relid;
+	if (a->offers_requested && a->evt.xce)
+		srv_send_offer(a, oa);
+	if (b->offers_requested && b->evt.xce)
+		srv_send_offer(b, ob);
+	return 0;
+}
+
 int vmbus_server_rescind(struct vmbus_server *s, uint32_t relid)
 {
 	struct srv_offer *o = srv_offer(s, relid);
-	struct vmbus_msg m;
 
 	if (!o || o->rescinded)
 		return -ENOENT;
-	o->rescinded = true;
-	srv_chan_close(s, o);
-	if (!o->sent || !s->evt.xce) {
-		srv_offer_free(s, o);
-		return 0;
-	}
-	/* Kept until the guest answers RELID_RELEASED. */
-	vmbus_msg_init(&m, VMBUS_MSG_RESCIND_CHANNELOFFER);
-	m.u.relid.child_relid = relid;
-	return srv_send(s, &m);
+	if (o->peer)
+		srv_peer_break(o);	/* both ends go */
+	else
+		srv_offer_rescind(s, o);
+	srv_offers_gc(s);
+	return 0;
 }
 
 void vmbus_server_foreach_chan(struct vmbus_server *s,

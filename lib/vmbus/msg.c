@@ -68,6 +68,11 @@ static int check_offer(const struct vmbus_msg *m)
 	if (!o->child_relid || o->class_version_count < 1 ||
 	    o->class_version_count > VMBUS_OFFER_MAX_CLASS_VERSIONS)
 		return -EINVAL;
+	if ((o->peer_flags & ~VMBUS_OFFER_PEER_FLAGS) ||
+	    ((o->peer_flags & VMBUS_OFFER_PEER_OPENER) &&
+	     !(o->peer_flags & VMBUS_OFFER_PEER_VALID)) ||
+	    o->peer_domid > VMBUS_PEER_DOMID_MAX)
+		return -EINVAL;
 	if (o->channel_flags & VMBUS_OFFER_NAMED_PIPE_MODE) {
 		memcpy(&pipe_mode, o->user_data, sizeof(pipe_mode));
 		if (pipe_mode != VMBUS_PIPE_TYPE_BYTE &&
@@ -86,9 +91,25 @@ static int check_open(const struct vmbus_msg *m)
 {
 	const struct vmbus_msg_open_channel *o = &m->u.open;
 
+	if (!o->child_relid)
+		return -EINVAL;
+	/* The acceptor of a peer channel: its rings come with PEER_OPEN. */
+	if (!o->ring_gpadl && !o->event_channel && !o->downstream_page_offset)
+		return 0;
 	/* The send ring needs its header page and at least one data page. */
-	if (!o->child_relid || !o->ring_gpadl || !o->event_channel ||
+	if (!o->ring_gpadl || !o->event_channel ||
 	    o->downstream_page_offset < 2)
+		return -EINVAL;
+	return 0;
+}
+
+static int check_peer_open(const struct vmbus_msg *m)
+{
+	const struct vmbus_msg_peer_open *o = &m->u.peer_open;
+
+	if (!o->child_relid || !o->ring_gpadl || !o->event_channel ||
+	    o->downstream_page_offset < 2 ||
+	    o->peer_domid > VMBUS_PEER_DOMID_MAX)
 		return -EINVAL;
 	return 0;
 }
@@ -194,6 +215,13 @@ static const struct vmbus_msg_type vmbus_msg_types[VMBUS_MSG_COUNT] = {
 	    check_version_response),
 	ROW(UNLOAD, struct vmbus_msg_empty, C2S, 0, check_none),
 	ROW(UNLOAD_RESPONSE, struct vmbus_msg_empty, S2C, 0, check_none),
+	ROW(PEER_GPADL_HEADER, struct vmbus_msg_gpadl_header, S2C, MSG_F_RANGES,
+	    check_gpadl_header),
+	ROW(PEER_GPADL_BODY, struct vmbus_msg_gpadl_body, S2C, MSG_F_RANGES,
+	    check_gpadl_body),
+	ROW(PEER_OPEN, struct vmbus_msg_peer_open, S2C, 0, check_peer_open),
+	ROW(PEER_OPEN_RESULT, struct vmbus_msg_open_result, C2S, 0,
+	    check_open_result),
 };
 
 static const struct vmbus_msg_type *msg_type(uint32_t type)
@@ -413,6 +441,16 @@ int vmbus_gpadl_build(struct vmbus_msg *msgs, uint32_t max_msgs,
 	return (int)count;
 }
 
+void vmbus_gpadl_to_peer(struct vmbus_msg *msgs, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		msgs[i].u.hdr.msgtype =
+			msgs[i].u.hdr.msgtype == VMBUS_MSG_GPADL_HEADER ?
+			VMBUS_MSG_PEER_GPADL_HEADER : VMBUS_MSG_PEER_GPADL_BODY;
+}
+
 int vmbus_gpadl_asm_init(struct vmbus_gpadl_asm *a, void *buf, size_t bufsize)
 {
 	memset(a, 0, sizeof(*a));
@@ -445,10 +483,15 @@ int vmbus_gpadl_asm_header(struct vmbus_gpadl_asm *a,
 	int rc;
 
 	a->active = false;
-	rc = vmbus_msg_check(m, VMBUS_MSG_DIR_C2S);
+	rc = vmbus_msg_check(m, 0);
 	if (rc)
 		return rc;
-	if (h->hdr.msgtype != VMBUS_MSG_GPADL_HEADER)
+	/* A client's GPADL, or a peer's forwarded by the server. */
+	if (h->hdr.msgtype == VMBUS_MSG_GPADL_HEADER)
+		a->body_type = VMBUS_MSG_GPADL_BODY;
+	else if (h->hdr.msgtype == VMBUS_MSG_PEER_GPADL_HEADER)
+		a->body_type = VMBUS_MSG_PEER_GPADL_BODY;
+	else
 		return -EINVAL;
 	if (h->range_buflen > a->bufsize)
 		return -E2BIG;
@@ -470,8 +513,8 @@ int vmbus_gpadl_asm_body(struct vmbus_gpadl_asm *a, const struct vmbus_msg *m)
 
 	if (!a->active)
 		return -EPROTO;
-	rc = vmbus_msg_check(m, VMBUS_MSG_DIR_C2S);
-	if (!rc && (b->hdr.msgtype != VMBUS_MSG_GPADL_BODY ||
+	rc = vmbus_msg_check(m, 0);
+	if (!rc && (b->hdr.msgtype != a->body_type ||
 		    b->gpadl_id != a->gpadl_id ||
 		    b->msgnumber != a->next_msgnum))
 		rc = -EINVAL;

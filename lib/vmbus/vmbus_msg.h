@@ -40,6 +40,7 @@ struct vmbus_msg {
 		struct vmbus_msg_gpadl_created gpadl_created;
 		struct vmbus_msg_gpadl_teardown gpadl_teardown;
 		struct vmbus_msg_gpadl_torndown gpadl_torndown;
+		struct vmbus_msg_peer_open peer_open;
 		uint8_t raw[VMBUS_MSG_MAX_SIZE];
 		uint64_t align;
 	} u;
@@ -80,7 +81,17 @@ int vmbus_gpadl_build(struct vmbus_msg *msgs, uint32_t max_msgs,
 /* Messages vmbus_gpadl_build needs for a range buffer of @buflen bytes. */
 uint32_t vmbus_gpadl_msg_count(uint32_t buflen);
 
-/* Reassembly of one GPADL on the server; @buf bounds the total size. */
+/*
+ * The same GPADL as PEER_GPADL_HEADER/PEER_GPADL_BODY messages (a server
+ * forwarding a peer's rings): build, then retype @n messages in place.
+ */
+void vmbus_gpadl_to_peer(struct vmbus_msg *msgs, uint32_t n);
+
+/*
+ * Reassembly of one GPADL (GPADL_HEADER + GPADL_BODY on the server,
+ * PEER_GPADL_HEADER + PEER_GPADL_BODY on a client); @buf bounds the total
+ * size.  The caller decoded each message for its direction.
+ */
 struct vmbus_gpadl_asm {
 	uint8_t *buf;
 	uint32_t bufsize;
@@ -90,6 +101,7 @@ struct vmbus_gpadl_asm {
 	uint32_t have;			/* bytes received so far */
 	uint32_t range_count;
 	uint32_t next_msgnum;
+	uint32_t body_type;		/* GPADL_BODY or PEER_GPADL_BODY */
 	bool active;
 };
 

@@ -55,8 +55,8 @@ else
 	not_ok "negotiate, offer, open (2-page rings), stream 2000 packets with checksum"
 	sed 's/^/# /' "$RUN/c1.out" "$RUN/server.out"
 fi
-check "the client saw bus version 1.0 and class version 1.0" \
-	grep -q "bus version 1.0" "$RUN/c1.out"
+check "the client saw bus version 1.1 and class version 1.0" \
+	grep -q "bus version 1.1" "$RUN/c1.out"
 if "$X" run g1 -- "$PEER" client 300 30000 64 > "$RUN/c2.out" 2>&1 &&
    grep -q "300 packets of 30000 bytes echoed.*ok" "$RUN/c2.out"; then
 	ok "a second session on the same bus: 64-page rings, 30000-byte packets"

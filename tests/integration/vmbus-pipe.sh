@@ -75,8 +75,8 @@ if client g1 "$RUN/c1.out" --bytes 8000000 --chunk 3000 echo &&
 else
 	not_ok "g1 streams 8 MB through a byte-mode pipe, checksum matches"; show "$RUN/c1.out"
 fi
-check "negotiation: bus version 1.0, both offers discovered" \
-	eval "grep -q 'protocol version 1.0' '$RUN/c1.out' && grep -q '2 offer(s)' '$RUN/c1.out'"
+check "negotiation: bus version 1.1, both offers discovered" \
+	eval "grep -q 'protocol version 1.1' '$RUN/c1.out' && grep -q '2 offer(s)' '$RUN/c1.out'"
 if client g1 "$RUN/c2.out" --bytes 2000000 --chunk 5000 --ring-pages 4 echo-msg &&
    grep -q "received 2000000 bytes in 400 packets" "$RUN/c2.out" &&
    grep -q "checksum .*MATCH" "$RUN/c2.out"; then

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Pipes between two guests: the daemon only brokers their setup.
+ *
+ * "vmbusctl p2p A B --name N" writes one offer entry for each guest: A's
+ * with role "opener" and peer B, B's with role "acceptor" and peer A.  Once
+ * both guests are served and both entries are read, the two ends are
+ * offered together (vmbus_server_offer_peer): A grants its rings and an
+ * event channel to B, libvmbus checks the GPADL and forwards the grant
+ * references and the port to B, B maps and binds them.  No data passes
+ * through dom0, and dom0 never maps the rings.
+ *
+ * When the pair ends (either guest closes, unloads, dies, or the entry is
+ * removed), libvmbus rescinds both offers and tells us through the close
+ * callback; after the event batch, vd_p2p_resync() offers the pair again if
+ * both guests and both entries are still there, so the pipe can be opened
+ * anew.  An entry whose peer domain is gone is removed: a pipe between two
+ * guests dies with either of them.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xenstore.h>
+
+#include "vmbusd.h"
+
+#define VD_BACKEND_ROOT	"/local/domain/0/backend/vmbus"
+
+bool vd_p2p_dirty;
+
+/* The entry of guest @domid that is the other end of @o, if any. */
+static struct vd_offer *p2p_find_mate(const struct vd_offer *o)
+{
+	struct vd_guest *pg = vd_guest_find(o->peer);
+	struct vd_offer *m;
+
+	if (!pg)
+		return NULL;
+	for (m = pg->offers; m; m = m->next)
+		if (m->p2p && !m->mate && !m->ended &&
+		    m->peer == o->guest->domid && m->opener != o->opener &&
+		    strcmp(m->name, o->name) == 0 &&
+		    m->message_mode == o->message_mode)
+			return m;
+	return NULL;
+}
+
+static void p2p_desc(const struct vd_offer *op, const struct vd_offer *acc,
+		     struct vmbus_offer_desc *d, void *cookie)
+{
+	uint32_t pmode = op->message_mode ? VMBUS_PIPE_MODE_MESSAGE :
+					    VMBUS_PIPE_MODE_BYTE;
+	size_t n;
+
+	memset(d, 0, sizeof(*d));
+	d->flags = VMBUS_OFFER_FLAG_NAMED_PIPE;
+	d->nversions = 1;
+	d->versions[0] = VMBUS_PIPE_VERSION_1_0;
+	vmbus_guid_parse(VMBUS_PIPE_CLASS_GUID, d->type);
+	/* One instance for both ends, stable per pair and name. */
+	d->instance[0] = (uint8_t)op->guest->domid;
+	d->instance[1] = (uint8_t)(op->guest->domid >> 8);
+	d->instance[2] = (uint8_t)acc->guest->domid;
+	d->instance[3] = (uint8_t)(acc->guest->domid >> 8);
+	n = strlen(op->name);
+	memcpy(d->instance + 4, op->name, n < 12 ? n : 12);
+	memcpy(d->user_data, &pmode, 4);
+	memcpy(d->user_data + VMBUS_PIPE_NAME_OFFSET, op->name,
+	       strlen(op->name));
+	d->cookie = cookie;
+}
+
+/* Offer @o and its mate together once both are there. */
+void vd_p2p_link(struct vd_offer *o)
+{
+	struct vmbus_offer_desc da, db;
+	struct vd_offer *m, *op, *acc;
+	int rc;
+
+	if (!o->p2p || o->mate || o->ended)
+		return;
+	m = p2p_find_mate(o);
+	if (!m)
+		return;		/* the other entry or guest is not there yet */
+	op = o->opener ? o : m;
+	acc = o->opener ? m : o;
+	p2p_desc(op, acc, &da, op);
+	p2p_desc(op, acc, &db, acc);
+	rc = vmbus_server_offer_peer(op->guest->srv, &da, &op->relid,
+				     acc->guest->srv, &db, &acc->relid);
+	if (rc) {
+		vd_log(LOG_ERR, "failed to offer pipe \"%s\" between domains "
+		       "%u and %u (%s)", o->name, op->guest->domid,
+		       acc->guest->domid, strerror(-rc));
+		return;
+	}
+	op->mate = acc;
+	acc->mate = op;
+	op->published[0] = acc->published[0] = '\0';
+	vd_log(LOG_INFO, "pipe \"%s\" (%s mode) offered between domain %u "
+	       "(channel %u, grants the rings) and domain %u (channel %u)",
+	       o->name, o->message_mode ? "message" : "byte",
+	       op->guest->domid, op->relid, acc->guest->domid, acc->relid);
+}
+
+/* @o goes away (its entry or its guest): its mate loses it. */
+void vd_p2p_unlink(struct vd_offer *o)
+{
+	if (o->mate) {
+		o->mate->mate = NULL;
+		o->mate->ended = true;
+		vd_p2p_dirty = true;
+	}
+	o->mate = NULL;
+}
+
+/* Both guests opened their end (from the open callback). */
+void vd_p2p_joined(struct vd_offer *o)
+{
+	o->joined = true;
+	if (o->opener)
+		vd_log(LOG_INFO, "pipe \"%s\": domain %u and domain %u are "
+		       "connected (channels %u and %u)", o->name,
+		       o->guest->domid, o->peer, o->relid,
+		       o->mate ? o->mate->relid : 0);
+}
+
+/* The pair ended (from the close callback): nothing may be freed here. */
+void vd_p2p_ended(struct vd_offer *o)
+{
+	if (o->joined && o->opener)
+		vd_log(LOG_INFO, "pipe \"%s\" between domain %u and domain %u "
+		       "ended", o->name, o->guest->domid, o->peer);
+	o->joined = false;
+	o->ended = true;
+	vd_p2p_dirty = true;
+}
+
+/* After an event batch: forget ended pairs and offer them anew. */
+void vd_p2p_resync(void)
+{
+	struct vd_guest *g;
+	struct vd_offer *o;
+	char path[160];
+
+	if (!vd_p2p_dirty)
+		return;
+	vd_p2p_dirty = false;
+	for (g = vd_guests(); g; g = g->next) {
+		for (o = g->offers; o; o = o->next) {
+			if (!o->p2p || !o->ended)
+				continue;
+			vd_offer_publish_drop(o);
+			if (o->mate)
+				o->mate->mate = NULL;
+			o->mate = NULL;
+			o->relid = 0;
+			o->ended = false;
+			if (!xs_is_domain_introduced(vd_xs, o->peer)) {
+				/* The peer is gone for good: so is the pipe. */
+				snprintf(path, sizeof(path), VD_BACKEND_ROOT
+					 "/%u/0/offers/%s", g->domid, o->key);
+				xs_rm(vd_xs, XBT_NULL, path);
+				vd_log(LOG_INFO, "domain %u: removed pipe \"%s\" "
+				       "(domain %u is gone)", g->domid, o->name,
+				       o->peer);
+			}
+		}
+	}
+	for (g = vd_guests(); g; g = g->next)
+		for (o = g->offers; o; o = o->next)
+			vd_p2p_link(o);
+}
