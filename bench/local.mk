@@ -9,3 +9,5 @@ bench_xenbench_LDADD = $(XENSTORE_LIBS) $(XENGNTTAB_LIBS) $(XENEVTCHN_LIBS)
 
 dist_bin_SCRIPTS += tools/xensim-demo
 dist_noinst_SCRIPTS += bench/run-xensim.sh
+
+include bench/syndbg/local.mk
