@@ -55,6 +55,7 @@ EXTRA_DIST += \
 	%reldir%/scenarios/grant-evtchn-hvm.sh \
 	%reldir%/scenarios/conformance.sh \
 	%reldir%/scenarios/vmbus-pipe.sh \
+	%reldir%/scenarios/vmbus-p2p.sh \
 	%reldir%/scenarios/syndbg.sh \
 	%reldir%/host/syndbg-peer.py \
 	%reldir%/scenarios/broken-guest-never-connects.sh \
