@@ -50,7 +50,7 @@ def send_frame(sock, payload):
     sock.sendall(struct.pack(">HBB", len(payload), DATA, 0) + payload)
 
 
-def session(sock, stats, deadline):
+def serve(sock, stats, deadline):
     """Serve one connection. True once STATS was answered."""
     while True:
         hdr = recv_exact(sock, 4, deadline)
@@ -101,9 +101,9 @@ def main():
             continue
         sock.settimeout(1.0)
         try:
-            done = session(sock, stats, deadline)
+            done = serve(sock, stats, deadline)
         except (OSError, TimeoutError, ValueError) as e:
-            log(f"session on {host}:{port} failed: {e}")
+            log(f"connection to {host}:{port} failed: {e}")
             sock.close()
             if isinstance(e, ValueError):
                 return 1

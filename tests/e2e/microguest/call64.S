@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * call64(struct call64 *c): issue one VMCALL/VMMCALL from 64-bit mode.
+ * call64(struct call64 *c): one VMCALL/VMMCALL from 64-bit mode.
  *
  * The Windows debugger transport calls the synthetic debugger from 64-bit
  * mode with a bare VMCALL (RCX input value, RDX input GPA, R8 output GPA),
