@@ -23,8 +23,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -601,15 +604,53 @@ static int vd_watch_events(void)
 	return 0;
 }
 
+/* --- privileges --- */
+
+/*
+ * Give up every capability once started: the daemon then only reaches
+ * what its uid may open (the root-owned Xen device nodes and xenstored's
+ * socket, service sockets it may write) and can never gain more
+ * (no_new_privs).  Kept: uid 0, the descriptor limit raised above.
+ */
+static int vd_drop_caps(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	unsigned long cap;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		vd_log(LOG_ERR, "failed to set no_new_privs (%s)",
+		       strerror(errno));
+		return -errno;
+	}
+	for (cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
+			vd_log(LOG_ERR, "failed to drop capability %lu from the "
+			       "bounding set (%s)", cap, strerror(errno));
+			return -errno;
+		}
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data) < 0) {
+		vd_log(LOG_ERR, "failed to drop the capabilities (%s)",
+		       strerror(errno));
+		return -errno;
+	}
+	vd_log(LOG_INFO, "capabilities dropped");
+	return 0;
+}
+
 /* --- main --- */
 
 static void usage(FILE *f, const char *argv0)
 {
 	fprintf(f,
-"Usage: %s [-F] [--pid-file FILE] [-v]\n"
+"Usage: %s [-F] [--pid-file FILE] [--drop-caps] [-v]\n"
 "Serve the VMBus of every guest attached with 'vmbusctl attach'.\n\n"
 "  -F, --foreground     stay in the foreground, log to stderr too\n"
 "  -p, --pid-file FILE  write the daemon's pid to FILE\n"
+"  -D, --drop-caps      give up every capability after start-up\n"
 "  -v, --verbose        log informational messages\n"
 "  -h, --help           this text\n\n"
 "Offers are read from " VD_BACKEND_ROOT "/<domid>/0/offers; live state\n"
@@ -622,6 +663,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "foreground", no_argument, NULL, 'F' },
 		{ "pid-file", required_argument, NULL, 'p' },
+		{ "drop-caps", no_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -632,11 +674,12 @@ int main(int argc, char **argv)
 	const char *pidfile = NULL;
 	struct epoll_event evs[32];
 	int c, n, i, tfd = -1, sfd = -1, rc = 1;
-	bool verbose = false, quit = false;
+	bool verbose = false, quit = false, drop_caps = false;
 	sigset_t ss;
 
-	while ((c = getopt_long(argc, argv, "Fp:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "Fp:Dvh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'D': drop_caps = true; break;
 		case 'F': foreground = true; break;
 		case 'p': pidfile = optarg; break;
 		case 'v': verbose = true; break;
@@ -705,6 +748,9 @@ int main(int argc, char **argv)
 	if (vd_epoll_add(xs_fileno(vd_xs), EPOLLIN, &wxs) ||
 	    vd_epoll_add(tfd, EPOLLIN, &wtimer) ||
 	    vd_epoll_add(sfd, EPOLLIN, &wsig))
+		goto out;
+	/* Started: the pid file is written, the loop is set up. */
+	if (drop_caps && vd_drop_caps() < 0)
 		goto out;
 	vd_log(LOG_NOTICE, "serving buses under %s", VD_BACKEND_ROOT);
 	vd_rescan();

@@ -67,7 +67,7 @@ stream() {
 		grep -q "received $bytes bytes" "$RUN/$name.g1" && grep -q "received $bytes bytes" "$RUN/$name.g2"
 }
 
-echo "1..23"
+echo "1..24"
 check "host starts" env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$RUN/asan" "$X" host start
 g1=$("$X" create --name g1) && g2=$("$X" create --name g2) && g3=$("$X" create --name g3)
 base_maps=$(field 0 maps_held)
@@ -75,13 +75,17 @@ base_ports=$(field 0 ports)
 check "vmbusctl attaches three guests" \
 	eval "ctl attach g1 >/dev/null && ctl attach g2 >/dev/null && ctl attach g3 >/dev/null"
 
-"$X" run 0 -- "$VMBUSD" -F -v --pid-file "$RUN/vmbusd.pid" > "$RUN/vmbusd.log" 2>&1 &
+# Everything below runs with the daemon's capabilities dropped.
+"$X" run 0 -- "$VMBUSD" -F -v --drop-caps --pid-file "$RUN/vmbusd.pid" > "$RUN/vmbusd.log" 2>&1 &
 pids+=($!)
 "$CLIENT" --echo-service "$RUN/echo.sock" > "$RUN/echo.log" 2>&1 &
 pids+=($!)
 wait_for "$RUN/vmbusd.log" "domain $g3: serving"
 wait_for "$RUN/echo.log" listening
 dpid=$(cat "$RUN/vmbusd.pid" 2>/dev/null)
+check "vmbusd --drop-caps runs without capabilities and with no_new_privs" \
+	eval "grep -q '^CapEff:[[:space:]]*0*$' /proc/$dpid/status && grep -q '^CapPrm:[[:space:]]*0*$' /proc/$dpid/status &&
+	      grep -q '^CapBnd:[[:space:]]*0*$' /proc/$dpid/status && grep -q '^NoNewPrivs:[[:space:]]*1' /proc/$dpid/status"
 
 check "vmbusctl p2p makes a byte-mode and a message-mode pipe between g1 and g2 (g2 grants the second)" \
 	eval "ctl p2p g1 g2 --name bytes >/dev/null && ctl p2p g2 g1 --name msgs --mode message >/dev/null &&
