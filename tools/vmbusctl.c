@@ -512,10 +512,15 @@ static int cmd_connect(int domid, const char *name, bool message)
 		goto rescind;
 	}
 	fprintf(stderr, "vmbusctl: connected\n");
-	while (!stop && out_open) {
+	/*
+	 * Once the guest has ended its stream, what is still coming on
+	 * standard input is passed on until it stays quiet for 500 ms.
+	 */
+	while (!stop && (out_open || in_open)) {
 		p[0] = (struct pollfd){ .fd = in_open ? 0 : -1, .events = POLLIN };
-		p[1] = (struct pollfd){ .fd = cs, .events = POLLIN };
-		if (poll(p, 2, 500) < 0)
+		p[1] = (struct pollfd){ .fd = out_open ? cs : -1, .events = POLLIN };
+		n = poll(p, 2, 500);
+		if (n < 0 || (n == 0 && !out_open))
 			break;
 		if (p[0].revents) {
 			n = read(0, buf, sizeof(buf));

@@ -1174,8 +1174,16 @@ void vmbus_server_destroy(struct vmbus_server *s)
 	srv_disconnect(s);
 	while (s->offers)
 		srv_offer_free(s, s->offers);
-	if (s->xs && s->state)
-		srv_set_state(s, XB_CLOSED);
+	if (s->xs && s->state) {
+		char path[96], *v;
+
+		/* After a detach the directory is gone: do not recreate it. */
+		snprintf(path, sizeof(path), "%s/%s", s->be, VMBUS_XS_FRONTEND);
+		v = xs_read(s->xs, XBT_NULL, path, NULL);
+		if (v)
+			srv_set_state(s, XB_CLOSED);
+		free(v);
+	}
 	if (s->epfd >= 0)
 		close(s->epfd);
 	if (s->gt)

@@ -67,7 +67,7 @@ stream() {
 		grep -q "received $bytes bytes" "$RUN/$name.g1" && grep -q "received $bytes bytes" "$RUN/$name.g2"
 }
 
-echo "1..24"
+echo "1..26"
 check "host starts" env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$RUN/asan" "$X" host start
 g1=$("$X" create --name g1) && g2=$("$X" create --name g2) && g3=$("$X" create --name g3)
 base_maps=$(field 0 maps_held)
@@ -229,6 +229,28 @@ else
 	not_ok "everything released: grants, mappings and ports back to the baseline"
 	echo "# baseline dom0 maps $base_maps ports $base_ports"
 	for d in 0 "$g1" "$g2"; do "$X" info "$d" --json | sed 's/^/# /'; done
+fi
+# vmbusctl connect joins its standard input and output to a pipe: looped
+# through a fifo, it is an echo service of its own.
+mkfifo "$RUN/term.fifo"
+"$X" run 0 -- "$CTL" connect g1 term 0<>"$RUN/term.fifo" 1>"$RUN/term.fifo" 2>"$RUN/connect.err" &
+cpid=$!
+wait_for "$RUN/connect.err" "waiting for domain $g1"
+if client g1 "$RUN/term.g1" --bytes 1000000 --chunk 2000 term && grep -q "checksum .*MATCH" "$RUN/term.g1" &&
+   wait_for "$RUN/vmbusd.log" "domain $g1 pipe \"term\" closed" && wait "$cpid" &&
+   ! ctl list | grep -q ' term '; then
+	ok "vmbusctl connect: a guest streams through the terminal's pipe, the offer goes when it ends"
+else
+	not_ok "vmbusctl connect: a guest streams through the terminal's pipe, the offer goes when it ends"; show "$RUN/term.g1" "$RUN/connect.err"
+fi
+ctl detach g2 > "$RUN/detach.out" 2>&1
+if wait_for "$RUN/vmbusd.log" "domain $g2: bus released" &&
+   ! "$X" run 0 -- xenstore-read "/local/domain/$g2/device/vmbus/0/state" >/dev/null 2>&1 &&
+   ! "$X" run 0 -- xenstore-read "/local/domain/0/backend/vmbus/$g2/0/state" >/dev/null 2>&1; then
+	ok "vmbusctl detach: vmbusd releases the bus, both directories are gone"
+else
+	not_ok "vmbusctl detach: vmbusd releases the bus, both directories are gone"; show "$RUN/detach.out"
+	grep "domain $g2" "$RUN/vmbusd.log" | tail -3 | sed 's/^/# /'
 fi
 kill -TERM "$dpid"
 check "vmbusd exits on SIGTERM" \
