@@ -71,6 +71,7 @@ static void ring_seed(const char *name, int kind)
 
 static void msg_seed(const struct vmbus_msg *m, unsigned int dir)
 {
+	static unsigned int seq;
 	uint8_t out[1 + VMBUS_MSG_MAX_SIZE];
 	char name[64];
 	int len;
@@ -82,8 +83,8 @@ static void msg_seed(const struct vmbus_msg *m, unsigned int dir)
 			vmbus_msg_name(m->u.hdr.msgtype), len);
 		exit(1);
 	}
-	snprintf(name, sizeof(name), "%s-%u", vmbus_msg_name(m->u.hdr.msgtype),
-		 m->len);
+	snprintf(name, sizeof(name), "%02u-%s-%u", seq++,
+		 vmbus_msg_name(m->u.hdr.msgtype), m->len);
 	put("msg", name, out, (size_t)len + 1);
 }
 
@@ -209,6 +210,23 @@ int main(int argc, char **argv)
 	m.u.relid.child_relid = 1;
 	msg_seed(&m, VMBUS_MSG_DIR_C2S);
 	vmbus_msg_init(&m, VMBUS_MSG_REQUESTOFFERS);
+	msg_seed(&m, VMBUS_MSG_DIR_C2S);
+	/* Bus 1.1: a pipe between two guests. */
+	vmbus_msg_init(&m, VMBUS_MSG_OFFERCHANNEL);
+	m.u.offer.child_relid = 2;
+	m.u.offer.class_version_count = 1;
+	m.u.offer.peer_domid = 5;
+	m.u.offer.peer_flags = VMBUS_OFFER_PEER_VALID | VMBUS_OFFER_PEER_OPENER;
+	msg_seed(&m, VMBUS_MSG_DIR_S2C);
+	vmbus_msg_init(&m, VMBUS_MSG_PEER_OPEN);
+	m.u.peer_open.child_relid = 2;
+	m.u.peer_open.ring_gpadl = 3;
+	m.u.peer_open.downstream_page_offset = 4;
+	m.u.peer_open.event_channel = 9;
+	m.u.peer_open.peer_domid = 5;
+	msg_seed(&m, VMBUS_MSG_DIR_S2C);
+	vmbus_msg_init(&m, VMBUS_MSG_PEER_OPEN_RESULT);
+	m.u.open_result.child_relid = 2;
 	msg_seed(&m, VMBUS_MSG_DIR_C2S);
 
 	gpadl_seed("one-page", 1, 1);

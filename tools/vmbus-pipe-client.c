@@ -206,6 +206,12 @@ static bool stream_step(struct stream *s, const struct opts *o, uint8_t *tx,
 		s->got += pkt.len;
 		s->pkts_rx++;
 	}
+	/*
+	 * The peer may close as soon as it has our end-of-stream; the
+	 * rescind that follows is the normal end once we have its own.
+	 */
+	if (rc == -ENOTCONN && stream_done(s))
+		return false;
 	if (rc != -EAGAIN) {
 		fprintf(stderr, "client: %s%s after %llu bytes sent, %llu "
 			"received\n", s->tag, rc == -ENOTCONN ? (s->peer > 0 ?

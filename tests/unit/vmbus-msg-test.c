@@ -257,6 +257,68 @@ START_TEST(test_bad_fields)
 }
 END_TEST
 
+/* Bus 1.1: offers naming a peer guest and the messages that join two guests. */
+START_TEST(test_peer_messages)
+{
+	struct vmbus_msg m;
+
+	vmbus_msg_init(&m, VMBUS_MSG_OFFERCHANNEL);
+	m.u.offer.child_relid = 3;
+	m.u.offer.class_version_count = 1;
+	m.u.offer.class_versions[0] = VMBUS_VERSION(1, 0);
+	m.u.offer.peer_domid = 7;
+	m.u.offer.peer_flags = VMBUS_OFFER_PEER_VALID | VMBUS_OFFER_PEER_OPENER;
+	roundtrip(&m, S2C);
+	m.u.offer.peer_flags = VMBUS_OFFER_PEER_OPENER;	/* opener of nobody */
+	ck_assert_int_eq(decode_mod(&m, S2C), -EINVAL);
+	m.u.offer.peer_flags = VMBUS_OFFER_PEER_VALID | 0x4;	/* unknown bit */
+	ck_assert_int_eq(decode_mod(&m, S2C), -EINVAL);
+	m.u.offer.peer_flags = VMBUS_OFFER_PEER_VALID;
+	m.u.offer.peer_domid = VMBUS_PEER_DOMID_MAX + 1;	/* DOMID_SELF etc. */
+	ck_assert_int_eq(decode_mod(&m, S2C), -EINVAL);
+	m.u.offer.peer_domid = VMBUS_PEER_DOMID_MAX;
+	ck_assert_int_eq(decode_mod(&m, S2C), 0);
+
+	/* The acceptor opens without rings; half a ring description is refused. */
+	vmbus_msg_init(&m, VMBUS_MSG_OPENCHANNEL);
+	m.u.open.child_relid = 3;
+	m.u.open.open_id = 1;
+	roundtrip(&m, C2S);
+	m.u.open.event_channel = 9;
+	ck_assert_int_eq(decode_mod(&m, C2S), -EINVAL);
+
+	vmbus_msg_init(&m, VMBUS_MSG_PEER_OPEN);
+	ck_assert_uint_eq(m.len, 40);
+	m.u.peer_open.child_relid = 3;
+	m.u.peer_open.open_id = 1;
+	m.u.peer_open.ring_gpadl = 0x2000;
+	m.u.peer_open.downstream_page_offset = 8;
+	m.u.peer_open.event_channel = 11;
+	m.u.peer_open.class_version = VMBUS_VERSION(1, 0);
+	m.u.peer_open.peer_domid = 7;
+	roundtrip(&m, S2C);
+	m.u.peer_open.downstream_page_offset = 1;
+	ck_assert_int_eq(decode_mod(&m, S2C), -EINVAL);
+	m.u.peer_open.downstream_page_offset = 8;
+	m.u.peer_open.event_channel = 0;
+	ck_assert_int_eq(decode_mod(&m, S2C), -EINVAL);
+	m.u.peer_open.event_channel = 11;
+	m.u.peer_open.peer_domid = 0xffff;
+	ck_assert_int_eq(decode_mod(&m, S2C), -EINVAL);
+
+	vmbus_msg_init(&m, VMBUS_MSG_PEER_OPEN_RESULT);
+	m.u.open_result.child_relid = 3;
+	m.u.open_result.open_id = 1;
+	roundtrip(&m, C2S);
+	m.u.open_result.status = VMBUS_STATUS_MAX + 1;
+	ck_assert_int_eq(decode_mod(&m, C2S), -EINVAL);
+
+	/* A forwarded GPADL travels only from the server, as its own types. */
+	ck_assert_uint_eq(vmbus_msg_dir(VMBUS_MSG_PEER_GPADL_HEADER), S2C);
+	ck_assert_uint_eq(vmbus_msg_dir(VMBUS_MSG_PEER_GPADL_BODY), S2C);
+}
+END_TEST
+
 START_TEST(test_random_garbage)
 {
 	uint8_t wire[VMBUS_MSG_MAX_SIZE];
@@ -577,6 +639,7 @@ static Suite *msg_suite(void)
 
 	tcase_add_test(tc, test_roundtrip_all);
 	tcase_add_test(tc, test_table);
+	tcase_add_test(tc, test_peer_messages);
 	tcase_add_test(tc, test_garbage_rejected);
 	tcase_add_test(tc, test_bad_fields);
 	tcase_add_test(tc, test_random_garbage);
