@@ -28,10 +28,11 @@
 #define KD_ETH_MIN	60	/* shortest frame without FCS; shorter ones are padded */
 
 /*
- * Framing bits the relay honours in the flags of an out DATA record.  The
- * patch series (hypervisor-patches/0002, 0003) queues every DATA record
- * with flags 0 today, so "neither bit" means "the hypervisor did not say"
- * and the relay classifies by content (kd_frame_claims()).
+ * Framing bits in the flags of an out DATA record (XEN_SYNDBG_DATA_F_* of
+ * the patched public/hvm/syndbg.h): the hypervisor marks what the guest
+ * posted through the debug hypercalls as a frame and what it sent through
+ * the SYNDBG MSRs as bare.  A record with neither bit (a hypervisor that
+ * does not say) is classified by content (kd_frame_claims()).
  */
 #define KD_PDU_F_FRAME	0x1	/* a whole Ethernet/IPv4/UDP frame (hypercall) */
 #define KD_PDU_F_BARE	0x2	/* the bare UDP payload (SYNDBG MSRs) */

@@ -45,6 +45,8 @@
 #define SYNDBG_F_BROKEN		(1u << 2)
 
 #define SYNDBG_PDU_DATA		1
+#define SYNDBG_DATA_F_FRAME	0x1	/* flags of an out DATA record: a whole */
+#define SYNDBG_DATA_F_BARE	0x2	/* Ethernet/IPv4/UDP frame, or the bare payload */
 #define SYNDBG_PDU_RESET	2
 #define SYNDBG_RESET_PURGE_IN	0x1	/* flags of a RESET record */
 #define SYNDBG_RESET_PURGE_OUT	0x2

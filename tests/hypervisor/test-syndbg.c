@@ -417,6 +417,8 @@ START_TEST(msr_send_and_receive)
     ck_assert_int_eq(be_pop(&hdr, got), 0);
     ck_assert_uint_eq(hdr.len, sizeof(data));
     ck_assert_uint_eq(hdr.type, XEN_SYNDBG_PDU_DATA);
+    /* The MSRs carry the bare UDP payload. */
+    ck_assert_uint_eq(hdr.flags, XEN_SYNDBG_DATA_F_BARE);
     ck_assert_mem_eq(got, data, sizeof(data));
     ck_assert_int_eq(be_pop(&hdr, NULL), -1);
 
@@ -464,6 +466,8 @@ START_TEST(post_queues_one_pdu)
     ck_assert_int_eq(be_pop(&hdr, got), 0);
     ck_assert_uint_eq(hdr.len, sizeof(data));
     ck_assert_uint_eq(hdr.session, sh->out_session);
+    /* The hypercalls carry whole Ethernet/IPv4/UDP frames. */
+    ck_assert_uint_eq(hdr.flags, XEN_SYNDBG_DATA_F_FRAME);
     ck_assert_mem_eq(got, data, sizeof(data));
     ck_assert_uint_eq(sh->stat_out_pdus, 1);
 

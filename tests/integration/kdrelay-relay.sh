@@ -142,7 +142,8 @@ out=$(tcp_peer "$PORT" 1.5 s3cret)
 check "the purged PDU is dropped and the debugger is told of the reset" [ "$out" = "2:" ]
 kill "$relay_pid"; wait "$relay_pid" 2>/dev/null; relay_pid=
 
-# UDP (KDNET): one datagram per PDU, payload only.
+# UDP (KDNET): one datagram per PDU.  The hypervisor marks hypercall posts
+# as whole frames; --frames bare relays this one's text unframed.
 UPORT=$((PORT + 1))
 python3 - "$UPORT" >"$RUN/udp.out" <<'PY' &
 import socket, sys
@@ -155,13 +156,13 @@ s.sendto(b"kdnet-reply", a)
 PY
 upid=$!
 sleep 0.3
-"$X" run 0 -- "$RELAY" -F -d "$g2" --udp "127.0.0.1:$UPORT" >>"$RUN/relay-udp.log" 2>&1 &
+"$X" run 0 -- "$RELAY" -F -d "$g2" --udp "127.0.0.1:$UPORT" --frames bare >>"$RUN/relay-udp.log" 2>&1 &
 relay_pid=$!
 sleep 1.5
 guest "$g2" post kdnet-hello >/dev/null
 r=$(guest "$g2" retrieve 3000)
 wait "$upid"
-check "UDP: the datagram carries the PDU and the reply reaches the guest" \
+check "UDP --frames bare: the datagram carries the PDU and the reply reaches the guest" \
 	[ "$(cat "$RUN/udp.out")" = kdnet-hello -a "$r" = "0 kdnet-reply" ]
 
 upid=
