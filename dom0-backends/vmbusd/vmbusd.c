@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -411,6 +412,12 @@ static void vd_guest_free(struct vd_guest *g, bool gone)
 	vd_log(LOG_INFO, "domain %u: bus released%s", g->domid,
 	       gone ? " (domain gone)" : "");
 	free(g);
+	/*
+	 * A guest's buffers are freed in the middle of the heap, among
+	 * other guests' allocations; give the free pages back to the
+	 * system, as a daemon serving guests that come and go should.
+	 */
+	malloc_trim(0);
 }
 
 static void vd_guest_new(unsigned int domid)
