@@ -174,21 +174,34 @@ static void ring_signal(struct vmbus_ring *r, uint64_t *counter)
 /* Writer                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Free bytes of the send ring as seen from our private write index. */
-static int64_t tx_free(struct vmbus_ring *r)
+/*
+ * Free bytes of the send ring as seen from our private write index; with
+ * @fresh false, as of the read_index we last read (a lower bound, and no
+ * access to the header's cache line the reader writes).
+ */
+static int64_t tx_free_at(struct vmbus_ring *r, bool fresh)
 {
 	uint32_t rd;
 
 	if (r->error)
 		return r->error;
-	/*
-	 * Acquire: the reader's copies out of the bytes it released are done
-	 * before we overwrite those bytes.
-	 */
-	rd = vmbus_load_acquire(&r->tx.hdr->read_index);
-	if (!ring_index_ok(&r->tx, rd))
-		return ring_break(r);
-	return r->tx.size - ring_dist(&r->tx, rd, r->tx.index);
+	if (fresh || !r->tx.peer_known) {
+		/*
+		 * Acquire: the reader's copies out of the bytes it released
+		 * are done before we overwrite those bytes.
+		 */
+		rd = vmbus_load_acquire(&r->tx.hdr->read_index);
+		if (!ring_index_ok(&r->tx, rd))
+			return ring_break(r);
+		r->tx.peer = rd;
+		r->tx.peer_known = true;
+	}
+	return r->tx.size - ring_dist(&r->tx, r->tx.peer, r->tx.index);
+}
+
+static int64_t tx_free(struct vmbus_ring *r)
+{
+	return tx_free_at(r, true);
 }
 
 int64_t vmbus_ring_tx_space(struct vmbus_ring *r)
@@ -278,7 +291,9 @@ static int ring_write(struct vmbus_ring *r, uint16_t type, uint16_t flags,
 		return -EMSGSIZE;
 	total = (uint32_t)pktlen + VMBUS_PKT_TRAILER_SIZE;
 
-	free_bytes = tx_free(r);
+	free_bytes = tx_free_at(r, false);
+	if (free_bytes >= 0 && free_bytes <= total)
+		free_bytes = tx_free(r);
 	if (free_bytes >= 0 && free_bytes <= total)
 		free_bytes = tx_wait_space(r, total);
 	if (free_bytes < 0)
@@ -474,17 +489,33 @@ int vmbus_ring_send_gpa_direct(struct vmbus_ring *r,
 /* ------------------------------------------------------------------ */
 
 /* Bytes the writer has published beyond our private read index. */
-static int64_t rx_avail(struct vmbus_ring *r)
+/*
+ * Bytes waiting in the receive ring; with @fresh false, as of the
+ * write_index we last read (whole packets, never more than there are).
+ */
+static int64_t rx_avail_at(struct vmbus_ring *r, bool fresh)
 {
 	uint32_t wr;
 
 	if (r->error)
 		return r->error;
-	/* Acquire: the packet bytes are read only after the index covering them. */
-	wr = vmbus_load_acquire(&r->rx.hdr->write_index);
-	if (!ring_index_ok(&r->rx, wr))
-		return ring_break(r);
-	return ring_dist(&r->rx, r->rx.index, wr);
+	if (fresh || !r->rx.peer_known) {
+		/*
+		 * Acquire: the packet bytes are read only after the index
+		 * covering them.
+		 */
+		wr = vmbus_load_acquire(&r->rx.hdr->write_index);
+		if (!ring_index_ok(&r->rx, wr))
+			return ring_break(r);
+		r->rx.peer = wr;
+		r->rx.peer_known = true;
+	}
+	return ring_dist(&r->rx, r->rx.index, r->rx.peer);
+}
+
+static int64_t rx_avail(struct vmbus_ring *r)
+{
+	return rx_avail_at(r, true);
 }
 
 int64_t vmbus_ring_rx_pending(struct vmbus_ring *r)
@@ -501,7 +532,10 @@ int vmbus_ring_peek(struct vmbus_ring *r, struct vmbus_pkt *pkt,
 	int64_t avail;
 
 	r->rx_peeked = false;
-	avail = rx_avail(r);
+	/* What we already know of first; the writer publishes whole packets. */
+	avail = rx_avail_at(r, false);
+	if (avail >= 0 && avail < (int64_t)(sizeof(desc) + VMBUS_PKT_TRAILER_SIZE))
+		avail = rx_avail(r);
 	if (avail <= 0)
 		return avail ? (int)avail : -EAGAIN;
 	if (avail < (int64_t)(sizeof(desc) + VMBUS_PKT_TRAILER_SIZE))
@@ -511,6 +545,11 @@ int vmbus_ring_peek(struct vmbus_ring *r, struct vmbus_pkt *pkt,
 	ring_copy_out(&r->rx, start, &desc, sizeof(desc));
 	len = (uint32_t)desc.len8 * VMBUS_PKT_ALIGN;
 	hlen = (uint32_t)desc.offset8 * VMBUS_PKT_ALIGN;
+	if ((int64_t)len + VMBUS_PKT_TRAILER_SIZE > avail) {
+		avail = rx_avail(r);
+		if (avail < 0)
+			return (int)avail;
+	}
 	if (hlen < sizeof(desc) || len < hlen ||
 	    (int64_t)len + VMBUS_PKT_TRAILER_SIZE > avail ||
 	    desc.type == VMBUS_PKT_INVALID || desc.type > VMBUS_PKT_TYPE_MAX)

@@ -42,6 +42,14 @@ struct vmbus_ring_half {
 	uint32_t index;			/* private: our next write/read offset */
 	uint32_t published;		/* private: last index stored in hdr */
 	uint32_t features;		/* feature_bits, read once at init */
+	/*
+	 * private: the peer's index as we last read it (read_index of the
+	 * send ring, write_index of the receive ring).  The peer only moves
+	 * it forward, so space or data computed from it is never more than
+	 * there is; it is read again only when it says too little.
+	 */
+	uint32_t peer;
+	bool peer_known;
 };
 
 struct vmbus_ring {
