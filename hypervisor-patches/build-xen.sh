@@ -168,7 +168,7 @@ build_tools() {
         # shellcheck disable=SC2086
         (cd "$tree" && ./autogen.sh >/dev/null &&
          ./configure $tools_configure_args >"$cache/tools-configure.log" 2>&1) ||
-            die "tools configure failed (log: $cache/tools-configure.log; try apt-get build-dep xen)"
+            die "tools configure failed (log: $cache/tools-configure.log; it needs python3-dev, acpica-tools, uuid-dev and libyajl-dev)"
         printf '%s' "$tools_configure_args" >"$tree/.tools-configure-args"
     fi
     { make -C "$tree/tools/include" PYTHON=/usr/bin/python3 &&
