@@ -5,7 +5,8 @@
 # and SYNDBG MSRs, against a 16550 UART measured in the same run.
 
 pkglibexec_PROGRAMS += bench/syndbg/syndbg-bench
-bench_syndbg_syndbg_bench_SOURCES = bench/syndbg/syndbg-bench.c
+bench_syndbg_syndbg_bench_SOURCES = bench/syndbg/syndbg-bench.c \
+	xensim/syndbg/guest-calls.h
 bench_syndbg_syndbg_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/xensim
 bench_syndbg_syndbg_bench_CFLAGS = $(AM_CFLAGS) -pthread $(XENCTRL_CFLAGS) \
 	$(XENEVTCHN_CFLAGS) $(XENFOREIGNMEMORY_CFLAGS)

@@ -45,8 +45,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,19 +54,12 @@
 
 #include <xenvmbus/syndbg-port.h>
 
-#include "xensim-proto.h"
+#include "syndbg/guest-calls.h"
 
-#define HV_POST			0x69
-#define HV_RETRIEVE		0x6a
 #define HV_STATUS_SUCCESS	0
 #define HV_STATUS_INSUFFICIENT_BUFFERS 19
 #define HV_STATUS_NO_DATA	27
 #define HV_DEBUG_LOOP		1
-#define MSR_CONTROL		0x400000f1
-#define MSR_STATUS		0x400000f2
-#define MSR_SEND		0x400000f3
-#define MSR_RECV		0x400000f4
-#define MSR_PENDING		0x400000f5
 #define FRAME_HLEN		42	/* Ethernet + IPv4 + UDP */
 
 /* Guest frames of the bench's pages, high in the guest's memory. */
@@ -112,19 +103,12 @@ struct guest {
 
 static void guest_open(struct guest *g, uint32_t domid)
 {
-	const char *dir = getenv("XENSIM_RUNDIR");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct xensim_hello_req q = { .hdr = { XENSIM_OP_HELLO, sizeof(q) },
-				      .version = XENSIM_PROTO_VERSION };
-	uint8_t buf[256];
+	char dom[16], path[128];
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/dom%u/hypervisor.sock",
-		 dir ? dir : XENSIM_DEFAULT_RUNDIR, domid);
-	g->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (g->fd < 0 || connect(g->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    send(g->fd, &q, sizeof(q), 0) < 0 || recv(g->fd, buf, sizeof(buf), 0) < 0)
-		die("failed to enter d%u through \"%s\" (%s)", domid, sa.sun_path,
-		    strerror(errno));
+	snprintf(dom, sizeof(dom), "%u", domid);
+	g->fd = syndbg_guest_connect(dom, path, sizeof(path));
+	if (g->fd < 0)
+		die("failed to enter d%u through \"%s\" (%s)", domid, path, strerror(-g->fd));
 	g->exits = 0;
 }
 
@@ -137,36 +121,20 @@ static int guest_exit(struct guest *g, uint32_t kind, uint32_t code, uint64_t va
 		      uint64_t write_gpa, const void *data, uint32_t len, uint64_t read_gpa,
 		      uint64_t *val)
 {
-	static uint8_t qbuf[sizeof(struct xensim_vcpu_debug_req) + XENSIM_PAGE_SIZE];
-	static uint8_t rbuf[sizeof(struct xensim_vcpu_debug_rsp) + XENSIM_PAGE_SIZE];
-	struct xensim_vcpu_debug_req *q = (void *)qbuf;
-	struct xensim_vcpu_debug_rsp *r = (void *)rbuf;
-	ssize_t n;
+	struct syndbg_guest_call c = {
+		.kind = kind, .code = code, .value = value, .in_gpa = IN_GPA, .out_gpa = OUT_GPA,
+		.write_gpa = write_gpa, .data = data, .len = len, .read_gpa = read_gpa,
+	};
+	int32_t status = 0;
+	int err, refused;
 
-	memset(q, 0, sizeof(*q));
-	q->hdr.op = XENSIM_OP_VCPU_DEBUG;
-	q->hdr.len = sizeof(*q) + len;
-	q->kind = kind;
-	q->code = code;
-	q->value = value;
-	q->in_gpa = IN_GPA;
-	q->out_gpa = OUT_GPA;
-	q->write_gpa = write_gpa;
-	q->write_len = len;
-	q->read_gpa = read_gpa;
-	if (len)
-		memcpy(q + 1, data, len);
-	if (send(g->fd, q, q->hdr.len, 0) < 0 || (n = recv(g->fd, rbuf, sizeof(rbuf), 0)) < 0)
-		die("failed to run the guest's call %#x (%s)", code, strerror(errno));
-	if ((size_t)n < sizeof(*r) || r->hdr.ret)
-		die("the simulated host refused the guest's call %#x (%s)", code,
-		    strerror(-r->hdr.ret));
+	err = syndbg_guest_call(g->fd, &c, &status, val, g->page, &refused);
+	if (err && refused)
+		die("the simulated host refused the guest's call %#x (%s)", code, strerror(-err));
+	if (err)
+		die("failed to run the guest's call %#x (%s)", code, strerror(-err));
 	g->exits++;
-	if (val)
-		*val = r->value;
-	if (read_gpa != ~0ull)
-		memcpy(g->page, r + 1, XENSIM_PAGE_SIZE);
-	return r->status;
+	return status;
 }
 
 static void wrmsr(struct guest *g, uint32_t idx, uint64_t v, uint64_t gpa, const void *data,
@@ -364,7 +332,7 @@ static void run_hcall(struct guest *g, struct backend *b, unsigned int pkt, uint
 	memset(in + sizeof(hdr), 0x5a, len);
 	e0 = g->exits;
 	for (uint64_t i = 0; i < npkts;) {
-		int st = guest_exit(g, XENSIM_VCPU_HCALL, HV_POST, 0, IN_GPA, in,
+		int st = guest_exit(g, XENSIM_VCPU_HCALL, HVCALL_POST_DEBUG_DATA, 0, IN_GPA, in,
 				    sizeof(hdr) + len, OUT_GPA, NULL);
 
 		if (st == HV_STATUS_SUCCESS)
@@ -383,7 +351,7 @@ static void run_hcall(struct guest *g, struct backend *b, unsigned int pkt, uint
 	xenevtchn_notify(b->xce, b->lport);
 	e0 = g->exits;
 	while (got < npkts) {
-		int st = guest_exit(g, XENSIM_VCPU_HCALL, HV_RETRIEVE, 0, IN_GPA, &rq,
+		int st = guest_exit(g, XENSIM_VCPU_HCALL, HVCALL_RETRIEVE_DEBUG_DATA, 0, IN_GPA, &rq,
 				    sizeof(rq), OUT_GPA, NULL);
 		uint32_t n;
 
@@ -416,10 +384,10 @@ static void run_msr(struct guest *g, struct backend *b, xenforeignmemory_handle 
 	/* Guest to debugger: data into the send page, CONTROL SEND, STATUS. */
 	memset(data, 0xa5, pkt);
 	e0 = g->exits;
-	wrmsr(g, MSR_SEND, SEND_GPA, 0, NULL, 0);
+	wrmsr(g, HV_X64_MSR_SYNDBG_SEND_BUFFER, SEND_GPA, 0, NULL, 0);
 	for (uint64_t i = 0; i < npkts;) {
-		wrmsr(g, MSR_CONTROL, 1 | (uint64_t)pkt << 16, SEND_GPA, data, pkt);
-		if (rdmsr(g, MSR_STATUS, ~0ull) & 1)
+		wrmsr(g, HV_X64_MSR_SYNDBG_CONTROL, 1 | (uint64_t)pkt << 16, SEND_GPA, data, pkt);
+		if (rdmsr(g, HV_X64_MSR_SYNDBG_STATUS, ~0ull) & 1)
 			i++;
 		else
 			r->retries++;
@@ -429,8 +397,8 @@ static void run_msr(struct guest *g, struct backend *b, xenforeignmemory_handle 
 
 	/* Debugger to guest: poll the pending page, CONTROL RECV, STATUS. */
 	e0 = g->exits;
-	wrmsr(g, MSR_RECV, RECV_GPA, 0, NULL, 0);
-	wrmsr(g, MSR_PENDING, PEND_GPA, 0, NULL, 0);
+	wrmsr(g, HV_X64_MSR_SYNDBG_RECV_BUFFER, RECV_GPA, 0, NULL, 0);
+	wrmsr(g, HV_X64_MSR_SYNDBG_PENDING_BUFFER, PEND_GPA, 0, NULL, 0);
 	atomic_store(&b->in_len, pkt);
 	atomic_store(&b->in_left, npkts);
 	xenevtchn_notify(b->xce, b->lport);
@@ -442,8 +410,8 @@ static void run_msr(struct guest *g, struct backend *b, xenforeignmemory_handle 
 			if (now_s() > end)
 				die("nothing pending after %llu of %llu PDUs",
 				    (unsigned long long)got, (unsigned long long)npkts);
-		wrmsr(g, MSR_CONTROL, 2, 0, NULL, 0);
-		st = rdmsr(g, MSR_STATUS, RECV_GPA);
+		wrmsr(g, HV_X64_MSR_SYNDBG_CONTROL, 2, 0, NULL, 0);
+		st = rdmsr(g, HV_X64_MSR_SYNDBG_STATUS, RECV_GPA);
 		if ((st & 4) && (st >> 16 & 0xffff) == pkt)
 			got++;
 		else

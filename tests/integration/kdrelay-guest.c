@@ -31,11 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include "xensim-proto.h"
+#include "syndbg/guest-calls.h"
 
 #define IN_GFN 3000u
 #define IN_GPA (((uint64_t)IN_GFN + 8 * vcpu) << XENSIM_PAGE_SHIFT)
@@ -44,29 +42,17 @@
 #define RECV_GPA (IN_GPA + 3 * XENSIM_PAGE_SIZE)
 #define PEND_GPA (IN_GPA + 4 * XENSIM_PAGE_SIZE)
 
-#define MSR_SYNDBG_CONTROL	0x400000f1
-#define MSR_SYNDBG_STATUS	0x400000f2
-#define MSR_SYNDBG_SEND		0x400000f3
-#define MSR_SYNDBG_RECV		0x400000f4
-#define MSR_SYNDBG_PENDING	0x400000f5
-
 static uint32_t vcpu;
 
 static int sim_connect(void)
 {
-	const char *dir = getenv("XENSIM_RUNDIR"), *dom = getenv("XENSIM_DOMID");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct xensim_hello_req q = { .hdr = { XENSIM_OP_HELLO, sizeof(q) },
-				      .version = XENSIM_PROTO_VERSION };
-	uint8_t buf[256];
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	const char *dom = getenv("XENSIM_DOMID");
+	char path[128];
+	int fd = syndbg_guest_connect(dom ? dom : "0", path, sizeof(path));
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/dom%s/hypervisor.sock",
-		 dir ? dir : XENSIM_DEFAULT_RUNDIR, dom ? dom : "0");
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    send(fd, &q, sizeof(q), 0) < 0 || recv(fd, buf, sizeof(buf), 0) < 0) {
-		fprintf(stderr, "kdrelay-guest: failed to connect to \"%s\": %s\n", sa.sun_path,
-			strerror(errno));
+	if (fd < 0) {
+		fprintf(stderr, "kdrelay-guest: failed to connect to \"%s\": %s\n", path,
+			strerror(-fd));
 		exit(1);
 	}
 	return fd;
@@ -80,40 +66,21 @@ static int sim_connect(void)
 static int vcall(int fd, uint32_t kind, uint32_t code, uint64_t value, uint64_t write_gpa,
 		 const void *data, uint32_t len, uint64_t read_gpa, uint64_t *val, uint8_t *page)
 {
-	static uint8_t qbuf[sizeof(struct xensim_vcpu_debug_req) + XENSIM_PAGE_SIZE];
-	static uint8_t rbuf[sizeof(struct xensim_vcpu_debug_rsp) + XENSIM_PAGE_SIZE];
-	struct xensim_vcpu_debug_req *q = (void *)qbuf;
-	struct xensim_vcpu_debug_rsp *r = (void *)rbuf;
-	ssize_t n;
+	struct syndbg_guest_call c = {
+		.vcpu = vcpu, .kind = kind, .code = code, .value = value, .in_gpa = IN_GPA,
+		.out_gpa = OUT_GPA, .write_gpa = write_gpa, .data = data, .len = len,
+		.read_gpa = read_gpa,
+	};
+	int32_t status = 0;
+	int err, refused;
 
-	memset(q, 0, sizeof(*q));
-	q->hdr.op = XENSIM_OP_VCPU_DEBUG;
-	q->vcpu = vcpu;
-	q->hdr.len = sizeof(*q) + len;
-	q->kind = kind;
-	q->code = code;
-	q->value = value;
-	q->in_gpa = IN_GPA;
-	q->out_gpa = OUT_GPA;
-	q->write_gpa = write_gpa;
-	q->write_len = len;
-	q->read_gpa = read_gpa;
-	if (len)
-		memcpy(q + 1, data, len);
-	if (send(fd, q, q->hdr.len, 0) < 0 || (n = recv(fd, rbuf, sizeof(rbuf), 0)) < 0) {
-		fprintf(stderr, "kdrelay-guest: failed to call 0x%x: %s\n", code, strerror(errno));
+	err = syndbg_guest_call(fd, &c, &status, val, page, &refused);
+	if (err) {
+		fprintf(stderr, "kdrelay-guest: call 0x%x %s: %s\n", code,
+			refused ? "refused" : "failed", strerror(-err));
 		exit(1);
 	}
-	if ((size_t)n < sizeof(*r) || r->hdr.ret) {
-		fprintf(stderr, "kdrelay-guest: call 0x%x refused: %s\n", code,
-			strerror(-r->hdr.ret));
-		exit(1);
-	}
-	if (val)
-		*val = r->value;
-	if (page)
-		memcpy(page, r + 1, XENSIM_PAGE_SIZE);
-	return r->status;
+	return status;
 }
 
 static int hcall(int fd, uint32_t code, const void *in, uint32_t in_len, uint8_t *page)
@@ -169,7 +136,7 @@ static int retrieve(int fd, const char *ms, bool hex)
 
 	memcpy(in, w, 8);
 	memcpy(in + 8, &timeout, 8);
-	st = hcall(fd, 0x6a, in, 16, page);
+	st = hcall(fd, HVCALL_RETRIEVE_DEBUG_DATA, in, 16, page);
 	memcpy(&got, page, 4);
 	if (st || got > 4088)
 		got = 0;
@@ -209,7 +176,7 @@ int main(int argc, char **argv)
 		}
 		w[0] = len;
 		w[1] = 0;
-		st = hcall(fd, 0x69, in, 8 + len, page);
+		st = hcall(fd, HVCALL_POST_DEBUG_DATA, in, 8 + len, page);
 		printf("%d\n", st);
 	} else if (argc == 3 && !strcmp(argv[1], "retrieve")) {
 		retrieve(fd, argv[2], false);
@@ -220,7 +187,7 @@ int main(int argc, char **argv)
 		uint16_t hport, tport;
 
 		w[0] = strtoul(argv[2], NULL, 0);
-		st = hcall(fd, 0x6b, in, 4, page);
+		st = hcall(fd, HVCALL_RESET_DEBUG_SESSION, in, 4, page);
 		memcpy(&hip, page, 4);
 		memcpy(&tip, page + 4, 4);
 		memcpy(&hport, page + 8, 2);
@@ -233,22 +200,22 @@ int main(int argc, char **argv)
 	} else if (argc == 3 && !strcmp(argv[1], "msr-send")) {
 		uint32_t len = unhex(argv[2], in, XENSIM_PAGE_SIZE);
 
-		if (wrmsr(fd, MSR_SYNDBG_SEND, SEND_GPA, 0, NULL, 0) ||
-		    wrmsr(fd, MSR_SYNDBG_CONTROL, 1 | (uint64_t)len << 16, SEND_GPA, in, len)) {
+		if (wrmsr(fd, HV_X64_MSR_SYNDBG_SEND_BUFFER, SEND_GPA, 0, NULL, 0) ||
+		    wrmsr(fd, HV_X64_MSR_SYNDBG_CONTROL, 1 | (uint64_t)len << 16, SEND_GPA, in, len)) {
 			fprintf(stderr, "kdrelay-guest: SYNDBG MSR write: #GP\n");
 			return 1;
 		}
-		printf("%#llx\n", (unsigned long long)rdmsr(fd, MSR_SYNDBG_STATUS, NULL, ~0ull));
+		printf("%#llx\n", (unsigned long long)rdmsr(fd, HV_X64_MSR_SYNDBG_STATUS, NULL, ~0ull));
 	} else if (argc == 2 && !strcmp(argv[1], "msr-recv")) {
 		uint64_t status;
 
-		if (wrmsr(fd, MSR_SYNDBG_RECV, RECV_GPA, 0, NULL, 0) ||
-		    wrmsr(fd, MSR_SYNDBG_PENDING, PEND_GPA, 0, NULL, 0) ||
-		    wrmsr(fd, MSR_SYNDBG_CONTROL, 2, 0, NULL, 0)) {
+		if (wrmsr(fd, HV_X64_MSR_SYNDBG_RECV_BUFFER, RECV_GPA, 0, NULL, 0) ||
+		    wrmsr(fd, HV_X64_MSR_SYNDBG_PENDING_BUFFER, PEND_GPA, 0, NULL, 0) ||
+		    wrmsr(fd, HV_X64_MSR_SYNDBG_CONTROL, 2, 0, NULL, 0)) {
 			fprintf(stderr, "kdrelay-guest: SYNDBG MSR write: #GP\n");
 			return 1;
 		}
-		status = rdmsr(fd, MSR_SYNDBG_STATUS, page, RECV_GPA);
+		status = rdmsr(fd, HV_X64_MSR_SYNDBG_STATUS, page, RECV_GPA);
 		printf("%#llx ", (unsigned long long)status);
 		if (status & 4)
 			print_hex(page, (uint32_t)(status >> 16) & 0xffff);
