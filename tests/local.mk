@@ -12,6 +12,9 @@ tests_conformance_xen_conformance_LDADD = $(CHECK_LIBS) \
 dist_noinst_SCRIPTS += tests/integration/xensim-host.sh
 TESTS += tests/integration/xensim-host.sh
 
+# Sourced by the vmbus-*.sh tests.
+EXTRA_DIST += tests/integration/tap-lib.sh
+
 # Malformed requests from a guest program, for the integration test.
 check_PROGRAMS += tests/integration/hostile-client
 tests_integration_hostile_client_SOURCES = tests/integration/hostile-client.c

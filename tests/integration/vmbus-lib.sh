@@ -8,35 +8,8 @@
 # grants and mappings are released afterwards.  Speaks TAP.
 set -u
 
-: "${top_builddir:?run through make check}"
-X="$top_builddir/xensim/xensim"
+. "$(dirname "$0")/tap-lib.sh"
 PEER="$top_builddir/tests/integration/vmbus-echo-peer"
-RUN=$(mktemp -d /tmp/vmbus-lib.XXXXXX)
-export XENSIM_RUNDIR="$RUN"
-n=0
-failed=0
-spid=
-
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
-cleanup() {
-	[ -n "$spid" ] && kill "$spid" 2>/dev/null
-	"$X" host stop >/dev/null 2>&1
-	rm -rf "$RUN"
-}
-trap cleanup EXIT
-dom0() { "$X" run 0 -- "$@"; }
-field() { "$X" info "$1" --json | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }
-
-# What "vmbusctl attach" does, with xenstore-utils: libxl-style directories.
-attach() {
-	local d=$1 fe=/local/domain/$1/device/vmbus/0 be=/local/domain/0/backend/vmbus/$1/0
-	dom0 xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 "$fe/state" 1 \
-		"$be/frontend" "$fe" "$be/frontend-id" "$d" "$be/state" 1 &&
-	dom0 xenstore-chmod -r "$fe" "n$d" r0 &&
-	dom0 xenstore-chmod -r "$be" n0 "r$d"
-}
 
 echo "1..7"
 check "host starts" "$X" host start
@@ -45,7 +18,7 @@ base_maps=$(field 0 maps_held)
 check "guest created and bus attached" attach "$g1"
 
 "$X" run 0 -- "$PEER" server "$g1" > "$RUN/server.out" 2>&1 &
-spid=$!
+pids+=($!)
 "$X" run 0 -- true
 sleep 0.3
 if "$X" run g1 -- "$PEER" client 2000 200 2 > "$RUN/c1.out" 2>&1 &&

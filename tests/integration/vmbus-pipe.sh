@@ -9,42 +9,8 @@
 # guests held is released.  Speaks TAP.
 set -u
 
-: "${top_builddir:?run through make check}"
-X="$top_builddir/xensim/xensim"
-VMBUSD="$top_builddir/dom0-backends/vmbusd/vmbusd"
-CTL="$top_builddir/tools/vmbusctl"
+. "$(dirname "$0")/tap-lib.sh"
 CLIENT="$top_builddir/tools/vmbus-pipe-client"
-RUN=$(mktemp -d /tmp/vmbus-pipe.XXXXXX)
-export XENSIM_RUNDIR="$RUN"
-n=0
-failed=0
-pids=()
-
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	"$X" host stop >/dev/null 2>&1
-	if [ "$failed" -ne 0 ]; then
-		sed 's/^/# vmbusd: /' "$RUN/vmbusd.log" 2>/dev/null | tail -40
-	fi
-	rm -rf "$RUN"
-}
-trap cleanup EXIT
-ctl() { "$X" run 0 -- "$CTL" "$@"; }
-field() { "$X" info "$1" --json | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }
-wait_for() {	# FILE PATTERN [tenths of a second]
-	local _
-	for _ in $(seq "${3:-100}"); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-	return 1
-}
-client() {	# DOMAIN OUTFILE ARGS...
-	local d=$1 out=$2; shift 2
-	"$X" run "$d" -- "$CLIENT" "$@" > "$out" 2>&1
-}
-show() { sed 's/^/# /' "$@"; }
 
 echo "1..20"
 check "host starts" env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$RUN/asan" "$X" host start

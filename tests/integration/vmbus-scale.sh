@@ -16,10 +16,7 @@
 #   VMBUS_SCALE_GUESTS=256 top_builddir=BUILDDIR tests/integration/vmbus-scale.sh
 set -u
 
-: "${top_builddir:?run through make check}"
-X="$top_builddir/xensim/xensim"
-VMBUSD="$top_builddir/dom0-backends/vmbusd/vmbusd"
-CTL="$top_builddir/tools/vmbusctl"
+. "$(dirname "$0")/tap-lib.sh"
 CLIENT="$top_builddir/tests/integration/vmbus-scale-client"
 N=${VMBUS_SCALE_GUESTS:-32}
 ROUNDS=${VMBUS_SCALE_ROUNDS:-2}
@@ -29,33 +26,14 @@ IDLE_MAX_PCT=2		# of one CPU, over the idle window
 FD_SLACK=4		# descriptors more than with no guest, after teardown
 RSS_ROUND_KB=8192	# resident memory growth from one round's teardown to the next
 RSS_SLACK_KB=4096	# resident memory more than with no guest, after teardown
-RUN=$(mktemp -d /tmp/vmbus-scale.XXXXXX)
-export XENSIM_RUNDIR="$RUN"
-n=0
-failed=0
-pids=()
 dpid=
 end_fds=0 end_rss=0 end_thr=0
+# The log shown after a failure leaves out the lines of each guest's setup.
+VMBUSD_LOG_QUIET=' connected to \| offered pipe '
 
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	"$X" host stop >/dev/null 2>&1
-	if [ "$failed" -ne 0 ]; then
-		grep -v ' connected to \| offered pipe ' "$RUN/vmbusd.log" 2>/dev/null |
-			tail -40 | sed 's/^/# vmbusd: /'
-	fi
-	rm -rf "$RUN"
-}
-trap cleanup EXIT
 # vmbusctl in dom0's environment without enrolling each run in dom0:
 # xensimd keeps at most 64 enrolled processes per domain.
 ctl() { ( eval "$("$X" env 0)" && "$CTL" "$@" ); }
-field() { "$X" info "$1" --json | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 count() { grep -c -- "$2" "$1" 2>/dev/null; }

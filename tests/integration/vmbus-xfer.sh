@@ -11,33 +11,8 @@
 # keeps running.  Speaks TAP: one line per client result.
 set -u
 
-: "${top_builddir:?run through make check}"
-X="$top_builddir/xensim/xensim"
+. "$(dirname "$0")/tap-lib.sh"
 PEER="$top_builddir/tests/integration/vmbus-xfer-peer"
-RUN=$(mktemp -d /tmp/vmbus-xfer.XXXXXX)
-export XENSIM_RUNDIR="$RUN"
-n=0
-spid=
-
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
-cleanup() {
-	[ -n "$spid" ] && kill "$spid" 2>/dev/null
-	"$X" host stop >/dev/null 2>&1
-	rm -rf "$RUN"
-}
-trap cleanup EXIT
-dom0() { "$X" run 0 -- "$@"; }
-field() { "$X" info "$1" --json | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }
-
-attach() {
-	local d=$1 fe=/local/domain/$1/device/vmbus/0 be=/local/domain/0/backend/vmbus/$1/0
-	dom0 xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 "$fe/state" 1 \
-		"$be/frontend" "$fe" "$be/frontend-id" "$d" "$be/state" 1 &&
-	dom0 xenstore-chmod -r "$fe" "n$d" r0 &&
-	dom0 xenstore-chmod -r "$be" n0 "r$d"
-}
 
 if ! "$X" host start; then
 	echo "1..1"
@@ -51,6 +26,7 @@ attach "$g1" || { echo "1..1"; not_ok "bus attached"; exit 0; }
 
 "$X" run 0 -- "$PEER" server "$g1" > "$RUN/server.out" 2>&1 &
 spid=$!
+pids+=("$spid")
 "$X" run 0 -- true
 sleep 0.3
 "$X" run g1 -- "$PEER" client > "$RUN/client.out" 2>&1
