@@ -459,7 +459,8 @@ struct stream_result {
 static void vmb_stream_rx(struct side *s, uint32_t size, struct stream_result *res)
 {
 	struct vmbus_ring *r = &s->ring;
-	size_t buflen = size + 64;
+	/* Room for the descriptor and for the library to align the copy. */
+	size_t buflen = size + 64 + VMBUS_RING_RX_SLACK;
 	uint8_t *buf = xalloc(buflen);
 	/* Give space back in 1/8 of the ring at a time, or when empty. */
 	uint32_t since = 0, commit = RING_DATA / 8;

@@ -528,6 +528,7 @@ int vmbus_ring_peek(struct vmbus_ring *r, struct vmbus_pkt *pkt,
 {
 	struct vmbus_pkt_desc desc;
 	uint32_t start = r->rx.index, len, hlen, idx;
+	uint8_t *dst;
 	uint64_t trailer;
 	int64_t avail;
 
@@ -565,17 +566,21 @@ int vmbus_ring_peek(struct vmbus_ring *r, struct vmbus_pkt *pkt,
 	if (trailer != VMBUS_PKT_TRAILER(start))
 		return ring_break(r);
 
-	memcpy(buf, &desc, sizeof(desc));
+	dst = buf;
+	if (buflen - len >= VMBUS_RING_RX_SLACK)
+		dst += ((uintptr_t)(r->rx.data + start) - (uintptr_t)dst) &
+		       (VMBUS_RING_RX_SLACK - 1);
+	memcpy(dst, &desc, sizeof(desc));
 	ring_copy_out(&r->rx, ring_add(&r->rx, start, sizeof(desc)),
-		      (uint8_t *)buf + sizeof(desc), len - sizeof(desc));
+		      dst + sizeof(desc), len - sizeof(desc));
 
 	pkt->type = desc.type;
 	pkt->flags = desc.flags;
 	pkt->trans_id = desc.trans_id;
 	pkt->hdr_len = hlen;
-	pkt->thdr = (const uint8_t *)buf + sizeof(desc);
+	pkt->thdr = dst + sizeof(desc);
 	pkt->thdr_len = hlen - sizeof(desc);
-	pkt->data = (const uint8_t *)buf + hlen;
+	pkt->data = dst + hlen;
 	pkt->data_len = len - hlen;
 
 	r->rx_next = ring_add(&r->rx, idx, VMBUS_PKT_TRAILER_SIZE);

@@ -156,8 +156,13 @@ int64_t vmbus_ring_tx_space(struct vmbus_ring *r);
 
 /*
  * Copy the next packet into @buf and describe it in @pkt without consuming
- * it.  -EMSGSIZE with pkt->len set when @buf is too small.
+ * it.  -EMSGSIZE with pkt->len set when @buf is too small.  Use the
+ * pointers in @pkt, not @buf: when @buf has VMBUS_RING_RX_SLACK bytes more
+ * than the packet, the packet is placed at the offset within a cache line
+ * it has in the ring, so that the copy runs between equally aligned
+ * addresses (no load straddles two cache lines).
  */
+#define VMBUS_RING_RX_SLACK	64u
 int vmbus_ring_peek(struct vmbus_ring *r, struct vmbus_pkt *pkt,
 		    void *buf, size_t buflen);
 /* Consume the packet returned by the last successful peek. */

@@ -536,6 +536,7 @@ START_TEST(test_xferpage_packet)
 	struct vmbus_pkt pkt;
 	struct vmbus_pkt_range in[3] = { { 100, 0 }, { 4096, 8192 }, { 1, 65535 } };
 	struct vmbus_pkt_range out[4];
+	struct vmbus_pkt_xferpage *xp;
 	uint8_t buf[512];
 	uint32_t n;
 	uint16_t set;
@@ -558,14 +559,55 @@ START_TEST(test_xferpage_packet)
 	ck_assert_int_eq(vmbus_ring_send_xferpage(&c.server.ring, 7, true, in, 0, 42,
 						  0, NULL, 0), -EINVAL);
 
-	/* A lying range_count. */
-	((struct vmbus_pkt_xferpage *)buf)->range_count = 4;
+	/* A lying range_count (the packet starts with its descriptor). */
+	xp = (struct vmbus_pkt_xferpage *)((uint8_t *)pkt.thdr -
+					   sizeof(struct vmbus_pkt_desc));
+	xp->range_count = 4;
 	ck_assert_int_eq(vmbus_pkt_get_xferpage(&pkt, &set, &owns, out, 4, &n), -EINVAL);
-	((struct vmbus_pkt_xferpage *)buf)->range_count = 0x40000000;
+	xp->range_count = 0x40000000;
 	ck_assert_int_eq(vmbus_pkt_get_xferpage(&pkt, &set, &owns, out, 4, &n), -EINVAL);
 	/* Wrong type for the decoder. */
 	pkt.type = VMBUS_PKT_DATA_INBAND;
 	ck_assert_int_eq(vmbus_pkt_get_xferpage(&pkt, &set, &owns, out, 4, &n), -EINVAL);
+	chan_teardown(&c);
+}
+END_TEST
+
+/*
+ * With VMBUS_RING_RX_SLACK bytes to spare the packet lands at its ring
+ * offset within a cache line; without, at the start of the buffer.  The
+ * bytes are the same either way, across the wrap too.
+ */
+START_TEST(test_rx_placement)
+{
+	struct chan c;
+	struct vmbus_pkt pkt;
+	uint8_t msg[200], buf[256 + VMBUS_RING_RX_SLACK];
+	uint32_t len, start, i;
+
+	chan_setup(&c, 4096, VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	for (i = 0; i < 300; i++) {
+		len = 1 + (i * 37) % sizeof(msg);
+		memset(msg, (int)i, len);
+		ck_assert_int_eq(vmbus_ring_send_inband(&c.server.ring, msg, len, i, 0), 0);
+		start = c.client.ring.rx.index;
+		if (i % 2) {
+			ck_assert_int_eq(vmbus_ring_recv(&c.client.ring, &pkt, buf + 3,
+							 sizeof(buf) - 3), 0);
+			ck_assert_uint_eq(((uintptr_t)pkt.thdr - 16 -
+					   (uintptr_t)(c.client.ring.rx.data + start)) %
+					  VMBUS_RING_RX_SLACK, 0);
+		} else {
+			ck_assert_int_eq(vmbus_ring_peek(&c.client.ring, &pkt, NULL, 0),
+					 -EMSGSIZE);
+			ck_assert_int_eq(vmbus_ring_recv(&c.client.ring, &pkt, buf,
+							 pkt.len), 0);
+			ck_assert_ptr_eq(pkt.thdr, buf + 16);
+		}
+		ck_assert_uint_eq(pkt.trans_id, i);
+		ck_assert_uint_eq(pkt.data_len, (len + 7) & ~7u);
+		ck_assert_mem_eq(pkt.data, msg, len);
+	}
 	chan_teardown(&c);
 }
 END_TEST
@@ -829,6 +871,7 @@ static Suite *ring_suite(void)
 	tcase_add_test(tc, test_hostile_indexes);
 	tcase_add_test(tc, test_hostile_packets);
 	tcase_add_test(tc, test_xferpage_packet);
+	tcase_add_test(tc, test_rx_placement);
 	tcase_add_test(tc, test_gpadl_packet);
 	tcase_add_test(tc, test_gpa_direct_packet);
 	tcase_add_test(tc, test_completions);
