@@ -90,6 +90,57 @@ static inline int test_and_clear_bit(int nr, volatile void *addr)
     return old;
 }
 
+/* ---- log levels (each environment defines printk and friends) -------- */
+#define XENLOG_G_INFO ""
+#define XENLOG_G_WARNING ""
+#define XENLOG_G_ERR ""
+#define XENLOG_INFO ""
+#define XENLOG_WARNING ""
+#define XENLOG_ERR ""
+
+/* ---- memory: frames, the p2m, page references ------------------------- */
+#define xzalloc(t) ((t *)calloc(1, sizeof(t)))
+#define XFREE(p) do { free(p); (p) = NULL; } while ( 0 )
+
+typedef struct { uint64_t m; } mfn_t;
+typedef struct { uint64_t g; } gfn_t;
+#define mfn_x(x) ((x).m)
+#define _mfn(x) ((mfn_t){ (x) })
+#define gfn_x(x) ((x).g)
+#define gaddr_to_gfn(a) ((gfn_t){ (a) >> PAGE_SHIFT })
+
+struct domain;
+struct page_info;               /* each environment defines its frames */
+
+typedef enum {
+    p2m_invalid = 0,
+    p2m_ram_rw,
+    p2m_ram_ro,
+    p2m_mmio_direct,
+} p2m_type_t;
+#define p2m_is_ram(t) ((t) == p2m_ram_rw || (t) == p2m_ram_ro)
+#define p2m_is_readonly(t) ((t) == p2m_ram_ro)
+#define P2M_ALLOC 1
+#define PGT_writable_page 1
+#define MEMF_no_refcount 1
+
+struct page_info *get_page_from_gfn(struct domain *d, unsigned long gfn,
+                                    p2m_type_t *t, int q);
+bool get_page_type(struct page_info *pg, unsigned long type);
+bool get_page_and_type(struct page_info *pg, struct domain *d,
+                       unsigned long type);
+void put_page(struct page_info *pg);
+void put_page_and_type(struct page_info *pg);
+void put_page_alloc_ref(struct page_info *pg);
+struct page_info *alloc_domheap_page(struct domain *d, unsigned int flags);
+void *__map_domain_page(struct page_info *pg);
+void *__map_domain_page_global(struct page_info *pg);
+void unmap_domain_page(const void *p);
+void unmap_domain_page_global(const void *p);
+void *vmap(const mfn_t *mfn, unsigned int nr);
+void vunmap(const void *p);
+#define clear_page(p) memset((p), 0, PAGE_SIZE)
+
 /* ---- timers (each environment drives them its own way) ---------------- */
 struct timer {
     void (*fn)(void *);
