@@ -145,17 +145,18 @@ kill "$relay_pid"; wait "$relay_pid" 2>/dev/null; relay_pid=
 # UDP (KDNET): one datagram per PDU.  The hypervisor marks hypercall posts
 # as whole frames; --frames bare relays this one's text unframed.
 UPORT=$((PORT + 1))
-python3 - "$UPORT" >"$RUN/udp.out" <<'PY' &
+python3 - "$UPORT" "$RUN/udp.ready" >"$RUN/udp.out" <<'PY' &
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", int(sys.argv[1])))
+open(sys.argv[2], "w").close()
 s.settimeout(8)
 d, a = s.recvfrom(65536)
 print(d.decode(), flush=True)
 s.sendto(b"kdnet-reply", a)
 PY
 upid=$!
-sleep 0.3
+wait_for 10 test -e "$RUN/udp.ready"
 "$X" run 0 -- "$RELAY" -F -d "$g2" --udp "127.0.0.1:$UPORT" --frames bare >>"$RUN/relay-udp.log" 2>&1 &
 relay_pid=$!
 sleep 1.5
@@ -224,6 +225,7 @@ import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", int(sys.argv[1])))
 log = open(sys.argv[2], "a")
+open(sys.argv[2] + ".ready", "w").close()
 while True:
     d, a = s.recvfrom(65536)
     log.write(d.hex() + "\n")
@@ -233,6 +235,8 @@ while True:
 PY
 upid=$!
 : >"$RUN/udp.log"
+# The relay's first datagram would meet a closed port before the bind.
+wait_for 10 test -e "$RUN/udp.log.ready"
 start_udp_relay() { # log extra-options...
 	local log=$1; shift
 	"$X" run 0 -- "$RELAY" -F -v -d "$g2" --udp "127.0.0.1:$UPORT" "$@" >>"$RUN/$log" 2>&1 &
