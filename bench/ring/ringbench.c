@@ -456,6 +456,18 @@ struct stream_result {
 	uint64_t packets, signals, blocks;
 };
 
+/*
+ * Rates of a stream whose packets 1 .. @expect - 1 arrived, timed from the
+ * arrival of packet 1 (@t0) to that of the end marker (@t1).
+ */
+static void stream_rates(struct stream_result *res, uint64_t expect,
+			 uint64_t t0, uint64_t t1, uint32_t size)
+{
+	res->packets = expect - 1;
+	res->pps = (double)(expect - 2) * 1e9 / (double)(t1 - t0);
+	res->mbps = res->pps * size / 1e6;
+}
+
 static void vmb_stream_rx(struct side *s, uint32_t size, struct stream_result *res)
 {
 	struct vmbus_ring *r = &s->ring;
@@ -504,9 +516,7 @@ static void vmb_stream_rx(struct side *s, uint32_t size, struct stream_result *r
 	t1 = now_ns();
 	vmbus_ring_rx_commit(r);
 	vmbus_ring_rx_unmask(r);
-	res->packets = expect - 1;
-	res->pps = (double)(expect - 2) * 1e9 / (double)(t1 - t0);
-	res->mbps = res->pps * size / 1e6;
+	stream_rates(res, expect, t0, t1, size);
 	res->blocks = p.blocks;
 	if (getenv("RINGBENCH_DEBUG"))
 		fprintf(stderr, "rx %u: polls %" PRIu64 " hits %" PRIu64 " blocks %" PRIu64 " est %.0f\n", size,
@@ -676,9 +686,7 @@ static void spsc_rx(struct side *s, uint32_t size, struct stream_result *res)
 			t0 = now_ns();
 	}
 	t1 = now_ns();
-	res->packets = expect - 1;
-	res->pps = (double)(expect - 2) * 1e9 / (double)(t1 - t0);
-	res->mbps = res->pps * size / 1e6;
+	stream_rates(res, expect, t0, t1, size);
 	free(buf);
 }
 
@@ -836,9 +844,7 @@ static void vchan_stream_rx(struct side *s, uint32_t size, struct stream_result 
 			t0 = now_ns();
 	}
 	t1 = now_ns();
-	res->packets = expect - 1;
-	res->pps = (double)(expect - 2) * 1e9 / (double)(t1 - t0);
-	res->mbps = res->pps * size / 1e6;
+	stream_rates(res, expect, t0, t1, size);
 	free(buf);
 }
 
