@@ -92,6 +92,7 @@ enum test {
 	T_VMB_RTT,	/* rounds, poll */
 	T_VCHAN_RTT,	/* rounds */
 	T_EVTCHN_PP,	/* rounds */
+	T_PARK,		/* block on the event channel until the next command */
 };
 
 /*
@@ -578,6 +579,7 @@ static void vmb_rtt_serve(struct side *s, bool poll, uint64_t *blocks)
 
 struct rtt_result {
 	double us;
+	uint64_t made;		/* round trips made, warm-up included */
 	uint64_t signals, blocks, polls, hits;
 };
 
@@ -609,6 +611,7 @@ static void vmb_rtt_client(struct side *s, bool poll, uint64_t rounds,
 			fail_proto("VMBus round trip: wrong completion");
 	}
 	res->us = (double)(now_ns() - t0) / 1e3 / (double)rounds;
+	res->made = rounds + warm;
 	vmbus_ring_rx_commit(&s->ring);
 	put64(req, END_SEQ);
 	rc = vmbus_ring_send_inband(&s->ring, req, sizeof(req), END_SEQ, 0);
@@ -721,37 +724,57 @@ static double spin_pp_client(struct side *s, uint64_t rounds)
 
 /*
  * Two processes in this domain, blocking in read() on each other's eventfd;
- * the second one runs where the serving side runs.
+ * the second one runs where the serving side runs.  The peer lives for all
+ * of a run's chunks (@total round trips), so that the eventfd chunks can be
+ * interleaved with the event-channel ones.
  */
-static double eventfd_rtt(uint64_t rounds, int peer_cpu)
-{
-	int ping = eventfd(0, 0), pong = eventfd(0, 0);
-	uint64_t v = 1, i, warm = rounds / 10, t0 = 0;
+struct efd_peer {
+	int ping, pong;
 	pid_t pid;
+};
 
-	if (ping < 0 || pong < 0)
+static void efd_peer_start(struct efd_peer *e, uint64_t total, int peer_cpu)
+{
+	uint64_t v, i;
+
+	e->ping = eventfd(0, 0);
+	e->pong = eventfd(0, 0);
+	if (e->ping < 0 || e->pong < 0)
 		fail("create eventfds");
-	pid = fork();
-	if (pid < 0)
+	e->pid = fork();
+	if (e->pid < 0)
 		fail("fork the eventfd peer");
-	if (pid == 0) {
+	if (e->pid == 0) {
 		pin_cpu(peer_cpu);
-		for (i = 0; i < rounds; i++)
-			if (read(ping, &v, 8) != 8 || write(pong, &v, 8) != 8)
+		for (i = 0; i < total; i++)
+			if (read(e->ping, &v, 8) != 8 || write(e->pong, &v, 8) != 8)
 				_exit(1);
 		_exit(0);
 	}
+}
+
+static void efd_peer_stop(struct efd_peer *e)
+{
+	int st;
+
+	if (waitpid(e->pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+		fail_proto("the eventfd peer failed");
+	close(e->ping);
+	close(e->pong);
+}
+
+/* @rounds round trips, the first tenth not timed; microseconds per round. */
+static double eventfd_rtt(struct efd_peer *e, uint64_t rounds)
+{
+	uint64_t v = 1, i, warm = rounds / 10, t0 = 0;
+
 	for (i = 0; i < rounds; i++) {
 		if (i == warm)
 			t0 = now_ns();
-		if (write(ping, &v, 8) != 8 || read(pong, &v, 8) != 8)
+		if (write(e->ping, &v, 8) != 8 || read(e->pong, &v, 8) != 8)
 			fail("ping-pong over eventfd");
 	}
-	v = now_ns() - t0;
-	waitpid(pid, NULL, 0);
-	close(ping);
-	close(pong);
-	return (double)v / 1e3 / (double)(rounds - warm);
+	return (double)(now_ns() - t0) / 1e3 / (double)(rounds - warm);
 }
 
 /*
@@ -1029,6 +1052,11 @@ static int serve(unsigned int peer)
 		case T_EVTCHN_PP:
 			evtchn_pp_serve(&s, c->rounds, (uint64_t)seq << 32);
 			break;
+		case T_PARK:
+			/* Asleep, as the eventfd peer's CPU must be: no timer. */
+			while (__atomic_load_n(&c->cmd_seq, __ATOMIC_ACQUIRE) == seq)
+				wait_port(&s);
+			break;
 		default:
 			fail_proto("unknown test");
 		}
@@ -1096,6 +1124,8 @@ static uint32_t start_test(struct side *s, enum test t, uint32_t size,
 	if (getenv("RINGBENCH_DEBUG"))
 		fprintf(stderr, "test %u size %u\n", t, size);
 
+	bool parked = c->test == T_PARK;
+
 	c->test = t;
 	c->size = size;
 	c->ms = ms;
@@ -1103,6 +1133,8 @@ static uint32_t start_test(struct side *s, enum test t, uint32_t size,
 	c->poll = poll;
 	/* Release: the parameters are visible before the command. */
 	__atomic_store_n(&c->cmd_seq, seq, __ATOMIC_RELEASE);
+	if (parked)
+		ring_signal(s);
 	if (t == T_QUIT)
 		return seq;
 	while (__atomic_load_n(&c->ready_seq, __ATOMIC_ACQUIRE) != seq)
@@ -1143,6 +1175,59 @@ static double median(const double *v, unsigned int n)
 	memcpy(t, v, n * sizeof(*t));
 	qsort(t, n, sizeof(*t), cmp_double);
 	return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+}
+
+/*
+ * The three blocking round trips -- VMBus with the receivers idle, the
+ * eventfd and the event-channel ping-pongs -- in IDLE_CHUNKS chunks each,
+ * their order rotating, so that the host's wake-up latency, which drifts
+ * by tens of percent over seconds, weighs on all three alike.
+ */
+#define IDLE_CHUNKS 10
+
+static void idle_rtts(struct side *s, struct figures *f, unsigned int k,
+		      uint64_t rounds, int peer_cpu)
+{
+	uint64_t chunk = rounds / IDLE_CHUNKS, sig = 0, made = 0, sig0;
+	double vmb = 0, efd = 0, evt = 0;
+	struct rtt_result rr;
+	struct efd_peer ep;
+	unsigned int c, j;
+	uint32_t seq;
+
+	if (chunk < 10)
+		chunk = 10;
+	efd_peer_start(&ep, chunk * IDLE_CHUNKS, peer_cpu);
+	for (c = 0; c < IDLE_CHUNKS; c++) {
+		for (j = 0; j < 3; j++) {
+			switch ((c + j) % 3) {
+			case 0:
+				sig0 = ring_signals(&s->ring);
+				seq = start_test(s, T_VMB_RTT, 0, 0, 0, false);
+				vmb_rtt_client(s, false, chunk, &rr);
+				end_test(s, seq);
+				vmb += rr.us;
+				sig += ring_signals(&s->ring) - sig0 + s->ctl->a_signals;
+				made += rr.made;
+				break;
+			case 1:
+				/* A's side sleeps, its CPU idle as in the others. */
+				seq = start_test(s, T_PARK, 0, 0, 0, false);
+				efd += eventfd_rtt(&ep, chunk);
+				break;
+			default:
+				seq = start_test(s, T_EVTCHN_PP, 0, 0, chunk, false);
+				evt += evtchn_pp_client(s, chunk, (uint64_t)seq << 32);
+				end_test(s, seq);
+				break;
+			}
+		}
+	}
+	efd_peer_stop(&ep);
+	f->idle[k] = vmb / IDLE_CHUNKS;
+	f->idle_sig[k] = (double)sig / (double)made;
+	f->efd[k] = efd / IDLE_CHUNKS;
+	f->evtchn[k] = evt / IDLE_CHUNKS;
 }
 
 static void run_once(struct side *s, struct figures *f, unsigned int k,
@@ -1195,22 +1280,10 @@ static void run_once(struct side *s, struct figures *f, unsigned int k,
 	end_test(s, seq);
 	f->busy[k] = rr.us;
 	f->busy_sig[k] = (double)(ring_signals(&s->ring) - sig0 + s->ctl->a_signals) /
-			 (double)(rounds * 5);
-	f->busy_blk[k] = (double)(rr.blocks + s->ctl->a_blocks) / (double)(rounds * 5);
+			 (double)rr.made;
+	f->busy_blk[k] = (double)(rr.blocks + s->ctl->a_blocks) / (double)rr.made;
 
-	sig0 = ring_signals(&s->ring);
-	seq = start_test(s, T_VMB_RTT, 0, 0, 0, false);
-	vmb_rtt_client(s, false, rounds, &rr);
-	end_test(s, seq);
-	f->idle[k] = rr.us;
-	f->idle_sig[k] = (double)(ring_signals(&s->ring) - sig0 + s->ctl->a_signals) /
-			 (double)rounds;
-
-	f->efd[k] = eventfd_rtt(rounds, peer_cpu);
-
-	seq = start_test(s, T_EVTCHN_PP, 0, 0, rounds, false);
-	f->evtchn[k] = evtchn_pp_client(s, rounds, (uint64_t)seq << 32);
-	end_test(s, seq);
+	idle_rtts(s, f, k, rounds, peer_cpu);
 
 	seq = start_test(s, T_VCHAN_RTT, 0, 0, rounds + rounds / 10, false);
 	f->vchan_rtt[k] = vchan_rtt_client(s, rounds + rounds / 10);
