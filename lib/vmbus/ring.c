@@ -328,8 +328,16 @@ static int ring_write(struct vmbus_ring *r, uint16_t type, uint16_t flags,
 	desc.offset8 = (uint16_t)(hdr_len / VMBUS_PKT_ALIGN);
 	desc.len8 = (uint16_t)(pktlen / VMBUS_PKT_ALIGN);
 
+	/*
+	 * The payload first, then the descriptor in front of it and the
+	 * trailer: the reader sees none of it before the release store that
+	 * publishes it, and a small store still waiting for its cache line
+	 * cannot hold up the loads of the payload's copy (on x86 a load whose
+	 * address matches a pending store's in the low 12 bits waits for it,
+	 * and a 4 KiB payload always has one such load).
+	 */
 	start = r->tx.index;
-	idx = ring_copy_in(&r->tx, start, &desc, sizeof(desc));
+	idx = ring_add(&r->tx, start, sizeof(desc));
 	for (i = 0; i < niov; i++)
 		if (iov[i].len)
 			idx = ring_copy_in(&r->tx, idx, iov[i].base,
@@ -337,6 +345,7 @@ static int ring_write(struct vmbus_ring *r, uint16_t type, uint16_t flags,
 	if (pktlen > sizeof(desc) + body)
 		idx = ring_copy_in(&r->tx, idx, vmbus_zero_pad,
 				   (uint32_t)(pktlen - sizeof(desc) - body));
+	ring_copy_in(&r->tx, start, &desc, sizeof(desc));
 	trailer = VMBUS_PKT_TRAILER(start);
 	idx = ring_copy_in(&r->tx, idx, &trailer, sizeof(trailer));
 	r->tx.index = idx;
