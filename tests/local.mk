@@ -19,3 +19,7 @@ EXTRA_DIST += tests/integration/tap-lib.sh
 check_PROGRAMS += tests/integration/hostile-client
 tests_integration_hostile_client_SOURCES = tests/integration/hostile-client.c
 tests_integration_hostile_client_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/xensim $(XENSTORE_CFLAGS)
+
+# bench/ring/run.sh, one short run: every measurement runs and checks its data.
+dist_noinst_SCRIPTS += tests/integration/ringbench-smoke.sh
+TESTS += tests/integration/ringbench-smoke.sh

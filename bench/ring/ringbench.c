@@ -585,6 +585,8 @@ static void vmb_rtt_serve(struct side *s, bool poll, uint64_t *blocks)
 	*blocks = p.blocks;
 }
 
+static uint64_t ring_signals(const struct vmbus_ring *r);
+
 struct rtt_result {
 	double us;
 	uint64_t made;		/* round trips made, warm-up included */
@@ -595,7 +597,7 @@ static void vmb_rtt_client(struct side *s, bool poll, uint64_t rounds,
 			   struct rtt_result *res)
 {
 	uint8_t buf[RTT_LEN + 64], req[RTT_LEN];
-	uint64_t i, warm = rounds / 10, t0 = 0;
+	uint64_t i, warm = rounds / 10, t0 = 0, sig0;
 	struct vmbus_pkt pkt;
 	struct poller p;
 	uint32_t since = 0;
@@ -603,6 +605,7 @@ static void vmb_rtt_client(struct side *s, bool poll, uint64_t rounds,
 
 	poller_init(&p, poll ? POLL_MAX_NS : 0);
 	memset(req, 0x3c, sizeof(req));
+	sig0 = ring_signals(&s->ring);
 	vmbus_ring_rx_mask(&s->ring);
 	vmbus_ring_rx_begin(&s->ring);
 	for (i = 1; i <= rounds + warm; i++) {
@@ -620,6 +623,8 @@ static void vmb_rtt_client(struct side *s, bool poll, uint64_t rounds,
 	}
 	res->us = (double)(now_ns() - t0) / 1e3 / (double)rounds;
 	res->made = rounds + warm;
+	/* Ours for the round trips, not for the end marker below. */
+	res->signals = ring_signals(&s->ring) - sig0;
 	vmbus_ring_rx_commit(&s->ring);
 	put64(req, END_SEQ);
 	rc = vmbus_ring_send_inband(&s->ring, req, sizeof(req), END_SEQ, 0);
@@ -1301,7 +1306,7 @@ static double median(const double *v, unsigned int n)
 static void idle_rtts(struct side *s, struct figures *f, unsigned int k,
 		      uint64_t rounds, int peer_cpu)
 {
-	uint64_t chunk = rounds / IDLE_CHUNKS, sig = 0, made = 0, sig0;
+	uint64_t chunk = rounds / IDLE_CHUNKS, sig = 0, made = 0;
 	double vmb = 0, efd = 0, evt = 0;
 	struct rtt_result rr;
 	struct efd_peer ep;
@@ -1315,12 +1320,11 @@ static void idle_rtts(struct side *s, struct figures *f, unsigned int k,
 		for (j = 0; j < 3; j++) {
 			switch ((c + j) % 3) {
 			case 0:
-				sig0 = ring_signals(&s->ring);
 				seq = start_test(s, T_VMB_RTT, 0, 0, 0, false);
 				vmb_rtt_client(s, false, chunk, &rr);
 				end_test(s, seq);
 				vmb += rr.us;
-				sig += ring_signals(&s->ring) - sig0 + s->ctl->a_signals;
+				sig += rr.signals + s->ctl->a_signals;
 				made += rr.made;
 				break;
 			case 1:
@@ -1392,13 +1396,11 @@ static void run_once(struct side *s, struct figures *f, unsigned int k,
 	end_test(s, seq);
 	f->cpu_share[k] = (double)cpu / (double)wall;
 
-	sig0 = ring_signals(&s->ring);
 	seq = start_test(s, T_VMB_RTT, 0, 0, 0, true);
 	vmb_rtt_client(s, true, rounds * 5, &rr);
 	end_test(s, seq);
 	f->busy[k] = rr.us;
-	f->busy_sig[k] = (double)(ring_signals(&s->ring) - sig0 + s->ctl->a_signals) /
-			 (double)rr.made;
+	f->busy_sig[k] = (double)(rr.signals + s->ctl->a_signals) / (double)rr.made;
 	f->busy_blk[k] = (double)(rr.blocks + s->ctl->a_blocks) / (double)rr.made;
 
 	idle_rtts(s, f, k, rounds, peer_cpu);
