@@ -15,6 +15,11 @@ lib_vmbus_libvmbus_core_la_SOURCES = \
 	lib/vmbus/trans.c \
 	lib/vmbus/msg.c
 
+# How the dom0 daemons log (stderr, syslog or both): linked by each daemon.
+noinst_LTLIBRARIES += lib/daemon/libdlog.la
+lib_daemon_libdlog_la_SOURCES = lib/daemon/dlog.c lib/daemon/dlog.h
+DLOG_CPPFLAGS = -I$(top_srcdir)/lib/daemon
+
 # Wire-format headers (kernel and userspace).
 noinst_HEADERS += \
 	include/xenvmbus/compat.h \

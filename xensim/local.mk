@@ -18,7 +18,9 @@ xensim_xensimd_SOURCES = \
 	xensim/syndbg/syndbg-plugin.h \
 	xensim/daemon/xensimd.h \
 	xensim/xensim-proto.h
-xensim_xensimd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/xensim $(XENSTORE_CFLAGS)
+xensim_xensimd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/xensim $(DLOG_CPPFLAGS) \
+	$(XENSTORE_CFLAGS)
+xensim_xensimd_LDADD = lib/daemon/libdlog.la
 
 bin_PROGRAMS += xensim/xensim
 xensim_xensim_SOURCES = \

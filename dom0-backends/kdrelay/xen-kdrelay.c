@@ -64,6 +64,8 @@
 #include <xenforeignmemory.h>
 #include <xenstore.h>
 
+#include "dlog.h"
+
 #include <xenvmbus/syndbg-port.h>
 
 #include "kd-frame.h"
@@ -109,27 +111,9 @@ static xc_interface *xch;
 static xenforeignmemory_handle *fmem;
 static xenevtchn_handle *xce;
 static struct xs_handle *xsh;
-static bool use_syslog, verbose;
+static bool verbose;
 static volatile sig_atomic_t stopping;
 static enum kd_frames frames = KD_FRAMES_AUTO;
-
-static void kd_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void kd_log(int prio, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (prio == LOG_DEBUG && !verbose)
-		return;
-	va_start(ap, fmt);
-	if (use_syslog) {
-		vsyslog(prio, fmt, ap);
-	} else {
-		fputs("xen-kdrelay: ", stderr);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-	}
-	va_end(ap);
-}
 
 /* ---- the debuggee ---- */
 
@@ -210,7 +194,7 @@ static int kd_attach(struct kd_port *p)
 	uint32_t magic, version, ring, maxpdu, port;
 
 	if (xc_hvm_param_set(xch, p->domid, SYNDBG_HVM_PARAM_BACKEND, KD_OWN_DOMID) < 0) {
-		kd_log(LOG_DEBUG, "failed to attach to the debug port of d%u (%s)", p->domid,
+		dlog(LOG_DEBUG, "failed to attach to the debug port of d%u (%s)", p->domid,
 		       strerror(errno));
 		return -errno;
 	}
@@ -218,7 +202,7 @@ static int kd_attach(struct kd_port *p)
 						SYNDBG_NR_FRAMES, &addr,
 						PROT_READ | PROT_WRITE, 0);
 	if (!p->fres) {
-		kd_log(LOG_ERR, "failed to map the debug port frames of d%u (%s)", p->domid,
+		dlog(LOG_ERR, "failed to map the debug port frames of d%u (%s)", p->domid,
 		       strerror(errno));
 		return -errno;
 	}
@@ -232,14 +216,14 @@ static int kd_attach(struct kd_port *p)
 	port = p->sh->evtchn;
 	if (magic != SYNDBG_MAGIC || version != SYNDBG_VERSION || ring != SYNDBG_RING_SIZE ||
 	    maxpdu > SYNDBG_MAX_PDU || port == 0) {
-		kd_log(LOG_ERR, "failed to use the debug port of d%u: magic %#x version %u "
+		dlog(LOG_ERR, "failed to use the debug port of d%u: magic %#x version %u "
 		       "ring %u max_pdu %u port %u", p->domid, magic, version, ring, maxpdu, port);
 		kd_detach(p);
 		return -EPROTO;
 	}
 	p->lport = xenevtchn_bind_interdomain(xce, p->domid, port);
 	if (p->lport < 0) {
-		kd_log(LOG_ERR, "failed to bind event channel %u of d%u (%s)", port, p->domid,
+		dlog(LOG_ERR, "failed to bind event channel %u of d%u (%s)", port, p->domid,
 		       strerror(errno));
 		kd_detach(p);
 		return -errno;
@@ -247,7 +231,7 @@ static int kd_attach(struct kd_port *p)
 	p->rport = port;
 	p->attached = true;
 	p->broken_logged = false;
-	kd_log(LOG_INFO, "attached to the debug port of d%u (port %u, out cons %u)",
+	dlog(LOG_INFO, "attached to the debug port of d%u (port %u, out cons %u)",
 	       p->domid, port, p->sh->out.cons);
 	/* Whatever queued while nobody was attached is ours now. */
 	xenevtchn_notify(xce, p->lport);
@@ -266,7 +250,7 @@ static bool kd_port_alive(struct kd_port *p)
 	    p->sh->magic != SYNDBG_MAGIC)
 		return false;
 	if ((p->sh->flags & SYNDBG_F_BROKEN) && !p->broken_logged) {
-		kd_log(LOG_ERR, "the debug port of d%u is marked broken; re-attaching", p->domid);
+		dlog(LOG_ERR, "the debug port of d%u is marked broken; re-attaching", p->domid);
 		p->broken_logged = true;
 		return false;
 	}
@@ -292,13 +276,13 @@ static bool kd_port_check(struct kd_port *p, const struct sockaddr_in *dbg)
 
 		if (kd_resolve_name(p->name, &id) < 0) {
 			if (!p->waiting_logged)
-				kd_log(LOG_INFO, "waiting for a domain named \"%s\"", p->name);
+				dlog(LOG_INFO, "waiting for a domain named \"%s\"", p->name);
 			p->waiting_logged = true;
 			p->have_domid = false;
 			return true;
 		}
 		if (!p->have_domid || id != p->domid)
-			kd_log(LOG_INFO, "domain \"%s\" is d%u", p->name, id);
+			dlog(LOG_INFO, "domain \"%s\" is d%u", p->name, id);
 		p->domid = id;
 		p->have_domid = true;
 		p->waiting_logged = false;
@@ -306,7 +290,7 @@ static bool kd_port_check(struct kd_port *p, const struct sockaddr_in *dbg)
 		p->flow_known = false;
 		live = 1;
 	} else if (live == 0) {
-		kd_log(LOG_ERR, "d%u no longer exists; exiting (use --name to follow a "
+		dlog(LOG_ERR, "d%u no longer exists; exiting (use --name to follow a "
 		       "domain across reboots)", p->domid);
 		return false;
 	}
@@ -425,7 +409,7 @@ static int parse_hostport(const char *arg, const char *defhost, int socktype, bo
 	}
 	rc = getaddrinfo(host, arg, &hints, res);
 	if (rc) {
-		kd_log(LOG_ERR, "failed to resolve \"%s:%s\" (%s)", host, arg, gai_strerror(rc));
+		dlog(LOG_ERR, "failed to resolve \"%s:%s\" (%s)", host, arg, gai_strerror(rc));
 		return -EINVAL;
 	}
 	return 0;
@@ -435,7 +419,7 @@ static void client_close(struct kd_client *c, const char *why)
 {
 	if (c->fd < 0)
 		return;
-	kd_log(LOG_INFO, "debugger %s (%s)", c == &cur ? "disconnected" : "refused", why);
+	dlog(LOG_INFO, "debugger %s (%s)", c == &cur ? "disconnected" : "refused", why);
 	close(c->fd);
 	c->fd = -1;
 	c->ok = false;
@@ -469,9 +453,9 @@ static void kd_refuse(struct kd_port *p, uint32_t len, const char *why)
 	time_t now = time(NULL);
 
 	p->refused++;
-	kd_log(LOG_DEBUG, "refused a %u-byte frame from d%u: %s", len, p->domid, why);
+	dlog(LOG_DEBUG, "refused a %u-byte frame from d%u: %s", len, p->domid, why);
 	if (now - p->refuse_logged >= KD_REFUSE_LOG_SECS) {
-		kd_log(LOG_WARNING, "refused %lu malformed frame(s) from d%u, the last "
+		dlog(LOG_WARNING, "refused %lu malformed frame(s) from d%u, the last "
 		       "(%u bytes): %s", p->refused, p->domid, len, why);
 		p->refuse_logged = now;
 		p->refused = 0;
@@ -519,7 +503,7 @@ static void udp_send(struct kd_port *p, const struct syndbg_pdu *hdr, const uint
 		p->guest_frames = false;
 	}
 	if (send(udp_fd, buf + off, len, MSG_NOSIGNAL) < 0)
-		kd_log(LOG_DEBUG, "failed to send a datagram to the debugger (%s)",
+		dlog(LOG_DEBUG, "failed to send a datagram to the debugger (%s)",
 		       strerror(errno));
 }
 
@@ -578,12 +562,12 @@ static void pump_out(struct kd_port *p, bool to_peer_port)
 			}
 		}
 		if (hdr.type == SYNDBG_PDU_RESET)
-			kd_log(LOG_INFO, "d%u reset its debug session (purge %#x)", p->domid,
+			dlog(LOG_INFO, "d%u reset its debug session (purge %#x)", p->domid,
 			       hdr.flags);
 		kd_out_consume(p, &hdr);
 	}
 	if (p->attached && rc < 0) {
-		kd_log(LOG_ERR, "bad out ring of d%u (prod %u cons %u); re-attaching", p->domid,
+		dlog(LOG_ERR, "bad out ring of d%u (prod %u cons %u); re-attaching", p->domid,
 		       p->sh->out.prod, p->sh->out.cons);
 		kd_detach(p);
 	}
@@ -643,7 +627,7 @@ static void cand_read(void)
 	cur.ok = true;
 	cand.fd = -1;
 	cand.have = 0;
-	kd_log(LOG_INFO, "debugger %s", tokfile ? "authenticated" : "connected");
+	dlog(LOG_INFO, "debugger %s", tokfile ? "authenticated" : "connected");
 }
 
 /* Frames from the TCP debugger into the guest's in ring. */
@@ -698,12 +682,12 @@ static void udp_read(void)
 		pdu = frame;
 	}
 	if (n > SYNDBG_MAX_PDU || len == 0) {
-		kd_log(LOG_DEBUG, "dropped a %zd-byte datagram: too large for a debug PDU%s", n,
+		dlog(LOG_DEBUG, "dropped a %zd-byte datagram: too large for a debug PDU%s", n,
 		       framed ? " with its headers" : "");
 		return;
 	}
 	if (port.attached && kd_in_put(&port, pdu, len) < 0)
-		kd_log(LOG_DEBUG, "dropped a datagram: the guest's in ring is full");
+		dlog(LOG_DEBUG, "dropped a datagram: the guest's in ring is full");
 }
 
 /* ---- privileges ---- */
@@ -742,7 +726,7 @@ static int drop_privileges(const char *user)
 
 	if (geteuid() != 0) {
 		if (user)
-			kd_log(LOG_DEBUG, "not root: keeping uid %u", (unsigned int)geteuid());
+			dlog(LOG_DEBUG, "not root: keeping uid %u", (unsigned int)geteuid());
 		return 0;
 	}
 	errno = 0;
@@ -751,7 +735,7 @@ static int drop_privileges(const char *user)
 		uid = pw->pw_uid;
 		gid = pw->pw_gid;
 	} else if (user) {
-		kd_log(LOG_ERR, "failed to look up user \"%s\" (%s)", user,
+		dlog(LOG_ERR, "failed to look up user \"%s\" (%s)", user,
 		       errno ? strerror(errno) : "no such user");
 		return -ENOENT;
 	}
@@ -759,19 +743,19 @@ static int drop_privileges(const char *user)
 	if (!user)
 		user = "nobody";
 	if (uid == 0) {
-		kd_log(LOG_WARNING, "keeping root privileges (--user %s)", user);
+		dlog(LOG_WARNING, "keeping root privileges (--user %s)", user);
 		return 0;
 	}
 	if (chdir("/") < 0 || setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
-		kd_log(LOG_ERR, "failed to drop privileges to user \"%s\" (%s)", user,
+		dlog(LOG_ERR, "failed to drop privileges to user \"%s\" (%s)", user,
 		       strerror(errno));
 		return -errno;
 	}
 	if (setuid(0) == 0) {
-		kd_log(LOG_ERR, "failed to drop privileges to user \"%s\" (root regained)", user);
+		dlog(LOG_ERR, "failed to drop privileges to user \"%s\" (root regained)", user);
 		return -EPERM;
 	}
-	kd_log(LOG_INFO, "running as user \"%s\" (uid %u gid %u)", user, (unsigned int)uid,
+	dlog(LOG_INFO, "running as user \"%s\" (uid %u gid %u)", user, (unsigned int)uid,
 	       (unsigned int)gid);
 	return 0;
 }
@@ -814,7 +798,7 @@ static int parse_domid(const char *arg, uint32_t *domid)
 	errno = 0;
 	v = strtoul(arg, &end, 0);
 	if (errno || !*arg || *end || v >= DOMID_FIRST_RESERVED) {
-		kd_log(LOG_ERR, "failed to parse domain id \"%s\" (%s)", arg,
+		dlog(LOG_ERR, "failed to parse domain id \"%s\" (%s)", arg,
 		       errno ? strerror(errno) : "not a domain id");
 		return -EINVAL;
 	}
@@ -864,7 +848,7 @@ int main(int argc, char **argv)
 			} else if (!strcmp(optarg, "bare")) {
 				frames = KD_FRAMES_BARE;
 			} else {
-				kd_log(LOG_ERR, "unknown --frames mode \"%s\"", optarg);
+				dlog(LOG_ERR, "unknown --frames mode \"%s\"", optarg);
 				return 2;
 			}
 			break;
@@ -886,12 +870,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	dlog_open("xen-kdrelay", DLOG_STDERR, verbose ? LOG_DEBUG : LOG_INFO);
 	close_inherited();
 	if (tokfile) {
 		FILE *f = fopen(tokfile, "r");
 
 		if (!f || !fgets(token, sizeof(token), f)) {
-			kd_log(LOG_ERR, "failed to read token file \"%s\" (%s)", tokfile,
+			dlog(LOG_ERR, "failed to read token file \"%s\" (%s)", tokfile,
 			       f ? "empty" : strerror(errno));
 			if (f)
 				fclose(f);
@@ -904,13 +889,13 @@ int main(int argc, char **argv)
 	fmem = xenforeignmemory_open(NULL, 0);
 	xce = xenevtchn_open(NULL, 0);
 	if (!xch || !fmem || !xce) {
-		kd_log(LOG_ERR, "failed to open the Xen interfaces (%s)", strerror(errno));
+		dlog(LOG_ERR, "failed to open the Xen interfaces (%s)", strerror(errno));
 		goto out;
 	}
 	if (port.name) {
 		xsh = xs_open(0);
 		if (!xsh) {
-			kd_log(LOG_ERR, "failed to connect to xenstore (%s)", strerror(errno));
+			dlog(LOG_ERR, "failed to connect to xenstore (%s)", strerror(errno));
 			goto out;
 		}
 	}
@@ -922,7 +907,7 @@ int main(int argc, char **argv)
 		if (listen_fd < 0 ||
 		    setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 		    bind(listen_fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(listen_fd, 2) < 0) {
-			kd_log(LOG_ERR, "failed to listen on \"%s\" (%s)", tcp, strerror(errno));
+			dlog(LOG_ERR, "failed to listen on \"%s\" (%s)", tcp, strerror(errno));
 			goto out;
 		}
 	} else if (udp) {
@@ -932,7 +917,7 @@ int main(int argc, char **argv)
 		memcpy(&udp_peer, ai->ai_addr, sizeof(udp_peer));
 		udp_fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (udp_fd < 0 || connect(udp_fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-			kd_log(LOG_ERR, "failed to open UDP socket to \"%s\" (%s)", udp,
+			dlog(LOG_ERR, "failed to open UDP socket to \"%s\" (%s)", udp,
 			       strerror(errno));
 			goto out;
 		}
@@ -940,10 +925,9 @@ int main(int argc, char **argv)
 		sink = KD_DOMAIN;
 	}
 	if (!foreground) {
-		use_syslog = true;
-		openlog("xen-kdrelay", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		dlog_open("xen-kdrelay", DLOG_SYSLOG, verbose ? LOG_DEBUG : LOG_INFO);
 		if (daemon(0, 0) < 0) {
-			kd_log(LOG_ERR, "failed to daemonize (%s)", strerror(errno));
+			dlog(LOG_ERR, "failed to daemonize (%s)", strerror(errno));
 			goto out;
 		}
 	}
@@ -951,7 +935,7 @@ int main(int argc, char **argv)
 		FILE *f = fopen(pidfile, "w");
 
 		if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f)) {
-			kd_log(LOG_ERR, "failed to write pid file \"%s\" (%s)", pidfile,
+			dlog(LOG_ERR, "failed to write pid file \"%s\" (%s)", pidfile,
 			       strerror(errno));
 			goto out;
 		}
@@ -1011,7 +995,7 @@ int main(int argc, char **argv)
 			iudp = n++;
 		}
 		if (poll(pfd, n, 200) < 0 && errno != EINTR) {
-			kd_log(LOG_ERR, "failed to poll (%s)", strerror(errno));
+			dlog(LOG_ERR, "failed to poll (%s)", strerror(errno));
 			goto out;
 		}
 		if (pfd[ifd].revents & POLLIN) {
@@ -1027,7 +1011,7 @@ int main(int argc, char **argv)
 				client_close(&cand, "superseded by a newer connection");
 				cand.fd = fd;
 				cand.have = 0;
-				kd_log(LOG_INFO, "debugger connection opened");
+				dlog(LOG_INFO, "debugger connection opened");
 				cand_read();
 			}
 		}
@@ -1067,7 +1051,7 @@ out:
 	if (xch)
 		xc_interface_close(xch);
 	if (pidfile && unlink(pidfile) < 0 && errno != ENOENT)
-		kd_log(LOG_DEBUG, "failed to remove pid file \"%s\" (%s)", pidfile,
+		dlog(LOG_DEBUG, "failed to remove pid file \"%s\" (%s)", pidfile,
 		       strerror(errno));
 	return rc;
 }

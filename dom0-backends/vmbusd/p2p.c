@@ -93,7 +93,7 @@ void vd_p2p_link(struct vd_offer *o)
 	rc = vmbus_server_offer_peer(op->guest->srv, &da, &op->relid,
 				     acc->guest->srv, &db, &acc->relid);
 	if (rc) {
-		vd_log(LOG_ERR, "failed to offer pipe \"%s\" between domains "
+		dlog(LOG_ERR, "failed to offer pipe \"%s\" between domains "
 		       "%u and %u (%s)", o->name, op->guest->domid,
 		       acc->guest->domid, strerror(-rc));
 		return;
@@ -101,7 +101,7 @@ void vd_p2p_link(struct vd_offer *o)
 	op->mate = acc;
 	acc->mate = op;
 	op->published[0] = acc->published[0] = '\0';
-	vd_log(LOG_INFO, "pipe \"%s\" (%s mode) offered between domain %u "
+	dlog(LOG_INFO, "pipe \"%s\" (%s mode) offered between domain %u "
 	       "(channel %u, grants the rings) and domain %u (channel %u)",
 	       o->name, o->message_mode ? "message" : "byte",
 	       op->guest->domid, op->relid, acc->guest->domid, acc->relid);
@@ -123,7 +123,7 @@ void vd_p2p_joined(struct vd_offer *o)
 {
 	o->joined = true;
 	if (o->opener)
-		vd_log(LOG_INFO, "pipe \"%s\": domain %u and domain %u are "
+		dlog(LOG_INFO, "pipe \"%s\": domain %u and domain %u are "
 		       "connected (channels %u and %u)", o->name,
 		       o->guest->domid, o->peer, o->relid,
 		       o->mate ? o->mate->relid : 0);
@@ -133,7 +133,7 @@ void vd_p2p_joined(struct vd_offer *o)
 void vd_p2p_ended(struct vd_offer *o)
 {
 	if (o->joined && o->opener)
-		vd_log(LOG_INFO, "pipe \"%s\" between domain %u and domain %u "
+		dlog(LOG_INFO, "pipe \"%s\" between domain %u and domain %u "
 		       "ended", o->name, o->guest->domid, o->peer);
 	o->joined = false;
 	o->ended = true;
@@ -165,7 +165,7 @@ void vd_p2p_resync(void)
 				snprintf(path, sizeof(path), VD_BACKEND_ROOT
 					 "/%u/0/offers/%s", g->domid, o->key);
 				xs_rm(vd_xs, XBT_NULL, path);
-				vd_log(LOG_INFO, "domain %u: removed pipe \"%s\" "
+				dlog(LOG_INFO, "domain %u: removed pipe \"%s\" "
 				       "(domain %u is gone)", g->domid, o->name,
 				       o->peer);
 			}

@@ -86,7 +86,7 @@ static bool pipe_to_service(struct vd_pipe *p)
 			if (n < 0 && errno == EAGAIN)
 				return true;	/* EPOLLOUT brings us back */
 			if (n < 0) {
-				vd_log(LOG_WARNING, "domain %u pipe \"%s\": "
+				dlog(LOG_WARNING, "domain %u pipe \"%s\": "
 				       "failed to write to \"%s\" (%s)",
 				       p->offer->guest->domid, p->offer->name,
 				       p->offer->service, strerror(errno));
@@ -104,7 +104,7 @@ static bool pipe_to_service(struct vd_pipe *p)
 		if (rc == -EAGAIN || rc == -ENOTCONN)
 			return true;
 		if (rc < 0) {
-			vd_log(LOG_WARNING, "domain %u pipe \"%s\": failed to "
+			dlog(LOG_WARNING, "domain %u pipe \"%s\": failed to "
 			       "receive (%s)", p->offer->guest->domid,
 			       p->offer->name, strerror(-rc));
 			p->errors++;
@@ -253,7 +253,7 @@ int vd_pipe_open(struct vd_offer *o, struct vmbus_chan *chan)
 	if (p->sock < 0 || connect(p->sock, (struct sockaddr *)&sa,
 				   sizeof(sa)) < 0) {
 		rc = -errno;
-		vd_log(LOG_WARNING, "domain %u pipe \"%s\": failed to connect "
+		dlog(LOG_WARNING, "domain %u pipe \"%s\": failed to connect "
 		       "to \"%s\" (%s)", o->guest->domid, o->name, o->service,
 		       strerror(errno));
 		goto fail;
@@ -265,7 +265,7 @@ int vd_pipe_open(struct vd_offer *o, struct vmbus_chan *chan)
 		goto fail;
 	p->sock_events = EPOLLIN;
 	o->pipe = p;
-	vd_log(LOG_INFO, "domain %u pipe \"%s\" (channel %u) connected to "
+	dlog(LOG_INFO, "domain %u pipe \"%s\" (channel %u) connected to "
 	       "\"%s\"", o->guest->domid, o->name, vmbus_chan_relid(chan),
 	       o->service);
 	pipe_pump(p);
@@ -280,7 +280,7 @@ fail:
 
 void vd_pipe_close(struct vd_pipe *p)
 {
-	vd_log(LOG_INFO, "domain %u pipe \"%s\" closed (%llu bytes to the "
+	dlog(LOG_INFO, "domain %u pipe \"%s\" closed (%llu bytes to the "
 	       "service, %llu from it)", p->offer->guest->domid,
 	       p->offer->name, (unsigned long long)p->to_service,
 	       (unsigned long long)p->from_service);

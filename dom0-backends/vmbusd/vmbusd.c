@@ -45,28 +45,10 @@ static bool foreground;
 struct xs_handle *vd_xs;
 static struct vd_guest *guests;
 
-void vd_log(int prio, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (foreground) {
-		va_list aq;
-
-		va_copy(aq, ap);
-		fprintf(stderr, "vmbusd: ");
-		vfprintf(stderr, fmt, aq);
-		fputc('\n', stderr);
-		va_end(aq);
-	}
-	vsyslog(prio, fmt, ap);
-	va_end(ap);
-}
-
 static void lib_log(int prio, const char *msg, void *arg)
 {
 	(void)arg;
-	vd_log(prio, "%s", msg);
+	dlog(prio, "%s", msg);
 }
 
 int vd_epoll_add(int fd, uint32_t events, struct vd_watch *w)
@@ -74,7 +56,7 @@ int vd_epoll_add(int fd, uint32_t events, struct vd_watch *w)
 	struct epoll_event ev = { .events = events, .data.ptr = w };
 
 	if (epoll_ctl(vd_epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		vd_log(LOG_ERR, "failed to add fd %d to the epoll set (%s)",
+		dlog(LOG_ERR, "failed to add fd %d to the epoll set (%s)",
 		       fd, strerror(errno));
 		return -errno;
 	}
@@ -268,7 +250,7 @@ static void vd_offer_make(struct vd_guest *g, const char *key)
 		    !vd_parse_domid(peer, &peer_domid) ||
 		    peer_domid == g->domid || !role ||
 		    (strcmp(role, "opener") && strcmp(role, "acceptor"))) {
-			vd_log(LOG_ERR, "domain %u: ignoring pipe entry \"%s\" "
+			dlog(LOG_ERR, "domain %u: ignoring pipe entry \"%s\" "
 			       "(bad name, peer or role)", g->domid, dir);
 			goto out;
 		}
@@ -314,14 +296,14 @@ static void vd_offer_make(struct vd_guest *g, const char *key)
 	d.cookie = o;
 	rc = vmbus_server_offer(g->srv, &d, &o->relid);
 	if (rc) {
-		vd_log(LOG_ERR, "domain %u: failed to offer pipe \"%s\" (%s)",
+		dlog(LOG_ERR, "domain %u: failed to offer pipe \"%s\" (%s)",
 		       g->domid, name, strerror(-rc));
 		free(o);
 		goto out;
 	}
 	o->next = g->offers;
 	g->offers = o;
-	vd_log(LOG_INFO, "domain %u: offered pipe \"%s\" (%s mode, channel "
+	dlog(LOG_INFO, "domain %u: offered pipe \"%s\" (%s mode, channel "
 	       "%u) -> \"%s\"", g->domid, name,
 	       o->message_mode ? "message" : "byte", o->relid, service);
 out:
@@ -339,7 +321,7 @@ static void vd_offer_drop(struct vd_guest *g, struct vd_offer *o, bool rescind)
 
 	if (rescind && o->relid) {
 		vmbus_server_rescind(g->srv, o->relid);
-		vd_log(LOG_INFO, "domain %u: rescinded pipe \"%s\" (channel "
+		dlog(LOG_INFO, "domain %u: rescinded pipe \"%s\" (channel "
 		       "%u)", g->domid, o->name, o->relid);
 	}
 	if (o->pipe)
@@ -409,7 +391,7 @@ static void vd_guest_free(struct vd_guest *g, bool gone)
 		snprintf(path, sizeof(path), VD_BACKEND_ROOT "/%u", g->domid);
 		xs_rm(vd_xs, XBT_NULL, path);
 	}
-	vd_log(LOG_INFO, "domain %u: bus released%s", g->domid,
+	dlog(LOG_INFO, "domain %u: bus released%s", g->domid,
 	       gone ? " (domain gone)" : "");
 	free(g);
 	/*
@@ -431,7 +413,7 @@ static void vd_guest_new(unsigned int domid)
 	g->w = (struct vd_watch){ VD_SERVER, g };
 	rc = vmbus_server_create(&g->srv, domid, &vd_ops, g);
 	if (rc) {
-		vd_log(LOG_ERR, "domain %u: failed to serve the bus at \""
+		dlog(LOG_ERR, "domain %u: failed to serve the bus at \""
 		       VD_BACKEND_ROOT "/%u/0\" (%s)", domid, domid,
 		       strerror(-rc));
 		free(g);
@@ -445,7 +427,7 @@ static void vd_guest_new(unsigned int domid)
 	g->seen = true;
 	g->next = guests;
 	guests = g;
-	vd_log(LOG_INFO, "domain %u: serving the bus", domid);
+	dlog(LOG_INFO, "domain %u: serving the bus", domid);
 }
 
 static bool vd_parse_domid(const char *s, unsigned int *domid)
@@ -628,23 +610,23 @@ static int vd_drop_caps(void)
 	unsigned long cap;
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		vd_log(LOG_ERR, "failed to set no_new_privs (%s)",
+		dlog(LOG_ERR, "failed to set no_new_privs (%s)",
 		       strerror(errno));
 		return -errno;
 	}
 	for (cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
-			vd_log(LOG_ERR, "failed to drop capability %lu from the "
+			dlog(LOG_ERR, "failed to drop capability %lu from the "
 			       "bounding set (%s)", cap, strerror(errno));
 			return -errno;
 		}
 	memset(data, 0, sizeof(data));
 	if (syscall(SYS_capset, &hdr, data) < 0) {
-		vd_log(LOG_ERR, "failed to drop the capabilities (%s)",
+		dlog(LOG_ERR, "failed to drop the capabilities (%s)",
 		       strerror(errno));
 		return -errno;
 	}
-	vd_log(LOG_INFO, "capabilities dropped");
+	dlog(LOG_INFO, "capabilities dropped");
 	return 0;
 }
 
@@ -698,7 +680,8 @@ int main(int argc, char **argv)
 		usage(stderr, argv[0]);
 		return 2;
 	}
-	openlog("vmbusd", LOG_PID, LOG_DAEMON);
+	/* Everything on stderr in the foreground; syslog per the mask below. */
+	dlog_open("vmbusd", DLOG_SYSLOG | (foreground ? DLOG_STDERR : 0), LOG_DEBUG);
 	setlogmask(LOG_UPTO(verbose ? LOG_INFO : LOG_NOTICE));
 	/* Each served guest holds descriptors (xenstore, event channels, pipe
 	 * sockets): take every descriptor the administrator allows. */
@@ -720,7 +703,7 @@ int main(int argc, char **argv)
 		FILE *f = fopen(pidfile, "w");
 
 		if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f)) {
-			vd_log(LOG_ERR, "failed to write pid file \"%s\" (%s)",
+			dlog(LOG_ERR, "failed to write pid file \"%s\" (%s)",
 			       pidfile, strerror(errno));
 			return 1;
 		}
@@ -734,7 +717,7 @@ int main(int argc, char **argv)
 
 	vd_xs = xs_open(0);
 	if (!vd_xs) {
-		vd_log(LOG_ERR, "failed to open xenstore (%s)", strerror(errno));
+		dlog(LOG_ERR, "failed to open xenstore (%s)", strerror(errno));
 		goto out;
 	}
 	vd_epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -742,13 +725,13 @@ int main(int argc, char **argv)
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (vd_epfd < 0 || sfd < 0 || tfd < 0 ||
 	    timerfd_settime(tfd, 0, &its, NULL) < 0) {
-		vd_log(LOG_ERR, "failed to set up the event loop (%s)",
+		dlog(LOG_ERR, "failed to set up the event loop (%s)",
 		       strerror(errno));
 		goto out;
 	}
 	if (!xs_watch(vd_xs, VD_BACKEND_ROOT, "backend") ||
 	    !xs_watch(vd_xs, "@releaseDomain", "release")) {
-		vd_log(LOG_ERR, "failed to watch \"%s\" (%s)", VD_BACKEND_ROOT,
+		dlog(LOG_ERR, "failed to watch \"%s\" (%s)", VD_BACKEND_ROOT,
 		       strerror(errno));
 		goto out;
 	}
@@ -759,13 +742,13 @@ int main(int argc, char **argv)
 	/* Started: the pid file is written, the loop is set up. */
 	if (drop_caps && vd_drop_caps() < 0)
 		goto out;
-	vd_log(LOG_NOTICE, "serving buses under %s", VD_BACKEND_ROOT);
+	dlog(LOG_NOTICE, "serving buses under %s", VD_BACKEND_ROOT);
 	vd_rescan();
 
 	while (!quit) {
 		n = epoll_wait(vd_epfd, evs, 32, -1);
 		if (n < 0 && errno != EINTR) {
-			vd_log(LOG_ERR, "epoll_wait failed (%s)", strerror(errno));
+			dlog(LOG_ERR, "epoll_wait failed (%s)", strerror(errno));
 			break;
 		}
 		for (i = 0; i < n; i++) {
@@ -778,7 +761,7 @@ int main(int argc, char **argv)
 				int err = vd_watch_events();
 
 				if (err < 0) {
-					vd_log(LOG_ERR, "lost the connection to "
+					dlog(LOG_ERR, "lost the connection to "
 					       "xenstore (%s)", strerror(-err));
 					quit = true;
 				}
@@ -810,7 +793,7 @@ int main(int argc, char **argv)
 		/* Pairs of guests that ended are offered again. */
 		vd_p2p_resync();
 	}
-	vd_log(LOG_NOTICE, "exiting");
+	dlog(LOG_NOTICE, "exiting");
 	rc = 0;
 out:
 	while (guests) {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <syslog.h>
 
+#include "dlog.h"
 #include "libvmbus.h"
 
 /* What an epoll event belongs to. */
@@ -55,7 +56,6 @@ struct vd_guest {
 
 /* The daemon's globals. */
 extern int vd_epfd;
-void vd_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int vd_epoll_add(int fd, uint32_t events, struct vd_watch *w);
 int vd_epoll_mod(int fd, uint32_t events, struct vd_watch *w);
 void vd_epoll_del(int fd);

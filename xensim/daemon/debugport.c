@@ -65,7 +65,7 @@ static struct list parked = LIST_INIT(parked);
 
 static void h_log(const char *msg)
 {
-	logmsg(LOG_INFO, "%s", msg);
+	dlog(LOG_INFO, "%s", msg);
 }
 
 static int h_frame_alloc(uint32_t domid, uint64_t *gfn)
@@ -155,7 +155,7 @@ static void h_vcpu_wake(uint32_t domid, uint32_t vcpu)
 	}
 	/* Acted on from the loop, never inside the plugin's locks. */
 	if (write(wake_w.fd, &one, sizeof(one)) < 0)
-		logmsg(LOG_ERR, "failed to signal a vCPU wake-up: %s", strerror(errno));
+		dlog(LOG_ERR, "failed to signal a vCPU wake-up: %s", strerror(errno));
 }
 
 static void h_timers_changed(void)
@@ -187,27 +187,27 @@ int debugport_init(void)
 		return 0;
 	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
-		logmsg(LOG_ERR, "failed to load syndbg plugin \"%s\": %s", path, dlerror());
+		dlog(LOG_ERR, "failed to load syndbg plugin \"%s\": %s", path, dlerror());
 		return -ENOENT;
 	}
 	entry = (sdp_entry_fn)(uintptr_t)dlsym(h, SDP_ENTRY);
 	sdp = entry ? entry() : NULL;
 	if (!sdp || sdp->version != SDP_VERSION || sdp->init(&host) < 0) {
-		logmsg(LOG_ERR, "failed to start syndbg plugin \"%s\": bad entry or version", path);
+		dlog(LOG_ERR, "failed to start syndbg plugin \"%s\": bad entry or version", path);
 		sdp = NULL;
 		return -EINVAL;
 	}
 	wake_w.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	timer_w.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (wake_w.fd < 0 || timer_w.fd < 0) {
-		logmsg(LOG_ERR, "failed to create the debug port's wake-up fds: %s",
+		dlog(LOG_ERR, "failed to create the debug port's wake-up fds: %s",
 		       strerror(errno));
 		sdp = NULL;
 		return -errno;
 	}
 	loop_add(&wake_w, EPOLLIN);
 	loop_add(&timer_w, EPOLLIN);
-	logmsg(LOG_INFO, "debug port: patched Xen syndbg code loaded from %s", path);
+	dlog(LOG_INFO, "debug port: patched Xen syndbg code loaded from %s", path);
 	return 0;
 }
 
@@ -434,7 +434,7 @@ static void parked_answer(struct parked *p, const struct xensim_vcpu_debug_rsp *
 	r->hdr.len = sizeof(buf);
 	memcpy(buf + sizeof(*r), page, XENSIM_PAGE_SIZE);
 	if (send(p->c->w.fd, buf, sizeof(buf), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		logmsg(LOG_ERR, "failed to answer dom%u vcpu%u's debug call: %s",
+		dlog(LOG_ERR, "failed to answer dom%u vcpu%u's debug call: %s",
 		       p->domid, p->req.vcpu, strerror(errno));
 }
 

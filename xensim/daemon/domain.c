@@ -315,11 +315,11 @@ struct domain *domain_create(uint32_t domid, const char *name, uint32_t memory_m
 		if (rc)
 			goto fail;
 	}
-	logmsg(LOG_INFO, "created domain %u \"%s\" (%u MiB)", domid, d->name, memory_mb);
+	dlog(LOG_INFO, "created domain %u \"%s\" (%u MiB)", domid, d->name, memory_mb);
 	return d;
 
 fail:
-	logmsg(LOG_ERR, "failed to create domain %u: %s", domid, strerror(-rc));
+	dlog(LOG_ERR, "failed to create domain %u: %s", domid, strerror(-rc));
 	xenbus_destroy(d);
 	evtchn_release_domain(d);
 	domain_free(d);
@@ -336,7 +336,7 @@ int domain_shutdown(struct domain *d, uint32_t reason)
 	if (reason == 3 /* SHUTDOWN_crash */)
 		d->flags |= XENSIM_DOM_CRASHED;
 	d->shutdown_reason = reason;
-	logmsg(LOG_INFO, "domain %u shut down (reason %u)", d->domid, reason);
+	dlog(LOG_INFO, "domain %u shut down (reason %u)", d->domid, reason);
 	evtchn_raise_virq_dom_exc();
 	return 0;
 }
@@ -350,7 +350,7 @@ void domain_maybe_free(struct domain *d)
 	for (i = 0; i < d->max_pages; i++)
 		if (d->frame_used[i])
 			frame_free(d, i);
-	logmsg(LOG_INFO, "domain %u released", d->domid);
+	dlog(LOG_INFO, "domain %u released", d->domid);
 	domain_free(d);
 	evtchn_raise_virq_dom_exc();
 }
@@ -365,7 +365,7 @@ int domain_destroy(struct domain *d)
 	d->flags |= XENSIM_DOM_DYING;
 	d->flags &= ~XENSIM_DOM_RUNNING;
 	d->tearing_down = true;
-	logmsg(LOG_INFO, "destroying domain %u \"%s\"", d->domid, d->name);
+	dlog(LOG_INFO, "destroying domain %u \"%s\"", d->domid, d->name);
 
 	/* Nothing keeps running in a destroyed domain (but a pid that now
 	 * names another process is left alone). */

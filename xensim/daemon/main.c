@@ -33,33 +33,15 @@ struct list domains = LIST_INIT(domains);
 const char *rundir = XENSIM_DEFAULT_RUNDIR;
 
 static int epfd = -1;
-static bool use_syslog;
 static bool verbose;
 static bool stopping;
-
-void logmsg(int prio, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (prio == LOG_DEBUG && !verbose)
-		return;
-	va_start(ap, fmt);
-	if (use_syslog) {
-		vsyslog(prio, fmt, ap);
-	} else {
-		fputs("xensimd: ", stderr);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-	}
-	va_end(ap);
-}
 
 void loop_add(struct watcher *w, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = w };
 
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, w->fd, &ev) < 0)
-		logmsg(LOG_ERR, "failed to watch fd %d: %s", w->fd, strerror(errno));
+		dlog(LOG_ERR, "failed to watch fd %d: %s", w->fd, strerror(errno));
 }
 
 void loop_mod(struct watcher *w, uint32_t events)
@@ -67,7 +49,7 @@ void loop_mod(struct watcher *w, uint32_t events)
 	struct epoll_event ev = { .events = events, .data.ptr = w };
 
 	if (epoll_ctl(epfd, EPOLL_CTL_MOD, w->fd, &ev) < 0)
-		logmsg(LOG_ERR, "failed to rewatch fd %d: %s", w->fd, strerror(errno));
+		dlog(LOG_ERR, "failed to rewatch fd %d: %s", w->fd, strerror(errno));
 }
 
 void loop_del(struct watcher *w)
@@ -598,7 +580,7 @@ static void conn_accept(struct domain *d)
 	fd = accept4(d->listen.fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0) {
 		if (errno != EAGAIN && errno != EINTR)
-			logmsg(LOG_ERR, "failed to accept on %s: %s", d->dir, strerror(errno));
+			dlog(LOG_ERR, "failed to accept on %s: %s", d->dir, strerror(errno));
 		return;
 	}
 	c = calloc(1, sizeof(*c));
@@ -691,7 +673,7 @@ static void conn_request(struct conn *c)
 		/* Failed ops reply with the header only. */
 		r.len = sizeof(r.hdr);
 		r.nfds = 0;
-		logmsg(LOG_DEBUG, "dom%u op %u: %s", c->dom->domid, req.hdr.op, strerror(-rc));
+		dlog(LOG_DEBUG, "dom%u op %u: %s", c->dom->domid, req.hdr.op, strerror(-rc));
 	}
 	r.hdr.ret = rc;
 	if (send_reply(c->w.fd, &r) < 0)
@@ -758,6 +740,7 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	dlog_open("xensimd", DLOG_STDERR, verbose ? LOG_DEBUG : LOG_INFO);
 
 	if (mkdir(rundir, 0755) < 0 && errno != EEXIST) {
 		fprintf(stderr, "xensimd: failed to create run directory \"%s\": %s\n",
@@ -786,8 +769,7 @@ int main(int argc, char **argv)
 		}
 		close(ready[0]);
 		setsid();
-		use_syslog = true;
-		openlog("xensimd", LOG_PID, LOG_DAEMON);
+		dlog_open("xensimd", DLOG_SYSLOG, verbose ? LOG_DEBUG : LOG_INFO);
 	}
 
 	signal(SIGPIPE, SIG_IGN);
@@ -800,23 +782,23 @@ int main(int argc, char **argv)
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	sigw.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (epfd < 0 || sigw.fd < 0) {
-		logmsg(LOG_ERR, "failed to set up the event loop: %s", strerror(errno));
+		dlog(LOG_ERR, "failed to set up the event loop: %s", strerror(errno));
 		goto fail;
 	}
 	loop_add(&sigw, EPOLLIN);
 
 	dom0 = domain_create(0, "Domain-0", dom0_mb, 0, &err);
 	if (!dom0) {
-		logmsg(LOG_ERR, "failed to create domain 0 in \"%s\": %s", rundir, strerror(-err));
+		dlog(LOG_ERR, "failed to create domain 0 in \"%s\": %s", rundir, strerror(-err));
 		goto fail;
 	}
 	if (pidfile && (err = write_pidfile(pidfile)) < 0) {
-		logmsg(LOG_ERR, "failed to write pid file \"%s\": %s", pidfile, strerror(-err));
+		dlog(LOG_ERR, "failed to write pid file \"%s\": %s", pidfile, strerror(-err));
 		goto fail;
 	}
 	if ((err = debugport_init()) < 0)
 		goto fail;
-	logmsg(LOG_INFO, "host up in \"%s\"", rundir);
+	dlog(LOG_INFO, "host up in \"%s\"", rundir);
 	if (ready[1] >= 0) {
 		int devnull = open("/dev/null", O_RDWR);
 
@@ -839,7 +821,7 @@ int main(int argc, char **argv)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			logmsg(LOG_ERR, "epoll_wait failed: %s", strerror(errno));
+			dlog(LOG_ERR, "epoll_wait failed: %s", strerror(errno));
 			break;
 		}
 		for (i = 0; i < n && !stopping; i++) {
@@ -873,7 +855,7 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	logmsg(LOG_INFO, "host down");
+	dlog(LOG_INFO, "host down");
 	domains_free_all();
 	if (pidfile)
 		unlink(pidfile);

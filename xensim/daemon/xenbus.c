@@ -148,7 +148,7 @@ static void client_write(struct xb_client *c, const struct xsd_sockmsg *h, const
 	if (c->dead)
 		return;
 	if (c->outlen + sizeof(*h) + h->len > CLIENT_MAX_BACKLOG) {
-		logmsg(LOG_WARNING, "dom%u xenbus client not reading: disconnected",
+		dlog(LOG_WARNING, "dom%u xenbus client not reading: disconnected",
 		       c->xb->dom->domid);
 		c->dead = true;
 		loop_mod(&c->w, EPOLLIN | EPOLLOUT);
@@ -379,7 +379,7 @@ static void ring_message(struct xenbus *xb, const struct xsd_sockmsg *h, uint8_t
 		}
 	}
 	if (!p) {
-		logmsg(LOG_WARNING, "dom%u xenstore reply %u matches no request",
+		dlog(LOG_WARNING, "dom%u xenstore reply %u matches no request",
 		       xb->dom->domid, h->req_id);
 		return;
 	}
@@ -497,7 +497,7 @@ static void xb_pump(struct xenbus *xb)
 
 		if (xb->rsp_got == sizeof(xb->rsp_hdr) &&
 		    xb->rsp_hdr.len > XENSTORE_PAYLOAD_MAX) {
-			logmsg(LOG_ERR, "dom%u xenstore ring: reply of %u bytes, ring abandoned",
+			dlog(LOG_ERR, "dom%u xenstore ring: reply of %u bytes, ring abandoned",
 			       xb->dom->domid, xb->rsp_hdr.len);
 			xb->broken = true;
 			break;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "dlog.h"
 #include "xensim-proto.h"
 
 #ifndef PATH_MAX
@@ -172,7 +173,7 @@ extern const char *rundir;
 void loop_add(struct watcher *w, uint32_t events);
 void loop_mod(struct watcher *w, uint32_t events);
 void loop_del(struct watcher *w);
-void logmsg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Messages: dlog() (lib/daemon/dlog.h), to stderr or syslog. */
 void conn_close(struct conn *c);
 
 /* domain.c */
