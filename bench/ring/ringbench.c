@@ -637,32 +637,72 @@ static void vmb_rtt_client(struct side *s, bool poll, uint64_t rounds,
 }
 
 /* ------------------------------------------------------------------ */
-/* Baseline: a minimal spinning SPSC byte ring                         */
+/* Baselines: a minimal spinning SPSC byte ring, plain and framed      */
 /* ------------------------------------------------------------------ */
 
-static void spsc_tx(struct side *s, uint32_t size, uint64_t ms)
+/*
+ * The minimal ring copies each packet in and out and moves a free-running
+ * byte index per packet.  Framed, each packet is laid out as on the VMBus
+ * ring: a 16-byte descriptor, the payload, an 8-byte trailer, packed back
+ * to back.  What separates the two is what the wire format costs; what
+ * separates the VMBus ring from the framed one is what the library costs.
+ */
+static void spsc_put(uint8_t *ring, uint64_t at, const void *src, uint32_t len)
+{
+	uint32_t off = (uint32_t)(at & (RING_DATA - 1));
+	uint32_t first = RING_DATA - off < len ? RING_DATA - off : len;
+
+	memcpy(ring + off, src, first);
+	memcpy(ring, (const uint8_t *)src + first, len - first);
+}
+
+static void spsc_get(void *dst, const uint8_t *ring, uint64_t at, uint32_t len)
+{
+	uint32_t off = (uint32_t)(at & (RING_DATA - 1));
+	uint32_t first = RING_DATA - off < len ? RING_DATA - off : len;
+
+	memcpy(dst, ring + off, first);
+	memcpy((uint8_t *)dst + first, ring, len - first);
+}
+
+static uint64_t framed_trailer(uint64_t at)
+{
+	return (uint64_t)(at & (RING_DATA - 1)) << 32;
+}
+
+static void spsc_tx(struct side *s, uint32_t size, uint64_t ms, bool framed)
 {
 	struct ctl *c = s->ctl;
 	uint8_t *buf = xalloc(size);
 	uint64_t wr = __atomic_load_n(&c->spsc_wr, __ATOMIC_RELAXED);
 	uint64_t rd = __atomic_load_n(&c->spsc_rd, __ATOMIC_ACQUIRE);
-	uint64_t seq = 1, deadline = now_ns() + ms * 1000000u;
-	uint32_t off, first;
+	uint64_t seq = 1, deadline = now_ns() + ms * 1000000u, trailer;
+	uint32_t total = framed ? inband_total(size) : size;
+	struct vmbus_pkt_desc d = {
+		.type = VMBUS_PKT_DATA_INBAND, .offset8 = 2,
+		.len8 = (uint16_t)((total - VMBUS_PKT_TRAILER_SIZE) / 8),
+	};
 
 	for (;; seq++) {
 		bool end = !(seq & 63) && now_ns() >= deadline;
 
 		put64(buf, end ? END_SEQ : seq);
-		while (wr + size - rd > RING_DATA) {
+		while (wr + total - rd > RING_DATA) {
 			cpu_relax();
 			/* Acquire: B's copies out are done before we overwrite. */
 			rd = __atomic_load_n(&c->spsc_rd, __ATOMIC_ACQUIRE);
 		}
-		off = (uint32_t)(wr & (RING_DATA - 1));
-		first = RING_DATA - off < size ? RING_DATA - off : size;
-		memcpy(s->spsc + off, buf, first);
-		memcpy(s->spsc, buf + first, size - first);
-		wr += size;
+		if (framed) {
+			d.trans_id = end ? END_SEQ : seq;
+			spsc_put(s->spsc, wr, &d, sizeof(d));
+			spsc_put(s->spsc, wr + sizeof(d), buf, size);
+			trailer = framed_trailer(wr);
+			spsc_put(s->spsc, wr + total - sizeof(trailer), &trailer,
+				 sizeof(trailer));
+		} else {
+			spsc_put(s->spsc, wr, buf, size);
+		}
+		wr += total;
 		/* Release: the bytes are visible before the index covering them. */
 		__atomic_store_n(&c->spsc_wr, wr, __ATOMIC_RELEASE);
 		if (end)
@@ -671,26 +711,34 @@ static void spsc_tx(struct side *s, uint32_t size, uint64_t ms)
 	free(buf);
 }
 
-static void spsc_rx(struct side *s, uint32_t size, struct stream_result *res)
+static void spsc_rx(struct side *s, uint32_t size, bool framed,
+		    struct stream_result *res)
 {
 	struct ctl *c = s->ctl;
 	uint8_t *buf = xalloc(size);
 	uint64_t rd = __atomic_load_n(&c->spsc_rd, __ATOMIC_RELAXED);
 	uint64_t wr = __atomic_load_n(&c->spsc_wr, __ATOMIC_ACQUIRE);
-	uint64_t expect = 1, t0 = 0, t1, seq;
-	uint32_t off, first;
+	uint64_t expect = 1, t0 = 0, t1, seq, trailer;
+	uint32_t total = framed ? inband_total(size) : size;
+	struct vmbus_pkt_desc d;
 
 	for (;;) {
-		while (wr - rd < size) {
+		while (wr - rd < total) {
 			cpu_relax();
 			/* Acquire: the bytes are read after the index covering them. */
 			wr = __atomic_load_n(&c->spsc_wr, __ATOMIC_ACQUIRE);
 		}
-		off = (uint32_t)(rd & (RING_DATA - 1));
-		first = RING_DATA - off < size ? RING_DATA - off : size;
-		memcpy(buf, s->spsc + off, first);
-		memcpy(buf + first, s->spsc, size - first);
-		rd += size;
+		if (framed) {
+			spsc_get(&d, s->spsc, rd, sizeof(d));
+			spsc_get(buf, s->spsc, rd + sizeof(d), size);
+			spsc_get(&trailer, s->spsc, rd + total - sizeof(trailer),
+				 sizeof(trailer));
+			if (trailer != framed_trailer(rd) || d.trans_id != get64(buf))
+				fail_proto("framed stream: bad descriptor or trailer");
+		} else {
+			spsc_get(buf, s->spsc, rd, size);
+		}
+		rd += total;
 		/* Release: our copies are done before A may overwrite. */
 		__atomic_store_n(&c->spsc_rd, rd, __ATOMIC_RELEASE);
 		seq = get64(buf);
@@ -698,107 +746,6 @@ static void spsc_rx(struct side *s, uint32_t size, struct stream_result *res)
 			break;
 		if (seq != expect)
 			fail_proto("SPSC stream: packet out of sequence");
-		if (expect++ == 1)
-			t0 = now_ns();
-	}
-	t1 = now_ns();
-	stream_rates(res, expect, t0, t1, size);
-	free(buf);
-}
-
-/* ------------------------------------------------------------------ */
-/* Baseline: the same minimal ring, with VMBus's framing                */
-/* ------------------------------------------------------------------ */
-
-/*
- * The spinning ring again, but each packet framed as on the VMBus ring: a
- * 16-byte descriptor, the payload, an 8-byte trailer, packed back to back.
- * What separates it from the minimal ring is what the wire format costs;
- * what separates the VMBus ring from it is what the library costs.
- */
-static void framed_put(uint8_t *ring, uint32_t off, const void *src, uint32_t len)
-{
-	uint32_t first = RING_DATA - off < len ? RING_DATA - off : len;
-
-	memcpy(ring + off, src, first);
-	memcpy(ring, (const uint8_t *)src + first, len - first);
-}
-
-static void framed_get(void *dst, const uint8_t *ring, uint32_t off, uint32_t len)
-{
-	uint32_t first = RING_DATA - off < len ? RING_DATA - off : len;
-
-	memcpy(dst, ring + off, first);
-	memcpy((uint8_t *)dst + first, ring, len - first);
-}
-
-static void framed_tx(struct side *s, uint32_t size, uint64_t ms)
-{
-	struct ctl *c = s->ctl;
-	uint8_t *buf = xalloc(size);
-	uint64_t wr = __atomic_load_n(&c->spsc_wr, __ATOMIC_RELAXED);
-	uint64_t rd = __atomic_load_n(&c->spsc_rd, __ATOMIC_ACQUIRE);
-	uint64_t seq = 1, deadline = now_ns() + ms * 1000000u, trailer;
-	uint32_t total = inband_total(size);
-	struct vmbus_pkt_desc d = {
-		.type = VMBUS_PKT_DATA_INBAND, .offset8 = 2,
-		.len8 = (uint16_t)((total - VMBUS_PKT_TRAILER_SIZE) / 8),
-	};
-
-	for (;; seq++) {
-		bool end = !(seq & 63) && now_ns() >= deadline;
-		uint32_t off;
-
-		put64(buf, end ? END_SEQ : seq);
-		while (wr + total - rd > RING_DATA) {
-			cpu_relax();
-			rd = __atomic_load_n(&c->spsc_rd, __ATOMIC_ACQUIRE);
-		}
-		off = (uint32_t)(wr & (RING_DATA - 1));
-		d.trans_id = end ? END_SEQ : seq;
-		framed_put(s->spsc, off, &d, sizeof(d));
-		framed_put(s->spsc, (off + sizeof(d)) & (RING_DATA - 1), buf, size);
-		trailer = (uint64_t)off << 32;
-		framed_put(s->spsc, (off + total - VMBUS_PKT_TRAILER_SIZE) & (RING_DATA - 1),
-			   &trailer, sizeof(trailer));
-		wr += total;
-		__atomic_store_n(&c->spsc_wr, wr, __ATOMIC_RELEASE);
-		if (end)
-			break;
-	}
-	free(buf);
-}
-
-static void framed_rx(struct side *s, uint32_t size, struct stream_result *res)
-{
-	struct ctl *c = s->ctl;
-	uint8_t *buf = xalloc(size);
-	uint64_t rd = __atomic_load_n(&c->spsc_rd, __ATOMIC_RELAXED);
-	uint64_t wr = __atomic_load_n(&c->spsc_wr, __ATOMIC_ACQUIRE);
-	uint64_t expect = 1, t0 = 0, t1, seq, trailer;
-	uint32_t total = inband_total(size), off;
-	struct vmbus_pkt_desc d;
-
-	for (;;) {
-		while (wr - rd < total) {
-			cpu_relax();
-			wr = __atomic_load_n(&c->spsc_wr, __ATOMIC_ACQUIRE);
-		}
-		off = (uint32_t)(rd & (RING_DATA - 1));
-		framed_get(&d, s->spsc, off, sizeof(d));
-		framed_get(buf, s->spsc, (off + sizeof(d)) & (RING_DATA - 1), size);
-		framed_get(&trailer, s->spsc,
-			   (off + total - VMBUS_PKT_TRAILER_SIZE) & (RING_DATA - 1),
-			   sizeof(trailer));
-		rd += total;
-		__atomic_store_n(&c->spsc_rd, rd, __ATOMIC_RELEASE);
-		if (trailer != (uint64_t)off << 32 || d.trans_id != get64(buf))
-			fail_proto("framed stream: bad descriptor or trailer");
-		seq = get64(buf);
-		if (seq == END_SEQ)
-			break;
-		if (seq != expect)
-			fail_proto("framed stream: packet out of sequence");
 		if (expect++ == 1)
 			t0 = now_ns();
 	}
@@ -1146,10 +1093,8 @@ static int serve(unsigned int peer)
 		__atomic_store_n(&c->ready_seq, seq, __ATOMIC_RELEASE);
 		switch (c->test) {
 		case T_SPSC:
-			spsc_tx(&s, c->size, c->ms);
-			break;
 		case T_FRAMED:
-			framed_tx(&s, c->size, c->ms);
+			spsc_tx(&s, c->size, c->ms, c->test == T_FRAMED);
 			break;
 		case T_VMB_STREAM:
 			vmb_stream_tx(&s, c->size, c->ms, &blocks);
@@ -1360,14 +1305,14 @@ static void run_once(struct side *s, struct figures *f, unsigned int k,
 		seq = start_test(s, T_SPSC, sizes[i], ms, 0, false);
 		w0 = now_ns();
 		c0 = cpu_ns();
-		spsc_rx(s, sizes[i], &sr);
+		spsc_rx(s, sizes[i], false, &sr);
 		cpu += cpu_ns() - c0;
 		wall += now_ns() - w0;
 		end_test(s, seq);
 		f->spsc[i][k] = sr.mbps;
 
 		seq = start_test(s, T_FRAMED, sizes[i], ms, 0, false);
-		framed_rx(s, sizes[i], &sr);
+		spsc_rx(s, sizes[i], true, &sr);
 		end_test(s, seq);
 		f->framed[i][k] = sr.mbps;
 
