@@ -829,6 +829,7 @@ int main(int argc, char **argv)
 	time_t last_check = 0;
 	int opt, rc = 1, one = 1;
 
+	dlog_open("xen-kdrelay", DLOG_STDERR, LOG_INFO);	/* for the options */
 	while ((opt = getopt_long(argc, argv, "d:n:t:k:u:f:D:U:Fp:vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
