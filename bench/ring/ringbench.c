@@ -398,12 +398,13 @@ static void vmb_stream_tx(struct side *s, uint32_t size, uint64_t ms, uint64_t *
 	uint8_t *buf = xalloc(size);
 	uint64_t seq = 1, deadline = now_ns() + ms * 1000000u;
 	/*
-	 * Publish (and possibly signal) once per quarter of the ring: each
+	 * Publish (and possibly signal) once per half of the ring: each
 	 * publication ends in a full fence, which waits until every store
 	 * before it is visible, and the fewer of them the less the writer
-	 * waits.  Four batches in flight keep the reader busy.
+	 * waits.  The reader drains one half while the writer fills the other
+	 * (a writer out of room publishes what it has at once).
 	 */
-	uint32_t batch = RING_DATA / 4 / inband_total(size), n = 0;
+	uint32_t batch = RING_DATA / 2 / inband_total(size), n = 0;
 	int64_t room = 0;
 	struct poller p;
 
