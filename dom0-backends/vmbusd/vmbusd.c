@@ -225,6 +225,21 @@ static char *vd_read(const char *dir, const char *key)
 	return xs_read(vd_xs, XBT_NULL, path, NULL);
 }
 
+/* A new offer of @g's, not yet in its list; name checked by the caller. */
+static struct vd_offer *vd_offer_alloc(struct vd_guest *g, const char *key,
+				       const char *name, const char *mode)
+{
+	struct vd_offer *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	snprintf(o->key, sizeof(o->key), "%s", key);
+	strcpy(o->name, name);
+	o->message_mode = mode && strcmp(mode, "message") == 0;
+	o->guest = g;
+	return o;
+}
+
 static void vd_offer_make(struct vd_guest *g, const char *key)
 {
 	struct vmbus_offer_desc d = { .flags = VMBUS_OFFER_FLAG_NAMED_PIPE,
@@ -254,13 +269,9 @@ static void vd_offer_make(struct vd_guest *g, const char *key)
 			       "(bad name, peer or role)", g->domid, dir);
 			goto out;
 		}
-		o = calloc(1, sizeof(*o));
+		o = vd_offer_alloc(g, key, name, mode);
 		if (!o)
 			goto out;
-		snprintf(o->key, sizeof(o->key), "%s", key);
-		strcpy(o->name, name);
-		o->message_mode = mode && strcmp(mode, "message") == 0;
-		o->guest = g;
 		o->p2p = true;
 		o->peer = peer_domid;
 		o->opener = strcmp(role, "opener") == 0;
@@ -275,14 +286,10 @@ static void vd_offer_make(struct vd_guest *g, const char *key)
 	    strlen(name) > VMBUS_PIPE_NAME_MAX ||
 	    strlen(service) >= sizeof(o->service))
 		goto out;
-	o = calloc(1, sizeof(*o));
+	o = vd_offer_alloc(g, key, name, mode);
 	if (!o)
 		goto out;
-	snprintf(o->key, sizeof(o->key), "%s", key);
-	strcpy(o->name, name);
 	strcpy(o->service, service);
-	o->message_mode = mode && strcmp(mode, "message") == 0;
-	o->guest = g;
 	vmbus_guid_parse(VMBUS_PIPE_CLASS_GUID, d.type);
 	if (!inst || vmbus_guid_parse(inst, d.instance) < 0) {
 		/* A stable instance per guest and key. */
