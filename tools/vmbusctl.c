@@ -80,6 +80,27 @@ static bool xw(xs_transaction_t t, const char *dir, const char *key,
 	return xs_write(xs, t, path, val, (unsigned int)strlen(val));
 }
 
+/*
+ * End transaction @t whose writes all succeeded (@ok) or not: 0 once
+ * committed, -EAGAIN when xenstored asks for it to be run again, 1 after
+ * saying what failed (@what on @obj, or the commit).
+ */
+static int tx_finish(xs_transaction_t t, bool ok, const char *what,
+		     const char *obj)
+{
+	int err = errno;
+
+	if (!ok) {
+		xs_transaction_end(xs, t, true);
+		return fail(what, obj, err);
+	}
+	if (xs_transaction_end(xs, t, false))
+		return 0;
+	if (errno == EAGAIN)
+		return -EAGAIN;
+	return fail("commit", obj, errno);
+}
+
 static int cmd_attach(int domid)
 {
 	char fe[96], be[96], id[16];
@@ -92,33 +113,30 @@ static int cmd_attach(int domid)
 	}, op[1] = { { .id = 0, .perms = XS_PERM_NONE } };
 	char offers[128];
 	xs_transaction_t t;
+	int rc;
 
 	snprintf(fe, sizeof(fe), "/local/domain/%d/device/vmbus/0", domid);
 	snprintf(be, sizeof(be), BE_ROOT "/%d/0", domid);
 	snprintf(offers, sizeof(offers), "%s/offers", be);
 	snprintf(id, sizeof(id), "%d", domid);
-	for (;;) {
+	do {
 		t = xs_transaction_start(xs);
 		if (!t)
 			return fail("start a transaction for", be, errno);
-		if (!xw(t, fe, "backend", be) || !xw(t, fe, "backend-id", "0") ||
-		    !xw(t, fe, "state", XB_INITIALISING) ||
-		    !xw(t, be, "frontend", fe) || !xw(t, be, "frontend-id", id) ||
-		    !xw(t, be, "state", XB_INITIALISING) ||
-		    !xs_mkdir(xs, t, offers) ||
-		    !xs_set_permissions(xs, t, fe, fp, 2) ||
-		    !xs_set_permissions(xs, t, be, bp, 2) ||
-		    !xs_set_permissions(xs, t, offers, op, 1)) {
-			int err = errno;
-
-			xs_transaction_end(xs, t, true);
-			return fail("create", be, err);
-		}
-		if (xs_transaction_end(xs, t, false))
-			break;
-		if (errno != EAGAIN)
-			return fail("commit", be, errno);
-	}
+		rc = tx_finish(t, xw(t, fe, "backend", be) &&
+			       xw(t, fe, "backend-id", "0") &&
+			       xw(t, fe, "state", XB_INITIALISING) &&
+			       xw(t, be, "frontend", fe) &&
+			       xw(t, be, "frontend-id", id) &&
+			       xw(t, be, "state", XB_INITIALISING) &&
+			       xs_mkdir(xs, t, offers) &&
+			       xs_set_permissions(xs, t, fe, fp, 2) &&
+			       xs_set_permissions(xs, t, be, bp, 2) &&
+			       xs_set_permissions(xs, t, offers, op, 1),
+			       "create", be);
+	} while (rc == -EAGAIN);
+	if (rc)
+		return rc;
 	/* Entries written later inherit the directories' permissions. */
 	{
 		static const char *const fkeys[] = { "backend", "backend-id", "state" };
@@ -246,7 +264,7 @@ static int cmd_p2p(int a, int b, const char *name, const char *mode)
 {
 	char da[128], db[128], ida[16], idb[16], *k;
 	xs_transaction_t t;
-	int i;
+	int i, rc;
 
 	if (a == b) {
 		fprintf(stderr, "vmbusctl: a pipe joins two different "
@@ -272,24 +290,21 @@ static int cmd_p2p(int a, int b, const char *name, const char *mode)
 		return 1;
 	snprintf(ida, sizeof(ida), "%d", a);
 	snprintf(idb, sizeof(idb), "%d", b);
-	for (;;) {
+	do {
 		t = xs_transaction_start(xs);
 		if (!t)
 			return fail("start a transaction for", da, errno);
-		if (!xw(t, da, "name", name) || !xw(t, da, "mode", mode) ||
-		    !xw(t, da, "role", "opener") || !xw(t, da, "peer", idb) ||
-		    !xw(t, db, "name", name) || !xw(t, db, "mode", mode) ||
-		    !xw(t, db, "role", "acceptor") || !xw(t, db, "peer", ida)) {
-			int err = errno;
-
-			xs_transaction_end(xs, t, true);
-			return fail("write", da, err);
-		}
-		if (xs_transaction_end(xs, t, false))
-			break;
-		if (errno != EAGAIN)
-			return fail("commit", da, errno);
-	}
+		rc = tx_finish(t, xw(t, da, "name", name) &&
+			       xw(t, da, "mode", mode) &&
+			       xw(t, da, "role", "opener") &&
+			       xw(t, da, "peer", idb) &&
+			       xw(t, db, "name", name) &&
+			       xw(t, db, "mode", mode) &&
+			       xw(t, db, "role", "acceptor") &&
+			       xw(t, db, "peer", ida), "write", da);
+	} while (rc == -EAGAIN);
+	if (rc)
+		return rc;
 	printf("offered pipe \"%s\" between domain %d (grants the rings) and "
 	       "domain %d (%s mode)\n", name, a, b, mode);
 	return 0;
