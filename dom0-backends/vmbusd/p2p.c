@@ -52,15 +52,9 @@ static struct vd_offer *p2p_find_mate(const struct vd_offer *o)
 static void p2p_desc(const struct vd_offer *op, const struct vd_offer *acc,
 		     struct vmbus_offer_desc *d, void *cookie)
 {
-	uint32_t pmode = op->message_mode ? VMBUS_PIPE_MODE_MESSAGE :
-					    VMBUS_PIPE_MODE_BYTE;
 	size_t n;
 
-	memset(d, 0, sizeof(*d));
-	d->flags = VMBUS_OFFER_FLAG_NAMED_PIPE;
-	d->nversions = 1;
-	d->versions[0] = VMBUS_PIPE_VERSION_1_0;
-	vmbus_guid_parse(VMBUS_PIPE_CLASS_GUID, d->type);
+	vd_pipe_desc(d, op, cookie);
 	/* One instance for both ends, stable per pair and name. */
 	d->instance[0] = (uint8_t)op->guest->domid;
 	d->instance[1] = (uint8_t)(op->guest->domid >> 8);
@@ -68,10 +62,6 @@ static void p2p_desc(const struct vd_offer *op, const struct vd_offer *acc,
 	d->instance[3] = (uint8_t)(acc->guest->domid >> 8);
 	n = strlen(op->name);
 	memcpy(d->instance + 4, op->name, n < 12 ? n : 12);
-	memcpy(d->user_data, &pmode, 4);
-	memcpy(d->user_data + VMBUS_PIPE_NAME_OFFSET, op->name,
-	       strlen(op->name));
-	d->cookie = cookie;
 }
 
 /* Offer @o and its mate together once both are there. */

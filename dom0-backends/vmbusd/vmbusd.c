@@ -240,15 +240,29 @@ static struct vd_offer *vd_offer_alloc(struct vd_guest *g, const char *key,
 	return o;
 }
 
+/* What every pipe offer of @o says, but its instance GUID (zero here). */
+void vd_pipe_desc(struct vmbus_offer_desc *d, const struct vd_offer *o,
+		  void *cookie)
+{
+	uint32_t pmode = o->message_mode ? VMBUS_PIPE_MODE_MESSAGE :
+					   VMBUS_PIPE_MODE_BYTE;
+
+	memset(d, 0, sizeof(*d));
+	d->flags = VMBUS_OFFER_FLAG_NAMED_PIPE;
+	d->nversions = 1;
+	d->versions[0] = VMBUS_PIPE_VERSION_1_0;
+	vmbus_guid_parse(VMBUS_PIPE_CLASS_GUID, d->type);
+	memcpy(d->user_data, &pmode, 4);
+	memcpy(d->user_data + VMBUS_PIPE_NAME_OFFSET, o->name, strlen(o->name));
+	d->cookie = cookie;
+}
+
 static void vd_offer_make(struct vd_guest *g, const char *key)
 {
-	struct vmbus_offer_desc d = { .flags = VMBUS_OFFER_FLAG_NAMED_PIPE,
-				      .nversions = 1,
-				      .versions = { VMBUS_PIPE_VERSION_1_0 } };
+	struct vmbus_offer_desc d;
 	char dir[160], *name, *service, *mode, *inst, *peer, *role;
 	struct vd_offer *o;
 	unsigned int peer_domid;
-	uint32_t pmode;
 	int rc;
 
 	snprintf(dir, sizeof(dir), VD_BACKEND_ROOT "/%u/0/offers/%s",
@@ -290,17 +304,14 @@ static void vd_offer_make(struct vd_guest *g, const char *key)
 	if (!o)
 		goto out;
 	strcpy(o->service, service);
-	vmbus_guid_parse(VMBUS_PIPE_CLASS_GUID, d.type);
+	vd_pipe_desc(&d, o, o);
 	if (!inst || vmbus_guid_parse(inst, d.instance) < 0) {
 		/* A stable instance per guest and key. */
+		memset(d.instance, 0, sizeof(d.instance));
 		d.instance[0] = (uint8_t)g->domid;
 		d.instance[1] = (uint8_t)(g->domid >> 8);
 		snprintf((char *)d.instance + 4, 12, "%s", key);
 	}
-	pmode = o->message_mode ? VMBUS_PIPE_MODE_MESSAGE : VMBUS_PIPE_MODE_BYTE;
-	memcpy(d.user_data, &pmode, 4);
-	memcpy(d.user_data + VMBUS_PIPE_NAME_OFFSET, name, strlen(name));
-	d.cookie = o;
 	rc = vmbus_server_offer(g->srv, &d, &o->relid);
 	if (rc) {
 		dlog(LOG_ERR, "domain %u: failed to offer pipe \"%s\" (%s)",

@@ -64,6 +64,8 @@ void vd_epoll_del(int fd);
 struct vd_guest *vd_guests(void);
 struct vd_guest *vd_guest_find(unsigned int domid);
 void vd_offer_publish_drop(struct vd_offer *o);
+void vd_pipe_desc(struct vmbus_offer_desc *d, const struct vd_offer *o,
+		  void *cookie);
 extern struct xs_handle *vd_xs;
 
 /* Pipes between two guests (p2p.c). */
