@@ -290,14 +290,13 @@ static int peer_gpadl_step(struct vmbus_bus *bus, int asm_rc)
 				     VMBUS_GPADL_MAX_BUFLEN);
 		return asm_rc;
 	}
-	grefs = calloc(2 * CHAN_MAX_RING_PAGES, sizeof(*grefs));
+	grefs = calloc(VMBUS_PEER_RING_MAX_GREFS, sizeof(*grefs));
 	if (!grefs)
 		return -ENOMEM;
 	c->peer_gpadl = bus->gasm.gpadl_id;
 	rc = vmbus_gpadl_asm_finish(&bus->gasm, &range, 1, &nranges, grefs,
-				    2 * CHAN_MAX_RING_PAGES, &ngrefs);
-	if (!rc && (range.byte_offset != 0 || ngrefs < 4 ||
-		    range.byte_count != ngrefs * VMBUS_GRANT_PAGE_SIZE))
+				    VMBUS_PEER_RING_MAX_GREFS, &ngrefs);
+	if (!rc && !vmbus_gpadl_is_peer_rings(&range, nranges, ngrefs))
 		rc = -EINVAL;
 	if (rc) {
 		free(grefs);

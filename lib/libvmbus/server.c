@@ -36,9 +36,6 @@
 #define SRV_MAX_GPADL_GREFS	4096
 #define SRV_MAX_GPADL_RANGES	16
 #define SRV_MAX_OFFERS		64
-/* A peer channel's rings: at least 2 pages each way, at most 256. */
-#define SRV_MIN_PEER_GREFS	4
-#define SRV_MAX_PEER_GREFS	512
 
 /*
  * Where one end of a channel between two guests stands.  Rows: (state,
@@ -368,9 +365,7 @@ static int srv_gpadl_map(struct vmbus_server *s, struct srv_gpadl *g,
 		 * Granted to the peer, not to us: check that it can be a ring
 		 * pair (one page-aligned range of whole pages) and keep it.
 		 */
-		if (nranges != 1 || ranges[0].byte_offset != 0 ||
-		    ngrefs < SRV_MIN_PEER_GREFS || ngrefs > SRV_MAX_PEER_GREFS ||
-		    ranges[0].byte_count != ngrefs * VMBUS_GRANT_PAGE_SIZE) {
+		if (!vmbus_gpadl_is_peer_rings(ranges, nranges, ngrefs)) {
 			rc = -EINVAL;
 			srv_fault(s, FAULT_GPADL, "refused GPADL %u of a peer "
 				  "channel: %u ranges, %u grants",

@@ -451,6 +451,15 @@ void vmbus_gpadl_to_peer(struct vmbus_msg *msgs, uint32_t n)
 			VMBUS_MSG_PEER_GPADL_HEADER : VMBUS_MSG_PEER_GPADL_BODY;
 }
 
+bool vmbus_gpadl_is_peer_rings(const struct vmbus_gpa_desc *ranges,
+			       uint32_t nranges, uint32_t ngrefs)
+{
+	return nranges == 1 && ranges[0].byte_offset == 0 &&
+	       ngrefs >= VMBUS_PEER_RING_MIN_GREFS &&
+	       ngrefs <= VMBUS_PEER_RING_MAX_GREFS &&
+	       ranges[0].byte_count == ngrefs * VMBUS_GRANT_PAGE_SIZE;
+}
+
 int vmbus_gpadl_asm_init(struct vmbus_gpadl_asm *a, void *buf, size_t bufsize)
 {
 	memset(a, 0, sizeof(*a));

@@ -88,6 +88,17 @@ uint32_t vmbus_gpadl_msg_count(uint32_t buflen);
 void vmbus_gpadl_to_peer(struct vmbus_msg *msgs, uint32_t n);
 
 /*
+ * The rings of a channel between two guests: at least 2 pages each way,
+ * at most 256.  Whether a parsed GPADL can be them: one range of whole
+ * pages, starting on a page.  The server checks it before forwarding the
+ * GPADL, the acceptor again before mapping it.
+ */
+#define VMBUS_PEER_RING_MIN_GREFS	4u
+#define VMBUS_PEER_RING_MAX_GREFS	512u
+bool vmbus_gpadl_is_peer_rings(const struct vmbus_gpa_desc *ranges,
+			       uint32_t nranges, uint32_t ngrefs);
+
+/*
  * Reassembly of one GPADL (GPADL_HEADER + GPADL_BODY on the server,
  * PEER_GPADL_HEADER + PEER_GPADL_BODY on a client); @buf bounds the total
  * size.  The caller decoded each message for its direction.

@@ -620,6 +620,31 @@ START_TEST(test_contact_exchange)
 }
 END_TEST
 
+/* What a peer channel's ring GPADL may look like, at both ends. */
+START_TEST(test_peer_rings_shape)
+{
+	struct vmbus_gpa_desc r[2] = {
+		{ .byte_count = 8 * VMBUS_GRANT_PAGE_SIZE, .gref_count = 8 },
+		{ .byte_count = VMBUS_GRANT_PAGE_SIZE, .gref_count = 1 },
+	};
+
+	ck_assert(vmbus_gpadl_is_peer_rings(r, 1, 8));
+	ck_assert(!vmbus_gpadl_is_peer_rings(r, 2, 9));	/* two ranges */
+	r[0].byte_count = 3 * VMBUS_GRANT_PAGE_SIZE;
+	ck_assert(!vmbus_gpadl_is_peer_rings(r, 1, 3));	/* one page a way */
+	r[0].byte_count = 8 * VMBUS_GRANT_PAGE_SIZE - 16;
+	ck_assert(!vmbus_gpadl_is_peer_rings(r, 1, 8));	/* not whole pages */
+	r[0].byte_count = 8 * VMBUS_GRANT_PAGE_SIZE;
+	r[0].byte_offset = 16;
+	ck_assert(!vmbus_gpadl_is_peer_rings(r, 1, 8));	/* not on a page */
+	r[0].byte_offset = 0;
+	r[0].byte_count = 512 * VMBUS_GRANT_PAGE_SIZE;
+	ck_assert(vmbus_gpadl_is_peer_rings(r, 1, 512));
+	r[0].byte_count = 513 * VMBUS_GRANT_PAGE_SIZE;
+	ck_assert(!vmbus_gpadl_is_peer_rings(r, 1, 513));	/* too large */
+}
+END_TEST
+
 START_TEST(test_status_map)
 {
 	ck_assert_uint_eq(vmbus_status_from_errno(0), VMBUS_STATUS_SUCCESS);
@@ -649,6 +674,7 @@ static Suite *msg_suite(void)
 	tcase_add_test(tc, test_range_parser);
 	tcase_add_test(tc, test_versions);
 	tcase_add_test(tc, test_contact_exchange);
+	tcase_add_test(tc, test_peer_rings_shape);
 	tcase_add_test(tc, test_status_map);
 	suite_add_tcase(s, tc);
 	return s;
