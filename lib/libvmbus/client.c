@@ -826,7 +826,6 @@ int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
 	struct bus_offer *off = bus_offer(bus, relid);
 	struct vmbus_chan *c = NULL;
 	uint32_t *refs = NULL, version;
-	unsigned int granted_to;
 	struct vmbus_msg m;
 	size_t hsize;
 	int rc;
@@ -879,13 +878,12 @@ int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
 		rc = vmbus_ctl_send(&bus->ctl, &m);
 		goto wait;
 	}
-	/* Rings and port are for the peer guest, or for the backend. */
-	granted_to = c->peer_domid;
+	/* Rings and port are for c->peer_domid: the peer guest or the backend. */
 
 	rc = vmbus_evt_open(&c->evt);
 	if (rc)
 		goto fail;
-	rc = xenevtchn_bind_unbound_port(c->evt.xce, granted_to);
+	rc = xenevtchn_bind_unbound_port(c->evt.xce, c->peer_domid);
 	if (rc < 0) {
 		rc = -(errno ? errno : EIO);
 		vmbus_log(LOG_ERR, "failed to allocate an event channel for "
@@ -893,13 +891,13 @@ int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
 		goto fail;
 	}
 	c->evt.local = rc;
-	c->mem = xengntshr_share_pages(bus->gs, granted_to,
+	c->mem = xengntshr_share_pages(bus->gs, c->peer_domid,
 				       (int)c->npages, refs, 1);
 	if (!c->mem) {
 		rc = -(errno ? errno : ENOMEM);
 		vmbus_log(LOG_ERR, "failed to grant %u ring pages of channel "
 			  "%u to domain %u (%s)", c->npages, relid,
-			  granted_to, strerror(-rc));
+			  c->peer_domid, strerror(-rc));
 		goto fail;
 	}
 	hsize = (size_t)ring_pages * VMBUS_GRANT_PAGE_SIZE;
