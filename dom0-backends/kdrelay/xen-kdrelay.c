@@ -192,19 +192,22 @@ static int kd_attach(struct kd_port *p)
 {
 	void *addr = NULL;
 	uint32_t magic, version, ring, maxpdu, port;
+	int err;
 
 	if (xc_hvm_param_set(xch, p->domid, SYNDBG_HVM_PARAM_BACKEND, KD_OWN_DOMID) < 0) {
+		err = errno;
 		dlog(LOG_DEBUG, "failed to attach to the debug port of d%u (%s)", p->domid,
-		       strerror(errno));
-		return -errno;
+		       strerror(err));
+		return -err;
 	}
 	p->fres = xenforeignmemory_map_resource(fmem, p->domid, SYNDBG_RESOURCE_TYPE, 0, 0,
 						SYNDBG_NR_FRAMES, &addr,
 						PROT_READ | PROT_WRITE, 0);
 	if (!p->fres) {
+		err = errno;
 		dlog(LOG_ERR, "failed to map the debug port frames of d%u (%s)", p->domid,
-		       strerror(errno));
-		return -errno;
+		       strerror(err));
+		return -err;
 	}
 	p->sh = addr;
 	p->out = (volatile uint8_t *)addr + SYNDBG_OUT_FRAME * SYNDBG_PAGE_SIZE;
@@ -223,10 +226,11 @@ static int kd_attach(struct kd_port *p)
 	}
 	p->lport = xenevtchn_bind_interdomain(xce, p->domid, port);
 	if (p->lport < 0) {
+		err = errno;
 		dlog(LOG_ERR, "failed to bind event channel %u of d%u (%s)", port, p->domid,
-		       strerror(errno));
+		       strerror(err));
 		kd_detach(p);
-		return -errno;
+		return -err;
 	}
 	p->rport = port;
 	p->attached = true;
@@ -747,9 +751,11 @@ static int drop_privileges(const char *user)
 		return 0;
 	}
 	if (chdir("/") < 0 || setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
+		int err = errno;
+
 		dlog(LOG_ERR, "failed to drop privileges to user \"%s\" (%s)", user,
-		       strerror(errno));
-		return -errno;
+		       strerror(err));
+		return -err;
 	}
 	if (setuid(0) == 0) {
 		dlog(LOG_ERR, "failed to drop privileges to user \"%s\" (root regained)", user);

@@ -56,9 +56,11 @@ int vd_epoll_add(int fd, uint32_t events, struct vd_watch *w)
 	struct epoll_event ev = { .events = events, .data.ptr = w };
 
 	if (epoll_ctl(vd_epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int err = errno;
+
 		dlog(LOG_ERR, "failed to add fd %d to the epoll set (%s)",
-		       fd, strerror(errno));
-		return -errno;
+		       fd, strerror(err));
+		return -err;
 	}
 	return 0;
 }
@@ -626,23 +628,26 @@ static int vd_drop_caps(void)
 	};
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 	unsigned long cap;
+	int err;
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		dlog(LOG_ERR, "failed to set no_new_privs (%s)",
-		       strerror(errno));
-		return -errno;
+		err = errno;
+		dlog(LOG_ERR, "failed to set no_new_privs (%s)", strerror(err));
+		return -err;
 	}
 	for (cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
+			err = errno;
 			dlog(LOG_ERR, "failed to drop capability %lu from the "
-			       "bounding set (%s)", cap, strerror(errno));
-			return -errno;
+			       "bounding set (%s)", cap, strerror(err));
+			return -err;
 		}
 	memset(data, 0, sizeof(data));
 	if (syscall(SYS_capset, &hdr, data) < 0) {
+		err = errno;
 		dlog(LOG_ERR, "failed to drop the capabilities (%s)",
-		       strerror(errno));
-		return -errno;
+		       strerror(err));
+		return -err;
 	}
 	dlog(LOG_INFO, "capabilities dropped");
 	return 0;

@@ -200,10 +200,12 @@ int debugport_init(void)
 	wake_w.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	timer_w.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (wake_w.fd < 0 || timer_w.fd < 0) {
+		int err = errno;
+
 		dlog(LOG_ERR, "failed to create the debug port's wake-up fds: %s",
-		       strerror(errno));
+		       strerror(err));
 		sdp = NULL;
-		return -errno;
+		return -err;
 	}
 	loop_add(&wake_w, EPOLLIN);
 	loop_add(&timer_w, EPOLLIN);
