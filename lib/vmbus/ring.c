@@ -195,27 +195,41 @@ static void ring_signal(struct vmbus_ring *r, uint64_t *counter)
 /* ------------------------------------------------------------------ */
 
 /*
+ * Read the peer's index of @h (@idx, in the shared header) into h->peer,
+ * unless @fresh is false and we have it already; 0 or -EPROTO.  Acquire:
+ * for the send ring, the reader's copies out of the bytes it released are
+ * done before we overwrite them; for the receive ring, the packet bytes
+ * are read only after the index that covers them.
+ */
+static int ring_peer_index(struct vmbus_ring *r, struct vmbus_ring_half *h,
+			   const uint32_t *idx, bool fresh)
+{
+	uint32_t v;
+
+	if (!fresh && h->peer_known)
+		return 0;
+	v = vmbus_load_acquire(idx);
+	if (!ring_index_ok(h, v))
+		return ring_break(r);
+	h->peer = v;
+	h->peer_known = true;
+	return 0;
+}
+
+/*
  * Free bytes of the send ring as seen from our private write index; with
  * @fresh false, as of the read_index we last read (a lower bound, and no
  * access to the header's cache line the reader writes).
  */
 static int64_t tx_free_at(struct vmbus_ring *r, bool fresh)
 {
-	uint32_t rd;
+	int rc;
 
 	if (r->error)
 		return r->error;
-	if (fresh || !r->tx.peer_known) {
-		/*
-		 * Acquire: the reader's copies out of the bytes it released
-		 * are done before we overwrite those bytes.
-		 */
-		rd = vmbus_load_acquire(&r->tx.hdr->read_index);
-		if (!ring_index_ok(&r->tx, rd))
-			return ring_break(r);
-		r->tx.peer = rd;
-		r->tx.peer_known = true;
-	}
+	rc = ring_peer_index(r, &r->tx, &r->tx.hdr->read_index, fresh);
+	if (rc)
+		return rc;
 	return r->tx.size - ring_dist(&r->tx, r->tx.peer, r->tx.index);
 }
 
@@ -524,21 +538,13 @@ int vmbus_ring_send_gpa_direct(struct vmbus_ring *r,
  */
 static int64_t rx_avail_at(struct vmbus_ring *r, bool fresh)
 {
-	uint32_t wr;
+	int rc;
 
 	if (r->error)
 		return r->error;
-	if (fresh || !r->rx.peer_known) {
-		/*
-		 * Acquire: the packet bytes are read only after the index
-		 * covering them.
-		 */
-		wr = vmbus_load_acquire(&r->rx.hdr->write_index);
-		if (!ring_index_ok(&r->rx, wr))
-			return ring_break(r);
-		r->rx.peer = wr;
-		r->rx.peer_known = true;
-	}
+	rc = ring_peer_index(r, &r->rx, &r->rx.hdr->write_index, fresh);
+	if (rc)
+		return rc;
 	return ring_dist(&r->rx, r->rx.index, r->rx.peer);
 }
 
