@@ -147,6 +147,17 @@ static bool stream_done(const struct stream *s)
 	return s->eof_sent && (s->eof_got || (!s->peer && s->got >= s->sent));
 }
 
+/* The pipe was rescinded under us: say so; false (the stream is over). */
+static bool stream_closed(struct stream *s)
+{
+	fprintf(stderr, "client: %spipe closed by dom0 (offer rescinded%s) "
+		"after %llu bytes sent, %llu received\n", s->tag,
+		s->peer > 0 ? ": the peer closed or went away" : "",
+		s->sent, s->got);
+	s->status = 3;
+	return false;
+}
+
 /* Send what the ring takes and receive what arrived; false when over. */
 static bool stream_step(struct stream *s, const struct opts *o, uint8_t *tx,
 			uint64_t *rx)
@@ -174,15 +185,8 @@ static bool stream_step(struct stream *s, const struct opts *o, uint8_t *tx,
 			s->seed = saved;	/* the same bytes next time */
 			break;
 		}
-		if (rc == -ENOTCONN) {
-			fprintf(stderr, "client: %spipe closed by dom0 (offer "
-				"rescinded%s) after %llu bytes sent, %llu "
-				"received\n", s->tag, s->peer > 0 ?
-				": the peer closed or went away" : "",
-				s->sent, s->got);
-			s->status = 3;
-			return false;
-		}
+		if (rc == -ENOTCONN)
+			return stream_closed(s);
 		if (rc) {
 			fprintf(stderr, "client: %ssend failed after %llu "
 				"bytes: %s\n", s->tag, s->sent, strerror(-rc));
@@ -212,13 +216,12 @@ static bool stream_step(struct stream *s, const struct opts *o, uint8_t *tx,
 	 */
 	if (rc == -ENOTCONN && stream_done(s))
 		return false;
+	if (rc == -ENOTCONN)
+		return stream_closed(s);
 	if (rc != -EAGAIN) {
-		fprintf(stderr, "client: %s%s after %llu bytes sent, %llu "
-			"received\n", s->tag, rc == -ENOTCONN ? (s->peer > 0 ?
-			"pipe closed by dom0 (offer rescinded: the peer "
-			"closed or went away)" :
-			"pipe closed by dom0 (offer rescinded)") :
-			strerror(-rc), s->sent, s->got);
+		fprintf(stderr, "client: %sreceive failed after %llu bytes "
+			"sent, %llu received: %s\n", s->tag, s->sent, s->got,
+			strerror(-rc));
 		s->status = 3;
 		return false;
 	}
