@@ -470,6 +470,7 @@ static void vmb_wait_rx(struct side *s, struct poller *p, uint32_t *since)
 struct stream_result {
 	double mbps, pps;
 	uint64_t packets, signals, blocks;
+	uint64_t timed, ns;	/* packets between the first and the last, and the time */
 };
 
 /*
@@ -480,8 +481,22 @@ static void stream_rates(struct stream_result *res, uint64_t expect,
 			 uint64_t t0, uint64_t t1, uint32_t size)
 {
 	res->packets = expect - 1;
+	res->timed = expect - 2;
+	res->ns = t1 - t0;
 	res->pps = (double)(expect - 2) * 1e9 / (double)(t1 - t0);
 	res->mbps = res->pps * size / 1e6;
+}
+
+/* Add one chunk's stream to @acc, and work out the rates of the sum. */
+static void stream_add(struct stream_result *acc, const struct stream_result *r,
+		       uint32_t size)
+{
+	acc->packets += r->packets;
+	acc->blocks += r->blocks;
+	acc->timed += r->timed;
+	acc->ns += r->ns;
+	acc->pps = (double)acc->timed * 1e9 / (double)acc->ns;
+	acc->mbps = acc->pps * size / 1e6;
 }
 
 static void vmb_stream_rx(struct side *s, uint32_t size, struct stream_result *res)
@@ -1299,39 +1314,78 @@ static void idle_rtts(struct side *s, struct figures *f, unsigned int k,
 	f->evtchn[k] = evt / IDLE_CHUNKS;
 }
 
+/*
+ * The minimal ring, the framed ring and the VMBus ring stream @sizes[i]
+ * in STREAM_CHUNKS chunks each, their order rotating, so that the host's
+ * speed, which drifts by tens of percent over seconds here, weighs on the
+ * VMBus ring and on its baselines alike.  Each figure is the sum of its
+ * chunks' packets over the sum of their times.
+ */
+#define STREAM_CHUNKS 6
+
+enum { ST_SPSC, ST_FRAMED, ST_VMB, ST_KINDS };
+
+static void stream_chunks(struct side *s, struct figures *f, unsigned int k,
+			  unsigned int i, uint64_t ms, uint64_t *wall,
+			  uint64_t *cpu)
+{
+	uint64_t chunk_ms = ms / STREAM_CHUNKS ? ms / STREAM_CHUNKS : 1;
+	struct stream_result acc[ST_KINDS] = { { 0 } }, sr;
+	uint64_t sig = 0, a_blocks = 0, sig0, w0, c0;
+	unsigned int c, j;
+	uint32_t seq;
+
+	for (c = 0; c < STREAM_CHUNKS; c++) {
+		for (j = 0; j < ST_KINDS; j++) {
+			switch ((c + j) % ST_KINDS) {
+			case ST_SPSC:
+				seq = start_test(s, T_SPSC, sizes[i], chunk_ms, 0, false);
+				w0 = now_ns();
+				c0 = cpu_ns();
+				spsc_rx(s, sizes[i], false, &sr);
+				*cpu += cpu_ns() - c0;
+				*wall += now_ns() - w0;
+				end_test(s, seq);
+				stream_add(&acc[ST_SPSC], &sr, sizes[i]);
+				break;
+			case ST_FRAMED:
+				seq = start_test(s, T_FRAMED, sizes[i], chunk_ms, 0, false);
+				spsc_rx(s, sizes[i], true, &sr);
+				end_test(s, seq);
+				stream_add(&acc[ST_FRAMED], &sr, sizes[i]);
+				break;
+			default:
+				sig0 = ring_signals(&s->ring);
+				seq = start_test(s, T_VMB_STREAM, sizes[i], chunk_ms, 0, true);
+				vmb_stream_rx(s, sizes[i], &sr);
+				end_test(s, seq);
+				sig += ring_signals(&s->ring) - sig0 + s->ctl->a_signals;
+				a_blocks += s->ctl->a_blocks;
+				stream_add(&acc[ST_VMB], &sr, sizes[i]);
+				break;
+			}
+		}
+	}
+	f->spsc[i][k] = acc[ST_SPSC].mbps;
+	f->framed[i][k] = acc[ST_FRAMED].mbps;
+	f->vmb[i][k] = acc[ST_VMB].mbps;
+	f->vmb_pps[i][k] = acc[ST_VMB].pps;
+	f->vmb_sig[i][k] = (double)sig / (double)acc[ST_VMB].packets;
+	f->vmb_blk[i][k] = (double)(acc[ST_VMB].blocks + a_blocks) /
+			   (double)acc[ST_VMB].packets;
+}
+
 static void run_once(struct side *s, struct figures *f, unsigned int k,
 		     uint64_t ms, uint64_t rounds, int peer_cpu)
 {
 	struct stream_result sr;
 	struct rtt_result rr;
-	uint64_t sig0, wall = 0, cpu = 0, w0, c0;
+	uint64_t wall = 0, cpu = 0, w0, c0;
 	unsigned int i;
 	uint32_t seq;
 
 	for (i = 0; i < NSIZES; i++) {
-		seq = start_test(s, T_SPSC, sizes[i], ms, 0, false);
-		w0 = now_ns();
-		c0 = cpu_ns();
-		spsc_rx(s, sizes[i], false, &sr);
-		cpu += cpu_ns() - c0;
-		wall += now_ns() - w0;
-		end_test(s, seq);
-		f->spsc[i][k] = sr.mbps;
-
-		seq = start_test(s, T_FRAMED, sizes[i], ms, 0, false);
-		spsc_rx(s, sizes[i], true, &sr);
-		end_test(s, seq);
-		f->framed[i][k] = sr.mbps;
-
-		sig0 = ring_signals(&s->ring);
-		seq = start_test(s, T_VMB_STREAM, sizes[i], ms, 0, true);
-		vmb_stream_rx(s, sizes[i], &sr);
-		end_test(s, seq);
-		f->vmb[i][k] = sr.mbps;
-		f->vmb_pps[i][k] = sr.pps;
-		f->vmb_sig[i][k] = (double)(ring_signals(&s->ring) - sig0 + s->ctl->a_signals) /
-				   (double)sr.packets;
-		f->vmb_blk[i][k] = (double)(sr.blocks + s->ctl->a_blocks) / (double)sr.packets;
+		stream_chunks(s, f, k, i, ms, &wall, &cpu);
 
 		seq = start_test(s, T_VCHAN_STREAM, sizes[i], ms, 0, false);
 		vchan_stream_rx(s, sizes[i], &sr);
