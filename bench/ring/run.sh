@@ -8,7 +8,8 @@
 #
 # Usage (as root, from a build tree or with top_builddir pointing at one):
 #   bench/ring/run.sh [--time-ms N] [--rounds N] [--repeat N] [--json]
-#     --time-ms  length of each streaming measurement (default 300)
+#     --time-ms  how long each stream runs in all, in six chunks interleaved
+#                with its baselines' (default 300)
 #     --rounds   round trips per blocking measurement; the busy ones do
 #                five times as many (default 20000)
 #     --repeat   whole sequences to run; the table gives medians (default 3)
