@@ -27,7 +27,12 @@
 
 #define BUS_MAX_OFFERS		256
 #define BUS_CTL_ORDER		4	/* 16 pages: 8 per direction */
+#define CHAN_MIN_RING_PAGES	2	/* each way */
 #define CHAN_MAX_RING_PAGES	256
+/* A channel to another guest grants both rings; its acceptor takes them. */
+_Static_assert(2 * CHAN_MIN_RING_PAGES >= VMBUS_PEER_RING_MIN_GREFS &&
+	       2 * CHAN_MAX_RING_PAGES <= VMBUS_PEER_RING_MAX_GREFS,
+	       "the rings vmbus_chan_open grants fit vmbus_gpadl_is_peer_rings");
 
 /* An offer, with what the public struct has no room for. */
 struct bus_offer {
@@ -837,7 +842,8 @@ int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
 		return -ENOENT;
 	if (bus_chan(bus, relid))
 		return -EBUSY;
-	if (ring_pages < 2 || ring_pages > CHAN_MAX_RING_PAGES)
+	if (ring_pages < CHAN_MIN_RING_PAGES ||
+	    ring_pages > CHAN_MAX_RING_PAGES)
 		return -EINVAL;
 	rc = vmbus_version_choose(off->pub.versions, off->pub.nversions, &cap, 1,
 				  &version);
