@@ -275,6 +275,15 @@ static void ring_signal(void *arg)
 		fail("notify the peer");
 }
 
+/* Signals the library has sent on @r, both ways. */
+static uint64_t ring_signals(const struct vmbus_ring *r)
+{
+	struct vmbus_ring_stats st;
+
+	vmbus_ring_get_stats(r, &st);
+	return st.tx_signals + st.rx_signals;
+}
+
 static void poller_init(struct poller *p, double max_ns)
 {
 	memset(p, 0, sizeof(*p));
@@ -480,7 +489,8 @@ struct stream_result {
 static void stream_rates(struct stream_result *res, uint64_t expect,
 			 uint64_t t0, uint64_t t1, uint32_t size)
 {
-	res->packets = expect - 1;
+	/* Signals and blocks are the VMBus receiver's to fill in after. */
+	*res = (struct stream_result){ .packets = expect - 1 };
 	res->timed = expect - 2;
 	res->ns = t1 - t0;
 	res->pps = (double)(expect - 2) * 1e9 / (double)(t1 - t0);
@@ -492,6 +502,7 @@ static void stream_add(struct stream_result *acc, const struct stream_result *r,
 		       uint32_t size)
 {
 	acc->packets += r->packets;
+	acc->signals += r->signals;
 	acc->blocks += r->blocks;
 	acc->timed += r->timed;
 	acc->ns += r->ns;
@@ -507,7 +518,7 @@ static void vmb_stream_rx(struct side *s, uint32_t size, struct stream_result *r
 	uint8_t *buf = xalloc(buflen);
 	/* Give space back in 1/8 of the ring at a time, or when empty. */
 	uint32_t since = 0, commit = RING_DATA / 8;
-	uint64_t expect = 1, t0 = 0, t1, seq;
+	uint64_t expect = 1, t0 = 0, t1, seq, sig0 = ring_signals(r);
 	struct vmbus_pkt pkt;
 	struct poller p;
 	int rc;
@@ -548,6 +559,7 @@ static void vmb_stream_rx(struct side *s, uint32_t size, struct stream_result *r
 	vmbus_ring_rx_commit(r);
 	vmbus_ring_rx_unmask(r);
 	stream_rates(res, expect, t0, t1, size);
+	res->signals = ring_signals(r) - sig0;
 	res->blocks = p.blocks;
 	if (getenv("RINGBENCH_DEBUG"))
 		fprintf(stderr, "rx %u: polls %" PRIu64 " hits %" PRIu64 " blocks %" PRIu64 " est %.0f\n", size,
@@ -606,8 +618,6 @@ static void vmb_rtt_serve(struct side *s, bool poll, uint64_t *blocks)
 	vmbus_ring_rx_unmask(&s->ring);
 	*blocks = p.blocks;
 }
-
-static uint64_t ring_signals(const struct vmbus_ring *r);
 
 struct rtt_result {
 	double us;
@@ -987,14 +997,6 @@ static double vchan_rtt_client(struct side *s, uint64_t rounds)
 /* Set-up                                                              */
 /* ------------------------------------------------------------------ */
 
-static uint64_t ring_signals(const struct vmbus_ring *r)
-{
-	struct vmbus_ring_stats st;
-
-	vmbus_ring_get_stats(r, &st);
-	return st.tx_signals + st.rx_signals;
-}
-
 static uint64_t ring_full(const struct vmbus_ring *r)
 {
 	struct vmbus_ring_stats st;
@@ -1331,7 +1333,7 @@ static void stream_chunks(struct side *s, struct figures *f, unsigned int k,
 {
 	uint64_t chunk_ms = ms / STREAM_CHUNKS ? ms / STREAM_CHUNKS : 1;
 	struct stream_result acc[ST_KINDS] = { { 0 } }, sr;
-	uint64_t sig = 0, a_blocks = 0, sig0, w0, c0;
+	uint64_t a_signals = 0, a_blocks = 0, w0, c0;
 	unsigned int c, j;
 	uint32_t seq;
 
@@ -1355,11 +1357,10 @@ static void stream_chunks(struct side *s, struct figures *f, unsigned int k,
 				stream_add(&acc[ST_FRAMED], &sr, sizes[i]);
 				break;
 			default:
-				sig0 = ring_signals(&s->ring);
 				seq = start_test(s, T_VMB_STREAM, sizes[i], chunk_ms, 0, true);
 				vmb_stream_rx(s, sizes[i], &sr);
 				end_test(s, seq);
-				sig += ring_signals(&s->ring) - sig0 + s->ctl->a_signals;
+				a_signals += s->ctl->a_signals;
 				a_blocks += s->ctl->a_blocks;
 				stream_add(&acc[ST_VMB], &sr, sizes[i]);
 				break;
@@ -1370,7 +1371,8 @@ static void stream_chunks(struct side *s, struct figures *f, unsigned int k,
 	f->framed[i][k] = acc[ST_FRAMED].mbps;
 	f->vmb[i][k] = acc[ST_VMB].mbps;
 	f->vmb_pps[i][k] = acc[ST_VMB].pps;
-	f->vmb_sig[i][k] = (double)sig / (double)acc[ST_VMB].packets;
+	f->vmb_sig[i][k] = (double)(acc[ST_VMB].signals + a_signals) /
+			   (double)acc[ST_VMB].packets;
 	f->vmb_blk[i][k] = (double)(acc[ST_VMB].blocks + a_blocks) /
 			   (double)acc[ST_VMB].packets;
 }
