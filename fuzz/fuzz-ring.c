@@ -109,8 +109,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			rc = vmbus_ring_recv(&r, &pkt, buf, bufsize);
 			if (rc)
 				break;
-			if (pkt.len > bufsize || pkt.hdr_len > pkt.len ||
-			    pkt.data_len + pkt.hdr_len != pkt.len)
+			if (pkt.buf_len > bufsize || pkt.buf_len > pkt.len ||
+			    pkt.hdr_len > pkt.len ||
+			    pkt.data_len + pkt.hdr_len != pkt.len ||
+			    (const uint8_t *)pkt.data < buf ||
+			    (const uint8_t *)pkt.data + pkt.data_len > buf + bufsize ||
+			    (pkt.type == VMBUS_PKT_DATA_INBAND && pkt.thdr_len))
 				abort();
 			decode_all(&pkt);
 		}

@@ -99,8 +99,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (vmbus_ring_peek(&b, &pkt, NULL, 0) != -EMSGSIZE)
 		abort();
-	buf = malloc(pkt.len);
-	if (vmbus_ring_recv(&b, &pkt, buf, pkt.len))
+	buf = malloc(pkt.buf_len);
+	if (vmbus_ring_recv(&b, &pkt, buf, pkt.buf_len))
 		abort();
 	check(&pkt, memsize);
 	free(buf);

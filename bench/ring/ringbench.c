@@ -353,7 +353,11 @@ static bool tx_ready(void *arg)
 	return vmbus_ring_tx_space(n->r) > n->need;
 }
 
-/* Bytes an in-band packet of @len payload bytes occupies, trailer included. */
+/*
+ * Bytes an in-band packet of @len payload bytes occupies, trailer included,
+ * packed; libvmbus may take up to a page more to start a payload of a page
+ * or more on a page boundary.
+ */
 static uint32_t inband_total(uint32_t len)
 {
 	return ((16 + len + 7) & ~7u) + 8;
@@ -369,7 +373,7 @@ static void vmb_send(struct side *s, struct poller *p, const void *buf,
 {
 	struct vmbus_ring *r = &s->ring;
 	struct tx_need n = { r, inband_total(len) };
-	uint64_t t0;
+	uint64_t t0, used = r->tx_bytes;
 	int rc;
 
 	if (*room <= n.need) {
@@ -398,7 +402,8 @@ static void vmb_send(struct side *s, struct poller *p, const void *buf,
 	rc = vmbus_ring_send_inband(r, buf, len, id, 0);
 	if (rc < 0)
 		fail_rc("send on the VMBus ring with room known to be free", rc);
-	*room -= n.need;
+	/* What the packet took, its gap included. */
+	*room -= (int64_t)(r->tx_bytes - used);
 }
 
 static void vmb_stream_tx(struct side *s, uint32_t size, uint64_t ms, uint64_t *blocks)
@@ -413,23 +418,21 @@ static void vmb_stream_tx(struct side *s, uint32_t size, uint64_t ms, uint64_t *
 	 * waits.  The reader drains one half while the writer fills the other
 	 * (a writer out of room publishes what it has at once).
 	 */
-	uint32_t batch = RING_DATA / 2 / inband_total(size), n = 0;
+	uint64_t batch = r->tx_bytes;
 	int64_t room = 0;
 	struct poller p;
 
 	poller_init(&p, POLL_MAX_NS);
-	if (!batch)
-		batch = 1;
 	vmbus_ring_tx_begin(r);
 	for (;; seq++) {
 		if (!(seq & 63) && now_ns() >= deadline)
 			break;
 		put64(buf, seq);
 		vmb_send(s, &p, buf, size, seq, &room);
-		if (++n >= batch) {
+		if (r->tx_bytes - batch >= RING_DATA / 2) {
 			vmbus_ring_tx_commit(r);
 			vmbus_ring_tx_begin(r);
-			n = 0;
+			batch = r->tx_bytes;
 		}
 	}
 	put64(buf, END_SEQ);
@@ -674,10 +677,12 @@ static void vmb_rtt_client(struct side *s, bool poll, uint64_t rounds,
 
 /*
  * The minimal ring copies each packet in and out and moves a free-running
- * byte index per packet.  Framed, each packet is laid out as on the VMBus
- * ring: a 16-byte descriptor, the payload, an 8-byte trailer, packed back
- * to back.  What separates the two is what the wire format costs; what
- * separates the VMBus ring from the framed one is what the library costs.
+ * byte index per packet.  Framed, each packet is laid out as libvmbus lays
+ * it out on the VMBus ring: a 16-byte descriptor, the payload, an 8-byte
+ * trailer, back to back, except that a payload of a page or more starts on
+ * a page boundary (the gap in front of it is not written).  What separates
+ * the two is what the wire format costs; what separates the VMBus ring
+ * from the framed one is what the library costs.
  */
 static void spsc_put(uint8_t *ring, uint64_t at, const void *src, uint32_t len)
 {
@@ -702,6 +707,16 @@ static uint64_t framed_trailer(uint64_t at)
 	return (uint64_t)(at & (RING_DATA - 1)) << 32;
 }
 
+/* The gap in front of a payload of @len bytes in a packet starting at @at. */
+static uint32_t framed_gap(uint64_t at, uint32_t len)
+{
+	uint32_t gap = (uint32_t)(PAGE - (at + 16) % PAGE) % PAGE;
+
+	if (len < VMBUS_RING_PAYLOAD_ALIGN || inband_total(len) + gap > RING_DATA / 4)
+		return 0;
+	return gap;
+}
+
 static void spsc_tx(struct side *s, uint32_t size, uint64_t ms, bool framed)
 {
 	struct ctl *c = s->ctl;
@@ -709,16 +724,19 @@ static void spsc_tx(struct side *s, uint32_t size, uint64_t ms, bool framed)
 	uint64_t wr = __atomic_load_n(&c->spsc_wr, __ATOMIC_RELAXED);
 	uint64_t rd = __atomic_load_n(&c->spsc_rd, __ATOMIC_ACQUIRE);
 	uint64_t seq = 1, deadline = now_ns() + ms * 1000000u, trailer;
-	uint32_t total = framed ? inband_total(size) : size;
-	struct vmbus_pkt_desc d = {
-		.type = VMBUS_PKT_DATA_INBAND, .offset8 = 2,
-		.len8 = (uint16_t)((total - VMBUS_PKT_TRAILER_SIZE) / 8),
-	};
+	uint32_t total = size, gap = 0;
+	struct vmbus_pkt_desc d = { .type = VMBUS_PKT_DATA_INBAND };
 
 	for (;; seq++) {
 		bool end = !(seq & 63) && now_ns() >= deadline;
 
 		put64(buf, end ? END_SEQ : seq);
+		if (framed) {
+			gap = framed_gap(wr, size);
+			total = inband_total(size) + gap;
+			d.offset8 = (uint16_t)((16 + gap) / 8);
+			d.len8 = (uint16_t)((total - VMBUS_PKT_TRAILER_SIZE) / 8);
+		}
 		while (wr + total - rd > RING_DATA) {
 			cpu_relax();
 			/* Acquire: B's copies out are done before we overwrite. */
@@ -727,7 +745,7 @@ static void spsc_tx(struct side *s, uint32_t size, uint64_t ms, bool framed)
 		if (framed) {
 			d.trans_id = end ? END_SEQ : seq;
 			spsc_put(s->spsc, wr, &d, sizeof(d));
-			spsc_put(s->spsc, wr + sizeof(d), buf, size);
+			spsc_put(s->spsc, wr + sizeof(d) + gap, buf, size);
 			trailer = framed_trailer(wr);
 			spsc_put(s->spsc, wr + total - sizeof(trailer), &trailer,
 				 sizeof(trailer));
@@ -751,10 +769,14 @@ static void spsc_rx(struct side *s, uint32_t size, bool framed,
 	uint64_t rd = __atomic_load_n(&c->spsc_rd, __ATOMIC_RELAXED);
 	uint64_t wr = __atomic_load_n(&c->spsc_wr, __ATOMIC_ACQUIRE);
 	uint64_t expect = 1, t0 = 0, t1, seq, trailer;
-	uint32_t total = framed ? inband_total(size) : size;
+	uint32_t total = size, gap = 0;
 	struct vmbus_pkt_desc d;
 
 	for (;;) {
+		if (framed) {
+			gap = framed_gap(rd, size);
+			total = inband_total(size) + gap;
+		}
 		while (wr - rd < total) {
 			cpu_relax();
 			/* Acquire: the bytes are read after the index covering them. */
@@ -762,7 +784,7 @@ static void spsc_rx(struct side *s, uint32_t size, bool framed,
 		}
 		if (framed) {
 			spsc_get(&d, s->spsc, rd, sizeof(d));
-			spsc_get(buf, s->spsc, rd + sizeof(d), size);
+			spsc_get(buf, s->spsc, rd + sizeof(d) + gap, size);
 			spsc_get(&trailer, s->spsc, rd + total - sizeof(trailer),
 				 sizeof(trailer));
 			if (trailer != framed_trailer(rd) || d.trans_id != get64(buf))

@@ -23,6 +23,13 @@
  *    it was written) and whose lower 32 bits are zero.  offset8 is the length
  *    of descriptor + type-specific header, len8 the length of the packet
  *    without trailer, both in 8-byte units.  A packet may wrap.
+ *  - An in-band packet (VMBUS_PKT_DATA_INBAND) has no type-specific header:
+ *    its payload starts at offset8, and whatever lies between the descriptor
+ *    and there is a gap the reader skips.  A writer may leave such a gap to
+ *    start a payload of VMBUS_RING_PAYLOAD_ALIGN bytes or more on a page
+ *    boundary of the data area (libvmbus does when at least four such
+ *    packets fit the ring and the ring has room for the gap); the gap's
+ *    bytes are whatever the ring held.
  *  - The writer fills the data area, then publishes write_index (release).
  *    The reader reads write_index (acquire), then the data, then publishes
  *    read_index (release) once it no longer needs the bytes.
@@ -114,6 +121,9 @@ VMBUS_CHECK_OFFSET(struct vmbus_pkt_desc, trans_id, 8);
 /* The trailer after every packet: start offset << 32. */
 #define VMBUS_PKT_TRAILER_SIZE		8u
 #define VMBUS_PKT_TRAILER(start)	((vmbus_u64)(start) << 32)
+
+/* In-band payloads this long or longer may start on a page boundary. */
+#define VMBUS_RING_PAYLOAD_ALIGN	4096u
 
 /* The longest packet the descriptor can express (len8 is 16 bits). */
 #define VMBUS_PKT_MAX_LEN		(0xffffu * VMBUS_PKT_ALIGN)

@@ -359,7 +359,7 @@ int vmbus_chan_recv(struct vmbus_chan *c, struct vmbus_packet *out,
 		return rc;
 	rc = vmbus_ring_recv(&c->ring, &pkt, buf, buflen);
 	if (rc == -EMSGSIZE)
-		out->len = pkt.len;
+		out->len = pkt.buf_len;
 	if (rc == -EAGAIN && c->rescinded)
 		return -ENOTCONN;	/* drained, and nothing more will come */
 	if (rc < 0)

@@ -750,7 +750,7 @@ int vmbus_chan_recv_pkt(struct vmbus_chan *c, struct vmbus_rxpkt *rx,
 		return -ENOTCONN;
 	rc = vmbus_ring_recv(&c->ring, &pkt, buf, buflen);
 	if (rc == -EMSGSIZE)
-		rx->len = pkt.len;
+		rx->len = pkt.buf_len;
 	if (rc == -EAGAIN && c->rescinded)
 		return -ENOTCONN;	/* drained, and nothing more will come */
 	if (rc < 0)

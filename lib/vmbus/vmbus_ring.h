@@ -75,8 +75,9 @@ struct vmbus_pkt {
 	uint64_t trans_id;
 	uint32_t len;			/* len8 * 8: whole packet, no trailer */
 	uint32_t hdr_len;		/* offset8 * 8: descriptor + type header */
+	uint32_t buf_len;		/* bytes of the caller's buffer it takes */
 	const void *thdr;		/* type header (after the descriptor) */
-	uint32_t thdr_len;		/* hdr_len - 16 */
+	uint32_t thdr_len;		/* hdr_len - 16; 0 for in-band packets */
 	const void *data;		/* payload, data_len bytes */
 	uint32_t data_len;
 };
@@ -106,7 +107,13 @@ int vmbus_ring_init(struct vmbus_ring *r, void *tx, size_t tx_size,
 
 /* --- sending --- */
 
-/* Send a packet: descriptor, type header (padded to 8), payload (padded). */
+/*
+ * Send a packet: descriptor, type header (padded to 8), payload (padded).
+ * In-band packets (VMBUS_PKT_DATA_INBAND) take no type header (-EINVAL):
+ * the writer may leave a gap there to place a payload of a page or more on
+ * a page boundary of the ring (see include/xenvmbus/ring.h), when the ring
+ * has room for it; otherwise the packet is packed.
+ */
 int vmbus_ring_send(struct vmbus_ring *r, uint16_t type, uint16_t flags,
 		    uint64_t trans_id, const void *thdr, size_t thdr_len,
 		    const void *data, size_t data_len);
@@ -156,7 +163,8 @@ int64_t vmbus_ring_tx_space(struct vmbus_ring *r);
 
 /*
  * Copy the next packet into @buf and describe it in @pkt without consuming
- * it.  -EMSGSIZE with pkt->len set when @buf is too small.  Use the
+ * it.  -EMSGSIZE with pkt->buf_len set when @buf is too small.  The gap of
+ * an in-band packet is skipped: it takes len - (hdr_len - 16) bytes.  Use the
  * pointers in @pkt, not @buf: when @buf has VMBUS_RING_RX_SLACK bytes more
  * than the packet, the packet is placed at the offset within a cache line
  * it has in the ring, so that the copy runs between equally aligned

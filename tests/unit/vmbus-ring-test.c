@@ -235,6 +235,7 @@ START_TEST(test_small_buffer)
 	ck_assert_int_eq(vmbus_ring_send_inband(&c.client.ring, msg, 100, 9, 0), 0);
 	ck_assert_int_eq(vmbus_ring_recv(&c.server.ring, &pkt, buf, 64), -EMSGSIZE);
 	ck_assert_uint_eq(pkt.len, 120);
+	ck_assert_uint_eq(pkt.buf_len, 120);
 	ck_assert_int_eq(c.server.ring.error, 0);
 	ck_assert_int_eq(vmbus_ring_peek(&c.server.ring, &pkt, buf, sizeof(buf)), 0);
 	ck_assert_int_eq(vmbus_ring_peek(&c.server.ring, &pkt, buf, sizeof(buf)), 0);
@@ -601,13 +602,153 @@ START_TEST(test_rx_placement)
 			ck_assert_int_eq(vmbus_ring_peek(&c.client.ring, &pkt, NULL, 0),
 					 -EMSGSIZE);
 			ck_assert_int_eq(vmbus_ring_recv(&c.client.ring, &pkt, buf,
-							 pkt.len), 0);
+							 pkt.buf_len), 0);
 			ck_assert_ptr_eq(pkt.thdr, buf + 16);
 		}
 		ck_assert_uint_eq(pkt.trans_id, i);
 		ck_assert_uint_eq(pkt.data_len, (len + 7) & ~7u);
 		ck_assert_mem_eq(pkt.data, msg, len);
 	}
+	chan_teardown(&c);
+}
+END_TEST
+
+/* Receive into a buffer of exactly the size the packet asks for. */
+static void recv_exact(struct vmbus_ring *r, struct vmbus_pkt *pkt,
+		       uint8_t **buf)
+{
+	ck_assert_int_eq(vmbus_ring_peek(r, pkt, NULL, 0), -EMSGSIZE);
+	*buf = malloc(pkt->buf_len);	/* ASan catches a byte more */
+	ck_assert_ptr_nonnull(*buf);
+	ck_assert_int_eq(vmbus_ring_recv(r, pkt, *buf, pkt->buf_len), 0);
+}
+
+/*
+ * In-band payloads of a page or more start on a page boundary of the data
+ * area; the gap in front is neither written nor copied out; smaller ones
+ * are packed.  Across the wrap too.
+ */
+START_TEST(test_inband_page_aligned)
+{
+	static const uint32_t sizes[] = { 4096, 100, 5000, 4095, 8192, 4096, 1 };
+	struct chan c;
+	struct vmbus_pkt pkt;
+	uint8_t msg[8192], *buf, *ring;
+	uint32_t i, len, start, gap;
+
+	chan_setup(&c, 64 * 1024, VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	ring = (uint8_t *)c.a + VMBUS_RING_HDR_SIZE;
+	for (i = 0; i < 200; i++) {
+		len = sizes[i % 7];
+		start = c.client.ring.tx.index;
+		gap = len < 4096 ? 0 : (4096 - (start + 16) % 4096) % 4096;
+		/* Poison where the gap will be: it must stay as it is. */
+		if (gap)
+			ring[(start + 16) % (64 * 1024)] = 0xee;
+		fill_pattern(msg, len, i);
+		ck_assert_int_eq(vmbus_ring_send_inband(&c.client.ring, msg, len, i, 0), 0);
+		if (gap)
+			ck_assert_uint_eq(ring[(start + 16) % (64 * 1024)], 0xee);
+		ck_assert_uint_eq(c.client.ring.tx.index,
+				  (start + pkt_total(len) + gap) % (64 * 1024));
+
+		recv_exact(&c.server.ring, &pkt, &buf);
+		ck_assert_uint_eq(pkt.type, VMBUS_PKT_DATA_INBAND);
+		ck_assert_uint_eq(pkt.trans_id, i);
+		ck_assert_uint_eq(pkt.hdr_len, 16 + gap);
+		ck_assert_uint_eq(pkt.thdr_len, 0);
+		ck_assert_uint_eq(pkt.data_len, (len + 7) & ~7u);
+		ck_assert_uint_eq(pkt.len, pkt.hdr_len + pkt.data_len);
+		ck_assert_uint_eq(pkt.buf_len, 16 + pkt.data_len);
+		ck_assert_mem_eq(pkt.data, msg, len);
+		if (len >= 4096)
+			ck_assert_uint_eq((start + pkt.hdr_len) % 4096, 0);
+		free(buf);
+	}
+	chan_teardown(&c);
+}
+END_TEST
+
+/*
+ * The gap is taken only where the ring has room for it, and only where four
+ * padded packets fit the ring: otherwise the packet is packed rather than
+ * made to wait.
+ */
+START_TEST(test_inband_gap_needs_room)
+{
+	static const uint32_t hdr[7] = { 4096, 4088, 4088, 16, 16, 16, 16 };
+	struct chan c;
+	struct vmbus_pkt pkt;
+	uint8_t msg[4096], *buf;
+	uint32_t i;
+
+	chan_setup(&c, 40 * 1024, VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	memset(msg, 0x3c, sizeof(msg));
+	/* At 0, 8200 and 16392: the payloads at 4096, 12288 and 20480. */
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(vmbus_ring_send_inband(&c.client.ring, msg, 4096, i, 0), 0);
+	ck_assert_uint_eq(c.client.ring.tx.index, 24584);
+	/* Under a page: packed, 4024 bytes each. */
+	for (i = 3; i < 6; i++)
+		ck_assert_int_eq(vmbus_ring_send_inband(&c.client.ring, msg, 4000, i, 0), 0);
+	ck_assert_uint_eq(c.client.ring.tx.index, 36656);
+	/* 4304 free: room for 4120 packed, not for the 192-byte gap too. */
+	ck_assert_int_eq(vmbus_ring_tx_space(&c.client.ring), 4304);
+	ck_assert_int_eq(vmbus_ring_send_inband(&c.client.ring, msg, 4096, 6, 0), 0);
+	ck_assert_uint_eq(c.client.ring.tx.index, 36656 + 4120);
+	for (i = 0; i < 7; i++) {
+		recv_exact(&c.server.ring, &pkt, &buf);
+		ck_assert_uint_eq(pkt.trans_id, i);
+		ck_assert_uint_eq(pkt.hdr_len, hdr[i]);
+		ck_assert_mem_eq(pkt.data, msg, pkt.data_len);
+		free(buf);
+	}
+	chan_teardown(&c);
+
+	/* 12 KiB of data: a padded 4 KiB packet would take more than 1/4. */
+	chan_setup(&c, 12 * 1024, VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	ck_assert_int_eq(vmbus_ring_send_inband(&c.client.ring, msg, 4096, 9, 0), 0);
+	ck_assert_uint_eq(c.client.ring.tx.index, 4120);
+	recv_exact(&c.server.ring, &pkt, &buf);
+	ck_assert_uint_eq(pkt.hdr_len, 16);
+	ck_assert_mem_eq(pkt.data, msg, 4096);
+	free(buf);
+	chan_teardown(&c);
+}
+END_TEST
+
+/*
+ * Any peer may leave a gap in front of an in-band payload: it is skipped,
+ * not copied, and not taken for a type header.  In-band packets take none.
+ */
+START_TEST(test_inband_gap_from_peer)
+{
+	/* 16 + 40 gap + 24 payload = 80 bytes, the trailer at 80. */
+	struct vmbus_pkt_desc d = { VMBUS_PKT_DATA_INBAND, 7, 10, 0, 5 };
+	uint64_t trailer = VMBUS_PKT_TRAILER(0);
+	struct chan c;
+	struct vmbus_pkt pkt;
+	uint8_t buf[40];
+
+	chan_setup(&c, 4096, VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	write_raw(&c, 0, &d, sizeof(d));
+	write_raw(&c, 56, "twenty-four bytes here!", 24);
+	write_raw(&c, 80, &trailer, sizeof(trailer));
+	hdr_of(c.a)->write_index = 88;
+	ck_assert_int_eq(vmbus_ring_recv(&c.server.ring, &pkt, buf, 39), -EMSGSIZE);
+	ck_assert_uint_eq(pkt.buf_len, 40);
+	ck_assert_uint_eq(pkt.len, 80);
+	ck_assert_int_eq(vmbus_ring_recv(&c.server.ring, &pkt, buf, sizeof(buf)), 0);
+	ck_assert_uint_eq(pkt.trans_id, 5);
+	ck_assert_uint_eq(pkt.hdr_len, 56);
+	ck_assert_uint_eq(pkt.thdr_len, 0);
+	ck_assert_uint_eq(pkt.data_len, 24);
+	ck_assert_ptr_eq(pkt.data, buf + 16);
+	ck_assert_mem_eq(pkt.data, "twenty-four bytes here!", 24);
+	ck_assert_uint_eq(c.server.ring.rx.index, 88);
+
+	ck_assert_int_eq(vmbus_ring_send(&c.server.ring, VMBUS_PKT_DATA_INBAND, 0, 1,
+					 "hdr", 3, "x", 1), -EINVAL);
 	chan_teardown(&c);
 }
 END_TEST
@@ -872,6 +1013,9 @@ static Suite *ring_suite(void)
 	tcase_add_test(tc, test_hostile_packets);
 	tcase_add_test(tc, test_xferpage_packet);
 	tcase_add_test(tc, test_rx_placement);
+	tcase_add_test(tc, test_inband_page_aligned);
+	tcase_add_test(tc, test_inband_gap_needs_room);
+	tcase_add_test(tc, test_inband_gap_from_peer);
 	tcase_add_test(tc, test_gpadl_packet);
 	tcase_add_test(tc, test_gpa_direct_packet);
 	tcase_add_test(tc, test_completions);
