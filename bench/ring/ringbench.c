@@ -24,7 +24,8 @@
  *     - a minimal spinning single-producer/single-consumer byte ring with
  *       the same data size (copy in, copy out: the two-copy limit);
  *     - the same ring with each packet framed as on the VMBus ring (16-byte
- *       descriptor, payload, 8-byte trailer): what the wire format costs;
+ *       descriptor, payload, 8-byte trailer; a payload of a page or more on
+ *       a page boundary, as libvmbus places it): what the format costs;
  *     - Debian's libxenvchan (blocking reads and writes);
  *   64 B request/response round trips:
  *     - VMBus, both sides busy: each side whose recent waits were short
