@@ -205,7 +205,10 @@ int vmbus_chan_send(struct vmbus_chan *chan, const void *data, size_t len,
 /* Completion of request @trans_id. */
 int vmbus_chan_send_comp(struct vmbus_chan *chan, uint64_t trans_id,
 			 const void *data, size_t len);
-/* Any packet type: descriptor + type header + payload. */
+/*
+ * Any packet type: descriptor + type header + payload.  In-band packets
+ * (type 6) carry no type header: -EINVAL if @thdr_len is not 0.
+ */
 int vmbus_chan_send_raw(struct vmbus_chan *chan, uint16_t type,
 			uint16_t flags, uint64_t trans_id, const void *thdr,
 			size_t thdr_len, const void *data, size_t len);

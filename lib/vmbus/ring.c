@@ -296,11 +296,10 @@ struct vmbus_iov {
  * @total bytes long unpadded (trailer included), leaves between descriptor
  * and payload so that the payload starts on a page boundary of the data
  * area.  Both copies of a payload of a page or more then run over whole,
- * aligned pages, which is what x86's string copy and the hardware
- * prefetchers (which stop at page boundaries) do best; between two CPUs,
- * 4 KiB payloads move 10-20% faster so, at the cost of up to a page of
- * ring space each.  Only where at least four such packets fit the ring,
- * and offset8 can say it.
+ * aligned pages: streamed between two CPUs (bench/ring), 4 KiB payloads
+ * moved 10-20% faster so than packed, at the cost of up to a page of ring
+ * space each.  Only where at least four such packets fit the ring, and
+ * offset8 can say it.
  */
 static uint32_t inband_gap(const struct vmbus_ring_half *h, uint32_t start,
 			   size_t body, uint32_t total)
