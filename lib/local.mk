@@ -44,6 +44,13 @@ tests_unit_vmbus_msg_test_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS)
 tests_unit_vmbus_msg_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_vmbus_msg_test_LDADD = lib/vmbus/libvmbus-core.la $(CHECK_LIBS)
 
+check_PROGRAMS += tests/unit/dlog-test
+TESTS += tests/unit/dlog-test
+tests_unit_dlog_test_SOURCES = tests/unit/dlog-test.c
+tests_unit_dlog_test_CPPFLAGS = $(AM_CPPFLAGS) $(DLOG_CPPFLAGS)
+tests_unit_dlog_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_dlog_test_LDADD = lib/daemon/libdlog.la $(CHECK_LIBS)
+
 # libFuzzer targets, built with clang by fuzz/run-fuzzers.sh (not by make).
 EXTRA_DIST += \
 	fuzz/run-fuzzers.sh \

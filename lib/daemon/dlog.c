@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,6 +29,8 @@ void dlog_open(const char *name, unsigned int to, int max_prio)
 
 void dlog(int prio, const char *fmt, ...)
 {
+	/* Callers log a failure, then return -errno: keep it for them. */
+	int saved = errno;
 	va_list ap;
 
 	if (prio > dlog_max)
@@ -45,4 +48,5 @@ void dlog(int prio, const char *fmt, ...)
 	if (dlog_to & DLOG_SYSLOG)
 		vsyslog(prio, fmt, ap);
 	va_end(ap);
+	errno = saved;
 }

@@ -19,6 +19,7 @@
  */
 void dlog_open(const char *name, unsigned int to, int max_prio);
 
+/* Log one message; errno is as it was before the call. */
 void dlog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif /* DLOG_H */

@@ -28,6 +28,8 @@ void vmbus_set_log(vmbus_log_fn *fn, void *arg)
 
 void vmbus_log(int prio, const char *fmt, ...)
 {
+	/* Callers log a failure, then return -errno: keep it for them. */
+	int saved = errno;
 	char buf[512];
 	va_list ap;
 
@@ -38,6 +40,7 @@ void vmbus_log(int prio, const char *fmt, ...)
 		log_fn(prio, buf, log_arg);
 	else
 		fprintf(stderr, "libvmbus: %s\n", buf);
+	errno = saved;
 }
 
 /* --- GUIDs --- */
