@@ -711,11 +711,7 @@ static uint64_t framed_trailer(uint64_t at)
 /* The gap in front of a payload of @len bytes in a packet starting at @at. */
 static uint32_t framed_gap(uint64_t at, uint32_t len)
 {
-	uint32_t gap = (uint32_t)(PAGE - (at + 16) % PAGE) % PAGE;
-
-	if (len < VMBUS_RING_PAYLOAD_ALIGN || inband_total(len) + gap > RING_DATA / 4)
-		return 0;
-	return gap;
+	return vmbus_ring_inband_gap(RING_DATA, (uint32_t)(at & (RING_DATA - 1)), len);
 }
 
 static void spsc_tx(struct side *s, uint32_t size, uint64_t ms, bool framed)

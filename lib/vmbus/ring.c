@@ -292,28 +292,26 @@ struct vmbus_iov {
 };
 
 /*
- * The gap an in-band packet of @body payload bytes, starting at @start and
- * @total bytes long unpadded (trailer included), leaves between descriptor
- * and payload so that the payload starts on a page boundary of the data
- * area.  Both copies of a payload of a page or more then run over whole,
- * aligned pages: streamed between two CPUs (bench/ring), 4 KiB payloads
- * moved 10-20% faster so than packed, at the cost of up to a page of ring
- * space each.  Only where at least four such packets fit the ring, and
- * offset8 can say it.
+ * Both copies of a payload of a page or more run over whole, aligned pages
+ * when it starts on a page boundary: streamed between two CPUs
+ * (bench/ring), 4 KiB payloads moved 10-20% faster so than packed, at the
+ * cost of up to a page of ring space each.  Only where at least four such
+ * packets fit the ring, and offset8 can say it.
  */
-static uint32_t inband_gap(const struct vmbus_ring_half *h, uint32_t start,
-			   size_t body, uint32_t total)
+uint32_t vmbus_ring_inband_gap(uint32_t data_size, uint32_t start, size_t len)
 {
+	uint64_t total;
 	uint32_t gap;
 
-	if (body < VMBUS_RING_PAYLOAD_ALIGN)
+	if (len < VMBUS_RING_PAYLOAD_ALIGN)
 		return 0;
+	total = vmbus_align8((uint32_t)(sizeof(struct vmbus_pkt_desc) + len)) +
+		VMBUS_PKT_TRAILER_SIZE;
 	gap = (VMBUS_RING_PAYLOAD_ALIGN -
 	       (start + sizeof(struct vmbus_pkt_desc)) % VMBUS_RING_PAYLOAD_ALIGN) %
 	      VMBUS_RING_PAYLOAD_ALIGN;
-	if ((uint64_t)total + gap > h->size / 4 ||
-	    sizeof(struct vmbus_pkt_desc) + gap > VMBUS_PKT_MAX_LEN ||
-	    (uint64_t)total - VMBUS_PKT_TRAILER_SIZE + gap > VMBUS_PKT_MAX_LEN)
+	if (total + gap > data_size / 4 ||
+	    total - VMBUS_PKT_TRAILER_SIZE + gap > VMBUS_PKT_MAX_LEN)
 		return 0;
 	return gap;
 }
@@ -352,7 +350,7 @@ static int ring_write(struct vmbus_ring *r, uint16_t type, uint16_t flags,
 		return -EMSGSIZE;
 	total = (uint32_t)pktlen + VMBUS_PKT_TRAILER_SIZE;
 	if (type == VMBUS_PKT_DATA_INBAND && hdr_len == sizeof(desc))
-		gap = inband_gap(&r->tx, r->tx.index, body, total);
+		gap = vmbus_ring_inband_gap(r->tx.size, r->tx.index, body);
 
 	free_bytes = tx_free_at(r, false);
 	if (free_bytes >= 0 && free_bytes <= total + gap)

@@ -119,6 +119,12 @@ int vmbus_ring_send(struct vmbus_ring *r, uint16_t type, uint16_t flags,
 		    const void *data, size_t data_len);
 int vmbus_ring_send_inband(struct vmbus_ring *r, const void *data,
 			   size_t len, uint64_t trans_id, uint16_t flags);
+/*
+ * The gap an in-band packet of @len payload bytes starting at @start leaves
+ * in front of its payload, on a ring of @data_size data bytes, when the
+ * ring has room for it: what puts the payload on a page boundary, or 0.
+ */
+uint32_t vmbus_ring_inband_gap(uint32_t data_size, uint32_t start, size_t len);
 int vmbus_ring_send_comp(struct vmbus_ring *r, uint64_t trans_id,
 			 const void *data, size_t len);
 
