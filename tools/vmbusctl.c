@@ -8,6 +8,8 @@
  *                       readable by the guest)
  *   detach DOM          remove both
  *   list [--json]       buses and channels with their live state
+ *   status [--json]     grant mappings of each guest and of the host
+ *                       against vmbusd's budgets
  *   offer DOM --pipe NAME --service PATH [--message-mode]
  *   p2p DOMA DOMB --name NAME [--mode byte|message]
  *                       a pipe between two guests: DOMA grants the rings,
@@ -379,6 +381,90 @@ static const char *const num_keys[] = {
 	"rx_bytes", "tx_signals", "rx_signals", "tx_full", "errors",
 };
 
+static const char *const map_keys[] = { "mapped", "limit", "gpadls",
+					 "refused" };
+
+/* "maps":{...}, of domain @dom as vmbusd published it, if it did. */
+static void print_maps_json(const char *dom)
+{
+	char path[96], *v;
+	unsigned int m;
+
+	snprintf(path, sizeof(path), STATE_ROOT "/%s/maps", dom);
+	v = xs_read(xs, XBT_NULL, path, NULL);
+	if (!v)
+		return;
+	printf("\"maps\":{");
+	for (m = 0; m < sizeof(map_keys) / sizeof(map_keys[0]); m++) {
+		const char *n = kv(v, map_keys[m]);
+
+		printf("%s\"%s\":%s", m ? "," : "", map_keys[m],
+		       n[0] ? n : "0");
+	}
+	printf("},");
+	free(v);
+}
+
+/* Grant mappings against vmbusd's budgets: the host, then each guest. */
+static int cmd_status(bool json)
+{
+	unsigned int nd = 0, i;
+	char **doms, path[96], *host, *v, hm[32], hl[32];
+	bool first = true;
+
+	host = xs_read(xs, XBT_NULL, STATE_ROOT "/maps", NULL);
+	if (!host) {
+		fprintf(stderr, "vmbusctl: vmbusd publishes no state in \"%s\" "
+			"(not running?)\n", STATE_ROOT);
+		return 1;
+	}
+	/* kv() returns one static buffer. */
+	snprintf(hm, sizeof(hm), "%s", kv(host, "mapped")[0] ?
+		 kv(host, "mapped") : "0");
+	snprintf(hl, sizeof(hl), "%s", kv(host, "limit")[0] ?
+		 kv(host, "limit") : "0");
+	doms = xs_directory(xs, XBT_NULL, STATE_ROOT, &nd);
+	if (json) {
+		printf("{\"host\":{\"mapped\":%s,\"limit\":%s},"
+		       "\"domains\":[", hm, hl);
+	} else {
+		printf("host: %s of %s grant pages mapped\n", hm, hl);
+		printf("%-6s %-10s %-10s %-7s %s\n", "DOMID", "MAPPED",
+		       "LIMIT", "GPADLS", "REFUSED");
+	}
+	for (i = 0; doms && i < nd; i++) {
+		char val[4][32];
+		unsigned int m;
+
+		if (strcmp(doms[i], "maps") == 0)
+			continue;
+		snprintf(path, sizeof(path), STATE_ROOT "/%s/maps", doms[i]);
+		v = xs_read(xs, XBT_NULL, path, NULL);
+		if (!v)
+			continue;
+		for (m = 0; m < 4; m++)
+			snprintf(val[m], sizeof(val[m]), "%s",
+				 kv(v, map_keys[m])[0] ? kv(v, map_keys[m]) :
+				 "0");
+		if (json) {
+			printf("%s{\"domid\":%s", first ? "" : ",", doms[i]);
+			for (m = 0; m < 4; m++)
+				printf(",\"%s\":%s", map_keys[m], val[m]);
+			printf("}");
+		} else {
+			printf("%-6s %-10s %-10s %-7s %s\n", doms[i], val[0],
+			       val[1], val[2], val[3]);
+		}
+		first = false;
+		free(v);
+	}
+	if (json)
+		printf("]}\n");
+	free(doms);
+	free(host);
+	return 0;
+}
+
 static int cmd_list(bool json)
 {
 	static const char *const xb[] = { "Unknown", "Initialising", "InitWait",
@@ -413,9 +499,12 @@ static int cmd_list(bool json)
 		}
 		if (bs < 0 || bs > 6) bs = 0;
 		if (fs < 0 || fs > 6) fs = 0;
-		if (json)
-			printf("%s{\"domid\":%s,\"backend\":\"%s\",\"frontend\":\"%s\",\"channels\":[",
+		if (json) {
+			printf("%s{\"domid\":%s,\"backend\":\"%s\",\"frontend\":\"%s\",",
 			       first_dom ? "" : ",", doms[i], xb[bs], xb[fs]);
+			print_maps_json(doms[i]);
+			printf("\"channels\":[");
+		}
 		first_dom = false;
 		snprintf(path, sizeof(path), STATE_ROOT "/%s", doms[i]);
 		nc = 0;
@@ -425,7 +514,8 @@ static int cmd_list(bool json)
 			char cp[160];
 			unsigned int m;
 
-			if (strcmp(chans[j], "bus") == 0)
+			if (strcmp(chans[j], "bus") == 0 ||
+			    strcmp(chans[j], "maps") == 0)
 				continue;
 			snprintf(cp, sizeof(cp), "%s/%s", path, chans[j]);
 			v = xs_read(xs, XBT_NULL, cp, NULL);
@@ -574,6 +664,8 @@ static void usage(FILE *f)
 "  detach DOM                       remove it\n"
 "  list [--json]                    buses and channels: state, ring indexes\n"
 "                                   and fill, packets, signals, errors\n"
+"  status [--json]                  grant pages vmbusd maps for each guest\n"
+"                                   and in all, against its budgets\n"
 "  offer DOM --pipe NAME --service PATH [--message-mode]\n"
 "                                   offer a pipe joined to a unix socket\n"
 "  p2p DOMA DOMB --name NAME [--mode byte|message]\n"
@@ -634,6 +726,10 @@ int main(int argc, char **argv)
 		return fail("open", "xenstore", errno);
 	if (strcmp(cmd, "list") == 0) {
 		rc = cmd_list(json);
+		goto out;
+	}
+	if (strcmp(cmd, "status") == 0) {
+		rc = cmd_status(json);
 		goto out;
 	}
 	if (optind >= argc) {

@@ -9,8 +9,10 @@
  *  - Watches @releaseDomain: a guest that is gone loses its server, which
  *    unmaps every grant and closes every port it held; the daemon goes on.
  *  - Publishes live state under /local/domain/0/vmbusd/<domid>/ once a
- *    second when it changed: the bus state, and per channel its name,
- *    state, ring indexes and fill, packets, signals and errors.
+ *    second when it changed: the bus state, the guest's grant mappings
+ *    against its budget, and per channel its name, state, ring indexes and
+ *    fill, packets, signals and errors; the mappings of all guests against
+ *    the host budget in /local/domain/0/vmbusd/maps.
  *
  * One epoll loop, no threads, no polling: an idle daemon sleeps.
  */
@@ -44,6 +46,9 @@ int vd_epfd = -1;
 static bool foreground;
 struct xs_handle *vd_xs;
 static struct vd_guest *guests;
+/* Grant mapping budgets, in pages (0: the library's default). */
+static uint32_t guest_map_pages;
+static char published_host_maps[64];
 
 static void lib_log(int prio, const char *msg, void *arg)
 {
@@ -160,14 +165,37 @@ static void vd_publish_offer(struct vd_offer *o)
 		memcpy(o->published, val, sizeof(o->published));
 }
 
+/* "mapped=N limit=N ..." under @path if it changed since @last. */
+static void vd_publish_line(const char *path, const char *val, char *last,
+			    size_t lastsz)
+{
+	if (strcmp(val, last) == 0)
+		return;
+	if (xs_write(vd_xs, XBT_NULL, path, val, (unsigned int)strlen(val)))
+		snprintf(last, lastsz, "%s", val);
+}
+
 static void vd_publish(void)
 {
+	struct vmbus_server_maps maps;
 	struct vd_guest *g;
 	struct vd_offer *o;
-	char path[96];
+	char path[96], val[96];
+	uint32_t mapped, limit;
 	const char *st;
 
+	vmbus_server_host_maps(&mapped, &limit);
+	snprintf(val, sizeof(val), "mapped=%u limit=%u", mapped, limit);
+	vd_publish_line(VD_STATE_ROOT "/maps", val, published_host_maps,
+			sizeof(published_host_maps));
 	for (g = guests; g; g = g->next) {
+		vmbus_server_get_maps(g->srv, &maps);
+		snprintf(val, sizeof(val), "mapped=%u limit=%u gpadls=%u "
+			 "refused=%llu", maps.mapped, maps.limit, maps.gpadls,
+			 (unsigned long long)maps.refused);
+		snprintf(path, sizeof(path), VD_STATE_ROOT "/%u/maps", g->domid);
+		vd_publish_line(path, val, g->published_maps,
+				sizeof(g->published_maps));
 		/* Only changes are written: an idle host costs no xenstore traffic. */
 		st = vmbus_server_state(g->srv);
 		if (strcmp(st, g->published_bus) != 0) {
@@ -439,6 +467,8 @@ static void vd_guest_new(unsigned int domid)
 		free(g);
 		return;
 	}
+	if (guest_map_pages)
+		vmbus_server_set_map_limit(g->srv, guest_map_pages);
 	if (vd_epoll_add(vmbus_server_fd(g->srv), EPOLLIN, &g->w) < 0) {
 		vmbus_server_destroy(g->srv);
 		free(g);
@@ -659,15 +689,21 @@ static void usage(FILE *f, const char *argv0)
 {
 	fprintf(f,
 "Usage: %s [-F] [--pid-file FILE] [--drop-caps] [-v]\n"
+"          [--guest-map-pages N] [--host-map-pages N]\n"
 "Serve the VMBus of every guest attached with 'vmbusctl attach'.\n\n"
 "  -F, --foreground     stay in the foreground, log to stderr too\n"
 "  -p, --pid-file FILE  write the daemon's pid to FILE\n"
 "  -D, --drop-caps      give up every capability after start-up\n"
+"  -g, --guest-map-pages N\n"
+"                       grant pages one guest may have mapped (default %u)\n"
+"  -H, --host-map-pages N\n"
+"                       grant pages all guests may have mapped (default %u)\n"
 "  -v, --verbose        log informational messages\n"
 "  -h, --help           this text\n\n"
 "Offers are read from " VD_BACKEND_ROOT "/<domid>/0/offers; live state\n"
 "is published under " VD_STATE_ROOT "/<domid> ('vmbusctl list').\n",
-		argv0);
+		argv0, VMBUS_SERVER_GUEST_MAPS_DEFAULT,
+		VMBUS_SERVER_HOST_MAPS_DEFAULT);
 }
 
 int main(int argc, char **argv)
@@ -676,6 +712,8 @@ int main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'F' },
 		{ "pid-file", required_argument, NULL, 'p' },
 		{ "drop-caps", no_argument, NULL, 'D' },
+		{ "guest-map-pages", required_argument, NULL, 'g' },
+		{ "host-map-pages", required_argument, NULL, 'H' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -689,9 +727,31 @@ int main(int argc, char **argv)
 	bool verbose = false, quit = false, drop_caps = false;
 	sigset_t ss;
 
-	while ((c = getopt_long(argc, argv, "Fp:Dvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "Fp:Dg:H:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'D': drop_caps = true; break;
+		case 'g':
+		case 'H': {
+			unsigned long v;
+			char *end;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || !*optarg || *end || *optarg == '-' ||
+			    v < VMBUS_SERVER_MAPS_MIN || v > UINT32_MAX) {
+				fprintf(stderr, "vmbusd: --%s takes a number of "
+					"pages from %u to %u, not \"%s\"\n",
+					c == 'g' ? "guest-map-pages" :
+					"host-map-pages", VMBUS_SERVER_MAPS_MIN,
+					UINT32_MAX, optarg);
+				return 2;
+			}
+			if (c == 'g')
+				guest_map_pages = (uint32_t)v;
+			else
+				vmbus_server_set_host_map_limit((uint32_t)v);
+			break;
+		}
 		case 'F': foreground = true; break;
 		case 'p': pidfile = optarg; break;
 		case 'v': verbose = true; break;
@@ -765,7 +825,15 @@ int main(int argc, char **argv)
 	/* Started: the pid file is written, the loop is set up. */
 	if (drop_caps && vd_drop_caps() < 0)
 		goto out;
-	dlog(LOG_NOTICE, "serving buses under %s", VD_BACKEND_ROOT);
+	{
+		uint32_t mapped, limit;
+
+		vmbus_server_host_maps(&mapped, &limit);
+		dlog(LOG_NOTICE, "serving buses under %s (grant mappings: %u "
+		       "pages per guest, %u in all)", VD_BACKEND_ROOT,
+		       guest_map_pages ? guest_map_pages :
+		       VMBUS_SERVER_GUEST_MAPS_DEFAULT, limit);
+	}
 	vd_rescan();
 
 	while (!quit) {

@@ -47,6 +47,12 @@ struct vmbus_chan;	/* an open channel, either end */
 #define VMBUS_PIPE_VERSION_1_0	((1u << 16) | 0u)
 
 /* Offer flags (as VMBus channel_flags). */
+/*
+ * The service uses data GPADLs and transfer page sets (Hyper-V's
+ * SERVER_SUPPORTS_GPADLS).  Without it the server takes one GPADL per
+ * offer, the channel's rings, and refuses any other.
+ */
+#define VMBUS_OFFER_FLAG_GPADLS		0x4
 #define VMBUS_OFFER_FLAG_NAMED_PIPE	0x10
 /* Pipe modes (first 4 bytes of the offer's user data, little endian). */
 #define VMBUS_PIPE_MODE_BYTE		0x0
@@ -183,6 +189,43 @@ void vmbus_server_foreach_chan(struct vmbus_server *srv,
 			       void (*fn)(struct vmbus_chan *chan, void *arg),
 			       void *arg);
 
+/*
+ * Grant mapping budgets.  Every page a server maps costs an entry of
+ * dom0's grant maptrack table, which blkback, netback and QEMU share.  A
+ * server maps a guest's pages only while they are used: the control rings
+ * while the bus is connected, a channel's rings while it is open, a data
+ * GPADL while vmbus_gpadl_map handles or a transfer page set hold it (a
+ * GPADL_CREATED success says the GPADL was well formed, not that it was
+ * mapped).  A mapping that would take the guest past its budget, or all
+ * the guests this process serves past the host budget, is refused: the
+ * guest's OPENCHANNEL fails with no resources, vmbus_gpadl_map or the
+ * ADD_XFER_PAGESET with -ENOSPC.  In 4 KiB pages.
+ */
+#define VMBUS_SERVER_GUEST_MAPS_DEFAULT	8192u	/* 32 MiB per guest */
+#define VMBUS_SERVER_HOST_MAPS_DEFAULT	32768u	/* 128 MiB in all */
+/* The least either budget may be: a control ring and one channel's rings. */
+#define VMBUS_SERVER_MAPS_MIN		32u
+
+struct vmbus_server_maps {
+	uint32_t mapped;		/* pages of this guest mapped now */
+	uint32_t limit;			/* its budget */
+	uint32_t host_mapped;		/* pages of every guest served here */
+	uint32_t host_limit;
+	uint32_t gpadls;		/* GPADLs the guest holds, mapped or not */
+	uint64_t refused;		/* mappings refused for the budgets */
+};
+
+/* The budget of @srv's guest (default VMBUS_SERVER_GUEST_MAPS_DEFAULT);
+ * -EINVAL below VMBUS_SERVER_MAPS_MIN.  Lowering it unmaps nothing. */
+int vmbus_server_set_map_limit(struct vmbus_server *srv, uint32_t pages);
+/* The budget of all guests this process serves (default
+ * VMBUS_SERVER_HOST_MAPS_DEFAULT); -EINVAL below VMBUS_SERVER_MAPS_MIN. */
+int vmbus_server_set_host_map_limit(uint32_t pages);
+void vmbus_server_get_maps(const struct vmbus_server *srv,
+			   struct vmbus_server_maps *maps);
+/* Pages mapped by every server of this process, and the host budget. */
+void vmbus_server_host_maps(uint32_t *mapped, uint32_t *limit);
+
 /* --- channels (both ends) --- */
 
 /* Client: CLOSECHANNEL, GPADL_TEARDOWN, release.  Frees @chan. */
@@ -240,10 +283,13 @@ void *vmbus_chan_get_data(const struct vmbus_chan *chan);
  *  - GPADLs.  The client creates a GPADL over a buffer of its own on an
  *    open channel: the library allocates the pages, grants them to the
  *    server's domain (read-only with VMBUS_GPADL_READONLY) and sends
- *    GPADL_HEADER/GPADL_BODY; the server maps the grants when it receives
- *    them (read-write, or read-only as granted) and answers GPADL_CREATED.
- *    A server application reaches that mapping with vmbus_gpadl_map() and
- *    lets go with vmbus_gpadl_unmap(); while it holds it, a GPADL_TEARDOWN
+ *    GPADL_HEADER/GPADL_BODY; the server checks them (each grant named
+ *    once) and answers GPADL_CREATED.  Only offers made with
+ *    VMBUS_OFFER_FLAG_GPADLS take data GPADLs.  A server application
+ *    reaches the memory with vmbus_gpadl_map(), which maps the grants
+ *    (read-write, or read-only as granted) on the first hold, and lets go
+ *    with vmbus_gpadl_unmap(), the last of which unmaps them; while it
+ *    holds it, a GPADL_TEARDOWN
  *    from the client is answered (GPADL_TORNDOWN) only after the last
  *    unmap, so the pages never disappear under the server.
  *    DATA_USING_GPADL packets (vmbus_chan_send_gpa) name a GPADL by id and
@@ -289,8 +335,14 @@ struct vmbus_range {
 /* vmbus_gpadl_create flags. */
 #define VMBUS_GPADL_READONLY	0x1	/* the server may only read */
 
-/* Largest GPADL: one GPADL_HEADER range buffer of grant references. */
-#define VMBUS_GPADL_MAX_PAGES	16381u
+/*
+ * Largest GPADL (16 MiB).  The wire's range_buflen could describe 16381
+ * pages, but every limit agrees on 4096: what a server takes, and what
+ * the control ring of a bus (8 pages each way) holds in one go (74
+ * messages of the ~107 that fit), so that a GPADL never waits on the
+ * server to drain its own first half.
+ */
+#define VMBUS_GPADL_MAX_PAGES	4096u
 
 /*
  * Client: allocate @size bytes (rounded up to whole 4 KiB pages, zeroed),

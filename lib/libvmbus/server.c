@@ -4,6 +4,15 @@
  * handshake, the control channel, offers, GPADLs mapped by grant, and
  * channels handed to a handler.
  *
+ * Grant mappings are a host resource (dom0's maptrack table is shared with
+ * blkback, netback and QEMU), so a GPADL is only a list of grant references
+ * until something uses it: the rings of a channel being opened, or a data
+ * GPADL an application or a transfer page set holds (vmbus_srv_gpadl_get).
+ * It is unmapped again when that use ends.  Every mapping counts against
+ * the guest's budget and the budget of the whole process (srv_map_grants);
+ * a guest names each grant of a GPADL once, and only offers with
+ * VMBUS_OFFER_FLAG_GPADLS take GPADLs besides their rings.
+ *
  * The guest is hostile: every xenstore value is parsed strictly and
  * bounded, every message was checked by the codec (exact length, direction,
  * field sanity) before a handler sees it, rings are read through the core
@@ -33,9 +42,24 @@
 #include "private.h"
 
 #define SRV_MAX_GPADLS		64
-#define SRV_MAX_GPADL_GREFS	4096
+#define SRV_MAX_GPADL_GREFS	VMBUS_GPADL_MAX_PAGES
 #define SRV_MAX_GPADL_RANGES	16
+#define SRV_MAX_GPADL_ASM	4	/* GPADLs reassembled at once */
 #define SRV_MAX_OFFERS		64
+
+/* The largest range buffer taken: every range head and every grant. */
+#define SRV_ASM_BUFSIZE	(SRV_MAX_GPADL_RANGES * \
+			 sizeof(struct vmbus_gpa_range) + \
+			 SRV_MAX_GPADL_GREFS * sizeof(vmbus_gref_t))
+_Static_assert(SRV_ASM_BUFSIZE <= VMBUS_GPADL_MAX_BUFLEN,
+	       "the largest GPADL taken fits range_buflen");
+
+/*
+ * The pages every server of this process has mapped, and their budget: a
+ * daemon serving all guests is one process, and libvmbus is single-threaded.
+ */
+static uint32_t srv_host_mapped;
+static uint32_t srv_host_limit = VMBUS_SERVER_HOST_MAPS_DEFAULT;
 
 /*
  * Where one end of a channel between two guests stands.  Rows: (state,
@@ -87,10 +111,11 @@ struct srv_gpadl {
 	unsigned int refs;		/* data GPADL: holds (xfer.c) */
 	bool readonly;			/* granted read-only: data only */
 	bool torn;			/* teardown asked while held */
-	void *mem;
+	bool peer;			/* a peer channel's rings: never mapped */
+	void *mem;			/* mapped while used, else NULL */
 	uint32_t npages;
 	struct vmbus_chan *chan;	/* the channel whose rings live here */
-	uint32_t *grefs;		/* a peer channel's: kept, never mapped */
+	uint32_t *grefs;		/* npages grants, each named once */
 	struct srv_offer *peer_user;	/* the peer offer using them */
 	struct srv_gpadl *next;
 };
@@ -103,7 +128,14 @@ enum srv_fault {
 	FAULT_RING,
 	FAULT_GPADL,
 	FAULT_OPEN,
+	FAULT_BUDGET,
 	FAULT_COUNT
+};
+
+/* One GPADL being reassembled, keyed by its id. */
+struct srv_asm {
+	struct vmbus_gpadl_asm a;
+	uint8_t *buf;			/* NULL: slot free */
 };
 
 struct vmbus_server {
@@ -128,8 +160,10 @@ struct vmbus_server {
 	uint32_t next_relid;
 	struct srv_gpadl *gpadls;
 	unsigned int ngpadls;
-	struct vmbus_gpadl_asm gasm;
-	uint8_t *asmbuf;
+	struct srv_asm gasm[SRV_MAX_GPADL_ASM];
+	uint32_t mapped;		/* pages of this guest mapped now */
+	uint32_t map_limit;
+	uint64_t map_refused;
 	const struct vmbus_server_ops *ops;
 	void *arg;
 	unsigned int faults_logged;
@@ -183,6 +217,41 @@ static int srv_send(struct vmbus_server *s, struct vmbus_msg *m)
 			  vmbus_msg_name(m->u.hdr.msgtype) ?: "?",
 			  strerror(-rc));
 	return rc;
+}
+
+/* --- grant mappings, within the budgets --- */
+
+/* Map @n grants of the guest, counted against both budgets; NULL + errno. */
+static void *srv_map_grants(struct vmbus_server *s, uint32_t n,
+			    const uint32_t *refs, int prot)
+{
+	void *mem;
+
+	if ((uint64_t)s->mapped + n > s->map_limit ||
+	    (uint64_t)srv_host_mapped + n > srv_host_limit) {
+		s->map_refused++;
+		srv_fault(s, FAULT_BUDGET, "refused to map %u more grants "
+			  "(guest %u/%u, host %u/%u pages mapped)", n,
+			  s->mapped, s->map_limit, srv_host_mapped,
+			  srv_host_limit);
+		errno = ENOSPC;
+		return NULL;
+	}
+	errno = 0;
+	mem = xengnttab_map_domain_grant_refs(s->gt, n, s->domid,
+					      (uint32_t *)refs, prot);
+	if (!mem)
+		return NULL;
+	s->mapped += n;
+	srv_host_mapped += n;
+	return mem;
+}
+
+static void srv_unmap_grants(struct vmbus_server *s, void *mem, uint32_t n)
+{
+	xengnttab_unmap(s->gt, mem, n);
+	s->mapped -= n;
+	srv_host_mapped -= n;
 }
 
 /* --- offers and channels --- */
@@ -240,21 +309,30 @@ static int srv_send_offer(struct vmbus_server *s, struct srv_offer *o)
 	return rc;
 }
 
-/* Close a channel from the server's side: the handler lets go first. */
+static void srv_gpadl_unmap(struct vmbus_server *s, struct srv_gpadl *g);
+
+/*
+ * Close a channel from the server's side: the handler lets go first, the
+ * rings are unmapped last (the GPADL stays until the guest tears it down).
+ */
 static void srv_chan_close(struct vmbus_server *s, struct srv_offer *o)
 {
 	struct vmbus_chan *c = o->chan;
-	struct srv_gpadl *g;
+	struct srv_gpadl *g, *rings = NULL;
 
 	if (!c)
 		return;
 	if (s->ops && s->ops->close)
 		s->ops->close(s, c, o->d.cookie, s->arg);
 	for (g = s->gpadls; g; g = g->next)
-		if (g->chan == c)
+		if (g->chan == c) {
 			g->chan = NULL;
+			rings = g;
+		}
 	o->chan = NULL;
 	vmbus_chan_free(c);
+	if (rings)
+		srv_gpadl_unmap(s, rings);
 }
 
 static struct srv_gpadl *srv_gpadl(struct vmbus_server *s, uint32_t id)
@@ -265,6 +343,41 @@ static struct srv_gpadl *srv_gpadl(struct vmbus_server *s, uint32_t id)
 		if (g->id == id)
 			return g;
 	return NULL;
+}
+
+/* Map @g's grants if they are not yet: rings must be writable. */
+static int srv_gpadl_map(struct vmbus_server *s, struct srv_gpadl *g,
+			 bool rings)
+{
+	int rc;
+
+	if (g->mem)
+		return 0;
+	g->mem = srv_map_grants(s, g->npages, g->grefs,
+				PROT_READ | PROT_WRITE);
+	if (!g->mem && errno != ENOSPC && !rings) {
+		/* Granted read-only: a data buffer the server only reads. */
+		g->mem = srv_map_grants(s, g->npages, g->grefs, PROT_READ);
+		g->readonly = g->mem != NULL;
+	}
+	if (!g->mem) {
+		rc = -(errno ? errno : EFAULT);
+		if (rc != -ENOSPC)
+			srv_fault(s, FAULT_MAP, "failed to map the %u grants of "
+				  "GPADL %u (%s)", g->npages, g->id,
+				  strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static void srv_gpadl_unmap(struct vmbus_server *s, struct srv_gpadl *g)
+{
+	if (!g->mem)
+		return;
+	srv_unmap_grants(s, g->mem, g->npages);
+	g->mem = NULL;
+	g->readonly = false;
 }
 
 static void srv_gpadl_free(struct vmbus_server *s, struct srv_gpadl *g)
@@ -290,8 +403,7 @@ static void srv_gpadl_free(struct vmbus_server *s, struct srv_gpadl *g)
 			*pp = g->next;
 			break;
 		}
-	if (g->mem)
-		xengnttab_unmap(s->gt, g->mem, g->npages);
+	srv_gpadl_unmap(s, g);
 	free(g->grefs);
 	s->ngpadls--;
 	free(g);
@@ -340,19 +452,35 @@ static int do_requestoffers(struct vmbus_server *s, const struct vmbus_msg *m)
 	return srv_send(s, &r);
 }
 
-/* A complete GPADL: map every grant it names, in order. */
-static int srv_gpadl_map(struct vmbus_server *s, struct srv_gpadl *g,
-			 bool peer)
+/* GPADLs of offer @relid the guest created. */
+static unsigned int srv_offer_ngpadls(struct vmbus_server *s, uint32_t relid)
+{
+	struct srv_gpadl *g;
+	unsigned int n = 0;
+
+	for (g = s->gpadls; g; g = g->next)
+		n += g->relid == relid;
+	return n;
+}
+
+/*
+ * A complete GPADL for offer @o: parse and check it, and keep its grant
+ * references.  Nothing is mapped here.  An offer without
+ * VMBUS_OFFER_FLAG_GPADLS takes one GPADL, shaped as rings.
+ */
+static int srv_gpadl_take(struct vmbus_server *s, struct vmbus_gpadl_asm *a,
+			  struct srv_offer *o, struct srv_gpadl *g)
 {
 	struct vmbus_gpa_desc ranges[SRV_MAX_GPADL_RANGES];
-	vmbus_gref_t *grefs;
+	vmbus_gref_t *grefs, *scratch = NULL;
 	uint32_t nranges, ngrefs;
+	bool data = (o->d.flags & VMBUS_OFFER_FLAG_GPADLS) && !o->is_peer;
 	int rc;
 
 	grefs = calloc(SRV_MAX_GPADL_GREFS, sizeof(*grefs));
 	if (!grefs)
 		return -ENOMEM;
-	rc = vmbus_gpadl_asm_finish(&s->gasm, ranges, SRV_MAX_GPADL_RANGES,
+	rc = vmbus_gpadl_asm_finish(a, ranges, SRV_MAX_GPADL_RANGES,
 				    &nranges, grefs, SRV_MAX_GPADL_GREFS,
 				    &ngrefs);
 	if (rc < 0) {
@@ -360,7 +488,7 @@ static int srv_gpadl_map(struct vmbus_server *s, struct srv_gpadl *g,
 			  strerror(-rc));
 		goto out;
 	}
-	if (peer) {
+	if (o->is_peer) {
 		/*
 		 * Granted to the peer, not to us: check that it can be a ring
 		 * pair (one page-aligned range of whole pages) and keep it.
@@ -372,32 +500,37 @@ static int srv_gpadl_map(struct vmbus_server *s, struct srv_gpadl *g,
 				  g->id, nranges, ngrefs);
 			goto out;
 		}
-		g->grefs = malloc(ngrefs * sizeof(*g->grefs));
-		if (!g->grefs) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		memcpy(g->grefs, grefs, ngrefs * sizeof(*g->grefs));
-		g->npages = ngrefs;
+	} else if (!data && (nranges != 1 || ranges[0].byte_offset ||
+			     ngrefs < 4 || ranges[0].byte_count !=
+			     ngrefs * VMBUS_GRANT_PAGE_SIZE)) {
+		rc = -EINVAL;
+		srv_fault(s, FAULT_GPADL, "refused GPADL %u of channel %u: "
+			  "not rings (%u ranges, %u grants), and the offer "
+			  "takes no other", g->id, o->relid, nranges, ngrefs);
 		goto out;
 	}
-	g->mem = xengnttab_map_domain_grant_refs(s->gt, ngrefs, s->domid,
-						 grefs, PROT_READ | PROT_WRITE);
-	if (!g->mem) {
-		/* Granted read-only: a data buffer the server only reads. */
-		g->mem = xengnttab_map_domain_grant_refs(s->gt, ngrefs,
-							 s->domid, grefs,
-							 PROT_READ);
-		g->readonly = g->mem != NULL;
-	}
-	if (!g->mem) {
-		rc = -(errno ? errno : EFAULT);
-		srv_fault(s, FAULT_MAP, "failed to map the %u grants of GPADL "
-			  "%u (%s)", ngrefs, g->id, strerror(-rc));
+	scratch = malloc(ngrefs * sizeof(*scratch));
+	if (!scratch) {
+		rc = -ENOMEM;
 		goto out;
 	}
+	rc = vmbus_gpa_grefs_unique(grefs, ngrefs, scratch);
+	if (rc) {
+		srv_fault(s, FAULT_GPADL, "refused GPADL %u: it names a grant "
+			  "twice", g->id);
+		rc = -EINVAL;
+		goto out;
+	}
+	g->grefs = malloc(ngrefs * sizeof(*g->grefs));
+	if (!g->grefs) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	memcpy(g->grefs, grefs, ngrefs * sizeof(*g->grefs));
 	g->npages = ngrefs;
+	g->peer = o->is_peer;
 out:
+	free(scratch);
 	free(grefs);
 	return rc;
 }
@@ -414,12 +547,65 @@ static int srv_gpadl_created(struct vmbus_server *s, uint32_t relid,
 	return srv_send(s, &r);
 }
 
-/* 1: more bodies to come, 0: complete (and answered), <0: refused. */
-static int srv_gpadl_step(struct vmbus_server *s, int asm_rc)
+/* The reassembly of GPADL @id, or NULL. */
+static struct srv_asm *srv_asm_find(struct vmbus_server *s, uint32_t id)
 {
-	uint32_t relid = s->gasm.child_relid, id = s->gasm.gpadl_id;
-	struct srv_offer *o;
+	unsigned int i;
+
+	for (i = 0; i < SRV_MAX_GPADL_ASM; i++)
+		if (s->gasm[i].buf && s->gasm[i].a.gpadl_id == id)
+			return &s->gasm[i];
+	return NULL;
+}
+
+static void srv_asm_free(struct srv_asm *a)
+{
+	free(a->buf);
+	memset(a, 0, sizeof(*a));
+}
+
+/* A complete GPADL: check the offer and the guest's limits, keep it. */
+static int srv_gpadl_add(struct vmbus_server *s, struct srv_asm *a)
+{
+	uint32_t relid = a->a.child_relid, id = a->a.gpadl_id;
+	struct srv_offer *o = srv_offer(s, relid);
 	struct srv_gpadl *g;
+	int rc;
+
+	if (!o || o->rescinded)
+		return -ENOENT;
+	if (o->is_peer && !o->opener)
+		return -EPROTO;	/* the acceptor maps; it never grants */
+	if (srv_gpadl(s, id) || id == 0)
+		return -EEXIST;
+	if (s->ngpadls >= SRV_MAX_GPADLS ||
+	    (!(o->d.flags & VMBUS_OFFER_FLAG_GPADLS) &&
+	     srv_offer_ngpadls(s, relid))) {
+		srv_fault(s, FAULT_GPADL, "refused GPADL %u of channel %u: "
+			  "%u GPADLs held", id, relid, s->ngpadls);
+		return -ENOSPC;
+	}
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	g->id = id;
+	g->relid = relid;
+	rc = srv_gpadl_take(s, &a->a, o, g);
+	if (rc) {
+		free(g->grefs);
+		free(g);
+		return rc;
+	}
+	g->next = s->gpadls;
+	s->gpadls = g;
+	s->ngpadls++;
+	return 0;
+}
+
+/* 1: more bodies to come, 0: complete (and answered), <0: refused. */
+static int srv_gpadl_step(struct vmbus_server *s, struct srv_asm *a,
+			  uint32_t relid, uint32_t id, int asm_rc)
+{
 	int rc;
 
 	if (asm_rc == 1)
@@ -427,54 +613,72 @@ static int srv_gpadl_step(struct vmbus_server *s, int asm_rc)
 	if (asm_rc < 0) {
 		srv_fault(s, FAULT_GPADL, "refused a GPADL message (%s)",
 			  strerror(-asm_rc));
-		vmbus_gpadl_asm_init(&s->gasm, s->asmbuf, VMBUS_GPADL_MAX_BUFLEN);
-		return srv_gpadl_created(s, relid, id, asm_rc);
+		rc = asm_rc;
+	} else {
+		rc = srv_gpadl_add(s, a);
 	}
-	o = srv_offer(s, relid);
-	if (!o || o->rescinded)
-		rc = -ENOENT;
-	else if (o->is_peer && !o->opener)
-		rc = -EPROTO;	/* the acceptor maps; it never grants */
-	else if (srv_gpadl(s, id) || id == 0)
-		rc = -EEXIST;
-	else if (s->ngpadls >= SRV_MAX_GPADLS)
-		rc = -ENOSPC;
-	else if (!(g = calloc(1, sizeof(*g))))
-		rc = -ENOMEM;
-	else {
-		g->id = id;
-		g->relid = relid;
-		rc = srv_gpadl_map(s, g, o->is_peer);
-		if (rc) {
-			free(g->grefs);
-			free(g);
-		}
-		else {
-			g->next = s->gpadls;
-			s->gpadls = g;
-			s->ngpadls++;
-		}
-	}
-	/* Reset the assembler whatever happened. */
-	vmbus_gpadl_asm_init(&s->gasm, s->asmbuf, VMBUS_GPADL_MAX_BUFLEN);
+	/* The slot is free again whatever happened. */
+	srv_asm_free(a);
 	return srv_gpadl_created(s, relid, id, rc);
 }
 
+/*
+ * As on Hyper-V, the bodies of several GPADLs may interleave: each is
+ * reassembled apart, by id, up to SRV_MAX_GPADL_ASM at once.
+ */
 static int do_gpadl_header(struct vmbus_server *s, const struct vmbus_msg *m)
 {
-	return srv_gpadl_step(s, vmbus_gpadl_asm_header(&s->gasm, m));
+	const struct vmbus_msg_gpadl_header *h = &m->u.gpadl_header;
+	struct srv_asm *a = srv_asm_find(s, h->gpadl_id);
+	unsigned int i;
+
+	if (a) {
+		/* The same id twice in flight: both are refused. */
+		srv_asm_free(a);
+		return srv_gpadl_created(s, h->child_relid, h->gpadl_id,
+					 -EEXIST);
+	}
+	for (i = 0; i < SRV_MAX_GPADL_ASM && !a; i++)
+		if (!s->gasm[i].buf)
+			a = &s->gasm[i];
+	if (!a) {
+		srv_fault(s, FAULT_GPADL, "refused GPADL %u: %u in flight",
+			  h->gpadl_id, SRV_MAX_GPADL_ASM);
+		return srv_gpadl_created(s, h->child_relid, h->gpadl_id,
+					 -ENOSPC);
+	}
+	a->buf = malloc(SRV_ASM_BUFSIZE);
+	if (!a->buf)
+		return srv_gpadl_created(s, h->child_relid, h->gpadl_id,
+					 -ENOMEM);
+	vmbus_gpadl_asm_init(&a->a, a->buf, SRV_ASM_BUFSIZE);
+	a->a.gpadl_id = h->gpadl_id;	/* the key, even if refused below */
+	return srv_gpadl_step(s, a, h->child_relid, h->gpadl_id,
+			      vmbus_gpadl_asm_header(&a->a, m));
 }
 
 static int do_gpadl_body(struct vmbus_server *s, const struct vmbus_msg *m)
 {
-	return srv_gpadl_step(s, vmbus_gpadl_asm_body(&s->gasm, m));
+	struct srv_asm *a = srv_asm_find(s, m->u.gpadl_body.gpadl_id);
+
+	/* Of no GPADL in flight: no channel to answer on. */
+	if (!a)
+		return -ENOENT;
+	return srv_gpadl_step(s, a, a->a.child_relid, a->a.gpadl_id,
+			      vmbus_gpadl_asm_body(&a->a, m));
 }
 
 static int do_gpadl_teardown(struct vmbus_server *s, const struct vmbus_msg *m)
 {
 	struct srv_gpadl *g = srv_gpadl(s, m->u.gpadl_teardown.gpadl_id);
+	struct srv_asm *a = srv_asm_find(s, m->u.gpadl_teardown.gpadl_id);
 	struct vmbus_msg r;
 
+	if (a && a->a.child_relid == m->u.gpadl_teardown.child_relid) {
+		/* Withdrawn before it was complete: nothing to answer. */
+		srv_asm_free(a);
+		return 0;
+	}
 	if (!g || g->relid != m->u.gpadl_teardown.child_relid)
 		return -ENOENT;
 	if (g->refs) {
@@ -504,20 +708,26 @@ static int srv_open(struct vmbus_server *s, const struct vmbus_msg_open_channel 
 		return -EBUSY;
 	g = srv_gpadl(s, op->ring_gpadl);
 	if (!g || g->relid != op->child_relid || g->chan || g->refs ||
-	    g->readonly)
+	    g->peer)
 		return -ENOENT;
 	d = op->downstream_page_offset;
-	if (d < 2 || d > g->npages - 2)
+	if (!vmbus_gpadl_rings_split_ok(g->npages, d))
 		return -EINVAL;
 	for (i = 0; i < o->d.nversions; i++)
 		caps[i] = (struct vmbus_version_cap){ o->d.versions[i], 0 };
 	if (!vmbus_version_accept(op->class_version, o->d.versions,
 				  o->d.nversions, caps, o->d.nversions))
 		return -EPROTONOSUPPORT;
+	/* The rings are mapped while the channel is open. */
+	rc = srv_gpadl_map(s, g, true);
+	if (rc)
+		return rc;
 
 	c = vmbus_chan_alloc();
-	if (!c)
+	if (!c) {
+		srv_gpadl_unmap(s, g);
 		return -ENOMEM;
+	}
 	c->server = true;
 	c->srv = s;
 	c->relid = o->relid;
@@ -561,6 +771,7 @@ static int srv_open(struct vmbus_server *s, const struct vmbus_msg_open_channel 
 	return 0;
 fail:
 	vmbus_chan_free(c);
+	srv_gpadl_unmap(s, g);
 	return rc;
 }
 
@@ -734,10 +945,10 @@ static int srv_open_peer(struct vmbus_server *s,
 		return -EPROTONOSUPPORT;
 	if (o->opener) {
 		g = srv_gpadl(s, op->ring_gpadl);
-		if (!g || g->relid != o->relid || !g->grefs || g->peer_user)
+		if (!g || g->relid != o->relid || !g->peer || g->peer_user)
 			return -ENOENT;
 		d = op->downstream_page_offset;
-		if (d < 2 || d > g->npages - 2)
+		if (!vmbus_gpadl_rings_split_ok(g->npages, d))
 			return -EINVAL;
 		o->p_gpadl = g;
 		g->peer_user = o;
@@ -846,6 +1057,7 @@ static int do_relid_released(struct vmbus_server *s, const struct vmbus_msg *m)
 static void srv_reset_bus(struct vmbus_server *s)
 {
 	struct srv_offer *o, *next;
+	unsigned int i;
 
 	s->quiet = true;
 	for (o = s->offers; o; o = o->next) {
@@ -864,7 +1076,8 @@ static void srv_reset_bus(struct vmbus_server *s)
 		if (o->rescinded)
 			srv_offer_free(s, o);
 	}
-	vmbus_gpadl_asm_init(&s->gasm, s->asmbuf, VMBUS_GPADL_MAX_BUFLEN);
+	for (i = 0; i < SRV_MAX_GPADL_ASM; i++)
+		srv_asm_free(&s->gasm[i]);
 	s->contacted = false;
 	s->offers_requested = false;
 	s->version = 0;
@@ -950,7 +1163,7 @@ static void srv_disconnect(struct vmbus_server *s)
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, vmbus_evt_fd(&s->evt), NULL);
 	vmbus_evt_close(&s->evt);
 	if (s->ctl_mem)
-		xengnttab_unmap(s->gt, s->ctl_mem, s->ctl_pages);
+		srv_unmap_grants(s, s->ctl_mem, s->ctl_pages);
 	s->ctl_mem = NULL;
 }
 
@@ -994,9 +1207,8 @@ static int srv_connect(struct vmbus_server *s)
 		srv_error(s, "failed to read event-channel", -rc);
 		return rc;
 	}
-	s->ctl_mem = xengnttab_map_domain_grant_refs(s->gt, s->ctl_pages,
-						     s->domid, refs,
-						     PROT_READ | PROT_WRITE);
+	s->ctl_mem = srv_map_grants(s, s->ctl_pages, refs,
+				    PROT_READ | PROT_WRITE);
 	if (!s->ctl_mem) {
 		rc = -(errno ? errno : EFAULT);
 		srv_fault(s, FAULT_MAP, "failed to map the %u control ring "
@@ -1113,23 +1325,22 @@ int vmbus_server_create(struct vmbus_server **out, unsigned int domid,
 	s->arg = arg;
 	s->epfd = -1;
 	s->next_relid = 1;
+	s->map_limit = VMBUS_SERVER_GUEST_MAPS_DEFAULT;
 	vmbus_evt_init(&s->evt);
 	snprintf(s->be, sizeof(s->be), "/local/domain/0/" VMBUS_XS_BACKEND_FMT,
 		 domid, VMBUS_XS_DEVICE_ID);
 	snprintf(s->fe, sizeof(s->fe), "/local/domain/%u/" VMBUS_XS_FRONTEND_FMT,
 		 domid, VMBUS_XS_DEVICE_ID);
-	s->asmbuf = malloc(VMBUS_GPADL_MAX_BUFLEN);
 	s->xs = xs_open(0);
 	s->gt = xengnttab_open(NULL, 0);
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!s->asmbuf || !s->xs || !s->gt || s->epfd < 0) {
+	if (!s->xs || !s->gt || s->epfd < 0) {
 		rc = -(errno ? errno : ENOMEM);
 		vmbus_log(LOG_ERR, "domain %u: failed to open %s (%s)", domid,
 			  !s->xs ? "xenstore" : !s->gt ? "the grant device" :
 			  "an epoll set", strerror(-rc));
 		goto fail;
 	}
-	vmbus_gpadl_asm_init(&s->gasm, s->asmbuf, VMBUS_GPADL_MAX_BUFLEN);
 	ev.data.fd = xs_fileno(s->xs);
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0) {
 		rc = -errno;
@@ -1185,7 +1396,6 @@ void vmbus_server_destroy(struct vmbus_server *s)
 		xengnttab_close(s->gt);
 	if (s->xs)
 		xs_close(s->xs);
-	free(s->asmbuf);
 	free(s);
 }
 
@@ -1312,10 +1522,21 @@ int vmbus_srv_gpadl_get(struct vmbus_server *s, uint32_t relid, uint32_t id,
 			void **mem, uint32_t *npages, bool *writable)
 {
 	struct srv_gpadl *g = srv_gpadl(s, id);
+	struct srv_offer *o = srv_offer(s, relid);
+	int rc;
 
-	/* Not the rings of a channel, not one being torn down. */
-	if (!g || g->relid != relid || g->chan || g->torn || !g->mem)
+	/*
+	 * Not the rings of a channel, not one being torn down, and only on
+	 * an offer that takes data GPADLs.  Mapped on the first hold.
+	 */
+	if (!g || g->relid != relid || g->chan || g->torn || g->peer ||
+	    !o || !(o->d.flags & VMBUS_OFFER_FLAG_GPADLS))
 		return -ENOENT;
+	if (!g->refs) {
+		rc = srv_gpadl_map(s, g, false);
+		if (rc)
+			return rc;
+	}
 	g->refs++;
 	*mem = g->mem;
 	*npages = g->npages;
@@ -1328,11 +1549,51 @@ void vmbus_srv_gpadl_put(struct vmbus_server *s, uint32_t id)
 	struct srv_gpadl *g = srv_gpadl(s, id);
 	struct vmbus_msg r;
 
-	if (!g || !g->refs || --g->refs || !g->torn)
+	if (!g || !g->refs || --g->refs)
 		return;
+	if (!g->torn) {
+		srv_gpadl_unmap(s, g);	/* unused again: unmapped */
+		return;
+	}
 	srv_gpadl_free(s, g);
 	vmbus_msg_init(&r, VMBUS_MSG_GPADL_TORNDOWN);
 	r.u.gpadl_torndown.gpadl_id = id;
 	if (s->evt.xce)
 		srv_send(s, &r);
+}
+
+/* --- grant mapping budgets --- */
+
+int vmbus_server_set_map_limit(struct vmbus_server *s, uint32_t pages)
+{
+	if (pages < VMBUS_SERVER_MAPS_MIN)
+		return -EINVAL;
+	s->map_limit = pages;
+	return 0;
+}
+
+int vmbus_server_set_host_map_limit(uint32_t pages)
+{
+	if (pages < VMBUS_SERVER_MAPS_MIN)
+		return -EINVAL;
+	srv_host_limit = pages;
+	return 0;
+}
+
+void vmbus_server_host_maps(uint32_t *mapped, uint32_t *limit)
+{
+	*mapped = srv_host_mapped;
+	*limit = srv_host_limit;
+}
+
+void vmbus_server_get_maps(const struct vmbus_server *s,
+			   struct vmbus_server_maps *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->mapped = s->mapped;
+	st->limit = s->map_limit;
+	st->host_mapped = srv_host_mapped;
+	st->host_limit = srv_host_limit;
+	st->gpadls = s->ngpadls;
+	st->refused = s->map_refused;
 }

@@ -34,6 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xenvmbus/xenstore.h>
+
 #include "private.h"
 #include "xfer-pkt.h"
 
@@ -42,6 +44,22 @@
 
 _Static_assert(VMBUS_GPA_RANGE_BYTES(VMBUS_GPADL_MAX_PAGES) <=
 	       VMBUS_GPADL_MAX_BUFLEN, "a GPADL's range buffer fits the wire");
+
+/*
+ * The messages of the largest GPADL fit at once in the control ring that
+ * the server offers (order VMBUS_XS_DEFAULT_MAX_RING_PAGE_ORDER: half of
+ * it each way, less the header page), each as a full-sized packet.
+ */
+#define XFER_CTL_PKT_BYTES	(sizeof(struct vmbus_pkt_desc) + \
+				 VMBUS_MSG_MAX_SIZE + VMBUS_PKT_TRAILER_SIZE)
+#define XFER_GPADL_MAX_MSGS	(1 + (VMBUS_GPA_RANGE_BYTES(VMBUS_GPADL_MAX_PAGES) - \
+				      VMBUS_GPADL_HEADER_MAX_DATA + \
+				      VMBUS_GPADL_BODY_MAX_DATA - 1) / \
+				 VMBUS_GPADL_BODY_MAX_DATA)
+_Static_assert(XFER_GPADL_MAX_MSGS * XFER_CTL_PKT_BYTES <
+	       ((1u << VMBUS_XS_DEFAULT_MAX_RING_PAGE_ORDER) / 2 - 1) *
+	       VMBUS_GRANT_PAGE_SIZE,
+	       "the largest GPADL fits the control ring in one go");
 
 enum gpadl_state {
 	G_CREATING,		/* client: GPADL_HEADER sent */

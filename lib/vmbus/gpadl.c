@@ -7,7 +7,9 @@
  * The parser sees peer-controlled bytes.  It works on a private copy, reads
  * every field once, computes page counts in 64 bits, and refuses anything
  * that is not exactly a sequence of well-formed ranges within the caller's
- * bounds.
+ * bounds.  A GPADL that names one grant twice is refused too: each name
+ * costs the server one mapping, and one granted page named thousands of
+ * times would cost thousands (vmbus_gpa_grefs_unique).
  */
 #ifdef __KERNEL__
 #include <linux/errno.h>
@@ -108,4 +110,48 @@ int64_t vmbus_gpa_parse(const void *buf, size_t buflen, uint32_t nranges,
 	}
 	*ngrefs = g;
 	return (int64_t)used;
+}
+
+/* Heapsort in place: the core builds in the kernel too, without qsort. */
+static void gref_sift(vmbus_gref_t *a, uint32_t n, uint32_t i)
+{
+	vmbus_gref_t t;
+	uint32_t c;
+
+	for (;;) {
+		c = 2 * i + 1;
+		if (c >= n || c < i)
+			return;
+		if (c + 1 < n && a[c + 1] > a[c])
+			c++;
+		if (a[i] >= a[c])
+			return;
+		t = a[i];
+		a[i] = a[c];
+		a[c] = t;
+		i = c;
+	}
+}
+
+int vmbus_gpa_grefs_unique(const vmbus_gref_t *grefs, uint32_t n,
+			   vmbus_gref_t *scratch)
+{
+	vmbus_gref_t t;
+	uint32_t i;
+
+	if (n < 2)
+		return 0;
+	memcpy(scratch, grefs, (size_t)n * sizeof(*scratch));
+	for (i = n / 2; i-- > 0;)
+		gref_sift(scratch, n, i);
+	for (i = n - 1; i > 0; i--) {
+		t = scratch[0];
+		scratch[0] = scratch[i];
+		scratch[i] = t;
+		gref_sift(scratch, i, 0);
+	}
+	for (i = 1; i < n; i++)
+		if (scratch[i] == scratch[i - 1])
+			return -EEXIST;
+	return 0;
 }

@@ -460,6 +460,12 @@ bool vmbus_gpadl_is_peer_rings(const struct vmbus_gpa_desc *ranges,
 	       ranges[0].byte_count == ngrefs * VMBUS_GRANT_PAGE_SIZE;
 }
 
+bool vmbus_gpadl_rings_split_ok(uint32_t npages, uint32_t down)
+{
+	/* A header page and a data page each way; no unsigned wrap. */
+	return npages >= 4 && down >= 2 && down <= npages - 2;
+}
+
 int vmbus_gpadl_asm_init(struct vmbus_gpadl_asm *a, void *buf, size_t bufsize)
 {
 	memset(a, 0, sizeof(*a));

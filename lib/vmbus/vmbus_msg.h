@@ -99,6 +99,13 @@ bool vmbus_gpadl_is_peer_rings(const struct vmbus_gpa_desc *ranges,
 			       uint32_t nranges, uint32_t ngrefs);
 
 /*
+ * Whether a ring GPADL of @npages pages can be split after @down pages
+ * (OPENCHANNEL's downstream_page_offset): both rings keep a header page
+ * and at least one data page.
+ */
+bool vmbus_gpadl_rings_split_ok(uint32_t npages, uint32_t down);
+
+/*
  * Reassembly of one GPADL (GPADL_HEADER + GPADL_BODY on the server,
  * PEER_GPADL_HEADER + PEER_GPADL_BODY on a client); @buf bounds the total
  * size.  The caller decoded each message for its direction.

@@ -231,6 +231,12 @@ int64_t vmbus_gpa_parse(const void *buf, size_t buflen, uint32_t nranges,
 			struct vmbus_gpa_desc *ranges, uint32_t max_ranges,
 			vmbus_gref_t *grefs, uint32_t max_grefs,
 			uint32_t *ngrefs);
+/*
+ * 0 if the @n grant references are all different, -EEXIST if one appears
+ * twice.  @scratch (@n entries) is overwritten.  O(n log n).
+ */
+int vmbus_gpa_grefs_unique(const vmbus_gref_t *grefs, uint32_t n,
+			   vmbus_gref_t *scratch);
 
 /* --- live state --- */
 

@@ -533,7 +533,8 @@ static const struct vmbus_server_ops ops = { srv_open, srv_close };
 
 static int run_server(unsigned int domid)
 {
-	struct vmbus_offer_desc d = { .flags = VMBUS_OFFER_FLAG_NAMED_PIPE,
+	struct vmbus_offer_desc d = { .flags = VMBUS_OFFER_FLAG_NAMED_PIPE |
+						VMBUS_OFFER_FLAG_GPADLS,
 				      .nversions = 1,
 				      .versions = { VMBUS_PIPE_VERSION_1_0 } };
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL }, evs[8];

@@ -426,6 +426,56 @@ START_TEST(test_gpadl_many_pages)
 }
 END_TEST
 
+/* One grant named twice costs the server two mappings: refused. */
+START_TEST(test_gpadl_duplicate_refs)
+{
+	static vmbus_gref_t g[4096], scratch[4096];
+	uint32_t i;
+
+	for (i = 0; i < 4096; i++)
+		g[i] = 4095 - i;
+	ck_assert_int_eq(vmbus_gpa_grefs_unique(g, 4096, scratch), 0);
+	/* The caller's list is left as it was. */
+	ck_assert_uint_eq(g[0], 4095);
+	ck_assert_uint_eq(g[4095], 0);
+	ck_assert_int_eq(vmbus_gpa_grefs_unique(g, 1, scratch), 0);
+	ck_assert_int_eq(vmbus_gpa_grefs_unique(g, 0, scratch), 0);
+	/* Twice the same ref, far apart and side by side. */
+	g[4000] = g[3];
+	ck_assert_int_eq(vmbus_gpa_grefs_unique(g, 4096, scratch), -EEXIST);
+	g[4000] = 4095 - 4000;
+	g[11] = g[10];
+	ck_assert_int_eq(vmbus_gpa_grefs_unique(g, 4096, scratch), -EEXIST);
+	/* The flood's shape: one granted page named 4096 times. */
+	for (i = 0; i < 4096; i++)
+		g[i] = 8;
+	ck_assert_int_eq(vmbus_gpa_grefs_unique(g, 4096, scratch), -EEXIST);
+	ck_assert_int_eq(vmbus_gpa_grefs_unique(g, 2, scratch), -EEXIST);
+	/* Extremes of the 32-bit space are distinct. */
+	g[0] = 0;
+	g[1] = 0xffffffffu;
+	ck_assert_int_eq(vmbus_gpa_grefs_unique(g, 2, scratch), 0);
+}
+END_TEST
+
+/* OPENCHANNEL's split of a ring GPADL: no wrap below 4 pages. */
+START_TEST(test_gpadl_rings_split)
+{
+	ck_assert(vmbus_gpadl_rings_split_ok(4, 2));
+	ck_assert(vmbus_gpadl_rings_split_ok(64, 2));
+	ck_assert(vmbus_gpadl_rings_split_ok(64, 62));
+	ck_assert(!vmbus_gpadl_rings_split_ok(64, 63));
+	ck_assert(!vmbus_gpadl_rings_split_ok(64, 1));
+	ck_assert(!vmbus_gpadl_rings_split_ok(64, 0));
+	/* npages - 2 wraps for 0 and 1 pages: any split passed the old check. */
+	ck_assert(!vmbus_gpadl_rings_split_ok(1, 2));
+	ck_assert(!vmbus_gpadl_rings_split_ok(1, 0x7fffffff));
+	ck_assert(!vmbus_gpadl_rings_split_ok(0, 2));
+	ck_assert(!vmbus_gpadl_rings_split_ok(3, 2));
+	ck_assert(!vmbus_gpadl_rings_split_ok(2, 2));
+}
+END_TEST
+
 START_TEST(test_gpadl_bad_sequences)
 {
 	static vmbus_gref_t g[200];
@@ -670,6 +720,8 @@ static Suite *msg_suite(void)
 	tcase_add_test(tc, test_random_garbage);
 	tcase_add_test(tc, test_gpadl_one_page);
 	tcase_add_test(tc, test_gpadl_many_pages);
+	tcase_add_test(tc, test_gpadl_duplicate_refs);
+	tcase_add_test(tc, test_gpadl_rings_split);
 	tcase_add_test(tc, test_gpadl_bad_sequences);
 	tcase_add_test(tc, test_range_parser);
 	tcase_add_test(tc, test_versions);
