@@ -27,3 +27,13 @@ tests_integration_vmbus_p2p_hostile_LDADD = lib/vmbus/libvmbus-core.la \
 	$(XENSTORE_LIBS) $(XENGNTTAB_LIBS) $(XENEVTCHN_LIBS)
 dist_noinst_SCRIPTS += tests/integration/vmbus-p2p.sh
 TESTS += tests/integration/vmbus-p2p.sh
+
+# A guest flooding the daemon with GPADLs, within its mapping budget.
+check_PROGRAMS += tests/integration/vmbus-gpadl-hostile
+tests_integration_vmbus_gpadl_hostile_SOURCES = tests/integration/vmbus-gpadl-hostile.c
+tests_integration_vmbus_gpadl_hostile_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS) \
+	$(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) $(XENEVTCHN_CFLAGS)
+tests_integration_vmbus_gpadl_hostile_LDADD = lib/vmbus/libvmbus-core.la \
+	$(XENSTORE_LIBS) $(XENGNTTAB_LIBS) $(XENEVTCHN_LIBS)
+dist_noinst_SCRIPTS += tests/integration/vmbus-gpadl.sh
+TESTS += tests/integration/vmbus-gpadl.sh
