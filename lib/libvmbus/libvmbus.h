@@ -302,7 +302,9 @@ void *vmbus_chan_get_data(const struct vmbus_chan *chan);
  *    end may send them (typically the server fills the client's receive
  *    pool).  RM_XFER_PAGESET (vmbus_xferset_remove) retires the set.  The
  *    sender of a packet that points into a set must not reuse those bytes
- *    before the receiver completed the packet.
+ *    before the receiver completed the packet.  At the server, a packet
+ *    into a set that asks for a completion keeps the set mapped until it
+ *    is completed, even past RM_XFER_PAGESET and GPADL_TEARDOWN.
  *  - Completions.  A request sent with @want_completion is answered by a
  *    COMP packet carrying its trans_id (vmbus_chan_send_comp).  A sender
  *    that lets the library pick ids (vmbus_chan_trans_alloc) gets its
@@ -459,6 +461,12 @@ int vmbus_chan_recv_pkt(struct vmbus_chan *chan, struct vmbus_rxpkt *pkt,
 			void *buf, size_t buflen);
 /* Start of range @i of a received packet, or NULL. */
 void *vmbus_rxpkt_ptr(const struct vmbus_rxpkt *pkt, uint32_t i);
+/*
+ * Server: done with a DATA_USING_XFER_PAGES packet that asked for a
+ * completion without sending one through vmbus_chan_send_comp (which
+ * does this itself): its set may be unmapped now if it was removed.
+ */
+void vmbus_rxpkt_done(struct vmbus_chan *chan, const struct vmbus_rxpkt *pkt);
 /* Packets this end refused (-EBADMSG) on @chan so far. */
 uint64_t vmbus_chan_refused(const struct vmbus_chan *chan);
 

@@ -24,6 +24,13 @@
  *    each field once, and computes bounds in 64 bits.
  *  - The sender of a packet with ranges must not reuse those bytes until
  *    the receiver completed the packet (COMP with the same trans_id).
+ *  - At the server, a DATA_USING_XFER_PAGES packet that asks for a
+ *    completion holds its set's mapping until the application completes
+ *    it (vmbus_chan_send_comp, or vmbus_rxpkt_done): an RM_XFER_PAGESET
+ *    meanwhile retires the set at once (no new packet may name it), but
+ *    the set is unmapped, and a GPADL_TEARDOWN of its GPADL answered, only
+ *    once the last such packet is completed.  A packet that asks for no
+ *    completion points into the set until the next receive.
  *
  * The state hangs off the channel (c->xfer), allocated on first use; both
  * ends free it with the channel.
@@ -40,6 +47,7 @@
 #include "xfer-pkt.h"
 
 #define XFER_DEFAULT_TRANS	1024
+#define XFER_MAX_HOLDS		4096	/* packets held per channel */
 #define XFER_CLOSE_MS		2000	/* as vmbus_chan_close waits */
 
 _Static_assert(VMBUS_GPA_RANGE_BYTES(VMBUS_GPADL_MAX_PAGES) <=
@@ -78,7 +86,9 @@ struct vmbus_gpadl {
 	bool server;
 	bool writable;			/* this end may write */
 	bool internal;			/* server: held by a transfer page set */
+	bool retired;			/* server: set removed, holds remain */
 	unsigned int sets;		/* transfer page sets naming it here */
+	unsigned int holds;		/* server: packets not yet completed */
 	struct vmbus_gpadl *next;
 };
 
@@ -88,9 +98,17 @@ struct xfer_set {
 	struct vmbus_gpadl *g;
 };
 
+/* A packet the server application was handed and has not completed. */
+struct xfer_hold {
+	uint64_t trans_id;
+	struct vmbus_gpadl *g;
+};
+
 struct vmbus_xfer {
 	struct vmbus_gpadl *gpadls;
 	struct xfer_set sets[VMBUS_XFERSET_MAX];
+	struct xfer_hold *holds;	/* grown on demand */
+	uint32_t nholds, maxholds;
 	struct vmbus_trans_table trans;
 	struct vmbus_trans_slot *slots;	/* NULL until ids are used */
 	uint64_t refused;
@@ -480,6 +498,7 @@ void vmbus_xfer_release(struct vmbus_chan *c)
 		if (g->internal)
 			free(g);
 	}
+	free(x->holds);
 	free(x->slots);
 	free(x);
 	c->xfer = NULL;
@@ -599,9 +618,65 @@ static int server_rm_set(struct vmbus_chan *c, struct vmbus_rxpkt *rx,
 	g = s->g;
 	rx->gpadl_id = g->id;
 	s->used = false;
+	if (g->holds) {
+		/* Packets still point into it: unmapped at the last completion. */
+		g->retired = true;
+		g->state = G_GONE;	/* named by no new packet */
+		return 0;
+	}
 	server_gpadl_release(g);
 	free(g);
 	return 0;
+}
+
+/* Server: a packet into @g asks for a completion; hold @g until then. */
+static int xfer_hold(struct vmbus_chan *c, struct vmbus_gpadl *g,
+		     uint64_t trans_id)
+{
+	struct vmbus_xfer *x = c->xfer;
+	struct xfer_hold *h;
+	uint32_t n;
+
+	if (x->nholds == x->maxholds) {
+		if (x->maxholds >= XFER_MAX_HOLDS)
+			return -ENOSPC;	/* the application completes none */
+		n = x->maxholds ? x->maxholds * 2 : 16;
+		h = realloc(x->holds, n * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		x->holds = h;
+		x->maxholds = n;
+	}
+	x->holds[x->nholds++] = (struct xfer_hold){ trans_id, g };
+	g->holds++;
+	return 0;
+}
+
+void vmbus_xfer_completed(struct vmbus_chan *c, uint64_t trans_id)
+{
+	struct vmbus_xfer *x = c->xfer;
+	struct vmbus_gpadl *g;
+	uint32_t i;
+
+	if (!x || !c->server)
+		return;
+	for (i = 0; i < x->nholds; i++)
+		if (x->holds[i].trans_id == trans_id)
+			break;
+	if (i == x->nholds)
+		return;
+	g = x->holds[i].g;
+	x->holds[i] = x->holds[--x->nholds];
+	if (--g->holds || !g->retired)
+		return;
+	server_gpadl_release(g);
+	free(g);
+}
+
+void vmbus_rxpkt_done(struct vmbus_chan *c, const struct vmbus_rxpkt *rx)
+{
+	if (rx->type == VMBUS_PKT_DATA_USING_XFER_PAGES && rx->base)
+		vmbus_xfer_completed(c, rx->trans_id);
 }
 
 /* --- sending --- */
@@ -739,6 +814,12 @@ static int xfer_resolve(struct vmbus_chan *c, struct vmbus_rxpkt *rx,
 	rc = vmbus_xfer_check_ranges(h->ranges, h->nranges, gpadl_bytes(g));
 	if (rc)
 		return rc;
+	if (c->server && rx->type == VMBUS_PKT_DATA_USING_XFER_PAGES &&
+	    (rx->flags & VMBUS_PKT_FLAG_REQUEST_COMPLETION)) {
+		rc = xfer_hold(c, g, rx->trans_id);
+		if (rc)
+			return rc;
+	}
 	rx->nranges = h->nranges;
 	rx->ranges = h->ranges;
 	rx->base = g->mem;

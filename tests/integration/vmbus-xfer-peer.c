@@ -11,6 +11,8 @@
  *                                  and 1000 packets into it with
  *                                  completions; hostile packets each way;
  *                                  a teardown that waits for the server;
+ *                                  a packet into a set completed only
+ *                                  after the set was removed;
  *                                  everything released.
  *
  * Commands are in-band packets (struct cmd) asking for a completion, which
@@ -140,6 +142,10 @@ struct sstate {
 	uint32_t hostile_sent, hostile_failed;
 	bool hostile;
 	uint32_t wb_failed;
+	/* a transfer-page packet held across the removal of its set */
+	const uint8_t *held;
+	uint32_t held_len;
+	uint64_t held_trans;
 	uint64_t buf[BUF_BYTES / 8];
 };
 
@@ -463,11 +469,31 @@ static void srv_chan(struct vmbus_chan *c)
 		case VMBUS_PKT_DATA_USING_GPADL:
 			do_gpa(c, &rx);
 			break;
+		case VMBUS_PKT_DATA_USING_XFER_PAGES:
+			/*
+			 * Kept, not completed: the client removes the set
+			 * next, and the server reads the memory only then.
+			 */
+			if (st->held || rx.nranges != 1 || !(rx.flags & 1)) {
+				if (rx.flags & 1)
+					reply(c, rx.trans_id, -EINVAL, 0, 0, 0);
+				break;
+			}
+			st->held = vmbus_rxpkt_ptr(&rx, 0);
+			st->held_len = rx.ranges[0].byte_count;
+			st->held_trans = rx.trans_id;
+			break;
 		case VMBUS_PKT_ADD_XFER_PAGESET:
 		case VMBUS_PKT_RM_XFER_PAGESET:
 			printf("server: %s transfer page set %u (GPADL %u)\n",
 			       rx.type == VMBUS_PKT_ADD_XFER_PAGESET ?
 			       "added" : "removed", rx.id, rx.gpadl_id);
+			if (rx.type == VMBUS_PKT_RM_XFER_PAGESET && st->held) {
+				/* The set is gone; the packet still holds it. */
+				reply(c, st->held_trans, 0,
+				      csum(0, st->held, st->held_len), 0, 0);
+				st->held = NULL;
+			}
 			if (rx.flags & 1)
 				reply(c, rx.trans_id, 0, 0, 0, 0);
 			break;
@@ -1079,6 +1105,45 @@ static int run_client(void)
 		rc = vmbus_gpadl_destroy(g1, 5000);
 	g1 = NULL;
 	result(!rc, "1-page GPADL unmapped and torn down (%s)", strerror(-rc));
+
+	/*
+	 * --- a packet into a set outlives the set ---
+	 * The server keeps a packet into set 6 uncompleted, sees the set
+	 * removed, and only then reads the memory and completes the packet.
+	 */
+	rc = vmbus_gpadl_create(cl->c, 4 * 4096, 0, 5000, &pool);
+	if (!rc) {
+		struct req qd = { 0 }, qr = { 0 };
+		struct vmbus_range whole = { 4 * 4096, 0 };
+		uint8_t *p = vmbus_gpadl_ptr(pool, 0, 4 * 4096, true);
+		uint64_t sum, td, tr;
+
+		fill(p, 4 * 4096, 66);
+		sum = csum(0, p, 4 * 4096);
+		rc = vmbus_xferset_add(cl->c, pool, 6, 0, false);
+		if (!rc)
+			rc = vmbus_chan_trans_alloc(cl->c, &qd, &td);
+		if (!rc)
+			rc = vmbus_chan_send_xfer(cl->c, 6, &whole, 1, NULL, 0,
+						  td, true);
+		if (!rc)
+			rc = vmbus_chan_trans_alloc(cl->c, &qr, &tr);
+		if (!rc)
+			rc = vmbus_xferset_remove(cl->c, 6, tr, true);
+		if (!rc)
+			rc = wait_req(cl, &qr);
+		if (!rc)
+			rc = wait_req(cl, &qd);
+		result(!rc && !qd.r.status && qd.r.sum == sum,
+		       "a packet into set 6 completed after the set's removal: "
+		       "the server read it whole (%s)", strerror(-rc));
+		rc = vmbus_gpadl_destroy(pool, 5000);
+		pool = NULL;
+		result(!rc, "set 6's GPADL torn down after that (%s)",
+		       strerror(-rc));
+	} else {
+		result(false, "GPADL for set 6 created (%s)", strerror(-rc));
+	}
 	/* g3 is still mapped by the server: closing the channel releases it. */
 	rc = 0;
 out:
