@@ -332,10 +332,7 @@ int vmbus_chan_send_comp(struct vmbus_chan *c, uint64_t trans_id,
 
 	if (rc)
 		return rc;
-	rc = vmbus_ring_send_comp(&c->ring, trans_id, data, len);
-	if (!rc)
-		vmbus_xfer_completed(c, trans_id);	/* its memory may go */
-	return rc;
+	return vmbus_ring_send_comp(&c->ring, trans_id, data, len);
 }
 
 void vmbus_chan_batch_begin(struct vmbus_chan *c)

@@ -303,8 +303,9 @@ void *vmbus_chan_get_data(const struct vmbus_chan *chan);
  *    pool).  RM_XFER_PAGESET (vmbus_xferset_remove) retires the set.  The
  *    sender of a packet that points into a set must not reuse those bytes
  *    before the receiver completed the packet.  At the server, a packet
- *    into a set that asks for a completion keeps the set mapped until it
- *    is completed, even past RM_XFER_PAGESET and GPADL_TEARDOWN.
+ *    into a set that asks for a completion keeps the set mapped until the
+ *    application completes it with vmbus_chan_complete_pkt (or
+ *    vmbus_rxpkt_done), even past RM_XFER_PAGESET and GPADL_TEARDOWN.
  *  - Completions.  A request sent with @want_completion is answered by a
  *    COMP packet carrying its trans_id (vmbus_chan_send_comp).  A sender
  *    that lets the library pick ids (vmbus_chan_trans_alloc) gets its
@@ -447,7 +448,9 @@ struct vmbus_rxpkt {
 	const struct vmbus_range *ranges; /* checked against the memory */
 	uint8_t *base;			/* the memory the ranges point into */
 	bool writable;			/* this end may write it */
-	void *ctx;			/* COMP: the request's context */
+	void *ctx;			/* COMP: the request's context;
+					 * server, DATA_USING_XFER_PAGES: its
+					 * hold (vmbus_rxpkt_done) */
 	int error;			/* with -EBADMSG: why it was refused */
 };
 
@@ -462,9 +465,20 @@ int vmbus_chan_recv_pkt(struct vmbus_chan *chan, struct vmbus_rxpkt *pkt,
 /* Start of range @i of a received packet, or NULL. */
 void *vmbus_rxpkt_ptr(const struct vmbus_rxpkt *pkt, uint32_t i);
 /*
- * Server: done with a DATA_USING_XFER_PAGES packet that asked for a
- * completion without sending one through vmbus_chan_send_comp (which
- * does this itself): its set may be unmapped now if it was removed.
+ * Complete a received packet: a COMP with its trans_id and @len bytes of
+ * @data if it asked for one, then vmbus_rxpkt_done.  -EAGAIN (nothing
+ * done, the packet still held): no room in the ring yet.
+ */
+int vmbus_chan_complete_pkt(struct vmbus_chan *chan,
+			    const struct vmbus_rxpkt *pkt, const void *data,
+			    size_t len);
+/*
+ * Done with a received packet.  At the server, a DATA_USING_XFER_PAGES
+ * packet that asks for a completion holds its transfer page set mapped
+ * (pkt->ctx names the hold) until this, even if the set is removed or its
+ * GPADL torn down meanwhile.  Call it once per packet, directly or
+ * through vmbus_chan_complete_pkt; completing with vmbus_chan_send_comp
+ * alone keeps the hold until the channel closes.
  */
 void vmbus_rxpkt_done(struct vmbus_chan *chan, const struct vmbus_rxpkt *pkt);
 /* Packets this end refused (-EBADMSG) on @chan so far. */

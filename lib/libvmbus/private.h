@@ -125,8 +125,6 @@ int vmbus_xfer_on_gpadl_torndown(struct vmbus_chan *c, uint32_t gpadl_id);
 void vmbus_xfer_chan_closing(struct vmbus_chan *c);
 /* Either end: the channel is being freed. */
 void vmbus_xfer_release(struct vmbus_chan *c);
-/* Server: the application completed packet @trans_id (vmbus_chan_send_comp). */
-void vmbus_xfer_completed(struct vmbus_chan *c, uint64_t trans_id);
 /* client.c */
 xengntshr_handle *vmbus_bus_gntshr(struct vmbus_bus *bus,
 				   unsigned int *backend_id);

@@ -26,7 +26,10 @@
  *    the receiver completed the packet (COMP with the same trans_id).
  *  - At the server, a DATA_USING_XFER_PAGES packet that asks for a
  *    completion holds its set's mapping until the application completes
- *    it (vmbus_chan_send_comp, or vmbus_rxpkt_done): an RM_XFER_PAGESET
+ *    it (vmbus_chan_complete_pkt, or vmbus_rxpkt_done).  The hold is named
+ *    by the packet's ctx, not by its trans_id, which the guest chooses and
+ *    may repeat on purpose to have another packet's hold released.  An
+ *    RM_XFER_PAGESET
  *    meanwhile retires the set at once (no new packet may name it), but
  *    the set is unmapped, and a GPADL_TEARDOWN of its GPADL answered, only
  *    once the last such packet is completed.  A packet that asks for no
@@ -100,15 +103,15 @@ struct xfer_set {
 
 /* A packet the server application was handed and has not completed. */
 struct xfer_hold {
-	uint64_t trans_id;
 	struct vmbus_gpadl *g;
+	struct xfer_hold *next;
 };
 
 struct vmbus_xfer {
 	struct vmbus_gpadl *gpadls;
 	struct xfer_set sets[VMBUS_XFERSET_MAX];
-	struct xfer_hold *holds;	/* grown on demand */
-	uint32_t nholds, maxholds;
+	struct xfer_hold *holds;
+	uint32_t nholds;
 	struct vmbus_trans_table trans;
 	struct vmbus_trans_slot *slots;	/* NULL until ids are used */
 	uint64_t refused;
@@ -498,7 +501,12 @@ void vmbus_xfer_release(struct vmbus_chan *c)
 		if (g->internal)
 			free(g);
 	}
-	free(x->holds);
+	while (x->holds) {
+		struct xfer_hold *h = x->holds;
+
+		x->holds = h->next;
+		free(h);
+	}
 	free(x->slots);
 	free(x);
 	c->xfer = NULL;
@@ -630,53 +638,65 @@ static int server_rm_set(struct vmbus_chan *c, struct vmbus_rxpkt *rx,
 }
 
 /* Server: a packet into @g asks for a completion; hold @g until then. */
-static int xfer_hold(struct vmbus_chan *c, struct vmbus_gpadl *g,
-		     uint64_t trans_id)
+static struct xfer_hold *xfer_hold(struct vmbus_chan *c,
+				   struct vmbus_gpadl *g, int *err)
 {
 	struct vmbus_xfer *x = c->xfer;
 	struct xfer_hold *h;
-	uint32_t n;
 
-	if (x->nholds == x->maxholds) {
-		if (x->maxholds >= XFER_MAX_HOLDS)
-			return -ENOSPC;	/* the application completes none */
-		n = x->maxholds ? x->maxholds * 2 : 16;
-		h = realloc(x->holds, n * sizeof(*h));
-		if (!h)
-			return -ENOMEM;
-		x->holds = h;
-		x->maxholds = n;
-	}
-	x->holds[x->nholds++] = (struct xfer_hold){ trans_id, g };
+	*err = -ENOSPC;		/* the application completes none */
+	if (x->nholds >= XFER_MAX_HOLDS)
+		return NULL;
+	*err = -ENOMEM;
+	h = malloc(sizeof(*h));
+	if (!h)
+		return NULL;
+	h->g = g;
+	h->next = x->holds;
+	x->holds = h;
+	x->nholds++;
 	g->holds++;
-	return 0;
+	return h;
 }
 
-void vmbus_xfer_completed(struct vmbus_chan *c, uint64_t trans_id)
+void vmbus_rxpkt_done(struct vmbus_chan *c, const struct vmbus_rxpkt *rx)
 {
 	struct vmbus_xfer *x = c->xfer;
+	struct xfer_hold **pp, *h = NULL;
 	struct vmbus_gpadl *g;
-	uint32_t i;
 
-	if (!x || !c->server)
+	if (!x || !c->server || rx->type != VMBUS_PKT_DATA_USING_XFER_PAGES ||
+	    !rx->ctx)
 		return;
-	for (i = 0; i < x->nholds; i++)
-		if (x->holds[i].trans_id == trans_id)
+	for (pp = &x->holds; *pp; pp = &(*pp)->next)
+		if (*pp == rx->ctx) {
+			h = *pp;
+			*pp = h->next;
 			break;
-	if (i == x->nholds)
-		return;
-	g = x->holds[i].g;
-	x->holds[i] = x->holds[--x->nholds];
+		}
+	if (!h)
+		return;		/* released already */
+	x->nholds--;
+	g = h->g;
+	free(h);
 	if (--g->holds || !g->retired)
 		return;
 	server_gpadl_release(g);
 	free(g);
 }
 
-void vmbus_rxpkt_done(struct vmbus_chan *c, const struct vmbus_rxpkt *rx)
+int vmbus_chan_complete_pkt(struct vmbus_chan *c, const struct vmbus_rxpkt *rx,
+			    const void *data, size_t len)
 {
-	if (rx->type == VMBUS_PKT_DATA_USING_XFER_PAGES && rx->base)
-		vmbus_xfer_completed(c, rx->trans_id);
+	int rc = 0;
+
+	if (rx->flags & VMBUS_PKT_FLAG_REQUEST_COMPLETION) {
+		rc = vmbus_chan_send_comp(c, rx->trans_id, data, len);
+		if (rc == -EAGAIN)
+			return rc;	/* no room yet: still held */
+	}
+	vmbus_rxpkt_done(c, rx);
+	return rc;
 }
 
 /* --- sending --- */
@@ -816,8 +836,8 @@ static int xfer_resolve(struct vmbus_chan *c, struct vmbus_rxpkt *rx,
 		return rc;
 	if (c->server && rx->type == VMBUS_PKT_DATA_USING_XFER_PAGES &&
 	    (rx->flags & VMBUS_PKT_FLAG_REQUEST_COMPLETION)) {
-		rc = xfer_hold(c, g, rx->trans_id);
-		if (rc)
+		rx->ctx = xfer_hold(c, g, &rc);
+		if (!rx->ctx)
 			return rc;
 	}
 	rx->nranges = h->nranges;

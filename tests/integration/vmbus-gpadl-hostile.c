@@ -201,7 +201,7 @@ static int expect(uint32_t type, uint32_t id, struct vmbus_msg *out)
 		    noffers < MAX_OFFERS) {
 			offers[noffers].relid = m.u.offer.child_relid;
 			snprintf(offers[noffers].name,
-				 sizeof(offers[noffers].name), "%s",
+				 sizeof(offers[noffers].name), "%.31s",
 				 (const char *)m.u.offer.user_data + 4);
 			noffers++;
 		}

@@ -145,7 +145,7 @@ struct sstate {
 	/* a transfer-page packet held across the removal of its set */
 	const uint8_t *held;
 	uint32_t held_len;
-	uint64_t held_trans;
+	struct vmbus_rxpkt held_rx;
 	uint64_t buf[BUF_BYTES / 8];
 };
 
@@ -481,7 +481,7 @@ static void srv_chan(struct vmbus_chan *c)
 			}
 			st->held = vmbus_rxpkt_ptr(&rx, 0);
 			st->held_len = rx.ranges[0].byte_count;
-			st->held_trans = rx.trans_id;
+			st->held_rx = rx;
 			break;
 		case VMBUS_PKT_ADD_XFER_PAGESET:
 		case VMBUS_PKT_RM_XFER_PAGESET:
@@ -490,8 +490,12 @@ static void srv_chan(struct vmbus_chan *c)
 			       "added" : "removed", rx.id, rx.gpadl_id);
 			if (rx.type == VMBUS_PKT_RM_XFER_PAGESET && st->held) {
 				/* The set is gone; the packet still holds it. */
-				reply(c, st->held_trans, 0,
-				      csum(0, st->held, st->held_len), 0, 0);
+				struct reply r = {
+					.sum = csum(0, st->held, st->held_len),
+				};
+
+				vmbus_chan_complete_pkt(c, &st->held_rx, &r,
+							sizeof(r));
 				st->held = NULL;
 			}
 			if (rx.flags & 1)
