@@ -7,7 +7,9 @@
 # offers until refused, interleaves two GPADLs' bodies and opens rings
 # past its budget, while dom0 maps nothing but g1's control rings; g2
 # meanwhile streams through its pipe; vmbusctl status reports the
-# mappings; everything is released afterwards.  Speaks TAP.
+# mappings; everything is released afterwards.  Then vmbusd runs again
+# with a host budget of 40 pages: g2's 16-page rings open, 32-page rings
+# do not.  Speaks TAP.
 set -u
 
 . "$(dirname "$0")/tap-lib.sh"
@@ -54,8 +56,24 @@ hrc=$?
 sleep 0.5
 end_maps=$(field 0 maps_held)
 
+kill -0 "$dpid" 2>/dev/null
+alive1=$?
+
+# The host budget: vmbusd again, 40 pages for all guests.
+kill -TERM "$dpid"
+for _ in $(seq 50); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
+"$X" run 0 -- "$VMBUSD" -F -v --host-map-pages 40 \
+	--pid-file "$RUN/vmbusd2.pid" > "$RUN/vmbusd2.log" 2>&1 &
+pids+=($!)
+wait_for "$RUN/vmbusd2.log" "domain $g2: offered pipe \"echo\""
+dpid2=$(cat "$RUN/vmbusd2.pid" 2>/dev/null)
+client g2 "$RUN/g2-big.out" --bytes 100000 --chunk 3000 echo
+big_rc=$?
+client g2 "$RUN/g2-small.out" --bytes 100000 --chunk 3000 --ring-pages 8 echo
+small_rc=$?
+
 results=$(grep -c '^hostile: \(ok\|FAILED\) - ' "$RUN/hostile.out")
-echo "1..$((results + 8))"
+echo "1..$((results + 10))"
 while IFS= read -r line; do
 	case $line in
 	"hostile: ok - "*) ok "${line#hostile: ok - }" ;;
@@ -84,13 +102,25 @@ else
 fi
 check "the refusals of g1's budget are counted and logged once" \
 	eval "grep -q 'domain $g1: refused to map' '$RUN/vmbusd.log' &&
-	      [ \$(grep -c 'domain $g1: refused to map' '$RUN/vmbusd.log') = 1 ] && kill -0 $dpid"
+	      [ \$(grep -c 'domain $g1: refused to map' '$RUN/vmbusd.log') = 1 ] && [ $alive1 = 0 ]"
 check "everything released: dom0 maps what it did before the buses ($end_maps, baseline $base_maps)" \
 	[ "$end_maps" = "$base_maps" ]
-if grep -qE "AddressSanitizer|runtime error|LeakSanitizer" "$RUN/vmbusd.log" "$RUN/hostile.out" ||
+if [ "$big_rc" != 0 ] && grep -q "domain $g2: refused to map 32 more grants (guest 16/8192, host 16/40" "$RUN/vmbusd2.log" &&
+   ! grep -q "checksum" "$RUN/g2-big.out"; then
+	ok "host budget of 40 pages: g2's 2 x 16-page rings are refused, the refusal logged"
+else
+	not_ok "host budget of 40 pages: g2's 2 x 16-page rings are refused, the refusal logged (exit $big_rc)"
+	show "$RUN/g2-big.out"; grep "domain $g2" "$RUN/vmbusd2.log" | sed 's/^/# /'
+fi
+if [ "$small_rc" = 0 ] && grep -q "checksum .*MATCH" "$RUN/g2-small.out" && kill -0 "$dpid2"; then
+	ok "within it, 2 x 8-page rings open and stream, checksum matches"
+else
+	not_ok "within it, 2 x 8-page rings open and stream, checksum matches"; show "$RUN/g2-small.out"
+fi
+if grep -qE "AddressSanitizer|runtime error|LeakSanitizer" "$RUN/vmbusd.log" "$RUN/vmbusd2.log" "$RUN/hostile.out" ||
    ls "$RUN"/asan.* >/dev/null 2>&1; then
 	not_ok "no sanitizer reports"
-	grep -hE -A20 "AddressSanitizer|runtime error|LeakSanitizer" "$RUN/vmbusd.log" "$RUN"/asan.* 2>/dev/null | head -60 | sed 's/^/# /'
+	grep -hE -A20 "AddressSanitizer|runtime error|LeakSanitizer" "$RUN/vmbusd.log" "$RUN/vmbusd2.log" "$RUN"/asan.* 2>/dev/null | head -60 | sed 's/^/# /'
 else
 	ok "no sanitizer reports"
 fi
