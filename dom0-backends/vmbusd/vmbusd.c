@@ -160,6 +160,30 @@ static void vd_publish_offer(struct vd_offer *o)
 		memcpy(o->published, val, sizeof(o->published));
 }
 
+/* What serving the guest's bus cost: wake-ups, xenstore reads, queues. */
+static void vd_publish_work(struct vd_guest *g)
+{
+	struct vmbus_server_work w;
+	char path[96], val[sizeof(g->published_work)];
+	int len;
+
+	vmbus_server_get_work(g->srv, &w);
+	len = snprintf(val, sizeof(val),
+		"wakeups=%llu xs_steps=%llu ctl_messages=%llu "
+		"ctl_dropped=%llu budget_yields=%llu ctl_queued=%u "
+		"ctl_queue_peak=%u",
+		(unsigned long long)w.wakeups, (unsigned long long)w.xs_steps,
+		(unsigned long long)w.ctl_messages,
+		(unsigned long long)w.ctl_dropped,
+		(unsigned long long)w.budget_yields, w.ctl_queued,
+		w.ctl_queue_peak);
+	if (len < 0 || strcmp(val, g->published_work) == 0)
+		return;
+	snprintf(path, sizeof(path), VD_STATE_ROOT "/%u/work", g->domid);
+	if (xs_write(vd_xs, XBT_NULL, path, val, (unsigned int)strlen(val)))
+		memcpy(g->published_work, val, sizeof(g->published_work));
+}
+
 static void vd_publish(void)
 {
 	struct vd_guest *g;
@@ -175,6 +199,7 @@ static void vd_publish(void)
 			if (xs_write(vd_xs, XBT_NULL, path, st, (unsigned int)strlen(st)))
 				snprintf(g->published_bus, sizeof(g->published_bus), "%s", st);
 		}
+		vd_publish_work(g);
 		for (o = g->offers; o; o = o->next)
 			vd_publish_offer(o);
 	}
