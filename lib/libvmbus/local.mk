@@ -39,3 +39,14 @@ tests_integration_vmbus_echo_peer_CPPFLAGS = $(LIBVMBUS_CPPFLAGS)
 tests_integration_vmbus_echo_peer_LDADD = $(LIBVMBUS_LIBS)
 dist_noinst_SCRIPTS += tests/integration/vmbus-lib.sh
 TESTS += tests/integration/vmbus-lib.sh
+
+# The channel layer alone, against a stub event channel library.
+check_PROGRAMS += tests/unit/vmbus-chan-test
+TESTS += tests/unit/vmbus-chan-test
+tests_unit_vmbus_chan_test_SOURCES = tests/unit/vmbus-chan-test.c \
+	lib/libvmbus/chan.c
+tests_unit_vmbus_chan_test_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) \
+	$(VMBUS_CORE_CPPFLAGS) $(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) \
+	$(XENEVTCHN_CFLAGS)
+tests_unit_vmbus_chan_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_vmbus_chan_test_LDADD = lib/vmbus/libvmbus-core.la $(CHECK_LIBS)
