@@ -44,6 +44,7 @@ int vd_epfd = -1;
 static bool foreground;
 struct xs_handle *vd_xs;
 static struct vd_guest *guests;
+static struct vd_guest *guests_dead;	/* released, freed after the batch */
 
 static void lib_log(int prio, const char *msg, void *arg)
 {
@@ -438,13 +439,31 @@ static void vd_guest_free(struct vd_guest *g, bool gone)
 	}
 	dlog(LOG_INFO, "domain %u: bus released%s", g->domid,
 	       gone ? " (domain gone)" : "");
-	free(g);
+	/* Events of this batch may still name it: freed after the batch. */
+	g->srv = NULL;
+	g->dead = true;
+	g->next = guests_dead;
+	guests_dead = g;
+}
+
+/* Free what was released during the last batch of events. */
+static void vd_reap(void)
+{
+	struct vd_guest *g;
+	bool trim = guests_dead != NULL;
+
+	vd_pipe_reap();
+	while ((g = guests_dead) != NULL) {
+		guests_dead = g->next;
+		free(g);
+	}
 	/*
 	 * A guest's buffers are freed in the middle of the heap, among
 	 * other guests' allocations; give the free pages back to the
 	 * system, as a daemon serving guests that come and go should.
 	 */
-	malloc_trim(0);
+	if (trim)
+		malloc_trim(0);
 }
 
 static void vd_guest_new(unsigned int domid)
@@ -794,11 +813,17 @@ int main(int argc, char **argv)
 	vd_rescan();
 
 	while (!quit) {
-		n = epoll_wait(vd_epfd, evs, 32, -1);
+		/* Pipes with work left over: look for events, do not sleep. */
+		n = epoll_wait(vd_epfd, evs, 32, vd_pipe_busy() ? 0 : -1);
 		if (n < 0 && errno != EINTR) {
 			dlog(LOG_ERR, "epoll_wait failed (%s)", strerror(errno));
 			break;
 		}
+		/*
+		 * Every event of the batch is handled: what a handler
+		 * releases is only freed after the batch (vd_reap), so a
+		 * later event naming it finds it marked dead.
+		 */
 		for (i = 0; i < n; i++) {
 			struct vd_watch *wt = evs[i].data.ptr;
 			struct signalfd_siginfo si;
@@ -813,8 +838,6 @@ int main(int argc, char **argv)
 					       "xenstore (%s)", strerror(-err));
 					quit = true;
 				}
-				/* The rescan may have freed watched objects. */
-				i = n;
 				break;
 			}
 			case VD_TIMER:
@@ -826,20 +849,25 @@ int main(int argc, char **argv)
 				    si.ssi_signo != SIGHUP)
 					quit = true;
 				break;
-			case VD_SERVER:
-				vmbus_server_process(
-					((struct vd_guest *)wt->obj)->srv);
-				/* A close may have freed a pipe in this batch. */
-				i = n;
+			case VD_SERVER: {
+				struct vd_guest *g = wt->obj;
+
+				if (!g->dead)
+					vmbus_server_process(g->srv);
 				break;
+			}
 			case VD_CHAN:
 			case VD_SOCK:
+			case VD_RETRY:
 				vd_pipe_event(wt->obj, wt->kind, evs[i].events);
 				break;
 			}
 		}
+		/* Pipes that had more than one wake-up's worth to move. */
+		vd_pipe_run_busy();
 		/* Pairs of guests that ended are offered again. */
 		vd_p2p_resync();
+		vd_reap();
 	}
 	dlog(LOG_NOTICE, "exiting");
 	rc = 0;
@@ -850,6 +878,7 @@ out:
 		guests = g->next;
 		vd_guest_free(g, false);
 	}
+	vd_reap();
 	if (vd_xs) {
 		xs_rm(vd_xs, XBT_NULL, VD_STATE_ROOT);
 		xs_close(vd_xs);
