@@ -26,7 +26,7 @@ hostile() {
 }
 alive() { kill -0 "$dpid" 2>/dev/null; }
 
-echo "1..14"
+echo "1..16"
 check "host starts" env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$RUN/asan" "$X" host start
 g1=$("$X" create --name g1) && g2=$("$X" create --name g2)
 check "vmbusctl attaches two guests" eval "ctl attach g1 >/dev/null && ctl attach g2 >/dev/null"
@@ -100,6 +100,40 @@ wait "$spid" 2>/dev/null
 stormy=$(rate "$RUN/storm.g2")
 echo "# figures: g2's pipe alone ${quiet:-?} MB/s each way, during g1's storm ${stormy:-?} MB/s" \
 	"(ratio $(awk -v a="${stormy:-0}" -v b="${quiet:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "?" }'))"
+
+# A service that never accepts, its backlog full: connecting to it must not
+# stall the daemon for the other guest.
+python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(0)
+c = socket.socket(socket.AF_UNIX)
+c.connect(sys.argv[1])		# takes the one place in the backlog
+print("listening", flush=True)
+time.sleep(120)
+' "$RUN/busy.sock" > "$RUN/busy.log" 2>&1 &
+bpid=$!
+pids+=($bpid)
+wait_for "$RUN/busy.log" listening
+ctl offer g1 --pipe busy --service "$RUN/busy.sock" >/dev/null
+wait_for "$RUN/vmbusd.log" 'domain '"$g1"': offered pipe "busy"'
+client g1 "$RUN/busy.g1" --bytes 1000 busy &
+bc=$!
+wait_for "$RUN/vmbusd.log" 'pipe "busy" (channel [0-9]*): .* is busy'
+if timeout 30 "$X" run g2 -- "$CLIENT" --bytes 2000000 --chunk 4000 echo > "$RUN/busy.g2" 2>&1 &&
+   grep -q "checksum .*MATCH" "$RUN/busy.g2"; then
+	ok "while vmbusd waits for a busy service, g2's pipe streams"
+else
+	not_ok "while vmbusd waits for a busy service, g2's pipe streams"; show "$RUN/busy.g2"
+fi
+kill "$bpid" 2>/dev/null
+if timeout 30 tail --pid="$bc" -f /dev/null && alive &&
+   wait_for "$RUN/vmbusd.log" 'pipe "busy": failed to connect'; then
+	ok "the busy service goes away: g1's pipe ends, vmbusd says why"
+else
+	not_ok "the busy service goes away: g1's pipe ends, vmbusd says why"; show "$RUN/busy.g1"
+fi
 
 # The guest's bus client dies: the daemon goes on, the guest comes back.
 if hostile g1 die die && alive && hostile g1 burst2 burst 10; then
