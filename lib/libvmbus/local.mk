@@ -50,3 +50,9 @@ tests_unit_vmbus_chan_test_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) \
 	$(XENEVTCHN_CFLAGS)
 tests_unit_vmbus_chan_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_vmbus_chan_test_LDADD = lib/vmbus/libvmbus-core.la $(CHECK_LIBS)
+
+# A client whose control messages wait for room in the ring.
+check_PROGRAMS += tests/integration/vmbus-ctl-flow
+tests_integration_vmbus_ctl_flow_SOURCES = tests/integration/vmbus-ctl-flow.c
+tests_integration_vmbus_ctl_flow_CPPFLAGS = $(LIBVMBUS_CPPFLAGS)
+tests_integration_vmbus_ctl_flow_LDADD = $(LIBVMBUS_LIBS)

@@ -13,6 +13,7 @@ set -u
 . "$(dirname "$0")/tap-lib.sh"
 CLIENT="$top_builddir/tools/vmbus-pipe-client"
 HOSTILE="$top_builddir/tests/integration/vmbus-bus-hostile"
+FLOW="$top_builddir/tests/integration/vmbus-ctl-flow"
 
 # work DOMAIN KEY: a counter vmbusd publishes about serving DOMAIN's bus.
 work() {
@@ -26,7 +27,7 @@ hostile() {
 }
 alive() { kill -0 "$dpid" 2>/dev/null; }
 
-echo "1..16"
+echo "1..17"
 check "host starts" env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$RUN/asan" "$X" host start
 g1=$("$X" create --name g1) && g2=$("$X" create --name g2)
 check "vmbusctl attaches two guests" eval "ctl attach g1 >/dev/null && ctl attach g2 >/dev/null"
@@ -134,6 +135,30 @@ if timeout 30 tail --pid="$bc" -f /dev/null && alive &&
 else
 	not_ok "the busy service goes away: g1's pipe ends, vmbusd says why"; show "$RUN/busy.g1"
 fi
+
+# A client's control messages that do not fit the ring wait for room: the
+# daemon is stopped while g2 sends a GPADL larger than its control ring
+# (the smallest there is, 4 pages: 4 KiB each way; 1024 pages, the most
+# the simulated host grants at once, take about 4.7 KiB of messages).
+mkfifo "$RUN/flow.in"
+dom0 xenstore-write "/local/domain/0/backend/vmbus/$g2/0/max-ring-page-order" 2
+"$X" run g2 -- "$FLOW" echo 1024 < "$RUN/flow.in" > "$RUN/flow.out" 2>&1 &
+fpid=$!
+exec 7> "$RUN/flow.in"
+wait_for "$RUN/flow.out" "flow: ready"
+kill -STOP "$dpid"
+(echo go >&7) 2>/dev/null	# a subshell: a reader gone kills only it
+sleep 1
+kill -CONT "$dpid"
+exec 7>&-
+if timeout 30 tail --pid="$fpid" -f /dev/null && wait "$fpid" &&
+   grep -q "the bus still answers" "$RUN/flow.out"; then
+	ok "a GPADL larger than the control ring, sent while vmbusd is stopped: answered, the bus goes on"
+else
+	not_ok "a GPADL larger than the control ring, sent while vmbusd is stopped: answered, the bus goes on"; show "$RUN/flow.out"
+fi
+sed -n 's/^flow: GPADL/# &/p' "$RUN/flow.out"
+dom0 xenstore-write "/local/domain/0/backend/vmbus/$g2/0/max-ring-page-order" 4
 
 # The guest's bus client dies: the daemon goes on, the guest comes back.
 if hostile g1 die die && alive && hostile g1 burst2 burst 10; then
