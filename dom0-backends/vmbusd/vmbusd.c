@@ -660,10 +660,14 @@ static int vd_watch_events(void)
 /* --- privileges --- */
 
 /*
- * Give up every capability once started: the daemon then only reaches
- * what its uid may open (the root-owned Xen device nodes and xenstored's
- * socket, service sockets it may write) and can never gain more
- * (no_new_privs).  Kept: uid 0, the descriptor limit raised above.
+ * Give up every capability once started (the default; --keep-caps keeps
+ * them).  Nothing the daemon does after start-up needs one: the Xen device
+ * nodes (evtchn, gntdev, gntalloc) and xenstored's socket belong to root
+ * and are opened as their owner, and their operations check no capability;
+ * a pipe's service socket is connected as the uid.  So the daemon keeps
+ * uid 0 and the descriptor limit raised above, and nothing else: no
+ * overriding file permissions, no signalling or tracing other processes,
+ * no raw I/O, and never anything more through exec (no_new_privs).
  */
 static int vd_drop_caps(void)
 {
@@ -682,6 +686,12 @@ static int vd_drop_caps(void)
 	for (cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
 			err = errno;
+			/* Started without CAP_SETPCAP: nothing to take back. */
+			if (err == EPERM && cap == 0) {
+				dlog(LOG_INFO, "bounding set left as it is "
+				       "(started without CAP_SETPCAP)");
+				break;
+			}
 			dlog(LOG_ERR, "failed to drop capability %lu from the "
 			       "bounding set (%s)", cap, strerror(err));
 			return -err;
@@ -693,7 +703,9 @@ static int vd_drop_caps(void)
 		       strerror(err));
 		return -err;
 	}
-	dlog(LOG_INFO, "capabilities dropped");
+	dlog(LOG_NOTICE, "dropped every capability, no_new_privs set; kept "
+	     "uid %u, which owns the Xen device nodes and xenstored's socket "
+	     "(--keep-caps keeps the capabilities)", (unsigned int)getuid());
 	return 0;
 }
 
@@ -702,11 +714,12 @@ static int vd_drop_caps(void)
 static void usage(FILE *f, const char *argv0)
 {
 	fprintf(f,
-"Usage: %s [-F] [--pid-file FILE] [--drop-caps] [-v]\n"
+"Usage: %s [-F] [--pid-file FILE] [--keep-caps] [-v]\n"
 "Serve the VMBus of every guest attached with 'vmbusctl attach'.\n\n"
 "  -F, --foreground     stay in the foreground, log to stderr too\n"
 "  -p, --pid-file FILE  write the daemon's pid to FILE\n"
-"  -D, --drop-caps      give up every capability after start-up\n"
+"  -K, --keep-caps      keep the capabilities (by default every one is\n"
+"                       given up after start-up)\n"
 "  -v, --verbose        log informational messages\n"
 "  -h, --help           this text\n\n"
 "Offers are read from " VD_BACKEND_ROOT "/<domid>/0/offers; live state\n"
@@ -719,7 +732,8 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "foreground", no_argument, NULL, 'F' },
 		{ "pid-file", required_argument, NULL, 'p' },
-		{ "drop-caps", no_argument, NULL, 'D' },
+		{ "drop-caps", no_argument, NULL, 'D' },	/* the default */
+		{ "keep-caps", no_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -730,12 +744,13 @@ int main(int argc, char **argv)
 	const char *pidfile = NULL;
 	struct epoll_event evs[32];
 	int c, n, i, tfd = -1, sfd = -1, rc = 1;
-	bool verbose = false, quit = false, drop_caps = false;
+	bool verbose = false, quit = false, drop_caps = true;
 	sigset_t ss;
 
-	while ((c = getopt_long(argc, argv, "Fp:Dvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "Fp:DKvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'D': drop_caps = true; break;
+		case 'K': drop_caps = false; break;
 		case 'F': foreground = true; break;
 		case 'p': pidfile = optarg; break;
 		case 'v': verbose = true; break;
@@ -809,6 +824,8 @@ int main(int argc, char **argv)
 	/* Started: the pid file is written, the loop is set up. */
 	if (drop_caps && vd_drop_caps() < 0)
 		goto out;
+	if (!drop_caps)
+		dlog(LOG_WARNING, "keeping every capability (--keep-caps)");
 	dlog(LOG_NOTICE, "serving buses under %s", VD_BACKEND_ROOT);
 	vd_rescan();
 

@@ -27,7 +27,7 @@ hostile() {
 }
 alive() { kill -0 "$dpid" 2>/dev/null; }
 
-echo "1..17"
+echo "1..18"
 check "host starts" env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$RUN/asan" "$X" host start
 g1=$("$X" create --name g1) && g2=$("$X" create --name g2)
 check "vmbusctl attaches two guests" eval "ctl attach g1 >/dev/null && ctl attach g2 >/dev/null"
@@ -39,6 +39,11 @@ wait_for "$RUN/vmbusd.log" "domain $g2: serving"
 wait_for "$RUN/vmbusd.log" "domain $g1: serving"
 wait_for "$RUN/echo.log" listening
 dpid=$(cat "$RUN/vmbusd.pid" 2>/dev/null)
+check "vmbusd gives up every capability by default, and says so" \
+	eval "grep -q '^CapEff:[[:space:]]*0*$' /proc/$dpid/status && grep -q '^CapPrm:[[:space:]]*0*$' /proc/$dpid/status &&
+	      { [ \"\$(id -u)\" != 0 ] || grep -q '^CapBnd:[[:space:]]*0*$' /proc/$dpid/status; } &&
+	      grep -q '^NoNewPrivs:[[:space:]]*1' /proc/$dpid/status &&
+	      grep -q 'dropped every capability, no_new_privs set; kept uid' '$RUN/vmbusd.log'"
 ctl offer g1 --pipe echo --service "$RUN/echo.sock" >/dev/null
 ctl offer g2 --pipe echo --service "$RUN/echo.sock" >/dev/null
 wait_for "$RUN/vmbusd.log" "domain $g2: offered pipe"
