@@ -27,7 +27,7 @@ hostile() {
 }
 alive() { kill -0 "$dpid" 2>/dev/null; }
 
-echo "1..18"
+echo "1..19"
 check "host starts" env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$RUN/asan" "$X" host start
 g1=$("$X" create --name g1) && g2=$("$X" create --name g2)
 check "vmbusctl attaches two guests" eval "ctl attach g1 >/dev/null && ctl attach g2 >/dev/null"
@@ -56,6 +56,10 @@ else
 fi
 sleep 1.2	# the published counters follow once a second
 check "the burst went over vmbusd's per-turn budget" [ "$(work "$g1" budget_yields)" -gt "${y0:-0}" ]
+ctl list --json > "$RUN/list.json"
+check "vmbusctl list --json shows the work counters, no channel named after them" \
+	eval "grep -q '\"domid\":$g1,.*\"work\":{\"wakeups\":[1-9][0-9]*,.*\"budget_yields\":[1-9]' '$RUN/list.json' &&
+	      ! ctl list | grep -q ' work '"
 if hostile g1 oversize oversize && alive; then
 	ok "oversized control packets are dropped; the bus survives"
 else
