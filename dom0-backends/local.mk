@@ -37,3 +37,14 @@ tests_integration_vmbus_gpadl_hostile_LDADD = lib/vmbus/libvmbus-core.la \
 	$(XENSTORE_LIBS) $(XENGNTTAB_LIBS) $(XENEVTCHN_LIBS)
 dist_noinst_SCRIPTS += tests/integration/vmbus-gpadl.sh
 TESTS += tests/integration/vmbus-gpadl.sh
+# A guest that loads the bus daemon through its control ring (bursts,
+# oversized packets, unread answers, signal storms, a dying client) while
+# another guest's pipe is measured.
+check_PROGRAMS += tests/integration/vmbus-bus-hostile
+tests_integration_vmbus_bus_hostile_SOURCES = tests/integration/vmbus-bus-hostile.c
+tests_integration_vmbus_bus_hostile_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS) \
+	$(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) $(XENEVTCHN_CFLAGS)
+tests_integration_vmbus_bus_hostile_LDADD = lib/vmbus/libvmbus-core.la \
+	$(XENSTORE_LIBS) $(XENGNTTAB_LIBS) $(XENEVTCHN_LIBS)
+dist_noinst_SCRIPTS += tests/integration/vmbus-hostile-bus.sh
+TESTS += tests/integration/vmbus-hostile-bus.sh

@@ -465,6 +465,17 @@ static int cmd_status(bool json)
 	return 0;
 }
 
+static const char *const work_keys[] = {
+	"wakeups", "xs_steps", "ctl_messages", "ctl_dropped",
+	"budget_yields", "ctl_queued", "ctl_queue_peak",
+};
+
+/* Channels are published by relid; other entries are about the bus. */
+static bool is_relid(const char *s)
+{
+	return s[0] >= '0' && s[0] <= '9' && strspn(s, "0123456789") == strlen(s);
+}
+
 static int cmd_list(bool json)
 {
 	static const char *const xb[] = { "Unknown", "Initialising", "InitWait",
@@ -514,8 +525,7 @@ static int cmd_list(bool json)
 			char cp[160];
 			unsigned int m;
 
-			if (strcmp(chans[j], "bus") == 0 ||
-			    strcmp(chans[j], "maps") == 0)
+			if (!is_relid(chans[j]))
 				continue;
 			snprintf(cp, sizeof(cp), "%s/%s", path, chans[j]);
 			v = xs_read(xs, XBT_NULL, cp, NULL);
@@ -569,8 +579,22 @@ static int cmd_list(bool json)
 		}
 		if (!json && k == 0)
 			printf("%-6s %-12s %-12s (no channels)\n", doms[i], xb[bs], xb[fs]);
-		if (json)
-			printf("]}");
+		if (json) {
+			unsigned int m;
+
+			/* What serving the bus cost vmbusd (vmbusd(8)). */
+			printf("],\"work\":{");
+			snprintf(path, sizeof(path), STATE_ROOT "/%s/work", doms[i]);
+			v = xs_read(xs, XBT_NULL, path, NULL);
+			for (m = 0; m < sizeof(work_keys) / sizeof(work_keys[0]); m++) {
+				const char *n = v ? kv(v, work_keys[m]) : "";
+
+				printf("%s\"%s\":%s", m ? "," : "", work_keys[m],
+				       n[0] ? n : "0");
+			}
+			free(v);
+			printf("}}");
+		}
 		free(chans);
 	}
 	if (json)

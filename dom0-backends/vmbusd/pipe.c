@@ -13,6 +13,18 @@
  * whole waits in `out` (and the channel is not read meanwhile, so the ring
  * pushes back on the guest); data read from the socket that the ring has no
  * room for waits in `in` until the guest frees space and signals.
+ *
+ * One daemon serves every guest, so nothing here blocks or runs long:
+ *  - The service is connected without blocking.  A unix socket whose
+ *    listener's backlog is full refuses at once (EAGAIN) rather than
+ *    completing later: the connect is tried again from the event loop on a
+ *    timer, backing off, for up to PIPE_CONNECT_MS; the guest's data waits
+ *    in its ring meanwhile.
+ *  - Each wake-up moves at most PIPE_BUDGET bytes each way; a pipe with
+ *    more to move is pumped again on the next turn of the loop, after the
+ *    other guests' events (vd_pipe_run_busy).
+ *  - A closed pipe is freed after the loop's batch of events (vd_pipe_reap),
+ *    which may still name it.
  */
 #include "config.h"
 
@@ -22,12 +34,17 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "vmbusd.h"
 
 #define PIPE_BUF_MAX	65536u
+#define PIPE_BUDGET	(4 * PIPE_BUF_MAX)	/* bytes each way per wake-up */
+#define PIPE_CONNECT_MS	10000			/* a busy service, then EOF */
+#define PIPE_RETRY_MIN_MS 10
+#define PIPE_RETRY_MAX_MS 500
 
 struct vd_pipe {
 	struct vd_offer *offer;
@@ -47,7 +64,20 @@ struct vd_pipe {
 	bool sock_hup, sock_gone;
 	size_t chunk;			/* largest packet the guest's ring takes */
 	uint64_t to_service, from_service, errors;
+	/* Connecting to a busy service: tried again on a timer. */
+	bool connecting;
+	int retry_fd;
+	struct vd_watch wretry;
+	unsigned int retry_ms, waited_ms;
+	/* More to move than one wake-up's budget: pumped next turn. */
+	bool busy;
+	struct vd_pipe *next_busy;
+	/* Closed: freed once the loop's batch of events is done. */
+	bool dead;
+	struct vd_pipe *next_dead;
 };
+
+static struct vd_pipe *pipes_busy, *pipes_dead;
 
 struct vmbus_chan *vd_pipe_chan(const struct vd_pipe *p)
 {
@@ -70,11 +100,21 @@ static void pipe_sock_events(struct vd_pipe *p, uint32_t events)
 		p->sock_events = events;
 }
 
+static void pipe_set_busy(struct vd_pipe *p)
+{
+	if (p->busy)
+		return;
+	p->busy = true;
+	p->next_busy = pipes_busy;
+	pipes_busy = p;
+}
+
 /* Guest -> service; false once the socket is unusable. */
 static bool pipe_to_service(struct vd_pipe *p)
 {
 	const uint8_t *out = (const uint8_t *)p->outbuf;
 	struct vmbus_packet pkt;
+	size_t moved = 0;
 	ssize_t n;
 	int rc;
 
@@ -95,10 +135,15 @@ static bool pipe_to_service(struct vd_pipe *p)
 			}
 			p->out_off += (size_t)n;
 			p->to_service += (uint64_t)n;
+			moved += (size_t)n;
 		}
 		p->out_len = p->out_off = 0;
 		if (p->guest_eof)
 			return true;
+		if (moved >= PIPE_BUDGET) {
+			pipe_set_busy(p);	/* the rest next turn */
+			return true;
+		}
 		rc = vmbus_chan_recv(p->chan, &pkt, p->outbuf,
 				     sizeof(p->outbuf));
 		if (rc == -EAGAIN || rc == -ENOTCONN)
@@ -127,6 +172,7 @@ static bool pipe_to_service(struct vd_pipe *p)
 /* Service -> guest. */
 static bool pipe_to_guest(struct vd_pipe *p)
 {
+	size_t moved = 0;
 	ssize_t n;
 	int rc;
 
@@ -141,6 +187,7 @@ static bool pipe_to_guest(struct vd_pipe *p)
 				break;
 			}
 			p->from_service += p->in_len;
+			moved += p->in_len;
 			p->in_pending = false;
 			if (p->in_len == 0) {
 				p->eof_sent = true;
@@ -149,6 +196,10 @@ static bool pipe_to_guest(struct vd_pipe *p)
 		}
 		if (p->sock_eof)
 			break;
+		if (moved >= PIPE_BUDGET) {
+			pipe_set_busy(p);	/* the rest next turn */
+			break;
+		}
 		n = recv(p->sock, p->in, p->chunk, MSG_DONTWAIT);
 		if (n < 0 && errno == EAGAIN)
 			break;
@@ -171,8 +222,8 @@ static void pipe_pump(struct vd_pipe *p)
 	uint32_t ev = 0;
 
 	vmbus_chan_ack(p->chan);
-	if (p->sock < 0)
-		return;
+	if (p->sock < 0 || p->connecting)
+		return;		/* the guest's data waits in its ring */
 	if (p->sock_hup)
 		p->guest_eof = true;
 	if (!pipe_to_service(p)) {
@@ -196,11 +247,39 @@ static void pipe_pump(struct vd_pipe *p)
 	pipe_sock_events(p, ev);
 }
 
+static void pipe_connect_retry(struct vd_pipe *p);
+
 void vd_pipe_event(struct vd_pipe *p, enum vd_kind kind, uint32_t events)
 {
+	if (p->dead)
+		return;		/* closed earlier in this batch */
+	if (kind == VD_RETRY) {
+		pipe_connect_retry(p);
+		return;
+	}
 	if (kind == VD_SOCK && (events & (EPOLLHUP | EPOLLERR)))
 		p->sock_hup = true;
 	pipe_pump(p);
+}
+
+bool vd_pipe_busy(void)
+{
+	return pipes_busy != NULL;
+}
+
+void vd_pipe_run_busy(void)
+{
+	struct vd_pipe *p, *next;
+
+	/* Pipes that become busy again go on the next turn's list. */
+	p = pipes_busy;
+	pipes_busy = NULL;
+	for (; p; p = next) {
+		next = p->next_busy;
+		p->busy = false;
+		if (!p->dead)
+			pipe_pump(p);
+	}
 }
 
 /*
@@ -222,9 +301,92 @@ static void pipe_free(struct vd_pipe *p)
 	munmap(p, sizeof(*p));
 }
 
-int vd_pipe_open(struct vd_offer *o, struct vmbus_chan *chan)
+void vd_pipe_reap(void)
+{
+	struct vd_pipe *p;
+
+	while ((p = pipes_dead) != NULL) {
+		pipes_dead = p->next_dead;
+		pipe_free(p);
+	}
+}
+
+static void pipe_log_connected(struct vd_pipe *p)
+{
+	dlog(LOG_INFO, "domain %u pipe \"%s\" (channel %u) connected to "
+	       "\"%s\"", p->offer->guest->domid, p->offer->name,
+	       vmbus_chan_relid(p->chan), p->offer->service);
+}
+
+/* 0 connected, -EAGAIN the service's backlog is full, or -errno. */
+static int pipe_connect(struct vd_pipe *p)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	memcpy(sa.sun_path, p->offer->service, sizeof(sa.sun_path) - 1);
+	if (connect(p->sock, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return 0;
+	/* A unix socket never completes later (EINPROGRESS): it refuses. */
+	return errno == EAGAIN ? -EAGAIN : -errno;
+}
+
+static int pipe_retry_arm(struct vd_pipe *p)
+{
+	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+
+	its.it_value.tv_sec = p->retry_ms / 1000;
+	its.it_value.tv_nsec = (long)(p->retry_ms % 1000) * 1000000;
+	return timerfd_settime(p->retry_fd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+/* The service was busy: it refused, give the guest end of stream. */
+static void pipe_connect_failed(struct vd_pipe *p, int err)
+{
+	dlog(LOG_WARNING, "domain %u pipe \"%s\": failed to connect to \"%s\" "
+	       "(%s)", p->offer->guest->domid, p->offer->name, p->offer->service,
+	       strerror(-err));
+	p->errors++;
+	p->connecting = false;
+	p->sock_gone = true;		/* never in the epoll set */
+	p->sock_eof = p->guest_eof = true;
+	p->in_len = 0;
+	p->in_pending = true;
+	pipe_to_guest(p);
+}
+
+static void pipe_connect_retry(struct vd_pipe *p)
+{
+	uint64_t ticks;
+	int rc;
+
+	if (read(p->retry_fd, &ticks, sizeof(ticks)) < 0 || !p->connecting)
+		return;
+	p->waited_ms += p->retry_ms;
+	rc = pipe_connect(p);
+	if (rc == -EAGAIN && p->waited_ms < PIPE_CONNECT_MS) {
+		p->retry_ms = p->retry_ms * 2 > PIPE_RETRY_MAX_MS ?
+			      PIPE_RETRY_MAX_MS : p->retry_ms * 2;
+		rc = pipe_retry_arm(p);
+		if (!rc)
+			return;
+	}
+	vd_epoll_del(p->retry_fd);
+	close(p->retry_fd);
+	p->retry_fd = -1;
+	if (!rc)
+		rc = vd_epoll_add(p->sock, EPOLLIN, &p->wsock);
+	if (rc) {
+		pipe_connect_failed(p, rc == -EAGAIN ? -EBUSY : rc);
+		return;
+	}
+	p->connecting = false;
+	p->sock_events = EPOLLIN;
+	pipe_log_connected(p);
+	pipe_pump(p);
+}
+
+int vd_pipe_open(struct vd_offer *o, struct vmbus_chan *chan)
+{
 	struct vmbus_chan_stats st;
 	struct vd_pipe *p;
 	int rc;
@@ -233,10 +395,12 @@ int vd_pipe_open(struct vd_offer *o, struct vmbus_chan *chan)
 	if (!p)
 		return -ENOMEM;
 	p->sock = -1;
+	p->retry_fd = -1;
 	p->offer = o;
 	p->chan = chan;
 	p->wchan = (struct vd_watch){ VD_CHAN, p };
 	p->wsock = (struct vd_watch){ VD_SOCK, p };
+	p->wretry = (struct vd_watch){ VD_RETRY, p };
 	vmbus_chan_get_stats(chan, &st);
 	/* Descriptor, padding and trailer aside, keep a packet under half
 	 * the ring so that two are in flight. */
@@ -247,31 +411,48 @@ int vd_pipe_open(struct vd_offer *o, struct vmbus_chan *chan)
 		rc = -EINVAL;
 		goto fail;
 	}
-	memcpy(sa.sun_path, o->service, sizeof(sa.sun_path) - 1);
 	p->sock = socket(AF_UNIX, (o->message_mode ? SOCK_SEQPACKET :
-				   SOCK_STREAM) | SOCK_CLOEXEC, 0);
-	if (p->sock < 0 || connect(p->sock, (struct sockaddr *)&sa,
-				   sizeof(sa)) < 0) {
-		rc = -errno;
+				   SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			 0);
+	rc = p->sock < 0 ? -errno : pipe_connect(p);
+	if (rc == -EAGAIN) {
+		/* The service is busy: try again from the event loop. */
+		p->connecting = true;
+		p->retry_ms = PIPE_RETRY_MIN_MS;
+		p->retry_fd = timerfd_create(CLOCK_MONOTONIC,
+					     TFD_CLOEXEC | TFD_NONBLOCK);
+		rc = p->retry_fd < 0 ? -errno : pipe_retry_arm(p);
+		if (!rc)
+			rc = vd_epoll_add(p->retry_fd, EPOLLIN, &p->wretry);
+	}
+	if (rc) {
 		dlog(LOG_WARNING, "domain %u pipe \"%s\": failed to connect "
 		       "to \"%s\" (%s)", o->guest->domid, o->name, o->service,
-		       strerror(errno));
+		       strerror(-rc));
 		goto fail;
 	}
 	rc = vd_epoll_add(vmbus_chan_fd(chan), EPOLLIN, &p->wchan);
-	if (!rc)
+	if (!rc && !p->connecting)
 		rc = vd_epoll_add(p->sock, EPOLLIN, &p->wsock);
 	if (rc)
 		goto fail;
-	p->sock_events = EPOLLIN;
 	o->pipe = p;
-	dlog(LOG_INFO, "domain %u pipe \"%s\" (channel %u) connected to "
-	       "\"%s\"", o->guest->domid, o->name, vmbus_chan_relid(chan),
-	       o->service);
+	if (p->connecting) {
+		dlog(LOG_INFO, "domain %u pipe \"%s\" (channel %u): \"%s\" is "
+		       "busy, connecting in the background", o->guest->domid,
+		       o->name, vmbus_chan_relid(chan), o->service);
+		return 0;
+	}
+	p->sock_events = EPOLLIN;
+	pipe_log_connected(p);
 	pipe_pump(p);
 	return 0;
 fail:
 	vd_epoll_del(vmbus_chan_fd(chan));
+	if (p->retry_fd >= 0) {
+		vd_epoll_del(p->retry_fd);
+		close(p->retry_fd);
+	}
 	if (p->sock >= 0)
 		close(p->sock);
 	pipe_free(p);
@@ -285,11 +466,22 @@ void vd_pipe_close(struct vd_pipe *p)
 	       p->offer->name, (unsigned long long)p->to_service,
 	       (unsigned long long)p->from_service);
 	vd_epoll_del(vmbus_chan_fd(p->chan));
+	if (p->retry_fd >= 0) {
+		vd_epoll_del(p->retry_fd);
+		close(p->retry_fd);
+		p->retry_fd = -1;
+	}
 	if (p->sock >= 0) {
-		if (!p->sock_gone)
+		if (!p->sock_gone && !p->connecting)
 			vd_epoll_del(p->sock);
 		close(p->sock);
+		p->sock = -1;
 	}
 	p->offer->pipe = NULL;
-	pipe_free(p);
+	/* Events of this batch may still name it: freed after the batch. */
+	p->dead = true;
+	p->chan = NULL;
+	p->offer = NULL;
+	p->next_dead = pipes_dead;
+	pipes_dead = p;
 }

@@ -49,6 +49,7 @@ static struct vd_guest *guests;
 /* Grant mapping budgets, in pages (0: the library's default). */
 static uint32_t guest_map_pages;
 static char published_host_maps[64];
+static struct vd_guest *guests_dead;	/* released, freed after the batch */
 
 static void lib_log(int prio, const char *msg, void *arg)
 {
@@ -175,6 +176,30 @@ static void vd_publish_line(const char *path, const char *val, char *last,
 		snprintf(last, lastsz, "%s", val);
 }
 
+/* What serving the guest's bus cost: wake-ups, xenstore reads, queues. */
+static void vd_publish_work(struct vd_guest *g)
+{
+	struct vmbus_server_work w;
+	char path[96], val[sizeof(g->published_work)];
+	int len;
+
+	vmbus_server_get_work(g->srv, &w);
+	len = snprintf(val, sizeof(val),
+		"wakeups=%llu xs_steps=%llu ctl_messages=%llu "
+		"ctl_dropped=%llu budget_yields=%llu ctl_queued=%u "
+		"ctl_queue_peak=%u",
+		(unsigned long long)w.wakeups, (unsigned long long)w.xs_steps,
+		(unsigned long long)w.ctl_messages,
+		(unsigned long long)w.ctl_dropped,
+		(unsigned long long)w.budget_yields, w.ctl_queued,
+		w.ctl_queue_peak);
+	if (len < 0)
+		return;
+	snprintf(path, sizeof(path), VD_STATE_ROOT "/%u/work", g->domid);
+	vd_publish_line(path, val, g->published_work,
+			sizeof(g->published_work));
+}
+
 static void vd_publish(void)
 {
 	struct vmbus_server_maps maps;
@@ -203,6 +228,7 @@ static void vd_publish(void)
 			if (xs_write(vd_xs, XBT_NULL, path, st, (unsigned int)strlen(st)))
 				snprintf(g->published_bus, sizeof(g->published_bus), "%s", st);
 		}
+		vd_publish_work(g);
 		for (o = g->offers; o; o = o->next)
 			vd_publish_offer(o);
 	}
@@ -441,13 +467,31 @@ static void vd_guest_free(struct vd_guest *g, bool gone)
 	}
 	dlog(LOG_INFO, "domain %u: bus released%s", g->domid,
 	       gone ? " (domain gone)" : "");
-	free(g);
+	/* Events of this batch may still name it: freed after the batch. */
+	g->srv = NULL;
+	g->dead = true;
+	g->next = guests_dead;
+	guests_dead = g;
+}
+
+/* Free what was released during the last batch of events. */
+static void vd_reap(void)
+{
+	struct vd_guest *g;
+	bool trim = guests_dead != NULL;
+
+	vd_pipe_reap();
+	while ((g = guests_dead) != NULL) {
+		guests_dead = g->next;
+		free(g);
+	}
 	/*
 	 * A guest's buffers are freed in the middle of the heap, among
 	 * other guests' allocations; give the free pages back to the
 	 * system, as a daemon serving guests that come and go should.
 	 */
-	malloc_trim(0);
+	if (trim)
+		malloc_trim(0);
 }
 
 static void vd_guest_new(unsigned int domid)
@@ -646,10 +690,14 @@ static int vd_watch_events(void)
 /* --- privileges --- */
 
 /*
- * Give up every capability once started: the daemon then only reaches
- * what its uid may open (the root-owned Xen device nodes and xenstored's
- * socket, service sockets it may write) and can never gain more
- * (no_new_privs).  Kept: uid 0, the descriptor limit raised above.
+ * Give up every capability once started (the default; --keep-caps keeps
+ * them).  Nothing the daemon does after start-up needs one: the Xen device
+ * nodes (evtchn, gntdev, gntalloc) and xenstored's socket belong to root
+ * and are opened as their owner, and their operations check no capability;
+ * a pipe's service socket is connected as the uid.  So the daemon keeps
+ * uid 0 and the descriptor limit raised above, and nothing else: no
+ * overriding file permissions, no signalling or tracing other processes,
+ * no raw I/O, and never anything more through exec (no_new_privs).
  */
 static int vd_drop_caps(void)
 {
@@ -668,6 +716,12 @@ static int vd_drop_caps(void)
 	for (cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
 			err = errno;
+			/* Started without CAP_SETPCAP: nothing to take back. */
+			if (err == EPERM && cap == 0) {
+				dlog(LOG_INFO, "bounding set left as it is "
+				       "(started without CAP_SETPCAP)");
+				break;
+			}
 			dlog(LOG_ERR, "failed to drop capability %lu from the "
 			       "bounding set (%s)", cap, strerror(err));
 			return -err;
@@ -679,7 +733,9 @@ static int vd_drop_caps(void)
 		       strerror(err));
 		return -err;
 	}
-	dlog(LOG_INFO, "capabilities dropped");
+	dlog(LOG_NOTICE, "dropped every capability, no_new_privs set; kept "
+	     "uid %u, which owns the Xen device nodes and xenstored's socket "
+	     "(--keep-caps keeps the capabilities)", (unsigned int)getuid());
 	return 0;
 }
 
@@ -688,12 +744,13 @@ static int vd_drop_caps(void)
 static void usage(FILE *f, const char *argv0)
 {
 	fprintf(f,
-"Usage: %s [-F] [--pid-file FILE] [--drop-caps] [-v]\n"
+"Usage: %s [-F] [--pid-file FILE] [--keep-caps] [-v]\n"
 "          [--guest-map-pages N] [--host-map-pages N]\n"
 "Serve the VMBus of every guest attached with 'vmbusctl attach'.\n\n"
 "  -F, --foreground     stay in the foreground, log to stderr too\n"
 "  -p, --pid-file FILE  write the daemon's pid to FILE\n"
-"  -D, --drop-caps      give up every capability after start-up\n"
+"  -K, --keep-caps      keep the capabilities (by default every one is\n"
+"                       given up after start-up)\n"
 "  -g, --guest-map-pages N\n"
 "                       grant pages one guest may have mapped (default %u)\n"
 "  -H, --host-map-pages N\n"
@@ -711,7 +768,8 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "foreground", no_argument, NULL, 'F' },
 		{ "pid-file", required_argument, NULL, 'p' },
-		{ "drop-caps", no_argument, NULL, 'D' },
+		{ "drop-caps", no_argument, NULL, 'D' },	/* the default */
+		{ "keep-caps", no_argument, NULL, 'K' },
 		{ "guest-map-pages", required_argument, NULL, 'g' },
 		{ "host-map-pages", required_argument, NULL, 'H' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -724,12 +782,13 @@ int main(int argc, char **argv)
 	const char *pidfile = NULL;
 	struct epoll_event evs[32];
 	int c, n, i, tfd = -1, sfd = -1, rc = 1;
-	bool verbose = false, quit = false, drop_caps = false;
+	bool verbose = false, quit = false, drop_caps = true;
 	sigset_t ss;
 
-	while ((c = getopt_long(argc, argv, "Fp:Dg:H:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "Fp:DKg:H:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'D': drop_caps = true; break;
+		case 'K': drop_caps = false; break;
 		case 'g':
 		case 'H': {
 			unsigned long v;
@@ -825,6 +884,8 @@ int main(int argc, char **argv)
 	/* Started: the pid file is written, the loop is set up. */
 	if (drop_caps && vd_drop_caps() < 0)
 		goto out;
+	if (!drop_caps)
+		dlog(LOG_WARNING, "keeping every capability (--keep-caps)");
 	{
 		uint32_t mapped, limit;
 
@@ -837,11 +898,17 @@ int main(int argc, char **argv)
 	vd_rescan();
 
 	while (!quit) {
-		n = epoll_wait(vd_epfd, evs, 32, -1);
+		/* Pipes with work left over: look for events, do not sleep. */
+		n = epoll_wait(vd_epfd, evs, 32, vd_pipe_busy() ? 0 : -1);
 		if (n < 0 && errno != EINTR) {
 			dlog(LOG_ERR, "epoll_wait failed (%s)", strerror(errno));
 			break;
 		}
+		/*
+		 * Every event of the batch is handled: what a handler
+		 * releases is only freed after the batch (vd_reap), so a
+		 * later event naming it finds it marked dead.
+		 */
 		for (i = 0; i < n; i++) {
 			struct vd_watch *wt = evs[i].data.ptr;
 			struct signalfd_siginfo si;
@@ -856,8 +923,6 @@ int main(int argc, char **argv)
 					       "xenstore (%s)", strerror(-err));
 					quit = true;
 				}
-				/* The rescan may have freed watched objects. */
-				i = n;
 				break;
 			}
 			case VD_TIMER:
@@ -869,20 +934,25 @@ int main(int argc, char **argv)
 				    si.ssi_signo != SIGHUP)
 					quit = true;
 				break;
-			case VD_SERVER:
-				vmbus_server_process(
-					((struct vd_guest *)wt->obj)->srv);
-				/* A close may have freed a pipe in this batch. */
-				i = n;
+			case VD_SERVER: {
+				struct vd_guest *g = wt->obj;
+
+				if (!g->dead)
+					vmbus_server_process(g->srv);
 				break;
+			}
 			case VD_CHAN:
 			case VD_SOCK:
+			case VD_RETRY:
 				vd_pipe_event(wt->obj, wt->kind, evs[i].events);
 				break;
 			}
 		}
+		/* Pipes that had more than one wake-up's worth to move. */
+		vd_pipe_run_busy();
 		/* Pairs of guests that ended are offered again. */
 		vd_p2p_resync();
+		vd_reap();
 	}
 	dlog(LOG_NOTICE, "exiting");
 	rc = 0;
@@ -893,6 +963,7 @@ out:
 		guests = g->next;
 		vd_guest_free(g, false);
 	}
+	vd_reap();
 	if (vd_xs) {
 		xs_rm(vd_xs, XBT_NULL, VD_STATE_ROOT);
 		xs_close(vd_xs);

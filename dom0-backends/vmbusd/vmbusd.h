@@ -14,7 +14,10 @@
 #include "libvmbus.h"
 
 /* What an epoll event belongs to. */
-enum vd_kind { VD_XS, VD_TIMER, VD_SIGNAL, VD_SERVER, VD_CHAN, VD_SOCK };
+enum vd_kind {
+	VD_XS, VD_TIMER, VD_SIGNAL, VD_SERVER, VD_CHAN, VD_SOCK,
+	VD_RETRY,		/* a pipe's connect to a busy service */
+};
 
 struct vd_watch {
 	enum vd_kind kind;
@@ -52,7 +55,9 @@ struct vd_guest {
 	bool seen;			/* mark for the rescan */
 	char published_bus[32];		/* last bus state written to xenstore */
 	char published_maps[96];	/* last mapping budget line written */
+	char published_work[192];	/* last work counters written */
 	struct vd_guest *next;
+	bool dead;			/* released: freed after the batch */
 };
 
 /* The daemon's globals. */
@@ -85,5 +90,10 @@ void vd_pipe_event(struct vd_pipe *p, enum vd_kind kind, uint32_t events);
 void vd_pipe_counters(const struct vd_pipe *p, uint64_t *to_service,
 		      uint64_t *from_service, uint64_t *errors);
 struct vmbus_chan *vd_pipe_chan(const struct vd_pipe *p);
+/* Pipes with more to move than one wake-up's budget: pump them again. */
+bool vd_pipe_busy(void);
+void vd_pipe_run_busy(void);
+/* Free the pipes closed during the last batch of events. */
+void vd_pipe_reap(void);
 
 #endif /* VMBUSD_H */

@@ -27,6 +27,12 @@
 
 #define BUS_MAX_OFFERS		256
 #define BUS_CTL_ORDER		4	/* 16 pages: 8 per direction */
+/*
+ * Control messages waiting for room in the server's receive ring: a
+ * maximal GPADL is a few hundred; the callers wait for answers, so the
+ * queue does not grow beyond what they sent.
+ */
+#define BUS_TXQ_MAX		1024
 #define CHAN_MIN_RING_PAGES	2	/* each way */
 #define CHAN_MAX_RING_PAGES	256
 /* A channel to another guest grants both rings; its acceptor takes them. */
@@ -67,6 +73,7 @@ struct vmbus_bus {
 	vmbus_offer_fn *offer_cb;
 	void *offer_arg;
 	bool broken;
+	struct vmbus_ctlq txq;		/* control messages waiting for room */
 };
 
 /* Preferred first; a 1.0 server still serves everything but peer channels. */
@@ -79,6 +86,16 @@ static const struct vmbus_version_cap bus_caps[] = {
 };
 
 static int bus_dispatch(struct vmbus_bus *bus);
+
+/*
+ * Send a control message, or queue it while the server's ring is full:
+ * the ring asked the server to signal once it made room, and bus_dispatch
+ * sends what waits.  A full ring is the server being busy, not an error.
+ */
+static int bus_send(struct vmbus_bus *bus, struct vmbus_msg *m)
+{
+	return vmbus_ctlq_send(&bus->ctl, &bus->txq, m, BUS_TXQ_MAX);
+}
 
 /* --- waiting --- */
 
@@ -245,7 +262,7 @@ static int on_rescind(struct vmbus_bus *bus, const struct vmbus_msg *m)
 	vmbus_msg_init(&rel, VMBUS_MSG_RELID_RELEASED);
 	rel.u.relid.child_relid = relid;
 	*off = bus->offers[--bus->noffers];
-	return vmbus_ctl_send(&bus->ctl, &rel);
+	return bus_send(bus, &rel);
 }
 
 static int on_alloffers(struct vmbus_bus *bus, const struct vmbus_msg *m)
@@ -414,7 +431,7 @@ static int on_peer_open(struct vmbus_bus *bus, const struct vmbus_msg *m)
 	r.u.open_result.child_relid = po->child_relid;
 	r.u.open_result.open_id = po->open_id;
 	r.u.open_result.status = vmbus_status_from_errno(rc);
-	return vmbus_ctl_send(&bus->ctl, &r);
+	return bus_send(bus, &r);
 }
 
 static int on_gpadl_created(struct vmbus_bus *bus, const struct vmbus_msg *m)
@@ -478,6 +495,11 @@ static int bus_dispatch(struct vmbus_bus *bus)
 	if (bus->broken)
 		return -ENOTCONN;
 	vmbus_evt_ack(&bus->evt);
+	rc = vmbus_ctlq_flush(&bus->ctl, &bus->txq);
+	if (rc < 0) {
+		bus->broken = true;
+		return rc;
+	}
 	for (;;) {
 		rc = vmbus_ctl_recv(&bus->ctl, &m, VMBUS_MSG_DIR_S2C);
 		if (rc < 0) {
@@ -585,7 +607,7 @@ static int bus_negotiate(struct vmbus_bus *bus, int64_t deadline)
 	m.u.initiate_contact.version_count = BUS_NVERSIONS;
 	for (i = 0; i < BUS_NVERSIONS; i++)
 		m.u.initiate_contact.versions[i] = bus_versions[i];
-	rc = vmbus_ctl_send(&bus->ctl, &m);
+	rc = bus_send(bus, &m);
 	while (!rc && !bus->version_done)
 		rc = bus_pump(bus, deadline);
 	if (rc)
@@ -594,7 +616,7 @@ static int bus_negotiate(struct vmbus_bus *bus, int64_t deadline)
 		return bus->version_status;
 
 	vmbus_msg_init(&m, VMBUS_MSG_REQUESTOFFERS);
-	rc = vmbus_ctl_send(&bus->ctl, &m);
+	rc = bus_send(bus, &m);
 	while (!rc && !bus->offers_done)
 		rc = bus_pump(bus, deadline);
 	return rc;
@@ -614,6 +636,7 @@ int vmbus_bus_open(struct vmbus_bus **out, int timeout_ms)
 	if (!bus)
 		return -ENOMEM;
 	vmbus_evt_init(&bus->evt);
+	vmbus_ctlq_init(&bus->txq);
 	snprintf(bus->fe, sizeof(bus->fe), VMBUS_XS_FRONTEND_FMT,
 		 VMBUS_XS_DEVICE_ID);
 	bus->xs = xs_open(0);
@@ -685,7 +708,7 @@ void vmbus_bus_close(struct vmbus_bus *bus)
 		vmbus_chan_close(bus->chans);
 	if (bus->version_done && !bus->broken) {
 		vmbus_msg_init(&m, VMBUS_MSG_UNLOAD);
-		if (vmbus_ctl_send(&bus->ctl, &m) == 0)
+		if (bus_send(bus, &m) == 0)
 			while (!bus->unloaded && !bus->broken &&
 			       bus_pump(bus, deadline) == 0)
 				;
@@ -696,6 +719,7 @@ void vmbus_bus_close(struct vmbus_bus *bus)
 		bus_wait_backend(bus, XB_CLOSED, false, deadline);
 	}
 	vmbus_evt_close(&bus->evt);
+	vmbus_ctlq_clear(&bus->txq);
 	if (bus->ctl_mem)
 		xengntshr_unshare(bus->gs, bus->ctl_mem, bus->ctl_pages);
 	if (bus->gs)
@@ -808,7 +832,7 @@ static int chan_send_gpadl(struct vmbus_bus *bus, struct vmbus_chan *c,
 	n = vmbus_gpadl_build(msgs, nmsgs, c->relid, c->gpadl_id, &range, 1);
 	rc = n < 0 ? n : 0;
 	for (i = 0; !rc && i < n; i++)
-		rc = vmbus_ctl_send(&bus->ctl, &msgs[i]);
+		rc = bus_send(bus, &msgs[i]);
 	free(msgs);
 	while (!rc && !c->gpadl_done)
 		rc = bus_pump(bus, deadline);
@@ -881,7 +905,7 @@ int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
 		m.u.open.child_relid = relid;
 		m.u.open.open_id = c->open_id = ++bus->next_open;
 		m.u.open.class_version = version;
-		rc = vmbus_ctl_send(&bus->ctl, &m);
+		rc = bus_send(bus, &m);
 		goto wait;
 	}
 	/* Rings and port are for c->peer_domid: the peer guest or the backend. */
@@ -927,7 +951,7 @@ int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
 	m.u.open.downstream_page_offset = ring_pages;
 	m.u.open.class_version = version;
 	m.u.open.event_channel = (uint32_t)c->evt.local;
-	rc = vmbus_ctl_send(&bus->ctl, &m);
+	rc = bus_send(bus, &m);
 wait:
 	/* A channel to another guest also waits for that guest to open. */
 	while (!rc && c->state == CHAN_OPENING)
@@ -970,7 +994,7 @@ int vmbus_chan_close(struct vmbus_chan *c)
 	    !bus->broken) {
 		vmbus_msg_init(&m, VMBUS_MSG_CLOSECHANNEL);
 		m.u.relid.child_relid = c->relid;
-		rc = vmbus_ctl_send(&bus->ctl, &m);
+		rc = bus_send(bus, &m);
 	}
 	c->state = CHAN_CLOSED;
 	/* After CLOSECHANNEL: the server has let go of what it held. */
@@ -980,7 +1004,7 @@ int vmbus_chan_close(struct vmbus_chan *c)
 		m.u.gpadl_teardown.child_relid = c->relid;
 		m.u.gpadl_teardown.gpadl_id = c->gpadl_id;
 		c->gpadl_done = false;
-		if (vmbus_ctl_send(&bus->ctl, &m) == 0)
+		if (bus_send(bus, &m) == 0)
 			while (!c->gpadl_done && !bus->broken &&
 			       bus_pump(bus, deadline) == 0)
 				;
@@ -989,7 +1013,7 @@ int vmbus_chan_close(struct vmbus_chan *c)
 	if (c->rescinded && off && !bus->broken) {
 		vmbus_msg_init(&m, VMBUS_MSG_RELID_RELEASED);
 		m.u.relid.child_relid = c->relid;
-		vmbus_ctl_send(&bus->ctl, &m);
+		bus_send(bus, &m);
 		*off = bus->offers[--bus->noffers];
 	}
 	bus_unlink(bus, c);
@@ -1048,7 +1072,7 @@ uint32_t vmbus_bus_next_gpadl(struct vmbus_bus *bus)
 
 int vmbus_bus_send_msg(struct vmbus_bus *bus, struct vmbus_msg *m)
 {
-	return bus->broken ? -ENOTCONN : vmbus_ctl_send(&bus->ctl, m);
+	return bus->broken ? -ENOTCONN : bus_send(bus, m);
 }
 
 int vmbus_bus_pump(struct vmbus_bus *bus, int64_t deadline)

@@ -226,6 +226,22 @@ void vmbus_server_get_maps(const struct vmbus_server *srv,
 /* Pages mapped by every server of this process, and the host budget. */
 void vmbus_server_host_maps(uint32_t *mapped, uint32_t *limit);
 
+/*
+ * What serving one guest's bus cost so far, for the admin tool: a guest
+ * that signals in a loop shows as wake-ups without frontend reads.
+ */
+struct vmbus_server_work {
+	uint64_t wakeups;		/* vmbus_server_process calls */
+	uint64_t xs_steps;		/* of them, frontend state read */
+	uint64_t ctl_messages;		/* control messages handled */
+	uint64_t ctl_dropped;		/* packets dropped (malformed, oversized) */
+	uint64_t budget_yields;		/* turns that left work for the next */
+	uint32_t ctl_queued;		/* messages waiting for room now */
+	uint32_t ctl_queue_peak;	/* the most that ever waited */
+};
+void vmbus_server_get_work(const struct vmbus_server *srv,
+			   struct vmbus_server_work *work);
+
 /* --- channels (both ends) --- */
 
 /* Client: CLOSECHANNEL, GPADL_TEARDOWN, release.  Frees @chan. */

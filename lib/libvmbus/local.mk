@@ -17,7 +17,7 @@ lib_libvmbus_libvmbus_la_SOURCES = \
 lib_libvmbus_libvmbus_la_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS) \
 	-I$(top_srcdir)/lib/libvmbus \
 	$(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) $(XENEVTCHN_CFLAGS)
-lib_libvmbus_libvmbus_la_LDFLAGS = -version-info 1:0:1 \
+lib_libvmbus_libvmbus_la_LDFLAGS = -version-info 2:0:2 \
 	-Wl,--version-script=$(top_srcdir)/lib/libvmbus/libvmbus.map
 lib_libvmbus_libvmbus_la_LIBADD = lib/vmbus/libvmbus-core.la \
 	$(XENSTORE_LIBS) $(XENGNTTAB_LIBS) $(XENEVTCHN_LIBS)
@@ -39,3 +39,20 @@ tests_integration_vmbus_echo_peer_CPPFLAGS = $(LIBVMBUS_CPPFLAGS)
 tests_integration_vmbus_echo_peer_LDADD = $(LIBVMBUS_LIBS)
 dist_noinst_SCRIPTS += tests/integration/vmbus-lib.sh
 TESTS += tests/integration/vmbus-lib.sh
+
+# The channel layer alone, against a stub event channel library.
+check_PROGRAMS += tests/unit/vmbus-chan-test
+TESTS += tests/unit/vmbus-chan-test
+tests_unit_vmbus_chan_test_SOURCES = tests/unit/vmbus-chan-test.c \
+	lib/libvmbus/chan.c
+tests_unit_vmbus_chan_test_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) \
+	$(VMBUS_CORE_CPPFLAGS) $(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) \
+	$(XENEVTCHN_CFLAGS)
+tests_unit_vmbus_chan_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_vmbus_chan_test_LDADD = lib/vmbus/libvmbus-core.la $(CHECK_LIBS)
+
+# A client whose control messages wait for room in the ring.
+check_PROGRAMS += tests/integration/vmbus-ctl-flow
+tests_integration_vmbus_ctl_flow_SOURCES = tests/integration/vmbus-ctl-flow.c
+tests_integration_vmbus_ctl_flow_CPPFLAGS = $(LIBVMBUS_CPPFLAGS)
+tests_integration_vmbus_ctl_flow_LDADD = $(LIBVMBUS_LIBS)

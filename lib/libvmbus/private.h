@@ -99,6 +99,32 @@ int vmbus_ctl_recv(struct vmbus_ring *r, struct vmbus_msg *m,
 /* The same; what is dropped is counted in @dropped, not logged. */
 int vmbus_ctl_recv_quiet(struct vmbus_ring *r, struct vmbus_msg *m,
 			 unsigned int dir, unsigned int *dropped);
+/*
+ * The same, taking at most *@budget packets off the ring (each one counts,
+ * dropped or not; 0 with *@budget at 0 means "more may be waiting"), and
+ * counting packets too large to be a message in @oversized.
+ */
+int vmbus_ctl_recv_budget(struct vmbus_ring *r, struct vmbus_msg *m,
+			  unsigned int dir, unsigned int *dropped,
+			  unsigned int *oversized, unsigned int *budget);
+
+/*
+ * Control messages that did not fit the ring, kept in order until the peer
+ * makes room (it signals once pending_send_sz bytes are free: the ring
+ * asked for that when the send failed).
+ */
+struct vmbus_ctl_qmsg;
+struct vmbus_ctlq {
+	struct vmbus_ctl_qmsg *head, **tail;
+	unsigned int len;
+};
+void vmbus_ctlq_init(struct vmbus_ctlq *q);
+void vmbus_ctlq_clear(struct vmbus_ctlq *q);
+/* Send @m, or queue it behind others (at most @max); 0 or -errno. */
+int vmbus_ctlq_send(struct vmbus_ring *r, struct vmbus_ctlq *q,
+		    struct vmbus_msg *m, unsigned int max);
+/* Send what the ring takes now; 0 (the rest waits) or -errno. */
+int vmbus_ctlq_flush(struct vmbus_ring *r, struct vmbus_ctlq *q);
 
 /* xenstore helpers (xs.c). */
 int vmbus_xs_read_uint(struct xs_handle *xs, const char *dir,

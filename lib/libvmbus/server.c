@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -46,6 +47,18 @@
 #define SRV_MAX_GPADL_RANGES	16
 #define SRV_MAX_GPADL_ASM	4	/* GPADLs reassembled at once */
 #define SRV_MAX_OFFERS		64
+/*
+ * Control packets taken off a guest's ring per turn, then the server yields
+ * to the other guests and wakes itself (wakefd) for the rest.
+ */
+#define SRV_CTL_BUDGET		256
+/*
+ * Control messages waiting for room in a guest's receive ring.  While any
+ * wait the guest's requests are not read, so what queues is the answers to
+ * one request and what the server starts itself (offers, rescinds, a peer
+ * channel's forwarded GPADL: a few hundred at most).
+ */
+#define SRV_TXQ_MAX		1024
 
 /* The largest range buffer taken: every range head and every grant. */
 #define SRV_ASM_BUFSIZE	(SRV_MAX_GPADL_RANGES * \
@@ -129,6 +142,7 @@ enum srv_fault {
 	FAULT_GPADL,
 	FAULT_OPEN,
 	FAULT_BUDGET,
+	FAULT_OVERSIZED,
 	FAULT_COUNT
 };
 
@@ -167,6 +181,10 @@ struct vmbus_server {
 	const struct vmbus_server_ops *ops;
 	void *arg;
 	unsigned int faults_logged;
+	int wakefd;			/* readable: more control work waits */
+	bool xs_dirty;			/* a watch fired: read the frontend */
+	struct vmbus_ctlq txq;		/* control messages waiting for room */
+	struct vmbus_server_work work;
 };
 
 static const struct vmbus_version_cap bus_caps[] = {
@@ -204,14 +222,19 @@ static int srv_set_state(struct vmbus_server *s, int state)
 	return rc;
 }
 
+/*
+ * Send a control message, or queue it until the guest makes room: a reply
+ * is never dropped for a full ring (the guest may just be slow to read).
+ */
 static int srv_send(struct vmbus_server *s, struct vmbus_msg *m)
 {
 	int rc;
 
 	if (s->quiet || !s->evt.xce)
 		return -ENOTCONN;
-	rc = vmbus_ctl_send(&s->ctl, m);
-
+	rc = vmbus_ctlq_send(&s->ctl, &s->txq, m, SRV_TXQ_MAX);
+	if (s->txq.len > s->work.ctl_queue_peak)
+		s->work.ctl_queue_peak = s->txq.len;
 	if (rc < 0)
 		srv_fault(s, FAULT_RING, "failed to send %s (%s)",
 			  vmbus_msg_name(m->u.hdr.msgtype) ?: "?",
@@ -1078,6 +1101,8 @@ static void srv_reset_bus(struct vmbus_server *s)
 	}
 	for (i = 0; i < SRV_MAX_GPADL_ASM; i++)
 		srv_asm_free(&s->gasm[i]);
+	/* What still waits to be sent speaks of what is gone. */
+	vmbus_ctlq_clear(&s->txq);
 	s->contacted = false;
 	s->offers_requested = false;
 	s->version = 0;
@@ -1110,28 +1135,56 @@ static const struct {
 	[VMBUS_MSG_PEER_OPEN_RESULT] = { do_peer_open_result, true },
 };
 
+/* Have vmbus_server_process called again soon, whatever the guest does. */
+static void srv_wake_self(struct vmbus_server *s)
+{
+	uint64_t one = 1;
+
+	if (write(s->wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		vmbus_log(LOG_ERR, "domain %u: failed to wake the server (%s)",
+			  s->domid, strerror(errno));
+}
+
 static int srv_dispatch(struct vmbus_server *s)
 {
 	struct vmbus_msg m;
-	unsigned int budget = 256;	/* then yield to other guests */
-	unsigned int dropped = 0;
+	unsigned int budget = SRV_CTL_BUDGET;
+	unsigned int dropped = 0, oversized = 0;
 	uint32_t t;
 	int rc;
 
 	vmbus_evt_ack(&s->evt);
-	while (budget--) {
-		rc = vmbus_ctl_recv_quiet(&s->ctl, &m, VMBUS_MSG_DIR_C2S,
-					  &dropped);
-		if (dropped)
+	/*
+	 * Answers first; while some still wait for room, the guest's requests
+	 * wait too (it signals when it reads: the ring asked it to).
+	 */
+	rc = vmbus_ctlq_flush(&s->ctl, &s->txq);
+	if (rc < 0 || s->txq.len)
+		return rc;
+	for (;;) {
+		rc = vmbus_ctl_recv_budget(&s->ctl, &m, VMBUS_MSG_DIR_C2S,
+					   &dropped, &oversized, &budget);
+		if (dropped) {
+			s->work.ctl_dropped += dropped;
 			srv_fault(s, FAULT_MSG, "dropped %u malformed control "
 				  "messages", dropped);
+			dropped = 0;
+		}
+		if (oversized) {
+			/* Passed over by its checked length: the bus goes on. */
+			s->work.ctl_dropped += oversized;
+			srv_fault(s, FAULT_OVERSIZED, "dropped %u oversized "
+				  "control packets", oversized);
+			oversized = 0;
+		}
 		if (rc < 0) {
 			srv_fault(s, FAULT_RING, "control ring broken (%s)",
 				  strerror(-rc));
 			return rc;
 		}
 		if (rc == 0)
-			return 0;
+			break;
+		s->work.ctl_messages++;
 		t = m.u.hdr.msgtype;
 		if (t >= VMBUS_MSG_COUNT || !server_msgs[t].fn ||
 		    (server_msgs[t].needs_contact && !s->contacted)) {
@@ -1143,9 +1196,19 @@ static int srv_dispatch(struct vmbus_server *s)
 		if (rc < 0)
 			srv_fault(s, FAULT_MSG, "failed to handle %s (%s)",
 				  vmbus_msg_name(t), strerror(-rc));
+		/* Answers that wait for room stop the reading (above). */
+		if (s->txq.len)
+			return 0;
 	}
-	/* More may be waiting: make the fd readable again. */
-	vmbus_evt_signal(&s->evt);
+	if (!budget) {
+		/*
+		 * More may be waiting, and the guest will not signal again
+		 * for packets it already wrote: wake ourselves for them,
+		 * after the other guests had their turn.
+		 */
+		s->work.budget_yields++;
+		srv_wake_self(s);
+	}
 	return 0;
 }
 
@@ -1159,6 +1222,7 @@ static void srv_error(struct vmbus_server *s, const char *what, int err)
 static void srv_disconnect(struct vmbus_server *s)
 {
 	srv_reset_bus(s);
+	vmbus_ctlq_clear(&s->txq);
 	if (s->evt.xce)
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, vmbus_evt_fd(&s->evt), NULL);
 	vmbus_evt_close(&s->evt);
@@ -1289,12 +1353,28 @@ static int srv_step(struct vmbus_server *s)
 
 int vmbus_server_process(struct vmbus_server *s)
 {
+	uint64_t n;
 	int rc;
 
-	vmbus_xs_drain_watches(s->xs);
-	rc = srv_step(s);
-	if (rc)
-		return rc;
+	s->work.wakeups++;
+	if (read(s->wakefd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		vmbus_log(LOG_ERR, "domain %u: failed to read the server's "
+			  "wake-up (%s)", s->domid, strerror(errno));
+	/*
+	 * The frontend's state is read only when its watch fired: a guest
+	 * signalling its port in a loop must not cost xenstored a read each.
+	 */
+	if (vmbus_xs_drain_watches(s->xs) > 0)
+		s->xs_dirty = true;
+	if (s->xs_dirty) {
+		s->xs_dirty = false;
+		s->work.xs_steps++;
+		rc = srv_step(s);
+		if (rc) {
+			s->xs_dirty = true;	/* try again next time */
+			return rc;
+		}
+	}
 	if (s->state == XB_CONNECTED && s->evt.xce) {
 		rc = srv_dispatch(s);
 		if (rc < 0) {
@@ -1324,9 +1404,12 @@ int vmbus_server_create(struct vmbus_server **out, unsigned int domid,
 	s->ops = ops;
 	s->arg = arg;
 	s->epfd = -1;
+	s->wakefd = -1;
 	s->next_relid = 1;
 	s->map_limit = VMBUS_SERVER_GUEST_MAPS_DEFAULT;
+	s->xs_dirty = true;
 	vmbus_evt_init(&s->evt);
+	vmbus_ctlq_init(&s->txq);
 	snprintf(s->be, sizeof(s->be), "/local/domain/0/" VMBUS_XS_BACKEND_FMT,
 		 domid, VMBUS_XS_DEVICE_ID);
 	snprintf(s->fe, sizeof(s->fe), "/local/domain/%u/" VMBUS_XS_FRONTEND_FMT,
@@ -1334,14 +1417,21 @@ int vmbus_server_create(struct vmbus_server **out, unsigned int domid,
 	s->xs = xs_open(0);
 	s->gt = xengnttab_open(NULL, 0);
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!s->xs || !s->gt || s->epfd < 0) {
+	s->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!s->xs || !s->gt || s->epfd < 0 || s->wakefd < 0) {
 		rc = -(errno ? errno : ENOMEM);
 		vmbus_log(LOG_ERR, "domain %u: failed to open %s (%s)", domid,
 			  !s->xs ? "xenstore" : !s->gt ? "the grant device" :
-			  "an epoll set", strerror(-rc));
+			  s->epfd < 0 ? "an epoll set" : "an eventfd",
+			  strerror(-rc));
 		goto fail;
 	}
 	ev.data.fd = xs_fileno(s->xs);
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	ev.data.fd = s->wakefd;
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0) {
 		rc = -errno;
 		goto fail;
@@ -1392,6 +1482,8 @@ void vmbus_server_destroy(struct vmbus_server *s)
 	}
 	if (s->epfd >= 0)
 		close(s->epfd);
+	if (s->wakefd >= 0)
+		close(s->wakefd);
 	if (s->gt)
 		xengnttab_close(s->gt);
 	if (s->xs)
@@ -1412,6 +1504,13 @@ unsigned int vmbus_server_domid(const struct vmbus_server *s)
 const char *vmbus_server_state(const struct vmbus_server *s)
 {
 	return vmbus_xb_state_name(s->state);
+}
+
+void vmbus_server_get_work(const struct vmbus_server *s,
+			   struct vmbus_server_work *w)
+{
+	*w = s->work;
+	w->ctl_queued = s->txq.len;
 }
 
 static int srv_offer_add(struct vmbus_server *s,

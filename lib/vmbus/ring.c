@@ -603,6 +603,7 @@ int vmbus_ring_peek(struct vmbus_ring *r, struct vmbus_pkt *pkt,
 	int64_t avail;
 
 	r->rx_peeked = false;
+	r->rx_checked = false;
 	/* What we already know of first; the writer publishes whole packets. */
 	avail = rx_avail_at(r, false);
 	if (avail >= 0 && avail < (int64_t)(sizeof(desc) + VMBUS_PKT_TRAILER_SIZE))
@@ -626,6 +627,14 @@ int vmbus_ring_peek(struct vmbus_ring *r, struct vmbus_pkt *pkt,
 	    desc.type == VMBUS_PKT_INVALID || desc.type > VMBUS_PKT_TYPE_MAX)
 		return ring_break(r);
 
+	idx = ring_add(&r->rx, start, len);
+	ring_copy_out(&r->rx, idx, &trailer, sizeof(trailer));
+	if (trailer != VMBUS_PKT_TRAILER(start))
+		return ring_break(r);
+	/* The packet's extent is checked: vmbus_ring_skip may pass it. */
+	r->rx_next = ring_add(&r->rx, idx, VMBUS_PKT_TRAILER_SIZE);
+	r->rx_checked = true;
+
 	/* In-band packets have no type header: up to offset8 is a gap. */
 	skip = desc.type == VMBUS_PKT_DATA_INBAND ? hlen - (uint32_t)sizeof(desc) : 0;
 	memset(pkt, 0, sizeof(*pkt));
@@ -633,11 +642,6 @@ int vmbus_ring_peek(struct vmbus_ring *r, struct vmbus_pkt *pkt,
 	pkt->buf_len = len - skip;
 	if (buflen < pkt->buf_len)
 		return -EMSGSIZE;
-
-	idx = ring_add(&r->rx, start, len);
-	ring_copy_out(&r->rx, idx, &trailer, sizeof(trailer));
-	if (trailer != VMBUS_PKT_TRAILER(start))
-		return ring_break(r);
 
 	/* Everything after the descriptor is copied from @from on. */
 	from = ring_add(&r->rx, start, sizeof(desc) + skip);
@@ -658,7 +662,6 @@ int vmbus_ring_peek(struct vmbus_ring *r, struct vmbus_pkt *pkt,
 	pkt->data = dst + sizeof(desc) + pkt->thdr_len;
 	pkt->data_len = len - hlen;
 
-	r->rx_next = ring_add(&r->rx, idx, VMBUS_PKT_TRAILER_SIZE);
 	r->rx_peeked = true;
 	return 0;
 }
@@ -700,18 +703,35 @@ static void rx_publish(struct vmbus_ring *r)
 		ring_signal(r, &r->rx_signals);
 }
 
+/* Pass the packet whose descriptor and trailer the last peek checked. */
+static void rx_advance(struct vmbus_ring *r)
+{
+	r->rx_peeked = false;
+	r->rx_checked = false;
+	r->rx_bytes += ring_dist(&r->rx, r->rx.index, r->rx_next);
+	r->rx_packets++;
+	r->rx.index = r->rx_next;
+	if (!r->rx_batch)
+		rx_publish(r);
+}
+
 int vmbus_ring_consume(struct vmbus_ring *r)
 {
 	if (r->error)
 		return r->error;
 	if (!r->rx_peeked)
 		return -EINVAL;
-	r->rx_peeked = false;
-	r->rx_bytes += ring_dist(&r->rx, r->rx.index, r->rx_next);
-	r->rx_packets++;
-	r->rx.index = r->rx_next;
-	if (!r->rx_batch)
-		rx_publish(r);
+	rx_advance(r);
+	return 0;
+}
+
+int vmbus_ring_skip(struct vmbus_ring *r)
+{
+	if (r->error)
+		return r->error;
+	if (!r->rx_checked)
+		return -EINVAL;
+	rx_advance(r);
 	return 0;
 }
 

@@ -60,7 +60,8 @@ struct vmbus_ring {
 	unsigned int tx_batch;		/* nesting depth of tx_begin */
 	unsigned int rx_batch;		/* nesting depth of rx_begin */
 	bool tx_pending;		/* we set tx.hdr->pending_send_sz */
-	bool rx_peeked;			/* rx_next is valid */
+	bool rx_peeked;			/* the packet at rx.index was copied */
+	bool rx_checked;		/* rx_next is valid (copied or not) */
 	uint32_t rx_next;		/* index after the packet peeked */
 	int error;			/* sticky -EPROTO once broken */
 	uint64_t tx_packets, tx_bytes, tx_signals, tx_full;
@@ -181,6 +182,13 @@ int vmbus_ring_peek(struct vmbus_ring *r, struct vmbus_pkt *pkt,
 		    void *buf, size_t buflen);
 /* Consume the packet returned by the last successful peek. */
 int vmbus_ring_consume(struct vmbus_ring *r);
+/*
+ * Pass over the packet the last peek looked at, also when it returned
+ * -EMSGSIZE: its extent comes from the descriptor and trailer that peek
+ * checked, never from a second read of the ring.  -EINVAL when the last
+ * peek did not get that far (empty ring, broken ring).
+ */
+int vmbus_ring_skip(struct vmbus_ring *r);
 /* peek + consume. */
 int vmbus_ring_recv(struct vmbus_ring *r, struct vmbus_pkt *pkt,
 		    void *buf, size_t buflen);
