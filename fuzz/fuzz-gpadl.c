@@ -7,8 +7,10 @@
  * message of each GPADL goes to the header step, the following ones to the
  * body step; a complete GPADL is parsed and its result checked.
  * When bit 7 is set: bytes 1.. are a raw range buffer of (byte 0 & 0x7f)
- * ranges, as in a GPA-direct packet.
+ * ranges, as in a GPA-direct packet.  Every parsed grant list also goes
+ * through the duplicate check.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,26 @@
 static uint8_t asmbuf[VMBUS_GPADL_MAX_BUFLEN];
 static vmbus_gref_t grefs[MAX_GREFS];
 static struct vmbus_gpa_desc ranges[MAX_RANGES];
+static vmbus_gref_t scratch[MAX_GREFS];
+
+/* The duplicate check the server makes, against a plain one. */
+static void check_unique(uint32_t ngrefs)
+{
+	uint32_t i, j;
+	int dup = 0, rc = vmbus_gpa_grefs_unique(grefs, ngrefs, scratch);
+
+	if (ngrefs > 1)
+		for (i = 1; i < ngrefs; i++)
+			if (scratch[i - 1] > scratch[i])
+				abort();	/* not sorted */
+	if (ngrefs > 256)
+		return;
+	for (i = 0; i < ngrefs && !dup; i++)
+		for (j = i + 1; j < ngrefs && !dup; j++)
+			dup = grefs[i] == grefs[j];
+	if ((rc == -EEXIST) != dup || (rc && rc != -EEXIST))
+		abort();
+}
 
 static void check_result(uint32_t nranges, uint32_t ngrefs)
 {
@@ -38,6 +60,7 @@ static void check_result(uint32_t nranges, uint32_t ngrefs)
 	}
 	if (total != ngrefs)
 		abort();
+	check_unique(ngrefs);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

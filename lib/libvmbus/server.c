@@ -601,11 +601,15 @@ static int srv_gpadl_add(struct vmbus_server *s, struct srv_asm *a)
 		return -EPROTO;	/* the acceptor maps; it never grants */
 	if (srv_gpadl(s, id) || id == 0)
 		return -EEXIST;
-	if (s->ngpadls >= SRV_MAX_GPADLS ||
-	    (!(o->d.flags & VMBUS_OFFER_FLAG_GPADLS) &&
-	     srv_offer_ngpadls(s, relid))) {
+	if (s->ngpadls >= SRV_MAX_GPADLS) {
 		srv_fault(s, FAULT_GPADL, "refused GPADL %u of channel %u: "
 			  "%u GPADLs held", id, relid, s->ngpadls);
+		return -ENOSPC;
+	}
+	if (!(o->d.flags & VMBUS_OFFER_FLAG_GPADLS) &&
+	    srv_offer_ngpadls(s, relid)) {
+		srv_fault(s, FAULT_GPADL, "refused GPADL %u of channel %u: "
+			  "the offer takes its ring GPADL only", id, relid);
 		return -ENOSPC;
 	}
 	g = calloc(1, sizeof(*g));

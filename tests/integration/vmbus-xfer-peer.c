@@ -12,7 +12,8 @@
  *                                  completions; hostile packets each way;
  *                                  a teardown that waits for the server;
  *                                  a packet into a set completed only
- *                                  after the set was removed;
+ *                                  after the set was removed, also when
+ *                                  the removal reuses its trans_id;
  *                                  everything released.
  *
  * Commands are in-band packets (struct cmd) asking for a completion, which
@@ -488,8 +489,14 @@ static void srv_chan(struct vmbus_chan *c)
 			printf("server: %s transfer page set %u (GPADL %u)\n",
 			       rx.type == VMBUS_PKT_ADD_XFER_PAGESET ?
 			       "added" : "removed", rx.id, rx.gpadl_id);
+			if (rx.flags & 1)
+				reply(c, rx.trans_id, 0, 0, 0, 0);
 			if (rx.type == VMBUS_PKT_RM_XFER_PAGESET && st->held) {
-				/* The set is gone; the packet still holds it. */
+				/*
+				 * The set is gone, and its removal completed
+				 * (perhaps under the held packet's trans_id):
+				 * the packet still holds the memory.
+				 */
 				struct reply r = {
 					.sum = csum(0, st->held, st->held_len),
 				};
@@ -498,8 +505,6 @@ static void srv_chan(struct vmbus_chan *c)
 							sizeof(r));
 				st->held = NULL;
 			}
-			if (rx.flags & 1)
-				reply(c, rx.trans_id, 0, 0, 0, 0);
 			break;
 		case VMBUS_PKT_COMP:
 			do_comp(c, st, &rx);
@@ -1147,6 +1152,45 @@ static int run_client(void)
 		       strerror(-rc));
 	} else {
 		result(false, "GPADL for set 6 created (%s)", strerror(-rc));
+	}
+
+	/*
+	 * The same, but the removal of set 7 reuses the held packet's
+	 * trans_id, and the server completes the removal first: that
+	 * completion must not release the packet's hold.
+	 */
+	rc = vmbus_gpadl_create(cl->c, 4 * 4096, 0, 5000, &pool);
+	if (!rc) {
+		struct req qd = { 0 };
+		struct vmbus_range whole = { 4 * 4096, 0 };
+		uint8_t *p = vmbus_gpadl_ptr(pool, 0, 4 * 4096, true);
+		uint32_t before = cl->refused;
+		uint64_t td;
+
+		fill(p, 4 * 4096, 77);
+		rc = vmbus_xferset_add(cl->c, pool, 7, 0, false);
+		if (!rc)
+			rc = vmbus_chan_trans_alloc(cl->c, &qd, &td);
+		if (!rc)
+			rc = vmbus_chan_send_xfer(cl->c, 7, &whole, 1, NULL, 0,
+						  td, true);
+		if (!rc)
+			rc = vmbus_xferset_remove(cl->c, 7, td, true);
+		if (!rc)
+			rc = wait_req(cl, &qd);
+		/* The second completion of td names nothing: refused here. */
+		if (!rc)
+			rc = call(cl, (struct cmd){ .op = OP_STATS }, NULL);
+		result(!rc && cl->refused - before == 1,
+		       "set 7 removed under the held packet's trans_id: the "
+		       "server completes both and still runs (%s)",
+		       strerror(-rc));
+		rc = vmbus_gpadl_destroy(pool, 5000);
+		pool = NULL;
+		result(!rc, "set 7's GPADL torn down after that (%s)",
+		       strerror(-rc));
+	} else {
+		result(false, "GPADL for set 7 created (%s)", strerror(-rc));
 	}
 	/* g3 is still mapped by the server: closing the channel releases it. */
 	rc = 0;
