@@ -447,6 +447,21 @@ void vmbus_xfer_chan_closing(struct vmbus_chan *c)
 		client_gpadl_release(x->gpadls, deadline);
 }
 
+void vmbus_xfer_bus_lost(struct vmbus_chan *c)
+{
+	struct vmbus_gpadl *g;
+
+	if (!c->xfer || c->server)
+		return;
+	/* Released without a message; the memory stays until destroyed. */
+	for (g = c->xfer->gpadls; g; g = g->next)
+		if (g->state != G_GONE) {
+			if (g->state == G_CREATING)
+				g->status = -ENOTCONN;
+			g->state = G_GONE;
+		}
+}
+
 void vmbus_xfer_release(struct vmbus_chan *c)
 {
 	struct vmbus_xfer *x = c->xfer;
