@@ -27,3 +27,8 @@ tests_integration_vmbus_p2p_hostile_LDADD = lib/vmbus/libvmbus-core.la \
 	$(XENSTORE_LIBS) $(XENGNTTAB_LIBS) $(XENEVTCHN_LIBS)
 dist_noinst_SCRIPTS += tests/integration/vmbus-p2p.sh
 TESTS += tests/integration/vmbus-p2p.sh
+
+# The daemon or a guest's program killed: the other end notices, the bus
+# connects again.
+dist_noinst_SCRIPTS += tests/integration/vmbus-peer-death.sh
+TESTS += tests/integration/vmbus-peer-death.sh

@@ -98,9 +98,10 @@ client g2 "$RUN/slow.g2" --wait 20 --seed 2 --bytes 100000000 --chunk 1000 --del
 s2=$!
 wait_for "$RUN/vmbusd.log" "pipe \"bytes\": domain $g1 and domain $g2 are connected" 100
 sleep 1
-# dom0 maps the two control rings (16 pages each) and no ring of the pipe.
-if [ "$(field 0 grant_maps)" = 0 ] && [ "$(field 0 maps_held)" = $((base_maps + 32)) ] &&
-   [ "$(field "$g2" maps_held)" = 32 ] && [ "$(field "$g1" grant_maps)" = $((1 + 16 + 32)) ]; then
+# dom0 maps the two control rings (16 pages each) and liveness pages (one
+# each), and no ring of the pipe.
+if [ "$(field 0 grant_maps)" = 0 ] && [ "$(field 0 maps_held)" = $((base_maps + 2 * (16 + 1))) ] &&
+   [ "$(field "$g2" maps_held)" = 32 ] && [ "$(field "$g1" grant_maps)" = $((1 + 16 + 1 + 32)) ]; then
 	ok "while streaming, g2 maps g1's rings and dom0 maps no guest page"
 else
 	not_ok "while streaming, g2 maps g1's rings and dom0 maps no guest page"
