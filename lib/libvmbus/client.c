@@ -298,6 +298,11 @@ static int on_open_result(struct vmbus_bus *bus, const struct vmbus_msg *m)
 	if (!c->open_status && c->peer_acceptor && !c->mem)
 		c->open_status = -EPROTO;
 	c->state = c->open_status ? CHAN_FAILED : CHAN_OPEN;
+	/* The opener of a ring between guests: the acceptor says it is there. */
+	if (c->state == CHAN_OPEN && c->peer && !c->peer_acceptor)
+		c->peer_armed = __atomic_load_n((const uint8_t *)c->mem +
+						VMBUS_RING_PEER_ALIVE,
+						__ATOMIC_ACQUIRE) != 0;
 	return 0;
 }
 
@@ -410,6 +415,20 @@ static int peer_map(struct vmbus_bus *bus, struct vmbus_chan *c,
 		return rc;
 	}
 	c->evt.local = rc;
+	/* Cleared, and the opener signalled, when we unmap or die. */
+	c->peer_live = xengnttab_map_grant_ref_notify(bus->gt, c->peer_domid,
+						      c->peer_grefs[0],
+						      PROT_READ | PROT_WRITE,
+						      VMBUS_RING_PEER_ALIVE,
+						      (evtchn_port_t)c->evt.local);
+	if (c->peer_live)
+		__atomic_store_n((uint8_t *)c->peer_live +
+				 VMBUS_RING_PEER_ALIVE, 1, __ATOMIC_RELEASE);
+	else	/* the opener then hears of our end from the server only */
+		vmbus_log(LOG_WARNING, "failed to map the first ring grant of "
+			  "domain %u for channel %u with an unmap notification "
+			  "(%s)", c->peer_domid, c->relid,
+			  strerror(errno ? errno : EFAULT));
 	/* The opener's send ring comes first: it is our receive ring. */
 	down = (size_t)d * VMBUS_GRANT_PAGE_SIZE;
 	up = (size_t)(n - d) * VMBUS_GRANT_PAGE_SIZE;
@@ -423,6 +442,10 @@ static int peer_map(struct vmbus_bus *bus, struct vmbus_chan *c,
 
 static void peer_unmap(struct vmbus_bus *bus, struct vmbus_chan *c)
 {
+	/* Our unmap notification fires: the opener learns we let go. */
+	if (c->peer_live)
+		xengnttab_unmap(bus->gt, c->peer_live, 1);
+	c->peer_live = NULL;
 	vmbus_evt_close(&c->evt);
 	if (c->mem)
 		xengnttab_unmap(bus->gt, c->mem, c->npages);

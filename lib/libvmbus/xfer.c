@@ -87,7 +87,7 @@ static struct vmbus_xfer *xfer_get(struct vmbus_chan *c)
 
 static int chan_ok(const struct vmbus_chan *c)
 {
-	return c->state == CHAN_OPEN && !c->rescinded ? 0 : -ENOTCONN;
+	return c->state == CHAN_OPEN && !vmbus_chan_ended(c) ? 0 : -ENOTCONN;
 }
 
 static uint64_t gpadl_bytes(const struct vmbus_gpadl *g)
@@ -766,7 +766,7 @@ int vmbus_chan_recv_pkt(struct vmbus_chan *c, struct vmbus_rxpkt *rx,
 	rc = vmbus_ring_recv(&c->ring, &pkt, buf, buflen);
 	if (rc == -EMSGSIZE)
 		rx->len = pkt.buf_len;
-	if (rc == -EAGAIN && c->rescinded)
+	if (rc == -EAGAIN && vmbus_chan_ended(c))
 		return -ENOTCONN;	/* drained, and nothing more will come */
 	if (rc < 0)
 		return rc;
