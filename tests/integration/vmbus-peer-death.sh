@@ -10,7 +10,9 @@
 # Connected (to the daemon before it) does not take over its rings: it
 # goes Closing and the frontend starts over.  A guest's program at one end
 # of a pipe between guests is killed: the other guest's end is rescinded.
-# Speaks TAP.
+# With the daemon stopped, the acceptor's program of such a pipe is killed:
+# the opener notices by itself (the unmap notification on the acceptor's
+# mapping of its first ring page).  Speaks TAP.
 set -u
 
 . "$(dirname "$0")/tap-lib.sh"
@@ -49,7 +51,7 @@ wait_log() {	# PATTERN [tenths]
 	return 1
 }
 
-echo "1..13"
+echo "1..15"
 check "host starts" env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$RUN/asan" "$X" host start
 g1=$("$X" create --name g1) && g2=$("$X" create --name g2)
 base_maps=$(field 0 maps_held)
@@ -62,9 +64,9 @@ wait_for "$RUN/echo.log" listening
 ctl offer g1 --pipe echo --service "$RUN/echo.sock" > /dev/null
 wait_log "domain $g1: offered pipe"
 
-# One guest program through all of it: it streams, loses the bus twice
-# and streams again each time it is back.
-prog g1 "$RUN/r.out" --reconnect 2 --wait 30 --bytes 3000000 --chunk 1000 --delay-ms 1 echo
+# A guest program streams, loses the bus and streams again once it is
+# back.
+prog g1 "$RUN/r.out" --reconnect 1 --wait 30 --bytes 20000000 --chunk 1000 --delay-ms 1 echo
 r=$!
 pids+=($r)
 wait_log "domain $g1 pipe \"echo\" (channel 1) connected"
@@ -84,17 +86,25 @@ fi
 check "the guest's frontend went back to Initialising, waiting for a backend" \
 	eval "for _ in \$(seq 30); do [ \"\$('$X' run g1 -- xenstore-read device/vmbus/0/state)\" = 1 ] && break; sleep 0.1; done;
 	      [ \"\$('$X' run g1 -- xenstore-read device/vmbus/0/state)\" = 1 ]"
-
 start_vmbusd
-if wait_for "$RUN/r.out" "bus connected again" 100 &&
-   wait_log "domain $g1 pipe \"echo\" (channel 1) connected" 100; then
-	ok "vmbusd started again: the guest's bus connects by itself and the pipe opens again"
+if wait_exit "$r" 300; then
+	wait "$r"
+	rr=$?
 else
-	not_ok "vmbusd started again: the guest's bus connects by itself and the pipe opens again"; show "$RUN/r.out"
+	rr=timeout
+fi
+if [ "$rr" = 0 ] && grep -q "bus connected again" "$RUN/r.out" && grep -q "checksum .*MATCH" "$RUN/r.out"; then
+	ok "vmbusd started again: the guest's bus connects by itself and a new stream completes with MATCH"
+else
+	not_ok "vmbusd started again: the guest's bus connects by itself and a new stream completes with MATCH (exit $rr)"; show "$RUN/r.out"
 fi
 
 # The guest cannot react (stopped) while the daemon dies and a new one
 # starts: the new one finds the frontend Connected to the old one.
+prog g1 "$RUN/s.out" --reconnect 1 --wait 30 --bytes 20000000 --chunk 1000 --delay-ms 1 echo
+r=$!
+pids+=($r)
+wait_for "$RUN/s.out" "opened pipe" 100
 sleep 0.3
 kill -STOP "$r"
 kill -KILL "$dpid"
@@ -116,11 +126,10 @@ if wait_exit "$r" 300; then
 else
 	rr=timeout
 fi
-if [ "$rr" = 0 ] && [ "$(grep -c 'bus connected again' "$RUN/r.out")" = 2 ] &&
-   grep -q "checksum .*MATCH" "$RUN/r.out"; then
+if [ "$rr" = 0 ] && grep -q "bus connected again" "$RUN/s.out" && grep -q "checksum .*MATCH" "$RUN/s.out"; then
 	ok "the frontend starts over: a new stream on the same bus completes with MATCH"
 else
-	not_ok "the frontend starts over: a new stream on the same bus completes with MATCH (exit $rr)"; show "$RUN/r.out"
+	not_ok "the frontend starts over: a new stream on the same bus completes with MATCH (exit $rr)"; show "$RUN/s.out"
 fi
 if client g1 "$RUN/n.out" --bytes 1000000 echo && grep -q "checksum .*MATCH" "$RUN/n.out"; then
 	ok "a new guest program streams through the new vmbusd"
@@ -162,6 +171,41 @@ if ! client g2 "$RUN/e.g2" --wait 0 none && grep -q "bus connected" "$RUN/e.g2" 
 else
 	not_ok "a new program in g2 connects the bus again and finds the pipe offered again"; show "$RUN/e.g2"
 fi
+
+# The same with the daemon stopped: only the rings can tell g1.
+n0=$(tail -n +$((mark + 1)) "$RUN/vmbusd.log" | grep -c "pipe \"pp\": domain $g1 and domain $g2 are connected")
+prog g1 "$RUN/q.g1" --wait 20 --seed 1 --bytes 100000000 --chunk 1000 --delay-ms 2 pp
+q1=$!
+pids+=($q1)
+prog g2 "$RUN/q.g2" --wait 20 --seed 2 --bytes 100000000 --chunk 1000 --delay-ms 2 pp
+q2=$!
+pids+=($q2)
+for _ in $(seq 100); do
+	[ "$(tail -n +$((mark + 1)) "$RUN/vmbusd.log" | grep -c "pipe \"pp\": domain $g1 and domain $g2 are connected")" -gt "$n0" ] && break
+	sleep 0.1
+done
+sleep 0.5
+kill -STOP "$dpid"
+t0=$(ms)
+kill -KILL "$q2"
+if wait_for "$RUN/q.g1" "pipe closed by dom0" 50; then
+	dt=$(($(ms) - t0))
+else
+	dt=
+fi
+if [ -n "$dt" ] && [ "$dt" -lt 3000 ]; then
+	ok "vmbusd stopped, g2's program killed: g1 (the opener) sees its end closed in ${dt} ms"
+else
+	not_ok "vmbusd stopped, g2's program killed: g1 (the opener) sees its end closed"; show "$RUN/q.g1"
+fi
+kill -CONT "$dpid"
+if wait_exit "$q1" 100; then
+	wait "$q1"
+	rq=$?
+else
+	rq=timeout
+fi
+check "g1's program then ends with the pipe closed (exit $rq)" [ "$rq" = 3 ]
 kill -TERM "$dpid"
 wait_exit "$dpid" 50
 if grep -qE "AddressSanitizer|runtime error|LeakSanitizer" "$RUN/vmbusd.log" "$RUN"/*.out "$RUN"/p.g* ||
