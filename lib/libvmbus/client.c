@@ -167,6 +167,19 @@ static int bus_set_state(struct vmbus_bus *bus, int state)
 	return vmbus_xs_printf(bus->xs, bus->fe, VMBUS_XS_STATE, "%d", state);
 }
 
+/* Still attached?  After a detach the directory is gone: do not recreate it. */
+static bool bus_attached(struct vmbus_bus *bus)
+{
+	char path[96], *v;
+	bool attached;
+
+	snprintf(path, sizeof(path), "%s/%s", bus->fe, VMBUS_XS_BACKEND);
+	v = xs_read(bus->xs, XBT_NULL, path, NULL);
+	attached = v != NULL;
+	free(v);
+	return attached;
+}
+
 /* --- control messages from the server --- */
 
 static struct vmbus_chan *bus_chan(struct vmbus_bus *bus, uint32_t relid)
@@ -722,6 +735,8 @@ static void bus_down(struct vmbus_bus *bus, const char *why)
 	struct vmbus_chan *c;
 	unsigned int i;
 
+	bool attached = bus->closing || bus_attached(bus);
+
 	bus->be_gone = true;
 	if (bus->closing || bus->opening) {
 		/* Nothing to come back for: the caller ends. */
@@ -731,8 +746,13 @@ static void bus_down(struct vmbus_bus *bus, const char *why)
 		}
 		return;
 	}
-	vmbus_log(LOG_WARNING, "backend \"%s\" went away (%s): its channels "
-		  "fail, the bus reconnects when it is back", bus->be, why);
+	if (attached)
+		vmbus_log(LOG_WARNING, "backend \"%s\" went away (%s): its "
+			  "channels fail, the bus reconnects when it is back",
+			  bus->be, why);
+	else
+		vmbus_log(LOG_WARNING, "the bus \"%s\" was detached: its "
+			  "channels fail", bus->fe);
 	while ((c = bus->chans)) {
 		bus->chans = c->next;
 		if (c->state == CHAN_OPENING)
@@ -762,9 +782,11 @@ static void bus_down(struct vmbus_bus *bus, const char *why)
 		vmbus_gpadl_asm_init(&bus->gasm, bus->asmbuf,
 				     VMBUS_GPADL_MAX_BUFLEN);
 	/* Initialising first: the backend then sees a restart, not a death. */
-	bus_set_state(bus, XB_INITIALISING);
+	if (attached)
+		bus_set_state(bus, XB_INITIALISING);
 	bus_disconnect(bus);
-	bus->link = LINK_DOWN;
+	bus->link = attached ? LINK_DOWN : LINK_DEAD;
+	bus->link_err = -ENODEV;
 }
 
 /* A step of the connection failed with @err: retry, or give up. */
@@ -777,7 +799,8 @@ static void bus_fail(struct vmbus_bus *bus, int err, const char *what)
 				  bus->fe, what, strerror(-err));
 		bus->link = LINK_DEAD;
 		bus->link_err = err;
-		bus_set_state(bus, XB_CLOSED);
+		if (bus_attached(bus))
+			bus_set_state(bus, XB_CLOSED);
 		return;
 	}
 	bus_down(bus, what);
@@ -1006,7 +1029,7 @@ void vmbus_bus_close(struct vmbus_bus *bus)
 			       bus_pump(bus, deadline) == 0)
 				;
 	}
-	if (bus->xs && bus->be[0]) {
+	if (bus->xs && bus->be[0] && bus_attached(bus)) {
 		bus_set_state(bus, XB_CLOSED);
 		/* Give a backend that maps our pages the chance to unmap. */
 		if (bus->ctl_mem && !bus->be_gone)

@@ -1101,10 +1101,29 @@ fail:
 	return rc;
 }
 
+/* Still attached?  After a detach the directory is gone: do not recreate it. */
+static bool srv_attached(struct vmbus_server *s)
+{
+	char path[96], *v;
+	bool attached;
+
+	snprintf(path, sizeof(path), "%s/%s", s->be, VMBUS_XS_FRONTEND);
+	v = xs_read(s->xs, XBT_NULL, path, NULL);
+	attached = v != NULL;
+	free(v);
+	return attached;
+}
+
 static int srv_step(struct vmbus_server *s)
 {
 	int fe = vmbus_xs_read_state(s->xs, s->fe);
 
+	/* Detached: writing a state would bring the directory back. */
+	if (fe == XB_UNKNOWN && s->state != XB_CLOSED && !srv_attached(s)) {
+		srv_disconnect(s);
+		s->state = XB_CLOSED;
+		return 0;
+	}
 	switch (s->state) {
 	case XB_INITWAIT:
 		/* Its rings were another backend's: make it start over. */

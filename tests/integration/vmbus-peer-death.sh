@@ -12,7 +12,8 @@
 # of a pipe between guests is killed: the other guest's end is rescinded.
 # With the daemon stopped, the acceptor's program of such a pipe is killed:
 # the opener notices by itself (the unmap notification on the acceptor's
-# mapping of its first ring page).  Speaks TAP.
+# mapping of its first ring page).  A guest detached under a program keeps
+# its directories removed.  Speaks TAP.
 set -u
 
 . "$(dirname "$0")/tap-lib.sh"
@@ -51,7 +52,7 @@ wait_log() {	# PATTERN [tenths]
 	return 1
 }
 
-echo "1..15"
+echo "1..16"
 check "host starts" env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$RUN/asan" "$X" host start
 g1=$("$X" create --name g1) && g2=$("$X" create --name g2)
 base_maps=$(field 0 maps_held)
@@ -206,6 +207,24 @@ else
 	rq=timeout
 fi
 check "g1's program then ends with the pipe closed (exit $rq)" [ "$rq" = 3 ]
+
+# Detached under a program: its bus fails for good, and neither it nor
+# the daemon writes the removed directories back.
+prog g2 "$RUN/d.g2" --wait 4 none
+d2=$!
+pids+=($d2)
+wait_for "$RUN/d.g2" "offer(s)" 100
+ctl detach g2 > /dev/null
+wait_exit "$d2" 100
+gone=$(kill -0 "$d2" 2>/dev/null && echo running)
+dom0 xenstore-ls "/local/domain/$g2/device/vmbus" > /dev/null 2>&1 && gone="$gone frontend"
+dom0 xenstore-ls "/local/domain/0/backend/vmbus/$g2" > /dev/null 2>&1 && gone="$gone backend"
+if [ -z "$gone" ] && grep -q "was detached" "$RUN/d.g2"; then
+	ok "g2 detached under a program: its bus ends and both directories stay gone"
+else
+	not_ok "g2 detached under a program: its bus ends and both directories stay gone ($gone)"; show "$RUN/d.g2"
+	dom0 xenstore-ls "/local/domain/$g2/device" 2>&1 | sed 's/^/# device: /'
+fi
 kill -TERM "$dpid"
 wait_exit "$dpid" 50
 if grep -qE "AddressSanitizer|runtime error|LeakSanitizer" "$RUN/vmbusd.log" "$RUN"/*.out "$RUN"/p.g* ||
