@@ -734,8 +734,7 @@ static void bus_down(struct vmbus_bus *bus, const char *why)
 {
 	struct vmbus_chan *c;
 	unsigned int i;
-
-	bool attached = bus->closing || bus_attached(bus);
+	bool attached;
 
 	bus->be_gone = true;
 	if (bus->closing || bus->opening) {
@@ -746,6 +745,7 @@ static void bus_down(struct vmbus_bus *bus, const char *why)
 		}
 		return;
 	}
+	attached = bus_attached(bus);
 	if (attached)
 		vmbus_log(LOG_WARNING, "backend \"%s\" went away (%s): its "
 			  "channels fail, the bus reconnects when it is back",
