@@ -126,6 +126,7 @@ struct vmbus_server {
 	uint32_t ctl_pages;
 	void *live;			/* the frontend's liveness page */
 	bool fe_armed;			/* the frontend set its byte */
+	bool fe_gone_logged;		/* a guest can repeat it: say it once */
 	bool contacted;
 	bool offers_requested;
 	uint32_t version;		/* bus version agreed */
@@ -1176,8 +1177,11 @@ int vmbus_server_process(struct vmbus_server *s)
 	if (rc)
 		return rc;
 	if (s->state == XB_CONNECTED && srv_frontend_died(s)) {
-		vmbus_log(LOG_INFO, "domain %u: the frontend let go of its "
-			  "liveness page: it is gone", s->domid);
+		if (!s->fe_gone_logged)
+			vmbus_log(LOG_INFO, "domain %u: the frontend let go of "
+				  "its liveness page: it is gone (said once)",
+				  s->domid);
+		s->fe_gone_logged = true;
 		srv_disconnect(s);
 		return srv_set_state(s, XB_CLOSING);
 	}
