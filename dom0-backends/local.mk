@@ -48,3 +48,7 @@ tests_integration_vmbus_bus_hostile_LDADD = lib/vmbus/libvmbus-core.la \
 	$(XENSTORE_LIBS) $(XENGNTTAB_LIBS) $(XENEVTCHN_LIBS)
 dist_noinst_SCRIPTS += tests/integration/vmbus-hostile-bus.sh
 TESTS += tests/integration/vmbus-hostile-bus.sh
+# The daemon or a guest's program killed: the other end notices, the bus
+# connects again.
+dist_noinst_SCRIPTS += tests/integration/vmbus-peer-death.sh
+TESTS += tests/integration/vmbus-peer-death.sh

@@ -117,6 +117,7 @@ struct opts {
 	unsigned int delay_ms;
 	int wait_s;
 	uint64_t seed;
+	unsigned int reconnect;		/* times to stream again after losing the bus */
 };
 
 static const char *offer_name(const struct vmbus_offer *o, char *buf)
@@ -270,45 +271,19 @@ static void stream_report(struct stream *s, const struct opts *o)
 
 #define MAX_PIPES	8
 
-static int client(const struct opts *o, char **names, int nnames)
+/* Open each named pipe; 0, or 1 (said why). */
+static int open_pipes(struct vmbus_bus *bus, const struct opts *o,
+		      struct stream *ss, char **names, int nnames)
 {
-	struct vmbus_offer offers[64], off;
-	struct vmbus_bus *bus = NULL;
-	struct stream ss[MAX_PIPES];
-	struct pollfd pf[MAX_PIPES + 1];
-	uint8_t *tx = malloc(o->chunk);
-	uint64_t *rx = malloc(65536 + 64);
-	char name[VMBUS_PIPE_NAME_MAX + 1];
-	int rc, n, i, k, status = 0, open_ms, active;
+	struct vmbus_offer off;
+	int rc, i, k, open_ms;
 
-	memset(ss, 0, sizeof(ss));
-	rc = vmbus_bus_open(&bus, 10000);
-	if (rc) {
-		fprintf(stderr, "client: failed to open the bus (%s)\n",
-			strerror(-rc));
-		status = 1;
-		goto out;
-	}
-	printf("client: bus connected, protocol version %u.%u\n",
-	       vmbus_bus_version(bus) >> 16, vmbus_bus_version(bus) & 0xffff);
-	n = vmbus_bus_offers(bus, offers, 64);
-	printf("client: %d offer(s)\n", n);
-	for (i = 0; i < n && i < 64; i++) {
-		int pd = vmbus_bus_offer_peer(bus, offers[i].relid);
-		char to[32] = "";
-
-		if (pd > 0)
-			snprintf(to, sizeof(to), ", to domain %d", pd);
-		printf("client:   channel %u: pipe \"%s\" (%s mode%s)\n",
-		       offers[i].relid, offer_name(&offers[i], name),
-		       offers[i].user_data[0] == VMBUS_PIPE_MODE_MESSAGE ?
-		       "message" : "byte", to);
-	}
 	/* A pipe to another guest opens once that guest opens it too. */
 	open_ms = o->wait_s * 1000 > 10000 ? o->wait_s * 1000 : 10000;
 	for (k = 0; k < nnames; k++) {
 		struct stream *s = &ss[k];
 
+		memset(s, 0, sizeof(*s));
 		s->name = names[k];
 		if (nnames > 1)
 			snprintf(s->tag, sizeof(s->tag), "[%s] ", s->name);
@@ -318,8 +293,7 @@ static int client(const struct opts *o, char **names, int nnames)
 			if (i >= o->wait_s * 10) {
 				fprintf(stderr, "client: no pipe \"%s\" "
 					"offered\n", s->name);
-				status = 1;
-				goto out;
+				return 1;
 			}
 			vmbus_bus_wait(bus, 100);
 		}
@@ -330,8 +304,7 @@ static int client(const struct opts *o, char **names, int nnames)
 			fprintf(stderr, "client: failed to open pipe \"%s\" "
 				"(channel %u): %s\n", s->name, off.relid,
 				strerror(-rc));
-			status = 1;
-			goto out;
+			return 1;
 		}
 		printf("client: opened pipe \"%s\" (channel %u, %u-page rings, "
 		       "class version %u.%u)%s\n", s->name, off.relid, o->pages,
@@ -343,6 +316,16 @@ static int client(const struct opts *o, char **names, int nnames)
 			       "%d\n", s->tag, vmbus_chan_peer(s->c));
 	}
 	fflush(stdout);
+	return 0;
+}
+
+/* Stream every pipe until each is done or closed. */
+static void run_streams(struct vmbus_bus *bus, const struct opts *o,
+			struct stream *ss, int nnames, uint8_t *tx,
+			uint64_t *rx)
+{
+	struct pollfd pf[MAX_PIPES + 1];
+	int rc, k, active;
 
 	for (k = 0; k < nnames; k++)
 		ss[k].t0 = now_s();
@@ -388,15 +371,95 @@ static int client(const struct opts *o, char **names, int nnames)
 				ss[k].sent, ss[k].got);
 		}
 	}
-out:
-	for (k = 0; k < nnames; k++) {
-		if (ss[k].status > status)
-			status = ss[k].status;
+}
+
+static void close_pipes(struct stream *ss, int nnames)
+{
+	int k;
+
+	for (k = 0; k < nnames; k++)
 		if (ss[k].c) {
 			vmbus_chan_close(ss[k].c);
+			ss[k].c = NULL;
 			printf("client: %spipe closed\n", ss[k].tag);
 		}
+}
+
+/* The bus went away under the streams: wait for it to be back. */
+static bool await_bus(struct vmbus_bus *bus, const struct opts *o)
+{
+	double t0 = now_s();
+
+	printf("client: lost the bus (its backend went away)\n");
+	fflush(stdout);
+	while (!stop && !vmbus_bus_connected(bus) &&
+	       now_s() - t0 < o->wait_s)
+		vmbus_bus_wait(bus, 100);
+	if (!vmbus_bus_connected(bus)) {
+		fprintf(stderr, "client: the bus did not come back in %d s\n",
+			o->wait_s);
+		return false;
 	}
+	printf("client: bus connected again after %.0f ms, protocol version "
+	       "%u.%u\n", (now_s() - t0) * 1000, vmbus_bus_version(bus) >> 16,
+	       vmbus_bus_version(bus) & 0xffff);
+	fflush(stdout);
+	return true;
+}
+
+static int client(const struct opts *o, char **names, int nnames)
+{
+	struct vmbus_offer offers[64];
+	struct vmbus_bus *bus = NULL;
+	struct stream ss[MAX_PIPES];
+	uint8_t *tx = malloc(o->chunk);
+	uint64_t *rx = malloc(65536 + 64);
+	char name[VMBUS_PIPE_NAME_MAX + 1];
+	unsigned int again = 0;
+	int rc, n, i, k, status = 0;
+
+	memset(ss, 0, sizeof(ss));
+	rc = vmbus_bus_open(&bus, 10000);
+	if (rc) {
+		fprintf(stderr, "client: failed to open the bus (%s)\n",
+			strerror(-rc));
+		status = 1;
+		goto out;
+	}
+	printf("client: bus connected, protocol version %u.%u\n",
+	       vmbus_bus_version(bus) >> 16, vmbus_bus_version(bus) & 0xffff);
+	n = vmbus_bus_offers(bus, offers, 64);
+	printf("client: %d offer(s)\n", n);
+	for (i = 0; i < n && i < 64; i++) {
+		int pd = vmbus_bus_offer_peer(bus, offers[i].relid);
+		char to[32] = "";
+
+		if (pd > 0)
+			snprintf(to, sizeof(to), ", to domain %d", pd);
+		printf("client:   channel %u: pipe \"%s\" (%s mode%s)\n",
+		       offers[i].relid, offer_name(&offers[i], name),
+		       offers[i].user_data[0] == VMBUS_PIPE_MODE_MESSAGE ?
+		       "message" : "byte", to);
+	}
+	for (;;) {
+		status = open_pipes(bus, o, ss, names, nnames);
+		if (status)
+			goto out;
+		run_streams(bus, o, ss, nnames, tx, rx);
+		/* Closed because the whole bus went: stream again once back. */
+		if (stop || vmbus_bus_connected(bus) || again++ >= o->reconnect)
+			break;
+		close_pipes(ss, nnames);
+		if (!await_bus(bus, o)) {
+			status = 1;
+			goto out;
+		}
+	}
+out:
+	for (k = 0; k < nnames; k++)
+		if (ss[k].status > status)
+			status = ss[k].status;
+	close_pipes(ss, nnames);
 	vmbus_bus_close(bus);
 	free(tx);
 	free(rx);
@@ -418,6 +481,9 @@ static void usage(FILE *f)
 "  --wait S         wait up to S seconds for the offer (default 5), and\n"
 "                   for the other guest to open a pipe between guests\n"
 "  --seed N         seed of the data sent (a pipe between guests)\n"
+"  --reconnect N    when the bus goes away (its backend ended), wait for\n"
+"                   it to come back (up to --wait seconds) and stream\n"
+"                   again, up to N times\n"
 "In dom0: serve an echo on a unix socket (no Xen involved).\n");
 }
 
@@ -430,6 +496,7 @@ int main(int argc, char **argv)
 		{ "delay-ms", required_argument, NULL, 'd' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "reconnect", required_argument, NULL, 'R' },
 		{ "echo-service", required_argument, NULL, 'e' },
 		{ "message-mode", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
@@ -450,6 +517,7 @@ int main(int argc, char **argv)
 		case 'd': o.delay_ms = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'w': o.wait_s = atoi(optarg); break;
 		case 's': o.seed = strtoull(optarg, NULL, 0); break;
+		case 'R': o.reconnect = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'e': echo = optarg; break;
 		case 'm': message = true; break;
 		case 'h': usage(stdout); return 0;

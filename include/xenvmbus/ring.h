@@ -42,6 +42,12 @@
  *      when the free space crosses pending_send_sz (was <= , is now >).
  *    A reader that clears interrupt_mask must then look at write_index again:
  *    a packet that arrived while it was masked brought no signal.
+ *  - In a ring pair between two guests, the header page of the opener's
+ *    send ring (the first page it grants) holds the acceptor's liveness
+ *    byte at VMBUS_RING_PEER_ALIVE: the acceptor sets it once it mapped the
+ *    rings, with an unmap notification on its mapping of that page, so its
+ *    kernel clears it and signals the channel when it unmaps or dies.  The
+ *    byte lies in reserved2 and is zero in every other ring.
  *  - feature_bits is written once by the client before the ring is granted.
  *    VMBUS_RING_FEAT_PENDING_SEND_SZ says both sides honour pending_send_sz;
  *    without it a reader signals every time it frees space while a
@@ -62,6 +68,9 @@
 
 /* feature_bits */
 #define VMBUS_RING_FEAT_PENDING_SEND_SZ	(1u << 0)
+
+/* The acceptor's liveness byte in a ring between guests (see above). */
+#define VMBUS_RING_PEER_ALIVE		128u
 
 struct vmbus_ring_hdr {
 	vmbus_u32 write_index;		/* writer: next byte it will write */

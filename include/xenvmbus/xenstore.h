@@ -20,10 +20,25 @@
  *                    event-channel         port for the control channel
  *                    version               "major.minor" of the bus protocol
  *                                          it will ask for first
+ *                    liveness-ref          (optional) grant ref of the
+ *                                          liveness page, below
  *                    state = Initialised, later Connected
  *  backend maps, binds, and writes state = Connected.  Either side going to
  *  Closing/Closed tears the bus down.  The channel messages that follow
  *  (msg.h) travel on the rings named here.
+ *
+ *  The liveness page tells each end that the other's process died, which
+ *  xenstore never says.  The frontend grants it with an unmap notification
+ *  (xengntshr_share_page_notify: its byte, its control port), the backend
+ *  maps it with one (xengnttab_map_grant_ref_notify: its byte, its port);
+ *  each sets its own byte to 1 before it goes Connected.  When either end
+ *  lets go of the page -- closing, or its process dying -- its kernel
+ *  clears that end's byte and signals the control event channel, so the
+ *  other end finds the byte 0 when it looks at the control ring.  A
+ *  backend that finds the frontend gone goes Closing; a frontend that
+ *  finds the backend gone fails its channels and starts over at
+ *  Initialising.  A backend that starts and finds a frontend Connected (to
+ *  an earlier backend) goes Closing, so that the frontend starts over.
  */
 #ifndef XENVMBUS_XENSTORE_H
 #define XENVMBUS_XENSTORE_H
@@ -48,6 +63,11 @@
 #define VMBUS_XS_VERSION		"version"
 #define VMBUS_XS_VERSIONS		"versions"
 #define VMBUS_XS_VERSION_FMT		"%u.%u"
+#define VMBUS_XS_LIVENESS_REF		"liveness-ref"
+
+/* Bytes of the liveness page: non-zero while that end is there. */
+#define VMBUS_LIVENESS_FRONTEND		0
+#define VMBUS_LIVENESS_BACKEND		1
 
 /* Control rings: 4 pages minimum (one header + one data page per direction). */
 #define VMBUS_XS_MIN_RING_PAGE_ORDER	2

@@ -401,9 +401,18 @@ int vmbus_chan_ack(struct vmbus_chan *c)
 	return vmbus_evt_ack(&c->evt);
 }
 
+bool vmbus_chan_ended(const struct vmbus_chan *c)
+{
+	/* The opener's own page; the acceptor's kernel clears the byte. */
+	return c->rescinded ||
+	       (c->peer_armed &&
+		!__atomic_load_n((const uint8_t *)c->mem +
+				 VMBUS_RING_PEER_ALIVE, __ATOMIC_ACQUIRE));
+}
+
 bool vmbus_chan_is_closed(const struct vmbus_chan *c)
 {
-	return c->rescinded || c->state != CHAN_OPEN;
+	return vmbus_chan_ended(c) || c->state != CHAN_OPEN;
 }
 
 static int chan_usable(const struct vmbus_chan *c)
@@ -421,7 +430,7 @@ int vmbus_chan_send_raw(struct vmbus_chan *c, uint16_t type, uint16_t flags,
 
 	if (rc)
 		return rc;
-	if (c->rescinded)
+	if (vmbus_chan_ended(c))
 		return -ENOTCONN;
 	return vmbus_ring_send(&c->ring, type, flags, trans_id, thdr,
 			       thdr_len, data, len);
@@ -434,7 +443,7 @@ int vmbus_chan_send(struct vmbus_chan *c, const void *data, size_t len,
 
 	if (rc)
 		return rc;
-	if (c->rescinded)
+	if (vmbus_chan_ended(c))
 		return -ENOTCONN;
 	return vmbus_ring_send_inband(&c->ring, data, len, trans_id, flags);
 }
@@ -477,7 +486,7 @@ int vmbus_chan_recv(struct vmbus_chan *c, struct vmbus_packet *out,
 	rc = vmbus_ring_recv(&c->ring, &pkt, buf, buflen);
 	if (rc == -EMSGSIZE)
 		out->len = pkt.buf_len;
-	if (rc == -EAGAIN && c->rescinded)
+	if (rc == -EAGAIN && vmbus_chan_ended(c))
 		return -ENOTCONN;	/* drained, and nothing more will come */
 	if (rc < 0)
 		return rc;

@@ -10,7 +10,24 @@
  *   frontend Connected; INITIATE_CONTACT -> VERSION_RESPONSE;
  *   REQUESTOFFERS -> OFFERCHANNEL* ALLOFFERS_DELIVERED.
  * A backend state seen twice, or a state skipped on the way to the one
- * awaited, is fine: the waits compare with ">=" where the order allows it.
+ * awaited, is fine.
+ *
+ * The same steps bring the bus back when the backend goes away, as rows
+ * (link, what is seen) -> action, link:
+ *   DOWN            backend InitWait         grant, publish, Initialised
+ *                                                          -> WAIT_CONNECTED
+ *   WAIT_CONNECTED  backend Connected        Connected, INITIATE_CONTACT
+ *                                                          -> NEGOTIATING
+ *   NEGOTIATING     VERSION_RESPONSE         REQUESTOFFERS -> OFFERS
+ *   OFFERS          ALLOFFERS_DELIVERED      -> UP
+ *   any but DOWN    backend neither Connected nor on its way there, or its
+ *                   byte of the liveness page cleared (its process died)
+ *                                            channels fail with -ENOTCONN,
+ *                                            offers are rescinded, rings
+ *                                            ungranted, Initialising -> DOWN
+ * DOWN ignores a backend still saying Connected: that is what a dead
+ * backend left behind.  While vmbus_bus_open runs, a failure is final;
+ * afterwards the bus retries a few times, then gives up (DEAD).
  */
 #include "config.h"
 
@@ -19,7 +36,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <xenvmbus/xenstore.h>
 
@@ -35,6 +54,7 @@
 #define BUS_TXQ_MAX		1024
 #define CHAN_MIN_RING_PAGES	2	/* each way */
 #define CHAN_MAX_RING_PAGES	256
+#define BUS_MAX_RETRIES		3	/* failed reconnects in a row */
 /* A channel to another guest grants both rings; its acceptor takes them. */
 _Static_assert(2 * CHAN_MIN_RING_PAGES >= VMBUS_PEER_RING_MIN_GREFS &&
 	       2 * CHAN_MAX_RING_PAGES <= VMBUS_PEER_RING_MAX_GREFS,
@@ -47,8 +67,28 @@ struct bus_offer {
 	uint16_t peer_flags;		/* VMBUS_OFFER_PEER_* */
 };
 
+enum bus_link {
+	LINK_DOWN,		/* Initialising: waiting for a backend */
+	LINK_WAIT_CONNECTED,	/* Initialised: rings published */
+	LINK_NEGOTIATING,	/* INITIATE_CONTACT sent */
+	LINK_OFFERS,		/* REQUESTOFFERS sent */
+	LINK_UP,
+	LINK_DEAD,		/* gave up; link_err says why */
+};
+
 struct vmbus_bus {
 	struct xs_handle *xs;
+	int epfd;			/* xenstore + control port: vmbus_bus_fd */
+	enum bus_link link;
+	int link_err;
+	int be_state;			/* as last read, after a watch fired */
+	bool opening;			/* in vmbus_bus_open: failures are final */
+	bool closing;			/* in vmbus_bus_close: no reconnecting */
+	bool be_gone;			/* the backend went away */
+	unsigned int retries;
+	void *live;			/* the liveness page (xenstore.h) */
+	bool be_armed;			/* the backend set its byte */
+	struct vmbus_chan *stale;	/* channels of an earlier connection */
 	xengntshr_handle *gs;
 	xengnttab_handle *gt;		/* mapping a peer's rings, on demand */
 	struct vmbus_gpadl_asm gasm;	/* a peer's GPADL being forwarded */
@@ -72,7 +112,6 @@ struct vmbus_bus {
 	uint32_t next_open;
 	vmbus_offer_fn *offer_cb;
 	void *offer_arg;
-	bool broken;
 	struct vmbus_ctlq txq;		/* control messages waiting for room */
 };
 
@@ -96,6 +135,7 @@ static int bus_send(struct vmbus_bus *bus, struct vmbus_msg *m)
 {
 	return vmbus_ctlq_send(&bus->ctl, &bus->txq, m, BUS_TXQ_MAX);
 }
+static int bus_work(struct vmbus_bus *bus);
 
 /* --- waiting --- */
 
@@ -105,22 +145,13 @@ static int bus_send(struct vmbus_bus *bus, struct vmbus_msg *m)
  */
 static int bus_pump(struct vmbus_bus *bus, int64_t deadline)
 {
-	struct pollfd p[2];
-	int n = 0, rc;
+	struct epoll_event ev[4];
+	int rc;
 
-	p[n++] = (struct pollfd){ .fd = xs_fileno(bus->xs), .events = POLLIN };
-	if (bus->evt.local >= 0)
-		p[n++] = (struct pollfd){ .fd = vmbus_evt_fd(&bus->evt),
-					  .events = POLLIN };
-	rc = poll(p, (nfds_t)n, vmbus_left_ms(deadline));
+	rc = epoll_wait(bus->epfd, ev, 4, vmbus_left_ms(deadline));
 	if (rc < 0 && errno != EINTR)
 		return -errno;
-	vmbus_xs_drain_watches(bus->xs);
-	if (bus->evt.local >= 0) {
-		rc = bus_dispatch(bus);
-		if (rc < 0)
-			return rc;
-	}
+	bus_work(bus);
 	if (deadline >= 0 && vmbus_now_ms() >= deadline)
 		return -ETIMEDOUT;
 	return 0;
@@ -151,6 +182,19 @@ static int bus_wait_backend(struct vmbus_bus *bus, int want, bool or_later,
 static int bus_set_state(struct vmbus_bus *bus, int state)
 {
 	return vmbus_xs_printf(bus->xs, bus->fe, VMBUS_XS_STATE, "%d", state);
+}
+
+/* Still attached?  After a detach the directory is gone: do not recreate it. */
+static bool bus_attached(struct vmbus_bus *bus)
+{
+	char path[96], *v;
+	bool attached;
+
+	snprintf(path, sizeof(path), "%s/%s", bus->fe, VMBUS_XS_BACKEND);
+	v = xs_read(bus->xs, XBT_NULL, path, NULL);
+	attached = v != NULL;
+	free(v);
+	return attached;
 }
 
 /* --- control messages from the server --- */
@@ -284,6 +328,11 @@ static int on_open_result(struct vmbus_bus *bus, const struct vmbus_msg *m)
 	if (!c->open_status && c->peer_acceptor && !c->mem)
 		c->open_status = -EPROTO;
 	c->state = c->open_status ? CHAN_FAILED : CHAN_OPEN;
+	/* The opener of a ring between guests: the acceptor says it is there. */
+	if (c->state == CHAN_OPEN && c->peer && !c->peer_acceptor)
+		c->peer_armed = __atomic_load_n((const uint8_t *)c->mem +
+						VMBUS_RING_PEER_ALIVE,
+						__ATOMIC_ACQUIRE) != 0;
 	return 0;
 }
 
@@ -396,6 +445,20 @@ static int peer_map(struct vmbus_bus *bus, struct vmbus_chan *c,
 		return rc;
 	}
 	c->evt.local = rc;
+	/* Cleared, and the opener signalled, when we unmap or die. */
+	c->peer_live = xengnttab_map_grant_ref_notify(bus->gt, c->peer_domid,
+						      c->peer_grefs[0],
+						      PROT_READ | PROT_WRITE,
+						      VMBUS_RING_PEER_ALIVE,
+						      (evtchn_port_t)c->evt.local);
+	if (c->peer_live)
+		__atomic_store_n((uint8_t *)c->peer_live +
+				 VMBUS_RING_PEER_ALIVE, 1, __ATOMIC_RELEASE);
+	else	/* the opener then hears of our end from the server only */
+		vmbus_log(LOG_WARNING, "failed to map the first ring grant of "
+			  "domain %u for channel %u with an unmap notification "
+			  "(%s)", c->peer_domid, c->relid,
+			  strerror(errno ? errno : EFAULT));
 	/* The opener's send ring comes first: it is our receive ring. */
 	down = (size_t)d * VMBUS_GRANT_PAGE_SIZE;
 	up = (size_t)(n - d) * VMBUS_GRANT_PAGE_SIZE;
@@ -409,6 +472,10 @@ static int peer_map(struct vmbus_bus *bus, struct vmbus_chan *c,
 
 static void peer_unmap(struct vmbus_bus *bus, struct vmbus_chan *c)
 {
+	/* Our unmap notification fires: the opener learns we let go. */
+	if (c->peer_live)
+		xengnttab_unmap(bus->gt, c->peer_live, 1);
+	c->peer_live = NULL;
 	vmbus_evt_close(&c->evt);
 	if (c->mem)
 		xengnttab_unmap(bus->gt, c->mem, c->npages);
@@ -492,12 +559,13 @@ static int bus_dispatch(struct vmbus_bus *bus)
 	int rc, n = 0;
 	uint32_t t;
 
-	if (bus->broken)
-		return -ENOTCONN;
+	if (!bus->evt.xce)
+		return 0;
 	vmbus_evt_ack(&bus->evt);
 	rc = vmbus_ctlq_flush(&bus->ctl, &bus->txq);
 	if (rc < 0) {
-		bus->broken = true;
+		vmbus_log(LOG_ERR, "failed to send queued control messages to "
+			  "\"%s\" (%s)", bus->fe, strerror(-rc));
 		return rc;
 	}
 	for (;;) {
@@ -505,7 +573,6 @@ static int bus_dispatch(struct vmbus_bus *bus)
 		if (rc < 0) {
 			vmbus_log(LOG_ERR, "control ring of \"%s\" is broken "
 				  "(%s)", bus->fe, strerror(-rc));
-			bus->broken = true;
 			return rc;
 		}
 		if (rc == 0)
@@ -524,11 +591,53 @@ static int bus_dispatch(struct vmbus_bus *bus)
 	}
 }
 
-/* --- opening the bus --- */
+/* --- connecting the bus --- */
+
+/* Let the bus fd follow the control port too (or no longer). */
+static int bus_watch_evt(struct vmbus_bus *bus, int op)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	ev.data.fd = vmbus_evt_fd(&bus->evt);
+	if (epoll_ctl(bus->epfd, op, ev.data.fd, &ev) < 0 && op == EPOLL_CTL_ADD) {
+		int err = errno;
+
+		vmbus_log(LOG_ERR, "failed to watch the control port of \"%s\" "
+			  "(%s)", bus->fe, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+/* Ungrant the control rings and the liveness page, unbind the port. */
+static void bus_disconnect(struct vmbus_bus *bus)
+{
+	char path[160];
+
+	/* Our unmap notification fires here: the backend learns we left. */
+	if (bus->live) {
+		xengntshr_unshare(bus->gs, bus->live, 1);
+		/* A later backend must not take the ref for a live one. */
+		snprintf(path, sizeof(path), "%s/%s", bus->fe,
+			 VMBUS_XS_LIVENESS_REF);
+		xs_rm(bus->xs, XBT_NULL, path);
+	}
+	bus->live = NULL;
+	bus->be_armed = false;
+	if (bus->evt.xce)
+		bus_watch_evt(bus, EPOLL_CTL_DEL);
+	vmbus_evt_close(&bus->evt);
+	/* What waited for room speaks of this connection only. */
+	vmbus_ctlq_clear(&bus->txq);
+	/* A page the backend still maps stays its own until it unmaps. */
+	if (bus->ctl_mem)
+		xengntshr_unshare(bus->gs, bus->ctl_mem, bus->ctl_pages);
+	bus->ctl_mem = NULL;
+}
 
 static int bus_connect_rings(struct vmbus_bus *bus)
 {
-	uint32_t refs[1u << VMBUS_XS_DEFAULT_MAX_RING_PAGE_ORDER];
+	uint32_t refs[1u << VMBUS_XS_DEFAULT_MAX_RING_PAGE_ORDER], lref;
 	unsigned long max_order = VMBUS_XS_MIN_RING_PAGE_ORDER;
 	uint32_t order, i, half;
 	size_t hsize;
@@ -573,11 +682,28 @@ static int bus_connect_rings(struct vmbus_bus *bus)
 		return rc;
 	}
 	bus->evt.local = rc;
+	rc = bus_watch_evt(bus, EPOLL_CTL_ADD);
+	if (rc)
+		return rc;
 	rc = vmbus_ring_init(&bus->ctl, bus->ctl_mem, hsize,
 			     (uint8_t *)bus->ctl_mem + hsize, hsize,
 			     vmbus_evt_signal, &bus->evt);
 	if (rc)
 		return rc;
+	/* Cleared, and the port signalled, when we let go or die. */
+	bus->live = xengntshr_share_page_notify(bus->gs, bus->backend_id,
+						&lref, 1,
+						VMBUS_LIVENESS_FRONTEND,
+						(evtchn_port_t)bus->evt.local);
+	if (!bus->live) {
+		rc = -(errno ? errno : ENOMEM);
+		vmbus_log(LOG_ERR, "failed to grant the liveness page to "
+			  "domain %u (%s)", bus->backend_id, strerror(-rc));
+		return rc;
+	}
+	memset(bus->live, 0, VMBUS_GRANT_PAGE_SIZE);
+	__atomic_store_n((uint8_t *)bus->live + VMBUS_LIVENESS_FRONTEND, 1,
+			 __ATOMIC_RELEASE);
 
 	rc = vmbus_xs_printf(bus->xs, bus->fe, VMBUS_XS_RING_PAGE_ORDER, "%u",
 			     order);
@@ -589,6 +715,9 @@ static int bus_connect_rings(struct vmbus_bus *bus)
 		rc = vmbus_xs_printf(bus->xs, bus->fe, VMBUS_XS_EVENT_CHANNEL,
 				     "%d", bus->evt.local);
 	if (!rc)
+		rc = vmbus_xs_printf(bus->xs, bus->fe, VMBUS_XS_LIVENESS_REF,
+				     "%u", lref);
+	if (!rc)
 		rc = vmbus_xs_printf(bus->xs, bus->fe, VMBUS_XS_VERSION,
 				     VMBUS_XS_VERSION_FMT,
 				     VMBUS_VERSION_MAJOR(bus_versions[0]),
@@ -596,35 +725,229 @@ static int bus_connect_rings(struct vmbus_bus *bus)
 	return rc;
 }
 
-static int bus_negotiate(struct vmbus_bus *bus, int64_t deadline)
+static int bus_send_contact(struct vmbus_bus *bus)
 {
 	struct vmbus_msg m;
 	unsigned int i;
-	int rc;
 
 	vmbus_msg_init(&m, VMBUS_MSG_INITIATE_CONTACT);
 	m.u.initiate_contact.version_requested = bus_versions[0];
 	m.u.initiate_contact.version_count = BUS_NVERSIONS;
 	for (i = 0; i < BUS_NVERSIONS; i++)
 		m.u.initiate_contact.versions[i] = bus_versions[i];
-	rc = bus_send(bus, &m);
-	while (!rc && !bus->version_done)
-		rc = bus_pump(bus, deadline);
-	if (rc)
-		return rc;
-	if (bus->version_status)
-		return bus->version_status;
+	return bus_send(bus, &m);
+}
 
-	vmbus_msg_init(&m, VMBUS_MSG_REQUESTOFFERS);
-	rc = bus_send(bus, &m);
-	while (!rc && !bus->offers_done)
-		rc = bus_pump(bus, deadline);
-	return rc;
+/* Is the channel one of this connection's (not an earlier one's)? */
+static bool bus_chan_current(const struct vmbus_bus *bus,
+			     const struct vmbus_chan *c)
+{
+	const struct vmbus_chan *i;
+
+	for (i = bus->chans; i; i = i->next)
+		if (i == c)
+			return true;
+	return false;
+}
+
+/*
+ * The backend went away: everything of this connection ends.  Channels
+ * stay their owners' until closed, failing with -ENOTCONN; offers are
+ * rescinded; a new connection starts at Initialising.
+ */
+static void bus_down(struct vmbus_bus *bus, const char *why)
+{
+	struct vmbus_chan *c;
+	unsigned int i;
+	bool attached;
+
+	bus->be_gone = true;
+	if (bus->closing || bus->opening) {
+		/* Nothing to come back for: the caller ends. */
+		if (bus->link != LINK_DEAD) {
+			bus->link = LINK_DEAD;
+			bus->link_err = -ENOTCONN;
+		}
+		return;
+	}
+	attached = bus_attached(bus);
+	if (attached)
+		vmbus_log(LOG_WARNING, "backend \"%s\" went away (%s): its "
+			  "channels fail, the bus reconnects when it is back",
+			  bus->be, why);
+	else
+		vmbus_log(LOG_WARNING, "the bus \"%s\" was detached: its "
+			  "channels fail", bus->fe);
+	while ((c = bus->chans)) {
+		bus->chans = c->next;
+		if (c->state == CHAN_OPENING)
+			c->open_status = -ENOTCONN;
+		c->state = CHAN_FAILED;
+		/* Nothing of it is the server's any more: nothing to tear down. */
+		c->gpadl_done = true;
+		c->gpadl_status = -ENOTCONN;
+		vmbus_xfer_bus_lost(c);
+		c->next = bus->stale;
+		bus->stale = c;
+	}
+	for (i = 0; i < bus->noffers; i++) {
+		if (bus->offers[i].pub.rescinded)
+			continue;
+		bus->offers[i].pub.rescinded = true;
+		if (bus->offer_cb)
+			bus->offer_cb(bus, &bus->offers[i].pub, bus->offer_arg);
+	}
+	bus->noffers = 0;
+	bus->version = 0;
+	bus->version_done = false;
+	bus->version_status = 0;
+	bus->offers_done = false;
+	bus->unloaded = false;
+	if (bus->asmbuf)
+		vmbus_gpadl_asm_init(&bus->gasm, bus->asmbuf,
+				     VMBUS_GPADL_MAX_BUFLEN);
+	/* Initialising first: the backend then sees a restart, not a death. */
+	if (attached)
+		bus_set_state(bus, XB_INITIALISING);
+	bus_disconnect(bus);
+	bus->link = attached ? LINK_DOWN : LINK_DEAD;
+	bus->link_err = -ENODEV;
+}
+
+/* A step of the connection failed with @err: retry, or give up. */
+static void bus_fail(struct vmbus_bus *bus, int err, const char *what)
+{
+	if (bus->opening || bus->closing ||
+	    ++bus->retries > BUS_MAX_RETRIES) {
+		if (!bus->opening)
+			vmbus_log(LOG_ERR, "gave up connecting \"%s\": %s (%s)",
+				  bus->fe, what, strerror(-err));
+		bus->link = LINK_DEAD;
+		bus->link_err = err;
+		if (bus_attached(bus))
+			bus_set_state(bus, XB_CLOSED);
+		return;
+	}
+	bus_down(bus, what);
+}
+
+/* The backend's end of the liveness page: has it let go? */
+static bool bus_backend_died(const struct vmbus_bus *bus)
+{
+	return bus->be_armed &&
+	       !__atomic_load_n((const uint8_t *)bus->live +
+				VMBUS_LIVENESS_BACKEND, __ATOMIC_ACQUIRE);
+}
+
+/* One row of the table at the top of this file; true if the link moved. */
+static bool bus_step_once(struct vmbus_bus *bus)
+{
+	enum bus_link was = bus->link;
+	struct vmbus_msg m;
+	int be = bus->be_state, rc;
+
+	switch (bus->link) {
+	case LINK_DOWN:
+		if (be != XB_INITWAIT)
+			break;
+		rc = bus_connect_rings(bus);
+		if (!rc)
+			rc = bus_set_state(bus, XB_INITIALISED);
+		if (rc) {
+			bus_fail(bus, rc, "failed to publish the control rings");
+			break;
+		}
+		bus->link = LINK_WAIT_CONNECTED;
+		break;
+	case LINK_WAIT_CONNECTED:
+		if (be == XB_INITWAIT || be == XB_INITIALISED)
+			break;
+		if (be != XB_CONNECTED) {
+			bus_fail(bus, -ECONNREFUSED, "the backend did not connect");
+			break;
+		}
+		bus->be_armed = bus->live &&
+			__atomic_load_n((const uint8_t *)bus->live +
+					VMBUS_LIVENESS_BACKEND,
+					__ATOMIC_ACQUIRE) != 0;
+		rc = bus_set_state(bus, XB_CONNECTED);
+		if (!rc)
+			rc = bus_send_contact(bus);
+		if (rc) {
+			bus_fail(bus, rc, "failed to contact the backend");
+			break;
+		}
+		bus->link = LINK_NEGOTIATING;
+		break;
+	case LINK_NEGOTIATING:
+	case LINK_OFFERS:
+	case LINK_UP:
+		if (be != XB_CONNECTED) {
+			bus_down(bus, be == XB_UNKNOWN ? "its state is gone" :
+				 vmbus_xb_state_name(be));
+			break;
+		}
+		if (bus_backend_died(bus)) {
+			bus_down(bus, "its process ended");
+			break;
+		}
+		if (bus->link == LINK_NEGOTIATING && bus->version_done) {
+			if (bus->version_status) {
+				/* A backend that refuses us does so again. */
+				bus->retries = BUS_MAX_RETRIES;
+				bus_fail(bus, bus->version_status,
+					 "no common bus version");
+				break;
+			}
+			vmbus_msg_init(&m, VMBUS_MSG_REQUESTOFFERS);
+			rc = bus_send(bus, &m);
+			if (rc) {
+				bus_fail(bus, rc, "failed to ask for offers");
+				break;
+			}
+			bus->link = LINK_OFFERS;
+		} else if (bus->link == LINK_OFFERS && bus->offers_done) {
+			if (!bus->opening && bus->be_gone)
+				vmbus_log(LOG_NOTICE, "bus \"%s\" is connected "
+					  "again", bus->fe);
+			bus->retries = 0;
+			bus->be_gone = false;
+			bus->link = LINK_UP;
+		}
+		break;
+	case LINK_DEAD:
+		break;
+	}
+	return bus->link != was;
+}
+
+/*
+ * Handle what arrived: xenstore watches (the backend's state is read only
+ * then), control messages, and the moves they allow.  Never blocks.
+ * Returns the messages handled.
+ */
+static int bus_work(struct vmbus_bus *bus)
+{
+	int n = 0;
+
+	if (vmbus_xs_drain_watches(bus->xs) > 0)
+		bus->be_state = vmbus_xs_read_state(bus->xs, bus->be);
+	if (bus->evt.xce && bus->link != LINK_DEAD) {
+		n = bus_dispatch(bus);
+		if (n < 0) {
+			bus_fail(bus, n, "its control ring is broken");
+			n = 0;
+		}
+	}
+	while (bus->link != LINK_DEAD && bus_step_once(bus))
+		;
+	return n;
 }
 
 int vmbus_bus_open(struct vmbus_bus **out, int timeout_ms)
 {
 	int64_t deadline = timeout_ms < 0 ? -1 : vmbus_now_ms() + timeout_ms;
+	struct epoll_event ev = { .events = EPOLLIN };
 	struct vmbus_bus *bus;
 	unsigned long beid;
 	char path[128], *be = NULL, wpath[160];
@@ -637,15 +960,25 @@ int vmbus_bus_open(struct vmbus_bus **out, int timeout_ms)
 		return -ENOMEM;
 	vmbus_evt_init(&bus->evt);
 	vmbus_ctlq_init(&bus->txq);
+	bus->opening = true;
 	snprintf(bus->fe, sizeof(bus->fe), VMBUS_XS_FRONTEND_FMT,
 		 VMBUS_XS_DEVICE_ID);
+	bus->epfd = epoll_create1(EPOLL_CLOEXEC);
 	bus->xs = xs_open(0);
 	bus->gs = xengntshr_open(NULL, 0);
-	if (!bus->xs || !bus->gs) {
+	if (bus->epfd < 0 || !bus->xs || !bus->gs) {
 		rc = -(errno ? errno : EIO);
 		vmbus_log(LOG_ERR, "failed to open %s (%s)",
-			  bus->xs ? "the grant-sharing device" : "xenstore",
+			  bus->epfd < 0 ? "an epoll set" : !bus->xs ?
+			  "xenstore" : "the grant-sharing device",
 			  strerror(-rc));
+		goto out;
+	}
+	ev.data.fd = xs_fileno(bus->xs);
+	if (epoll_ctl(bus->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0) {
+		rc = -errno;
+		vmbus_log(LOG_ERR, "failed to watch the xenstore connection "
+			  "(%s)", strerror(-rc));
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/%s", bus->fe, VMBUS_XS_BACKEND);
@@ -673,19 +1006,24 @@ int vmbus_bus_open(struct vmbus_bus **out, int timeout_ms)
 		goto out;
 	}
 
+	bus->link = LINK_DOWN;
 	rc = bus_set_state(bus, XB_INITIALISING);
-	if (!rc)
-		rc = bus_wait_backend(bus, XB_INITWAIT, false, deadline);
-	if (!rc)
-		rc = bus_connect_rings(bus);
-	if (!rc)
-		rc = bus_set_state(bus, XB_INITIALISED);
-	if (!rc)
-		rc = bus_wait_backend(bus, XB_CONNECTED, false, deadline);
-	if (!rc)
-		rc = bus_set_state(bus, XB_CONNECTED);
-	if (!rc)
-		rc = bus_negotiate(bus, deadline);
+	if (!rc) {
+		bus->be_state = vmbus_xs_read_state(bus->xs, bus->be);
+		bus_work(bus);
+	}
+	while (!rc && bus->link != LINK_UP && bus->link != LINK_DEAD)
+		rc = bus_pump(bus, deadline);
+	if (!rc && bus->link == LINK_DEAD)
+		rc = bus->link_err;
+	if (rc == -ETIMEDOUT)
+		vmbus_log(LOG_ERR, "timed out connecting to backend \"%s\" "
+			  "(%s; it is %s)", bus->be,
+			  bus->link == LINK_DOWN ? "waiting for InitWait" :
+			  bus->link == LINK_WAIT_CONNECTED ?
+			  "waiting for Connected" : "negotiating",
+			  vmbus_xb_state_name(bus->be_state));
+	bus->opening = false;
 	if (!rc)
 		*out = bus;
 out:
@@ -704,30 +1042,34 @@ void vmbus_bus_close(struct vmbus_bus *bus)
 
 	if (!bus)
 		return;
+	bus->closing = true;
 	while (bus->chans)
 		vmbus_chan_close(bus->chans);
-	if (bus->version_done && !bus->broken) {
+	while (bus->stale)
+		vmbus_chan_close(bus->stale);
+	if (bus->version_done && bus->link != LINK_DEAD &&
+	    bus->link != LINK_DOWN) {
 		vmbus_msg_init(&m, VMBUS_MSG_UNLOAD);
 		if (bus_send(bus, &m) == 0)
-			while (!bus->unloaded && !bus->broken &&
+			while (!bus->unloaded && bus->link != LINK_DEAD &&
 			       bus_pump(bus, deadline) == 0)
 				;
 	}
-	if (bus->xs && bus->be[0]) {
+	if (bus->xs && bus->be[0] && bus_attached(bus)) {
 		bus_set_state(bus, XB_CLOSED);
-		/* Give the backend the chance to unmap before we unshare. */
-		bus_wait_backend(bus, XB_CLOSED, false, deadline);
+		/* Give a backend that maps our pages the chance to unmap. */
+		if (bus->ctl_mem && !bus->be_gone)
+			bus_wait_backend(bus, XB_CLOSED, false, deadline);
 	}
-	vmbus_evt_close(&bus->evt);
-	vmbus_ctlq_clear(&bus->txq);
-	if (bus->ctl_mem)
-		xengntshr_unshare(bus->gs, bus->ctl_mem, bus->ctl_pages);
+	bus_disconnect(bus);
 	if (bus->gs)
 		xengntshr_close(bus->gs);
 	if (bus->gt)
 		xengnttab_close(bus->gt);
 	if (bus->xs)
 		xs_close(bus->xs);
+	if (bus->epfd >= 0)
+		close(bus->epfd);
 	free(bus->asmbuf);
 	free(bus->offers);
 	free(bus);
@@ -738,23 +1080,30 @@ uint32_t vmbus_bus_version(const struct vmbus_bus *bus)
 	return bus->version;
 }
 
+bool vmbus_bus_connected(const struct vmbus_bus *bus)
+{
+	return bus->link == LINK_UP;
+}
+
 int vmbus_bus_fd(const struct vmbus_bus *bus)
 {
-	return vmbus_evt_fd(&bus->evt);
+	return bus->epfd;
 }
 
 int vmbus_bus_process(struct vmbus_bus *bus)
 {
-	return bus_dispatch(bus);
+	int n = bus_work(bus);
+
+	return bus->link == LINK_UP ? n : -ENOTCONN;
 }
 
 int vmbus_bus_wait(struct vmbus_bus *bus, int timeout_ms)
 {
-	int rc = vmbus_poll_fd(vmbus_evt_fd(&bus->evt), timeout_ms);
+	int rc = vmbus_poll_fd(bus->epfd, timeout_ms);
 
 	if (rc < 0)
 		return rc;
-	return bus_dispatch(bus);
+	return vmbus_bus_process(bus);
 }
 
 int vmbus_bus_offers(const struct vmbus_bus *bus, struct vmbus_offer *out,
@@ -805,6 +1154,11 @@ static void bus_unlink(struct vmbus_bus *bus, struct vmbus_chan *c)
 	struct vmbus_chan **pp;
 
 	for (pp = &bus->chans; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			return;
+		}
+	for (pp = &bus->stale; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
 			return;
@@ -860,7 +1214,7 @@ int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
 	int rc;
 
 	*out = NULL;
-	if (bus->broken)
+	if (bus->link != LINK_UP)
 		return -ENOTCONN;
 	if (!off || off->pub.rescinded)
 		return -ENOENT;
@@ -985,13 +1339,16 @@ int vmbus_chan_close(struct vmbus_chan *c)
 	int64_t deadline = vmbus_now_ms() + 2000;
 	struct bus_offer *off;
 	struct vmbus_msg m;
+	bool live;
 	int rc = 0;
 
 	if (!bus)		/* the server's channels go with the server */
 		return -EINVAL;
+	/* A channel of an earlier connection: the server knows nothing of it. */
+	live = bus->link == LINK_UP && bus_chan_current(bus, c);
 	/* A pending open to another guest is withdrawn the same way. */
 	if ((c->state == CHAN_OPEN || (c->state == CHAN_OPENING && c->peer)) &&
-	    !bus->broken) {
+	    live) {
 		vmbus_msg_init(&m, VMBUS_MSG_CLOSECHANNEL);
 		m.u.relid.child_relid = c->relid;
 		rc = bus_send(bus, &m);
@@ -999,18 +1356,18 @@ int vmbus_chan_close(struct vmbus_chan *c)
 	c->state = CHAN_CLOSED;
 	/* After CLOSECHANNEL: the server has let go of what it held. */
 	vmbus_xfer_chan_closing(c);
-	if (c->gpadl_id && c->gpadl_done && !c->gpadl_status && !bus->broken) {
+	if (c->gpadl_id && c->gpadl_done && !c->gpadl_status && live) {
 		vmbus_msg_init(&m, VMBUS_MSG_GPADL_TEARDOWN);
 		m.u.gpadl_teardown.child_relid = c->relid;
 		m.u.gpadl_teardown.gpadl_id = c->gpadl_id;
 		c->gpadl_done = false;
 		if (bus_send(bus, &m) == 0)
-			while (!c->gpadl_done && !bus->broken &&
+			while (!c->gpadl_done && bus->link == LINK_UP &&
 			       bus_pump(bus, deadline) == 0)
 				;
 	}
 	off = bus_offer(bus, c->relid);
-	if (c->rescinded && off && !bus->broken) {
+	if (c->rescinded && off && live) {
 		vmbus_msg_init(&m, VMBUS_MSG_RELID_RELEASED);
 		m.u.relid.child_relid = c->relid;
 		bus_send(bus, &m);
@@ -1041,18 +1398,17 @@ int vmbus_chan_wait(struct vmbus_chan *c, int timeout_ms)
 
 	p[n++] = (struct pollfd){ .fd = vmbus_evt_fd(&c->evt), .events = POLLIN };
 	if (c->bus)
-		p[n++] = (struct pollfd){ .fd = vmbus_evt_fd(&c->bus->evt),
-					  .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = c->bus->epfd, .events = POLLIN };
 	rc = poll(p, n, timeout_ms);
 	if (rc < 0)
 		return errno == EINTR ? 0 : -errno;
-	if (c->bus && (p[1].revents & POLLIN)) {
-		rc = bus_dispatch(c->bus);
-		if (rc < 0)
-			return rc;
-	}
+	if (c->bus && (p[1].revents & POLLIN))
+		bus_work(c->bus);
 	if (p[0].revents & POLLIN)
 		vmbus_evt_ack(&c->evt);
+	/* Its bus went away: nothing will come. */
+	if (c->bus && c->state == CHAN_FAILED)
+		return -ENOTCONN;
 	return 0;
 }
 
@@ -1072,12 +1428,12 @@ uint32_t vmbus_bus_next_gpadl(struct vmbus_bus *bus)
 
 int vmbus_bus_send_msg(struct vmbus_bus *bus, struct vmbus_msg *m)
 {
-	return bus->broken ? -ENOTCONN : bus_send(bus, m);
+	return bus->link != LINK_UP ? -ENOTCONN : bus_send(bus, m);
 }
 
 int vmbus_bus_pump(struct vmbus_bus *bus, int64_t deadline)
 {
-	return bus->broken ? -ENOTCONN : bus_pump(bus, deadline);
+	return bus->link != LINK_UP ? -ENOTCONN : bus_pump(bus, deadline);
 }
 
 /* --- channels to other guests (VMBUS_1.1) --- */

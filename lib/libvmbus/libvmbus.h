@@ -124,12 +124,29 @@ void vmbus_set_log(vmbus_log_fn *fn, void *arg);
 int vmbus_bus_open(struct vmbus_bus **bus, int timeout_ms);
 /* Close every channel, UNLOAD, and take the frontend to Closed. */
 void vmbus_bus_close(struct vmbus_bus *bus);
-/* Bus protocol version agreed with the server. */
+/* Bus protocol version agreed with the server (0 while reconnecting). */
 uint32_t vmbus_bus_version(const struct vmbus_bus *bus);
-/* Becomes readable when channel messages (offers, rescinds) arrive. */
+/*
+ * Becomes readable when channel messages (offers, rescinds) arrive and
+ * when the backend's state changes or its process ends.
+ */
 int vmbus_bus_fd(const struct vmbus_bus *bus);
-/* Handle what arrived; never blocks.  Returns messages handled or -errno. */
+/*
+ * Handle what arrived; never blocks.  Returns messages handled or -errno;
+ * -ENOTCONN while the bus is not connected.
+ *
+ * When the backend goes away (its state leaves Connected, or its process
+ * dies: the liveness page of <xenvmbus/xenstore.h> says so), every open
+ * channel fails: sends and receives return -ENOTCONN, vmbus_chan_wait too,
+ * and vmbus_chan_is_closed is true; the owner closes it as usual.  Every
+ * offer is rescinded (the offer callback sees it).  The bus then connects
+ * again by itself as soon as a backend is there, and the offers it makes
+ * arrive as new ones; channels are not re-opened, the application opens
+ * them again.  After a few failed attempts in a row it gives up.
+ */
 int vmbus_bus_process(struct vmbus_bus *bus);
+/* True while connected; false while reconnecting or after giving up. */
+bool vmbus_bus_connected(const struct vmbus_bus *bus);
 /* Block up to @timeout_ms for messages, then process them. */
 int vmbus_bus_wait(struct vmbus_bus *bus, int timeout_ms);
 /* Copy up to @max current offers (rescinded ones excluded); returns count. */

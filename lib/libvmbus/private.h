@@ -66,6 +66,8 @@ struct vmbus_chan {
 	uint32_t peer_ngrefs;
 	uint32_t peer_gpadl;
 	int peer_gpadl_status;
+	void *peer_live;		/* acceptor: its notifying map of page 0 */
+	bool peer_armed;		/* opener: the acceptor set its byte */
 	struct vmbus_bus *bus;
 	struct vmbus_server *srv;
 	void *cookie;			/* server: the offer's cookie */
@@ -137,6 +139,8 @@ const char *vmbus_xb_state_name(int state);
 int vmbus_xs_drain_watches(struct xs_handle *xs);
 
 /* Channel helpers (chan.c). */
+/* Nothing more will come: rescinded, or the peer guest let go of it. */
+bool vmbus_chan_ended(const struct vmbus_chan *c);
 struct vmbus_chan *vmbus_chan_alloc(void);
 void vmbus_chan_free(struct vmbus_chan *c);
 
@@ -149,6 +153,8 @@ int vmbus_xfer_on_gpadl_created(struct vmbus_chan *c, uint32_t gpadl_id,
 int vmbus_xfer_on_gpadl_torndown(struct vmbus_chan *c, uint32_t gpadl_id);
 /* Client: a channel is closing; tear down its data GPADLs. */
 void vmbus_xfer_chan_closing(struct vmbus_chan *c);
+/* Client: the server went away; its data GPADLs are no longer its. */
+void vmbus_xfer_bus_lost(struct vmbus_chan *c);
 /* Either end: the channel is being freed. */
 void vmbus_xfer_release(struct vmbus_chan *c);
 /* client.c */

@@ -21,9 +21,15 @@
  * place that turns it into a VMBus status is reply_status().
  *
  * Backend states, as rows: (backend state, frontend state) -> action.
- *   InitWait     Initialised|Connected   map + bind, -> Connected
+ *   InitWait     Initialised             map + bind, -> Connected
+ *   InitWait     Connected               -> Closing (it was connected to
+ *                                        an earlier backend: start over)
  *   Connected    Closing|Closed|gone     tear down,  -> Closed
  *   Connected    Initialising            tear down,  -> InitWait (restart)
+ *   Connected    its liveness byte 0     tear down,  -> Closing (its
+ *                                        process ended; xenstore.h)
+ *   Closing      Initialising            -> InitWait
+ *   Closing      Closed|gone             -> Closed
  *   Closed       Initialising            -> InitWait
  * Anything else (repeated or skipped states) waits for the next change.
  */
@@ -164,6 +170,9 @@ struct vmbus_server {
 	struct vmbus_ring ctl;
 	void *ctl_mem;
 	uint32_t ctl_pages;
+	void *live;			/* the frontend's liveness page */
+	bool fe_armed;			/* the frontend set its byte */
+	bool fe_gone_logged;		/* a guest can repeat it: say it once */
 	bool contacted;
 	bool offers_requested;
 	uint32_t version;		/* bus version agreed */
@@ -1227,12 +1236,65 @@ static void srv_disconnect(struct vmbus_server *s)
 {
 	srv_reset_bus(s);
 	vmbus_ctlq_clear(&s->txq);
+	/* Our unmap notification fires: the frontend learns we left. */
+	if (s->live)
+		xengnttab_unmap(s->gt, s->live, 1);
+	s->live = NULL;
+	s->fe_armed = false;
 	if (s->evt.xce)
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, vmbus_evt_fd(&s->evt), NULL);
 	vmbus_evt_close(&s->evt);
 	if (s->ctl_mem)
 		srv_unmap_grants(s, s->ctl_mem, s->ctl_pages);
 	s->ctl_mem = NULL;
+}
+
+/*
+ * Map the frontend's liveness page, if it has one, with an unmap
+ * notification on our byte and port, and say we are here.
+ */
+static int srv_connect_live(struct vmbus_server *s)
+{
+	unsigned long ref;
+	int rc;
+
+	rc = vmbus_xs_read_uint(s->xs, s->fe, VMBUS_XS_LIVENESS_REF,
+				UINT32_MAX, &ref);
+	if (rc == -ENOENT)
+		return 0;	/* a frontend that does not tell */
+	if (rc) {
+		srv_fault(s, FAULT_XS, "failed to read \"%s/%s\" (%s)", s->fe,
+			  VMBUS_XS_LIVENESS_REF, strerror(-rc));
+		srv_error(s, "failed to read liveness-ref", -rc);
+		return rc;
+	}
+	s->live = xengnttab_map_grant_ref_notify(s->gt, s->domid,
+						 (uint32_t)ref,
+						 PROT_READ | PROT_WRITE,
+						 VMBUS_LIVENESS_BACKEND,
+						 (evtchn_port_t)s->evt.local);
+	if (!s->live) {
+		/* Only the frontend loses by it: we do not see it die. */
+		srv_fault(s, FAULT_MAP, "failed to map the liveness page (%s)",
+			  strerror(errno ? errno : EFAULT));
+		return 0;
+	}
+	/* Read once: the guest may change it at will, and only hurts itself. */
+	s->fe_armed = __atomic_load_n((uint8_t *)s->live +
+				      VMBUS_LIVENESS_FRONTEND,
+				      __ATOMIC_ACQUIRE) != 0;
+	/* Our byte /then/ Connected in xenstore. */
+	__atomic_store_n((uint8_t *)s->live + VMBUS_LIVENESS_BACKEND, 1,
+			 __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* The frontend's process let go of its liveness page (or died). */
+static bool srv_frontend_died(const struct vmbus_server *s)
+{
+	return s->fe_armed &&
+	       !__atomic_load_n((const uint8_t *)s->live +
+				VMBUS_LIVENESS_FRONTEND, __ATOMIC_ACQUIRE);
 }
 
 static int srv_connect(struct vmbus_server *s)
@@ -1306,6 +1368,9 @@ static int srv_connect(struct vmbus_server *s)
 		srv_error(s, "refused the control rings", -rc);
 		goto fail;
 	}
+	rc = srv_connect_live(s);
+	if (rc)
+		goto fail;
 	ev.data.fd = vmbus_evt_fd(&s->evt);
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0) {
 		rc = -errno;
@@ -1317,13 +1382,35 @@ fail:
 	return rc;
 }
 
+/* Still attached?  After a detach the directory is gone: do not recreate it. */
+static bool srv_attached(struct vmbus_server *s)
+{
+	char path[96], *v;
+	bool attached;
+
+	snprintf(path, sizeof(path), "%s/%s", s->be, VMBUS_XS_FRONTEND);
+	v = xs_read(s->xs, XBT_NULL, path, NULL);
+	attached = v != NULL;
+	free(v);
+	return attached;
+}
+
 static int srv_step(struct vmbus_server *s)
 {
 	int fe = vmbus_xs_read_state(s->xs, s->fe);
 
+	/* Detached: writing a state would bring the directory back. */
+	if (fe == XB_UNKNOWN && s->state != XB_CLOSED && !srv_attached(s)) {
+		srv_disconnect(s);
+		s->state = XB_CLOSED;
+		return 0;
+	}
 	switch (s->state) {
 	case XB_INITWAIT:
-		if (fe == XB_INITIALISED || fe == XB_CONNECTED) {
+		/* Its rings were another backend's: make it start over. */
+		if (fe == XB_CONNECTED)
+			return srv_set_state(s, XB_CLOSING);
+		if (fe == XB_INITIALISED) {
 			if (srv_connect(s) == 0) {
 				char path[96];
 
@@ -1344,6 +1431,12 @@ static int srv_step(struct vmbus_server *s)
 			srv_disconnect(s);
 			return srv_set_state(s, XB_CLOSED);
 		}
+		break;
+	case XB_CLOSING:
+		if (fe == XB_INITIALISING)
+			return srv_set_state(s, XB_INITWAIT);
+		if (fe == XB_CLOSED || fe == XB_UNKNOWN)
+			return srv_set_state(s, XB_CLOSED);
 		break;
 	case XB_CLOSED:
 		if (fe == XB_INITIALISING)
@@ -1378,6 +1471,18 @@ int vmbus_server_process(struct vmbus_server *s)
 			s->xs_dirty = true;	/* try again next time */
 			return rc;
 		}
+	}
+	/* The liveness byte is in mapped memory: reading it costs nothing. */
+	if (s->state == XB_CONNECTED && srv_frontend_died(s)) {
+		if (!s->fe_gone_logged)
+			vmbus_log(LOG_INFO, "domain %u: the frontend let go of "
+				  "its liveness page: it is gone (said once)",
+				  s->domid);
+		s->fe_gone_logged = true;
+		srv_disconnect(s);
+		/* Whatever the frontend does next is read on the next turn. */
+		s->xs_dirty = true;
+		return srv_set_state(s, XB_CLOSING);
 	}
 	if (s->state == XB_CONNECTED && s->evt.xce) {
 		rc = srv_dispatch(s);

@@ -126,7 +126,7 @@ static struct vmbus_xfer *xfer_get(struct vmbus_chan *c)
 
 static int chan_ok(const struct vmbus_chan *c)
 {
-	return c->state == CHAN_OPEN && !c->rescinded ? 0 : -ENOTCONN;
+	return c->state == CHAN_OPEN && !vmbus_chan_ended(c) ? 0 : -ENOTCONN;
 }
 
 static uint64_t gpadl_bytes(const struct vmbus_gpadl *g)
@@ -484,6 +484,21 @@ void vmbus_xfer_chan_closing(struct vmbus_chan *c)
 		}
 	while (x->gpadls)
 		client_gpadl_release(x->gpadls, deadline);
+}
+
+void vmbus_xfer_bus_lost(struct vmbus_chan *c)
+{
+	struct vmbus_gpadl *g;
+
+	if (!c->xfer || c->server)
+		return;
+	/* Released without a message; the memory stays until destroyed. */
+	for (g = c->xfer->gpadls; g; g = g->next)
+		if (g->state != G_GONE) {
+			if (g->state == G_CREATING)
+				g->status = -ENOTCONN;
+			g->state = G_GONE;
+		}
 }
 
 void vmbus_xfer_release(struct vmbus_chan *c)
@@ -870,7 +885,7 @@ int vmbus_chan_recv_pkt(struct vmbus_chan *c, struct vmbus_rxpkt *rx,
 	rc = vmbus_ring_recv(&c->ring, &pkt, buf, buflen);
 	if (rc == -EMSGSIZE)
 		rx->len = pkt.buf_len;
-	if (rc == -EAGAIN && c->rescinded)
+	if (rc == -EAGAIN && vmbus_chan_ended(c))
 		return -ENOTCONN;	/* drained, and nothing more will come */
 	if (rc < 0)
 		return rc;

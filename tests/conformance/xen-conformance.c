@@ -23,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -274,6 +276,156 @@ START_TEST(grant_end_access_while_mapped)
 	ck_assert_ptr_null(m2);
 	xengnttab_close(gt);
 	xengntshr_close(gs);
+}
+END_TEST
+
+/* ---- unmap notifications (gntdev, gntalloc) ---- */
+
+
+/* Drain what is pending on @xce (a fresh interdomain bind raises one). */
+static void drain_events(xenevtchn_handle *xce)
+{
+	int p;
+
+	while ((p = wait_event(xce, 100)) >= 0)
+		xenevtchn_unmask(xce, (evtchn_port_t)p);
+}
+
+START_TEST(grant_unmap_notify_on_unmap)
+{
+	xengntshr_handle *gs = xengntshr_open(NULL, 0);
+	xengnttab_handle *gt = xengnttab_open(NULL, 0);
+	xenevtchn_handle *xa = xenevtchn_open(NULL, 0), *xb = xenevtchn_open(NULL, 0);
+	uint32_t ref, self = self_domid();
+	int pa, pb;
+	uint8_t *s, *m;
+
+	ck_assert_ptr_nonnull(gs);
+	ck_assert_ptr_nonnull(gt);
+	pa = xenevtchn_bind_unbound_port(xa, DOMID_SELF);
+	ck_assert_int_gt(pa, 0);
+	pb = xenevtchn_bind_interdomain(xb, DOMID_SELF, pa);
+	ck_assert_int_gt(pb, 0);
+	drain_events(xa);
+	s = xengntshr_share_pages(gs, self, 1, &ref, 1);
+	ck_assert_ptr_nonnull(s);
+	/* A read-only mapping may not clear a byte: gntdev refuses it. */
+	ck_assert_ptr_null(xengnttab_map_grant_ref_notify(gt, self, ref, PROT_READ,
+							  77, -1));
+	m = xengnttab_map_grant_ref_notify(gt, self, ref, PROT_READ | PROT_WRITE,
+					   77, pb);
+	ck_assert_ptr_nonnull(m);
+	m[77] = 1;
+	m[78] = 2;
+	ck_assert_int_eq(wait_event(xa, 100), -1);
+	ck_assert_int_eq(xengnttab_unmap(gt, m, 1), 0);
+	/* The byte is cleared in the granted page, its neighbour is not, and
+	 * the mapper's port signals its peer. */
+	ck_assert_int_eq(s[77], 0);
+	ck_assert_int_eq(s[78], 2);
+	ck_assert_int_eq(wait_event(xa, 1000), pa);
+	xengntshr_unshare(gs, s, 1);
+	xenevtchn_close(xb);
+	xenevtchn_close(xa);
+	xengnttab_close(gt);
+	xengntshr_close(gs);
+}
+END_TEST
+
+/*
+ * A child maps (or shares) with a notification on its port, then closes
+ * its event-channel handle -- the port stays bound for the notification,
+ * as evtchn_get() keeps it -- and is killed: its kernel clears the byte
+ * and signals our port.
+ */
+static void notify_child(bool share, uint32_t ref, int pa, int wfd)
+{
+	xenevtchn_handle *xb = xenevtchn_open(NULL, 0);
+	xengnttab_handle *gt = NULL;
+	xengntshr_handle *gs = NULL;
+	uint32_t self = self_domid(), out = 0;
+	uint8_t *m;
+	int pb;
+
+	pb = xb ? xenevtchn_bind_interdomain(xb, DOMID_SELF, (evtchn_port_t)pa) : -1;
+	if (pb < 0)
+		_exit(2);
+	if (share) {
+		gs = xengntshr_open(NULL, 0);
+		m = gs ? xengntshr_share_page_notify(gs, self, &out, 1, 77, pb) : NULL;
+	} else {
+		gt = xengnttab_open(NULL, 0);
+		m = gt ? xengnttab_map_grant_ref_notify(gt, self, ref,
+							PROT_READ | PROT_WRITE,
+							77, pb) : NULL;
+	}
+	if (!m)
+		_exit(3);
+	m[77] = 1;
+	xenevtchn_close(xb);
+	if (write(wfd, &out, sizeof(out)) != sizeof(out))
+		_exit(4);
+	for (;;)
+		pause();
+}
+
+static void notify_on_death(bool share)
+{
+	xengntshr_handle *gs = xengntshr_open(NULL, 0);
+	xengnttab_handle *gt = xengnttab_open(NULL, 0);
+	xenevtchn_handle *xa = xenevtchn_open(NULL, 0);
+	uint32_t ref = 0, self = self_domid();
+	uint8_t *s = NULL, *m = NULL, *page;
+	int pa, fds[2], st;
+	pid_t pid;
+
+	ck_assert_ptr_nonnull(xa);
+	pa = xenevtchn_bind_unbound_port(xa, DOMID_SELF);
+	ck_assert_int_gt(pa, 0);
+	if (!share) {
+		s = xengntshr_share_pages(gs, self, 1, &ref, 1);
+		ck_assert_ptr_nonnull(s);
+	}
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		notify_child(share, ref, pa, fds[1]);
+	}
+	close(fds[1]);
+	ck_assert_int_eq(read(fds[0], &ref, sizeof(ref)) == sizeof(ref) ? 0 : -1, 0);
+	if (share) {
+		/* The child's page, seen through our mapping. */
+		m = xengnttab_map_grant_ref(gt, self, ref, PROT_READ | PROT_WRITE);
+		ck_assert_ptr_nonnull(m);
+	}
+	page = share ? m : s;
+	ck_assert_int_eq(page[77], 1);
+	drain_events(xa);
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_int_eq(wait_event(xa, 2000), pa);
+	ck_assert_int_eq(page[77], 0);
+	if (m)
+		xengnttab_unmap(gt, m, 1);
+	if (s)
+		xengntshr_unshare(gs, s, 1);
+	close(fds[0]);
+	xenevtchn_close(xa);
+	xengnttab_close(gt);
+	xengntshr_close(gs);
+}
+
+START_TEST(grant_map_notify_on_death)
+{
+	notify_on_death(false);
+}
+END_TEST
+
+START_TEST(grant_share_notify_on_death)
+{
+	notify_on_death(true);
 }
 END_TEST
 
@@ -610,6 +762,9 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, grant_only_named_domain_maps);
 	tcase_add_test(tc, grant_end_access_while_mapped);
 	tcase_add_test(tc, grant_copy);
+	tcase_add_test(tc, grant_unmap_notify_on_unmap);
+	tcase_add_test(tc, grant_map_notify_on_death);
+	tcase_add_test(tc, grant_share_notify_on_death);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("xenstore");

@@ -98,9 +98,11 @@ client g2 "$RUN/slow.g2" --wait 20 --seed 2 --bytes 100000000 --chunk 1000 --del
 s2=$!
 wait_for "$RUN/vmbusd.log" "pipe \"bytes\": domain $g1 and domain $g2 are connected" 100
 sleep 1
-# dom0 maps the two control rings (16 pages each) and no ring of the pipe.
-if [ "$(field 0 grant_maps)" = 0 ] && [ "$(field 0 maps_held)" = $((base_maps + 32)) ] &&
-   [ "$(field "$g2" maps_held)" = 32 ] && [ "$(field "$g1" grant_maps)" = $((1 + 16 + 32)) ]; then
+# dom0 maps the two control rings (16 pages each) and liveness pages (one
+# each), and no ring of the pipe; g2 maps g1's first ring page a second
+# time, with its unmap notification.
+if [ "$(field 0 grant_maps)" = 0 ] && [ "$(field 0 maps_held)" = $((base_maps + 2 * (16 + 1))) ] &&
+   [ "$(field "$g2" maps_held)" = $((32 + 1)) ] && [ "$(field "$g1" grant_maps)" = $((1 + 16 + 1 + 32 + 1)) ]; then
 	ok "while streaming, g2 maps g1's rings and dom0 maps no guest page"
 else
 	not_ok "while streaming, g2 maps g1's rings and dom0 maps no guest page"
@@ -133,7 +135,7 @@ v1=$!
 wait_for "$RUN/vmbusd.log" "pipe \"victim\": domain $g3 and domain $g1 are connected" 100
 wait_for "$RUN/vmbusd.log" "domain $g1 pipe \"echo\" (channel [0-9]*) connected" 100
 sleep 1
-check "g1 maps g3's rings mid-stream" [ "$(field "$g1" maps_held)" = 32 ]
+check "g1 maps g3's rings mid-stream" [ "$(field "$g1" maps_held)" = $((32 + 1)) ]
 "$X" destroy --wait g3
 t0=$(date +%s%N)
 wait_for "$RUN/victim.g1" 'the peer closed or went away' 100

@@ -20,6 +20,12 @@
  * from 1; an interdomain bind needs a port left unbound for the binder's
  * domain; closing one end of an interdomain channel leaves the other end
  * unbound; a new interdomain binding starts with its local port pending.
+ *
+ * An unmap notification that will signal a port holds it, as gntdev and
+ * gntalloc do with evtchn_get(): unbinding the port, or its handle going
+ * away (the process died), leaves it bound until the notification has
+ * fired, so a dying process's notification reaches the peer whatever order
+ * its handles are released in.
  */
 #include "config.h"
 
@@ -81,6 +87,12 @@ void evtchn_close(struct domain *d, uint32_t port)
 
 	if (port == 0 || port >= XENSIM_NR_PORTS || p->state == PORT_FREE)
 		return;
+	if (p->holds) {
+		/* Bound until the last notification using it has fired. */
+		p->close_deferred = true;
+		p->owner = NULL;
+		return;
+	}
 	if (p->state == PORT_INTERDOMAIN) {
 		struct domain *rd = domain_find(p->remote_dom);
 
@@ -218,12 +230,42 @@ void evtchn_release_conn(struct conn *c)
 			evtchn_close(c->dom, i);
 }
 
+int evtchn_hold(struct domain *d, uint32_t port)
+{
+	struct port *p;
+
+	if (port == 0 || port >= XENSIM_NR_PORTS)
+		return -EINVAL;
+	p = &d->ports[port];
+	/* Only a port a handle bound (evtchn_get refuses the kernel's). */
+	if (p->state == PORT_FREE || !p->owner || p->close_deferred)
+		return -EINVAL;
+	p->holds++;
+	return 0;
+}
+
+void evtchn_put(struct domain *d, uint32_t port)
+{
+	struct port *p;
+
+	if (port == 0 || port >= XENSIM_NR_PORTS)
+		return;
+	p = &d->ports[port];
+	if (!p->holds || --p->holds)
+		return;
+	if (p->close_deferred)
+		evtchn_close(d, port);
+}
+
 void evtchn_release_domain(struct domain *d)
 {
 	uint32_t i;
 
 	if (!d->ports)
 		return;
-	for (i = 1; i < XENSIM_NR_PORTS; i++)
+	for (i = 1; i < XENSIM_NR_PORTS; i++) {
+		/* The domain is gone: nothing is left to notify through it. */
+		d->ports[i].holds = 0;
 		evtchn_close(d, i);
+	}
 }

@@ -17,6 +17,14 @@
  * another domain); mappings are what gntdev makes.  Both belong to the
  * library handle that made them and die with it, after their unmap
  * notification (clear a byte, send an event) has fired.
+ *
+ * Unmap notifications are those of IOCTL_GNTDEV_SET_UNMAP_NOTIFY and
+ * IOCTL_GNTALLOC_SET_UNMAP_NOTIFY: set when the mapping or share is made,
+ * fired once when it is released -- unmapped, unshared, its handle closed
+ * or its process dead.  The byte is cleared in the granted page (a
+ * read-only mapping may not ask for that: gntdev refuses it), the event
+ * goes out on a port of the caller's domain, which the notification keeps
+ * bound until it has fired (evtchn_get/evtchn_put).
  */
 #include "config.h"
 
@@ -92,8 +100,30 @@ static void notify_fire(struct domain *gd, const uint32_t *refs, uint32_t count,
 			/* Memory already gone with its domain: nothing to clear. */
 		}
 	}
-	if (n->flags & XENSIM_NOTIFY_SEND_EVENT)
+	if (n->flags & XENSIM_NOTIFY_SEND_EVENT) {
 		evtchn_send(portdom, n->port);
+		evtchn_put(portdom, n->port);
+	}
+}
+
+/* Validate a notification asked by @c and hold its port. */
+static int notify_arm(struct conn *c, const struct xensim_notify *n,
+		      uint32_t count)
+{
+	if (n->flags & ~(XENSIM_NOTIFY_CLEAR_BYTE | XENSIM_NOTIFY_SEND_EVENT))
+		return -EINVAL;
+	if ((n->flags & XENSIM_NOTIFY_CLEAR_BYTE) &&
+	    n->offset >= count * XENSIM_PAGE_SIZE)
+		return -EINVAL;
+	if (n->flags & XENSIM_NOTIFY_SEND_EVENT)
+		return evtchn_hold(c->dom, n->port);
+	return 0;
+}
+
+static void notify_disarm(struct conn *c, const struct xensim_notify *n)
+{
+	if (n->flags & XENSIM_NOTIFY_SEND_EVENT)
+		evtchn_put(c->dom, n->port);
 }
 
 int grant_share(struct conn *c, uint32_t grantee, uint32_t count, bool writable,
@@ -106,12 +136,13 @@ int grant_share(struct conn *c, uint32_t grantee, uint32_t count, bool writable,
 
 	if (grantee > XENSIM_MAX_DOMID)
 		return -EINVAL;
-	if ((notify->flags & XENSIM_NOTIFY_CLEAR_BYTE) &&
-	    notify->offset >= count * XENSIM_PAGE_SIZE)
-		return -EINVAL;
+	rc = notify_arm(c, notify, count);
+	if (rc)
+		return rc;
+	rc = -ENOMEM;
 	s = calloc(1, sizeof(*s));
 	if (!s)
-		return -ENOMEM;
+		goto disarm;
 	s->refs = calloc(count, sizeof(*s->refs));
 	if (!s->refs)
 		goto fail;
@@ -144,6 +175,8 @@ unwind:
 fail:
 	free(s->refs);
 	free(s);
+disarm:
+	notify_disarm(c, notify);
 	return rc;
 }
 
@@ -182,12 +215,14 @@ int grant_map(struct conn *c, uint32_t count, const uint32_t *domids,
 	struct domain *gd;
 	struct mapping *m;
 	uint32_t i;
+	int rc;
 
 	/* One mapping is backed by one granter's memory. */
 	for (i = 1; i < count; i++)
 		if (domids[i] != domids[0])
 			return -EINVAL;
-	if ((n->flags & XENSIM_NOTIFY_CLEAR_BYTE) && n->offset >= count * XENSIM_PAGE_SIZE)
+	/* gntdev will not clear a byte through a read-only mapping. */
+	if ((n->flags & XENSIM_NOTIFY_CLEAR_BYTE) && !writable)
 		return -EINVAL;
 	gd = domain_find(domids[0]);
 	if (!gd || (gd->flags & XENSIM_DOM_DYING))
@@ -206,15 +241,21 @@ int grant_map(struct conn *c, uint32_t count, const uint32_t *domids,
 			return -EPERM;	/* GNTST_permission_denied */
 		gfns[i] = g->gfn;
 	}
+	rc = notify_arm(c, n, count);
+	if (rc)
+		return rc;
 	m = calloc(1, sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	m->domids = calloc(count, sizeof(*m->domids));
-	m->refs = calloc(count, sizeof(*m->refs));
-	if (!m->domids || !m->refs) {
-		free(m->domids);
-		free(m->refs);
+	if (m) {
+		m->domids = calloc(count, sizeof(*m->domids));
+		m->refs = calloc(count, sizeof(*m->refs));
+	}
+	if (!m || !m->domids || !m->refs) {
+		if (m) {
+			free(m->domids);
+			free(m->refs);
+		}
 		free(m);
+		notify_disarm(c, n);
 		return -ENOMEM;
 	}
 	memcpy(m->domids, domids, count * sizeof(*domids));
@@ -238,9 +279,6 @@ static void mapping_release(struct conn *c, struct mapping *m)
 	struct domain *gd = domain_find(m->domids[0]);
 	uint32_t i;
 
-	/* A read-only mapper cannot clear a byte (gntdev refuses it). */
-	if (!m->writable)
-		m->notify.flags &= ~XENSIM_NOTIFY_CLEAR_BYTE;
 	notify_fire(gd, m->refs, m->count, &m->notify, c->dom);
 	if (gd) {
 		for (i = 0; i < m->count; i++) {

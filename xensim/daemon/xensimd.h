@@ -87,6 +87,8 @@ struct port {
 	uint32_t kport;
 	kport_fn kfn;
 	void *kopaque;
+	uint32_t holds;		/* unmap notifications that will signal it */
+	bool close_deferred;	/* unbound while held: closed on last put */
 };
 
 #define G_INUSE		0x1
@@ -201,6 +203,9 @@ int evtchn_kernel_port(struct domain *d, uint32_t remote_dom, kport_fn fn,
 		       void *opaque, uint32_t *port);
 void evtchn_kport_event(struct port *p);
 void evtchn_release_conn(struct conn *c);
+/* Keep a port bound for an unmap notification (Linux evtchn_get/put). */
+int evtchn_hold(struct domain *d, uint32_t port);
+void evtchn_put(struct domain *d, uint32_t port);
 void evtchn_release_domain(struct domain *d);
 
 /* grant.c */
