@@ -381,7 +381,7 @@ static const char *const num_keys[] = {
 
 static const char *const work_keys[] = {
 	"wakeups", "xs_steps", "ctl_messages", "ctl_dropped",
-	"budget_yields", "ctl_queued", "ctl_queue_peak",
+	"budget_yields", "throttles", "ctl_queued", "ctl_queue_peak",
 };
 
 /* Channels are published by relid; other entries are about the bus. */

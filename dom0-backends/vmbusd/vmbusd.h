@@ -54,7 +54,7 @@ struct vd_guest {
 	struct vd_offer *offers;
 	bool seen;			/* mark for the rescan */
 	char published_bus[32];		/* last bus state written to xenstore */
-	char published_work[192];	/* last work counters written */
+	char published_work[256];	/* last work counters written */
 	struct vd_guest *next;
 	bool dead;			/* released: freed after the batch */
 };
