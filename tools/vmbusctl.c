@@ -467,7 +467,7 @@ static int cmd_status(bool json)
 
 static const char *const work_keys[] = {
 	"wakeups", "xs_steps", "ctl_messages", "ctl_dropped",
-	"budget_yields", "ctl_queued", "ctl_queue_peak",
+	"budget_yields", "throttles", "ctl_queued", "ctl_queue_peak",
 };
 
 /* Channels are published by relid; other entries are about the bus. */

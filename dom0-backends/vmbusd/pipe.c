@@ -478,6 +478,15 @@ void vd_pipe_close(struct vd_pipe *p)
 		p->sock = -1;
 	}
 	p->offer->pipe = NULL;
+	if (p->busy) {
+		struct vd_pipe **pp;
+
+		for (pp = &pipes_busy; *pp && *pp != p; pp = &(*pp)->next_busy)
+			;
+		if (*pp)
+			*pp = p->next_busy;
+		p->busy = false;
+	}
 	/* Events of this batch may still name it: freed after the batch. */
 	p->dead = true;
 	p->chan = NULL;

@@ -186,12 +186,13 @@ static void vd_publish_work(struct vd_guest *g)
 	vmbus_server_get_work(g->srv, &w);
 	len = snprintf(val, sizeof(val),
 		"wakeups=%llu xs_steps=%llu ctl_messages=%llu "
-		"ctl_dropped=%llu budget_yields=%llu ctl_queued=%u "
-		"ctl_queue_peak=%u",
+		"ctl_dropped=%llu budget_yields=%llu throttles=%llu "
+		"ctl_queued=%u ctl_queue_peak=%u",
 		(unsigned long long)w.wakeups, (unsigned long long)w.xs_steps,
 		(unsigned long long)w.ctl_messages,
 		(unsigned long long)w.ctl_dropped,
-		(unsigned long long)w.budget_yields, w.ctl_queued,
+		(unsigned long long)w.budget_yields,
+		(unsigned long long)w.throttles, w.ctl_queued,
 		w.ctl_queue_peak);
 	if (len < 0)
 		return;

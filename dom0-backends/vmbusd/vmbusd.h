@@ -55,7 +55,7 @@ struct vd_guest {
 	bool seen;			/* mark for the rescan */
 	char published_bus[32];		/* last bus state written to xenstore */
 	char published_maps[96];	/* last mapping budget line written */
-	char published_work[192];	/* last work counters written */
+	char published_work[256];	/* last work counters written */
 	struct vd_guest *next;
 	bool dead;			/* released: freed after the batch */
 };

@@ -253,6 +253,7 @@ struct vmbus_server_work {
 	uint64_t ctl_messages;		/* control messages handled */
 	uint64_t ctl_dropped;		/* packets dropped (malformed, oversized) */
 	uint64_t budget_yields;		/* turns that left work for the next */
+	uint64_t throttles;		/* pauses for signals with nothing to do */
 	uint32_t ctl_queued;		/* messages waiting for room now */
 	uint32_t ctl_queue_peak;	/* the most that ever waited */
 };

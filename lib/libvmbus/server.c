@@ -42,6 +42,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <xenvmbus/xenstore.h>
@@ -65,6 +66,15 @@
  * channel's forwarded GPADL: a few hundred at most).
  */
 #define SRV_TXQ_MAX		1024
+/*
+ * A guest that signals its bus again and again without sending anything
+ * costs a wake-up each: after SRV_QUIET_WAKES such wake-ups in a row, its
+ * event channel is left out of the server's epoll set for SRV_THROTTLE_MS.
+ * Signals meanwhile stay pending and are seen then; a guest doing real work
+ * is never throttled, and at most waits that long once it stormed.
+ */
+#define SRV_QUIET_WAKES		64
+#define SRV_THROTTLE_MS		20
 
 /* The largest range buffer taken: every range head and every grant. */
 #define SRV_ASM_BUFSIZE	(SRV_MAX_GPADL_RANGES * \
@@ -149,6 +159,7 @@ enum srv_fault {
 	FAULT_OPEN,
 	FAULT_BUDGET,
 	FAULT_OVERSIZED,
+	FAULT_STORM,
 	FAULT_COUNT
 };
 
@@ -191,6 +202,9 @@ struct vmbus_server {
 	void *arg;
 	unsigned int faults_logged;
 	int wakefd;			/* readable: more control work waits */
+	int throttle_fd;		/* timer: end of a storm's pause */
+	bool throttled;			/* evt is out of the epoll set */
+	unsigned int quiet_wakes;	/* wake-ups in a row with nothing to do */
 	bool xs_dirty;			/* a watch fired: read the frontend */
 	struct vmbus_ctlq txq;		/* control messages waiting for room */
 	struct vmbus_server_work work;
@@ -1234,6 +1248,8 @@ static void srv_error(struct vmbus_server *s, const char *what, int err)
 
 static void srv_disconnect(struct vmbus_server *s)
 {
+	struct itimerspec off = { { 0, 0 }, { 0, 0 } };
+
 	srv_reset_bus(s);
 	vmbus_ctlq_clear(&s->txq);
 	/* Our unmap notification fires: the frontend learns we left. */
@@ -1241,8 +1257,12 @@ static void srv_disconnect(struct vmbus_server *s)
 		xengnttab_unmap(s->gt, s->live, 1);
 	s->live = NULL;
 	s->fe_armed = false;
-	if (s->evt.xce)
+	if (s->evt.xce && !s->throttled)
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, vmbus_evt_fd(&s->evt), NULL);
+	if (s->throttled)
+		timerfd_settime(s->throttle_fd, 0, &off, NULL);
+	s->throttled = false;
+	s->quiet_wakes = 0;
 	vmbus_evt_close(&s->evt);
 	if (s->ctl_mem)
 		srv_unmap_grants(s, s->ctl_mem, s->ctl_pages);
@@ -1448,15 +1468,49 @@ static int srv_step(struct vmbus_server *s)
 	return 0;
 }
 
+/* Leave a storming guest's event channel out of the epoll set a while. */
+static void srv_throttle(struct vmbus_server *s)
+{
+	struct itimerspec its = { { 0, 0 },
+				  { 0, SRV_THROTTLE_MS * 1000000L } };
+
+	if (timerfd_settime(s->throttle_fd, 0, &its, NULL) < 0 ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_DEL, vmbus_evt_fd(&s->evt), NULL) < 0) {
+		vmbus_log(LOG_ERR, "domain %u: failed to pause its event "
+			  "channel (%s)", s->domid, strerror(errno));
+		return;
+	}
+	s->throttled = true;
+	s->work.throttles++;
+	srv_fault(s, FAULT_STORM, "signals its bus with nothing to do: its "
+		  "signals are taken every %d ms for a while", SRV_THROTTLE_MS);
+}
+
+static void srv_unthrottle(struct vmbus_server *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	s->throttled = false;
+	s->quiet_wakes = 0;
+	ev.data.fd = vmbus_evt_fd(&s->evt);
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
+		vmbus_log(LOG_ERR, "domain %u: failed to resume its event "
+			  "channel (%s)", s->domid, strerror(errno));
+}
+
 int vmbus_server_process(struct vmbus_server *s)
 {
-	uint64_t n;
+	uint64_t n, before;
+	bool woken;
 	int rc;
 
 	s->work.wakeups++;
-	if (read(s->wakefd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+	woken = read(s->wakefd, &n, sizeof(n)) == sizeof(n);
+	if (!woken && errno != EAGAIN)
 		vmbus_log(LOG_ERR, "domain %u: failed to read the server's "
 			  "wake-up (%s)", s->domid, strerror(errno));
+	if (read(s->throttle_fd, &n, sizeof(n)) == sizeof(n) && s->throttled)
+		srv_unthrottle(s);
 	/*
 	 * The frontend's state is read only when its watch fired: a guest
 	 * signalling its port in a loop must not cost xenstored a read each.
@@ -1484,8 +1538,18 @@ int vmbus_server_process(struct vmbus_server *s)
 		s->xs_dirty = true;
 		return srv_set_state(s, XB_CLOSING);
 	}
-	if (s->state == XB_CONNECTED && s->evt.xce) {
+	if (s->state == XB_CONNECTED && s->evt.xce && !s->throttled) {
+		before = s->work.ctl_messages + s->work.ctl_dropped +
+			 s->txq.len;
 		rc = srv_dispatch(s);
+		/* Nothing taken, nothing sent: a signal for nothing. */
+		if (rc >= 0 && !woken && s->txq.len == 0 &&
+		    s->work.ctl_messages + s->work.ctl_dropped == before) {
+			if (++s->quiet_wakes >= SRV_QUIET_WAKES)
+				srv_throttle(s);
+		} else {
+			s->quiet_wakes = 0;
+		}
 		if (rc < 0) {
 			/* The guest broke its control ring: drop the bus. */
 			srv_error(s, "control ring broken", -rc);
@@ -1514,6 +1578,7 @@ int vmbus_server_create(struct vmbus_server **out, unsigned int domid,
 	s->arg = arg;
 	s->epfd = -1;
 	s->wakefd = -1;
+	s->throttle_fd = -1;
 	s->next_relid = 1;
 	s->map_limit = VMBUS_SERVER_GUEST_MAPS_DEFAULT;
 	s->xs_dirty = true;
@@ -1527,11 +1592,15 @@ int vmbus_server_create(struct vmbus_server **out, unsigned int domid,
 	s->gt = xengnttab_open(NULL, 0);
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (!s->xs || !s->gt || s->epfd < 0 || s->wakefd < 0) {
+	s->throttle_fd = timerfd_create(CLOCK_MONOTONIC,
+					TFD_CLOEXEC | TFD_NONBLOCK);
+	if (!s->xs || !s->gt || s->epfd < 0 || s->wakefd < 0 ||
+	    s->throttle_fd < 0) {
 		rc = -(errno ? errno : ENOMEM);
 		vmbus_log(LOG_ERR, "domain %u: failed to open %s (%s)", domid,
 			  !s->xs ? "xenstore" : !s->gt ? "the grant device" :
-			  s->epfd < 0 ? "an epoll set" : "an eventfd",
+			  s->epfd < 0 ? "an epoll set" :
+			  s->wakefd < 0 ? "an eventfd" : "a timerfd",
 			  strerror(-rc));
 		goto fail;
 	}
@@ -1541,6 +1610,11 @@ int vmbus_server_create(struct vmbus_server **out, unsigned int domid,
 		goto fail;
 	}
 	ev.data.fd = s->wakefd;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	ev.data.fd = s->throttle_fd;
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0) {
 		rc = -errno;
 		goto fail;
@@ -1593,6 +1667,8 @@ void vmbus_server_destroy(struct vmbus_server *s)
 		close(s->epfd);
 	if (s->wakefd >= 0)
 		close(s->wakefd);
+	if (s->throttle_fd >= 0)
+		close(s->throttle_fd);
 	if (s->gt)
 		xengnttab_close(s->gt);
 	if (s->xs)

@@ -27,7 +27,7 @@ hostile() {
 }
 alive() { kill -0 "$dpid" 2>/dev/null; }
 
-echo "1..19"
+echo "1..20"
 check "host starts" env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$RUN/asan" "$X" host start
 g1=$("$X" create --name g1) && g2=$("$X" create --name g2)
 check "vmbusctl attaches two guests" eval "ctl attach g1 >/dev/null && ctl attach g2 >/dev/null"
@@ -79,17 +79,25 @@ check "vmbusd held answers back for the ring (peak queue $(work "$g1" ctl_queue_
 	[ "$(work "$g1" ctl_queue_peak)" -gt "${peak:-0}" ]
 
 # A storm of signals: each wake-up must not cost a xenstore read.
-w0=$(work "$g1" wakeups) s0=$(work "$g1" xs_steps)
+# cputicks PID: user + system clock ticks a process has used.
+cputicks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+w0=$(work "$g1" wakeups) s0=$(work "$g1" xs_steps) c0=$(cputicks "$dpid") t0=$(date +%s%N)
 if hostile g1 storm storm 2 && alive; then
 	ok "a 2 s storm of signals: the bus still answers"
 else
 	not_ok "a 2 s storm of signals: the bus still answers"; show "$RUN/storm.out"
 fi
 sleep 1.2
+c1=$(cputicks "$dpid") t1=$(date +%s%N)
 w1=$(work "$g1" wakeups) s1=$(work "$g1" xs_steps)
-echo "# storm: $((w1 - w0)) wake-ups, $((s1 - s0)) frontend reads"
+echo "# storm: $((w1 - w0)) wake-ups, $((s1 - s0)) frontend reads;" \
+	"vmbusd used $(awk -v c=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v ns=$((t1 - t0)) \
+		'BEGIN { printf "%.0f", 100 * c / hz / (ns / 1e9) }')% of a CPU meanwhile"
 check "wake-ups without a watch firing read no xenstore ($((w1 - w0)) wake-ups, $((s1 - s0)) reads)" \
 	[ $((w1 - w0)) -gt 100 -a $((s1 - s0)) -le 8 ]
+# Throttled after 64 wake-ups for nothing, for 20 ms: about 3200 a second.
+check "the storm is throttled ($((w1 - w0)) wake-ups in 2 s, $(work "$g1" throttles) pauses; bound 10000)" \
+	[ $((w1 - w0)) -le 10000 -a "$(work "$g1" throttles)" -gt 0 ]
 
 # g2's pipe throughput alone, then while g1 storms.
 rate() { sed -n 's/.*(\([0-9.]*\) MB\/s each way).*/\1/p' "$1" | head -1; }

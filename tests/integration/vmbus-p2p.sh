@@ -91,13 +91,18 @@ else
 	not_ok "the ended pipe is offered again and opens anew"; show "$RUN/bytes.g1" "$RUN/bytes.g2"
 fi
 
-# A slow stream: look at it, then rescind it.
+# A slow stream: look at it, then rescind it.  The pair connected before:
+# wait for this stream's own "connected" line, not the last one's.
+joined=$(grep -c "pipe \"bytes\": domain $g1 and domain $g2 are connected" "$RUN/vmbusd.log")
 client g1 "$RUN/slow.g1" --wait 20 --seed 1 --bytes 100000000 --chunk 1000 --delay-ms 2 bytes &
 s1=$!
 client g2 "$RUN/slow.g2" --wait 20 --seed 2 --bytes 100000000 --chunk 1000 --delay-ms 2 bytes &
 s2=$!
-wait_for "$RUN/vmbusd.log" "pipe \"bytes\": domain $g1 and domain $g2 are connected" 100
-sleep 1
+for _ in $(seq 100); do
+	[ "$(grep -c "pipe \"bytes\": domain $g1 and domain $g2 are connected" "$RUN/vmbusd.log")" -gt "$joined" ] && break
+	sleep 0.1
+done
+sleep 1	# vmbusd publishes its state once a second
 # dom0 maps the two control rings (16 pages each) and liveness pages (one
 # each), and no ring of the pipe; g2 maps g1's first ring page a second
 # time, with its unmap notification.

@@ -168,9 +168,17 @@ static struct xs_handle *xs_dom0(void)
 	char path[PATH_MAX];
 	struct xs_handle *xsh;
 
+	double end = now() + 5;
+
 	path_in_run(path, sizeof(path), "xenstored/socket");
 	setenv("XENSTORED_PATH", path, 1);
-	xsh = xs_open(XS_OPEN_SOCKETONLY);
+	/*
+	 * xenstored binds its socket before it listens: right after the file
+	 * appears, a connect may still be refused.
+	 */
+	while (!(xsh = xs_open(XS_OPEN_SOCKETONLY)) && errno == ECONNREFUSED &&
+	       now() < end)
+		usleep(20000);
 	if (!xsh)
 		die("failed to connect to xenstored at \"%s\": %s", path, strerror(errno));
 	return xsh;
