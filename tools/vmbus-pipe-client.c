@@ -280,10 +280,10 @@ static int open_pipes(struct vmbus_bus *bus, const struct opts *o,
 
 	/* A pipe to another guest opens once that guest opens it too. */
 	open_ms = o->wait_s * 1000 > 10000 ? o->wait_s * 1000 : 10000;
+	memset(ss, 0, (size_t)nnames * sizeof(*ss));
 	for (k = 0; k < nnames; k++) {
 		struct stream *s = &ss[k];
 
-		memset(s, 0, sizeof(*s));
 		s->name = names[k];
 		if (nnames > 1)
 			snprintf(s->tag, sizeof(s->tag), "[%s] ", s->name);

@@ -142,7 +142,9 @@ int vmbus_bus_fd(const struct vmbus_bus *bus);
  * offer is rescinded (the offer callback sees it).  The bus then connects
  * again by itself as soon as a backend is there, and the offers it makes
  * arrive as new ones; channels are not re-opened, the application opens
- * them again.  After a few failed attempts in a row it gives up.
+ * them again.  After a few failed attempts in a row it gives up, and a
+ * bus detached by the toolstack (its frontend directory removed) stays
+ * down.
  */
 int vmbus_bus_process(struct vmbus_bus *bus);
 /* True while connected; false while reconnecting or after giving up. */

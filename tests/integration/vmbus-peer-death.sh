@@ -67,7 +67,7 @@ wait_log "domain $g1: offered pipe"
 
 # A guest program streams, loses the bus and streams again once it is
 # back.
-prog g1 "$RUN/r.out" --reconnect 1 --wait 30 --bytes 20000000 --chunk 1000 --delay-ms 1 echo
+prog g1 "$RUN/r.out" --reconnect 1 --wait 30 --bytes 40000000 --chunk 1000 --delay-ms 1 echo
 r=$!
 pids+=($r)
 wait_log "domain $g1 pipe \"echo\" (channel 1) connected"
@@ -88,7 +88,7 @@ check "the guest's frontend went back to Initialising, waiting for a backend" \
 	eval "for _ in \$(seq 30); do [ \"\$('$X' run g1 -- xenstore-read device/vmbus/0/state)\" = 1 ] && break; sleep 0.1; done;
 	      [ \"\$('$X' run g1 -- xenstore-read device/vmbus/0/state)\" = 1 ]"
 start_vmbusd
-if wait_exit "$r" 300; then
+if wait_exit "$r" 600; then
 	wait "$r"
 	rr=$?
 else
@@ -102,7 +102,7 @@ fi
 
 # The guest cannot react (stopped) while the daemon dies and a new one
 # starts: the new one finds the frontend Connected to the old one.
-prog g1 "$RUN/s.out" --reconnect 1 --wait 30 --bytes 20000000 --chunk 1000 --delay-ms 1 echo
+prog g1 "$RUN/s.out" --reconnect 1 --wait 30 --bytes 40000000 --chunk 1000 --delay-ms 1 echo
 r=$!
 pids+=($r)
 wait_for "$RUN/s.out" "opened pipe" 100
@@ -121,7 +121,7 @@ else
 	"$X" info 0 --json | sed 's/^/# /'
 fi
 kill -CONT "$r"
-if wait_exit "$r" 300; then
+if wait_exit "$r" 600; then
 	wait "$r"
 	rr=$?
 else
