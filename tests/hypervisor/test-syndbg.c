@@ -77,6 +77,11 @@ static void setup_domain(uint64_t features)
     ck_assert_int_eq(viridian_dbgport_domain_init(&dom), 0);
     ck_assert_int_eq(viridian_syndbg_domain_init(&dom), 0);
     current = &vcpus[0];
+
+    be_dom.is_dying = false;
+    stub.domains[0] = &dom;
+    stub.domains[1] = &be_dom;
+    stub.domains[2] = &other_dom;
 }
 
 static void setup(void)
@@ -371,11 +376,6 @@ START_TEST(disabled_group_refuses_everything)
         ck_assert_int_eq(viridian_syndbg_rdmsr(current, idx[i], &val),
                          X86EMUL_EXCEPTION);
     }
-    ck_assert_int_eq(hcall(HVCALL_POST_DEBUG_DATA, false, IN_GPA, OUT_GPA),
-                     -EACCES);
-    ck_assert_int_eq(hcall(HVCALL_RETRIEVE_DEBUG_DATA, false, IN_GPA, OUT_GPA),
-                     -EACCES);
-    ck_assert_int_eq(hcall(HVCALL_RESET_DEBUG_SESSION, true, 0, 0), -EACCES);
     ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), -EOPNOTSUPP);
     ck_assert_uint_eq(viridian_dbgport_max_frames(&dom), 0);
     ck_assert_int_eq(be_acquire(0, 0, 1, mfn), -EINVAL);
@@ -430,9 +430,11 @@ END_TEST
 
 START_TEST(msr_options_and_status)
 {
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_OPTIONS, 1), X86EMUL_EXCEPTION);
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_OPTIONS,
+                           HV_X64_SYNDBG_OPTION_USE_HCALLS), X86EMUL_OKAY);
     ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_OPTIONS),
                       HV_X64_SYNDBG_OPTION_USE_HCALLS);
-    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_OPTIONS, 1), X86EMUL_EXCEPTION);
     ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_OPTIONS, 0), X86EMUL_OKAY);
     ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_OPTIONS), 0);
 
@@ -1093,6 +1095,7 @@ START_TEST(raw_vmcall_rule)
 {
     struct cpu_user_regs r;
 
+    dom.arch.hvm.params[HVM_PARAM_VIRIDIAN] |= HVMPV_syndbg_vmcall;
     memset(&r, 0, sizeof(r));
     r.rax = 0x1000;
     r.rcx = HVCALL_POST_DEBUG_DATA;
@@ -1137,61 +1140,64 @@ END_TEST
 
 /* ---- save/restore --------------------------------------------------------------- */
 
-START_TEST(save_refused_while_attached)
+START_TEST(save_and_restore)
 {
-    struct hvm_viridian_domain_context ctxt;
+    struct hvm_viridian_syndbg_context ctxt;
 
     ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_SEND_BUFFER, SEND_GPA), X86EMUL_OKAY);
     ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_PENDING_BUFFER, PEND_GPA),
                      X86EMUL_OKAY);
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_OPTIONS,
+                           HV_X64_SYNDBG_OPTION_USE_HCALLS), X86EMUL_OKAY);
+    /* A session in progress is not part of the stream (libxl refuses it). */
     be_attach();
-    memset(&ctxt, 0, sizeof(ctxt));
-    ck_assert_int_eq(viridian_syndbg_save_domain_ctxt(&dom, &ctxt), -EBUSY);
-
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_INVALID), 0);
-    ck_assert_int_eq(viridian_syndbg_save_domain_ctxt(&dom, &ctxt), 0);
-    ck_assert_uint_eq(ctxt.syndbg_send_page, SEND_GPA);
-    ck_assert_uint_eq(ctxt.syndbg_recv_page, 0);
-    ck_assert_uint_eq(ctxt.syndbg_pending_page, PEND_GPA);
-    ck_assert_uint_eq(ctxt.syndbg_options, HV_X64_SYNDBG_OPTION_USE_HCALLS);
+    memset(&ctxt, 0xee, sizeof(ctxt));
+    ck_assert(viridian_syndbg_save_ctxt(&dom, &ctxt));
+    ck_assert_uint_eq(ctxt.send_page, SEND_GPA);
+    ck_assert_uint_eq(ctxt.recv_page, 0);
+    ck_assert_uint_eq(ctxt.pending_page, PEND_GPA);
+    ck_assert_uint_eq(ctxt.options, HV_X64_SYNDBG_OPTION_USE_HCALLS);
 
     /* Restore into a fresh domain. */
     teardown();
     setup();
-    ck_assert_int_eq(viridian_syndbg_load_domain_ctxt(&dom, &ctxt), 0);
+    ck_assert_int_eq(viridian_syndbg_load_ctxt(&dom, &ctxt), 0);
     ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_SEND_BUFFER), SEND_GPA);
     ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_PENDING_BUFFER), PEND_GPA);
+    ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_OPTIONS),
+                      HV_X64_SYNDBG_OPTION_USE_HCALLS);
     ck_assert_int_eq(frame_table[SEND_GPA >> PAGE_SHIFT].maps, 1);
+    ck_assert_uint_eq(viridian_dbgport_backend(&dom), DOMID_INVALID);
 }
 END_TEST
 
 START_TEST(restore_validates)
 {
-    struct hvm_viridian_domain_context ctxt;
+    struct hvm_viridian_syndbg_context ctxt;
 
-    /* A stream from an older Xen: all zero. */
     memset(&ctxt, 0, sizeof(ctxt));
-    ck_assert_int_eq(viridian_syndbg_load_domain_ctxt(&dom, &ctxt), 0);
-    ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_OPTIONS),
-                      HV_X64_SYNDBG_OPTION_USE_HCALLS);
-
-    ctxt.syndbg_options = 1;
-    ck_assert_int_eq(viridian_syndbg_load_domain_ctxt(&dom, &ctxt), -EINVAL);
-    ctxt.syndbg_options = 0;
-    ctxt.syndbg_send_page = BAD_GPA;
-    ck_assert_int_eq(viridian_syndbg_load_domain_ctxt(&dom, &ctxt), -EINVAL);
-    ctxt.syndbg_send_page = SEND_GPA + 1;
-    ck_assert_int_eq(viridian_syndbg_load_domain_ctxt(&dom, &ctxt), -EINVAL);
+    ctxt.options = 1;
+    ck_assert_int_eq(viridian_syndbg_load_ctxt(&dom, &ctxt), -EINVAL);
+    ctxt.options = 0;
+    ctxt.send_page = BAD_GPA;
+    ck_assert_int_eq(viridian_syndbg_load_ctxt(&dom, &ctxt), -EINVAL);
+    ctxt.send_page = SEND_GPA + 1;
+    ck_assert_int_eq(viridian_syndbg_load_ctxt(&dom, &ctxt), -EINVAL);
+    ctxt.send_page = RO_GPA;
+    ck_assert_int_eq(viridian_syndbg_load_ctxt(&dom, &ctxt), -EINVAL);
 }
 END_TEST
 
 START_TEST(restore_without_group_refused)
 {
-    struct hvm_viridian_domain_context ctxt;
+    struct hvm_viridian_syndbg_context ctxt;
 
+    /* Nothing to save for a domain without the group... */
+    ck_assert(!viridian_syndbg_save_ctxt(&dom, &ctxt));
+    /* ...and a record for one is refused. */
     memset(&ctxt, 0, sizeof(ctxt));
-    ctxt.syndbg_recv_page = RECV_GPA;
-    ck_assert_int_eq(viridian_syndbg_load_domain_ctxt(&dom, &ctxt), -EINVAL);
+    ctxt.recv_page = RECV_GPA;
+    ck_assert_int_eq(viridian_syndbg_load_ctxt(&dom, &ctxt), -EINVAL);
 }
 END_TEST
 
@@ -1596,6 +1602,98 @@ START_TEST(attach_gives_fresh_rings_to_its_backend_only)
 }
 END_TEST
 
+/*
+ * Saving a Viridian guest leaves a VIRIDIAN_DOMAIN record of the stock size
+ * (a stock Xen restores it); the debugger's state has its own record, only
+ * for a domain with the group, restored as written: OPTIONS 0 stays 0.
+ */
+_Static_assert(sizeof(struct hvm_viridian_domain_context) == 32,
+               "VIRIDIAN_DOMAIN is the stock size");
+
+START_TEST(save_record_stock_sized_options_verbatim)
+{
+    struct hvm_viridian_syndbg_context ctxt;
+
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_OPTIONS, 0), X86EMUL_OKAY);
+    ck_assert(viridian_syndbg_save_ctxt(&dom, &ctxt));
+    ck_assert_uint_eq(ctxt.options, 0);
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_OPTIONS,
+                           HV_X64_SYNDBG_OPTION_USE_HCALLS), X86EMUL_OKAY);
+    ck_assert_int_eq(viridian_syndbg_load_ctxt(&dom, &ctxt), 0);
+    ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_OPTIONS), 0);
+}
+END_TEST
+
+/*
+ * The backend's domain dies without detaching: the port detaches by itself
+ * when next used, a waiting vCPU stops waiting, a new backend can attach.
+ */
+START_TEST(dead_backend_detached_automatically)
+{
+    uint64_t value;
+    uint32_t got, rem;
+
+    be_attach();
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, ~0ULL, &got, &rem,
+                              NULL), -ERESTART);
+    be_dom.is_dying = true;
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, ~0ULL, &got, &rem,
+                              NULL), -ENODATA);
+    ck_assert(!blocked(current));
+    ck_assert(!stub.evtchn_in_use);
+    ck_assert_int_eq(viridian_dbgport_get_backend(&dom, &value), 0);
+    ck_assert_uint_eq(value, DOMID_INVALID);
+
+    /* The parameter alone notices too, and a new backend gets in. */
+    be_dom.is_dying = false;
+    be_attach();
+    stub.domains[1] = NULL;
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, 9), 0);
+    ck_assert_uint_eq(viridian_dbgport_backend(&dom), 9);
+}
+END_TEST
+
+/* ---- defaults and interface ------------------------------------------------- */
+
+/* OPTIONS starts at the MSR interface, as QEMU has it. */
+START_TEST(options_default_to_msr_interface)
+{
+    ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_OPTIONS), 0);
+}
+END_TEST
+
+/* Without the group the debug calls do not exist: INVALID_HYPERCALL_CODE. */
+START_TEST(debug_calls_without_group_do_not_exist)
+{
+    ck_assert_int_eq(hcall(HVCALL_POST_DEBUG_DATA, false, IN_GPA, OUT_GPA),
+                     -EOPNOTSUPP);
+    ck_assert_int_eq(hcall(HVCALL_RETRIEVE_DEBUG_DATA, false, IN_GPA, OUT_GPA),
+                     -EOPNOTSUPP);
+    ck_assert_int_eq(hcall(HVCALL_RESET_DEBUG_SESSION, true, 0, 0),
+                     -EOPNOTSUPP);
+}
+END_TEST
+
+/*
+ * The raw VMCALL rule depends on RAX, which the Hyper-V ABI leaves
+ * undefined: only a domain that opted in (HVMPV_syndbg_vmcall) gets it.
+ */
+START_TEST(raw_vmcall_rule_is_opt_in)
+{
+    struct cpu_user_regs r = { .rax = 0x1000, .rcx = HVCALL_POST_DEBUG_DATA };
+
+    ck_assert(!viridian_syndbg_is_raw_call(current, &r));
+    current->mode = 4;
+    r.rax = HVCALL_RETRIEVE_DEBUG_DATA;
+    ck_assert(!viridian_syndbg_is_raw_call(current, &r));
+    dom.arch.hvm.params[HVM_PARAM_VIRIDIAN] |= HVMPV_syndbg_vmcall;
+    ck_assert(viridian_syndbg_is_raw_call(current, &r));
+    /* The opt-in alone, without the group, is nothing. */
+    dom.arch.hvm.params[HVM_PARAM_VIRIDIAN] &= ~HVMPV_syndbg;
+    ck_assert(!viridian_syndbg_is_raw_call(current, &r));
+}
+END_TEST
+
 static Suite *syndbg_suite(void)
 {
     Suite *s = suite_create("viridian-syndbg");
@@ -1605,6 +1703,7 @@ static Suite *syndbg_suite(void)
     tcase_add_checked_fixture(tc, setup_nosyndbg, teardown);
     tcase_add_test(tc, disabled_group_refuses_everything);
     tcase_add_test(tc, restore_without_group_refused);
+    tcase_add_test(tc, debug_calls_without_group_do_not_exist);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("msr");
@@ -1655,7 +1754,7 @@ static Suite *syndbg_suite(void)
 
     tc = tcase_create("save");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, save_refused_while_attached);
+    tcase_add_test(tc, save_and_restore);
     tcase_add_test(tc, restore_validates);
     suite_add_tcase(s, tc);
 
@@ -1672,6 +1771,10 @@ static Suite *syndbg_suite(void)
     tcase_add_test(tc, expired_wait_not_inherited);
     tcase_add_test(tc, reset_restarts_waits);
     tcase_add_test(tc, attach_gives_fresh_rings_to_its_backend_only);
+    tcase_add_test(tc, save_record_stock_sized_options_verbatim);
+    tcase_add_test(tc, dead_backend_detached_automatically);
+    tcase_add_test(tc, options_default_to_msr_interface);
+    tcase_add_test(tc, raw_vmcall_rule_is_opt_in);
     suite_add_tcase(s, tc);
 
     return s;

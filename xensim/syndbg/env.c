@@ -360,6 +360,19 @@ bool local_events_need_delivery(void)
     return false;
 }
 
+/*
+ * The debug port asks whether its backend's domain still exists.  xensimd
+ * ends a backend's session itself when its domain goes, so every backend
+ * the port knows of is alive here.
+ */
+struct domain *rcu_lock_domain_by_id(domid_t dom)
+{
+    static struct domain alive;
+
+    alive.domain_id = dom;
+    return &alive;
+}
+
 int alloc_unbound_xen_event_channel(struct domain *ld, unsigned int lvcpu,
                                     domid_t remote_domid,
                                     xen_event_channel_notification_t fn)
@@ -412,7 +425,8 @@ static void sdp_domain_destroy(uint32_t domid)
         current = &sd->v[i];
         viridian_syndbg_vcpu_deinit(&sd->v[i]);
         viridian_dbgport_vcpu_deinit(&sd->v[i]);
-        free(sd->v[i].arch.hvm.viridian);
+        /* As viridian_vcpu_deinit(): the port looks at the vCPUs later. */
+        XFREE(sd->v[i].arch.hvm.viridian);
     }
     vmap_owner = &sd->d;
     viridian_syndbg_domain_deinit(&sd->d);

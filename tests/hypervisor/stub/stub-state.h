@@ -16,6 +16,7 @@ struct stub_counters {
     bool fail_vmap;
     bool fail_unshare;
     bool events_pending;            /* local_events_need_delivery() */
+    struct domain *domains[4];      /* what rcu_lock_domain_by_id() finds */
     /* Called once, just before the lock at hook_lock is next taken. */
     const void *hook_lock;
     void (*hook_fn)(void);

@@ -57,6 +57,17 @@ bool local_events_need_delivery(void)
     return stub.events_pending;
 }
 
+struct domain *rcu_lock_domain_by_id(domid_t dom)
+{
+    unsigned int i;
+
+    for ( i = 0; i < ARRAY_SIZE(stub.domains); i++ )
+        if ( stub.domains[i] && stub.domains[i]->domain_id == dom )
+            return stub.domains[i];
+
+    return NULL;
+}
+
 /* Xen breaks the sharing of a shared page asked for with P2M_UNSHARE. */
 static void stub_unshare(unsigned long gfn, int q)
 {

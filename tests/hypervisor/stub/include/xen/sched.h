@@ -68,6 +68,12 @@ static inline void vcpu_unblock(struct vcpu *v)
 
 /* Has the current vCPU an event (interrupt) to take in the guest? */
 bool local_events_need_delivery(void);
+
+/* A domain by id, NULL if it does not exist (any more). */
+struct domain *rcu_lock_domain_by_id(domid_t dom);
+static inline void rcu_unlock_domain(struct domain *d)
+{
+}
 void domain_crash(struct domain *d);
 
 #define SCHEDULE_SOFTIRQ 0
