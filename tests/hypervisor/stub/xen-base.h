@@ -9,6 +9,8 @@
 #define TESTS_HYPERVISOR_XEN_BASE_H
 
 #define __XEN_TOOLS__ 1
+/* The sources under test are built only with this option. */
+#define CONFIG_VIRIDIAN_SYNDBG 1
 
 #include <assert.h>
 #include <errno.h>
