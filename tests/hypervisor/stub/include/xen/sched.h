@@ -66,6 +66,9 @@ static inline void vcpu_unblock(struct vcpu *v)
         vcpu_wake(v);
 }
 
+/* VT-d posted interrupts: nothing to set up in userspace. */
+#define arch_vcpu_block(v) ((void)(v))
+
 /* Has the current vCPU an event (interrupt) to take in the guest? */
 bool local_events_need_delivery(void);
 
