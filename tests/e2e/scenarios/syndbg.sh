@@ -20,9 +20,10 @@
 #     it must grow while spinning and stay put while waiting. The guest
 #     counts the exits to move 16 KiB each way and writes the same bytes to
 #     COM1 (a 16550 in qemu-xen) for comparison.
-#  3. A third guest is destroyed while xen-kdrelay is attached and polling
-#     its debug port: the host survives, the relay reports the guest gone
-#     (exit status 3).
+#  3. With xen-kdrelay attached to a third guest, xl save is refused
+#     (libxl, before pre-copy); then the guest is destroyed while the relay
+#     is attached and polling its debug port: the host survives, the relay
+#     reports the guest gone (exit status 3).
 # e2e-timeout: 300
 # e2e-default: no
 # e2e-order: 90
@@ -233,6 +234,14 @@ xl unpause $name || e2e_fail "xl unpause $name failed"
 sleep 3
 micro_lines "$domid"
 echo "guest before destroy: $(tail -n 1 micro-$domid.log)"
+# A live debug session cannot be saved: libxl refuses before pre-copy.
+if xl save $name "$E2E_OUT/$name.save" >xl-save-$name.log 2>&1; then
+	e2e_fail "xl save of $name succeeded with a debug backend attached"
+fi
+cat xl-save-$name.log
+grep -q "Cannot save a guest while debug backend d0 is attached" xl-save-$name.log ||
+	e2e_fail "xl save of $name failed, but not with libxl's refusal: $(head -n 1 xl-save-$name.log)"
+xl domid $name >/dev/null 2>&1 || e2e_fail "$name is gone after its save was refused"
 xl destroy $name || e2e_fail "xl destroy $name failed"
 e2e_up
 end=$((E2E_UP + 15))
@@ -252,6 +261,6 @@ if xl dmesg | grep -E "Xen BUG|FATAL|Assertion|Panic" >xen-fatal.log; then
 	cat xen-fatal.log
 	e2e_fail "Xen reported a fault after d$domid was destroyed under the relay"
 fi
-e2e_note "guest destroyed under an attached, polling relay: host fine, relay exited 3 ('d$domid no longer exists')"
+e2e_note "with the relay attached xl save is refused before pre-copy; the guest destroyed under the attached, polling relay: host fine, relay exited 3 ('d$domid no longer exists')"
 
 e2e_pass "$passed syndbg tests passed, refusals checked; guest destroyed under the relay; vCPU +$dspin s spinning, +$dwait s waiting; exits $exits"
