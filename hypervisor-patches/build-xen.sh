@@ -132,9 +132,13 @@ build_hypervisor() {
     local t0 t1
     t0=$(date +%s)
     if [ ! -f "$tree/xen/.config" ]; then
-        # Debian's own hypervisor configuration (debian/rules does the same).
+        # Debian's own hypervisor configuration (debian/rules does the same),
+        # plus the synthetic debugger, which the series adds default off.
         cp "$tree/debian/xen-kconfig" "$tree/xen/.config"
+        echo "CONFIG_VIRIDIAN_SYNDBG=y" >>"$tree/xen/.config"
         make -s -C "$tree/xen" olddefconfig PYTHON=/usr/bin/python3 >/dev/null
+        grep -q '^CONFIG_VIRIDIAN_SYNDBG=y' "$tree/xen/.config" ||
+            die "olddefconfig did not keep CONFIG_VIRIDIAN_SYNDBG=y"
     fi
     make -C "$tree/xen" -j"$jobs" PYTHON=/usr/bin/python3 >"$cache/xen-build.log" 2>&1 ||
         { tail -40 "$cache/xen-build.log" >&2; die "hypervisor build failed (log: $cache/xen-build.log)"; }

@@ -29,6 +29,7 @@ EXTRA_DIST += \
 	hypervisor-patches/0003-x86-viridian-syndbg-msrs-and-debug-hypercalls.patch \
 	hypervisor-patches/0004-x86-hvm-raw-debug-vmcall-for-syndbg-domains.patch \
 	hypervisor-patches/0005-x86-viridian-syndbg-save-restore.patch \
+	hypervisor-patches/0006-x86-viridian-syndbg-build-option.patch \
 	tests/hypervisor/test-syndbg.c \
 	tests/hypervisor/stub/xen-stub.h \
 	tests/hypervisor/stub/xen-base.h \

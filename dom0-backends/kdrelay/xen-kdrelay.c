@@ -237,7 +237,7 @@ static int kd_attach(struct kd_port *p)
 	p->broken_logged = false;
 	dlog(LOG_INFO, "attached to the debug port of d%u (port %u, out cons %u)",
 	       p->domid, port, p->sh->out.cons);
-	/* Whatever queued while nobody was attached is ours now. */
+	/* Each session starts with empty rings: say we are here. */
 	xenevtchn_notify(xce, p->lport);
 	return 0;
 }

@@ -35,6 +35,12 @@
 static struct domain dom;
 static struct vcpu vcpus[2];
 
+/* The backend's domain: the caller of XENMEM_acquire_resource. */
+static struct domain be_dom = { .domain_id = BACKEND };
+static struct vcpu be_vcpu = { .domain = &be_dom };
+static struct domain other_dom = { .domain_id = 9 };
+static struct vcpu other_vcpu = { .domain = &other_dom };
+
 /* ---- fixture ------------------------------------------------------------ */
 
 static void setup_domain(uint64_t features)
@@ -71,6 +77,11 @@ static void setup_domain(uint64_t features)
     ck_assert_int_eq(viridian_dbgport_domain_init(&dom), 0);
     ck_assert_int_eq(viridian_syndbg_domain_init(&dom), 0);
     current = &vcpus[0];
+
+    be_dom.is_dying = false;
+    stub.domains[0] = &dom;
+    stub.domains[1] = &be_dom;
+    stub.domains[2] = &other_dom;
 }
 
 static void setup(void)
@@ -83,21 +94,43 @@ static void setup_nosyndbg(void)
     setup_domain(HVMPV_base_freq);
 }
 
-/* Tear down as viridian_domain_deinit() does, then check for leaks. */
+/*
+ * What hvm_domain_relinquish_resources() does through
+ * viridian_domain_deinit() when the domain dies: the vCPUs' and the
+ * domain's Viridian state go; the port's shell stays for other domains.
+ */
+static void relinquish(void)
+{
+    unsigned int i;
+
+    dom.is_dying = true;
+    for ( i = 0; i < ARRAY_SIZE(vcpus); i++ )
+    {
+        if ( !vcpus[i].arch.hvm.viridian )
+            continue;
+        viridian_syndbg_vcpu_deinit(&vcpus[i]);
+        viridian_dbgport_vcpu_deinit(&vcpus[i]);
+        ck_assert(vcpus[i].arch.hvm.viridian->dbgport_timer.killed);
+        XFREE(vcpus[i].arch.hvm.viridian);
+    }
+    if ( dom.arch.hvm.viridian )
+    {
+        viridian_syndbg_domain_deinit(&dom);
+        viridian_dbgport_domain_deinit(&dom);
+        XFREE(dom.arch.hvm.viridian);
+    }
+}
+
+/* Tear down as hvm_domain_destroy() does, then check for leaks. */
 static void teardown(void)
 {
     unsigned int i;
 
-    for ( i = 0; i < ARRAY_SIZE(vcpus); i++ )
-    {
-        viridian_syndbg_vcpu_deinit(&vcpus[i]);
-        viridian_dbgport_vcpu_deinit(&vcpus[i]);
-        ck_assert(vcpus[i].arch.hvm.viridian->dbgport_timer.killed);
-        free(vcpus[i].arch.hvm.viridian);
-    }
-    viridian_syndbg_domain_deinit(&dom);
-    viridian_dbgport_domain_deinit(&dom);
-    free(dom.arch.hvm.viridian);
+    relinquish();
+    viridian_syndbg_domain_destroy(&dom);
+    viridian_dbgport_domain_destroy(&dom);
+    ck_assert_ptr_null(dom.arch.hvm.viridian_syndbg);
+    ck_assert_ptr_null(dom.arch.hvm.viridian_dbgport);
 
     ck_assert(!stub.evtchn_in_use);
     ck_assert_uint_eq(stub.vmaps, 0);
@@ -117,14 +150,37 @@ static void teardown(void)
 
 static struct xen_syndbg_shared *sh;
 
+/* XENMEM_acquire_resource as the domain of vCPU caller. */
+static int be_acquire_as(struct vcpu *caller, unsigned int id,
+                         unsigned int frame, unsigned int nr, xen_pfn_t *mfn)
+{
+    struct vcpu *guest = current;
+    int rc;
+
+    current = caller;
+    rc = viridian_dbgport_acquire(&dom, id, frame, nr, mfn);
+    current = guest;
+
+    return rc;
+}
+
+static int be_acquire(unsigned int id, unsigned int frame, unsigned int nr,
+                      xen_pfn_t *mfn)
+{
+    return be_acquire_as(&be_vcpu, id, frame, nr, mfn);
+}
+
+/* The backend attaches (HVM_PARAM_SYNDBG_BACKEND) and maps the pages. */
 static struct xen_syndbg_shared *be_attach(void)
 {
     xen_pfn_t mfn[XEN_SYNDBG_NR_FRAMES];
+    struct vcpu *guest = current;
     unsigned int i;
 
+    current = &be_vcpu;
     ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), 0);
-    ck_assert_int_eq(viridian_dbgport_acquire(&dom, 0, 0, XEN_SYNDBG_NR_FRAMES,
-                                              mfn),
+    current = guest;
+    ck_assert_int_eq(be_acquire(0, 0, XEN_SYNDBG_NR_FRAMES, mfn),
                      XEN_SYNDBG_NR_FRAMES);
     for ( i = 1; i < XEN_SYNDBG_NR_FRAMES; i++ )
         ck_assert_uint_eq(mfn[i], mfn[0] + i);
@@ -286,9 +342,10 @@ static uint64_t rdmsr(uint32_t idx)
     return val;
 }
 
+/* Blocked as a halted vCPU is: vcpu_kick() (an interrupt) wakes it. */
 static bool blocked(const struct vcpu *v)
 {
-    return test_bit(_VPF_blocked_in_xen, &v->pause_flags);
+    return test_bit(_VPF_blocked, &v->pause_flags);
 }
 
 static void fill(uint8_t *buf, unsigned int len, unsigned int seed)
@@ -319,14 +376,9 @@ START_TEST(disabled_group_refuses_everything)
         ck_assert_int_eq(viridian_syndbg_rdmsr(current, idx[i], &val),
                          X86EMUL_EXCEPTION);
     }
-    ck_assert_int_eq(hcall(HVCALL_POST_DEBUG_DATA, false, IN_GPA, OUT_GPA),
-                     -EACCES);
-    ck_assert_int_eq(hcall(HVCALL_RETRIEVE_DEBUG_DATA, false, IN_GPA, OUT_GPA),
-                     -EACCES);
-    ck_assert_int_eq(hcall(HVCALL_RESET_DEBUG_SESSION, true, 0, 0), -EACCES);
     ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), -EOPNOTSUPP);
     ck_assert_uint_eq(viridian_dbgport_max_frames(&dom), 0);
-    ck_assert_int_eq(viridian_dbgport_acquire(&dom, 0, 0, 1, mfn), -EINVAL);
+    ck_assert_int_eq(be_acquire(0, 0, 1, mfn), -EINVAL);
     ck_assert(!viridian_syndbg_is_raw_call(current, &regs));
     ck_assert_uint_eq(stub.pages_allocated, 0);
 }
@@ -378,9 +430,11 @@ END_TEST
 
 START_TEST(msr_options_and_status)
 {
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_OPTIONS, 1), X86EMUL_EXCEPTION);
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_OPTIONS,
+                           HV_X64_SYNDBG_OPTION_USE_HCALLS), X86EMUL_OKAY);
     ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_OPTIONS),
                       HV_X64_SYNDBG_OPTION_USE_HCALLS);
-    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_OPTIONS, 1), X86EMUL_EXCEPTION);
     ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_OPTIONS, 0), X86EMUL_OKAY);
     ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_OPTIONS), 0);
 
@@ -500,7 +554,7 @@ START_TEST(post_rejects_bad_input)
                      -EINVAL);
     ck_assert_int_eq(hcall(HVCALL_POST_DEBUG_DATA, false, IN_GPA, BAD_GPA),
                      -EINVAL);
-    ck_assert_int_eq(hcall(HVCALL_POST_DEBUG_DATA, false, IN_GPA, RO_GPA),
+    ck_assert_int_eq(hcall(HVCALL_POST_DEBUG_DATA, false, IN_GPA, MMIO_GPA),
                      -EINVAL);
     /* Oversize counts: beyond 4088, or beyond the end of the input page. */
     ck_assert_int_eq(post(data, 4089, 0, &pending), -EINVAL);
@@ -567,22 +621,21 @@ START_TEST(post_loop_blocks_until_room)
     uint32_t pending;
     unsigned int softirqs;
 
-    /* Without a backend, a full ring refuses even with HV_DEBUG_POST_LOOP. */
-    while ( post(data, sizeof(data), 0, &pending) == 0 )
-        ;
+    /* Without a backend, nothing to wait for even with HV_DEBUG_POST_LOOP. */
     ck_assert_int_eq(post(data, sizeof(data), HV_DEBUG_POST_LOOP, &pending),
                      -ENOBUFS);
+    ck_assert_uint_eq(pending, sizeof(data));
     ck_assert(!blocked(current));
 
     be_attach();
+    while ( post(data, sizeof(data), 0, &pending) == 0 )
+        ;
     softirqs = stub.softirqs;
     ck_assert_int_eq(post(data, sizeof(data), HV_DEBUG_POST_LOOP, &pending),
                      -ERESTART);
     ck_assert(blocked(current));
     ck_assert_uint_eq(stub.softirqs, softirqs + 1);
     ck_assert(sh->flags & XEN_SYNDBG_F_GUEST_WAITING);
-    /* No timeout for posts: no timer. */
-    ck_assert(!current->arch.hvm.viridian->dbgport_timer.active);
 
     /* The backend drains one and signals: the vCPU wakes and re-executes. */
     ck_assert_int_eq(be_pop(&hdr, NULL), 0);
@@ -625,11 +678,11 @@ START_TEST(retrieve_rejects_bad_input)
                      -EINVAL);
     ck_assert_int_eq(retrieve(4089, 0, 0, &got, &rem, NULL), -EINVAL);
     ck_assert_int_eq(retrieve(16, 4, 0, &got, &rem, NULL), -EINVAL);
-    /* Output page read-only or outside RAM. */
+    /* Output page outside RAM or MMIO. */
     memset(gpa_ptr(IN_GPA), 0, 16);
-    ck_assert_int_eq(hcall(HVCALL_RETRIEVE_DEBUG_DATA, false, IN_GPA, RO_GPA),
-                     -EINVAL);
     ck_assert_int_eq(hcall(HVCALL_RETRIEVE_DEBUG_DATA, false, IN_GPA, BAD_GPA),
+                     -EINVAL);
+    ck_assert_int_eq(hcall(HVCALL_RETRIEVE_DEBUG_DATA, false, IN_GPA, MMIO_GPA),
                      -EINVAL);
 }
 END_TEST
@@ -700,8 +753,8 @@ START_TEST(retrieve_wakes_on_data)
     ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, ~0ULL, &got, &rem,
                               NULL), -ERESTART);
     ck_assert(blocked(current));
-    /* Infinite timeout: no timer at all. */
-    ck_assert(!current->arch.hvm.viridian->dbgport_timer.active);
+    /* Infinite timeout: each sleep is still capped. */
+    ck_assert(current->arch.hvm.viridian->dbgport_timer.active);
 
     fill(data, sizeof(data), 9);
     ck_assert_int_eq(be_push(data, sizeof(data)), 0);
@@ -933,26 +986,28 @@ START_TEST(acquire_bounds)
     xen_pfn_t mfn[XEN_SYNDBG_NR_FRAMES + 1];
 
     ck_assert_uint_eq(viridian_dbgport_max_frames(&dom), XEN_SYNDBG_NR_FRAMES);
-    ck_assert_int_eq(viridian_dbgport_acquire(&dom, 1, 0, 1, mfn), -EINVAL);
-    ck_assert_int_eq(viridian_dbgport_acquire(&dom, 0, XEN_SYNDBG_NR_FRAMES, 1,
-                                              mfn), -EINVAL);
-    ck_assert_int_eq(viridian_dbgport_acquire(&dom, 0, 1, XEN_SYNDBG_NR_FRAMES,
-                                              mfn), -EINVAL);
-    ck_assert_int_eq(viridian_dbgport_acquire(&dom, 0, 3, 0xffffffffU, mfn),
-                     -EINVAL);
-    ck_assert_int_eq(viridian_dbgport_acquire(&dom, 0, 4, 2, mfn), 2);
+    be_attach();
+    ck_assert_int_eq(be_acquire(1, 0, 1, mfn), -EINVAL);
+    ck_assert_int_eq(be_acquire(0, XEN_SYNDBG_NR_FRAMES, 1, mfn), -EINVAL);
+    ck_assert_int_eq(be_acquire(0, 1, XEN_SYNDBG_NR_FRAMES, mfn), -EINVAL);
+    ck_assert_int_eq(be_acquire(0, 3, 0xffffffffU, mfn), -EINVAL);
+    ck_assert_int_eq(be_acquire(0, 4, 2, mfn), 2);
     ck_assert_uint_eq(mfn[1], mfn[0] + 1);
 
-    /* Allocation failure is reported, and retried later. */
+    /* Allocation failure at attach is reported, and retried later. */
     teardown();
     setup();
     stub.fail_alloc = true;
-    ck_assert_int_eq(viridian_dbgport_acquire(&dom, 0, 0, 1, mfn), -ENOMEM);
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), -ENOMEM);
+    ck_assert_uint_eq(viridian_dbgport_backend(&dom), DOMID_INVALID);
     stub.fail_alloc = false;
     stub.fail_vmap = true;
     ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), -ENOMEM);
     stub.fail_vmap = false;
-    ck_assert_int_eq(viridian_dbgport_acquire(&dom, 0, 0, 1, mfn), 1);
+    ck_assert_uint_eq(stub.pages_freed, stub.pages_allocated);
+    ck_assert(!stub.evtchn_in_use);
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), 0);
+    ck_assert_int_eq(be_acquire(0, 0, 1, mfn), 1);
 }
 END_TEST
 
@@ -977,11 +1032,11 @@ START_TEST(hostile_backend_indexes)
         ck_assert_int_eq(retrieve(4088, 0, 0, &got, &rem, NULL), -ENODATA);
         ck_assert_uint_eq(stub_log_count, logs);
     }
-    /* Re-attaching clears it. */
+    /* Re-attaching clears it: new rings. */
     ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_INVALID), 0);
-    sh->in.prod = 0;
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), 0);
+    be_attach();
     ck_assert(!(sh->flags & XEN_SYNDBG_F_BROKEN));
+    ck_assert_int_eq(post(data, sizeof(data), 0, &pending), 0);
 }
 END_TEST
 
@@ -998,7 +1053,8 @@ START_TEST(hostile_backend_records)
     ck_assert(sh->flags & XEN_SYNDBG_F_BROKEN);
 
     ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_INVALID), 0);
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), 0);
+    be_attach();
+    ck_assert(!(sh->flags & XEN_SYNDBG_F_BROKEN));
     /* Unknown type; then a record longer than what was published. */
     bad.len = 8;
     bad.type = 9;
@@ -1008,7 +1064,8 @@ START_TEST(hostile_backend_records)
     ck_assert(sh->flags & XEN_SYNDBG_F_BROKEN);
 
     ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_INVALID), 0);
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), 0);
+    be_attach();
+    ck_assert(!(sh->flags & XEN_SYNDBG_F_BROKEN));
     bad.type = XEN_SYNDBG_PDU_DATA;
     bad.len = 100;
     bad.session = sh->in_session;
@@ -1038,6 +1095,7 @@ START_TEST(raw_vmcall_rule)
 {
     struct cpu_user_regs r;
 
+    dom.arch.hvm.params[HVM_PARAM_VIRIDIAN] |= HVMPV_syndbg_vmcall;
     memset(&r, 0, sizeof(r));
     r.rax = 0x1000;
     r.rcx = HVCALL_POST_DEBUG_DATA;
@@ -1082,61 +1140,557 @@ END_TEST
 
 /* ---- save/restore --------------------------------------------------------------- */
 
-START_TEST(save_refused_while_attached)
+START_TEST(save_and_restore)
 {
-    struct hvm_viridian_domain_context ctxt;
+    struct hvm_viridian_syndbg_context ctxt;
 
     ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_SEND_BUFFER, SEND_GPA), X86EMUL_OKAY);
     ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_PENDING_BUFFER, PEND_GPA),
                      X86EMUL_OKAY);
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_OPTIONS,
+                           HV_X64_SYNDBG_OPTION_USE_HCALLS), X86EMUL_OKAY);
+    /* A session in progress is not part of the stream (libxl refuses it). */
     be_attach();
-    memset(&ctxt, 0, sizeof(ctxt));
-    ck_assert_int_eq(viridian_syndbg_save_domain_ctxt(&dom, &ctxt), -EBUSY);
-
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_INVALID), 0);
-    ck_assert_int_eq(viridian_syndbg_save_domain_ctxt(&dom, &ctxt), 0);
-    ck_assert_uint_eq(ctxt.syndbg_send_page, SEND_GPA);
-    ck_assert_uint_eq(ctxt.syndbg_recv_page, 0);
-    ck_assert_uint_eq(ctxt.syndbg_pending_page, PEND_GPA);
-    ck_assert_uint_eq(ctxt.syndbg_options, HV_X64_SYNDBG_OPTION_USE_HCALLS);
+    memset(&ctxt, 0xee, sizeof(ctxt));
+    ck_assert(viridian_syndbg_save_ctxt(&dom, &ctxt));
+    ck_assert_uint_eq(ctxt.send_page, SEND_GPA);
+    ck_assert_uint_eq(ctxt.recv_page, 0);
+    ck_assert_uint_eq(ctxt.pending_page, PEND_GPA);
+    ck_assert_uint_eq(ctxt.options, HV_X64_SYNDBG_OPTION_USE_HCALLS);
 
     /* Restore into a fresh domain. */
     teardown();
     setup();
-    ck_assert_int_eq(viridian_syndbg_load_domain_ctxt(&dom, &ctxt), 0);
+    ck_assert_int_eq(viridian_syndbg_load_ctxt(&dom, &ctxt), 0);
     ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_SEND_BUFFER), SEND_GPA);
     ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_PENDING_BUFFER), PEND_GPA);
+    ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_OPTIONS),
+                      HV_X64_SYNDBG_OPTION_USE_HCALLS);
     ck_assert_int_eq(frame_table[SEND_GPA >> PAGE_SHIFT].maps, 1);
+    ck_assert_uint_eq(viridian_dbgport_backend(&dom), DOMID_INVALID);
 }
 END_TEST
 
 START_TEST(restore_validates)
 {
-    struct hvm_viridian_domain_context ctxt;
+    struct hvm_viridian_syndbg_context ctxt;
 
-    /* A stream from an older Xen: all zero. */
     memset(&ctxt, 0, sizeof(ctxt));
-    ck_assert_int_eq(viridian_syndbg_load_domain_ctxt(&dom, &ctxt), 0);
-    ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_OPTIONS),
-                      HV_X64_SYNDBG_OPTION_USE_HCALLS);
-
-    ctxt.syndbg_options = 1;
-    ck_assert_int_eq(viridian_syndbg_load_domain_ctxt(&dom, &ctxt), -EINVAL);
-    ctxt.syndbg_options = 0;
-    ctxt.syndbg_send_page = BAD_GPA;
-    ck_assert_int_eq(viridian_syndbg_load_domain_ctxt(&dom, &ctxt), -EINVAL);
-    ctxt.syndbg_send_page = SEND_GPA + 1;
-    ck_assert_int_eq(viridian_syndbg_load_domain_ctxt(&dom, &ctxt), -EINVAL);
+    ctxt.options = 1;
+    ck_assert_int_eq(viridian_syndbg_load_ctxt(&dom, &ctxt), -EINVAL);
+    ctxt.options = 0;
+    ctxt.send_page = BAD_GPA;
+    ck_assert_int_eq(viridian_syndbg_load_ctxt(&dom, &ctxt), -EINVAL);
+    ctxt.send_page = SEND_GPA + 1;
+    ck_assert_int_eq(viridian_syndbg_load_ctxt(&dom, &ctxt), -EINVAL);
+    ctxt.send_page = RO_GPA;
+    ck_assert_int_eq(viridian_syndbg_load_ctxt(&dom, &ctxt), -EINVAL);
 }
 END_TEST
 
 START_TEST(restore_without_group_refused)
 {
-    struct hvm_viridian_domain_context ctxt;
+    struct hvm_viridian_syndbg_context ctxt;
 
+    /* Nothing to save for a domain without the group... */
+    ck_assert(!viridian_syndbg_save_ctxt(&dom, &ctxt));
+    /* ...and a record for one is refused. */
     memset(&ctxt, 0, sizeof(ctxt));
-    ctxt.syndbg_recv_page = RECV_GPA;
-    ck_assert_int_eq(viridian_syndbg_load_domain_ctxt(&dom, &ctxt), -EINVAL);
+    ctxt.recv_page = RECV_GPA;
+    ck_assert_int_eq(viridian_syndbg_load_ctxt(&dom, &ctxt), -EINVAL);
+}
+END_TEST
+
+/* ---- hardening: a dying domain, a hostile backend, waits ------------------- */
+
+/*
+ * The backend reaches the port from its own domain: its liveness poll of
+ * the parameter, XENMEM_acquire_resource from a stub domain holding a
+ * zombie, a notification already past evtchn_send()'s locks.  After
+ * relinquish none of them may touch freed state.
+ */
+START_TEST(dying_domain_refuses_every_entry)
+{
+    xen_event_channel_notification_t fn;
+    xen_pfn_t mfn[XEN_SYNDBG_NR_FRAMES];
+    uint64_t value = 0;
+    uint32_t got, rem;
+    unsigned int allocated;
+
+    be_attach();
+    ck_assert_int_eq(viridian_dbgport_get_backend(&dom, &value), 0);
+    ck_assert_uint_eq(value, BACKEND);
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_PENDING_BUFFER, PEND_GPA),
+                     X86EMUL_OKAY);
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, ~0ULL, &got, &rem,
+                              NULL), -ERESTART);
+    fn = stub.evtchn_fn;
+    allocated = stub.pages_allocated;
+
+    relinquish();
+
+    /* What the guest held went at relinquish time. */
+    ck_assert(!stub.evtchn_in_use);
+    ck_assert_uint_eq(stub.pages_freed, stub.pages_allocated);
+    ck_assert_int_eq(frame_table[PEND_GPA >> PAGE_SHIFT].count, 0);
+
+    ck_assert_int_eq(viridian_dbgport_get_backend(&dom, &value), -ESRCH);
+    ck_assert_uint_eq(viridian_dbgport_backend(&dom), DOMID_INVALID);
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), -ESRCH);
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_INVALID), -ESRCH);
+    ck_assert_uint_eq(viridian_dbgport_max_frames(&dom), 0);
+    ck_assert_int_eq(be_acquire(0, 0, XEN_SYNDBG_NR_FRAMES, mfn), -ESRCH);
+    fn(&vcpus[0], stub.evtchn_port);
+    viridian_syndbg_update_pending(&dom);
+    ck_assert_uint_eq(stub.pages_allocated, allocated);
+}
+END_TEST
+
+/*
+ * A backend rewrites the header of the PDU being delivered, shrinking it
+ * below what the guest already has: the port breaks, the guest is told
+ * nothing bogus, no ASSERT fires.
+ */
+START_TEST(retrieve_partial_header_rewritten)
+{
+    uint8_t data[100], out[100];
+    struct xen_syndbg_pdu hdr;
+    uint32_t got, rem;
+
+    be_attach();
+    fill(data, sizeof(data), 5);
+    ck_assert_int_eq(be_push(data, sizeof(data)), 0);
+    ck_assert_int_eq(retrieve(40, 0, 0, &got, &rem, out), 0);
+    ck_assert_uint_eq(rem, 60);
+
+    ring_copy_out(be_ring(false), sh->in.cons, &hdr, sizeof(hdr));
+    hdr.len = 8;
+    ring_copy_in(be_ring(false), sh->in.cons, &hdr, sizeof(hdr));
+
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_TEST_ACTIVITY, 0, &got,
+                              &rem, NULL), -ENODATA);
+    ck_assert_uint_eq(rem, 0);
+    ck_assert_int_eq(retrieve(40, 0, 0, &got, &rem, out), -ENODATA);
+    ck_assert_uint_eq(got, 0);
+    ck_assert_uint_eq(rem, 0);
+    ck_assert(sh->flags & XEN_SYNDBG_F_BROKEN);
+
+    /* Taking the record back (prod moved under it) breaks the port too. */
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_INVALID), 0);
+    be_attach();
+    ck_assert_int_eq(be_push(data, sizeof(data)), 0);
+    ck_assert_int_eq(retrieve(40, 0, 0, &got, &rem, out), 0);
+    sh->in.prod = sh->in.cons + 8;
+    ck_assert_int_eq(retrieve(40, 0, 0, &got, &rem, out), -ENODATA);
+    ck_assert(sh->flags & XEN_SYNDBG_F_BROKEN);
+}
+END_TEST
+
+/*
+ * The pages are allocated when a backend attaches, charged to the guest,
+ * never in a guest call; failures reach the backend, and the guest's calls
+ * keep returning what viridian_hypercall() maps.
+ */
+START_TEST(pages_allocated_at_attach_and_accounted)
+{
+    uint8_t data[64] = { 0 };
+    uint32_t pending;
+
+    ck_assert_int_eq(post(data, sizeof(data), 0, &pending), -ENOBUFS);
+    ck_assert_uint_eq(pending, sizeof(data));
+    ck_assert_int_eq(reset(HV_DEBUG_PURGE_INCOMING_DATA), 0);
+    ck_assert_uint_eq(stub.pages_allocated, 0);
+
+    stub.fail_alloc = true;
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), -ENOMEM);
+    ck_assert_int_eq(post(data, sizeof(data), 0, &pending), -ENOBUFS);
+    ck_assert_int_eq(post(data, sizeof(data), HV_DEBUG_POST_LOOP, &pending),
+                     -ENOBUFS);
+    stub.fail_alloc = false;
+
+    be_attach();
+    ck_assert_uint_eq(stub.pages_allocated, XEN_SYNDBG_NR_FRAMES);
+    ck_assert_uint_eq(stub.pages_accounted, XEN_SYNDBG_NR_FRAMES);
+    ck_assert_uint_eq(stub.allocs_as_guest, 0);
+    ck_assert_int_eq(post(data, sizeof(data), 0, &pending), 0);
+    ck_assert_uint_eq(stub.pages_allocated, XEN_SYNDBG_NR_FRAMES);
+}
+END_TEST
+
+/*
+ * During live migration's pre-copy the guest's RAM is log-dirty (read-only
+ * in the p2m): the debug calls and the buffer MSRs keep working, and every
+ * page Xen writes is marked dirty.  Shared pages are unshared first.
+ */
+START_TEST(logdirty_and_shared_pages)
+{
+    uint8_t data[77], got_data[77];
+    struct xen_syndbg_pdu hdr;
+    uint32_t pending, got, rem;
+    unsigned int dirty;
+    unsigned long f;
+
+    for ( f = 1; f <= 5; f++ )
+        stub_p2m[f] = p2m_ram_logdirty;
+    be_attach();
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_SEND_BUFFER, SEND_GPA), X86EMUL_OKAY);
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_RECV_BUFFER, RECV_GPA), X86EMUL_OKAY);
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_PENDING_BUFFER, PEND_GPA),
+                     X86EMUL_OKAY);
+
+    fill(data, sizeof(data), 8);
+    dirty = stub_dirty_count;
+    ck_assert_int_eq(post(data, sizeof(data), 0, &pending), 0);
+    ck_assert_uint_eq(pending, 0);
+    ck_assert_uint_gt(stub_dirty_count, dirty);
+    ck_assert_int_eq(be_pop(&hdr, got_data), 0);
+    ck_assert_mem_eq(got_data, data, sizeof(data));
+
+    ck_assert_int_eq(be_push(data, sizeof(data)), 0);
+    dirty = stub_dirty_count;
+    ck_assert_int_eq(retrieve(4088, 0, 0, &got, &rem, got_data), 0);
+    ck_assert_uint_eq(got, sizeof(data));
+    ck_assert_mem_eq(got_data, data, sizeof(data));
+    ck_assert_uint_gt(stub_dirty_count, dirty);
+    ck_assert_int_eq(reset(0), 0);
+
+    ck_assert_int_eq(be_push(data, sizeof(data)), 0);
+    be_notify();
+    ck_assert_uint_eq(gpa_ptr(PEND_GPA)[0], 1);
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_CONTROL, HV_SYNDBG_CONTROL_RECV),
+                     X86EMUL_OKAY);
+    ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_STATUS),
+                      HV_SYNDBG_STATUS_RECV_SUCCESS | (77ULL << 16));
+
+    /* A shared page is unshared before it is mapped or written... */
+    stub_p2m[6] = p2m_ram_shared;
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_RECV_BUFFER, 6UL << PAGE_SHIFT),
+                     X86EMUL_OKAY);
+    ck_assert_int_eq(stub_p2m[6], p2m_ram_rw);
+    stub_p2m[OUT_GPA >> PAGE_SHIFT] = p2m_ram_shared;
+    ck_assert_int_eq(retrieve(4088, 0, 0, &got, &rem, NULL), -ENODATA);
+    ck_assert_int_eq(stub_p2m[OUT_GPA >> PAGE_SHIFT], p2m_ram_rw);
+    /* ...and refused when it cannot be. */
+    stub.fail_unshare = true;
+    stub_p2m[7] = p2m_ram_shared;
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_PENDING_BUFFER, 7UL << PAGE_SHIFT),
+                     X86EMUL_EXCEPTION);
+    ck_assert_int_eq(frame_table[7].count, 0);
+    stub_p2m[OUT_GPA >> PAGE_SHIFT] = p2m_ram_shared;
+    ck_assert_int_eq(retrieve(4088, 0, 0, &got, &rem, NULL), -EINVAL);
+}
+END_TEST
+
+#ifndef SYNDBG_STATE
+#define SYNDBG_STATE(d) ((d)->arch.hvm.viridian_syndbg)
+#endif
+
+/* vCPU 1 receives the waiting PDU through the MSRs. */
+static void recv_on_other_vcpu(void)
+{
+    struct vcpu *was = current;
+
+    current = &vcpus[1];
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_CONTROL, HV_SYNDBG_CONTROL_RECV),
+                     X86EMUL_OKAY);
+    current = was;
+}
+
+/*
+ * The backend's notification updates the pending byte while another vCPU
+ * receives the PDU: the byte must end up matching the (empty) ring.
+ */
+START_TEST(msr_pending_consistent_with_racing_receive)
+{
+    uint8_t data[77] = { 0 };
+
+    be_attach();
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_RECV_BUFFER, RECV_GPA), X86EMUL_OKAY);
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_PENDING_BUFFER, PEND_GPA),
+                     X86EMUL_OKAY);
+    ck_assert_int_eq(be_push(data, sizeof(data)), 0);
+
+    /* The MSR state's lock is the first member of its structure. */
+    stub.hook_lock = SYNDBG_STATE(&dom);
+    stub.hook_fn = recv_on_other_vcpu;
+    be_notify();
+    ck_assert(stub.hook_fn == NULL);
+
+    ck_assert_uint_eq(sh->in.cons, sh->in.prod);
+    ck_assert_uint_eq(gpa_ptr(PEND_GPA)[0], 0);
+}
+END_TEST
+
+/*
+ * A waiting vCPU blocks as a halted one does: an event to deliver sends it
+ * back to the guest (call incomplete, re-executed afterwards), and
+ * vcpu_kick() -- an interrupt, an IPI -- wakes it.
+ */
+START_TEST(wait_returns_to_guest_for_events)
+{
+    struct viridian_vcpu *vv = current->arch.hvm.viridian;
+    uint32_t got, rem;
+    s_time_t start = stub_now;
+
+    be_attach();
+    stub.events_pending = true;
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, 10000, &got, &rem,
+                              NULL), -ERESTART);
+    ck_assert(!blocked(current));
+    ck_assert(!test_bit(_VPF_blocked_in_xen, &current->pause_flags));
+    ck_assert(!(sh->flags & XEN_SYNDBG_F_GUEST_WAITING));
+
+    /* Back from the interrupt: the same call, the same deadline. */
+    stub.events_pending = false;
+    stub_now = start + 200000;
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, 10000, &got, &rem,
+                              NULL), -ERESTART);
+    ck_assert(blocked(current));
+    ck_assert_int_eq(vv->dbgport_timer.expires, start + 1000000);
+
+    /* An IPI: vcpu_kick() unblocks it like any blocked vCPU. */
+    vcpu_unblock(current);
+    ck_assert(!blocked(current));
+    ck_assert_uint_eq(stub.wakes, 1);
+}
+END_TEST
+
+/* Every sleep is capped, and HV_DEBUG_POST_LOOP gives up after 1 s. */
+START_TEST(wait_sleeps_capped_post_loop_bounded)
+{
+    struct viridian_vcpu *vv = current->arch.hvm.viridian;
+    uint8_t data[SYNDBG_TEST_MAX] = { 0 };
+    uint32_t got, rem, pending;
+    s_time_t start;
+    unsigned int n;
+
+    be_attach();
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, ~0ULL, &got, &rem,
+                              NULL), -ERESTART);
+    ck_assert(vv->dbgport_timer.active);
+    ck_assert_int_le(vv->dbgport_timer.expires, stub_now + MILLISECS(50));
+    stub_now = vv->dbgport_timer.expires;
+    ck_assert(stub_run_timer(&vv->dbgport_timer));
+    ck_assert(!blocked(current));
+    /* The timer ends the waiting state too. */
+    ck_assert(!(sh->flags & XEN_SYNDBG_F_GUEST_WAITING));
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, ~0ULL, &got, &rem,
+                              NULL), -ERESTART);
+    ck_assert(blocked(current));
+    ck_assert(sh->flags & XEN_SYNDBG_F_GUEST_WAITING);
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_INVALID), 0);
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, ~0ULL, &got, &rem,
+                              NULL), -ENODATA);
+
+    be_attach();
+    while ( post(data, sizeof(data), 0, &pending) == 0 )
+        ;
+    start = stub_now;
+    for ( n = 0; n < 100; n++ )
+    {
+        int rc = post(data, sizeof(data), HV_DEBUG_POST_LOOP, &pending);
+
+        if ( rc != -ERESTART )
+        {
+            ck_assert_int_eq(rc, -ENOBUFS);
+            break;
+        }
+        ck_assert(vv->dbgport_timer.active);
+        ck_assert_int_le(vv->dbgport_timer.expires, stub_now + MILLISECS(50));
+        stub_now = vv->dbgport_timer.expires;
+        ck_assert(stub_run_timer(&vv->dbgport_timer));
+    }
+    ck_assert_int_lt(n, 100);
+    ck_assert_int_ge(stub_now - start, SECONDS(1));
+    ck_assert_uint_eq(pending, sizeof(data));
+    ck_assert(!blocked(current));
+    ck_assert(!vv->syndbg_wait.active);
+}
+END_TEST
+
+/* With no backend attached a retrieve has nothing to wait for. */
+START_TEST(retrieve_loop_without_backend_no_data)
+{
+    uint32_t got, rem;
+
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, ~0ULL, &got, &rem,
+                              NULL), -ENODATA);
+    ck_assert(!blocked(current));
+    ck_assert(!current->arch.hvm.viridian->dbgport_timer.active);
+}
+END_TEST
+
+/*
+ * A call the guest left (an exception, a reset of the vCPU's context) does
+ * not hand its expired deadline to a later call with the same buffers.
+ */
+START_TEST(expired_wait_not_inherited)
+{
+    struct viridian_vcpu *vv = current->arch.hvm.viridian;
+    uint32_t got, rem;
+
+    be_attach();
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, 1000, &got, &rem,
+                              NULL), -ERESTART);
+    stub_now += SECONDS(5);
+    ck_assert(stub_run_timer(&vv->dbgport_timer));
+    ck_assert(!(sh->flags & XEN_SYNDBG_F_GUEST_WAITING));
+
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, 1000, &got, &rem,
+                              NULL), -ERESTART);
+    ck_assert(blocked(current));
+    ck_assert_int_eq(vv->dbgport_timer.expires, stub_now + 100000);
+}
+END_TEST
+
+/* HvResetDebugSession starts a new session: waits start afresh. */
+START_TEST(reset_restarts_waits)
+{
+    struct viridian_vcpu *vv = vcpus[0].arch.hvm.viridian;
+    uint32_t got, rem;
+    s_time_t start = stub_now;
+
+    be_attach();
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, 10000, &got, &rem,
+                              NULL), -ERESTART);
+    ck_assert_int_eq(vv->dbgport_timer.expires, start + 1000000);
+    stub_now = start + 900000;
+    current = &vcpus[1];
+    ck_assert_int_eq(reset(HV_DEBUG_PURGE_INCOMING_DATA), 0);
+    current = &vcpus[0];
+    ck_assert(!blocked(current));
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, 10000, &got, &rem,
+                              NULL), -ERESTART);
+    ck_assert_int_eq(vv->dbgport_timer.expires, stub_now + 1000000);
+}
+END_TEST
+
+/*
+ * One backend at a time, on the pages too: only the attached backend maps
+ * them, each attach gets fresh rings, and nothing posted or written in an
+ * earlier session reaches the next.
+ */
+START_TEST(attach_gives_fresh_rings_to_its_backend_only)
+{
+    xen_pfn_t mfn[XEN_SYNDBG_NR_FRAMES];
+    struct xen_syndbg_shared *old;
+    struct xen_syndbg_pdu hdr;
+    uint8_t data[32] = { 0 };
+    uint32_t pending, got, rem;
+
+    ck_assert_int_eq(be_acquire(0, 0, 1, mfn), -EPERM);
+    old = be_attach();
+    ck_assert_int_eq(be_acquire_as(&other_vcpu, 0, 0, 1, mfn), -EPERM);
+    ck_assert_int_eq(post(data, sizeof(data), 0, &pending), 0);
+
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_INVALID), 0);
+    ck_assert_int_eq(be_acquire(0, 0, 1, mfn), -EPERM);
+    ck_assert_int_eq(post(data, sizeof(data), 0, &pending), -ENOBUFS);
+
+    be_attach();
+    ck_assert_ptr_ne(sh, old);
+    ck_assert_uint_eq(sh->out.prod, 0);
+    ck_assert_uint_eq(sh->in.prod, 0);
+    ck_assert_int_eq(be_pop(&hdr, NULL), -1);
+
+    /* The former backend still writes its old pages: nobody listens. */
+    sh = old;
+    ck_assert_int_eq(be_push(data, sizeof(data)), 0);
+    ck_assert_int_eq(retrieve(4088, 0, 0, &got, &rem, NULL), -ENODATA);
+    /* Another domain cannot take over while one is attached. */
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, 9), -EBUSY);
+}
+END_TEST
+
+/*
+ * Saving a Viridian guest leaves a VIRIDIAN_DOMAIN record of the stock size
+ * (a stock Xen restores it); the debugger's state has its own record, only
+ * for a domain with the group, restored as written: OPTIONS 0 stays 0.
+ */
+_Static_assert(sizeof(struct hvm_viridian_domain_context) == 32,
+               "VIRIDIAN_DOMAIN is the stock size");
+
+START_TEST(save_record_stock_sized_options_verbatim)
+{
+    struct hvm_viridian_syndbg_context ctxt;
+
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_OPTIONS, 0), X86EMUL_OKAY);
+    ck_assert(viridian_syndbg_save_ctxt(&dom, &ctxt));
+    ck_assert_uint_eq(ctxt.options, 0);
+    ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_OPTIONS,
+                           HV_X64_SYNDBG_OPTION_USE_HCALLS), X86EMUL_OKAY);
+    ck_assert_int_eq(viridian_syndbg_load_ctxt(&dom, &ctxt), 0);
+    ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_OPTIONS), 0);
+}
+END_TEST
+
+/*
+ * The backend's domain dies without detaching: the port detaches by itself
+ * when next used, a waiting vCPU stops waiting, a new backend can attach.
+ */
+START_TEST(dead_backend_detached_automatically)
+{
+    uint64_t value;
+    uint32_t got, rem;
+
+    be_attach();
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, ~0ULL, &got, &rem,
+                              NULL), -ERESTART);
+    be_dom.is_dying = true;
+    ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, ~0ULL, &got, &rem,
+                              NULL), -ENODATA);
+    ck_assert(!blocked(current));
+    ck_assert(!stub.evtchn_in_use);
+    ck_assert_int_eq(viridian_dbgport_get_backend(&dom, &value), 0);
+    ck_assert_uint_eq(value, DOMID_INVALID);
+
+    /* The parameter alone notices too, and a new backend gets in. */
+    be_dom.is_dying = false;
+    be_attach();
+    stub.domains[1] = NULL;
+    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, 9), 0);
+    ck_assert_uint_eq(viridian_dbgport_backend(&dom), 9);
+}
+END_TEST
+
+/* ---- defaults and interface ------------------------------------------------- */
+
+/* OPTIONS starts at the MSR interface, as QEMU has it. */
+START_TEST(options_default_to_msr_interface)
+{
+    ck_assert_uint_eq(rdmsr(HV_X64_MSR_SYNDBG_OPTIONS), 0);
+}
+END_TEST
+
+/* Without the group the debug calls do not exist: INVALID_HYPERCALL_CODE. */
+START_TEST(debug_calls_without_group_do_not_exist)
+{
+    ck_assert_int_eq(hcall(HVCALL_POST_DEBUG_DATA, false, IN_GPA, OUT_GPA),
+                     -EOPNOTSUPP);
+    ck_assert_int_eq(hcall(HVCALL_RETRIEVE_DEBUG_DATA, false, IN_GPA, OUT_GPA),
+                     -EOPNOTSUPP);
+    ck_assert_int_eq(hcall(HVCALL_RESET_DEBUG_SESSION, true, 0, 0),
+                     -EOPNOTSUPP);
+}
+END_TEST
+
+/*
+ * The raw VMCALL rule depends on RAX, which the Hyper-V ABI leaves
+ * undefined: only a domain that opted in (HVMPV_syndbg_vmcall) gets it.
+ */
+START_TEST(raw_vmcall_rule_is_opt_in)
+{
+    struct cpu_user_regs r = { .rax = 0x1000, .rcx = HVCALL_POST_DEBUG_DATA };
+
+    ck_assert(!viridian_syndbg_is_raw_call(current, &r));
+    current->mode = 4;
+    r.rax = HVCALL_RETRIEVE_DEBUG_DATA;
+    ck_assert(!viridian_syndbg_is_raw_call(current, &r));
+    dom.arch.hvm.params[HVM_PARAM_VIRIDIAN] |= HVMPV_syndbg_vmcall;
+    ck_assert(viridian_syndbg_is_raw_call(current, &r));
+    /* The opt-in alone, without the group, is nothing. */
+    dom.arch.hvm.params[HVM_PARAM_VIRIDIAN] &= ~HVMPV_syndbg;
+    ck_assert(!viridian_syndbg_is_raw_call(current, &r));
 }
 END_TEST
 
@@ -1149,6 +1703,7 @@ static Suite *syndbg_suite(void)
     tcase_add_checked_fixture(tc, setup_nosyndbg, teardown);
     tcase_add_test(tc, disabled_group_refuses_everything);
     tcase_add_test(tc, restore_without_group_refused);
+    tcase_add_test(tc, debug_calls_without_group_do_not_exist);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("msr");
@@ -1199,8 +1754,27 @@ static Suite *syndbg_suite(void)
 
     tc = tcase_create("save");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, save_refused_while_attached);
+    tcase_add_test(tc, save_and_restore);
     tcase_add_test(tc, restore_validates);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("hardening");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, dying_domain_refuses_every_entry);
+    tcase_add_test(tc, retrieve_partial_header_rewritten);
+    tcase_add_test(tc, pages_allocated_at_attach_and_accounted);
+    tcase_add_test(tc, logdirty_and_shared_pages);
+    tcase_add_test(tc, msr_pending_consistent_with_racing_receive);
+    tcase_add_test(tc, wait_returns_to_guest_for_events);
+    tcase_add_test(tc, wait_sleeps_capped_post_loop_bounded);
+    tcase_add_test(tc, retrieve_loop_without_backend_no_data);
+    tcase_add_test(tc, expired_wait_not_inherited);
+    tcase_add_test(tc, reset_restarts_waits);
+    tcase_add_test(tc, attach_gives_fresh_rings_to_its_backend_only);
+    tcase_add_test(tc, save_record_stock_sized_options_verbatim);
+    tcase_add_test(tc, dead_backend_detached_automatically);
+    tcase_add_test(tc, options_default_to_msr_interface);
+    tcase_add_test(tc, raw_vmcall_rule_is_opt_in);
     suite_add_tcase(s, tc);
 
     return s;

@@ -343,7 +343,8 @@ int debugport_resource(struct conn *c, const struct xensim_resource_req *q,
 	rc = port_domain(d);
 	if (rc)
 		return rc;
-	rc = sdp->acquire(d->domid, q->id, q->frame, q->nr_frames, gfns);
+	rc = sdp->acquire(c->dom ? c->dom->domid : 0, d->domid, q->id, q->frame,
+			  q->nr_frames, gfns);
 	if (rc < 0)
 		return rc;
 	*nr = rc;

@@ -220,6 +220,51 @@ void vunmap(const void *p)
     munmap(base, (*(unsigned int *)base + 1) * PAGE_SIZE);
 }
 
+/*
+ * hvm_copy_{to,from}_guest_phys() of the current vCPU's domain: every
+ * frame of a simulated domain is ordinary writable RAM.
+ */
+static enum hvm_translation_result sdp_copy(paddr_t gpa, void *buf,
+                                            unsigned int size, bool to)
+{
+    struct domain *d = current->domain;
+
+    while ( size )
+    {
+        unsigned int off = gpa & ~PAGE_MASK;
+        unsigned int n = min_t(unsigned int, size, PAGE_SIZE - off);
+        struct page_info *pg;
+        p2m_type_t t;
+
+        pg = get_page_from_gfn(d, gpa >> PAGE_SHIFT, &t, P2M_ALLOC);
+        if ( !pg )
+            return HVMTRANS_bad_gfn_to_mfn;
+        if ( to )
+            memcpy(pg->va + off, buf, n);
+        else
+            memcpy(buf, pg->va + off, n);
+        put_page(pg);
+
+        gpa += n;
+        buf = (uint8_t *)buf + n;
+        size -= n;
+    }
+
+    return HVMTRANS_okay;
+}
+
+enum hvm_translation_result hvm_copy_to_guest_phys(
+    paddr_t paddr, void *buf, unsigned int size, struct vcpu *v)
+{
+    return sdp_copy(paddr, buf, size, true);
+}
+
+enum hvm_translation_result hvm_copy_from_guest_phys(
+    void *buf, paddr_t paddr, unsigned int size)
+{
+    return sdp_copy(paddr, buf, size, false);
+}
+
 /* ---- timers ---- */
 
 void init_timer(struct timer *t, void (*fn)(void *), void *data,
@@ -309,6 +354,25 @@ void raise_softirq(unsigned int nr)
 {
 }
 
+/* xensimd delivers no interrupts to a vCPU blocked in a debug call. */
+bool local_events_need_delivery(void)
+{
+    return false;
+}
+
+/*
+ * The debug port asks whether its backend's domain still exists.  xensimd
+ * ends a backend's session itself when its domain goes, so every backend
+ * the port knows of is alive here.
+ */
+struct domain *rcu_lock_domain_by_id(domid_t dom)
+{
+    static struct domain alive;
+
+    alive.domain_id = dom;
+    return &alive;
+}
+
 int alloc_unbound_xen_event_channel(struct domain *ld, unsigned int lvcpu,
                                     domid_t remote_domid,
                                     xen_event_channel_notification_t fn)
@@ -361,11 +425,14 @@ static void sdp_domain_destroy(uint32_t domid)
         current = &sd->v[i];
         viridian_syndbg_vcpu_deinit(&sd->v[i]);
         viridian_dbgport_vcpu_deinit(&sd->v[i]);
-        free(sd->v[i].arch.hvm.viridian);
+        /* As viridian_vcpu_deinit(): the port looks at the vCPUs later. */
+        XFREE(sd->v[i].arch.hvm.viridian);
     }
     vmap_owner = &sd->d;
     viridian_syndbg_domain_deinit(&sd->d);
     viridian_dbgport_domain_deinit(&sd->d);
+    viridian_syndbg_domain_destroy(&sd->d);
+    viridian_dbgport_domain_destroy(&sd->d);
     free(sd->d.arch.hvm.viridian);
     close(sd->memfd);
     memset(sd, 0, sizeof(*sd));
@@ -439,15 +506,17 @@ static int sdp_param_get(uint32_t domid, uint64_t *value)
 
     if ( !sd )
         return -ESRCH;
-    *value = viridian_dbgport_backend(&sd->d);
-    return 0;
+    return viridian_dbgport_get_backend(&sd->d, value);
 }
 
-static int sdp_acquire(uint32_t domid, unsigned int id, unsigned int frame,
-                       unsigned int nr, uint64_t *gfns)
+static int sdp_acquire(uint32_t caller, uint32_t domid, unsigned int id,
+                       unsigned int frame, unsigned int nr, uint64_t *gfns)
 {
     struct sdp_dom *sd = sdp_find(domid);
     xen_pfn_t list[XEN_SYNDBG_NR_FRAMES];
+    /* Xen names the caller by current->domain. */
+    struct domain caller_dom = { .domain_id = caller };
+    struct vcpu caller_vcpu = { .domain = &caller_dom };
     unsigned int i;
     int rc;
 
@@ -456,7 +525,9 @@ static int sdp_acquire(uint32_t domid, unsigned int id, unsigned int frame,
     if ( nr > XEN_SYNDBG_NR_FRAMES )
         return -EINVAL;
     vmap_owner = &sd->d;
+    current = &caller_vcpu;
     rc = viridian_dbgport_acquire(&sd->d, id, frame, nr, list);
+    current = NULL;
     for ( i = 0; rc > 0 && i < (unsigned int)rc; i++ )
         gfns[i] = list[i];
     return rc;

@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SDP_VERSION 1
+#define SDP_VERSION 2
 
 /* Returned by hypercall(): the vCPU is blocked; re-execute after a wake. */
 #define SDP_BLOCKED (-1000)
@@ -45,9 +45,12 @@ struct sdp_ops {
 	void (*domain_destroy)(uint32_t domid);
 	int (*param_set)(uint32_t domid, uint64_t value);
 	int (*param_get)(uint32_t domid, uint64_t *value);
-	/* Returns the number of frames, or -errno; gfns in the domain's memfd. */
-	int (*acquire)(uint32_t domid, unsigned int id, unsigned int frame,
-		       unsigned int nr, uint64_t *gfns);
+	/*
+	 * Returns the number of frames, or -errno; gfns in the domain's memfd.
+	 * caller is the domain asking (only the attached backend may).
+	 */
+	int (*acquire)(uint32_t caller, uint32_t domid, unsigned int id,
+		       unsigned int frame, unsigned int nr, uint64_t *gfns);
 	/* Returns an HV_STATUS value, or SDP_BLOCKED. */
 	int (*hypercall)(uint32_t domid, uint32_t vcpu, uint16_t code, bool fast,
 			 uint64_t in_gpa, uint64_t out_gpa);

@@ -16,8 +16,12 @@
  * compared with a 16550 UART (COM1) fed the same bytes.
  *
  * Without the group the same image checks the refusals: no leaves, no
- * privilege bits, #GP on every SYNDBG MSR, HV_STATUS_ACCESS_DENIED for the
- * debug calls through the page, and Xen's own -ENOSYS for a bare VMCALL.
+ * privilege bits, #GP on every SYNDBG MSR, HV_STATUS_INVALID_HYPERCALL_CODE
+ * for the debug calls through the page (they do not exist, as before the
+ * series), and Xen's own -ENOSYS for a bare VMCALL.
+ *
+ * The bare VMCALL forms need the opt-in group as well (xl viridian =
+ * ["defaults", "syndbg", "syndbg_vmcall"]).
  *
  * Peer contract (tests/e2e/host/syndbg-peer.py, behind xen-kdrelay in dom0):
  *  - every DATA PDU the guest posts is answered by one DATA PDU of the same
@@ -71,6 +75,7 @@
 #define HV_CALL_FAST               (1u << 16)
 
 #define HV_STATUS_SUCCESS                 0
+#define HV_STATUS_INVALID_HYPERCALL_CODE  2
 #define HV_STATUS_INVALID_HYPERCALL_INPUT 3
 #define HV_STATUS_INVALID_ALIGNMENT       4
 #define HV_STATUS_INVALID_PARAMETER       5
@@ -373,8 +378,8 @@ static void check_msrs(void)
 	char f[8];
 
 	rc1 = rdmsr_safe(MSR_SYNDBG_OPTIONS, &v);
-	report("syndbg-msr-options-default", rc1 == 0 && v == SYNDBG_OPTION_USE_HCALLS,
-	       "OPTIONS reads %llx (want 4, USE_HCALLS)", v);
+	report("syndbg-msr-options-default", rc1 == 0 && v == 0,
+	       "OPTIONS reads %llx (want 0, the MSR interface)", v);
 
 	rc1 = wrmsr_safe(MSR_SYNDBG_OPTIONS, 1);
 	rc2 = wrmsr_safe(MSR_SYNDBG_OPTIONS, 0);
@@ -822,10 +827,11 @@ static void without_group(void)
 	st[1] = hv_call(PATH_PAGE, HVCALL_RETRIEVE_DEBUG_DATA, (uint32_t)hc_in, (uint32_t)hc_out);
 	st[2] = hv_call(PATH_PAGE, HVCALL_RESET_DEBUG_SESSION, (uint32_t)hc_in, (uint32_t)hc_out);
 	st[3] = hv_call(PATH_PAGE, HVCALL_RESET_DEBUG_SESSION | HV_CALL_FAST, 0, 0);
-	report("nosyndbg-hcall-page", st[0] == HV_STATUS_ACCESS_DENIED &&
-	       st[1] == HV_STATUS_ACCESS_DENIED && st[2] == HV_STATUS_ACCESS_DENIED &&
-	       st[3] == HV_STATUS_ACCESS_DENIED,
-	       "post %u, retrieve %u, reset %u, fast reset %u through the page (want 6, ACCESS_DENIED)",
+	report("nosyndbg-hcall-page", st[0] == HV_STATUS_INVALID_HYPERCALL_CODE &&
+	       st[1] == HV_STATUS_INVALID_HYPERCALL_CODE &&
+	       st[2] == HV_STATUS_INVALID_HYPERCALL_CODE &&
+	       st[3] == HV_STATUS_INVALID_HYPERCALL_CODE,
+	       "post %u, retrieve %u, reset %u, fast reset %u through the page (want 2, INVALID_HYPERCALL_CODE)",
 	       st[0], st[1], st[2], st[3]);
 
 	/* Without the group a bare VMCALL stays a Xen hypercall (no 0x69). */

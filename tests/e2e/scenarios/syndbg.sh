@@ -3,13 +3,14 @@
 #
 # The Viridian synthetic debugger end to end, on the hypervisor and the
 # toolstack built from hypervisor-patches/ (run --xen-binary ... --xen-tools
-# ...): the syndbg build of the micro-guest runs as the firmware of two HVM
-# guests.
+# ...): the syndbg build of the micro-guest runs as the firmware of three
+# HVM guests.
 #  1. viridian = ["defaults"]: the refusals the patches document (no CPUID
-#     leaves or debug bits, #GP on the SYNDBG MSRs, ACCESS_DENIED for the
-#     debug calls, bare VMCALLs stay Xen hypercalls); xen-kdrelay cannot
-#     attach (EOPNOTSUPP).
-#  2. viridian = ["defaults", "syndbg"]: xen-kdrelay in dom0 attaches to the
+#     leaves or debug bits, #GP on the SYNDBG MSRs, INVALID_HYPERCALL_CODE
+#     for the debug calls, bare VMCALLs stay Xen hypercalls); xen-kdrelay
+#     cannot attach (EOPNOTSUPP).
+#  2. viridian = ["defaults", "syndbg", "syndbg_vmcall"]: xen-kdrelay in
+#     dom0 attaches to the
 #     guest's debug port and listens on TCP; the host peer
 #     (tests/e2e/host/syndbg-peer.py, outside QEMU, through QEMU's loopback
 #     forward) answers every PDU with a transform of it that the guest
@@ -19,6 +20,10 @@
 #     it must grow while spinning and stay put while waiting. The guest
 #     counts the exits to move 16 KiB each way and writes the same bytes to
 #     COM1 (a 16550 in qemu-xen) for comparison.
+#  3. With xen-kdrelay attached to a third guest, xl save is refused
+#     (libxl, before pre-copy); then the guest is destroyed while the relay
+#     is attached and polling its debug port: the host survives, the relay
+#     reports the guest gone (exit status 3).
 # e2e-timeout: 300
 # e2e-default: no
 # e2e-order: 90
@@ -123,11 +128,11 @@ wait_done "$domid" $name 90
 cat micro-$domid.log
 require "$domid" nosyndbg-cpuid nosyndbg-msrs nosyndbg-hcall-page nosyndbg-hcall-raw
 e2e_guest_gone $name 30 || e2e_fail "$name did not go away"
-e2e_note "without the group: CPUID leaves absent, 12/12 MSR accesses #GP, debug calls ACCESS_DENIED, bare VMCALL -ENOSYS, relay attach EOPNOTSUPP"
+e2e_note "without the group: CPUID leaves absent, 12/12 MSR accesses #GP, debug calls INVALID_HYPERCALL_CODE, bare VMCALL -ENOSYS, relay attach EOPNOTSUPP"
 
 # ---- 2. with the group
 name=e2e-syndbg
-cfg=$(micro_cfg $name 'viridian = ["defaults", "syndbg"]' "serial = \"file:$E2E_OUT/com1.out\"")
+cfg=$(micro_cfg $name 'viridian = ["defaults", "syndbg", "syndbg_vmcall"]' "serial = \"file:$E2E_OUT/com1.out\"")
 domid=$(create_paused "$cfg" $name) || exit 1
 t0=$(e2e_now)
 "$relay" -d "$domid" --tcp 0.0.0.0:$PORT -F -v >relay.log 2>&1 &
@@ -206,4 +211,56 @@ for l in syndbg-exits-hcall syndbg-exits-msr syndbg-exits-uart; do
 	e2e_note "$(sed -n "s/^MICRO: $l INFO /$l: /p" micro-$domid.log)"
 done
 e2e_guest_gone $name 30 || e2e_fail "$name did not go away"
-e2e_pass "$(grep -c '^MICRO: [^ ]* PASS' micro-$domid.log) syndbg tests passed, refusals checked; vCPU +$dspin s spinning, +$dwait s waiting; exits $exits"
+passed=$(grep -c '^MICRO: [^ ]* PASS' micro-$domid.log)
+
+# ---- 3. the guest destroyed while the relay is attached and polling
+# The relay polls the debug port's parameter once a second; the guest dies
+# under it (its debug port's state must outlive the domain's Viridian
+# state).  The host must survive and the relay must say the guest is gone.
+name=e2e-syndbg-kill
+cfg=$(micro_cfg $name 'viridian = ["defaults", "syndbg", "syndbg_vmcall"]')
+domid=$(create_paused "$cfg" $name) || exit 1
+"$relay" -d "$domid" --tcp 127.0.0.1:$((PORT + 1)) -F -v >relay-kill.log 2>&1 &
+relay_pid=$!
+e2e_up
+end=$((E2E_UP + 15))
+until grep -q "attached to the debug port of d$domid" relay-kill.log; do
+	e2e_up
+	kill -0 $relay_pid 2>/dev/null || e2e_fail "xen-kdrelay exited: $(tail -n 1 relay-kill.log)"
+	[ "$E2E_UP" -lt "$end" ] || e2e_fail "xen-kdrelay did not attach to d$domid within 15 s"
+	sleep 0.2
+done
+xl unpause $name || e2e_fail "xl unpause $name failed"
+sleep 3
+micro_lines "$domid"
+echo "guest before destroy: $(tail -n 1 micro-$domid.log)"
+# A live debug session cannot be saved: libxl refuses before pre-copy.
+if xl save $name "$E2E_OUT/$name.save" >xl-save-$name.log 2>&1; then
+	e2e_fail "xl save of $name succeeded with a debug backend attached"
+fi
+cat xl-save-$name.log
+grep -q "Cannot save a guest while debug backend d0 is attached" xl-save-$name.log ||
+	e2e_fail "xl save of $name failed, but not with libxl's refusal: $(head -n 1 xl-save-$name.log)"
+xl domid $name >/dev/null 2>&1 || e2e_fail "$name is gone after its save was refused"
+xl destroy $name || e2e_fail "xl destroy $name failed"
+e2e_up
+end=$((E2E_UP + 15))
+while kill -0 $relay_pid 2>/dev/null; do
+	e2e_up
+	[ "$E2E_UP" -lt "$end" ] || e2e_fail "xen-kdrelay still runs 15 s after d$domid was destroyed: $(tail -n 1 relay-kill.log)"
+	sleep 0.2
+done
+wait $relay_pid
+relay_rc=$?
+cat relay-kill.log
+[ "$relay_rc" -eq 3 ] || e2e_fail "xen-kdrelay exited with $relay_rc after d$domid was destroyed (want 3, domain gone)"
+grep -q "d$domid no longer exists" relay-kill.log ||
+	e2e_fail "xen-kdrelay did not report d$domid gone: $(tail -n 1 relay-kill.log)"
+xl list >/dev/null || e2e_fail "xl list fails after destroying a guest under the relay"
+if xl dmesg | grep -E "Xen BUG|FATAL|Assertion|Panic" >xen-fatal.log; then
+	cat xen-fatal.log
+	e2e_fail "Xen reported a fault after d$domid was destroyed under the relay"
+fi
+e2e_note "with the relay attached xl save is refused before pre-copy; the guest destroyed under the attached, polling relay: host fine, relay exited 3 ('d$domid no longer exists')"
+
+e2e_pass "$passed syndbg tests passed, refusals checked; guest destroyed under the relay; vCPU +$dspin s spinning, +$dwait s waiting; exits $exits"

@@ -10,8 +10,16 @@ struct stub_counters {
     unsigned int pages_allocated;
     unsigned int pages_freed;
     unsigned int vmaps;
+    unsigned int pages_accounted;   /* allocated without MEMF_no_refcount */
+    unsigned int allocs_as_guest;   /* allocations while a guest vCPU runs */
     bool fail_alloc;
     bool fail_vmap;
+    bool fail_unshare;
+    bool events_pending;            /* local_events_need_delivery() */
+    struct domain *domains[4];      /* what rcu_lock_domain_by_id() finds */
+    /* Called once, just before the lock at hook_lock is next taken. */
+    const void *hook_lock;
+    void (*hook_fn)(void);
     bool evtchn_in_use;
     int evtchn_port;
     domid_t evtchn_remote;

@@ -41,12 +41,48 @@ void stub_reset_memory(void)
     stub_now = 1000000000; /* 1 s */
 }
 
+void stub_spin_lock_hook(const void *lock)
+{
+    void (*fn)(void) = stub.hook_fn;
+
+    if ( !fn || lock != stub.hook_lock )
+        return;
+    stub.hook_fn = NULL;
+    stub.hook_lock = NULL;
+    fn();
+}
+
+bool local_events_need_delivery(void)
+{
+    return stub.events_pending;
+}
+
+struct domain *rcu_lock_domain_by_id(domid_t dom)
+{
+    unsigned int i;
+
+    for ( i = 0; i < ARRAY_SIZE(stub.domains); i++ )
+        if ( stub.domains[i] && stub.domains[i]->domain_id == dom )
+            return stub.domains[i];
+
+    return NULL;
+}
+
+/* Xen breaks the sharing of a shared page asked for with P2M_UNSHARE. */
+static void stub_unshare(unsigned long gfn, int q)
+{
+    if ( (q & P2M_UNSHARE) && stub_p2m[gfn] == p2m_ram_shared &&
+         !stub.fail_unshare )
+        stub_p2m[gfn] = p2m_ram_rw;
+}
+
 struct page_info *get_page_from_gfn(struct domain *d, unsigned long gfn,
                                     p2m_type_t *t, int q)
 {
     if ( gfn >= GUEST_FRAMES || stub_p2m[gfn] == p2m_invalid )
         return NULL;
 
+    stub_unshare(gfn, q);
     *t = stub_p2m[gfn];
     if ( stub_p2m[gfn] == p2m_mmio_direct )
         return NULL;
@@ -118,7 +154,12 @@ struct page_info *alloc_domheap_page(struct domain *d, unsigned int flags)
     pg->count = 1;
     pg->alloc_ref = 1;
     pg->allocated = true;
+    pg->accounted = !(flags & MEMF_no_refcount);
     stub.pages_allocated++;
+    if ( pg->accounted )
+        stub.pages_accounted++;
+    if ( current && current->domain == d )
+        stub.allocs_as_guest++;
 
     return pg;
 }
@@ -250,4 +291,55 @@ void notify_via_xen_event_channel(struct domain *ld, int lport)
 {
     assert(stub.evtchn_in_use && lport == stub.evtchn_port);
     stub.notifies++;
+}
+
+/*
+ * hvm_copy_{to,from}_guest_phys(): RAM of any type is read; writes go to
+ * writable and log-dirty RAM (marked dirty), shared RAM is unshared first,
+ * writes to read-only RAM are discarded; MMIO and holes fail.
+ */
+static enum hvm_translation_result stub_copy(paddr_t gpa, void *buf,
+                                             unsigned int size, bool to)
+{
+    while ( size )
+    {
+        unsigned long gfn = gpa >> PAGE_SHIFT;
+        unsigned int off = gpa & ~PAGE_MASK;
+        unsigned int n = min_t(unsigned int, size, PAGE_SIZE - off);
+
+        if ( gfn >= GUEST_FRAMES || !p2m_is_ram(stub_p2m[gfn]) )
+            return HVMTRANS_bad_gfn_to_mfn;
+
+        if ( to )
+        {
+            stub_unshare(gfn, P2M_UNSHARE);
+            if ( p2m_is_shared(stub_p2m[gfn]) )
+                return HVMTRANS_gfn_shared;
+            if ( !p2m_is_discard_write(stub_p2m[gfn]) )
+            {
+                memcpy(&frame_mem[gfn][off], buf, n);
+                stub_dirty_count++;
+            }
+        }
+        else
+            memcpy(buf, &frame_mem[gfn][off], n);
+
+        gpa += n;
+        buf = (uint8_t *)buf + n;
+        size -= n;
+    }
+
+    return HVMTRANS_okay;
+}
+
+enum hvm_translation_result hvm_copy_to_guest_phys(
+    paddr_t paddr, void *buf, unsigned int size, struct vcpu *v)
+{
+    return stub_copy(paddr, buf, size, true);
+}
+
+enum hvm_translation_result hvm_copy_from_guest_phys(
+    void *buf, paddr_t paddr, unsigned int size)
+{
+    return stub_copy(paddr, buf, size, false);
 }

@@ -9,6 +9,8 @@
 #define TESTS_HYPERVISOR_XEN_BASE_H
 
 #define __XEN_TOOLS__ 1
+/* The sources under test are built only with this option. */
+#define CONFIG_VIRIDIAN_SYNDBG 1
 
 #include <assert.h>
 #include <errno.h>
@@ -39,6 +41,8 @@ typedef int64_t s_time_t;
 typedef uint64_t paddr_t;
 
 #define STIME_MAX INT64_MAX
+#define MILLISECS(ms) ((s_time_t)(ms) * 1000000)
+#define SECONDS(s) ((s_time_t)(s) * 1000000000)
 
 #define BIT(pos, sfx) (1##sfx << (pos))
 #define PAGE_SHIFT 12
@@ -112,15 +116,24 @@ typedef struct { uint64_t g; } gfn_t;
 struct domain;
 struct page_info;               /* each environment defines its frames */
 
+/* The p2m types the sources distinguish, grouped as Xen's p2m.h does. */
 typedef enum {
     p2m_invalid = 0,
     p2m_ram_rw,
     p2m_ram_ro,
+    p2m_ram_logdirty,           /* RAM being tracked (live migration) */
+    p2m_ram_shared,             /* copy-on-write shared RAM */
     p2m_mmio_direct,
 } p2m_type_t;
-#define p2m_is_ram(t) ((t) == p2m_ram_rw || (t) == p2m_ram_ro)
-#define p2m_is_readonly(t) ((t) == p2m_ram_ro)
+#define p2m_is_ram(t) ((t) == p2m_ram_rw || (t) == p2m_ram_ro || \
+                       (t) == p2m_ram_logdirty || (t) == p2m_ram_shared)
+/* P2M_RO_TYPES: read-only in the p2m, not necessarily to Xen. */
+#define p2m_is_readonly(t) ((t) == p2m_ram_ro || (t) == p2m_ram_logdirty || \
+                            (t) == p2m_ram_shared)
+#define p2m_is_discard_write(t) ((t) == p2m_ram_ro)
+#define p2m_is_shared(t) ((t) == p2m_ram_shared)
 #define P2M_ALLOC 1
+#define P2M_UNSHARE 2
 #define PGT_writable_page 1
 #define MEMF_no_refcount 1
 
@@ -141,6 +154,22 @@ void *vmap(const mfn_t *mfn, unsigned int nr);
 void vunmap(const void *p);
 #define clear_page(p) memset((p), 0, PAGE_SIZE)
 
+/* Guest-physical copies, as hvm_copy_{to,from}_guest_phys() do them. */
+enum hvm_translation_result {
+    HVMTRANS_okay,
+    HVMTRANS_bad_linear_to_gfn,
+    HVMTRANS_bad_gfn_to_mfn,
+    HVMTRANS_unhandleable,
+    HVMTRANS_gfn_paged_out,
+    HVMTRANS_gfn_shared,
+    HVMTRANS_need_retry,
+};
+struct vcpu;
+enum hvm_translation_result hvm_copy_to_guest_phys(
+    paddr_t paddr, void *buf, unsigned int size, struct vcpu *v);
+enum hvm_translation_result hvm_copy_from_guest_phys(
+    void *buf, paddr_t paddr, unsigned int size);
+
 /* ---- timers (each environment drives them its own way) ---------------- */
 struct timer {
     void (*fn)(void *);
@@ -158,8 +187,13 @@ void kill_timer(struct timer *t);
 
 /* ---- locks -------------------------------------------------------------- */
 typedef struct { int held; } spinlock_t;
+/* An environment may watch lock acquisitions (the unit tests' race hook). */
+#ifndef spin_lock_hook
+#define spin_lock_hook(l) ((void)0)
+#endif
 #define spin_lock_init(l) ((l)->held = 0)
-#define spin_lock(l) do { assert(!(l)->held); (l)->held = 1; } while ( 0 )
+#define spin_lock(l) do { spin_lock_hook(l); assert(!(l)->held); \
+                          (l)->held = 1; } while ( 0 )
 #define spin_unlock(l) do { assert((l)->held); (l)->held = 0; } while ( 0 )
 
 /* ---- register state: struct cpu_user_regs is the public one ----------- */

@@ -20,6 +20,10 @@
 #ifndef TESTS_HYPERVISOR_XEN_STUB_H
 #define TESTS_HYPERVISOR_XEN_STUB_H
 
+/* Lets a test run code at the moment a given lock is about to be taken. */
+void stub_spin_lock_hook(const void *lock);
+#define spin_lock_hook(l) stub_spin_lock_hook(l)
+
 #include "xen-base.h"
 
 /* ---- logging: counted, formats not interpreted ------------------------- */
@@ -30,7 +34,7 @@ void stub_log(const char *fmt);
 #define gdprintk(lvl, fmt, ...) stub_log(lvl fmt)
 
 /* ---- memory (the rest is in xen-base.h) ------------------------------ */
-#define NR_FRAMES 64
+#define NR_FRAMES 128
 #define GUEST_FRAMES 16
 
 struct page_info {
@@ -40,6 +44,7 @@ struct page_info {
     int alloc_ref;              /* allocation reference of Xen pages */
     int maps;                   /* live mappings */
     bool allocated;             /* handed out by alloc_domheap_page() */
+    bool accounted;             /* counted in the owner's allocation */
     bool deny_type;             /* test hook: get_page_type() fails */
 };
 

@@ -30,16 +30,20 @@ struct domain {
     domid_t domain_id;
     bool is_hvm;
     bool crashed;
+    bool is_dying;
     struct vcpu *vcpu[STUB_MAX_VCPUS];
     unsigned int max_vcpus;
     struct {
         struct {
             struct viridian_domain *viridian;
+            struct viridian_dbgport *viridian_dbgport;
+            struct viridian_syndbg *viridian_syndbg;
             uint64_t params[HVM_NR_PARAMS];
         } hvm;
     } arch;
 };
 
+#define _VPF_blocked 0
 #define _VPF_blocked_in_xen 2
 
 #define for_each_vcpu(d, v) \
@@ -54,6 +58,25 @@ extern struct vcpu *current;
 #define hvm_guest_x86_mode(v) ((v)->mode)
 
 void vcpu_wake(struct vcpu *v);
+
+/* As the scheduler's: only a vCPU blocked with _VPF_blocked. */
+static inline void vcpu_unblock(struct vcpu *v)
+{
+    if ( test_and_clear_bit(_VPF_blocked, &v->pause_flags) )
+        vcpu_wake(v);
+}
+
+/* VT-d posted interrupts: nothing to set up in userspace. */
+#define arch_vcpu_block(v) ((void)(v))
+
+/* Has the current vCPU an event (interrupt) to take in the guest? */
+bool local_events_need_delivery(void);
+
+/* A domain by id, NULL if it does not exist (any more). */
+struct domain *rcu_lock_domain_by_id(domid_t dom);
+static inline void rcu_unlock_domain(struct domain *d)
+{
+}
 void domain_crash(struct domain *d);
 
 #define SCHEDULE_SOFTIRQ 0
