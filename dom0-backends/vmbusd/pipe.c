@@ -20,9 +20,10 @@
  *    completing later: the connect is tried again from the event loop on a
  *    timer, backing off, for up to PIPE_CONNECT_MS; the guest's data waits
  *    in its ring meanwhile.
- *  - Each wake-up moves at most PIPE_BUDGET bytes each way; a pipe with
- *    more to move is pumped again on the next turn of the loop, after the
- *    other guests' events (vd_pipe_run_busy).
+ *  - Each wake-up moves at most PIPE_BUDGET bytes each way, every packet
+ *    taken from the guest counting PIPE_PKT_COST more whatever it carries;
+ *    a pipe with more to move is pumped again on the next turn of the
+ *    loop, after the other guests' events (vd_pipe_run_busy).
  *  - A closed pipe is freed after the loop's batch of events (vd_pipe_reap),
  *    which may still name it.
  */
@@ -42,6 +43,13 @@
 
 #define PIPE_BUF_MAX	65536u
 #define PIPE_BUDGET	(4 * PIPE_BUF_MAX)	/* bytes each way per wake-up */
+/*
+ * What taking one packet off the guest's ring counts against the budget,
+ * besides the bytes it carries: packets with no data for the service (or
+ * one byte each) cost a receive all the same, and a guest keeping its ring
+ * full of them must not keep the daemon on its pipe.
+ */
+#define PIPE_PKT_COST	256u
 #define PIPE_CONNECT_MS	10000			/* a busy service, then EOF */
 #define PIPE_RETRY_MIN_MS 10
 #define PIPE_RETRY_MAX_MS 500
@@ -71,6 +79,7 @@ struct vd_pipe {
 	unsigned int retry_ms, waited_ms;
 	/* More to move than one wake-up's budget: pumped next turn. */
 	bool busy;
+	uint64_t busy_turns;
 	struct vd_pipe *next_busy;
 	/* Closed: freed once the loop's batch of events is done. */
 	bool dead;
@@ -100,11 +109,17 @@ static void pipe_sock_events(struct vd_pipe *p, uint32_t events)
 		p->sock_events = events;
 }
 
+uint64_t vd_pipe_busy_turns(const struct vd_pipe *p)
+{
+	return p->busy_turns;
+}
+
 static void pipe_set_busy(struct vd_pipe *p)
 {
 	if (p->busy)
 		return;
 	p->busy = true;
+	p->busy_turns++;
 	p->next_busy = pipes_busy;
 	pipes_busy = p;
 }
@@ -155,6 +170,7 @@ static bool pipe_to_service(struct vd_pipe *p)
 			p->errors++;
 			return false;
 		}
+		moved += PIPE_PKT_COST;
 		if (pkt.type != 0x6 /* DATA_INBAND */)
 			continue;
 		if (pkt.len == 0) {

@@ -90,6 +90,8 @@ void vd_pipe_event(struct vd_pipe *p, enum vd_kind kind, uint32_t events);
 void vd_pipe_counters(const struct vd_pipe *p, uint64_t *to_service,
 		      uint64_t *from_service, uint64_t *errors);
 struct vmbus_chan *vd_pipe_chan(const struct vd_pipe *p);
+/* Wake-ups that ended with the pipe's budget spent and work left. */
+uint64_t vd_pipe_busy_turns(const struct vd_pipe *p);
 /* Pipes with more to move than one wake-up's budget: pump them again. */
 bool vd_pipe_busy(void);
 void vd_pipe_run_busy(void);
