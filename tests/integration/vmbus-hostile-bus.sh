@@ -28,7 +28,7 @@ hostile() {
 }
 alive() { kill -0 "$dpid" 2>/dev/null; }
 
-echo "1..22"
+echo "1..24"
 check "host starts" env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$RUN/asan" "$X" host start
 g1=$("$X" create --name g1) && g2=$("$X" create --name g2)
 check "vmbusctl attaches two guests" eval "ctl attach g1 >/dev/null && ctl attach g2 >/dev/null"
@@ -143,6 +143,23 @@ else
 fi
 check "packets without data count against the pipe's budget (${turns:-no} turns yielded)" \
 	[ "${turns:-0}" -gt 0 ]
+
+# A storm of signals on a pipe's port with nothing to move: paused, as a
+# storm on the bus's port is.
+"$X" run g1 -- "$FLOOD" --storm 2 echo > "$RUN/pstorm.out" 2>&1 &
+fpid=$!
+wait_for "$RUN/pstorm.out" "the echo came back" 200
+sleep 1.2
+pauses=$(pipe_field "$g1" echo throttles | head -n 1)
+if timeout 30 tail --pid="$fpid" -f /dev/null && wait "$fpid" && alive &&
+   grep -q "the echo came back" "$RUN/pstorm.out"; then
+	ok "a 2 s storm of signals on a pipe's port: the pipe still echoes"
+else
+	not_ok "a 2 s storm of signals on a pipe's port: the pipe still echoes"; show "$RUN/pstorm.out"
+fi
+sed -n 's/^flood: \([0-9]* signals.*\)/# pipe storm: \1/p' "$RUN/pstorm.out"
+check "the pipe's port is paused during the storm (${pauses:-no} pauses)" \
+	[ "${pauses:-0}" -gt 0 ]
 
 # A service that never accepts, its backlog full: connecting to it must not
 # stall the daemon for the other guest.

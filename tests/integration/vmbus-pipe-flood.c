@@ -6,12 +6,15 @@
  * daemon passes over such packets, but each one still costs it a receive:
  * they must count against the pipe's per-wake-up budget like data does,
  * or one wake-up of one guest's pipe runs as long as the guest keeps its
- * ring full.  The channel then stays open FLOOD_HOLD_S seconds, for the
- * calling test to read the pipe's published counters.
+ * ring full.  Or, with --storm SECS, that signals its pipe's port in a
+ * loop with nothing to move before it sends "pingpong": each signal costs
+ * the daemon a wake-up.  The channel then stays open FLOOD_HOLD_S seconds,
+ * for the calling test to read the pipe's published counters.
  *
  * Usage: vmbus-pipe-flood NAME PACKETS RING_PAGES
- * Exit status: 0 the packets were written and the echo came back,
- * 1 otherwise.
+ *        vmbus-pipe-flood --storm SECS NAME
+ * Exit status: 0 the packets were written (or the storm made) and the echo
+ * came back, 1 otherwise.
  */
 #include "config.h"
 
@@ -20,9 +23,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "libvmbus.h"
+#include "private.h"		/* the channel's port, to storm it */
 
 #define FLOOD_WAIT_MS	10000
 #define FLOOD_HOLD_S	5
@@ -34,17 +39,22 @@ int main(int argc, char **argv)
 	struct vmbus_chan *c = NULL;
 	struct vmbus_offer off;
 	struct vmbus_packet pkt;
-	unsigned long n, i, sent = 0;
-	uint32_t pages;
+	unsigned long n = 0, i, sent = 0, storm_s = 0, signals = 0;
+	uint32_t pages = 4;
 	int64_t deadline;
 	int rc, ret = 1;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: vmbus-pipe-flood NAME PACKETS RING_PAGES\n");
+	if (argc == 4 && strcmp(argv[1], "--storm") == 0) {
+		storm_s = strtoul(argv[2], NULL, 0);
+		argv += 2;
+	} else if (argc == 4) {
+		n = strtoul(argv[2], NULL, 0);
+		pages = (uint32_t)strtoul(argv[3], NULL, 0);
+	} else {
+		fprintf(stderr, "usage: vmbus-pipe-flood NAME PACKETS RING_PAGES\n"
+			"       vmbus-pipe-flood --storm SECS NAME\n");
 		return 2;
 	}
-	n = strtoul(argv[2], NULL, 0);
-	pages = (uint32_t)strtoul(argv[3], NULL, 0);
 	rc = vmbus_bus_open(&bus, 10000);
 	if (rc) {
 		fprintf(stderr, "flood: failed to open the bus (%s)\n", strerror(-rc));
@@ -72,6 +82,17 @@ int main(int argc, char **argv)
 	}
 	vmbus_chan_batch_commit(c);
 	printf("flood: %lu completions written at once\n", sent);
+	if (storm_s) {
+		time_t end = time(NULL) + (time_t)storm_s;
+
+		printf("flood: storming\n");
+		fflush(stdout);
+		while (time(NULL) < end) {
+			xenevtchn_notify(c->evt.xce, (evtchn_port_t)c->evt.local);
+			signals++;
+		}
+		printf("flood: %lu signals in %lu s\n", signals, storm_s);
+	}
 	/* A multiple of 8 bytes: an in-band payload's length is in 8-byte units. */
 	rc = vmbus_chan_send(c, "pingpong", 8, 0, 0);
 	if (sent < n || rc) {
