@@ -46,6 +46,13 @@ tests_integration_vmbus_bus_hostile_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS) \
 	$(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) $(XENEVTCHN_CFLAGS)
 tests_integration_vmbus_bus_hostile_LDADD = lib/vmbus/libvmbus-core.la \
 	$(XENSTORE_LIBS) $(XENGNTTAB_LIBS) $(XENEVTCHN_LIBS)
+# A guest whose pipe ring is full of packets that carry no data, or that
+# storms its pipe's port.
+check_PROGRAMS += tests/integration/vmbus-pipe-flood
+tests_integration_vmbus_pipe_flood_SOURCES = tests/integration/vmbus-pipe-flood.c
+tests_integration_vmbus_pipe_flood_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) $(VMBUS_CORE_CPPFLAGS) \
+	$(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) $(XENEVTCHN_CFLAGS)
+tests_integration_vmbus_pipe_flood_LDADD = $(LIBVMBUS_LIBS) $(XENEVTCHN_LIBS)
 dist_noinst_SCRIPTS += tests/integration/vmbus-hostile-bus.sh
 TESTS += tests/integration/vmbus-hostile-bus.sh
 # The daemon or a guest's program killed: the other end notices, the bus

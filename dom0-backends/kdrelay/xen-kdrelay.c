@@ -31,7 +31,10 @@
  * only once the sink accepted it, and in records are only produced when
  * they fit.  cons lives in the shared page, so a restarted relay resumes
  * where the previous one stopped; the only window for a repeat is a relay
- * killed between handing a record to the sink and storing cons.
+ * killed between handing a record to the sink and storing cons.  A TCP
+ * debugger accepts a record when its frame is copied for sending: the
+ * relay never blocks on a debugger that does not read (the guest's ring
+ * fills instead), and a debugger that goes mid-frame loses that frame.
  *
  * Everything read from the shared pages is hostile: each index and record
  * header is read once into a local copy, validated, then used.
@@ -101,10 +104,17 @@ struct kd_port {
 enum kd_sink { KD_TCP, KD_UDP, KD_DOMAIN };
 
 struct kd_client {
-	int fd;
+	int fd;				/* non-blocking */
 	bool ok;			/* authenticated */
 	size_t have;
 	uint8_t buf[4 + SYNDBG_MAX_PDU + 256];
+	/*
+	 * The frame being sent: a debugger that reads slowly (or not at all)
+	 * must never block the relay, so what the socket does not take waits
+	 * here, and the next out record stays in the guest's ring meanwhile.
+	 */
+	size_t out_len, out_off;
+	uint8_t out[4 + SYNDBG_MAX_PDU];
 };
 
 static xc_interface *xch;
@@ -428,22 +438,33 @@ static void client_close(struct kd_client *c, const char *why)
 	c->fd = -1;
 	c->ok = false;
 	c->have = 0;
+	c->out_len = c->out_off = 0;
 }
 
-static int send_all(int fd, const void *buf, size_t len)
+/*
+ * Send what is left of the client's pending frame without blocking: 0 when
+ * it is all sent, -EAGAIN when the socket is full (POLLOUT brings us back),
+ * or -errno, the client then closed.
+ */
+static int client_flush(struct kd_client *c)
 {
-	const uint8_t *b = buf;
-
-	while (len) {
-		ssize_t n = send(fd, b, len, MSG_NOSIGNAL);
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return -1;
-		b += n;
-		len -= n;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return -EAGAIN;
+		if (n <= 0) {
+			int err = n < 0 ? errno : EPIPE;
+
+			client_close(c, strerror(err));
+			return -err;
+		}
+		c->out_off += (size_t)n;
 	}
+	c->out_len = c->out_off = 0;
 	return 0;
 }
 
@@ -506,7 +527,7 @@ static void udp_send(struct kd_port *p, const struct syndbg_pdu *hdr, const uint
 	} else {
 		p->guest_frames = false;
 	}
-	if (send(udp_fd, buf + off, len, MSG_NOSIGNAL) < 0)
+	if (send(udp_fd, buf + off, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		dlog(LOG_DEBUG, "failed to send a datagram to the debugger (%s)",
 		       strerror(errno));
 }
@@ -514,21 +535,19 @@ static void udp_send(struct kd_port *p, const struct syndbg_pdu *hdr, const uint
 /* Give one out PDU to the sink; false when the sink cannot take it now. */
 static bool sink_put(const struct syndbg_pdu *hdr, const uint8_t *buf)
 {
-	uint8_t fh[4];
-
 	switch (sink) {
 	case KD_TCP:
-		if (cur.fd < 0)
+		/* One frame at a time: the record is taken once it is copied. */
+		if (cur.fd < 0 || client_flush(&cur) < 0)
 			return false;
-		fh[0] = hdr->len >> 8;
-		fh[1] = hdr->len & 0xff;
-		fh[2] = hdr->type;
-		fh[3] = hdr->flags;
-		if (send_all(cur.fd, fh, 4) < 0 ||
-		    (hdr->len && send_all(cur.fd, buf, hdr->len) < 0)) {
-			client_close(&cur, strerror(errno));
-			return false;
-		}
+		cur.out[0] = hdr->len >> 8;
+		cur.out[1] = hdr->len & 0xff;
+		cur.out[2] = hdr->type;
+		cur.out[3] = hdr->flags;
+		memcpy(cur.out + 4, buf, hdr->len);
+		cur.out_len = 4 + hdr->len;
+		cur.out_off = 0;
+		client_flush(&cur);
 		return true;
 	case KD_UDP:
 		if (hdr->type == SYNDBG_PDU_DATA)
@@ -629,6 +648,7 @@ static void cand_read(void)
 		client_close(&cur, "replaced by a new connection");
 	cur = cand;
 	cur.ok = true;
+	cur.out_len = cur.out_off = 0;
 	cand.fd = -1;
 	cand.have = 0;
 	dlog(LOG_INFO, "debugger %s", tokfile ? "authenticated" : "connected");
@@ -991,9 +1011,11 @@ int main(int argc, char **argv)
 				pfd[n].events = POLLIN;
 				icand = n++;
 			}
-			if (cur.fd >= 0 && (!port.attached || kd_in_room(&port))) {
+			if (cur.fd >= 0) {
 				pfd[n].fd = cur.fd;
-				pfd[n].events = POLLIN;
+				pfd[n].events = (!port.attached || kd_in_room(&port) ?
+						 POLLIN : 0) |
+						(cur.out_len ? POLLOUT : 0);
 				icur = n++;
 			}
 		} else if (sink == KD_UDP && port.attached && kd_in_room(&port)) {
@@ -1012,7 +1034,7 @@ int main(int argc, char **argv)
 				xenevtchn_unmask(xce, p);
 		}
 		if (ilisten >= 0 && (pfd[ilisten].revents & POLLIN)) {
-			int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+			int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 			if (fd >= 0) {
 				client_close(&cand, "superseded by a newer connection");
@@ -1024,7 +1046,10 @@ int main(int argc, char **argv)
 		}
 		if (icand >= 0 && (pfd[icand].revents & (POLLIN | POLLHUP | POLLERR)))
 			cand_read();
-		if (icur >= 0 && (pfd[icur].revents & (POLLIN | POLLHUP | POLLERR)))
+		if (icur >= 0 && (pfd[icur].revents & POLLOUT) && cur.fd >= 0)
+			client_flush(&cur);	/* the next record on the next turn */
+		if (icur >= 0 && cur.fd >= 0 &&
+		    (pfd[icur].revents & (POLLIN | POLLHUP | POLLERR)))
 			client_read(true);
 		if (iudp >= 0 && (pfd[iudp].revents & POLLIN))
 			udp_read();

@@ -20,9 +20,15 @@
  *    completing later: the connect is tried again from the event loop on a
  *    timer, backing off, for up to PIPE_CONNECT_MS; the guest's data waits
  *    in its ring meanwhile.
- *  - Each wake-up moves at most PIPE_BUDGET bytes each way; a pipe with
- *    more to move is pumped again on the next turn of the loop, after the
- *    other guests' events (vd_pipe_run_busy).
+ *  - Each wake-up moves at most PIPE_BUDGET bytes each way, every packet
+ *    taken from the guest counting PIPE_PKT_COST more whatever it carries;
+ *    a pipe with more to move is pumped again on the next turn of the
+ *    loop, after the other guests' events (vd_pipe_run_busy).
+ *  - A guest that signals its pipe's port again and again with nothing
+ *    to move costs a wake-up each: after PIPE_QUIET_WAKES such wake-ups in
+ *    a row the port is left out of the epoll set for PIPE_THROTTLE_MS, as
+ *    libvmbus does for a bus's control port.  Its signals stay pending and
+ *    are seen then; a pipe that moves data is never paused.
  *  - A closed pipe is freed after the loop's batch of events (vd_pipe_reap),
  *    which may still name it.
  */
@@ -42,6 +48,15 @@
 
 #define PIPE_BUF_MAX	65536u
 #define PIPE_BUDGET	(4 * PIPE_BUF_MAX)	/* bytes each way per wake-up */
+/*
+ * What taking one packet off the guest's ring counts against the budget,
+ * besides the bytes it carries: packets with no data for the service (or
+ * one byte each) cost a receive all the same, and a guest keeping its ring
+ * full of them must not keep the daemon on its pipe.
+ */
+#define PIPE_PKT_COST	256u
+#define PIPE_QUIET_WAKES 64
+#define PIPE_THROTTLE_MS 20
 #define PIPE_CONNECT_MS	10000			/* a busy service, then EOF */
 #define PIPE_RETRY_MIN_MS 10
 #define PIPE_RETRY_MAX_MS 500
@@ -71,6 +86,14 @@ struct vd_pipe {
 	unsigned int retry_ms, waited_ms;
 	/* More to move than one wake-up's budget: pumped next turn. */
 	bool busy;
+	uint64_t busy_turns;
+	/* A storm of signals for nothing: the port is paused a while. */
+	uint64_t rx_pkts;		/* packets taken from the guest */
+	unsigned int quiet_wakes;
+	bool throttled;
+	int throttle_fd;
+	struct vd_watch wthrottle;
+	uint64_t throttles;
 	struct vd_pipe *next_busy;
 	/* Closed: freed once the loop's batch of events is done. */
 	bool dead;
@@ -100,11 +123,22 @@ static void pipe_sock_events(struct vd_pipe *p, uint32_t events)
 		p->sock_events = events;
 }
 
+uint64_t vd_pipe_busy_turns(const struct vd_pipe *p)
+{
+	return p->busy_turns;
+}
+
+uint64_t vd_pipe_throttles(const struct vd_pipe *p)
+{
+	return p->throttles;
+}
+
 static void pipe_set_busy(struct vd_pipe *p)
 {
 	if (p->busy)
 		return;
 	p->busy = true;
+	p->busy_turns++;
 	p->next_busy = pipes_busy;
 	pipes_busy = p;
 }
@@ -155,6 +189,8 @@ static bool pipe_to_service(struct vd_pipe *p)
 			p->errors++;
 			return false;
 		}
+		moved += PIPE_PKT_COST;
+		p->rx_pkts++;
 		if (pkt.type != 0x6 /* DATA_INBAND */)
 			continue;
 		if (pkt.len == 0) {
@@ -249,17 +285,82 @@ static void pipe_pump(struct vd_pipe *p)
 
 static void pipe_connect_retry(struct vd_pipe *p);
 
+/* Leave a storming guest's port out of the epoll set a while. */
+static void pipe_throttle(struct vd_pipe *p)
+{
+	struct itimerspec its = { { 0, 0 }, { 0, PIPE_THROTTLE_MS * 1000000L } };
+	int rc = 0;
+
+	if (p->throttle_fd < 0) {
+		p->throttle_fd = timerfd_create(CLOCK_MONOTONIC,
+						TFD_CLOEXEC | TFD_NONBLOCK);
+		rc = p->throttle_fd < 0 ? -errno :
+		     vd_epoll_add(p->throttle_fd, EPOLLIN, &p->wthrottle);
+		if (rc && p->throttle_fd >= 0) {
+			close(p->throttle_fd);
+			p->throttle_fd = -1;
+		}
+	}
+	if (!rc && timerfd_settime(p->throttle_fd, 0, &its, NULL) < 0)
+		rc = -errno;
+	if (rc) {
+		dlog(LOG_ERR, "domain %u pipe \"%s\": failed to pause its port "
+		       "(%s)", p->offer->guest->domid, p->offer->name,
+		       strerror(-rc));
+		p->quiet_wakes = 0;
+		return;
+	}
+	vd_epoll_del(vmbus_chan_fd(p->chan));
+	p->throttled = true;
+	p->throttles++;
+	if (!p->offer->guest->pipe_storm_logged)
+		dlog(LOG_WARNING, "domain %u pipe \"%s\": signals its port with "
+		       "nothing to move: its signals are taken every %d ms for a "
+		       "while (said once per domain)", p->offer->guest->domid,
+		       p->offer->name, PIPE_THROTTLE_MS);
+	p->offer->guest->pipe_storm_logged = true;
+}
+
+static void pipe_unthrottle(struct vd_pipe *p)
+{
+	uint64_t ticks;
+
+	if (read(p->throttle_fd, &ticks, sizeof(ticks)) < 0 || !p->throttled)
+		return;
+	p->throttled = false;
+	p->quiet_wakes = 0;
+	if (vd_epoll_add(vmbus_chan_fd(p->chan), EPOLLIN, &p->wchan) == 0)
+		pipe_pump(p);	/* what was signalled meanwhile */
+}
+
 void vd_pipe_event(struct vd_pipe *p, enum vd_kind kind, uint32_t events)
 {
+	uint64_t rx, tx;
+
 	if (p->dead)
 		return;		/* closed earlier in this batch */
 	if (kind == VD_RETRY) {
 		pipe_connect_retry(p);
 		return;
 	}
+	if (kind == VD_THROTTLE) {
+		pipe_unthrottle(p);
+		return;
+	}
 	if (kind == VD_SOCK && (events & (EPOLLHUP | EPOLLERR)))
 		p->sock_hup = true;
+	rx = p->rx_pkts;
+	tx = p->from_service;
 	pipe_pump(p);
+	if (kind != VD_CHAN || p->dead)
+		return;
+	/* Signalled, and nothing taken from the guest nor given to it. */
+	if (p->rx_pkts == rx && p->from_service == tx) {
+		if (++p->quiet_wakes >= PIPE_QUIET_WAKES)
+			pipe_throttle(p);
+	} else {
+		p->quiet_wakes = 0;
+	}
 }
 
 bool vd_pipe_busy(void)
@@ -396,11 +497,13 @@ int vd_pipe_open(struct vd_offer *o, struct vmbus_chan *chan)
 		return -ENOMEM;
 	p->sock = -1;
 	p->retry_fd = -1;
+	p->throttle_fd = -1;
 	p->offer = o;
 	p->chan = chan;
 	p->wchan = (struct vd_watch){ VD_CHAN, p };
 	p->wsock = (struct vd_watch){ VD_SOCK, p };
 	p->wretry = (struct vd_watch){ VD_RETRY, p };
+	p->wthrottle = (struct vd_watch){ VD_THROTTLE, p };
 	vmbus_chan_get_stats(chan, &st);
 	/* Descriptor, padding and trailer aside, keep a packet under half
 	 * the ring so that two are in flight. */
@@ -470,6 +573,11 @@ void vd_pipe_close(struct vd_pipe *p)
 		vd_epoll_del(p->retry_fd);
 		close(p->retry_fd);
 		p->retry_fd = -1;
+	}
+	if (p->throttle_fd >= 0) {
+		vd_epoll_del(p->throttle_fd);
+		close(p->throttle_fd);
+		p->throttle_fd = -1;
 	}
 	if (p->sock >= 0) {
 		if (!p->sock_gone && !p->connecting)

@@ -138,7 +138,8 @@ static void vd_publish_offer(struct vd_offer *o)
 			"rx_write=%u rx_read=%u rx_used=%u rx_size=%u "
 			"tx_packets=%llu rx_packets=%llu tx_bytes=%llu "
 			"rx_bytes=%llu tx_signals=%llu rx_signals=%llu "
-			"tx_full=%llu errors=%llu",
+			"tx_full=%llu errors=%llu busy_turns=%llu "
+			"throttles=%llu",
 			o->name, o->message_mode ? "message" : "byte",
 			o->service, st.tx_write_index, st.tx_read_index,
 			st.tx_used, st.tx_size, st.rx_write_index,
@@ -151,7 +152,9 @@ static void vd_publish_offer(struct vd_offer *o)
 			(unsigned long long)st.rx_signals,
 			(unsigned long long)st.tx_full,
 			(unsigned long long)(st.errors + perr +
-					     (st.error ? 1 : 0)));
+					     (st.error ? 1 : 0)),
+			(unsigned long long)vd_pipe_busy_turns(o->pipe),
+			(unsigned long long)vd_pipe_throttles(o->pipe));
 	} else {
 		len = snprintf(val, sizeof(val),
 			"state=offered name=%s mode=%s service=%s",
@@ -945,6 +948,7 @@ int main(int argc, char **argv)
 			case VD_CHAN:
 			case VD_SOCK:
 			case VD_RETRY:
+			case VD_THROTTLE:
 				vd_pipe_event(wt->obj, wt->kind, evs[i].events);
 				break;
 			}

@@ -17,6 +17,7 @@
 enum vd_kind {
 	VD_XS, VD_TIMER, VD_SIGNAL, VD_SERVER, VD_CHAN, VD_SOCK,
 	VD_RETRY,		/* a pipe's connect to a busy service */
+	VD_THROTTLE,		/* the end of a pipe's storm pause */
 };
 
 struct vd_watch {
@@ -58,6 +59,7 @@ struct vd_guest {
 	char published_work[256];	/* last work counters written */
 	struct vd_guest *next;
 	bool dead;			/* released: freed after the batch */
+	bool pipe_storm_logged;		/* a guest can repeat it: say it once */
 };
 
 /* The daemon's globals. */
@@ -90,6 +92,12 @@ void vd_pipe_event(struct vd_pipe *p, enum vd_kind kind, uint32_t events);
 void vd_pipe_counters(const struct vd_pipe *p, uint64_t *to_service,
 		      uint64_t *from_service, uint64_t *errors);
 struct vmbus_chan *vd_pipe_chan(const struct vd_pipe *p);
+/*
+ * Wake-ups that ended with the pipe's budget spent and work left, and the
+ * pauses of a guest's signal storm on the pipe's port.
+ */
+uint64_t vd_pipe_busy_turns(const struct vd_pipe *p);
+uint64_t vd_pipe_throttles(const struct vd_pipe *p);
 /* Pipes with more to move than one wake-up's budget: pump them again. */
 bool vd_pipe_busy(void);
 void vd_pipe_run_busy(void);

@@ -9,6 +9,9 @@
  *   kdrelay-guest reset OPTIONS        HvResetDebugSession; prints the status
  *                                      and the connection it reports
  *   kdrelay-guest post-hex HEX         HvPostDebugData of binary data
+ *   kdrelay-guest post-many N LEN      N posts of LEN bytes each, a refused
+ *                                      one retried until none was taken for
+ *                                      2 s; prints how many were taken
  *   kdrelay-guest retrieve-hex MS      as retrieve, the data in hex
  *   kdrelay-guest msr-send HEX         SYNDBG_SEND_BUFFER, CONTROL SEND, STATUS;
  *                                      prints the status in hex
@@ -31,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "syndbg/guest-calls.h"
@@ -155,9 +159,10 @@ int main(int argc, char **argv)
 	uint32_t *w = (uint32_t *)in;
 	int fd, st;
 
-	if (argc < 2 || argc > 3) {
+	if (argc < 2 || argc > 4) {
 		fprintf(stderr, "usage: kdrelay-guest post TEXT | retrieve MS | reset OPTS |\n"
-			"       post-hex HEX | retrieve-hex MS | msr-send HEX | msr-recv\n");
+			"       post-hex HEX | retrieve-hex MS | msr-send HEX | msr-recv |\n"
+			"       post-many N LEN\n");
 		return 2;
 	}
 	if (getenv("KDRELAY_VCPU"))
@@ -178,6 +183,26 @@ int main(int argc, char **argv)
 		w[1] = 0;
 		st = hcall(fd, HVCALL_POST_DEBUG_DATA, in, 8 + len, page);
 		printf("%d\n", st);
+	} else if (argc == 4 && !strcmp(argv[1], "post-many")) {
+		unsigned long n = strtoul(argv[2], NULL, 0), done = 0;
+		uint32_t len = strtoul(argv[3], NULL, 0);
+		struct timespec pause = { 0, 2000000 };
+		time_t end = time(NULL) + 2;
+
+		if (len > 4088)
+			return 2;
+		memset(in + 8, 'x', len);
+		w[0] = len;
+		w[1] = 0;
+		while (done < n && time(NULL) < end) {
+			if (hcall(fd, HVCALL_POST_DEBUG_DATA, in, 8 + len, page) == 0) {
+				done++;
+				end = time(NULL) + 2;
+			} else {
+				nanosleep(&pause, NULL);	/* the ring is full */
+			}
+		}
+		printf("%lu\n", done);
 	} else if (argc == 3 && !strcmp(argv[1], "retrieve")) {
 		retrieve(fd, argv[2], false);
 	} else if (argc == 3 && !strcmp(argv[1], "retrieve-hex")) {

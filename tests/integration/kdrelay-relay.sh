@@ -349,6 +349,40 @@ PY
 check "TCP: a new authenticated debugger replaces the old one, a wrong token does not" \
 	[ "$(cat "$RUN/takeover.out")" = "a=,True b=to-newest,False c=,True" ]
 
+# A debugger that stops reading: the relay must not block on it.  Other
+# debuggers still take over, and SIGTERM still ends the relay.
+stuck_peer() { # port
+	python3 - "$1" <<'PY'
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"s3cret\n")
+time.sleep(30)
+PY
+}
+stuck_peer "$PORT" &
+spid=$!
+sleep 0.5
+guest "$g1" post-many 3000 4000 >"$RUN/flood.out"
+out=$(tcp_peer "$PORT" 2 s3cret | head -n 1)
+check "TCP: a debugger that stops reading does not block the relay; a new one takes over" \
+	[ "${out:0:6}" = "1:xxxx" ]
+kill "$spid"; wait "$spid" 2>/dev/null
+stuck_peer "$PORT" &
+spid=$!
+sleep 0.5
+guest "$g1" post-many 3000 4000 >>"$RUN/flood.out"
+kill -TERM "$relay_pid"
+wait_for 5 eval '! kill -0 "$relay_pid" 2>/dev/null'
+checkx "TCP: SIGTERM ends the relay while its debugger does not read" \
+	'! kill -0 "$relay_pid" 2>/dev/null'
+kill "$spid"; wait "$spid" 2>/dev/null
+kill -9 "$relay_pid" 2>/dev/null; wait "$relay_pid" 2>/dev/null; relay_pid=
+start_relay
+# What is left of the flood.
+tcp_peer "$PORT" 1 s3cret >/dev/null
+
 # ---- the relay itself killed mid-session ----
 KDRELAY_VCPU=1 guest "$g1" retrieve 20000 >"$RUN/wait.out" &
 wpid=$!
