@@ -805,6 +805,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: xen-kdrelay (-d DOMID | -n NAME) (--tcp [ADDR:]PORT [--token FILE] |\n"
 "                   --udp HOST:PORT [--frames MODE] | --to-domain DOMID) [options]\n"
+"       xen-kdrelay --detach -d DOMID\n"
 "Relay the Viridian synthetic debugger port of a domain.\n"
 "  -d, --domain DOMID      the debuggee; the relay exits when it is gone\n"
 "  -n, --name NAME         the debuggee by name, followed across reboots\n"
@@ -819,6 +820,7 @@ static void usage(FILE *f)
 "  -F, --foreground        stay in the foreground, log to stderr\n"
 "  -p, --pid-file FILE     write the daemon's pid to FILE\n"
 "  -v, --verbose           log debug messages\n"
+"      --detach            detach whichever backend is attached and exit\n"
 "  -h, --help              this text\n");
 }
 
@@ -853,10 +855,11 @@ int main(int argc, char **argv)
 		{ "pid-file", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "detach", no_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *tcp = NULL, *udp = NULL, *pidfile = NULL, *user = NULL;
-	bool foreground = false, have_peer = false;
+	bool foreground = false, have_peer = false, detach = false;
 	struct addrinfo *ai = NULL;
 	time_t last_check = 0;
 	int opt, rc = 1, one = 1;
@@ -895,8 +898,28 @@ int main(int argc, char **argv)
 		case 'p': pidfile = optarg; break;
 		case 'v': verbose = true; break;
 		case 'h': usage(stdout); return 0;
+		case 'X': detach = true; break;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (detach) {
+		uint32_t backend;
+		int fd;
+
+		if (optind != argc || !port.have_domid || port.name || tcp || udp || have_peer) {
+			usage(stderr);
+			return 2;
+		}
+		fd = kd_privcmd_open();
+		if (fd < 0 || kd_privcmd_restrict(fd, port.domid) < 0 ||
+		    kd_dm_syndbg(fd, port.domid, SYNDBG_DMOP_DETACH, &backend) < 0) {
+			dlog(LOG_ERR, "failed to detach the debug port of d%u (%s)", port.domid,
+			     strerror(errno));
+			return 1;
+		}
+		close(fd);
+		dlog(LOG_INFO, "detached the debug port of d%u", port.domid);
+		return 0;
 	}
 	if (optind != argc || port.have_domid == !!port.name ||
 	    (!!tcp + !!udp + have_peer) != 1) {

@@ -113,6 +113,9 @@ check "dm_op: a domain without device model rights cannot attach" \
 	[ "$(dmop "$g2" attach "$g1")" = "-1 EPERM" ]
 check "dm_op: nor can the guest itself" [ "$(dmop "$g1" attach "$g1")" = "-1 EPERM" ]
 check "dm_op: detach" [ "$(dmop 0 detach "$g1" "$g1")" = "0 32756" ]
+dmop 0 attach "$g1" >/dev/null
+check "xen-kdrelay --detach ends the session" "$X" run 0 -- "$RELAY" --detach -d "$g1"
+check "dm_op: nothing attached after --detach" [ "$(dmop 0 query "$g1")" = "0 32756" ]
 
 PORT=$((20000 + RANDOM % 20000))
 echo s3cret > "$RUN/token"
