@@ -207,8 +207,12 @@ require "$domid" syndbg-cpuid-leaves syndbg-cpuid-privileges syndbg-msr-options-
 [ -n "$wait" ] || e2e_fail "no vCPU time sample while the guest waited"
 awk -v a="$a1" -v b="$a2" 'BEGIN { exit !(b - a >= 1.0) }' ||
 	e2e_fail "vCPU time while spinning for 3 s grew $spin s (want >= 1.0 s): the measurement cannot see a running vCPU"
-awk -v a="$b1" -v b="$b2" 'BEGIN { exit !(b - a <= 0.2) }' ||
-	e2e_fail "vCPU time while waiting in HvRetrieveDebugData for 4 s grew $wait s (want <= 0.2 s)"
+# Compared in tenths (xl's resolution; 8.8 - 8.6 is more than 0.2 in floating
+# point).  A waiting vCPU still re-executes its call after each capped 50 ms
+# sleep, which under TCG on a loaded host has cost up to 0.2 s in 4 s; a vCPU
+# that kept running would gain at least 1.3 s (the spin check's rate).
+awk -v a="$b1" -v b="$b2" 'BEGIN { exit !(int(b * 10 + 0.5) - int(a * 10 + 0.5) <= 4) }' ||
+	e2e_fail "vCPU time while waiting in HvRetrieveDebugData for 4 s grew $wait s (want <= 0.4 s)"
 dspin=$(awk -v a="$a1" -v b="$a2" 'BEGIN { printf "%.1f", b - a }')
 dwait=$(awk -v a="$b1" -v b="$b2" 'BEGIN { printf "%.1f", b - a }')
 e2e_note "vCPU time (xl vcpu-list): spinning 3 s: $spin (+$dspin s); waiting in HvRetrieveDebugData 4 s: $wait (+$dwait s)"
