@@ -29,7 +29,7 @@
 
 #include <stdint.h>
 
-#define XENSIM_PROTO_VERSION	1
+#define XENSIM_PROTO_VERSION	2
 #define XENSIM_PAGE_SIZE	4096u
 #define XENSIM_PAGE_SHIFT	12
 
@@ -84,7 +84,7 @@ enum xensim_op {
 	XENSIM_OP_REGISTER_PID,		/* domctl_req(pid): killed when the domain dies */
 	XENSIM_OP_STATS,		/* domctl_req -> stats_rsp */
 	XENSIM_OP_HOST_STOP,		/* ends the daemon */
-	XENSIM_OP_HVM_PARAM,		/* hvm_param_req -> hvm_param_rsp */
+	XENSIM_OP_DM_OP,		/* dm_op_req -> dm_op_rsp */
 	XENSIM_OP_RESOURCE_MAP,		/* resource_req -> resource_rsp, fd: domain memory */
 	XENSIM_OP_VCPU_DEBUG,		/* vcpu_debug_req -> vcpu_debug_rsp (a guest vCPU's debug call) */
 	XENSIM_OP_MAX
@@ -260,22 +260,25 @@ struct xensim_stats_rsp {
 };
 
 /*
- * The Viridian synthetic debugger's debug port (HVM_PARAM_SYNDBG_BACKEND,
+ * The Viridian synthetic debugger's debug port (XEN_DMOP_syndbg_backend,
  * XENMEM_resource_syndbg), served by the patched Xen code that xensimd
  * loads as a plugin; without the plugin these ops fail with EOPNOTSUPP.
+ * dm_op_req is a HYPERVISOR_dm_op the library (standing in for the privcmd
+ * driver, which checks its restriction) decoded: op is the XEN_DMOP_*
+ * number, sub and pad the XEN_DMOP_syndbg_backend fields.
  */
-struct xensim_hvm_param_req {
+struct xensim_dm_op_req {
 	struct xensim_req hdr;
 	uint32_t domid;
-	uint32_t index;
-	uint32_t set;
+	uint32_t op;
+	uint32_t sub;
 	uint32_t pad;
-	uint64_t value;
 };
 
-struct xensim_hvm_param_rsp {
+struct xensim_dm_op_rsp {
 	struct xensim_rsp hdr;
-	uint64_t value;
+	uint32_t backend;
+	uint32_t pad;
 };
 
 struct xensim_resource_req {

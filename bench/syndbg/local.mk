@@ -6,8 +6,9 @@
 
 pkglibexec_PROGRAMS += bench/syndbg/syndbg-bench
 bench_syndbg_syndbg_bench_SOURCES = bench/syndbg/syndbg-bench.c \
-	xensim/syndbg/guest-calls.h
-bench_syndbg_syndbg_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/xensim
+	xensim/syndbg/guest-calls.h dom0-backends/kdrelay/kd-dmop.c
+bench_syndbg_syndbg_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/xensim \
+	-I$(top_srcdir)/dom0-backends/kdrelay
 bench_syndbg_syndbg_bench_CFLAGS = $(AM_CFLAGS) -pthread $(XENCTRL_CFLAGS) \
 	$(XENEVTCHN_CFLAGS) $(XENFOREIGNMEMORY_CFLAGS)
 bench_syndbg_syndbg_bench_LDADD = -lpthread $(XENCTRL_LIBS) $(XENEVTCHN_LIBS) \

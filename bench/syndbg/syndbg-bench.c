@@ -54,6 +54,8 @@
 
 #include <xenvmbus/syndbg-port.h>
 
+#include "kd-dmop.h"
+
 #include "syndbg/guest-calls.h"
 
 #define HV_STATUS_SUCCESS	0
@@ -157,6 +159,7 @@ static uint64_t rdmsr(struct guest *g, uint32_t idx, uint64_t read_gpa)
 
 struct backend {
 	uint32_t domid;
+	int privcmd;			/* for XEN_DMOP_syndbg_backend */
 	xc_interface *xch;
 	xenforeignmemory_handle *fmem;
 	xenevtchn_handle *xce;
@@ -259,7 +262,8 @@ static void backend_open(struct backend *b, uint32_t domid)
 	b->xce = xenevtchn_open(NULL, 0);
 	if (!b->xch || !b->fmem || !b->xce)
 		die("failed to open the Xen interfaces (%s)", strerror(errno));
-	if (xc_hvm_param_set(b->xch, domid, SYNDBG_HVM_PARAM_BACKEND, 0) < 0)
+	b->privcmd = kd_privcmd_open();
+	if (b->privcmd < 0 || kd_dm_syndbg(b->privcmd, domid, SYNDBG_DMOP_ATTACH, NULL) < 0)
 		die("failed to attach to the debug port of d%u (%s)", domid, strerror(errno));
 	b->fres = xenforeignmemory_map_resource(b->fmem, domid, SYNDBG_RESOURCE_TYPE, 0, 0,
 						SYNDBG_NR_FRAMES, &addr,
@@ -284,7 +288,8 @@ static void backend_close(struct backend *b)
 {
 	atomic_store(&b->stop, true);
 	pthread_join(b->thread, NULL);
-	xc_hvm_param_set(b->xch, b->domid, SYNDBG_HVM_PARAM_BACKEND, SYNDBG_DOMID_INVALID);
+	kd_dm_syndbg(b->privcmd, b->domid, SYNDBG_DMOP_DETACH, NULL);
+	close(b->privcmd);
 	xenevtchn_unbind(b->xce, b->lport);
 	xenforeignmemory_unmap_resource(b->fmem, b->fres);
 	xenevtchn_close(b->xce);

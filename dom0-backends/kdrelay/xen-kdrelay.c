@@ -2,7 +2,7 @@
 /*
  * xen-kdrelay - relay a domain's Viridian synthetic debugger port.
  *
- * Attaches to the debug port of one domain (HVM_PARAM_SYNDBG_BACKEND, the
+ * Attaches to the debug port of one domain (XEN_DMOP_syndbg_backend, the
  * XENMEM_resource_syndbg frames, the port's event channel; ABI in
  * include/xenvmbus/syndbg-port.h) and carries its PDUs to one sink:
  *
@@ -71,9 +71,9 @@
 
 #include <xenvmbus/syndbg-port.h>
 
+#include "kd-dmop.h"
 #include "kd-frame.h"
 
-#define KD_OWN_DOMID		0
 #define KD_REFUSE_LOG_SECS	10
 #define KD_EXIT_GONE		3
 #define KD_NOBODY		65534	/* when the system has no "nobody" */
@@ -83,6 +83,8 @@ enum kd_frames { KD_FRAMES_AUTO, KD_FRAMES_ETHERNET, KD_FRAMES_BARE };
 struct kd_port {
 	uint32_t domid;
 	bool have_domid;
+	int privcmd;			/* restricted to domid unless following a name */
+	uint32_t self;			/* this relay's domain, as Xen named it at attach */
 	const char *name;		/* --name: follow this name */
 	bool attached;
 	xenforeignmemory_resource_handle *fres;
@@ -204,7 +206,7 @@ static int kd_attach(struct kd_port *p)
 	uint32_t magic, version, ring, maxpdu, port;
 	int err;
 
-	if (xc_hvm_param_set(xch, p->domid, SYNDBG_HVM_PARAM_BACKEND, KD_OWN_DOMID) < 0) {
+	if (kd_dm_syndbg(p->privcmd, p->domid, SYNDBG_DMOP_ATTACH, &p->self) < 0) {
 		err = errno;
 		dlog(LOG_DEBUG, "failed to attach to the debug port of d%u (%s)", p->domid,
 		       strerror(err));
@@ -255,12 +257,12 @@ static int kd_attach(struct kd_port *p)
 /* Still attached to the same port instance?  (Reboot re-creates it.) */
 static bool kd_port_alive(struct kd_port *p)
 {
-	uint64_t backend = SYNDBG_DOMID_INVALID;
+	uint32_t backend = SYNDBG_DOMID_INVALID;
 
 	if (!p->attached)
 		return false;
-	if (xc_hvm_param_get(xch, p->domid, SYNDBG_HVM_PARAM_BACKEND, &backend) < 0 ||
-	    backend != KD_OWN_DOMID || p->sh->evtchn != p->rport ||
+	if (kd_dm_syndbg(p->privcmd, p->domid, SYNDBG_DMOP_QUERY, &backend) < 0 ||
+	    backend != p->self || p->sh->evtchn != p->rport ||
 	    p->sh->magic != SYNDBG_MAGIC)
 		return false;
 	if ((p->sh->flags & SYNDBG_F_BROKEN) && !p->broken_logged) {
@@ -403,7 +405,31 @@ static const char *tokfile;
 static char token[256];
 static struct kd_client cur = { .fd = -1 }, cand = { .fd = -1 };
 static struct sockaddr_in udp_peer;
-static struct kd_port port = { .lport = -1 }, peer = { .lport = -1 };
+static struct kd_port port = { .lport = -1, .privcmd = -1 },
+		      peer = { .lport = -1, .privcmd = -1 };
+
+/*
+ * The port's own privcmd descriptor for XEN_DMOP_syndbg_backend, restricted
+ * to the debuggee when it is given by id: what the relay keeps after it
+ * drops its privileges then reaches that domain only.  A port that follows
+ * a name needs the next domain of that name too, and stays unrestricted.
+ */
+static int kd_port_open(struct kd_port *p)
+{
+	p->privcmd = kd_privcmd_open();
+	if (p->privcmd < 0) {
+		dlog(LOG_ERR, "failed to open the privcmd device (%s)", strerror(errno));
+		return -1;
+	}
+	if (p->name)
+		return 0;
+	if (kd_privcmd_restrict(p->privcmd, p->domid) < 0) {
+		dlog(LOG_ERR, "failed to restrict the privcmd device to d%u (%s)", p->domid,
+		     strerror(errno));
+		return -1;
+	}
+	return 0;
+}
 
 static int parse_hostport(const char *arg, const char *defhost, int socktype, bool passive,
 			  struct addrinfo **res)
@@ -799,6 +825,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: xen-kdrelay (-d DOMID | -n NAME) (--tcp [ADDR:]PORT [--token FILE] |\n"
 "                   --udp HOST:PORT [--frames MODE] | --to-domain DOMID) [options]\n"
+"       xen-kdrelay --detach -d DOMID\n"
 "Relay the Viridian synthetic debugger port of a domain.\n"
 "  -d, --domain DOMID      the debuggee; the relay exits when it is gone\n"
 "  -n, --name NAME         the debuggee by name, followed across reboots\n"
@@ -813,6 +840,7 @@ static void usage(FILE *f)
 "  -F, --foreground        stay in the foreground, log to stderr\n"
 "  -p, --pid-file FILE     write the daemon's pid to FILE\n"
 "  -v, --verbose           log debug messages\n"
+"      --detach            detach whichever backend is attached and exit\n"
 "  -h, --help              this text\n");
 }
 
@@ -847,10 +875,11 @@ int main(int argc, char **argv)
 		{ "pid-file", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "detach", no_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *tcp = NULL, *udp = NULL, *pidfile = NULL, *user = NULL;
-	bool foreground = false, have_peer = false;
+	bool foreground = false, have_peer = false, detach = false;
 	struct addrinfo *ai = NULL;
 	time_t last_check = 0;
 	int opt, rc = 1, one = 1;
@@ -889,8 +918,28 @@ int main(int argc, char **argv)
 		case 'p': pidfile = optarg; break;
 		case 'v': verbose = true; break;
 		case 'h': usage(stdout); return 0;
+		case 'X': detach = true; break;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (detach) {
+		uint32_t backend;
+		int fd;
+
+		if (optind != argc || !port.have_domid || port.name || tcp || udp || have_peer) {
+			usage(stderr);
+			return 2;
+		}
+		fd = kd_privcmd_open();
+		if (fd < 0 || kd_privcmd_restrict(fd, port.domid) < 0 ||
+		    kd_dm_syndbg(fd, port.domid, SYNDBG_DMOP_DETACH, &backend) < 0) {
+			dlog(LOG_ERR, "failed to detach the debug port of d%u (%s)", port.domid,
+			     strerror(errno));
+			return 1;
+		}
+		close(fd);
+		dlog(LOG_INFO, "detached the debug port of d%u", port.domid);
+		return 0;
 	}
 	if (optind != argc || port.have_domid == !!port.name ||
 	    (!!tcp + !!udp + have_peer) != 1) {
@@ -919,6 +968,8 @@ int main(int argc, char **argv)
 		dlog(LOG_ERR, "failed to open the Xen interfaces (%s)", strerror(errno));
 		goto out;
 	}
+	if (kd_port_open(&port) < 0 || (have_peer && kd_port_open(&peer) < 0))
+		goto out;
 	if (port.name) {
 		xsh = xs_open(0);
 		if (!xsh) {
@@ -1074,6 +1125,10 @@ out:
 		close(listen_fd);
 	if (udp_fd >= 0)
 		close(udp_fd);
+	if (port.privcmd >= 0)
+		close(port.privcmd);
+	if (peer.privcmd >= 0)
+		close(peer.privcmd);
 	if (xsh)
 		xs_close(xsh);
 	if (xce)

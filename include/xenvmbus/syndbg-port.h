@@ -9,8 +9,11 @@
  * in the patched debugport.c.
  *
  * Contract (full text in the public header):
- *  - attach: HVM_PARAM_SYNDBG_BACKEND := own domid; map XENMEM_resource_syndbg
- *    frames 0..8; bind shared->evtchn (an unbound port in the guest);
+ *  - attach: XEN_DMOP_syndbg_backend ATTACH (the caller becomes the
+ *    backend; a dm_op, so a privcmd fd restricted to the guest may issue
+ *    it); map XENMEM_resource_syndbg frames 0..8; bind shared->evtchn (an
+ *    unbound port in the guest); DETACH ends the session, QUERY reports
+ *    the attached backend;
  *  - out ring (guest -> backend): Xen writes prod, the backend writes cons;
  *    in ring (backend -> guest): the backend writes prod, Xen writes cons;
  *  - indexes are free-running byte counts, offset = idx & (RING_SIZE - 1);
@@ -25,7 +28,10 @@
 
 #include <xenvmbus/compat.h>
 
-#define SYNDBG_HVM_PARAM_BACKEND	39	/* HVM_PARAM_SYNDBG_BACKEND */
+#define SYNDBG_DMOP			21	/* XEN_DMOP_syndbg_backend */
+#define SYNDBG_DMOP_ATTACH		0	/* XEN_DMOP_SYNDBG_ATTACH */
+#define SYNDBG_DMOP_DETACH		1
+#define SYNDBG_DMOP_QUERY		2
 #define SYNDBG_RESOURCE_TYPE		3	/* XENMEM_resource_syndbg */
 #define SYNDBG_DOMID_INVALID		0x7ff4u
 
@@ -102,6 +108,19 @@ VMBUS_STATIC_ASSERT(offsetof(struct syndbg_shared, conn) == 48, "conn offset");
 VMBUS_STATIC_ASSERT(offsetof(struct syndbg_shared, stat_out_pdus) == 80, "stats offset");
 VMBUS_STATIC_ASSERT(sizeof(struct syndbg_shared) == 112, "syndbg_shared size");
 VMBUS_STATIC_ASSERT((SYNDBG_RING_SIZE & (SYNDBG_RING_SIZE - 1)) == 0, "ring size power of 2");
+
+/*
+ * struct xen_dm_op for XEN_DMOP_syndbg_backend: op, pad, then
+ * u.syndbg_backend (sub-operation IN, the attached backend OUT, pad).
+ */
+struct syndbg_dm_op {
+	vmbus_u32 op;
+	vmbus_u32 pad;
+	vmbus_u16 sub;
+	vmbus_u16 backend;
+	vmbus_u32 pad2;
+};
+VMBUS_STATIC_ASSERT(sizeof(struct syndbg_dm_op) == 16, "syndbg_dm_op size");
 
 /* Bytes a record of len payload bytes takes in a ring. */
 static inline vmbus_u32 syndbg_rec_size(vmbus_u32 len)

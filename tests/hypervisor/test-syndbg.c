@@ -13,6 +13,7 @@
 #include <check.h>
 
 #include <xen/sched.h>
+#include <public/hvm/dm_op.h>
 #include <public/hvm/syndbg.h>
 
 #include "private.h"
@@ -150,6 +151,38 @@ static void teardown(void)
 
 static struct xen_syndbg_shared *sh;
 
+/* XEN_DMOP_syndbg_backend from domain caller, past dm_op()'s checks. */
+static int dm_syndbg(domid_t caller, unsigned int op, unsigned int pad,
+                     domid_t *backend)
+{
+    struct xen_dm_op_syndbg_backend o = {
+        .op = op, .backend = 0x1234, .pad = pad,
+    };
+    int rc = viridian_dbgport_dm_op(&dom, caller, &o);
+
+    /* dm_op() copies the operation back only when it succeeded. */
+    if ( !rc && backend )
+        *backend = o.backend;
+    return rc;
+}
+
+/* Domain value attaches itself, or (DOMID_INVALID) the backend is detached. */
+static int set_backend(domid_t value)
+{
+    if ( value == DOMID_INVALID )
+        return dm_syndbg(BACKEND, XEN_DMOP_SYNDBG_DETACH, 0, NULL);
+    return dm_syndbg(value, XEN_DMOP_SYNDBG_ATTACH, 0, NULL);
+}
+
+static int get_backend(uint64_t *value)
+{
+    domid_t b = 0x1234;
+    int rc = dm_syndbg(BACKEND, XEN_DMOP_SYNDBG_QUERY, 0, &b);
+
+    *value = b;
+    return rc;
+}
+
 /* XENMEM_acquire_resource as the domain of vCPU caller. */
 static int be_acquire_as(struct vcpu *caller, unsigned int id,
                          unsigned int frame, unsigned int nr, xen_pfn_t *mfn)
@@ -170,7 +203,7 @@ static int be_acquire(unsigned int id, unsigned int frame, unsigned int nr,
     return be_acquire_as(&be_vcpu, id, frame, nr, mfn);
 }
 
-/* The backend attaches (HVM_PARAM_SYNDBG_BACKEND) and maps the pages. */
+/* The backend attaches (XEN_DMOP_syndbg_backend) and maps the pages. */
 static struct xen_syndbg_shared *be_attach(void)
 {
     xen_pfn_t mfn[XEN_SYNDBG_NR_FRAMES];
@@ -178,7 +211,7 @@ static struct xen_syndbg_shared *be_attach(void)
     unsigned int i;
 
     current = &be_vcpu;
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), 0);
+    ck_assert_int_eq(set_backend(BACKEND), 0);
     current = guest;
     ck_assert_int_eq(be_acquire(0, 0, XEN_SYNDBG_NR_FRAMES, mfn),
                      XEN_SYNDBG_NR_FRAMES);
@@ -376,7 +409,7 @@ START_TEST(disabled_group_refuses_everything)
         ck_assert_int_eq(viridian_syndbg_rdmsr(current, idx[i], &val),
                          X86EMUL_EXCEPTION);
     }
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), -EOPNOTSUPP);
+    ck_assert_int_eq(set_backend(BACKEND), -EOPNOTSUPP);
     ck_assert_uint_eq(viridian_dbgport_max_frames(&dom), 0);
     ck_assert_int_eq(be_acquire(0, 0, 1, mfn), -EINVAL);
     ck_assert(!viridian_syndbg_is_raw_call(current, &regs));
@@ -958,26 +991,81 @@ START_TEST(attach_detach)
     uint32_t got, rem;
 
     ck_assert_uint_eq(viridian_dbgport_backend(&dom), DOMID_INVALID);
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, dom.domain_id), -EINVAL);
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_FIRST_RESERVED),
+    ck_assert_int_eq(set_backend(dom.domain_id), -EINVAL);
+    ck_assert_int_eq(set_backend(DOMID_FIRST_RESERVED),
                      -EINVAL);
     be_attach();
     ck_assert_uint_eq(viridian_dbgport_backend(&dom), BACKEND);
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), 0);
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, 9), -EBUSY);
+    ck_assert_int_eq(set_backend(BACKEND), 0);
+    ck_assert_int_eq(set_backend(9), -EBUSY);
 
     /* Detach wakes a waiting vCPU and withdraws the port. */
     ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, ~0ULL, &got, &rem,
                               NULL), -ERESTART);
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_INVALID), 0);
+    ck_assert_int_eq(set_backend(DOMID_INVALID), 0);
     ck_assert(!blocked(current));
     ck_assert(!stub.evtchn_in_use);
     ck_assert_uint_eq(sh->evtchn, 0);
     ck_assert_uint_eq(viridian_dbgport_backend(&dom), DOMID_INVALID);
 
     /* And a new backend can attach. */
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, 9), 0);
+    ck_assert_int_eq(set_backend(9), 0);
     ck_assert_uint_eq(stub.evtchn_remote, 9);
+}
+END_TEST
+
+/*
+ * XEN_DMOP_syndbg_backend: the caller attaches itself, a second backend is
+ * refused, anyone with device model rights may detach, every operation
+ * reports the backend attached afterwards, and a dying guest refuses all.
+ * (The rights themselves are dm_op()'s XSM_DM_PRIV check, before this.)
+ */
+START_TEST(dm_op_attach_query_detach)
+{
+    domid_t b = 0;
+    unsigned int port;
+
+    ck_assert_int_eq(dm_syndbg(BACKEND, XEN_DMOP_SYNDBG_QUERY, 0, &b), 0);
+    ck_assert_uint_eq(b, DOMID_INVALID);
+    ck_assert_int_eq(dm_syndbg(BACKEND, 3, 0, NULL), -EINVAL);
+    ck_assert_int_eq(dm_syndbg(BACKEND, XEN_DMOP_SYNDBG_ATTACH, 1, NULL), -EINVAL);
+    ck_assert(!stub.evtchn_in_use);
+
+    ck_assert_int_eq(dm_syndbg(BACKEND, XEN_DMOP_SYNDBG_ATTACH, 0, &b), 0);
+    ck_assert_uint_eq(b, BACKEND);
+    ck_assert(stub.evtchn_in_use);
+    ck_assert_uint_eq(stub.evtchn_remote, BACKEND);
+    port = stub.evtchn_port;
+
+    /* The same backend again changes nothing; another one is refused. */
+    ck_assert_int_eq(dm_syndbg(BACKEND, XEN_DMOP_SYNDBG_ATTACH, 0, &b), 0);
+    ck_assert_uint_eq(b, BACKEND);
+    ck_assert_uint_eq(stub.evtchn_port, port);
+    b = 0;
+    ck_assert_int_eq(dm_syndbg(9, XEN_DMOP_SYNDBG_ATTACH, 0, &b), -EBUSY);
+    ck_assert_uint_eq(viridian_dbgport_backend(&dom), BACKEND);
+    ck_assert_int_eq(dm_syndbg(9, XEN_DMOP_SYNDBG_QUERY, 0, &b), 0);
+    ck_assert_uint_eq(b, BACKEND);
+
+    /* A toolstack (not the backend) may end the session. */
+    ck_assert_int_eq(dm_syndbg(9, XEN_DMOP_SYNDBG_DETACH, 0, &b), 0);
+    ck_assert_uint_eq(b, DOMID_INVALID);
+    ck_assert(!stub.evtchn_in_use);
+    ck_assert_int_eq(dm_syndbg(9, XEN_DMOP_SYNDBG_DETACH, 0, &b), 0);
+    ck_assert_uint_eq(b, DOMID_INVALID);
+
+    /* Then the other domain can attach. */
+    ck_assert_int_eq(dm_syndbg(9, XEN_DMOP_SYNDBG_ATTACH, 0, &b), 0);
+    ck_assert_uint_eq(b, 9);
+    ck_assert_uint_eq(stub.evtchn_remote, 9);
+
+    relinquish();
+
+    b = 0;
+    ck_assert_int_eq(dm_syndbg(9, XEN_DMOP_SYNDBG_QUERY, 0, &b), -ESRCH);
+    ck_assert_int_eq(dm_syndbg(BACKEND, XEN_DMOP_SYNDBG_ATTACH, 0, &b), -ESRCH);
+    ck_assert_int_eq(dm_syndbg(9, XEN_DMOP_SYNDBG_DETACH, 0, &b), -ESRCH);
+    ck_assert_uint_eq(b, 0);
 }
 END_TEST
 
@@ -998,15 +1086,15 @@ START_TEST(acquire_bounds)
     teardown();
     setup();
     stub.fail_alloc = true;
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), -ENOMEM);
+    ck_assert_int_eq(set_backend(BACKEND), -ENOMEM);
     ck_assert_uint_eq(viridian_dbgport_backend(&dom), DOMID_INVALID);
     stub.fail_alloc = false;
     stub.fail_vmap = true;
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), -ENOMEM);
+    ck_assert_int_eq(set_backend(BACKEND), -ENOMEM);
     stub.fail_vmap = false;
     ck_assert_uint_eq(stub.pages_freed, stub.pages_allocated);
     ck_assert(!stub.evtchn_in_use);
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), 0);
+    ck_assert_int_eq(set_backend(BACKEND), 0);
     ck_assert_int_eq(be_acquire(0, 0, 1, mfn), 1);
 }
 END_TEST
@@ -1033,7 +1121,7 @@ START_TEST(hostile_backend_indexes)
         ck_assert_uint_eq(stub_log_count, logs);
     }
     /* Re-attaching clears it: new rings. */
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_INVALID), 0);
+    ck_assert_int_eq(set_backend(DOMID_INVALID), 0);
     be_attach();
     ck_assert(!(sh->flags & XEN_SYNDBG_F_BROKEN));
     ck_assert_int_eq(post(data, sizeof(data), 0, &pending), 0);
@@ -1052,7 +1140,7 @@ START_TEST(hostile_backend_records)
     ck_assert_int_eq(retrieve(4088, 0, 0, &got, &rem, NULL), -ENODATA);
     ck_assert(sh->flags & XEN_SYNDBG_F_BROKEN);
 
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_INVALID), 0);
+    ck_assert_int_eq(set_backend(DOMID_INVALID), 0);
     be_attach();
     ck_assert(!(sh->flags & XEN_SYNDBG_F_BROKEN));
     /* Unknown type; then a record longer than what was published. */
@@ -1063,7 +1151,7 @@ START_TEST(hostile_backend_records)
     ck_assert_int_eq(retrieve(4088, 0, 0, &got, &rem, NULL), -ENODATA);
     ck_assert(sh->flags & XEN_SYNDBG_F_BROKEN);
 
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_INVALID), 0);
+    ck_assert_int_eq(set_backend(DOMID_INVALID), 0);
     be_attach();
     ck_assert(!(sh->flags & XEN_SYNDBG_F_BROKEN));
     bad.type = XEN_SYNDBG_PDU_DATA;
@@ -1218,7 +1306,7 @@ START_TEST(dying_domain_refuses_every_entry)
     unsigned int allocated;
 
     be_attach();
-    ck_assert_int_eq(viridian_dbgport_get_backend(&dom, &value), 0);
+    ck_assert_int_eq(get_backend(&value), 0);
     ck_assert_uint_eq(value, BACKEND);
     ck_assert_int_eq(wrmsr(HV_X64_MSR_SYNDBG_PENDING_BUFFER, PEND_GPA),
                      X86EMUL_OKAY);
@@ -1234,10 +1322,10 @@ START_TEST(dying_domain_refuses_every_entry)
     ck_assert_uint_eq(stub.pages_freed, stub.pages_allocated);
     ck_assert_int_eq(frame_table[PEND_GPA >> PAGE_SHIFT].count, 0);
 
-    ck_assert_int_eq(viridian_dbgport_get_backend(&dom, &value), -ESRCH);
+    ck_assert_int_eq(get_backend(&value), -ESRCH);
     ck_assert_uint_eq(viridian_dbgport_backend(&dom), DOMID_INVALID);
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), -ESRCH);
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_INVALID), -ESRCH);
+    ck_assert_int_eq(set_backend(BACKEND), -ESRCH);
+    ck_assert_int_eq(set_backend(DOMID_INVALID), -ESRCH);
     ck_assert_uint_eq(viridian_dbgport_max_frames(&dom), 0);
     ck_assert_int_eq(be_acquire(0, 0, XEN_SYNDBG_NR_FRAMES, mfn), -ESRCH);
     fn(&vcpus[0], stub.evtchn_port);
@@ -1276,7 +1364,7 @@ START_TEST(retrieve_partial_header_rewritten)
     ck_assert(sh->flags & XEN_SYNDBG_F_BROKEN);
 
     /* Taking the record back (prod moved under it) breaks the port too. */
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_INVALID), 0);
+    ck_assert_int_eq(set_backend(DOMID_INVALID), 0);
     be_attach();
     ck_assert_int_eq(be_push(data, sizeof(data)), 0);
     ck_assert_int_eq(retrieve(40, 0, 0, &got, &rem, out), 0);
@@ -1302,7 +1390,7 @@ START_TEST(pages_allocated_at_attach_and_accounted)
     ck_assert_uint_eq(stub.pages_allocated, 0);
 
     stub.fail_alloc = true;
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, BACKEND), -ENOMEM);
+    ck_assert_int_eq(set_backend(BACKEND), -ENOMEM);
     ck_assert_int_eq(post(data, sizeof(data), 0, &pending), -ENOBUFS);
     ck_assert_int_eq(post(data, sizeof(data), HV_DEBUG_POST_LOOP, &pending),
                      -ENOBUFS);
@@ -1478,7 +1566,7 @@ START_TEST(wait_sleeps_capped_post_loop_bounded)
                               NULL), -ERESTART);
     ck_assert(blocked(current));
     ck_assert(sh->flags & XEN_SYNDBG_F_GUEST_WAITING);
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_INVALID), 0);
+    ck_assert_int_eq(set_backend(DOMID_INVALID), 0);
     ck_assert_int_eq(retrieve(4088, HV_DEBUG_RETRIEVE_LOOP, ~0ULL, &got, &rem,
                               NULL), -ENODATA);
 
@@ -1583,7 +1671,7 @@ START_TEST(attach_gives_fresh_rings_to_its_backend_only)
     ck_assert_int_eq(be_acquire_as(&other_vcpu, 0, 0, 1, mfn), -EPERM);
     ck_assert_int_eq(post(data, sizeof(data), 0, &pending), 0);
 
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, DOMID_INVALID), 0);
+    ck_assert_int_eq(set_backend(DOMID_INVALID), 0);
     ck_assert_int_eq(be_acquire(0, 0, 1, mfn), -EPERM);
     ck_assert_int_eq(post(data, sizeof(data), 0, &pending), -ENOBUFS);
 
@@ -1598,7 +1686,7 @@ START_TEST(attach_gives_fresh_rings_to_its_backend_only)
     ck_assert_int_eq(be_push(data, sizeof(data)), 0);
     ck_assert_int_eq(retrieve(4088, 0, 0, &got, &rem, NULL), -ENODATA);
     /* Another domain cannot take over while one is attached. */
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, 9), -EBUSY);
+    ck_assert_int_eq(set_backend(9), -EBUSY);
 }
 END_TEST
 
@@ -1641,14 +1729,14 @@ START_TEST(dead_backend_detached_automatically)
                               NULL), -ENODATA);
     ck_assert(!blocked(current));
     ck_assert(!stub.evtchn_in_use);
-    ck_assert_int_eq(viridian_dbgport_get_backend(&dom, &value), 0);
+    ck_assert_int_eq(get_backend(&value), 0);
     ck_assert_uint_eq(value, DOMID_INVALID);
 
     /* The parameter alone notices too, and a new backend gets in. */
     be_dom.is_dying = false;
     be_attach();
     stub.domains[1] = NULL;
-    ck_assert_int_eq(viridian_dbgport_set_backend(&dom, 9), 0);
+    ck_assert_int_eq(set_backend(9), 0);
     ck_assert_uint_eq(viridian_dbgport_backend(&dom), 9);
 }
 END_TEST
@@ -1745,6 +1833,7 @@ static Suite *syndbg_suite(void)
     tc = tcase_create("port");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, attach_detach);
+    tcase_add_test(tc, dm_op_attach_query_detach);
     tcase_add_test(tc, acquire_bounds);
     tcase_add_test(tc, hostile_backend_indexes);
     tcase_add_test(tc, hostile_backend_records);

@@ -100,6 +100,23 @@ g1=$("$X" create --hvm --name dbg1 --memory 16) && g2=$("$X" create --hvm --name
 check "two HVM guests" [ -n "${g1:-}" -a -n "${g2:-}" ]
 guest() { local d=$1; shift; "$X" run "$d" -- "$GUEST" "$@"; }
 
+# XEN_DMOP_syndbg_backend as the relay issues it, from dom0 and elsewhere.
+DMOP="$top_builddir/tests/integration/kdrelay-dmop"
+dmop() { local d=$1; shift; "$X" run "$d" -- "$DMOP" "$@"; }
+check "dm_op: no backend attached at first (DOMID_INVALID)" [ "$(dmop 0 query "$g1")" = "0 32756" ]
+check "dm_op: attach from a privcmd fd restricted to the guest names dom0" \
+	[ "$(dmop 0 attach "$g1" "$g1")" = "0 0" ]
+check "dm_op: query reports the attached backend" [ "$(dmop 0 query "$g1" "$g1")" = "0 0" ]
+check "dm_op: an fd restricted to another domain is refused" \
+	[ "$(dmop 0 query "$g1" "$g2")" = "-1 EPERM" ]
+check "dm_op: a domain without device model rights cannot attach" \
+	[ "$(dmop "$g2" attach "$g1")" = "-1 EPERM" ]
+check "dm_op: nor can the guest itself" [ "$(dmop "$g1" attach "$g1")" = "-1 EPERM" ]
+check "dm_op: detach" [ "$(dmop 0 detach "$g1" "$g1")" = "0 32756" ]
+dmop 0 attach "$g1" >/dev/null
+check "xen-kdrelay --detach ends the session" "$X" run 0 -- "$RELAY" --detach -d "$g1"
+check "dm_op: nothing attached after --detach" [ "$(dmop 0 query "$g1")" = "0 32756" ]
+
 PORT=$((20000 + RANDOM % 20000))
 echo s3cret > "$RUN/token"
 start_relay() {

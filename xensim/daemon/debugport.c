@@ -5,7 +5,7 @@
  *
  * The hypervisor side is the real patched Xen code (viridian/syndbg.c and
  * debugport.c), built into a plugin (xensim/syndbg) that this file loads
- * from $XENSIM_SYNDBG_PLUGIN and serves: HVM_PARAM_SYNDBG_BACKEND, the
+ * from $XENSIM_SYNDBG_PLUGIN and serves: XEN_DMOP_syndbg_backend, the
  * XENMEM_resource_syndbg frames, the backend's event channel, and the debug
  * hypercalls and MSR accesses of a simulated guest vCPU.  A vCPU the Xen
  * code parks (-ERESTART) has its request held here and re-executed when the
@@ -32,7 +32,7 @@
 #include "xensimd.h"
 #include "syndbg/syndbg-plugin.h"
 
-#define SYNDBG_HVM_PARAM	39	/* HVM_PARAM_SYNDBG_BACKEND */
+#define SYNDBG_DMOP		21	/* XEN_DMOP_syndbg_backend */
 #define SYNDBG_RESOURCE		3	/* XENMEM_resource_syndbg */
 #define SYNDBG_NR_FRAMES	9
 #define SDP_FEATURES		((1u << 0) | (1u << 13)) /* base_freq | syndbg */
@@ -303,26 +303,30 @@ void debugport_conn_closed(struct conn *c)
 
 /* ---- ops ---- */
 
-int debugport_hvm_param(struct conn *c, const struct xensim_hvm_param_req *q,
-			uint64_t *value)
+/*
+ * HYPERVISOR_dm_op as Xen's dm_op() takes it: the caller (the connection's
+ * domain; dom0 is the only one with device model rights here, OP_PRIV)
+ * must not be the target; only XEN_DMOP_syndbg_backend is served.
+ */
+int debugport_dm_op(struct conn *c, const struct xensim_dm_op_req *q,
+		    uint32_t *backend)
 {
 	struct domain *d = domain_find(q->domid);
+	uint32_t caller = c->dom ? c->dom->domid : 0;
 	int rc;
 
 	if (!d || (d->flags & XENSIM_DOM_DYING))
 		return -ESRCH;
-	if (q->index != SYNDBG_HVM_PARAM)
+	if (d->domid == caller)
+		return -EPERM;
+	if (q->op != SYNDBG_DMOP)
+		return -EOPNOTSUPP;
+	if (q->pad || q->sub > 0xffff)
 		return -EINVAL;
 	rc = port_domain(d);
 	if (rc)
 		return rc;
-	if (q->set) {
-		if (q->value != 0x7ff4 && !domain_find((uint32_t)q->value))
-			return -EINVAL;
-		rc = sdp->param_set(d->domid, q->value);
-	} else {
-		rc = sdp->param_get(d->domid, value);
-	}
+	rc = sdp->dm_syndbg(caller, d->domid, q->sub, backend);
 	if (timers_dirty)
 		rearm_timer();
 	debugport_event(&wake_w);

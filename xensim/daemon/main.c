@@ -498,13 +498,13 @@ static int op_host_stop(struct conn *c, const void *req, size_t len, struct repl
 	return 0;
 }
 
-static int op_hvm_param(struct conn *c, const void *req, size_t len, struct reply *r)
+static int op_dm_op(struct conn *c, const void *req, size_t len, struct reply *r)
 {
-	struct xensim_hvm_param_rsp *rsp = (void *)r->buf;
+	struct xensim_dm_op_rsp *rsp = (void *)r->buf;
 
 	if (!reply_extend(r, sizeof(*rsp) - sizeof(r->hdr)))
 		return -E2BIG;
-	return debugport_hvm_param(c, req, &rsp->value);
+	return debugport_dm_op(c, req, &rsp->backend);
 }
 
 static int op_resource_map(struct conn *c, const void *req, size_t len, struct reply *r)
@@ -563,7 +563,7 @@ static const struct {
 	[XENSIM_OP_REGISTER_PID] = { op_register_pid, sizeof(struct xensim_domctl_req), 0 },
 	[XENSIM_OP_STATS] = { op_stats, sizeof(struct xensim_domctl_req), OP_PRIV },
 	[XENSIM_OP_HOST_STOP] = { op_host_stop, sizeof(struct xensim_req), OP_PRIV },
-	[XENSIM_OP_HVM_PARAM] = { op_hvm_param, sizeof(struct xensim_hvm_param_req), OP_PRIV },
+	[XENSIM_OP_DM_OP] = { op_dm_op, sizeof(struct xensim_dm_op_req), OP_PRIV },
 	[XENSIM_OP_RESOURCE_MAP] = { op_resource_map, sizeof(struct xensim_resource_req), OP_PRIV },
 	[XENSIM_OP_VCPU_DEBUG] = { op_vcpu_debug, sizeof(struct xensim_vcpu_debug_req), 0 },
 };

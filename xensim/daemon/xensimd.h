@@ -231,8 +231,8 @@ int debugport_init(void);
 void debugport_event(struct watcher *w);
 void debugport_conn_closed(struct conn *c);
 void debugport_domain_gone(uint32_t domid);
-int debugport_hvm_param(struct conn *c, const struct xensim_hvm_param_req *q,
-			uint64_t *value);
+int debugport_dm_op(struct conn *c, const struct xensim_dm_op_req *q,
+		    uint32_t *backend);
 int debugport_resource(struct conn *c, const struct xensim_resource_req *q,
 		       uint64_t *gfns, uint32_t *nr, int *memfd);
 int debugport_vcpu(struct conn *c, const struct xensim_vcpu_debug_req *q, size_t len,

@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * libxenctrl.so.4.17 for the simulated Xen: the part Debian's xenstored and
- * the project's programs use (open/close, domain information).  Like the
- * real domctls, the domain queries are refused (EPERM) outside dom0.
+ * the project's programs use (open/close, domain information), and the
+ * privcmd driver's dm_op path (below).  Like the real domctls, the domain
+ * queries are refused (EPERM) outside dom0.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include <xenctrl.h>
+#include <xen/sys/privcmd.h>
 
 #include "simconn.h"
 
@@ -142,35 +147,124 @@ PUBLIC int xc_domain_getinfolist(xc_interface *xch, uint32_t first_domain,
 	return n;
 }
 
-/* HVMOP_set_param / HVMOP_get_param: the simulated host serves the debug port's. */
-static int hvm_param(xc_interface *xch, uint32_t dom, uint32_t param, bool set,
-		     uint64_t *value)
+/*
+ * The privcmd driver's dm_op path, for a backend that issues a dm_op
+ * libxendevicemodel does not know (xen-kdrelay's XEN_DMOP_syndbg_backend):
+ * there is no /dev/xen/privcmd on the simulated host, so the backend calls
+ * these in place of open() and ioctl() when they are defined (weak
+ * references).  A descriptor is a hypercall connection; like the driver,
+ * IOCTL_PRIVCMD_RESTRICT binds it to one domain for good and a dm_op for
+ * another domain is then refused with EPERM.
+ */
+#define SIM_PRIVCMD_MAX 16
+
+PUBLIC int xensim_privcmd_open(void);
+PUBLIC int xensim_privcmd_ioctl(int fd, unsigned long req, void *arg);
+
+static struct sim_privcmd {
+	struct simconn sc;
+	bool used;
+	domid_t restricted;
+} privcmds[SIM_PRIVCMD_MAX];
+static pthread_mutex_t privcmd_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct sim_privcmd *privcmd_find(int fd)
 {
-	struct xensim_hvm_param_req q = {
-		.hdr.op = XENSIM_OP_HVM_PARAM, .domid = dom, .index = param,
-		.set = set, .value = set ? *value : 0,
-	};
-	struct xensim_hvm_param_rsp r;
+	for (unsigned int i = 0; i < SIM_PRIVCMD_MAX; i++)
+		if (privcmds[i].used && privcmds[i].sc.fd == fd)
+			return &privcmds[i];
+	return NULL;
+}
+
+PUBLIC int xensim_privcmd_open(void)
+{
+	struct sim_privcmd *p;
+	struct simconn sc;
+
+	if (simconn_open(&sc, true, NULL) < 0)
+		return -1;
+	pthread_mutex_lock(&privcmd_lock);
+	/* A closed descriptor's number may come back: forget the old one. */
+	p = privcmd_find(sc.fd);
+	for (unsigned int i = 0; !p && i < SIM_PRIVCMD_MAX; i++)
+		if (!privcmds[i].used)
+			p = &privcmds[i];
+	if (p) {
+		p->sc = sc;
+		p->used = true;
+		p->restricted = DOMID_INVALID;
+	}
+	pthread_mutex_unlock(&privcmd_lock);
+	if (!p) {
+		simconn_close(&sc);
+		errno = EMFILE;
+		return -1;
+	}
+	return sc.fd;
+}
+
+static int privcmd_dm_op(struct sim_privcmd *p, const privcmd_dm_op_t *k)
+{
+	struct xensim_dm_op_req q = { .hdr.op = XENSIM_OP_DM_OP, .domid = k->dom };
+	struct xensim_dm_op_rsp r;
+	uint8_t *buf;
+	uint32_t op;
+	uint16_t sub;
 	size_t got;
 
-	if (simconn_call(&xch->sc, &q, sizeof(q), &r, sizeof(r), &got, NULL, 0, NULL) < 0)
+	if (p->restricted != DOMID_INVALID && k->dom != p->restricted) {
+		errno = EPERM;
 		return -1;
-	if (!set) {
-		if (got < sizeof(r)) {
-			errno = EPROTO;
-			return -1;
-		}
-		*value = r.value;
 	}
+	if (k->num < 1 || !k->ubufs || k->ubufs[0].size < 8 || !k->ubufs[0].uptr) {
+		errno = k->num < 1 ? EINVAL : EFAULT;
+		return -1;
+	}
+	/* struct xen_dm_op: u32 op, u32 pad, then the operation's fields. */
+	buf = k->ubufs[0].uptr;
+	memcpy(&op, buf, sizeof(op));
+	q.op = op;
+	if (k->ubufs[0].size < 16) {
+		errno = EFAULT;
+		return -1;
+	}
+	memcpy(&sub, buf + 8, sizeof(sub));
+	memcpy(&q.pad, buf + 12, sizeof(q.pad));
+	q.sub = sub;
+	if (simconn_call(&p->sc, &q, sizeof(q), &r, sizeof(r), &got, NULL, 0, NULL) < 0)
+		return -1;
+	if (got < sizeof(r)) {
+		errno = EPROTO;
+		return -1;
+	}
+	sub = (uint16_t)r.backend;
+	memcpy(buf + 10, &sub, sizeof(sub));
 	return 0;
 }
 
-PUBLIC int xc_hvm_param_set(xc_interface *xch, uint32_t dom, uint32_t param, uint64_t value)
+PUBLIC int xensim_privcmd_ioctl(int fd, unsigned long req, void *arg)
 {
-	return hvm_param(xch, dom, param, true, &value);
-}
+	struct sim_privcmd *p;
+	int rc = -1;
 
-PUBLIC int xc_hvm_param_get(xc_interface *xch, uint32_t dom, uint32_t param, uint64_t *value)
-{
-	return hvm_param(xch, dom, param, false, value);
+	pthread_mutex_lock(&privcmd_lock);
+	p = privcmd_find(fd);
+	if (!p) {
+		errno = ENOTTY;
+	} else if (req == IOCTL_PRIVCMD_RESTRICT) {
+		domid_t dom = *(const domid_t *)arg;
+
+		if (p->restricted != DOMID_INVALID && p->restricted != dom) {
+			errno = EINVAL;
+		} else {
+			p->restricted = dom;
+			rc = 0;
+		}
+	} else if (req == IOCTL_PRIVCMD_DM_OP) {
+		rc = privcmd_dm_op(p, arg);
+	} else {
+		errno = ENOTTY;
+	}
+	pthread_mutex_unlock(&privcmd_lock);
+	return rc;
 }

@@ -16,6 +16,7 @@
 
 #include <xen/sched.h>
 #include <asm/guest/hyperv-tlfs.h>
+#include <public/hvm/dm_op.h>
 #include <public/hvm/syndbg.h>
 
 #include "private.h"
@@ -489,24 +490,22 @@ static int sdp_domain_create(uint32_t domid, uint64_t features)
     return rc;
 }
 
-static int sdp_param_set(uint32_t domid, uint64_t value)
+/* dm_op() has done its checks (device model rights, not the guest itself). */
+static int sdp_dm_syndbg(uint32_t caller, uint32_t domid, unsigned int op,
+                         uint32_t *backend)
 {
     struct sdp_dom *sd = sdp_find(domid);
+    struct xen_dm_op_syndbg_backend o = { .op = op };
+    int rc;
 
     if ( !sd )
         return -ESRCH;
     vmap_owner = &sd->d;
     current = &sd->v[0];
-    return viridian_dbgport_set_backend(&sd->d, value);
-}
-
-static int sdp_param_get(uint32_t domid, uint64_t *value)
-{
-    struct sdp_dom *sd = sdp_find(domid);
-
-    if ( !sd )
-        return -ESRCH;
-    return viridian_dbgport_get_backend(&sd->d, value);
+    rc = viridian_dbgport_dm_op(&sd->d, caller, &o);
+    if ( !rc )
+        *backend = o.backend;
+    return rc;
 }
 
 static int sdp_acquire(uint32_t caller, uint32_t domid, unsigned int id,
@@ -605,8 +604,7 @@ static const struct sdp_ops sdp_ops = {
     .init = sdp_init,
     .domain_create = sdp_domain_create,
     .domain_destroy = sdp_domain_destroy,
-    .param_set = sdp_param_set,
-    .param_get = sdp_param_get,
+    .dm_syndbg = sdp_dm_syndbg,
     .acquire = sdp_acquire,
     .hypercall = sdp_hypercall,
     .msr = sdp_msr,

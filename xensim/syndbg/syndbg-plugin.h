@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SDP_VERSION 2
+#define SDP_VERSION 3
 
 /* Returned by hypercall(): the vCPU is blocked; re-execute after a wake. */
 #define SDP_BLOCKED (-1000)
@@ -43,8 +43,12 @@ struct sdp_ops {
 	int (*init)(const struct sdp_host *host);
 	int (*domain_create)(uint32_t domid, uint64_t viridian_features);
 	void (*domain_destroy)(uint32_t domid);
-	int (*param_set)(uint32_t domid, uint64_t value);
-	int (*param_get)(uint32_t domid, uint64_t *value);
+	/*
+	 * XEN_DMOP_syndbg_backend's operation op from domain caller; the
+	 * backend attached afterwards in *backend.  0 or -errno.
+	 */
+	int (*dm_syndbg)(uint32_t caller, uint32_t domid, unsigned int op,
+			 uint32_t *backend);
 	/*
 	 * Returns the number of frames, or -errno; gfns in the domain's memfd.
 	 * caller is the domain asking (only the attached backend may).

@@ -24,7 +24,15 @@
 #     (libxl, before pre-copy); then the guest is destroyed while the relay
 #     is attached and polling its debug port: the host survives, the relay
 #     reports the guest gone (exit status 3).
-# e2e-timeout: 300
+#  4. xl save / xl restore with the group on (the relay detached with
+#     xen-kdrelay --detach first; it attaches again to the restored guest,
+#     which then passes its first tests) and with it off (the restored
+#     guest runs its whole suite).
+# Limits: a guest fails when it prints nothing new (a line, or a byte to
+# COM1 during the 16550 baseline) for 120 s (a stall),
+# and in any case after 600 s: on a loaded 2-core host the 16550 baseline
+# alone has taken 170 s, so a fixed 200 s limit failed healthy runs.
+# e2e-timeout: 1200
 # e2e-default: no
 # e2e-order: 90
 # e2e-host-peer: syndbg-peer.py 4711
@@ -150,9 +158,18 @@ xl unpause $name || e2e_fail "xl unpause $name failed"
 # Follow the guest; sample the vCPU time around its spin and its wait.
 spin= wait=
 e2e_up
-end=$((E2E_UP + 200))
+end=$((E2E_UP + 600))
+# Progress is a new line from the guest or, during the 16550 baseline
+# (which prints nothing until it is done), a byte more in the COM1 file.
+progress=$E2E_UP lines=0 com_bytes=0
 while :; do
 	micro_lines "$domid"
+	e2e_up
+	n_lines=$(wc -l <micro-$domid.log)
+	n_com=$(wc -c <"$E2E_OUT/com1.out" 2>/dev/null || echo 0)
+	if [ "$n_lines" -ne "$lines" ] || [ "$n_com" -ne "$com_bytes" ]; then
+		lines=$n_lines com_bytes=$n_com progress=$E2E_UP
+	fi
 	if [ -z "$spin" ] && grep -q '^MICRO: syndbg-spin-start' micro-$domid.log; then
 		a1=$(vcpu_time $name); sleep 3; a2=$(vcpu_time $name)
 		spin="$a1 -> $a2"
@@ -168,10 +185,10 @@ while :; do
 	grep -q '^MICRO: DONE' micro-$domid.log && break
 	xl domid $name >/dev/null 2>&1 || { micro_lines "$domid"; break; }
 	e2e_up
-	if [ "$E2E_UP" -ge "$end" ]; then
+	if [ "$E2E_UP" -ge "$end" ] || [ $((E2E_UP - progress)) -ge 120 ]; then
 		tail -n 20 micro-$domid.log
 		e2e_guest_dump $name
-		e2e_fail "micro-guest d$domid printed no 'MICRO: DONE' within 200 s (last: $(tail -n 1 micro-$domid.log))"
+		e2e_fail "micro-guest d$domid printed no 'MICRO: DONE' ($((E2E_UP - progress)) s without a new line or COM1 byte, $((E2E_UP - end + 600)) s in all; limits 120 s and 600 s; COM1 $com_bytes bytes; last: $(tail -n 1 micro-$domid.log))"
 	fi
 	sleep 0.5
 done
@@ -194,8 +211,12 @@ require "$domid" syndbg-cpuid-leaves syndbg-cpuid-privileges syndbg-msr-options-
 [ -n "$wait" ] || e2e_fail "no vCPU time sample while the guest waited"
 awk -v a="$a1" -v b="$a2" 'BEGIN { exit !(b - a >= 1.0) }' ||
 	e2e_fail "vCPU time while spinning for 3 s grew $spin s (want >= 1.0 s): the measurement cannot see a running vCPU"
-awk -v a="$b1" -v b="$b2" 'BEGIN { exit !(b - a <= 0.2) }' ||
-	e2e_fail "vCPU time while waiting in HvRetrieveDebugData for 4 s grew $wait s (want <= 0.2 s)"
+# Compared in tenths (xl's resolution; 8.8 - 8.6 is more than 0.2 in floating
+# point).  A waiting vCPU still re-executes its call after each capped 50 ms
+# sleep, which under TCG on a loaded host has cost up to 0.2 s in 4 s; a vCPU
+# that kept running would gain at least 1.3 s (the spin check's rate).
+awk -v a="$b1" -v b="$b2" 'BEGIN { exit !(int(b * 10 + 0.5) - int(a * 10 + 0.5) <= 4) }' ||
+	e2e_fail "vCPU time while waiting in HvRetrieveDebugData for 4 s grew $wait s (want <= 0.4 s)"
 dspin=$(awk -v a="$a1" -v b="$a2" 'BEGIN { printf "%.1f", b - a }')
 dwait=$(awk -v a="$b1" -v b="$b2" 'BEGIN { printf "%.1f", b - a }')
 e2e_note "vCPU time (xl vcpu-list): spinning 3 s: $spin (+$dspin s); waiting in HvRetrieveDebugData 4 s: $wait (+$dwait s)"
@@ -214,7 +235,7 @@ e2e_guest_gone $name 30 || e2e_fail "$name did not go away"
 passed=$(grep -c '^MICRO: [^ ]* PASS' micro-$domid.log)
 
 # ---- 3. the guest destroyed while the relay is attached and polling
-# The relay polls the debug port's parameter once a second; the guest dies
+# The relay queries the debug port (XEN_DMOP_syndbg_backend) once a second; the guest dies
 # under it (its debug port's state must outlive the domain's Viridian
 # state).  The host must survive and the relay must say the guest is gone.
 name=e2e-syndbg-kill
@@ -263,4 +284,89 @@ if xl dmesg | grep -E "Xen BUG|FATAL|Assertion|Panic" >xen-fatal.log; then
 fi
 e2e_note "with the relay attached xl save is refused before pre-copy; the guest destroyed under the attached, polling relay: host fine, relay exited 3 ('d$domid no longer exists')"
 
-e2e_pass "$passed syndbg tests passed, refusals checked; guest destroyed under the relay; vCPU +$dspin s spinning, +$dwait s waiting; exits $exits"
+# ---- 4. xl save / xl restore, with the group on and with it off
+# Each guest is saved while still paused from its creation (the micro-guest
+# cannot carry on an exchange with a relay that went away), restored paused
+# and then run.
+# save_restore NAME VIRIDIAN-LINE: prints the restored guest's domid.
+save_restore() {
+	_n=$1
+	_d=$(xl domid $_n) || e2e_fail "$_n does not exist before its save"
+	xl save $_n "$E2E_OUT/$_n.save" >xl-save-$_n.log 2>&1 || {
+		cat xl-save-$_n.log >&2
+		e2e_fail "xl save of $_n (d$_d) failed: $(tail -n 1 xl-save-$_n.log)"
+	}
+	e2e_guest_gone $_n 30 || e2e_fail "$_n is still there after xl save"
+	xl restore -p "$E2E_OUT/$_n.save" >xl-restore-$_n.log 2>&1 || {
+		cat xl-restore-$_n.log >&2
+		e2e_fail "xl restore of $_n failed: $(tail -n 1 xl-restore-$_n.log)"
+	}
+	# The image would not fit the results disk.
+	rm -f "$E2E_OUT/$_n.save"
+	xl domid $_n || e2e_fail "$_n is not there after xl restore"
+}
+
+name=e2e-syndbg-save
+cfg=$(micro_cfg $name 'viridian = ["defaults", "syndbg", "syndbg_vmcall"]')
+domid=$(create_paused "$cfg" $name) || exit 1
+"$relay" -d "$domid" --tcp 127.0.0.1:$((PORT + 2)) -F -v >relay-save.log 2>&1 &
+relay_pid=$!
+e2e_up
+end=$((E2E_UP + 15))
+until grep -q "attached to the debug port of d$domid" relay-save.log; do
+	e2e_up
+	kill -0 $relay_pid 2>/dev/null || e2e_fail "xen-kdrelay exited: $(tail -n 1 relay-save.log)"
+	[ "$E2E_UP" -lt "$end" ] || e2e_fail "xen-kdrelay did not attach to d$domid within 15 s"
+	sleep 0.2
+done
+kill $relay_pid 2>/dev/null
+wait $relay_pid 2>/dev/null
+# The port stays attached when the relay ends: detach it, then save.
+"$relay" --detach -d "$domid" >relay-detach.log 2>&1 ||
+	e2e_fail "xen-kdrelay --detach -d $domid failed: $(tail -n 1 relay-detach.log)"
+cat relay-detach.log
+rdomid=$(save_restore $name) || exit 1
+echo "$name: d$domid saved, restored as d$rdomid"
+"$relay" -d "$rdomid" --tcp 127.0.0.1:$((PORT + 2)) -F -v >relay-restored.log 2>&1 &
+relay_pid=$!
+e2e_up
+end=$((E2E_UP + 15))
+until grep -q "attached to the debug port of d$rdomid" relay-restored.log; do
+	e2e_up
+	kill -0 $relay_pid 2>/dev/null || e2e_fail "xen-kdrelay exited: $(tail -n 1 relay-restored.log)"
+	[ "$E2E_UP" -lt "$end" ] || e2e_fail "xen-kdrelay did not attach to the restored d$rdomid within 15 s"
+	sleep 0.2
+done
+xl unpause $name || e2e_fail "xl unpause $name failed"
+e2e_up
+end=$((E2E_UP + 120))
+until micro_lines "$rdomid"; grep -q '^MICRO: syndbg-cpuid-privileges PASS' micro-$rdomid.log; do
+	e2e_up
+	_fails=$(grep '^MICRO: [^ ]* FAIL' micro-$rdomid.log)
+	[ -z "$_fails" ] || e2e_fail "restored d$rdomid: $(echo "$_fails" | head -n 3 | tr '\n' ';')"
+	[ "$E2E_UP" -lt "$end" ] || e2e_fail "the restored d$rdomid passed no syndbg-cpuid-privileges within 120 s (last: $(tail -n 1 micro-$rdomid.log))"
+	sleep 0.5
+done
+cat micro-$rdomid.log
+require "$rdomid" syndbg-cpuid-leaves syndbg-cpuid-privileges
+kill $relay_pid 2>/dev/null
+wait $relay_pid 2>/dev/null
+xl destroy $name || e2e_fail "xl destroy $name failed"
+
+name=e2e-nosyndbg-save
+cfg=$(micro_cfg $name 'viridian = ["defaults"]')
+domid=$(create_paused "$cfg" $name) || exit 1
+rdomid=$(save_restore $name) || exit 1
+echo "$name: d$domid saved, restored as d$rdomid"
+xl unpause $name || e2e_fail "xl unpause $name failed"
+wait_done "$rdomid" $name 120
+cat micro-$rdomid.log
+require "$rdomid" nosyndbg-cpuid nosyndbg-msrs nosyndbg-hcall-page nosyndbg-hcall-raw
+e2e_guest_gone $name 30 || e2e_fail "$name did not go away"
+if xl dmesg | grep -E "Xen BUG|FATAL|Assertion|Panic" >xen-fatal.log; then
+	cat xen-fatal.log
+	e2e_fail "Xen reported a fault during the save/restore cases"
+fi
+e2e_note "xl save/xl restore: with the group (relay detached by xen-kdrelay --detach, re-attached to the restored guest, its CPUID tests pass) and without it (the whole refusal suite passes after restore)"
+
+e2e_pass "$passed syndbg tests passed, refusals checked; guest destroyed under the relay; save/restore with the group on and off; vCPU +$dspin s spinning, +$dwait s waiting; exits $exits"

@@ -24,9 +24,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <xencall.h>
 #include <xenctrl.h>
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
+#include <xen/hvm/dm_op.h>
 #include <xen/hvm/params.h>
 #include <xen/hvm/syndbg.h>
 #include <xen/memory.h>
@@ -59,6 +61,33 @@ static uint32_t rec_size(uint32_t len)
            ~(XEN_SYNDBG_ALIGN - 1);
 }
 
+/* XEN_DMOP_syndbg_backend's op on domid; the backend afterwards in *backend. */
+static int dm_syndbg(xc_interface *xch, uint32_t domid, uint16_t op,
+                     domid_t *backend)
+{
+    xencall_handle *xcall = xc_interface_xcall_handle(xch);
+    struct xen_dm_op *dm = xencall_alloc_buffer(xcall, sizeof(*dm));
+    struct xen_dm_op_buf *buf = xencall_alloc_buffer(xcall, sizeof(*buf));
+    int rc = -1;
+
+    if ( dm && buf )
+    {
+        memset(dm, 0, sizeof(*dm));
+        dm->op = XEN_DMOP_syndbg_backend;
+        dm->u.syndbg_backend.op = op;
+        set_xen_guest_handle_raw(buf->h, dm);
+        buf->size = sizeof(*dm);
+        rc = xencall3(xcall, __HYPERVISOR_dm_op, domid, 1, (unsigned long)buf);
+        if ( !rc && backend )
+            *backend = dm->u.syndbg_backend.backend;
+    }
+    if ( buf )
+        xencall_free_buffer(xcall, buf);
+    if ( dm )
+        xencall_free_buffer(xcall, dm);
+    return rc;
+}
+
 static int port_open(struct port *p, uint32_t domid)
 {
     void *addr = NULL;
@@ -74,7 +103,7 @@ static int port_open(struct port *p, uint32_t domid)
         return -1;
     }
 
-    if ( xc_hvm_param_set(p->xch, domid, HVM_PARAM_SYNDBG_BACKEND, 0) )
+    if ( dm_syndbg(p->xch, domid, XEN_DMOP_SYNDBG_ATTACH, NULL) )
     {
         printf("PROBE failed to attach to d%u (%d: %s)\n", domid, errno,
                strerror(errno));
@@ -117,14 +146,13 @@ static int port_open(struct port *p, uint32_t domid)
 static int detach(uint32_t domid)
 {
     xc_interface *xch = xc_interface_open(NULL, NULL, 0);
-    uint64_t v = 0;
+    domid_t v = 0;
     int rc;
 
     if ( !xch )
         return 1;
-    rc = xc_hvm_param_set(xch, domid, HVM_PARAM_SYNDBG_BACKEND, DOMID_INVALID);
-    xc_hvm_param_get(xch, domid, HVM_PARAM_SYNDBG_BACKEND, &v);
-    printf("PROBE detach rc=%d, parameter now %#" PRIx64 "\n", rc, v);
+    rc = dm_syndbg(xch, domid, XEN_DMOP_SYNDBG_DETACH, &v);
+    printf("PROBE detach rc=%d, backend now %#x\n", rc, v);
     xc_interface_close(xch);
 
     return rc ? 1 : 0;

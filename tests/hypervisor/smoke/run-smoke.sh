@@ -46,7 +46,7 @@ make -s -C "/usr/src/linux-headers-$kver" M="$mod" modules >/dev/null
 strip --strip-debug "$mod/guest-syndbg-probe.ko"
 gcc -std=gnu11 -O2 -Wall -Wextra -I"$tree/tools/include" \
     -o "$XQ/dom0-syndbg-probe" "$here/dom0-syndbg-probe.c" \
-    -lxenctrl -lxenforeignmemory -lxenevtchn
+    -lxenctrl -lxenforeignmemory -lxenevtchn -lxencall
 
 log "assembling the initramfs"
 G=$XQ/guestroot R=$XQ/dom0root
