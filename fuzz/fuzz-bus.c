@@ -1,0 +1,1097 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * libFuzzer target, stateful: libvmbus's server (lib/libvmbus/server.c,
+ * chan.c, xfer.c, xs.c) serving two hostile guests over the in-memory Xen
+ * of fake-xen.c, driven by sequences of operations.
+ *
+ * The guests are played by the fuzzer: they write xenstore nodes, grant
+ * pages, write control messages and channel packets into the rings they
+ * share with dom0 and signal.  Dom0 runs two real servers (one per guest,
+ * as vmbusd does) with a service behind their ops that accepts channels,
+ * receives and completes packets, maps and unmaps data GPADLs and holds
+ * pointers into them.  The two guests also share a peer offer, so the
+ * guest-to-guest state machine runs across both servers.
+ *
+ * Input: a sequence of operations, one opcode byte (modulo OP_COUNT) and
+ * its argument bytes each; a missing byte reads as 0.  After every
+ * operation each server's pump runs (bounded), then the invariants are
+ * checked; at the end the servers are destroyed and nothing may be left
+ * mapped, shared or open.  gen-seeds.c writes sequences that reach the
+ * interesting states (handshake, offers, open, GPADLs, transfer page sets,
+ * the peer handshake).
+ */
+#define _GNU_SOURCE 1
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake-xen.h"
+#include "fuzz-bus.h"
+#include "libvmbus.h"
+#include "vmbus/vmbus_msg.h"
+#include "vmbus/vmbus_ring.h"
+
+#define NGUESTS		2
+#define MAX_OPS		96
+#define MAX_GP		12	/* GPADLs a guest remembers */
+#define MAX_CH		6	/* channels a guest remembers */
+#define MAX_RELIDS	16
+#define MAX_HANDLES	8
+#define MAX_SCHANS	16
+#define PUMP_ROUNDS	4
+/* Regions dom0 may have mapped of one guest: the control ring + GPADLs. */
+#define MAX_REGIONS	(1 + 64)
+
+/* --- reading the input --- */
+
+struct rd {
+	const uint8_t *p;
+	size_t n;
+};
+
+static uint8_t u8(struct rd *r)
+{
+	if (!r->n)
+		return 0;
+	r->n--;
+	return *r->p++;
+}
+
+static uint16_t u16(struct rd *r)
+{
+	return (uint16_t)(u8(r) | u8(r) << 8);
+}
+
+static uint32_t u32(struct rd *r)
+{
+	return (uint32_t)u16(r) | (uint32_t)u16(r) << 16;
+}
+
+/* --- the guests, as the fuzzer plays them --- */
+
+struct g_gpadl {
+	uint32_t id;
+	uint32_t relid;
+	uint32_t pages;
+};
+
+struct g_chan {
+	bool used;
+	unsigned int dom;
+	uint32_t relid;
+	uint32_t gpadl;
+	uint8_t *mem;
+	uint32_t rp;			/* pages per direction */
+	int port;
+	struct vmbus_ring ring;
+};
+
+struct guest {
+	unsigned int dom;
+	struct vmbus_server *srv;
+	uint8_t *ctl;
+	uint32_t ctl_pages;
+	int ctl_port;
+	bool ctl_ok;
+	struct vmbus_ring ring;
+	struct g_gpadl gp[MAX_GP];
+	unsigned int ngp;
+	uint32_t next_gpadl;
+	struct g_chan ch[MAX_CH];
+	uint32_t relids[MAX_RELIDS];
+	unsigned int nrelids;
+	uint32_t peer_open_id;		/* from the last PEER_OPEN */
+	uint32_t peer_relid;
+	uint32_t next_open;
+};
+
+static struct guest guests[NGUESTS];
+
+/* --- the dom0 service behind both servers --- */
+
+struct svc_chan {
+	struct vmbus_chan *c;
+	unsigned int gi;
+	uint32_t relid;
+};
+
+/* A received packet whose memory the service still uses. */
+struct svc_hold {
+	struct vmbus_chan *c;
+	uint64_t trans_id;
+	bool want_comp;
+	uint8_t *p;
+	uint32_t len;
+	bool writable;
+};
+
+static struct svc_chan schans[MAX_SCHANS];
+static struct vmbus_gpadl *handles[MAX_HANDLES];
+static struct svc_hold hold;
+static bool svc_refuse;
+static uint64_t svc_sink;
+static unsigned int pending_peer_events;
+
+/*
+ * Memory of a held packet that is no longer mapped: the library unmapped a
+ * transfer page set under the service.  Built with
+ * -DFUZZ_BUS_TOLERATE_HELD_UNMAP (long runs while that is a known bug),
+ * this is counted and reported once instead of faulting.
+ */
+static bool hold_gone(void)
+{
+#ifdef FUZZ_BUS_TOLERATE_HELD_UNMAP
+	static bool said;
+
+	if (fx_addr_mapped(hold.p))
+		return false;
+	if (!said)
+		fprintf(stderr, "fuzz-bus: the memory of a packet the service "
+			"had not completed was unmapped under it\n");
+	said = true;
+	return true;
+#else
+	return false;
+#endif
+}
+
+static int svc_open(struct vmbus_server *srv, struct vmbus_chan *c,
+		    void *cookie, void *arg)
+{
+	unsigned int i;
+
+	(void)srv;
+	(void)cookie;
+	if (!c) {		/* a channel between the two guests */
+		pending_peer_events++;
+		return 0;
+	}
+	if (svc_refuse)
+		return -EBUSY;
+	for (i = 0; i < MAX_SCHANS; i++)
+		if (!schans[i].c) {
+			schans[i] = (struct svc_chan){ c, (unsigned int)(uintptr_t)arg,
+						       vmbus_chan_relid(c) };
+			return 0;
+		}
+	return -ENOSPC;
+}
+
+static void svc_close(struct vmbus_server *srv, struct vmbus_chan *c,
+		      void *cookie, void *arg)
+{
+	unsigned int i;
+
+	(void)srv;
+	(void)cookie;
+	(void)arg;
+	if (!c) {
+		pending_peer_events++;
+		return;
+	}
+	for (i = 0; i < MAX_SCHANS; i++)
+		if (schans[i].c == c)
+			schans[i].c = NULL;
+	/* Pointers into the channel's memory are valid until we return. */
+	if (hold.c == c) {
+		if (hold.p && !hold_gone())
+			svc_sink += hold.p[0] + hold.p[hold.len - 1];
+		memset(&hold, 0, sizeof(hold));
+	}
+}
+
+static const struct vmbus_server_ops svc_ops = {
+	.open = svc_open,
+	.close = svc_close,
+};
+
+static struct vmbus_chan *svc_chan(unsigned int gi, uint8_t sel)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < MAX_SCHANS; i++)
+		if (schans[i].c && schans[i].gi == gi && n++ == sel % 4)
+			return schans[i].c;
+	for (i = 0; i < MAX_SCHANS; i++)
+		if (schans[i].c && schans[i].gi == gi)
+			return schans[i].c;
+	return NULL;
+}
+
+/* --- signals from the library to the guests' ports are just counted --- */
+
+static void guest_signal_ctl(void *arg)
+{
+	struct guest *g = arg;
+
+	fx_notify(g->dom, (unsigned int)g->ctl_port);
+}
+
+static void guest_signal_chan(void *arg)
+{
+	struct g_chan *ch = arg;
+
+	fx_notify(ch->dom, (unsigned int)ch->port);
+}
+
+/* --- servers and the pump --- */
+
+static void server_start(unsigned int gi)
+{
+	static const struct vmbus_offer_desc plain = {
+		.type = { 0x11, 0x22 }, .instance = { 1 },
+		.nversions = 2,
+		.versions = { VMBUS_VERSION(2, 0), VMBUS_VERSION(1, 1) },
+	};
+	struct vmbus_offer_desc pipe = {
+		.type = { 0x6d }, .instance = { 2 },
+		.flags = VMBUS_OFFER_FLAG_NAMED_PIPE,
+		.nversions = 1, .versions = { VMBUS_PIPE_VERSION_1_0 },
+	};
+	struct guest *g = &guests[gi];
+
+	fx_cur_dom = 0;
+	fx_cur_tag = 1 + gi;
+	if (vmbus_server_create(&g->srv, g->dom, &svc_ops,
+				(void *)(uintptr_t)gi) < 0) {
+		g->srv = NULL;
+		return;
+	}
+	memcpy(pipe.user_data + VMBUS_PIPE_NAME_OFFSET, "fuzz", 5);
+	vmbus_server_offer(g->srv, &plain, NULL);
+	vmbus_server_offer(g->srv, &pipe, NULL);
+}
+
+static void server_stop(unsigned int gi)
+{
+	struct guest *g = &guests[gi];
+
+	fx_cur_dom = 0;
+	vmbus_server_destroy(g->srv);
+	g->srv = NULL;
+}
+
+static void offer_peer(uint8_t b)
+{
+	struct vmbus_offer_desc d = {
+		.type = { 0x33 }, .instance = { 3, b },
+		.nversions = 1, .versions = { VMBUS_VERSION(1, 0) },
+	};
+	struct vmbus_offer_desc d2 = d;
+
+	if (!guests[0].srv || !guests[1].srv)
+		return;
+	if (b & 1)
+		d2.versions[0] = VMBUS_VERSION(1, 1);
+	fx_cur_dom = 0;
+	if (b & 2)
+		vmbus_server_offer_peer(guests[1].srv, &d2, NULL,
+					guests[0].srv, &d, NULL);
+	else
+		vmbus_server_offer_peer(guests[0].srv, &d, NULL,
+					guests[1].srv, &d2, NULL);
+}
+
+static bool readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return fd >= 0 && poll(&p, 1, 0) > 0;
+}
+
+static void pump(void)
+{
+	unsigned int round, gi;
+	bool any;
+
+	fx_cur_dom = 0;
+	for (round = 0; round < PUMP_ROUNDS; round++) {
+		any = false;
+		for (gi = 0; gi < NGUESTS; gi++) {
+			struct vmbus_server *s = guests[gi].srv;
+
+			/* As vmbusd does: only when its fd says so (asked
+			 * only when the fake Xen has something for it). */
+			if (!s || !fx_pending(1 + gi) ||
+			    !readable(vmbus_server_fd(s)))
+				continue;
+			fx_cur_tag = 1 + gi;
+			vmbus_server_process(s);
+			any = true;
+		}
+		if (!any)
+			break;
+	}
+}
+
+static void check_invariants(void)
+{
+	unsigned int gi;
+	uint32_t regions;
+
+	for (gi = 0; gi < NGUESTS; gi++) {
+		fx_mapped_pages(0, guests[gi].dom, &regions);
+		if (regions > MAX_REGIONS) {
+			fprintf(stderr, "fuzz-bus: dom0 holds %u mappings of "
+				"domain %u\n", regions, guests[gi].dom);
+			abort();
+		}
+		/* A server without a guest bus maps nothing but data GPADLs
+		 * the service still holds. */
+		if (!guests[gi].srv && fx_mapped_pages(0, guests[gi].dom, NULL)) {
+			fprintf(stderr, "fuzz-bus: domain %u still mapped with "
+				"no server\n", guests[gi].dom);
+			abort();
+		}
+	}
+}
+
+/* --- guest actions --- */
+
+static void fe_path(const struct guest *g, const char *key, char *out,
+		    size_t size)
+{
+	snprintf(out, size, "/local/domain/%u/device/vmbus/0/%s", g->dom, key);
+}
+
+static void fe_write(struct guest *g, const char *key, const char *val)
+{
+	char path[128];
+
+	fe_path(g, key, path, sizeof(path));
+	fx_xs_write(g->dom, path, val, (unsigned int)strlen(val));
+}
+
+static void fe_printf(struct guest *g, const char *key, unsigned long v)
+{
+	char val[24];
+
+	snprintf(val, sizeof(val), "%lu", v);
+	fe_write(g, key, val);
+}
+
+/* Grant the control rings and publish them; Initialised. */
+static void guest_connect(struct guest *g, uint8_t b)
+{
+	uint32_t order = 2 + b % 3, i, half;
+	char key[32];
+	int ref;
+
+	g->ctl_ok = false;
+	g->ctl_pages = 1u << order;
+	g->ctl = fx_alloc_pages(g->dom, g->ctl_pages);
+	if (!g->ctl)
+		return;
+	half = g->ctl_pages / 2 * FX_PAGE_SIZE;
+	vmbus_ring_hdr_init(g->ctl, half, VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	vmbus_ring_hdr_init(g->ctl + half, half, VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	g->ctl_port = fx_port_alloc(g->dom, 0);
+	if (vmbus_ring_init(&g->ring, g->ctl, half, g->ctl + half, half,
+			    guest_signal_ctl, g) < 0 || g->ctl_port < 0)
+		return;
+	fe_printf(g, "ring-page-order", order);
+	for (i = 0; i < g->ctl_pages; i++) {
+		ref = fx_grant(g->dom, g->ctl + i * FX_PAGE_SIZE, 0,
+			       b & 0x80 && i == 1);
+		snprintf(key, sizeof(key), "ring-ref%u", i);
+		fe_printf(g, key, (unsigned long)(uint32_t)ref);
+	}
+	fe_printf(g, "event-channel", (unsigned long)g->ctl_port);
+	fe_write(g, "version", "1.1");
+	g->ctl_ok = true;
+	fe_write(g, "state", "3");
+}
+
+static int guest_send(struct guest *g, struct vmbus_msg *m)
+{
+	uint8_t wire[VMBUS_MSG_MAX_SIZE];
+	int len;
+
+	if (!g->ctl_ok)
+		return -ENOTCONN;
+	len = vmbus_msg_encode(m, wire, sizeof(wire));
+	if (len < 0)
+		return len;
+	return vmbus_ring_send_inband(&g->ring, wire, (size_t)len, 0, 0);
+}
+
+static uint32_t pick_relid(struct guest *g, struct rd *r)
+{
+	uint8_t b = u8(r);
+
+	switch (b & 7) {
+	case 6:
+		return g->nrelids ? g->relids[(b >> 3) % g->nrelids] : 1;
+	case 7:
+		return u32(r);
+	default:
+		return b & 7;
+	}
+}
+
+static uint32_t pick_gpadl(struct guest *g, struct rd *r)
+{
+	uint8_t b = u8(r);
+
+	switch (b & 7) {
+	case 0:
+		return 0;
+	case 7:
+		return u32(r);
+	case 6:
+		return g->ch[(b >> 3) % MAX_CH].gpadl;
+	default:
+		return g->ngp ? g->gp[((b & 7) - 1 + (b >> 3)) % g->ngp].id :
+				b & 7;
+	}
+}
+
+static uint32_t pick_version(uint8_t b)
+{
+	static const uint32_t v[] = {
+		VMBUS_VERSION(1, 0), VMBUS_VERSION(1, 1), VMBUS_VERSION(2, 0),
+		VMBUS_PIPE_VERSION_1_0, VMBUS_VERSION(3, 0), 0xffffffff,
+	};
+
+	return v[b % (sizeof(v) / sizeof(v[0]))];
+}
+
+/* Grant @pages pages to @grantee and send them as GPADL @id on @relid. */
+static uint32_t guest_gpadl(struct guest *g, uint32_t relid, uint32_t id,
+			    uint8_t *mem, uint32_t pages, unsigned int grantee,
+			    uint8_t shape, uint8_t trunc)
+{
+	static struct vmbus_msg msgs[64];
+	uint32_t refs[64], i, nranges = 1 + shape % 3, per, off;
+	struct vmbus_gpa_desc rg[3];
+	int n, ref;
+
+	if (pages > 64 || !pages)
+		return 0;
+	for (i = 0; i < pages; i++) {
+		ref = fx_grant(g->dom, mem + i * FX_PAGE_SIZE, grantee,
+			       (shape & 0x10) != 0);
+		refs[i] = (uint32_t)ref;
+		if (shape & 0x20)	/* the same page again and again */
+			refs[i] = refs[0];
+	}
+	if (shape & 0x40)
+		refs[pages - 1] = 0xffff;
+	if (nranges > pages)
+		nranges = pages;
+	per = pages / nranges;
+	for (i = 0; i < nranges; i++) {
+		uint32_t cnt = i + 1 == nranges ? pages - per * i : per;
+
+		off = (shape & 0x80) ? 17 : 0;
+		rg[i] = (struct vmbus_gpa_desc){
+			.byte_count = cnt * FX_PAGE_SIZE - off - ((shape & 8) ? 1 : 0),
+			.byte_offset = off,
+			.gref_count = cnt,
+			.grefs = refs + per * i,
+		};
+	}
+	n = vmbus_gpadl_build(msgs, 64, relid, id, rg, nranges);
+	if (n <= 0)
+		return 0;
+	if (trunc % 4 == 3 && n > 1)
+		n--;		/* a body never comes */
+	for (i = 0; i < (uint32_t)n; i++)
+		if (guest_send(g, &msgs[i]) < 0)
+			break;
+	if (g->ngp < MAX_GP)
+		g->gp[g->ngp++] = (struct g_gpadl){ id, relid, pages };
+	else
+		g->gp[id % MAX_GP] = (struct g_gpadl){ id, relid, pages };
+	return id;
+}
+
+/* OPENCHANNEL as a client makes it: ring GPADL, port, then the message. */
+static void guest_open(struct guest *g, struct rd *r)
+{
+	uint32_t relid = pick_relid(g, r);
+	uint8_t f = u8(r), rpb = u8(r);
+	uint32_t rp = 2 + rpb % 4, id;
+	unsigned int peer = g == &guests[0] ? guests[1].dom : guests[0].dom;
+	unsigned int to = (f & 1) ? peer : 0;
+	struct g_chan *ch = &g->ch[relid % MAX_CH];
+	struct vmbus_msg m;
+	size_t half;
+
+	vmbus_msg_init(&m, VMBUS_MSG_OPENCHANNEL);
+	m.u.open.child_relid = relid;
+	m.u.open.open_id = ++g->next_open;
+	m.u.open.class_version = pick_version(f >> 4);
+	if (f & 2) {		/* the acceptor of a peer channel grants none */
+		guest_send(g, &m);
+		return;
+	}
+	ch->mem = fx_alloc_pages(g->dom, 2 * rp);
+	if (!ch->mem)
+		return;
+	half = (size_t)rp * FX_PAGE_SIZE;
+	vmbus_ring_hdr_init(ch->mem, half, VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	vmbus_ring_hdr_init(ch->mem + half, half,
+			    VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	ch->dom = g->dom;
+	ch->relid = relid;
+	ch->rp = rp;
+	ch->port = fx_port_alloc(g->dom, to);
+	if (vmbus_ring_init(&ch->ring, ch->mem, half, ch->mem + half, half,
+			    guest_signal_chan, ch) < 0)
+		return;
+	ch->used = true;
+	id = ++g->next_gpadl;
+	ch->gpadl = guest_gpadl(g, relid, id, ch->mem, 2 * rp, to, f & 4 ? 0x10 : 0,
+				0);
+	m.u.open.ring_gpadl = (f & 8) ? pick_gpadl(g, r) : id;
+	m.u.open.downstream_page_offset = (rpb & 0x80) ? u8(r) : rp;
+	m.u.open.event_channel = (uint32_t)ch->port;
+	guest_send(g, &m);
+}
+
+/* What the server sent: learn relids and peer opens, drop the rest. */
+static void guest_drain(struct guest *g)
+{
+	uint64_t buf[(VMBUS_MSG_MAX_SIZE + 64) / 8 + 512];
+	struct vmbus_pkt pkt;
+	struct vmbus_msg m;
+	unsigned int i, n;
+	int rc;
+
+	for (n = 0; g->ctl_ok && n < 512; n++) {
+		rc = vmbus_ring_recv(&g->ring, &pkt, buf, sizeof(buf));
+		if (rc == -EMSGSIZE) {
+			vmbus_ring_consume(&g->ring);
+			continue;
+		}
+		if (rc < 0)
+			break;
+		if (pkt.type != VMBUS_PKT_DATA_INBAND ||
+		    vmbus_msg_decode(&m, pkt.data, pkt.data_len,
+				     VMBUS_MSG_DIR_S2C) < 0)
+			continue;
+		switch (m.u.hdr.msgtype) {
+		case VMBUS_MSG_OFFERCHANNEL:
+			if (g->nrelids < MAX_RELIDS)
+				g->relids[g->nrelids++] = m.u.offer.child_relid;
+			break;
+		case VMBUS_MSG_PEER_OPEN:
+			g->peer_open_id = m.u.peer_open.open_id;
+			g->peer_relid = m.u.peer_open.child_relid;
+			break;
+		default:
+			break;
+		}
+	}
+	for (i = 0; i < MAX_CH; i++) {
+		struct g_chan *ch = &g->ch[i];
+
+		for (n = 0; ch->used && n < 64; n++) {
+			rc = vmbus_ring_recv(&ch->ring, &pkt, buf, sizeof(buf));
+			if (rc == -EMSGSIZE)
+				rc = vmbus_ring_consume(&ch->ring);
+			if (rc < 0)
+				break;
+		}
+	}
+}
+
+static void guest_msg(struct guest *g, uint8_t op, struct rd *r)
+{
+	struct vmbus_msg m;
+	uint8_t b;
+	unsigned int i;
+
+	switch (op) {
+	case OP_CONTACT:
+		b = u8(r);
+		vmbus_msg_init(&m, VMBUS_MSG_INITIATE_CONTACT);
+		m.u.initiate_contact.version_count = 1 + b % 3;
+		for (i = 0; i < m.u.initiate_contact.version_count; i++)
+			m.u.initiate_contact.versions[i] = pick_version(b >> 2 >> i);
+		m.u.initiate_contact.version_requested =
+			m.u.initiate_contact.versions[0];
+		break;
+	case OP_REQOFFERS:
+		vmbus_msg_init(&m, VMBUS_MSG_REQUESTOFFERS);
+		break;
+	case OP_CLOSE:
+		vmbus_msg_init(&m, VMBUS_MSG_CLOSECHANNEL);
+		m.u.relid.child_relid = pick_relid(g, r);
+		break;
+	case OP_TEARDOWN:
+		vmbus_msg_init(&m, VMBUS_MSG_GPADL_TEARDOWN);
+		m.u.gpadl_teardown.child_relid = pick_relid(g, r);
+		m.u.gpadl_teardown.gpadl_id = pick_gpadl(g, r);
+		break;
+	case OP_RELEASED:
+		vmbus_msg_init(&m, VMBUS_MSG_RELID_RELEASED);
+		m.u.relid.child_relid = pick_relid(g, r);
+		break;
+	case OP_UNLOAD:
+		vmbus_msg_init(&m, VMBUS_MSG_UNLOAD);
+		break;
+	default:	/* OP_PEER_RESULT */
+		b = u8(r);
+		vmbus_msg_init(&m, VMBUS_MSG_PEER_OPEN_RESULT);
+		m.u.open_result.child_relid = b & 1 ? pick_relid(g, r) :
+						      g->peer_relid;
+		m.u.open_result.open_id = b & 2 ? u32(r) : g->peer_open_id;
+		m.u.open_result.status = (b >> 2) % (VMBUS_STATUS_MAX + 1);
+		break;
+	}
+	guest_send(g, &m);
+}
+
+/* A control packet as the guest likes: any type and length. */
+static void guest_raw(struct guest *g, struct rd *r, bool pkt)
+{
+	uint8_t data[1024];
+	uint16_t type = pkt ? u8(r) : VMBUS_PKT_DATA_INBAND;
+	size_t len = u8(r), i;
+	uint32_t mt = u8(r);
+
+	if (pkt)
+		len *= 4;
+	for (i = 0; i < len && i < sizeof(data); i++)
+		data[i] = u8(r);
+	if (len >= 4)
+		memcpy(data, &mt, 4);
+	if (!g->ctl_ok)
+		return;
+	if (type == VMBUS_PKT_DATA_INBAND)
+		vmbus_ring_send_inband(&g->ring, data, len, 0, 0);
+	else
+		vmbus_ring_send(&g->ring, type, 0, 0, data, len & ~7u, NULL, 0);
+}
+
+/* A packet on a channel ring, guest to dom0. */
+static void guest_chan_pkt(struct guest *g, struct rd *r)
+{
+	struct g_chan *ch = &g->ch[u8(r) % MAX_CH];
+	uint8_t kind = u8(r), flags = u8(r) & 1, data[64] = { 0 };
+	struct vmbus_pkt_range rg[3];
+	struct vmbus_pkt_xfer_pageset ps;
+	uint32_t i, nr = 1 + (kind >> 4) % 3;
+	uint64_t trans = u8(r);
+
+	for (i = 0; i < nr; i++) {
+		rg[i].byte_count = u16(r);
+		rg[i].byte_offset = u16(r) * 16u;
+	}
+	if (!ch->used)
+		return;
+	memset(&ps, 0, sizeof(ps));
+	switch (kind % 8) {
+	case 0:
+		vmbus_ring_send_inband(&ch->ring, data, kind % 64, trans, flags);
+		break;
+	case 1:
+	case 2:
+		ps.gpadl_id = pick_gpadl(g, r);
+		ps.pageset_id = u8(r) % 20;
+		vmbus_ring_send(&ch->ring, kind % 8 == 1 ?
+				VMBUS_PKT_ADD_XFER_PAGESET :
+				VMBUS_PKT_RM_XFER_PAGESET, flags, trans,
+				(uint8_t *)&ps + sizeof(ps.desc),
+				sizeof(ps) - sizeof(ps.desc), NULL, 0);
+		break;
+	case 3:
+		vmbus_ring_send_gpadl(&ch->ring, pick_gpadl(g, r), rg, nr, trans,
+				      flags, data, kind % 16);
+		break;
+	case 4:
+		vmbus_ring_send_xferpage(&ch->ring, u8(r) % 20, true, rg, nr,
+					 trans, flags, data, kind % 16);
+		break;
+	case 5:
+		vmbus_ring_send_comp(&ch->ring, trans, data, 8);
+		break;
+	case 6:
+		vmbus_ring_send(&ch->ring, u8(r), flags, trans, rg,
+				nr * sizeof(rg[0]), data, 8);
+		break;
+	default:
+		/* Many packets at once, then one signal. */
+		vmbus_ring_tx_begin(&ch->ring);
+		for (i = 0; i < 40u + kind; i++)
+			if (vmbus_ring_send_inband(&ch->ring, data, 24, i, 1) < 0)
+				break;
+		vmbus_ring_tx_commit(&ch->ring);
+		break;
+	}
+}
+
+/* The guest writes into a ring header what it likes. */
+static void guest_corrupt(struct guest *g, struct rd *r)
+{
+	uint8_t w = u8(r), f = u8(r);
+	uint32_t v = u32(r);
+	uint8_t *hdr;
+
+	if (w & 1) {
+		struct g_chan *ch = &g->ch[(w >> 1) % MAX_CH];
+
+		if (!ch->used)
+			return;
+		hdr = ch->mem + ((w & 0x80) ? ch->rp * FX_PAGE_SIZE : 0);
+	} else {
+		if (!g->ctl_ok)
+			return;
+		hdr = g->ctl + ((w & 0x80) ? g->ctl_pages / 2 * FX_PAGE_SIZE : 0);
+	}
+	/* write_index, read_index, interrupt_mask, pending_send_sz, data */
+	if (f % 5 == 4)
+		memcpy(hdr + FX_PAGE_SIZE + (f & 0x3f) * 8, &v, 4);
+	else
+		memcpy(hdr + (f % 5) * 4, &v, 4);
+}
+
+static void guest_xs(struct guest *g, struct rd *r)
+{
+	static const char *const keys[] = {
+		"state", "ring-page-order", "ring-ref0", "ring-ref1",
+		"event-channel", "version", "ring-ref3", "ring-ref15",
+	};
+	uint8_t k = u8(r), v = u8(r);
+	char path[128], val[24];
+
+	fe_path(g, keys[k % 8], path, sizeof(path));
+	if (k & 0x80) {
+		fx_xs_rm(g->dom, path);
+		return;
+	}
+	switch (v >> 6) {
+	case 0:
+		snprintf(val, sizeof(val), "%u", v & 0x3f);
+		break;
+	case 1:
+		snprintf(val, sizeof(val), "%u", u32(r));
+		break;
+	case 2:
+		snprintf(val, sizeof(val), "%s", (v & 1) ? "" : "4x");
+		break;
+	default:
+		snprintf(val, sizeof(val), "-%u", v & 0x3f);
+		break;
+	}
+	fx_xs_write(g->dom, path, val, (unsigned int)strlen(val));
+}
+
+/* --- dom0 service actions --- */
+
+static void svc_recv(unsigned int gi, struct rd *r)
+{
+	struct vmbus_chan *c = svc_chan(gi, u8(r));
+	uint8_t n = u8(r) % 16, mode = u8(r);
+	uint64_t buf[512];
+	struct vmbus_rxpkt rx;
+	int rc;
+
+	while (c && n--) {
+		rc = vmbus_chan_recv_pkt(c, &rx, buf, (mode & 1) ? 64 : sizeof(buf));
+		if (rc == -EAGAIN || rc == -ENOTCONN)
+			break;
+		if (rc == -EMSGSIZE)
+			break;
+		if (rc == 0 && rx.nranges) {
+			uint8_t *p = vmbus_rxpkt_ptr(&rx, 0);
+			uint32_t len = rx.ranges[0].byte_count;
+
+			/* Use what the packet names; keep one for later. */
+			svc_sink += p[0] + p[len - 1];
+			if ((mode & 2) && !hold.c) {
+				hold = (struct svc_hold){ c, rx.trans_id,
+							  rx.flags & 1, p, len,
+							  rx.writable };
+				continue;
+			}
+		}
+		if ((rc == 0 || rc == -EBADMSG) && (rx.flags & 1))
+			vmbus_chan_send_comp(c, rx.trans_id, NULL, 0);
+	}
+}
+
+static void svc_complete(void)
+{
+	if (!hold.c)
+		return;
+	if (hold_gone()) {
+		memset(&hold, 0, sizeof(hold));
+		return;
+	}
+	svc_sink += hold.p[0] + hold.p[hold.len - 1];
+	if (hold.writable)
+		hold.p[0] = 1;
+	if (hold.want_comp)
+		vmbus_chan_send_comp(hold.c, hold.trans_id, NULL, 0);
+	memset(&hold, 0, sizeof(hold));
+}
+
+static void svc_map(unsigned int gi, struct rd *r)
+{
+	struct vmbus_chan *c = svc_chan(gi, u8(r));
+	uint32_t id = pick_gpadl(&guests[gi], r);
+	unsigned int i = u8(r) % MAX_HANDLES;
+
+	if (!c || handles[i])
+		return;
+	vmbus_gpadl_map(c, id, &handles[i]);
+}
+
+static void svc_touch(struct rd *r)
+{
+	struct vmbus_gpadl *h = handles[u8(r) % MAX_HANDLES];
+	uint64_t off = u16(r) * 8u, len = 1 + u16(r);
+	uint8_t *p;
+
+	p = vmbus_gpadl_ptr(h, off, len, h && vmbus_gpadl_writable(h));
+	if (p) {
+		svc_sink += p[0] + p[len - 1];
+		if (vmbus_gpadl_writable(h))
+			p[len - 1] = 0x5a;
+	}
+	if (h)
+		svc_sink += vmbus_gpadl_size(h) + vmbus_gpadl_id(h);
+}
+
+static void svc_send(unsigned int gi, struct rd *r)
+{
+	struct vmbus_chan *c = svc_chan(gi, u8(r));
+	uint8_t kind = u8(r);
+	struct vmbus_gpadl *h = handles[kind % MAX_HANDLES];
+	struct vmbus_range rg = { 1 + u16(r), u16(r) };
+	uint64_t id = kind;
+	char data[32] = "from dom0";
+
+	if (!c)
+		return;
+	switch (kind >> 6) {
+	case 0:
+		vmbus_chan_send(c, data, kind % 32, id, kind & 1);
+		break;
+	case 1:
+		if (h)
+			vmbus_chan_send_gpa(c, vmbus_gpadl_id(h), &rg, 1, data,
+					    8, id, true);
+		break;
+	case 2:
+		if (vmbus_chan_trans_alloc(c, NULL, &id) == 0 &&
+		    vmbus_chan_send_xfer(c, kind % 20, &rg, 1, data, 8, id,
+					 true) < 0)
+			vmbus_chan_trans_cancel(c, id, NULL);
+		break;
+	default:
+		vmbus_chan_send_raw(c, kind & 0xf, 0, id, NULL, 0, data, 16);
+		break;
+	}
+}
+
+static void svc_unmap(struct rd *r)
+{
+	unsigned int i = u8(r) % MAX_HANDLES;
+
+	vmbus_gpadl_unmap(handles[i]);
+	handles[i] = NULL;
+}
+
+/* --- one run --- */
+
+static bool trace;
+
+static void trace_state(uint8_t op)
+{
+	unsigned int gi, i, n = 0;
+	uint32_t regions, pages;
+
+	for (i = 0; i < MAX_SCHANS; i++)
+		n += schans[i].c != NULL;
+	fprintf(stderr, "op %2u:", op);
+	for (gi = 0; gi < NGUESTS; gi++) {
+		pages = fx_mapped_pages(0, guests[gi].dom, &regions);
+		fprintf(stderr, " dom%u %s %u pages/%u maps, %u offers seen;",
+			guests[gi].dom, guests[gi].srv ?
+			vmbus_server_state(guests[gi].srv) : "-", pages,
+			regions, guests[gi].nrelids);
+	}
+	fprintf(stderr, " %u chans, hold %d, peer events %u\n", n,
+		hold.c != NULL, pending_peer_events);
+}
+
+static void run_op(uint8_t op, struct rd *r)
+{
+	uint8_t b = u8(r);
+	unsigned int gi = b & 1;
+	struct guest *g = &guests[gi];
+	uint32_t relid, id, pages;
+	uint8_t *mem;
+	unsigned int i;
+
+	switch (op) {
+	case OP_CONNECT:
+		if (!fx_dom_alive(g->dom))
+			break;
+		if (g->ctl_ok && (b & 2)) {	/* reconnect from the start */
+			fe_write(g, "state", "1");
+			pump();
+		}
+		guest_connect(g, b >> 2);
+		break;
+	case OP_FE_STATE:
+		fe_printf(g, "state", (b >> 1) % 10);
+		break;
+	case OP_XS:
+		guest_xs(g, r);
+		break;
+	case OP_CONTACT:
+	case OP_REQOFFERS:
+	case OP_CLOSE:
+	case OP_TEARDOWN:
+	case OP_RELEASED:
+	case OP_UNLOAD:
+	case OP_PEER_RESULT:
+		guest_msg(g, op, r);
+		break;
+	case OP_GPADL:
+		relid = pick_relid(g, r);
+		pages = 1 + u8(r) % 32;
+		id = (b & 2) ? pick_gpadl(g, r) : ++g->next_gpadl;
+		mem = fx_alloc_pages(g->dom, pages);
+		if (mem)
+			guest_gpadl(g, relid, id, mem, pages,
+				    (b & 4) ? guests[!gi].dom : 0, u8(r), b >> 3);
+		break;
+	case OP_OPEN:
+		guest_open(g, r);
+		break;
+	case OP_RAW_MSG:
+		guest_raw(g, r, false);
+		break;
+	case OP_RAW_PKT:
+		guest_raw(g, r, true);
+		break;
+	case OP_CHAN_PKT:
+		guest_chan_pkt(g, r);
+		break;
+	case OP_CORRUPT:
+		guest_corrupt(g, r);
+		break;
+	case OP_SIGNAL:
+		for (i = 0; i < 1u + (b >> 4); i++) {
+			fx_notify(g->dom, (unsigned int)g->ctl_port);
+			if (b & 2)
+				fx_notify(g->dom, (unsigned int)g->ch[(b >> 2) % MAX_CH].port);
+		}
+		break;
+	case OP_DRAIN:
+		guest_drain(g);
+		break;
+	case OP_SVC_RECV:
+		svc_recv(gi, r);
+		break;
+	case OP_SVC_COMPLETE:
+		svc_complete();
+		break;
+	case OP_SVC_MAP:
+		svc_map(gi, r);
+		break;
+	case OP_SVC_TOUCH:
+		svc_touch(r);
+		break;
+	case OP_SVC_UNMAP:
+		svc_unmap(r);
+		break;
+	case OP_SVC_SEND:
+		svc_send(gi, r);
+		break;
+	case OP_RESCIND:
+		relid = pick_relid(g, r);
+		if (g->srv)
+			vmbus_server_rescind(g->srv, relid);
+		break;
+	case OP_OFFER_PEER:
+		offer_peer(b >> 1);
+		break;
+	case OP_SVC_REFUSE:
+		svc_refuse = b & 2;
+		break;
+	case OP_SRV_RESTART:
+		if (g->srv)
+			server_stop(gi);
+		if (b & 2)
+			server_start(gi);
+		break;
+	case OP_KILL:
+		fx_dom_kill(g->dom);
+		break;
+	default:	/* OP_TIME */
+		for (i = 0; i < (b >> 1) % 8; i++)
+			pump();
+		break;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct rd r = { data, size };
+	unsigned int gi, i, nops = 0;
+
+	fx_reset();
+	memset(guests, 0, sizeof(guests));
+	memset(schans, 0, sizeof(schans));
+	memset(handles, 0, sizeof(handles));
+	memset(&hold, 0, sizeof(hold));
+	svc_refuse = false;
+	for (gi = 0; gi < NGUESTS; gi++) {
+		guests[gi].dom = 1 + gi;
+		guests[gi].ctl_port = -1;
+		for (i = 0; i < MAX_CH; i++)
+			guests[gi].ch[i].port = -1;
+		server_start(gi);
+	}
+	offer_peer(0);
+	pump();
+	while (r.n && nops++ < MAX_OPS) {
+		uint8_t op = u8(&r) % OP_COUNT;
+
+		run_op(op, &r);
+		pump();
+		check_invariants();
+		if (trace)
+			trace_state(op);
+	}
+	/* The service lets go, then the servers go: nothing may remain. */
+	for (i = 0; i < MAX_HANDLES; i++)
+		vmbus_gpadl_unmap(handles[i]);
+	for (gi = 0; gi < NGUESTS; gi++)
+		server_stop(gi);
+	fx_check_clean("after the servers were destroyed");
+	fx_release();
+	return 0;
+}
+
+/* Diagnostics of the library are noise here. */
+static void quiet_log(int prio, const char *msg, void *arg)
+{
+	(void)prio;
+	(void)msg;
+	(void)arg;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	trace = getenv("FUZZ_BUS_TRACE") != NULL;
+	if (!trace)
+		vmbus_set_log(quiet_log, NULL);
+	return 0;
+}
