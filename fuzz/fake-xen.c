@@ -23,7 +23,7 @@
 
 unsigned int fx_cur_dom;
 unsigned int fx_cur_tag;
-void (*fx_guest_hook)(unsigned int dom);
+void (*fx_guest_hook)(unsigned int dom, bool waiting);
 
 static void fx_die(const char *fmt, const char *a, unsigned long b)
 {
@@ -144,6 +144,18 @@ int fx_grant(unsigned int dom, const void *p, unsigned int grantee, bool ro)
 	if ((const uint8_t *)p < d->mem || off >= (size_t)FX_DOM_PAGES * FX_PAGE_SIZE)
 		return -1;
 	return fx_grant_page(dom, (uint32_t)(off / FX_PAGE_SIZE), grantee, ro);
+}
+
+uint8_t *fx_grant_addr(unsigned int dom, uint32_t ref, unsigned int grantee)
+{
+	const struct fx_grant *g;
+
+	if (dom >= FX_MAX_DOMS || ref >= FX_GREFS)
+		return NULL;
+	g = &doms[dom].g[ref];
+	if (!g->used || g->grantee != grantee)
+		return NULL;
+	return fx_dom_mem(dom)->mem + (size_t)g->page * FX_PAGE_SIZE;
 }
 
 bool fx_dom_alive(unsigned int dom)
@@ -396,6 +408,7 @@ struct xenevtchn_handle {
 
 #define FX_MAX_HANDLES	64
 static xenevtchn_handle *evt_handles[FX_MAX_HANDLES];
+static struct xs_handle *xs_handles[FX_MAX_HANDLES];
 
 static void port_raise(unsigned int dom, unsigned int port)
 {
@@ -450,6 +463,34 @@ int fx_port_alloc(unsigned int dom, unsigned int remote)
 	ports[dom][port] = (struct fx_port){ PORT_UNBOUND, (uint16_t)remote, 0,
 					     NULL };
 	return port;
+}
+
+int fx_port_bind(unsigned int dom, unsigned int rdom, unsigned int rport)
+{
+	struct fx_port *r;
+	int port;
+
+	if (dom >= FX_MAX_DOMS || rdom >= FX_MAX_DOMS || rport == 0 ||
+	    rport >= FX_PORTS || !doms[rdom].alive)
+		return -1;
+	r = &ports[rdom][rport];
+	if (r->state != PORT_UNBOUND || r->rdom != dom)
+		return -1;
+	port = port_new(dom);
+	if (port < 0)
+		return -1;
+	ports[dom][port] = (struct fx_port){ PORT_INTER, (uint16_t)rdom,
+					     (uint16_t)rport, NULL };
+	r->state = PORT_INTER;
+	r->rport = (uint16_t)port;
+	return port;
+}
+
+void fx_port_close(unsigned int dom, unsigned int port)
+{
+	if (dom < FX_MAX_DOMS && port && port < FX_PORTS &&
+	    ports[dom][port].state != PORT_FREE && !ports[dom][port].owner)
+		port_close(dom, port);
 }
 
 int fx_notify(unsigned int dom, unsigned int port)
@@ -527,7 +568,7 @@ int xenevtchn_notify(xenevtchn_handle *h, evtchn_port_t port)
 	if (p->state == PORT_INTER)
 		port_raise(p->rdom, p->rport);
 	if (h->dom != 0 && fx_guest_hook)
-		fx_guest_hook(h->dom);
+		fx_guest_hook(h->dom, false);
 	return 0;
 }
 
@@ -645,7 +686,6 @@ struct xs_watch {
 
 static struct xs_watch watches[XS_MAX_WATCHES];
 static unsigned int nwatches;
-static struct xs_handle *xs_handles[FX_MAX_HANDLES];
 
 /* Absolute path of @path as seen by @dom; false if it does not fit. */
 static bool xs_abs(unsigned int dom, const char *path, char *out)
@@ -976,7 +1016,7 @@ bool xs_watch(struct xs_handle *h, const char *path, const char *token)
 int xs_fileno(struct xs_handle *h)
 {
 	if (h->dom != 0 && fx_guest_hook)
-		fx_guest_hook(h->dom);
+		fx_guest_hook(h->dom, true);
 	return h->efd;
 }
 
@@ -1050,6 +1090,19 @@ void fx_reset(void)
 	}
 	fx_cur_dom = 0;
 	fx_guest_hook = NULL;
+}
+
+bool fx_handle_pending(unsigned int dom)
+{
+	unsigned int i;
+
+	for (i = 0; i < open_xs; i++)
+		if (xs_handles[i]->dom == dom && xs_handles[i]->nev)
+			return true;
+	for (i = 0; i < open_evt; i++)
+		if (evt_handles[i]->dom == dom && evt_handles[i]->pending)
+			return true;
+	return false;
 }
 
 bool fx_pending(unsigned int tag)

@@ -71,6 +71,14 @@ uint8_t *fx_alloc_pages(unsigned int dom, uint32_t n);
 int fx_grant(unsigned int dom, const void *p, unsigned int grantee, bool ro);
 /* An unbound port of @dom for @remote; port or -1. */
 int fx_port_alloc(unsigned int dom, unsigned int remote);
+/* Bind a port of @dom (no handle) to @rdom's unbound port @rport. */
+int fx_port_bind(unsigned int dom, unsigned int rdom, unsigned int rport);
+/* Close a port of @dom that no handle owns. */
+void fx_port_close(unsigned int dom, unsigned int port);
+/* The page grant @ref of @dom gives @grantee, in @dom's view, or NULL. */
+uint8_t *fx_grant_addr(unsigned int dom, uint32_t ref, unsigned int grantee);
+/* Has a handle of @dom (xenstore or event channel) something pending? */
+bool fx_handle_pending(unsigned int dom);
 /* Signal port @port of @dom (as the guest would); 0 or -1. */
 int fx_notify(unsigned int dom, unsigned int port);
 /* Signals the library sent to ports of @dom that have no handle. */
@@ -87,9 +95,11 @@ void fx_dom_kill(unsigned int dom);
 bool fx_dom_alive(unsigned int dom);
 
 /*
- * Called from xs_fileno() and xenevtchn_notify() of a guest's handles
- * when set: lets the fuzzer run the other side while a client waits.
+ * Called from xenevtchn_notify() and xs_fileno() of a guest's handles when
+ * set: lets the fuzzer run the other side of a client in the same thread.
+ * @waiting: from xs_fileno(), which the client calls just before it polls
+ * (the other side must answer now, or the client sleeps to its deadline).
  */
-extern void (*fx_guest_hook)(unsigned int dom);
+extern void (*fx_guest_hook)(unsigned int dom, bool waiting);
 
 #endif /* FUZZ_FAKE_XEN_H */

@@ -1,24 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * libFuzzer target, stateful: libvmbus's server (lib/libvmbus/server.c,
- * chan.c, xfer.c, xs.c) serving two hostile guests over the in-memory Xen
- * of fake-xen.c, driven by sequences of operations.
+ * libFuzzer target, stateful: libvmbus (lib/libvmbus/server.c, client.c,
+ * chan.c, xfer.c, xs.c) over the in-memory Xen of fake-xen.c, driven by
+ * sequences of operations.
  *
- * The guests are played by the fuzzer: they write xenstore nodes, grant
- * pages, write control messages and channel packets into the rings they
- * share with dom0 and signal.  Dom0 runs two real servers (one per guest,
- * as vmbusd does) with a service behind their ops that accepts channels,
- * receives and completes packets, maps and unmaps data GPADLs and holds
- * pointers into them.  The two guests also share a peer offer, so the
- * guest-to-guest state machine runs across both servers.
+ * Dom0 runs two real servers (one per guest, as vmbusd does) with a
+ * service behind their ops that accepts channels, receives and completes
+ * packets, maps and unmaps data GPADLs and holds pointers into them.  The
+ * two guests (domains 1 and 2) are played by the fuzzer: they write
+ * xenstore nodes, grant pages, write control messages and channel packets
+ * into the rings they share with dom0, signal, and die.  They also share a
+ * peer offer, so the guest-to-guest state machine runs across both
+ * servers.
  *
- * Input: a sequence of operations, one opcode byte (modulo OP_COUNT) and
- * its argument bytes each; a missing byte reads as 0.  After every
- * operation each server's pump runs (bounded), then the invariants are
- * checked; at the end the servers are destroyed and nothing may be left
+ * Domain 3 runs a real client, and the fuzzer plays its server: it
+ * answers the handshake and each control message as its script in the
+ * input says (well, changed, not at all, or with a hostile message more),
+ * writes packets into the client's channels and can die.  It runs in the
+ * same thread, from fake-xen's hook, whenever the client signals or is
+ * about to wait.
+ *
+ * Input: a sequence of operations (fuzz-bus.h), one opcode byte (modulo
+ * OP_COUNT), a byte whose bit 0 picks the guest, and the operation's
+ * argument bytes; a missing byte reads as 0.  After every operation the
+ * servers' pumps run (bounded) and the invariants are checked; at the end
+ * the client closes, the servers are destroyed and nothing may be left
  * mapped, shared or open.  gen-seeds.c writes sequences that reach the
  * interesting states (handshake, offers, open, GPADLs, transfer page sets,
- * the peer handshake).
+ * the peer handshake, the client's opens and failures).
+ * FUZZ_BUS_TRACE=1 prints the state after each operation.
  */
 #define _GNU_SOURCE 1
 
@@ -54,7 +64,7 @@ struct rd {
 
 static uint8_t u8(struct rd *r)
 {
-	if (!r->n)
+	if (!r || !r->n)
 		return 0;
 	r->n--;
 	return *r->p++;
@@ -529,6 +539,7 @@ static void guest_open(struct guest *g, struct rd *r)
 		guest_send(g, &m);
 		return;
 	}
+	ch->used = false;	/* a new channel in this slot, or none */
 	ch->mem = fx_alloc_pages(g->dom, 2 * rp);
 	if (!ch->mem)
 		return;
@@ -899,6 +910,667 @@ static void svc_unmap(struct rd *r)
 	handles[i] = NULL;
 }
 
+/* --- a libvmbus client in domain 3, against a server the fuzzer plays --- */
+
+#define CLI_DOM		3
+#define CLI_CH		4
+#define CLI_GP		6
+#define CLI_TIMEOUT	20	/* ms: only a server that died makes it count */
+#define SS_CH		8
+#define SS_GP		8
+#define CLI_BE		"/local/domain/0/backend/vmbus/3/0"
+#define CLI_FE		"/local/domain/3/device/vmbus/0"
+
+struct ss_gpadl {
+	uint32_t id;
+	uint32_t relid;
+	uint32_t pages;
+	uint8_t *mem;
+};
+
+struct ss_chan {
+	bool used;
+	uint32_t relid;
+	uint32_t open_id;		/* of the client's OPENCHANNEL */
+	int lport;
+	struct vmbus_ring ring;
+};
+
+/* The server of domain 3, played by the fuzzer. */
+static struct {
+	bool connected;
+	bool dead;
+	uint8_t *ctl;
+	uint32_t pages;
+	int lport;
+	struct vmbus_ring ring;
+	struct vmbus_gpadl_asm gasm;
+	struct ss_gpadl gp[SS_GP];
+	unsigned int ngp;
+	struct ss_chan ch[SS_CH];
+	uint32_t peer_open_id;
+	uint8_t *peer_mem;		/* domain 1's rings, granted to domain 3 */
+	int peer_port;
+	struct rd *script;
+} ss;
+
+static uint8_t ss_asmbuf[VMBUS_GPADL_MAX_BUFLEN];
+static struct vmbus_bus *cbus;
+static struct vmbus_chan *cchan[CLI_CH];
+static struct vmbus_gpadl *cgp[CLI_GP];
+static bool in_hook;
+
+static void ss_signal(void *arg)
+{
+	fx_notify(0, (unsigned int)*(int *)arg);
+}
+
+static void ss_send(struct vmbus_msg *m)
+{
+	uint8_t wire[VMBUS_MSG_MAX_SIZE];
+	int len = vmbus_msg_encode(m, wire, sizeof(wire));
+
+	if (len > 0 && ss.connected)
+		vmbus_ring_send_inband(&ss.ring, wire, (size_t)len, 0, 0);
+}
+
+static void ss_set_state(const char *st)
+{
+	fx_xs_write(0, CLI_BE "/state", st, (unsigned int)strlen(st));
+}
+
+/* The server dies: ring broken, port closed, backend Closed. */
+static void ss_die(void)
+{
+	uint32_t bad = 0xfffffff0u;
+	unsigned int i;
+
+	if (ss.connected) {
+		memcpy(ss.ctl + ss.pages / 2 * FX_PAGE_SIZE, &bad, 4);
+		fx_notify(0, (unsigned int)ss.lport);
+		fx_port_close(0, (unsigned int)ss.lport);
+	}
+	for (i = 0; i < SS_CH; i++)
+		if (ss.ch[i].used)
+			fx_port_close(0, (unsigned int)ss.ch[i].lport);
+	memset(ss.ch, 0, sizeof(ss.ch));
+	ss.connected = false;
+	ss.dead = true;
+	ss_set_state("6");
+}
+
+static void ss_offer(uint32_t relid, uint16_t flags, uint16_t pflags,
+		     uint32_t version)
+{
+	struct vmbus_msg m;
+
+	vmbus_msg_init(&m, VMBUS_MSG_OFFERCHANNEL);
+	m.u.offer.child_relid = relid;
+	m.u.offer.if_type.b[0] = (uint8_t)relid;
+	m.u.offer.channel_flags = flags;
+	m.u.offer.class_version_count = 1;
+	m.u.offer.class_versions[0] = version;
+	if (flags & VMBUS_OFFER_FLAG_NAMED_PIPE)
+		memcpy(m.u.offer.user_data + VMBUS_PIPE_NAME_OFFSET, "fuzz", 5);
+	if (pflags) {
+		m.u.offer.peer_domid = 1;
+		m.u.offer.peer_flags = pflags;
+	}
+	ss_send(&m);
+}
+
+/* Domain 1's rings for the channel domain 3 accepts: PEER_GPADL, PEER_OPEN. */
+static void ss_peer_open(const struct vmbus_msg_open_channel *op)
+{
+	static struct vmbus_msg msgs[4];
+	uint32_t refs[4], i;
+	struct vmbus_gpa_desc rg = { 4 * FX_PAGE_SIZE, 0, 4, refs };
+	struct vmbus_msg m;
+	int n;
+
+	if (!ss.peer_mem)
+		ss.peer_mem = fx_alloc_pages(1, 4);
+	if (!ss.peer_mem)
+		return;
+	vmbus_ring_hdr_init(ss.peer_mem, 2 * FX_PAGE_SIZE,
+			    VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	vmbus_ring_hdr_init(ss.peer_mem + 2 * FX_PAGE_SIZE, 2 * FX_PAGE_SIZE,
+			    VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	for (i = 0; i < 4; i++)
+		refs[i] = (uint32_t)fx_grant(1, ss.peer_mem + i * FX_PAGE_SIZE,
+					     CLI_DOM, false);
+	n = vmbus_gpadl_build(msgs, 4, op->child_relid, 0x70, &rg, 1);
+	if (n < 0)
+		return;
+	vmbus_gpadl_to_peer(msgs, (uint32_t)n);
+	for (i = 0; i < (uint32_t)n; i++)
+		ss_send(&msgs[i]);
+	ss.peer_port = fx_port_alloc(1, CLI_DOM);
+	vmbus_msg_init(&m, VMBUS_MSG_PEER_OPEN);
+	m.u.peer_open.child_relid = op->child_relid;
+	m.u.peer_open.open_id = ++ss.peer_open_id;
+	m.u.peer_open.ring_gpadl = 0x70;
+	m.u.peer_open.downstream_page_offset = 2;
+	m.u.peer_open.event_channel = (uint32_t)ss.peer_port;
+	m.u.peer_open.class_version = op->class_version;
+	m.u.peer_open.peer_domid = 1;
+	ss_send(&m);
+}
+
+static void ss_open(const struct vmbus_msg_open_channel *op,
+		    struct vmbus_msg *r)
+{
+	struct ss_chan *ch = &ss.ch[op->child_relid % SS_CH];
+	struct ss_gpadl *g = NULL;
+	size_t down, up;
+	unsigned int i;
+
+	vmbus_msg_init(r, VMBUS_MSG_OPENCHANNEL_RESULT);
+	r->u.open_result.child_relid = op->child_relid;
+	r->u.open_result.open_id = op->open_id;
+	if (op->child_relid == 3) {		/* domain 3 accepts */
+		ch->relid = 3;
+		ch->open_id = op->open_id;
+		ss_peer_open(op);
+		r->len = 0;			/* answered after PEER_OPEN_RESULT */
+		return;
+	}
+	for (i = 0; i < ss.ngp; i++)
+		if (ss.gp[i].id == op->ring_gpadl)
+			g = &ss.gp[i];
+	if (!g || !g->mem || op->downstream_page_offset < 2 ||
+	    op->downstream_page_offset + 2 > g->pages || ch->used) {
+		r->u.open_result.status = VMBUS_STATUS_INVALID;
+		return;
+	}
+	down = (size_t)op->downstream_page_offset * FX_PAGE_SIZE;
+	up = (size_t)g->pages * FX_PAGE_SIZE - down;
+	/* A channel to domain 1 (relid 4): the peer would map it; we do. */
+	ch->lport = fx_port_bind(op->child_relid == 4 ? 1 : 0, CLI_DOM,
+				 op->event_channel);
+	if (vmbus_ring_init(&ch->ring, g->mem + down, up, g->mem, down,
+			    ss_signal, &ch->lport) < 0) {
+		r->u.open_result.status = VMBUS_STATUS_INVALID;
+		return;
+	}
+	ch->used = true;
+	ch->relid = op->child_relid;
+}
+
+static void ss_gpadl_done(struct vmbus_msg *r)
+{
+	struct vmbus_gpa_desc rg[4];
+	static uint32_t grefs[VMBUS_GPADL_MAX_PAGES];
+	uint32_t nr, ng, id = ss.gasm.gpadl_id, relid = ss.gasm.child_relid;
+	struct ss_gpadl *g = &ss.gp[ss.ngp < SS_GP ? ss.ngp++ : id % SS_GP];
+	int rc;
+
+	rc = vmbus_gpadl_asm_finish(&ss.gasm, rg, 4, &nr, grefs,
+				    VMBUS_GPADL_MAX_PAGES, &ng);
+	vmbus_msg_init(r, VMBUS_MSG_GPADL_CREATED);
+	r->u.gpadl_created.child_relid = relid;
+	r->u.gpadl_created.gpadl_id = id;
+	r->u.gpadl_created.status = vmbus_status_from_errno(rc);
+	*g = (struct ss_gpadl){ id, relid, ng, NULL };
+	/* Granted pages are consecutive in domain 3 (xengntshr). */
+	if (!rc && ng)
+		g->mem = fx_grant_addr(CLI_DOM, grefs[0], relid == 4 ? 1 : 0);
+	vmbus_gpadl_asm_init(&ss.gasm, ss_asmbuf, sizeof(ss_asmbuf));
+}
+
+/* A message a server should not send now, from the input. */
+static void ss_hostile(uint8_t k)
+{
+	static struct vmbus_msg msgs[2];
+	struct vmbus_gpa_desc rg;
+	uint32_t refs[8] = { 8, 9, 10, 11, 12, 13, 14, 15 };
+	struct vmbus_msg m;
+	uint8_t a = u8(ss.script);
+	int n;
+
+	switch (k % 10) {
+	case 0:
+		vmbus_msg_init(&m, VMBUS_MSG_RESCIND_CHANNELOFFER);
+		m.u.relid.child_relid = a % 6;
+		break;
+	case 1:
+		ss_offer(a % 8, a & 0x10 ? VMBUS_OFFER_FLAG_NAMED_PIPE : 0,
+			 a & 0x20 ? VMBUS_OFFER_PEER_VALID |
+			 (a & 0x40 ? VMBUS_OFFER_PEER_OPENER : 0) : 0,
+			 VMBUS_VERSION(1, 0));
+		return;
+	case 2:
+		vmbus_msg_init(&m, VMBUS_MSG_GPADL_TORNDOWN);
+		m.u.gpadl_torndown.gpadl_id = a % 8;
+		break;
+	case 3:
+		vmbus_msg_init(&m, VMBUS_MSG_GPADL_CREATED);
+		m.u.gpadl_created.child_relid = a % 6;
+		m.u.gpadl_created.gpadl_id = u8(ss.script) % 8;
+		m.u.gpadl_created.status = (a >> 4) % (VMBUS_STATUS_MAX + 1);
+		break;
+	case 4:
+		vmbus_msg_init(&m, VMBUS_MSG_OPENCHANNEL_RESULT);
+		m.u.open_result.child_relid = a % 6;
+		m.u.open_result.open_id = u8(ss.script) % 8;
+		m.u.open_result.status = (a >> 4) % (VMBUS_STATUS_MAX + 1);
+		break;
+	case 5:
+		vmbus_msg_init(&m, VMBUS_MSG_VERSION_RESPONSE);
+		m.u.version_response.version_supported = a & 1;
+		m.u.version_response.version = pick_version(a >> 1);
+		break;
+	case 6:
+		vmbus_msg_init(&m, VMBUS_MSG_UNLOAD_RESPONSE);
+		break;
+	case 7:
+		rg = (struct vmbus_gpa_desc){ (1 + a % 8) * FX_PAGE_SIZE -
+					      (a & 1), 0, 1 + a % 8, refs };
+		n = vmbus_gpadl_build(msgs, 2, 3, a, &rg, 1);
+		if (n > 0) {
+			vmbus_gpadl_to_peer(msgs, (uint32_t)n);
+			ss_send(&msgs[0]);
+		}
+		return;
+	case 8:
+		vmbus_msg_init(&m, VMBUS_MSG_PEER_OPEN);
+		m.u.peer_open.child_relid = 3;
+		m.u.peer_open.open_id = a;
+		m.u.peer_open.ring_gpadl = u8(ss.script);
+		m.u.peer_open.downstream_page_offset = a % 4;
+		m.u.peer_open.event_channel = a % 8;
+		m.u.peer_open.class_version = VMBUS_VERSION(1, 0);
+		m.u.peer_open.peer_domid = 1;
+		break;
+	default:
+		vmbus_msg_init(&m, VMBUS_MSG_ALLOFFERS_DELIVERED);
+		break;
+	}
+	ss_send(&m);
+}
+
+/* One message from the client: answer as the script says. */
+static void ss_msg(const struct vmbus_msg *m)
+{
+	uint8_t how = u8(ss.script);
+	struct vmbus_msg r;
+	struct ss_chan *ch;
+	int rc;
+
+	r.len = 0;
+	switch (m->u.hdr.msgtype) {
+	case VMBUS_MSG_INITIATE_CONTACT:
+		vmbus_msg_init(&r, VMBUS_MSG_VERSION_RESPONSE);
+		r.u.version_response.version_supported = 1;
+		r.u.version_response.version = VMBUS_BUS_VERSION_1_1;
+		break;
+	case VMBUS_MSG_REQUESTOFFERS:
+		if (how >= 0xe0 && how < 0xf0)
+			break;
+		ss_offer(1, 0, 0, VMBUS_VERSION(1, 0));
+		ss_offer(2, VMBUS_OFFER_FLAG_NAMED_PIPE, 0,
+			 VMBUS_PIPE_VERSION_1_0);
+		ss_offer(3, 0, VMBUS_OFFER_PEER_VALID, VMBUS_VERSION(1, 0));
+		ss_offer(4, 0, VMBUS_OFFER_PEER_VALID | VMBUS_OFFER_PEER_OPENER,
+			 VMBUS_VERSION(1, 0));
+		vmbus_msg_init(&r, VMBUS_MSG_ALLOFFERS_DELIVERED);
+		break;
+	case VMBUS_MSG_GPADL_HEADER:
+	case VMBUS_MSG_GPADL_BODY:
+		rc = m->u.hdr.msgtype == VMBUS_MSG_GPADL_HEADER ?
+		     vmbus_gpadl_asm_header(&ss.gasm, m) :
+		     vmbus_gpadl_asm_body(&ss.gasm, m);
+		if (rc == 0)
+			ss_gpadl_done(&r);
+		else if (rc < 0)
+			vmbus_gpadl_asm_init(&ss.gasm, ss_asmbuf,
+					     sizeof(ss_asmbuf));
+		break;
+	case VMBUS_MSG_OPENCHANNEL:
+		ss_open(&m->u.open, &r);
+		break;
+	case VMBUS_MSG_CLOSECHANNEL:
+		ch = &ss.ch[m->u.relid.child_relid % SS_CH];
+		if (ch->used)
+			fx_port_close(ch->relid == 4 ? 1 : 0,
+				      (unsigned int)ch->lport);
+		memset(ch, 0, sizeof(*ch));
+		break;
+	case VMBUS_MSG_GPADL_TEARDOWN:
+		vmbus_msg_init(&r, VMBUS_MSG_GPADL_TORNDOWN);
+		r.u.gpadl_torndown.gpadl_id = m->u.gpadl_teardown.gpadl_id;
+		break;
+	case VMBUS_MSG_UNLOAD:
+		vmbus_msg_init(&r, VMBUS_MSG_UNLOAD_RESPONSE);
+		break;
+	case VMBUS_MSG_PEER_OPEN_RESULT:
+		ch = &ss.ch[m->u.open_result.child_relid % SS_CH];
+		vmbus_msg_init(&r, VMBUS_MSG_OPENCHANNEL_RESULT);
+		r.u.open_result.child_relid = m->u.open_result.child_relid;
+		r.u.open_result.open_id = ch->open_id;
+		r.u.open_result.status = m->u.open_result.status;
+		break;
+	default:		/* RELID_RELEASED */
+		break;
+	}
+	if (how >= 0xe0 && how < 0xf0)
+		return;		/* no answer */
+	if (how >= 0xd0 && how < 0xe0 && r.len) {
+		uint8_t at = u8(ss.script);
+
+		/* A field changed: bytes after the type. */
+		r.u.raw[8 + at % (r.len > 8 ? r.len - 8 : 1)] = u8(ss.script);
+	}
+	if (r.len)
+		ss_send(&r);
+	if (how >= 0xf0)
+		ss_hostile(how);
+}
+
+/* Connect to domain 3's frontend once it is Initialised. */
+static void ss_connect(void)
+{
+	char v[32];
+	unsigned long order, ref, port;
+
+	if (fx_xs_read(CLI_FE "/state", v, sizeof(v)) < 0 || strcmp(v, "3") ||
+	    fx_xs_read(CLI_FE "/ring-page-order", v, sizeof(v)) < 0 ||
+	    (order = strtoul(v, NULL, 10)) < 2 || order > 4 ||
+	    fx_xs_read(CLI_FE "/ring-ref0", v, sizeof(v)) < 0)
+		return;
+	ref = strtoul(v, NULL, 10);
+	if (fx_xs_read(CLI_FE "/event-channel", v, sizeof(v)) < 0)
+		return;
+	port = strtoul(v, NULL, 10);
+	ss.pages = 1u << order;
+	ss.ctl = fx_grant_addr(CLI_DOM, (uint32_t)ref, 0);
+	ss.lport = fx_port_bind(0, CLI_DOM, (unsigned int)port);
+	if (!ss.ctl || ss.lport < 0 ||
+	    vmbus_ring_init(&ss.ring, ss.ctl + ss.pages / 2 * FX_PAGE_SIZE,
+			    ss.pages / 2 * FX_PAGE_SIZE, ss.ctl,
+			    ss.pages / 2 * FX_PAGE_SIZE, ss_signal,
+			    &ss.lport) < 0)
+		return;
+	ss.connected = true;
+	ss_set_state("4");
+}
+
+/* The server's turn: handshake, then the control messages it got. */
+static void ss_step(void)
+{
+	uint64_t buf[(VMBUS_MSG_MAX_SIZE + 64) / 8];
+	struct vmbus_pkt pkt;
+	struct vmbus_msg m;
+	char v[8];
+	int rc, n;
+
+	if (ss.dead)
+		return;
+	if (fx_xs_read(CLI_FE "/state", v, sizeof(v)) >= 0 &&
+	    (!strcmp(v, "5") || !strcmp(v, "6"))) {
+		/* The frontend closes: so do we, and say so. */
+		if (ss.connected) {
+			fx_port_close(0, (unsigned int)ss.lport);
+			ss.connected = false;
+		}
+		ss_set_state("6");
+		return;
+	}
+	if (!ss.connected) {
+		ss_connect();
+		return;
+	}
+	for (n = 0; n < 64; n++) {
+		rc = vmbus_ring_recv(&ss.ring, &pkt, buf, sizeof(buf));
+		if (rc == -EMSGSIZE) {
+			vmbus_ring_consume(&ss.ring);
+			continue;
+		}
+		if (rc < 0)
+			break;
+		if (pkt.type == VMBUS_PKT_DATA_INBAND &&
+		    vmbus_msg_decode(&m, pkt.data, pkt.data_len,
+				     VMBUS_MSG_DIR_C2S) == 0)
+			ss_msg(&m);
+	}
+}
+
+static void cli_hook(unsigned int dom, bool waiting)
+{
+	unsigned int saved = fx_cur_dom;
+
+	if (dom != CLI_DOM || in_hook)
+		return;
+	in_hook = true;
+	ss_step();
+	/* Nothing for the client to read: it would sleep to its deadline. */
+	if (waiting && !fx_handle_pending(CLI_DOM) && !ss.dead)
+		ss_die();
+	fx_cur_dom = saved;
+	in_hook = false;
+}
+
+static struct vmbus_chan *cli_chan(uint8_t b)
+{
+	return cchan[b % CLI_CH];
+}
+
+static void cli_forget_chans(void)
+{
+	memset(cchan, 0, sizeof(cchan));
+}
+
+static void cli_op(uint8_t op, uint8_t b, struct rd *r)
+{
+	struct vmbus_chan *c = cli_chan(b >> 1);
+	uint64_t buf[512], id;
+	struct vmbus_rxpkt rx;
+	struct vmbus_range rg;
+	struct vmbus_offer offs[8];
+	struct ss_chan *sc;
+	uint8_t a, k;
+	unsigned int i;
+	char data[32] = "from the guest";
+
+	fx_cur_dom = CLI_DOM;
+	ss.script = r;
+	switch (op) {
+	case OP_CLI_BUS_OPEN:
+		if (!cbus && !ss.dead && vmbus_bus_open(&cbus, CLI_TIMEOUT) < 0)
+			cbus = NULL;
+		break;
+	case OP_CLI_CHAN_OPEN:
+		a = u8(r);
+		i = (b >> 1) % CLI_CH;
+		if (cbus && !cchan[i])
+			vmbus_chan_open(cbus, 1 + a % 5, 2 + (a >> 3) % 3,
+					(a & 0x80) ? 2 : 1, CLI_TIMEOUT,
+					&cchan[i]);
+		break;
+	case OP_CLI_CHAN_CLOSE:
+		if (c) {
+			vmbus_chan_close(c);
+			cchan[(b >> 1) % CLI_CH] = NULL;
+		}
+		break;
+	case OP_CLI_GPADL:
+		a = u8(r);
+		i = a % CLI_GP;
+		if (cgp[i]) {
+			/* -EBUSY: a transfer page set uses it; nothing done. */
+			if (vmbus_gpadl_destroy(cgp[i], CLI_TIMEOUT) != -EBUSY)
+				cgp[i] = NULL;
+		} else if (c) {
+			vmbus_gpadl_create(c, 1 + (size_t)(a >> 3) * 3000,
+					   (a & 4) ? VMBUS_GPADL_READONLY : 0,
+					   CLI_TIMEOUT, &cgp[i]);
+		}
+		break;
+	case OP_CLI_XFERSET:
+		a = u8(r);
+		if (!c)
+			break;
+		if (a & 1)
+			vmbus_xferset_remove(c, (a >> 1) % 20, a, a & 2);
+		else
+			vmbus_xferset_add(c, cgp[(a >> 5) % CLI_GP],
+					  (a >> 1) % 20, a, a & 2);
+		break;
+	case OP_CLI_SEND:
+		a = u8(r);
+		rg = (struct vmbus_range){ 1 + u16(r), u16(r) };
+		if (!c)
+			break;
+		switch (a % 4) {
+		case 0:
+			vmbus_chan_send(c, data, a % 32, a, a & 4 ? 1 : 0);
+			break;
+		case 1:
+			if (cgp[(a >> 2) % CLI_GP])
+				vmbus_chan_send_gpa(c, vmbus_gpadl_id(cgp[(a >> 2) % CLI_GP]),
+						    &rg, 1, data, 8, a, true);
+			break;
+		case 2:
+			if (vmbus_chan_trans_alloc(c, data, &id) == 0 &&
+			    vmbus_chan_send_xfer(c, (a >> 2) % 20, &rg, 1,
+						 data, 4, id, true) < 0)
+				vmbus_chan_trans_cancel(c, id, NULL);
+			break;
+		default:
+			vmbus_chan_send_comp(c, a, data, a % 16);
+			break;
+		}
+		break;
+	case OP_CLI_RECV:
+		a = u8(r);
+		for (i = 0; c && i < 1u + a % 8; i++) {
+			int rc = vmbus_chan_recv_pkt(c, &rx, buf,
+						     (a & 0x80) ? 32 : sizeof(buf));
+
+			if (rc == -EAGAIN || rc == -ENOTCONN || rc == -EMSGSIZE)
+				break;
+			if (rc == 0 && rx.nranges) {
+				uint8_t *p = vmbus_rxpkt_ptr(&rx, 0);
+
+				svc_sink += p[0] + p[rx.ranges[0].byte_count - 1];
+			}
+		}
+		if (c)
+			svc_sink += vmbus_chan_refused(c);
+		break;
+	case OP_CLI_SRV_PKT:
+		a = u8(r);
+		k = u8(r);
+		sc = &ss.ch[a % SS_CH];
+		{
+			struct vmbus_pkt_range pr = { 1 + u16(r), u16(r) };
+			struct vmbus_pkt_xfer_pageset ps;
+
+			if (!sc->used || ss.dead)
+				break;
+			memset(&ps, 0, sizeof(ps));
+			switch (k % 6) {
+			case 0:
+				vmbus_ring_send_inband(&sc->ring, data, k % 32, k,
+						       k & 8 ? 1 : 0);
+				break;
+			case 1:
+				vmbus_ring_send_comp(&sc->ring, k >> 3, data, 4);
+				break;
+			case 2:
+				vmbus_ring_send_xferpage(&sc->ring, (k >> 3) % 20,
+							 false, &pr, 1, k, 1,
+							 data, 4);
+				break;
+			case 3:
+				vmbus_ring_send_gpadl(&sc->ring, (k >> 3) % 8, &pr,
+						      1, k, 1, data, 4);
+				break;
+			case 4:
+				ps.gpadl_id = (k >> 3) % 8;
+				ps.pageset_id = 1;
+				vmbus_ring_send(&sc->ring,
+						VMBUS_PKT_ADD_XFER_PAGESET, 0, k,
+						(uint8_t *)&ps + sizeof(ps.desc),
+						sizeof(ps) - sizeof(ps.desc),
+						NULL, 0);
+				break;
+			default:
+				vmbus_ring_send(&sc->ring, k >> 3, 0, k, &pr,
+						sizeof(pr), data, 8);
+				break;
+			}
+		}
+		break;
+	case OP_CLI_SRV_MSG:
+		if (ss.connected)
+			ss_hostile(u8(r));
+		if (cbus)
+			vmbus_bus_process(cbus);
+		break;
+	case OP_CLI_PROCESS:
+		if (!cbus)
+			break;
+		vmbus_bus_process(cbus);
+		svc_sink += (uint64_t)vmbus_bus_offers(cbus, offs, 8);
+		if (vmbus_bus_find_pipe(cbus, "fuzz", offs) == 0)
+			svc_sink += (uint64_t)vmbus_bus_offer_peer(cbus,
+								   offs[0].relid);
+		if (c)
+			svc_sink += vmbus_chan_is_closed(c) +
+				    (uint64_t)vmbus_chan_peer(c);
+		break;
+	case OP_CLI_BUS_CLOSE:
+		vmbus_bus_close(cbus);
+		cbus = NULL;
+		cli_forget_chans();
+		break;
+	default:	/* OP_CLI_SRV_DIE */
+		if (!ss.dead)
+			ss_die();
+		break;
+	}
+	fx_cur_dom = 0;
+}
+
+/* Toolstack's part for domain 3: the frontend's backend, InitWait. */
+static void cli_start(void)
+{
+	static const char be[] = CLI_BE;
+
+	memset(&ss, 0, sizeof(ss));
+	ss.lport = -1;
+	vmbus_gpadl_asm_init(&ss.gasm, ss_asmbuf, sizeof(ss_asmbuf));
+	cbus = NULL;
+	cli_forget_chans();
+	memset(cgp, 0, sizeof(cgp));
+	fx_xs_write(0, CLI_FE "/backend", be, sizeof(be) - 1);
+	fx_xs_write(0, CLI_FE "/backend-id", "0", 1);
+	ss_set_state("2");
+	fx_guest_hook = cli_hook;
+}
+
+static void cli_stop(void)
+{
+	unsigned int i;
+
+	fx_cur_dom = CLI_DOM;
+	ss.script = NULL;
+	/* Closing the channels detaches their GPADLs: then all free. */
+	vmbus_bus_close(cbus);
+	cbus = NULL;
+	cli_forget_chans();
+	for (i = 0; i < CLI_GP; i++)
+		if (cgp[i] && vmbus_gpadl_destroy(cgp[i], CLI_TIMEOUT) < 0) {
+			fprintf(stderr, "fuzz-bus: a detached GPADL handle "
+				"could not be destroyed\n");
+			abort();
+		}
+	memset(cgp, 0, sizeof(cgp));
+	fx_cur_dom = 0;
+	fx_guest_hook = NULL;
+}
+
 /* --- one run --- */
 
 static bool trace;
@@ -918,8 +1590,15 @@ static void trace_state(uint8_t op)
 			vmbus_server_state(guests[gi].srv) : "-", pages,
 			regions, guests[gi].nrelids);
 	}
-	fprintf(stderr, " %u chans, hold %d, peer events %u\n", n,
+	fprintf(stderr, " %u chans, hold %d, peer events %u;", n,
 		hold.c != NULL, pending_peer_events);
+	for (i = n = 0; i < CLI_CH; i++)
+		n += cchan[i] != NULL;
+	fprintf(stderr, " client: bus %s, %u chans,", cbus ? "open" : "-", n);
+	for (i = n = 0; i < CLI_GP; i++)
+		n += cgp[i] != NULL;
+	fprintf(stderr, " %u GPADLs, server %s\n", n, ss.dead ? "dead" :
+		ss.connected ? "connected" : "-");
 }
 
 static void run_op(uint8_t op, struct rd *r)
@@ -1028,9 +1707,12 @@ static void run_op(uint8_t op, struct rd *r)
 	case OP_KILL:
 		fx_dom_kill(g->dom);
 		break;
-	default:	/* OP_TIME */
+	case OP_TIME:
 		for (i = 0; i < (b >> 1) % 8; i++)
 			pump();
+		break;
+	default:
+		cli_op(op, b, r);
 		break;
 	}
 }
@@ -1056,6 +1738,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		server_start(gi);
 	}
 	offer_peer(0);
+	cli_start();
 	pump();
 	while (r.n && nops++ < MAX_OPS) {
 		uint8_t op = u8(&r) % OP_COUNT;
@@ -1066,7 +1749,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (trace)
 			trace_state(op);
 	}
-	/* The service lets go, then the servers go: nothing may remain. */
+	/* The client closes, the service lets go, then the servers go:
+	 * nothing may remain. */
+	cli_stop();
 	for (i = 0; i < MAX_HANDLES; i++)
 		vmbus_gpadl_unmap(handles[i]);
 	for (gi = 0; gi < NGUESTS; gi++)

@@ -4,6 +4,14 @@
  * generator.  Each is one opcode byte (taken modulo OP_COUNT), then a
  * byte whose bit 0 picks the guest (domain 1 or 2), then its arguments
  * (see run_op() in fuzz-bus.c).
+ *
+ * While the client waits for an answer, the server the fuzzer plays takes
+ * one more input byte per message it receives: below 0xd0 it answers as a
+ * server should, 0xd0..0xdf it answers with a field changed (more bytes),
+ * 0xe0..0xef it does not answer, 0xf0..0xff it answers and sends a hostile
+ * message too (more bytes).  A server that leaves the client waiting with
+ * nothing to read dies (its ring broken, its state Closed), so that no run
+ * sleeps to a client's deadline.
  */
 #ifndef FUZZ_BUS_H
 #define FUZZ_BUS_H
@@ -39,6 +47,19 @@ enum fuzz_bus_op {
 	OP_SRV_RESTART,		/* the server goes (and comes back) */
 	OP_KILL,		/* the guest dies */
 	OP_TIME,		/* time passes: the pumps run */
+	/* A libvmbus client in domain 3, against a server the fuzzer plays. */
+	OP_CLI_BUS_OPEN,	/* vmbus_bus_open */
+	OP_CLI_CHAN_OPEN,	/* vmbus_chan_open */
+	OP_CLI_CHAN_CLOSE,	/* vmbus_chan_close */
+	OP_CLI_GPADL,		/* vmbus_gpadl_create / _destroy */
+	OP_CLI_XFERSET,		/* vmbus_xferset_add / _remove */
+	OP_CLI_SEND,		/* the client sends on a channel */
+	OP_CLI_RECV,		/* the client receives on a channel */
+	OP_CLI_SRV_PKT,		/* the server writes a packet on a channel */
+	OP_CLI_SRV_MSG,		/* the server sends a control message */
+	OP_CLI_PROCESS,		/* vmbus_bus_process and the offer queries */
+	OP_CLI_BUS_CLOSE,	/* vmbus_bus_close */
+	OP_CLI_SRV_DIE,		/* the server goes away */
 	OP_COUNT
 };
 

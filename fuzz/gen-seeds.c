@@ -248,6 +248,37 @@ static const struct {
 	SEED("xenstore", BUS(OP_XS, 0, 1, 5, OP_XS, 0, 2, 0x45, 1, 2, 3, 4,
 			     OP_XS, 0, 4, 0x81, OP_FE_STATE, 6, OP_XS, 0, 0x80,
 			     0, OP_CONNECT, 0)),
+	/*
+	 * The client in domain 3.  The bytes after an operation's own are
+	 * the server's script, one per message it gets (0: answer well).
+	 */
+	SEED("client", BUS(OP_CLI_BUS_OPEN, 0, 0, 0, OP_CLI_PROCESS, 0,
+			   /* relid 1, GPADL 0, transfer page set 1 */
+			   OP_CLI_CHAN_OPEN, 0, 0, 0, 0,
+			   OP_CLI_GPADL, 0, 0, 0, OP_CLI_XFERSET, 0, 2,
+			   OP_CLI_SRV_PKT, 0, 1, 2 | 1 << 3, 10, 0, 0, 0,
+			   OP_CLI_RECV, 0, 3, OP_CLI_SEND, 0, 0, 0, 0, 0, 0,
+			   OP_CLI_SEND, 0, 2 | 1 << 2, 10, 0, 0, 0,
+			   OP_CLI_XFERSET, 0, 3, OP_CLI_GPADL, 0, 0, 0,
+			   /* relid 3: domain 1 grants; relid 4: we grant */
+			   OP_CLI_CHAN_OPEN, 2, 2, 0, 0,
+			   OP_CLI_CHAN_OPEN, 4, 3, 0, 0,
+			   OP_CLI_CHAN_CLOSE, 0, 0, 0,
+			   OP_CLI_BUS_CLOSE, 0, 0, 0, 0, 0)),
+	/* Offer 1 rescinded at once (its RELID_RELEASED takes a byte). */
+	SEED("client-hostile", BUS(OP_CLI_BUS_OPEN, 0, 0, 0xf0, 1, 0,
+				   OP_CLI_CHAN_OPEN, 0, 1, 0xd0, 4, 9, 0xf4, 2,
+				   2, OP_CLI_SRV_MSG, 0, 0xf2,
+				   OP_CLI_SRV_MSG, 0, 0xf7,
+				   OP_CLI_SRV_MSG, 0, 0xf8, OP_CLI_PROCESS, 0,
+				   OP_CLI_BUS_CLOSE, 0)),
+	SEED("client-dies", BUS(OP_CLI_BUS_OPEN, 0, 0, 0,
+				OP_CLI_CHAN_OPEN, 0, 0, 0, 0,
+				OP_CLI_GPADL, 0, 0, 0xe0,
+				OP_CLI_SRV_DIE, 0, OP_CLI_RECV, 0, 1,
+				OP_CLI_CHAN_CLOSE, 0, OP_CLI_BUS_CLOSE, 0)),
+	SEED("client-silent", BUS(OP_CLI_BUS_OPEN, 0, 0xe0,
+				  OP_CLI_BUS_OPEN, 0, OP_CLI_PROCESS, 0)),
 #undef SEED
 };
 
