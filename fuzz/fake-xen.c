@@ -191,6 +191,17 @@ bool fx_addr_mapped(const void *p)
 	return false;
 }
 
+uint32_t fx_shared_pages(unsigned int dom)
+{
+	uint32_t pages = 0;
+	unsigned int i;
+
+	for (i = 0; i < nshares; i++)
+		if (shares[i].dom == dom)
+			pages += shares[i].count;
+	return pages;
+}
+
 struct xengntdev_handle {
 	unsigned int dom;
 	bool shr;

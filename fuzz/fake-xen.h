@@ -60,6 +60,8 @@ void fx_check_clean(const char *when);
 uint32_t fx_mapped_pages(unsigned int mapper, unsigned int granter,
 			 uint32_t *regions);
 
+/* Pages @dom shares through xengntshr now. */
+uint32_t fx_shared_pages(unsigned int dom);
 /* Is @p inside a grant mapping that still exists? */
 bool fx_addr_mapped(const void *p);
 

@@ -349,11 +349,14 @@ static void check_invariants(void)
 				"domain %u\n", regions, guests[gi].dom);
 			abort();
 		}
-		/* A server without a guest bus maps nothing but data GPADLs
-		 * the service still holds. */
-		if (!guests[gi].srv && fx_mapped_pages(0, guests[gi].dom, NULL)) {
+		/* No server, or no bus: nothing of the guest stays mapped
+		 * (closing the channels released what the service held). */
+		if ((!guests[gi].srv ||
+		     strcmp(vmbus_server_state(guests[gi].srv), "Connected")) &&
+		    fx_mapped_pages(0, guests[gi].dom, NULL)) {
 			fprintf(stderr, "fuzz-bus: domain %u still mapped with "
-				"no server\n", guests[gi].dom);
+				"its bus %s\n", guests[gi].dom, guests[gi].srv ?
+				vmbus_server_state(guests[gi].srv) : "gone");
 			abort();
 		}
 	}
@@ -1524,6 +1527,15 @@ static void cli_op(uint8_t op, uint8_t b, struct rd *r)
 		vmbus_bus_close(cbus);
 		cbus = NULL;
 		cli_forget_chans();
+		/* Closed: no peer's rings mapped, none of ours shared. */
+		if (fx_mapped_pages(CLI_DOM, 1, NULL) ||
+		    fx_shared_pages(CLI_DOM)) {
+			fprintf(stderr, "fuzz-bus: the client keeps %u pages "
+				"mapped and %u shared after closing its bus\n",
+				fx_mapped_pages(CLI_DOM, 1, NULL),
+				fx_shared_pages(CLI_DOM));
+			abort();
+		}
 		break;
 	default:	/* OP_CLI_SRV_DIE */
 		if (!ss.dead)
