@@ -11,7 +11,9 @@
  * xenstore nodes, grant pages, write control messages and channel packets
  * into the rings they share with dom0, signal, and die.  They also share a
  * peer offer, so the guest-to-guest state machine runs across both
- * servers.
+ * servers.  Offer 2 of each guest is served by vmbusd's pipe service
+ * (dom0-backends/vmbusd/pipe.c, byte mode for domain 1, message mode for
+ * domain 2) connected to a socket whose service end the fuzzer plays.
  *
  * Domain 3 runs a real client, and the fuzzer plays its server: it
  * answers the handshake and each control message as its script in the
@@ -34,15 +36,21 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "fake-xen.h"
 #include "fuzz-bus.h"
 #include "libvmbus.h"
 #include "vmbus/vmbus_msg.h"
 #include "vmbus/vmbus_ring.h"
+#include "vmbusd.h"
 
 #define NGUESTS		2
 #define MAX_OPS		96
@@ -120,6 +128,168 @@ struct guest {
 
 static struct guest guests[NGUESTS];
 
+/* Where the service's reads go, so that they are not optimised away. */
+static uint64_t svc_sink;
+
+/* --- vmbusd's pipe service (dom0-backends/vmbusd/pipe.c) behind offer 2 --- */
+
+/*
+ * What pipe.c needs of vmbusd: its epoll set (the pump below stands in for
+ * it: every pipe is pumped after each operation) and its log.
+ */
+int vd_epoll_add(int fd, uint32_t events, struct vd_watch *w)
+{
+	(void)fd;
+	(void)events;
+	(void)w;
+	return 0;
+}
+
+int vd_epoll_mod(int fd, uint32_t events, struct vd_watch *w)
+{
+	(void)fd;
+	(void)events;
+	(void)w;
+	return 0;
+}
+
+void vd_epoll_del(int fd)
+{
+	(void)fd;
+}
+
+static bool trace;
+
+/* As vmbusd.c describes a pipe offer. */
+void vd_pipe_desc(struct vmbus_offer_desc *d, const struct vd_offer *o,
+		  void *cookie)
+{
+	uint32_t pmode = o->message_mode ? VMBUS_PIPE_MODE_MESSAGE :
+					   VMBUS_PIPE_MODE_BYTE;
+
+	memset(d, 0, sizeof(*d));
+	d->flags = VMBUS_OFFER_FLAG_NAMED_PIPE;
+	d->nversions = 1;
+	d->versions[0] = VMBUS_PIPE_VERSION_1_0;
+	vmbus_guid_parse(VMBUS_PIPE_CLASS_GUID, d->type);
+	memcpy(d->user_data, &pmode, 4);
+	memcpy(d->user_data + VMBUS_PIPE_NAME_OFFSET, o->name, strlen(o->name));
+	d->cookie = cookie;
+}
+
+void dlog(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)prio;
+	if (!trace)
+		return;
+	va_start(ap, fmt);
+	fprintf(stderr, "vmbusd: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+}
+
+/* Guest 0's pipe is in byte mode, guest 1's in message mode. */
+static struct vd_guest pipe_guest[NGUESTS];
+static struct vd_offer pipe_offer[NGUESTS];
+static int pipe_listen[NGUESTS] = { -1, -1 };
+static int pipe_svc[NGUESTS] = { -1, -1 };
+
+static void pipe_init(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	unsigned int gi;
+
+	for (gi = 0; gi < NGUESTS; gi++) {
+		/* Abstract names: nothing to clean up in the file system. */
+		snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1,
+			 "fuzz-bus-%d-%u", (int)getpid(), gi);
+		pipe_listen[gi] = socket(AF_UNIX, (gi ? SOCK_SEQPACKET :
+					 SOCK_STREAM) | SOCK_NONBLOCK |
+					 SOCK_CLOEXEC, 0);
+		if (pipe_listen[gi] < 0 ||
+		    bind(pipe_listen[gi], (struct sockaddr *)&sa,
+			 sizeof(sa)) < 0 ||
+		    listen(pipe_listen[gi], 64) < 0) {
+			perror("fuzz-bus: failed to listen for the pipes");
+			abort();
+		}
+		memcpy(pipe_offer[gi].service, sa.sun_path,
+		       sizeof(pipe_offer[gi].service));
+	}
+}
+
+/* A new run: the offers' state, and no connection left from the last. */
+static void pipe_reset(void)
+{
+	unsigned int gi;
+	int fd;
+
+	for (gi = 0; gi < NGUESTS; gi++) {
+		if (pipe_svc[gi] >= 0)
+			close(pipe_svc[gi]);
+		pipe_svc[gi] = -1;
+		while ((fd = accept4(pipe_listen[gi], NULL, NULL,
+				     SOCK_CLOEXEC)) >= 0)
+			close(fd);
+		pipe_guest[gi] = (struct vd_guest){ .domid = 1 + gi };
+		memset(&pipe_offer[gi].key, 0, sizeof(pipe_offer[gi].key));
+		snprintf(pipe_offer[gi].name, sizeof(pipe_offer[gi].name),
+			 "fuzz");
+		pipe_offer[gi].message_mode = gi == 1;
+		pipe_offer[gi].guest = &pipe_guest[gi];
+		pipe_offer[gi].pipe = NULL;
+	}
+}
+
+static void pipes_pump(void)
+{
+	unsigned int gi;
+
+	for (gi = 0; gi < NGUESTS; gi++)
+		if (pipe_offer[gi].pipe)
+			vd_pipe_event(pipe_offer[gi].pipe, VD_CHAN, EPOLLIN);
+}
+
+/* The service at the other end of guest @gi's pipe acts. */
+static void pipe_service(unsigned int gi, struct rd *r)
+{
+	static uint8_t buf[65536];
+	uint8_t k = u8(r);
+	size_t len = (size_t)u16(r) % sizeof(buf);
+	uint32_t ev = EPOLLIN | EPOLLOUT;
+	ssize_t n;
+
+	if (pipe_svc[gi] < 0)
+		pipe_svc[gi] = accept4(pipe_listen[gi], NULL, NULL,
+				       SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (pipe_svc[gi] < 0)
+		return;
+	switch (k % 4) {
+	case 0:
+		while ((n = recv(pipe_svc[gi], buf, sizeof(buf), 0)) > 0)
+			svc_sink += (uint64_t)n;
+		break;
+	case 1:
+		memset(buf, k, len);
+		n = send(pipe_svc[gi], buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		(void)n;
+		break;
+	case 2:
+		shutdown(pipe_svc[gi], SHUT_WR);
+		break;
+	default:
+		close(pipe_svc[gi]);
+		pipe_svc[gi] = -1;
+		ev = EPOLLIN | EPOLLHUP;
+		break;
+	}
+	if (pipe_offer[gi].pipe)
+		vd_pipe_event(pipe_offer[gi].pipe, VD_SOCK, ev);
+}
+
 /* --- the dom0 service behind both servers --- */
 
 struct svc_chan {
@@ -142,7 +312,6 @@ static struct svc_chan schans[MAX_SCHANS];
 static struct vmbus_gpadl *handles[MAX_HANDLES];
 static struct svc_hold hold;
 static bool svc_refuse;
-static uint64_t svc_sink;
 static unsigned int pending_peer_events;
 
 /*
@@ -174,13 +343,14 @@ static int svc_open(struct vmbus_server *srv, struct vmbus_chan *c,
 	unsigned int i;
 
 	(void)srv;
-	(void)cookie;
 	if (!c) {		/* a channel between the two guests */
 		pending_peer_events++;
 		return 0;
 	}
 	if (svc_refuse)
 		return -EBUSY;
+	if (cookie)		/* a pipe offer: vmbusd's pipe service */
+		return vd_pipe_open(cookie, c);
 	for (i = 0; i < MAX_SCHANS; i++)
 		if (!schans[i].c) {
 			schans[i] = (struct svc_chan){ c, (unsigned int)(uintptr_t)arg,
@@ -196,10 +366,16 @@ static void svc_close(struct vmbus_server *srv, struct vmbus_chan *c,
 	unsigned int i;
 
 	(void)srv;
-	(void)cookie;
 	(void)arg;
 	if (!c) {
 		pending_peer_events++;
+		return;
+	}
+	if (cookie) {
+		struct vd_offer *o = cookie;
+
+		if (o->pipe)
+			vd_pipe_close(o->pipe);
 		return;
 	}
 	for (i = 0; i < MAX_SCHANS; i++)
@@ -256,11 +432,7 @@ static void server_start(unsigned int gi)
 		.nversions = 2,
 		.versions = { VMBUS_VERSION(2, 0), VMBUS_VERSION(1, 1) },
 	};
-	struct vmbus_offer_desc pipe = {
-		.type = { 0x6d }, .instance = { 2 },
-		.flags = VMBUS_OFFER_FLAG_NAMED_PIPE,
-		.nversions = 1, .versions = { VMBUS_PIPE_VERSION_1_0 },
-	};
+	struct vmbus_offer_desc pipe;
 	struct guest *g = &guests[gi];
 
 	fx_cur_dom = 0;
@@ -270,7 +442,7 @@ static void server_start(unsigned int gi)
 		g->srv = NULL;
 		return;
 	}
-	memcpy(pipe.user_data + VMBUS_PIPE_NAME_OFFSET, "fuzz", 5);
+	vd_pipe_desc(&pipe, &pipe_offer[gi], &pipe_offer[gi]);
 	vmbus_server_offer(g->srv, &plain, NULL);
 	vmbus_server_offer(g->srv, &pipe, NULL);
 }
@@ -335,6 +507,7 @@ static void pump(void)
 		if (!any)
 			break;
 	}
+	pipes_pump();
 }
 
 static void check_invariants(void)
@@ -1585,8 +1758,6 @@ static void cli_stop(void)
 
 /* --- one run --- */
 
-static bool trace;
-
 static void trace_state(uint8_t op)
 {
 	unsigned int gi, i, n = 0;
@@ -1609,8 +1780,19 @@ static void trace_state(uint8_t op)
 	fprintf(stderr, " client: bus %s, %u chans,", cbus ? "open" : "-", n);
 	for (i = n = 0; i < CLI_GP; i++)
 		n += cgp[i] != NULL;
-	fprintf(stderr, " %u GPADLs, server %s\n", n, ss.dead ? "dead" :
+	fprintf(stderr, " %u GPADLs, server %s;", n, ss.dead ? "dead" :
 		ss.connected ? "connected" : "-");
+	for (gi = 0; gi < NGUESTS; gi++) {
+		uint64_t to = 0, from = 0, err = 0;
+
+		if (pipe_offer[gi].pipe)
+			vd_pipe_counters(pipe_offer[gi].pipe, &to, &from, &err);
+		fprintf(stderr, " pipe %u: %s %llu/%llu/%llu", gi,
+			pipe_offer[gi].pipe ? "open" : "-",
+			(unsigned long long)to, (unsigned long long)from,
+			(unsigned long long)err);
+	}
+	fprintf(stderr, "\n");
 }
 
 static void run_op(uint8_t op, struct rd *r)
@@ -1723,6 +1905,9 @@ static void run_op(uint8_t op, struct rd *r)
 		for (i = 0; i < (b >> 1) % 8; i++)
 			pump();
 		break;
+	case OP_PIPE_SVC:
+		pipe_service(gi, r);
+		break;
 	default:
 		cli_op(op, b, r);
 		break;
@@ -1742,6 +1927,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(handles, 0, sizeof(handles));
 	memset(&hold, 0, sizeof(hold));
 	svc_refuse = false;
+	pipe_reset();
 	for (gi = 0; gi < NGUESTS; gi++) {
 		guests[gi].dom = 1 + gi;
 		guests[gi].ctl_port = -1;
@@ -1788,6 +1974,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	trace = getenv("FUZZ_BUS_TRACE") != NULL;
+	pipe_init();
 	if (!trace)
 		vmbus_set_log(quiet_log, NULL);
 	return 0;

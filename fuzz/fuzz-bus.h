@@ -60,6 +60,7 @@ enum fuzz_bus_op {
 	OP_CLI_PROCESS,		/* vmbus_bus_process and the offer queries */
 	OP_CLI_BUS_CLOSE,	/* vmbus_bus_close */
 	OP_CLI_SRV_DIE,		/* the server goes away */
+	OP_PIPE_SVC,		/* the service behind a guest's pipe acts */
 	OP_COUNT
 };
 

@@ -178,8 +178,8 @@ static const struct {
 				  OP_REQOFFERS, 0, OP_DRAIN, 0)),
 	SEED("reconnect", BUS(HELLO(0), OP_CONNECT, 2, OP_CONTACT, 0, 4,
 			      OP_REQOFFERS, 0, OP_DRAIN, 0)),
-	SEED("open-close", BUS(HELLO(0), OPEN1(0), OP_SVC_SEND, 0, 0, 5,
-			       OP_CHAN_PKT, 0, 1, 0x10, 1, 7, 0, 0, 0, 0,
+	SEED("open-close", BUS(HELLO(0), OPEN1(0), OP_SVC_SEND, 0, 0, 5, 0, 0, 0, 0,
+			       OP_CHAN_PKT, 0, 1, 0x30, 1, 7, 0, 0, 0, 0,
 			       OP_SVC_RECV, 0, 0, 4, 0, OP_DRAIN, 0,
 			       OP_CLOSE, 0, 1, OP_TEARDOWN, 0, 1, 1,
 			       OP_DRAIN, 0)),
@@ -279,6 +279,20 @@ static const struct {
 				OP_CLI_CHAN_CLOSE, 0, OP_CLI_BUS_CLOSE, 0)),
 	SEED("client-silent", BUS(OP_CLI_BUS_OPEN, 0, 0xe0,
 				  OP_CLI_BUS_OPEN, 0, OP_CLI_PROCESS, 0)),
+	/* vmbusd's pipe service behind offer 2: byte mode, message mode. */
+	SEED("pipe-byte", BUS(HELLO(0), OP_OPEN, 0, 2, 0, 0, OP_DRAIN, 0,
+			      OP_CHAN_PKT, 0, 2, 48, 0, 1, 0, 0, 0, 0,
+			      OP_PIPE_SVC, 0, 0, 0, 0,
+			      OP_PIPE_SVC, 0, 1, 100, 0, OP_DRAIN, 0,
+			      OP_CHAN_PKT, 0, 2, 0, 0, 2, 0, 0, 0, 0,
+			      OP_PIPE_SVC, 0, 2, 0, 0, OP_DRAIN, 0,
+			      OP_PIPE_SVC, 0, 3, 0, 0, OP_CLOSE, 0, 2)),
+	SEED("pipe-message", BUS(HELLO(1), OP_OPEN, 1, 2, 0, 0, OP_DRAIN, 1,
+				 OP_CHAN_PKT, 1, 2, 48, 0, 1, 0, 0, 0, 0,
+				 OP_PIPE_SVC, 1, 1, 0xff, 0xff,
+				 OP_PIPE_SVC, 1, 0, 0, 0, OP_DRAIN, 1,
+				 OP_PIPE_SVC, 1, 3, 0, 0, OP_TIME, 3,
+				 OP_DRAIN, 1, OP_UNLOAD, 1)),
 #undef SEED
 };
 

@@ -10,8 +10,9 @@
 # usage: fuzz/run-fuzzers.sh [seconds-per-target] [target...]
 #   targets: ring msg gpadl xfer bus kdframe (default: all)
 #     ring, msg, gpadl, xfer: the parsers of lib/vmbus and libvmbus
-#     bus: libvmbus's servers against two hostile guests, stateful, over the
-#          in-memory Xen of fuzz/fake-xen.c
+#     bus: libvmbus's servers (with vmbusd's pipe service) against two
+#          hostile guests, and its client against a hostile server;
+#          stateful, over the in-memory Xen of fuzz/fake-xen.c
 #     kdframe: xen-kdrelay's parser of guest frames
 # environment: CLANG (default clang), FUZZ_BUILD (default fuzz/build under
 #   the build directory or $TMPDIR), FUZZ_JOBS (parallel jobs, default 1)
@@ -71,7 +72,8 @@ for t in $targets; do
 			status=1
 			continue
 		fi
-		extra="-I$lib $bus_known $build/fake-xen.o $libvmbus" ;;
+		extra="-I$lib -I$top/dom0-backends/vmbusd -I$top/lib/daemon $bus_known"
+		extra="$extra $build/fake-xen.o $libvmbus $top/dom0-backends/vmbusd/pipe.c" ;;
 	kdframe)
 		srcs=
 		extra="-I$top/dom0-backends/kdrelay $top/dom0-backends/kdrelay/kd-frame.c" ;;
