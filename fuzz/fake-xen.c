@@ -8,6 +8,7 @@
 #define _GNU_SOURCE 1
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +26,17 @@ unsigned int fx_cur_dom;
 unsigned int fx_cur_tag;
 void (*fx_guest_hook)(unsigned int dom, bool waiting);
 
-static void fx_die(const char *fmt, const char *a, unsigned long b)
+/* The library did what Xen would not survive, or the host failed us. */
+static void fx_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fx_die(const char *fmt, ...)
 {
+	va_list ap;
+
+	va_start(ap, fmt);
 	fprintf(stderr, "fake-xen: ");
-	fprintf(stderr, fmt, a, b);
+	vfprintf(stderr, fmt, ap);
 	fprintf(stderr, "\n");
+	va_end(ap);
 	abort();
 }
 
@@ -87,13 +94,11 @@ static struct fx_dom *fx_dom_mem(unsigned int dom)
 		d->memfd = memfd_create("fake-xen-dom", MFD_CLOEXEC);
 		if (d->memfd < 0 ||
 		    ftruncate(d->memfd, (off_t)FX_DOM_PAGES * FX_PAGE_SIZE) < 0)
-			fx_die("failed to create the memory of %sdomain %lu", "",
-			       dom);
+			fx_die("failed to create the memory of domain %u", dom);
 		d->mem = mmap(NULL, (size_t)FX_DOM_PAGES * FX_PAGE_SIZE,
 			      PROT_READ | PROT_WRITE, MAP_SHARED, d->memfd, 0);
 		if (d->mem == MAP_FAILED)
-			fx_die("failed to map the memory of %sdomain %lu", "",
-			       dom);
+			fx_die("failed to map the memory of domain %u", dom);
 	}
 	return d;
 }
@@ -223,14 +228,9 @@ xengnttab_handle *xengnttab_open(struct xentoollog_logger *logger,
 
 int xengnttab_close(xengnttab_handle *h)
 {
-	unsigned int i;
-
 	if (!h)
 		return 0;
 	/* Closing the device unmaps nothing in Linux: the VMAs stay. */
-	for (i = 0; i < nmaps; i++)
-		if (maps[i].mapper == h->dom)
-			break;
 	open_gnt--;
 	free(h);
 	return 0;
@@ -299,8 +299,7 @@ void *xengnttab_map_domain_grant_refs(xengnttab_handle *h, uint32_t count,
 			 (size_t)run * FX_PAGE_SIZE, prot,
 			 MAP_SHARED | MAP_FIXED, d->memfd,
 			 (off_t)page * FX_PAGE_SIZE) == MAP_FAILED)
-			fx_die("failed to alias pages of %sdomain %lu", "",
-			       domid);
+			fx_die("failed to alias pages of domain %u", domid);
 	}
 done:
 	maps[nmaps++] = (struct fx_map){ addr, count, (uint16_t)h->dom,
@@ -317,11 +316,10 @@ int xengnttab_unmap(xengnttab_handle *h, void *start, uint32_t count)
 		if (maps[i].addr == start && maps[i].mapper == h->dom)
 			break;
 	if (i == nmaps)
-		fx_die("unmap of %saddress %#lx that is not a mapping", "",
-		       (unsigned long)start);
+		fx_die("unmap of %p, which is not a mapping", start);
 	if (maps[i].count != count)
-		fx_die("unmap %sof %lu pages of a different mapping", "",
-		       count);
+		fx_die("unmap of %u pages of a mapping of %u", count,
+		       maps[i].count);
 	munmap(start, (size_t)count * FX_PAGE_SIZE);
 	mapped_pages -= count;
 	maps[i] = maps[--nmaps];
@@ -386,7 +384,7 @@ int xengntshr_unshare(xengntshr_handle *h, void *start, uint32_t count)
 		if (shares[s].addr == start && shares[s].dom == h->dom)
 			break;
 	if (s == nshares || shares[s].count != count)
-		fx_die("unshare of %s%lu pages that were not shared", "", count);
+		fx_die("unshare of %u pages that were not shared", count);
 	first = (uint32_t)(((uint8_t *)start - d->mem) / FX_PAGE_SIZE);
 	/* End every grant of these pages; dom0 keeps what it mapped. */
 	for (r = 0; r < FX_GREFS; r++)
@@ -432,7 +430,7 @@ static void port_raise(unsigned int dom, unsigned int port)
 	}
 	if (!p->owner->pending &&
 	    write(p->owner->efd, &one, sizeof(one)) != sizeof(one))
-		fx_die("failed to raise %sport %lu", "", port);
+		fx_die("failed to raise port %u", port);
 	p->owner->pending |= 1ull << port;
 }
 
@@ -653,7 +651,7 @@ xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *h)
 	port = __builtin_ctzll(h->pending);
 	h->pending &= ~(1ull << port);
 	if (!h->pending && read(h->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		fx_die("failed to clear %sport %lu", "", (unsigned long)port);
+		fx_die("failed to clear port %d", port);
 	return port;
 }
 
@@ -758,8 +756,7 @@ static void xs_queue(struct xs_handle *h, const char *path, const char *token)
 		return;
 	}
 	if (h->nev++ == 0 && write(h->efd, &one, sizeof(one)) != sizeof(one))
-		fx_die("failed to raise a %swatch fd %lu", "",
-		       (unsigned long)h->efd);
+		fx_die("failed to raise watch fd %d", h->efd);
 }
 
 static void xs_fire(const char *path)
@@ -1055,8 +1052,7 @@ char **xs_check_watch(struct xs_handle *h)
 	free(h->ev[0][1]);
 	memmove(h->ev[0], h->ev[1], (h->nev - 1) * sizeof(h->ev[0]));
 	if (--h->nev == 0 && read(h->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		fx_die("failed to clear a %swatch fd %lu", "",
-		       (unsigned long)h->efd);
+		fx_die("failed to clear watch fd %d", h->efd);
 	if (!w)
 		errno = ENOMEM;
 	return w;
@@ -1141,13 +1137,13 @@ void fx_release(void)
 void fx_check_clean(const char *when)
 {
 	if (nmaps)
-		fx_die("%s: %lu grant mappings leaked", when, nmaps);
+		fx_die("%s: %u grant mappings leaked", when, nmaps);
 	if (nshares)
-		fx_die("%s: %lu shared page ranges leaked", when, nshares);
+		fx_die("%s: %u shared page ranges leaked", when, nshares);
 	if (open_evt)
-		fx_die("%s: %lu event channel handles leaked", when, open_evt);
+		fx_die("%s: %u event channel handles leaked", when, open_evt);
 	if (open_gnt)
-		fx_die("%s: %lu grant handles leaked", when, open_gnt);
+		fx_die("%s: %u grant handles leaked", when, open_gnt);
 	if (open_xs)
-		fx_die("%s: %lu xenstore handles leaked", when, open_xs);
+		fx_die("%s: %u xenstore handles leaked", when, open_xs);
 }
