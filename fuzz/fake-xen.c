@@ -1099,19 +1099,6 @@ void fx_reset(void)
 	fx_guest_hook = NULL;
 }
 
-bool fx_handle_pending(unsigned int dom)
-{
-	unsigned int i;
-
-	for (i = 0; i < open_xs; i++)
-		if (xs_handles[i]->dom == dom && xs_handles[i]->nev)
-			return true;
-	for (i = 0; i < open_evt; i++)
-		if (evt_handles[i]->dom == dom && evt_handles[i]->pending)
-			return true;
-	return false;
-}
-
 bool fx_pending(unsigned int tag)
 {
 	unsigned int i;

@@ -79,8 +79,6 @@ int fx_port_bind(unsigned int dom, unsigned int rdom, unsigned int rport);
 void fx_port_close(unsigned int dom, unsigned int port);
 /* The page grant @ref of @dom gives @grantee, in @dom's view, or NULL. */
 uint8_t *fx_grant_addr(unsigned int dom, uint32_t ref, unsigned int grantee);
-/* Has a handle of @dom (xenstore or event channel) something pending? */
-bool fx_handle_pending(unsigned int dom);
 /* Signal port @port of @dom (as the guest would); 0 or -1. */
 int fx_notify(unsigned int dom, unsigned int port);
 /* Signals the library sent to ports of @dom that have no handle. */

@@ -1089,6 +1089,9 @@ static void svc_unmap(struct rd *r)
 /* --- a libvmbus client in domain 3, against a server the fuzzer plays --- */
 
 #define CLI_DOM		3
+/* Tags of the client's handles in fake-xen (the servers use 1 and 2). */
+#define CLI_TAG_BUS	10
+#define CLI_TAG_CHAN	11
 #define CLI_CH		4
 #define CLI_GP		6
 #define CLI_TIMEOUT	20	/* ms: only a server that died makes it count */
@@ -1519,8 +1522,12 @@ static void cli_hook(unsigned int dom, bool waiting)
 		return;
 	in_hook = true;
 	ss_step();
-	/* Nothing for the client to read: it would sleep to its deadline. */
-	if (waiting && !fx_handle_pending(CLI_DOM) && !ss.dead)
+	/*
+	 * Nothing on what the client polls (its xenstore and control event
+	 * channel handles, tagged CLI_TAG_BUS; not its channels'): it would
+	 * sleep to its deadline.
+	 */
+	if (waiting && !fx_pending(CLI_TAG_BUS) && !ss.dead)
 		ss_die();
 	fx_cur_dom = saved;
 	in_hook = false;
@@ -1549,6 +1556,7 @@ static void cli_op(uint8_t op, uint8_t b, struct rd *r)
 	char data[32] = "from the guest";
 
 	fx_cur_dom = CLI_DOM;
+	fx_cur_tag = op == OP_CLI_BUS_OPEN ? CLI_TAG_BUS : CLI_TAG_CHAN;
 	ss.script = r;
 	switch (op) {
 	case OP_CLI_BUS_OPEN:
