@@ -2,7 +2,8 @@
 /*
  * Writes a seed corpus for the fuzz targets: well-formed inputs produced by
  * the real encoders, so that fuzzing starts from inside the protocol.
- * Usage: gen-seeds DIR   (creates DIR/ring, DIR/msg, DIR/gpadl, DIR/xfer)
+ * Usage: gen-seeds DIR   (creates DIR/ring, DIR/msg, DIR/gpadl, DIR/xfer,
+ * DIR/bus, DIR/kdframe)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fuzz-bus.h"
 #include "vmbus/vmbus_msg.h"
 
 static const char *outdir;
@@ -150,9 +152,180 @@ static void xfer_seeds(void)
 	xfer_seed("rm-pageset", 1, 0, (uint8_t *)&ps + 16, 8);
 }
 
+
+/*
+ * fuzz-bus: sequences of operations (fuzz-bus.h).  After the opcode comes
+ * the guest byte (bit 0: guest 0 = domain 1, guest 1 = domain 2), then the
+ * operation's arguments.  Relid selectors 1..5 are literal (the servers
+ * offer 1: a plain device, 2: a pipe, 3: the channel between the guests,
+ * domain 1 opening); GPADL selector 1 is the guest's first GPADL, 2 its
+ * second, and so on.
+ */
+#define BUS(...)	{ __VA_ARGS__ }
+#define HELLO(g)	OP_CONNECT, g, OP_CONTACT, g, 4, OP_REQOFFERS, g, \
+			OP_DRAIN, g
+/* Open relid 1 with rings of 2 pages each way, class version 2.0. */
+#define OPEN1(g)	OP_OPEN, g, 1, 0x20, 0, OP_DRAIN, g
+
+static const struct {
+	const char *name;
+	uint8_t ops[160];
+	size_t len;
+} bus_seeds[] = {
+#define SEED(n, ...) { n, __VA_ARGS__, sizeof((uint8_t[])__VA_ARGS__) }
+	SEED("handshake", BUS(HELLO(0), HELLO(1))),
+	SEED("handshake-1.0", BUS(OP_CONNECT, 0, OP_CONTACT, 0, 0,
+				  OP_REQOFFERS, 0, OP_DRAIN, 0)),
+	SEED("reconnect", BUS(HELLO(0), OP_CONNECT, 2, OP_CONTACT, 0, 4,
+			      OP_REQOFFERS, 0, OP_DRAIN, 0)),
+	SEED("open-close", BUS(HELLO(0), OPEN1(0), OP_SVC_SEND, 0, 0, 5, 0, 0, 0, 0,
+			       OP_CHAN_PKT, 0, 1, 0x30, 1, 7, 0, 0, 0, 0,
+			       OP_SVC_RECV, 0, 0, 4, 0, OP_DRAIN, 0,
+			       OP_CLOSE, 0, 1, OP_TEARDOWN, 0, 1, 1,
+			       OP_DRAIN, 0)),
+	SEED("gpadl", BUS(HELLO(0), OPEN1(0), OP_GPADL, 0, 1, 3, 0,
+			  OP_DRAIN, 0, OP_SVC_MAP, 0, 0, 2, 0,
+			  OP_SVC_TOUCH, 0, 0, 0, 0, 16, 0,
+			  OP_TEARDOWN, 0, 1, 2, OP_SVC_UNMAP, 0, 0,
+			  OP_DRAIN, 0, OP_UNLOAD, 0, OP_DRAIN, 0)),
+	SEED("gpadl-multi", BUS(HELLO(0), OP_GPADL, 0, 1, 31, 0x02,
+				OP_GPADL, 0, 1, 5, 0x80, OP_GPADL, 0, 1, 2, 0x20,
+				OP_GPADL, 8, 1, 9, 0x00, OP_DRAIN, 0,
+				OP_TEARDOWN, 0, 1, 1, OP_TEARDOWN, 0, 1, 2,
+				OP_DRAIN, 0)),
+	SEED("xferset", BUS(HELLO(0), OPEN1(0), OP_GPADL, 0, 1, 3, 0,
+			    OP_DRAIN, 0,
+			    /* ADD_XFER_PAGESET of GPADL 2 as set 3 */
+			    OP_CHAN_PKT, 0, 1, 1, 1, 5, 0, 0, 0, 0, 2, 3,
+			    OP_SVC_RECV, 0, 0, 4, 2,
+			    /* DATA_USING_XFER_PAGES in set 3, held */
+			    OP_CHAN_PKT, 0, 1, 4, 1, 6, 100, 0, 1, 0, 3,
+			    OP_SVC_RECV, 0, 0, 4, 2,
+			    /* RM_XFER_PAGESET 3, GPADL_TEARDOWN, complete */
+			    OP_CHAN_PKT, 0, 1, 2, 1, 7, 0, 0, 0, 0, 2, 3,
+			    OP_TEARDOWN, 0, 1, 2, OP_SVC_RECV, 0, 0, 4, 0,
+			    OP_SVC_COMPLETE, 0, OP_DRAIN, 0,
+			    OP_CLOSE, 0, 1, OP_DRAIN, 0)),
+	SEED("gpa-packets", BUS(HELLO(0), OPEN1(0), OP_GPADL, 0, 1, 1, 0,
+				OP_DRAIN, 0, OP_SVC_MAP, 0, 0, 2, 1,
+				OP_CHAN_PKT, 0, 1, 0x13, 1, 9, 16, 0, 0, 0,
+				32, 0, 1, 0, 2,
+				OP_SVC_RECV, 0, 0, 4, 0,
+				OP_SVC_SEND, 0, 0, 0x41, 10, 0, 0, 0,
+				OP_DRAIN, 0)),
+	SEED("peer", BUS(HELLO(0), HELLO(1),
+			 /* domain 1 grants its rings to domain 2 */
+			 OP_OPEN, 0, 3, 0x01, 0, OP_OPEN, 1, 3, 0x02, 0,
+			 OP_DRAIN, 1, OP_PEER_RESULT, 1, 0,
+			 OP_DRAIN, 0, OP_DRAIN, 1,
+			 OP_CLOSE, 0, 3, OP_DRAIN, 0, OP_DRAIN, 1,
+			 OP_RELEASED, 0, 3, OP_RELEASED, 1, 3)),
+	SEED("peer-refused", BUS(HELLO(0), HELLO(1),
+				 OP_OPEN, 1, 3, 0x02, 0, OP_OPEN, 0, 3, 0x01, 0,
+				 OP_DRAIN, 1, OP_PEER_RESULT, 1, 0x0c,
+				 OP_DRAIN, 0, OP_DRAIN, 1)),
+	SEED("peer-death", BUS(HELLO(0), HELLO(1),
+			       OP_OPEN, 0, 3, 0x01, 0, OP_OPEN, 1, 3, 0x02, 0,
+			       OP_DRAIN, 1, OP_PEER_RESULT, 1, 0,
+			       OP_KILL, 1, OP_TIME, 2, OP_DRAIN, 0,
+			       OP_RELEASED, 0, 3)),
+	SEED("rescind", BUS(HELLO(0), OPEN1(0), OP_RESCIND, 0, 1,
+			    OP_DRAIN, 0, OP_CLOSE, 0, 1, OP_RELEASED, 0, 1,
+			    OP_DRAIN, 0)),
+	SEED("restart", BUS(HELLO(0), OPEN1(0), OP_GPADL, 0, 1, 3, 0,
+			    OP_SRV_RESTART, 2, OP_TIME, 2, OP_FE_STATE, 2,
+			    OP_CONNECT, 0, OP_CONTACT, 0, 4, OP_DRAIN, 0)),
+	SEED("death", BUS(HELLO(0), OPEN1(0), OP_GPADL, 0, 1, 3, 0,
+			  OP_SVC_MAP, 0, 0, 2, 0, OP_KILL, 0, OP_TIME, 2,
+			  OP_SVC_TOUCH, 0, 0, 0, 0, 16, 0)),
+	SEED("closing", BUS(HELLO(0), OPEN1(0), OP_FE_STATE, 10, OP_TIME, 2,
+			    OP_FE_STATE, 12, OP_TIME, 2, OP_FE_STATE, 2,
+			    OP_CONNECT, 0)),
+	SEED("storm", BUS(HELLO(0), OPEN1(0), OP_CHAN_PKT, 0, 1, 7, 0, 0,
+			  0, 0, 0, 0, OP_SIGNAL, 0xf2, OP_SVC_RECV, 0, 0, 15, 0,
+			  OP_RAW_MSG, 0, 200, 3, OP_RAW_PKT, 0, 100, 7,
+			  OP_DRAIN, 0)),
+	SEED("xenstore", BUS(OP_XS, 0, 1, 5, OP_XS, 0, 2, 0x45, 1, 2, 3, 4,
+			     OP_XS, 0, 4, 0x81, OP_FE_STATE, 6, OP_XS, 0, 0x80,
+			     0, OP_CONNECT, 0)),
+	/*
+	 * The client in domain 3.  The bytes after an operation's own are
+	 * the server's script, one per message it gets (0: answer well).
+	 */
+	SEED("client", BUS(OP_CLI_BUS_OPEN, 0, 0, 0, OP_CLI_PROCESS, 0,
+			   /* relid 1, GPADL 0, transfer page set 1 */
+			   OP_CLI_CHAN_OPEN, 0, 0, 0, 0,
+			   OP_CLI_GPADL, 0, 0, 0, OP_CLI_XFERSET, 0, 2,
+			   OP_CLI_SRV_PKT, 0, 1, 2 | 1 << 3, 10, 0, 0, 0,
+			   OP_CLI_RECV, 0, 3, OP_CLI_SEND, 0, 0, 0, 0, 0, 0,
+			   OP_CLI_SEND, 0, 2 | 1 << 2, 10, 0, 0, 0,
+			   OP_CLI_XFERSET, 0, 3, OP_CLI_GPADL, 0, 0, 0,
+			   /* relid 3: domain 1 grants; relid 4: we grant */
+			   OP_CLI_CHAN_OPEN, 2, 2, 0, 0,
+			   OP_CLI_CHAN_OPEN, 4, 3, 0, 0,
+			   OP_CLI_CHAN_CLOSE, 0, 0, 0,
+			   OP_CLI_BUS_CLOSE, 0, 0, 0, 0, 0)),
+	/* Offer 1 rescinded at once (its RELID_RELEASED takes a byte). */
+	SEED("client-hostile", BUS(OP_CLI_BUS_OPEN, 0, 0, 0xf0, 1, 0,
+				   OP_CLI_CHAN_OPEN, 0, 1, 0xd0, 4, 9, 0xf4, 2,
+				   2, OP_CLI_SRV_MSG, 0, 0xf2,
+				   OP_CLI_SRV_MSG, 0, 0xf7,
+				   OP_CLI_SRV_MSG, 0, 0xf8, OP_CLI_PROCESS, 0,
+				   OP_CLI_BUS_CLOSE, 0)),
+	SEED("client-dies", BUS(OP_CLI_BUS_OPEN, 0, 0, 0,
+				OP_CLI_CHAN_OPEN, 0, 0, 0, 0,
+				OP_CLI_GPADL, 0, 0, 0xe0,
+				OP_CLI_SRV_DIE, 0, OP_CLI_RECV, 0, 1,
+				OP_CLI_CHAN_CLOSE, 0, OP_CLI_BUS_CLOSE, 0)),
+	SEED("client-silent", BUS(OP_CLI_BUS_OPEN, 0, 0xe0,
+				  OP_CLI_BUS_OPEN, 0, OP_CLI_PROCESS, 0)),
+	/* vmbusd's pipe service behind offer 2: byte mode, message mode. */
+	SEED("pipe-byte", BUS(HELLO(0), OP_OPEN, 0, 2, 0, 0, OP_DRAIN, 0,
+			      OP_CHAN_PKT, 0, 2, 48, 0, 1, 0, 0, 0, 0,
+			      OP_PIPE_SVC, 0, 0, 0, 0,
+			      OP_PIPE_SVC, 0, 1, 100, 0, OP_DRAIN, 0,
+			      OP_CHAN_PKT, 0, 2, 0, 0, 2, 0, 0, 0, 0,
+			      OP_PIPE_SVC, 0, 2, 0, 0, OP_DRAIN, 0,
+			      OP_PIPE_SVC, 0, 3, 0, 0, OP_CLOSE, 0, 2)),
+	SEED("pipe-message", BUS(HELLO(1), OP_OPEN, 1, 2, 0, 0, OP_DRAIN, 1,
+				 OP_CHAN_PKT, 1, 2, 48, 0, 1, 0, 0, 0, 0,
+				 OP_PIPE_SVC, 1, 1, 0xff, 0xff,
+				 OP_PIPE_SVC, 1, 0, 0, 0, OP_DRAIN, 1,
+				 OP_PIPE_SVC, 1, 3, 0, 0, OP_TIME, 3,
+				 OP_DRAIN, 1, OP_UNLOAD, 1)),
+#undef SEED
+};
+
+/*
+ * fuzz-kdframe: a KDNET datagram in Ethernet/IPv4/UDP as a guest posts it
+ * (zero checksums: "not computed"), and the bare payload.
+ */
+static void kdframe_seeds(void)
+{
+	static const uint8_t payload[] = "MDBG\x00\x02kdnet packet";
+	uint8_t f[64 + sizeof(payload)] = { 0 };
+	size_t plen = sizeof(payload) - 1, ulen = 8 + plen, tot = 20 + ulen;
+
+	memset(f, 0x02, 12);			/* MACs */
+	f[12] = 0x08;				/* IPv4 */
+	f[14] = 0x45;
+	f[16] = (uint8_t)(tot >> 8);
+	f[17] = (uint8_t)tot;
+	f[22] = 64;
+	f[23] = 17;				/* UDP */
+	f[26] = 10, f[29] = 1, f[30] = 10, f[33] = 2;
+	f[34] = 0xc3, f[35] = 0x50;		/* port 50000 */
+	f[36] = 0xc3, f[37] = 0x51;
+	f[38] = (uint8_t)(ulen >> 8);
+	f[39] = (uint8_t)ulen;
+	memcpy(f + 42, payload, plen);
+	put("kdframe", "udp", f, 42 + plen);
+	put("kdframe", "bare", payload, plen);
+}
+
 int main(int argc, char **argv)
 {
-	const char *t[] = { "ring", "msg", "gpadl", "xfer" };
+	const char *t[] = { "ring", "msg", "gpadl", "xfer", "bus", "kdframe" };
 	struct vmbus_msg m;
 	char path[4096];
 	unsigned int i;
@@ -163,7 +336,7 @@ int main(int argc, char **argv)
 	}
 	outdir = argv[1];
 	mkdir(outdir, 0755);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", outdir, t[i]);
 		mkdir(path, 0755);
 	}
@@ -233,5 +406,9 @@ int main(int argc, char **argv)
 	gpadl_seed("ring-64", 64, 1);
 	gpadl_seed("three-ranges", 20, 3);
 	xfer_seeds();
+	kdframe_seeds();
+	for (i = 0; i < sizeof(bus_seeds) / sizeof(bus_seeds[0]); i++)
+		put("bus", bus_seeds[i].name, bus_seeds[i].ops,
+		    bus_seeds[i].len);
 	return 0;
 }

@@ -1,12 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Build the libFuzzer targets of lib/vmbus with clang and run each for a
-# bounded time.  Prints executions and crashes per target; exits non-zero
-# if any target crashed (or failed to build).
+# Build the libFuzzer targets with clang and run each for a bounded time.
+# Prints executions and crashes per target; exits non-zero if any target
+# crashed (or failed to build).  Before fuzzing, each target replays the
+# inputs of fuzz/regressions/<target>/ (crashes found and fixed since); a
+# regression input that fails fails the run.
 #
 # usage: fuzz/run-fuzzers.sh [seconds-per-target] [target...]
-#   targets: ring msg gpadl xfer (default: all)
+#   targets: ring msg gpadl xfer bus kdframe (default: all)
+#     ring, msg, gpadl, xfer: the parsers of lib/vmbus and libvmbus
+#     bus: libvmbus's servers (with vmbusd's pipe service) against two
+#          hostile guests, and its client against a hostile server;
+#          stateful, over the in-memory Xen of fuzz/fake-xen.c
+#     kdframe: xen-kdrelay's parser of guest frames
 # environment: CLANG (default clang), FUZZ_BUILD (default fuzz/build under
 #   the build directory or $TMPDIR), FUZZ_JOBS (parallel jobs, default 1)
 set -u
@@ -15,7 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-ring msg gpadl xfer}
+targets=${*:-ring msg gpadl xfer bus kdframe}
 CLANG=${CLANG:-clang}
 build=${FUZZ_BUILD:-${TMPDIR:-/tmp}/xenvmbus-fuzz}
 jobs=${FUZZ_JOBS:-1}
@@ -26,9 +33,18 @@ if ! command -v "$CLANG" >/dev/null 2>&1; then
 fi
 
 mkdir -p "$build" || exit 1
-cflags="-std=gnu11 -g -O1 -fno-omit-frame-pointer -I$top/include -I$top/lib"
+# What configure's config.h says that matters here.
+printf '#define _GNU_SOURCE 1\n' >"$build/config.h"
+cflags="-std=gnu11 -g -O1 -fno-omit-frame-pointer -I$build -I$top/include -I$top/lib"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 core="$top/lib/vmbus/ring.c $top/lib/vmbus/gpadl.c $top/lib/vmbus/trans.c $top/lib/vmbus/msg.c"
+lib="$top/lib/libvmbus"
+libvmbus="$lib/chan.c $lib/xs.c $lib/client.c $lib/server.c $lib/xfer-pkt.c $lib/xfer.c"
+# Known library bugs the bus target reports instead of faulting on, until
+# they are fixed (then remove the flag: the target faults on them again).
+#   -DFUZZ_BUS_TOLERATE_HELD_UNMAP: a transfer page set is unmapped while
+#     the service still uses a packet in it (fuzz/regressions/known/).
+bus_known="-DFUZZ_BUS_TOLERATE_HELD_UNMAP"
 
 # shellcheck disable=SC2086
 if ! "$CLANG" $cflags -o "$build/gen-seeds" "$here/gen-seeds.c" $core; then
@@ -40,12 +56,31 @@ fi
 status=0
 for t in $targets; do
 	bin="$build/fuzz-$t"
-	# Targets beyond the core: the libvmbus file they exercise.
+	# Targets beyond the core: the files they exercise.
 	extra=
-	[ "$t" = xfer ] && extra="-I$top/lib/libvmbus $top/lib/libvmbus/xfer-pkt.c"
+	srcs=$core
+	case $t in
+	xfer)
+		extra="-I$lib $lib/xfer-pkt.c" ;;
+	bus)
+		# The fake Xen is built without coverage: its own branches
+		# would only mislead the fuzzer.
+		# shellcheck disable=SC2086
+		if ! "$CLANG" $cflags $san -c -o "$build/fake-xen.o" \
+			"$here/fake-xen.c"; then
+			echo "run-fuzzers: failed to build fake-xen.o" >&2
+			status=1
+			continue
+		fi
+		extra="-I$lib -I$top/dom0-backends/vmbusd -I$top/lib/daemon $bus_known"
+		extra="$extra $build/fake-xen.o $libvmbus $top/dom0-backends/vmbusd/pipe.c" ;;
+	kdframe)
+		srcs=
+		extra="-I$top/dom0-backends/kdrelay $top/dom0-backends/kdrelay/kd-frame.c" ;;
+	esac
 	# shellcheck disable=SC2086
 	if ! "$CLANG" $cflags -fsanitize=fuzzer $san -o "$bin" \
-		"$here/fuzz-$t.c" $core $extra; then
+		"$here/fuzz-$t.c" $srcs $extra; then
 		echo "run-fuzzers: failed to build fuzz-$t" >&2
 		status=1
 		continue
@@ -54,6 +89,18 @@ for t in $targets; do
 	art="$build/artifacts-$t/"
 	mkdir -p "$corpus" "$art"
 	log="$build/fuzz-$t.log"
+	reg="$here/regressions/$t"
+	if [ -d "$reg" ] && [ -n "$(ls -A "$reg")" ]; then
+		if ! "$bin" -runs=1 "$reg"/* >"$build/regressions-$t.log" 2>&1; then
+			echo "run-fuzzers: fuzz-$t fails a regression input; log" \
+				"$build/regressions-$t.log" >&2
+			grep -m 20 -E 'Running:|ERROR|SUMMARY|runtime error' \
+				"$build/regressions-$t.log" >&2
+			status=1
+			continue
+		fi
+	fi
+	mkdir -p "$build/seeds/$t"
 	"$bin" -max_total_time="$secs" -print_final_stats=1 -timeout=10 \
 		-rss_limit_mb=2048 -jobs="$jobs" -workers="$jobs" \
 		-artifact_prefix="$art" "$corpus" "$build/seeds/$t" >"$log" 2>&1
@@ -63,6 +110,8 @@ for t in $targets; do
 	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | awk '{print $2}')
 	printf 'fuzz-%s: %s s, %s executions, coverage %s, %s crashes (exit %s)\n' \
 		"$t" "$secs" "$execs" "${cov:-?}" "$crashes" "$rc"
+	# What a known bug's flag turned from a fault into a report.
+	grep -m 1 '^fuzz-bus: ' "$log"
 	if [ "$rc" -ne 0 ] || [ "$crashes" -ne 0 ]; then
 		status=1
 		echo "run-fuzzers: fuzz-$t failed; log $log, artifacts in $art" >&2

@@ -57,4 +57,12 @@ EXTRA_DIST += \
 	fuzz/gen-seeds.c \
 	fuzz/fuzz-ring.c \
 	fuzz/fuzz-msg.c \
-	fuzz/fuzz-gpadl.c
+	fuzz/fuzz-gpadl.c \
+	fuzz/fuzz-xfer.c \
+	fuzz/fuzz-bus.c \
+	fuzz/fuzz-bus.h \
+	fuzz/fake-xen.c \
+	fuzz/fake-xen.h \
+	fuzz/fuzz-kdframe.c \
+	fuzz/regressions/README.md \
+	fuzz/regressions/known/bus/xferset-unmapped-under-service
