@@ -65,6 +65,8 @@ struct fx_map {
 	uint8_t *addr;
 	uint32_t count;
 	uint16_t mapper, granter;
+	int32_t notify_off;		/* byte cleared at unmap; -1: none */
+	int32_t notify_port;		/* the mapper's port signalled; -1 */
 };
 
 #define FX_MAX_MAPS	1024
@@ -78,6 +80,8 @@ struct fx_share {
 	uint32_t count;
 	uint16_t dom;
 	uint32_t first_ref;
+	int32_t notify_off;		/* byte cleared at unshare; -1: none */
+	int32_t notify_port;		/* the sharer's port signalled; -1 */
 };
 
 #define FX_MAX_SHARES	256
@@ -207,6 +211,19 @@ uint32_t fx_shared_pages(unsigned int dom)
 	return pages;
 }
 
+/*
+ * What Linux's gntdev and gntalloc do when a mapping or share with an
+ * unmap notification goes: clear the byte, then signal the port.
+ */
+static void fx_unmap_notify(uint8_t *addr, int32_t off, unsigned int dom,
+			    int32_t port)
+{
+	if (off >= 0)
+		__atomic_store_n(addr + off, 0, __ATOMIC_RELEASE);
+	if (port >= 0)
+		fx_notify(dom, (unsigned int)port);
+}
+
 struct xengntdev_handle {
 	unsigned int dom;
 	bool shr;
@@ -303,7 +320,7 @@ void *xengnttab_map_domain_grant_refs(xengnttab_handle *h, uint32_t count,
 	}
 done:
 	maps[nmaps++] = (struct fx_map){ addr, count, (uint16_t)h->dom,
-					 (uint16_t)domid };
+					 (uint16_t)domid, -1, -1 };
 	mapped_pages += count;
 	return addr;
 }
@@ -320,6 +337,8 @@ int xengnttab_unmap(xengnttab_handle *h, void *start, uint32_t count)
 	if (maps[i].count != count)
 		fx_die("unmap of %u pages of a mapping of %u", count,
 		       maps[i].count);
+	fx_unmap_notify(maps[i].addr, maps[i].notify_off, maps[i].mapper,
+			maps[i].notify_port);
 	munmap(start, (size_t)count * FX_PAGE_SIZE);
 	mapped_pages -= count;
 	maps[i] = maps[--nmaps];
@@ -370,7 +389,7 @@ void *xengntshr_share_pages(xengntshr_handle *h, uint32_t domid, int count,
 		refs[i] = (uint32_t)ref;
 	}
 	shares[nshares++] = (struct fx_share){ p, (uint32_t)count,
-					       (uint16_t)h->dom, refs[0] };
+					       (uint16_t)h->dom, refs[0], -1, -1 };
 	return p;
 }
 
@@ -385,6 +404,8 @@ int xengntshr_unshare(xengntshr_handle *h, void *start, uint32_t count)
 			break;
 	if (s == nshares || shares[s].count != count)
 		fx_die("unshare of %u pages that were not shared", count);
+	fx_unmap_notify(shares[s].addr, shares[s].notify_off, shares[s].dom,
+			shares[s].notify_port);
 	first = (uint32_t)(((uint8_t *)start - d->mem) / FX_PAGE_SIZE);
 	/* End every grant of these pages; dom0 keeps what it mapped. */
 	for (r = 0; r < FX_GREFS; r++)
@@ -1133,4 +1154,55 @@ void fx_check_clean(const char *when)
 		fx_die("%s: %u grant handles leaked", when, open_gnt);
 	if (open_xs)
 		fx_die("%s: %u xenstore handles leaked", when, open_xs);
+}
+
+/* --- unmap notifications (gntdev's and gntalloc's UNMAP_NOTIFY) --- */
+
+static bool fx_notify_args_ok(uint32_t off, evtchn_port_t port)
+{
+	return (off == (uint32_t)-1 || off < FX_PAGE_SIZE) &&
+	       (port == (evtchn_port_t)-1 || port < FX_PORTS);
+}
+
+void *xengnttab_map_grant_ref_notify(xengnttab_handle *xgt, uint32_t domid,
+				     uint32_t ref, int prot,
+				     uint32_t notify_offset,
+				     evtchn_port_t notify_port)
+{
+	uint8_t *p;
+
+	if (!fx_notify_args_ok(notify_offset, notify_port) ||
+	    (notify_offset != (uint32_t)-1 && !(prot & PROT_WRITE))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	p = xengnttab_map_domain_grant_refs(xgt, 1, domid, &ref, prot);
+	if (!p)
+		return NULL;
+	maps[nmaps - 1].notify_off = notify_offset == (uint32_t)-1 ? -1 :
+				     (int32_t)notify_offset;
+	maps[nmaps - 1].notify_port = notify_port == (evtchn_port_t)-1 ? -1 :
+				      (int32_t)notify_port;
+	return p;
+}
+
+void *xengntshr_share_page_notify(xengntshr_handle *xgs, uint32_t domid,
+				  uint32_t *ref, int writable,
+				  uint32_t notify_offset,
+				  evtchn_port_t notify_port)
+{
+	uint8_t *p;
+
+	if (!fx_notify_args_ok(notify_offset, notify_port)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	p = xengntshr_share_pages(xgs, domid, 1, ref, writable);
+	if (!p)
+		return NULL;
+	shares[nshares - 1].notify_off = notify_offset == (uint32_t)-1 ? -1 :
+					 (int32_t)notify_offset;
+	shares[nshares - 1].notify_port = notify_port == (evtchn_port_t)-1 ?
+					  -1 : (int32_t)notify_port;
+	return p;
 }
