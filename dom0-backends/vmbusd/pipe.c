@@ -236,9 +236,26 @@ static bool pipe_to_guest(struct vd_pipe *p)
 			pipe_set_busy(p);	/* the rest next turn */
 			break;
 		}
-		n = recv(p->sock, p->in, p->chunk, MSG_DONTWAIT);
+		/* MSG_TRUNC: a message gives its whole length, even cut. */
+		n = recv(p->sock, p->in, p->chunk, MSG_DONTWAIT |
+			 (p->offer->message_mode ? MSG_TRUNC : 0));
 		if (n < 0 && errno == EAGAIN)
 			break;
+		if (n > 0 && (size_t)n > p->chunk) {
+			/*
+			 * A message larger than the guest's ring carries: the
+			 * socket dropped its tail.  Passing the rest on as a
+			 * whole message would lose data without a word; end
+			 * the pipe instead, and say why.
+			 */
+			dlog(LOG_WARNING, "domain %u pipe \"%s\": \"%s\" sent "
+			       "a message of %zd bytes, more than the pipe "
+			       "carries (%zu): ending the pipe",
+			       p->offer->guest->domid, p->offer->name,
+			       p->offer->service, n, p->chunk);
+			p->errors++;
+			n = 0;
+		}
 		if (n <= 0) {
 			/* End of stream (or a dead service): say so once. */
 			p->sock_eof = true;

@@ -12,7 +12,7 @@ set -u
 . "$(dirname "$0")/tap-lib.sh"
 CLIENT="$top_builddir/tools/vmbus-pipe-client"
 
-echo "1..20"
+echo "1..21"
 check "host starts" env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$RUN/asan" "$X" host start
 g1=$("$X" create --name g1) && g2=$("$X" create --name g2)
 base_maps=$(field 0 maps_held)
@@ -111,6 +111,31 @@ if client g1 "$RUN/c7.out" --bytes 1000000 echo-msg && grep -q "checksum .*MATCH
 	ok "after the garbage, the daemon still runs and the guest reconnects"
 else
 	not_ok "after the garbage, the daemon still runs and the guest reconnects"; show "$RUN/c7.out"
+fi
+# A message-mode service that sends more than the guest's ring carries in
+# one message: the pipe ends with a reason, nothing is passed on cut.
+python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(sys.argv[1])
+s.listen(4)
+print("listening", flush=True)
+c, _ = s.accept()
+c.send(b"x" * 65000)
+time.sleep(60)
+' "$RUN/big.sock" > "$RUN/big.log" 2>&1 &
+pids+=($!)
+wait_for "$RUN/big.log" listening
+ctl offer g1 --pipe big --service "$RUN/big.sock" --message-mode >/dev/null
+wait_for "$RUN/vmbusd.log" 'domain '"$g1"': offered pipe "big"'
+timeout 30 "$X" run g1 -- "$CLIENT" --bytes 100000 --chunk 1000 --ring-pages 4 big > "$RUN/c8.out" 2>&1
+rc=$?
+if [ $rc != 124 ] && grep -q "received 0 bytes" "$RUN/c8.out" &&
+   wait_for "$RUN/vmbusd.log" 'pipe "big": .* sent a message of 65000 bytes, more than the pipe carries' &&
+   kill -0 "$dpid"; then
+	ok "a service message larger than the ring ends the pipe with a reason, not cut"
+else
+	not_ok "a service message larger than the ring ends the pipe with a reason, not cut"; show "$RUN/c8.out"; show_vmbusd_log
 fi
 kill -TERM "$dpid"
 check "vmbusd exits on SIGTERM and removes its pid file" \
