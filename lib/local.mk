@@ -65,4 +65,4 @@ EXTRA_DIST += \
 	fuzz/fake-xen.h \
 	fuzz/fuzz-kdframe.c \
 	fuzz/regressions/README.md \
-	fuzz/regressions/known/bus/xferset-unmapped-under-service
+	fuzz/regressions/bus/xferset-unmapped-under-service
