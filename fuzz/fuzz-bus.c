@@ -160,23 +160,6 @@ void vd_epoll_del(int fd)
 
 static bool trace;
 
-/* As vmbusd.c describes a pipe offer. */
-void vd_pipe_desc(struct vmbus_offer_desc *d, const struct vd_offer *o,
-		  void *cookie)
-{
-	uint32_t pmode = o->message_mode ? VMBUS_PIPE_MODE_MESSAGE :
-					   VMBUS_PIPE_MODE_BYTE;
-
-	memset(d, 0, sizeof(*d));
-	d->flags = VMBUS_OFFER_FLAG_NAMED_PIPE;
-	d->nversions = 1;
-	d->versions[0] = VMBUS_PIPE_VERSION_1_0;
-	vmbus_guid_parse(VMBUS_PIPE_CLASS_GUID, d->type);
-	memcpy(d->user_data, &pmode, 4);
-	memcpy(d->user_data + VMBUS_PIPE_NAME_OFFSET, o->name, strlen(o->name));
-	d->cookie = cookie;
-}
-
 void dlog(int prio, const char *fmt, ...)
 {
 	va_list ap;

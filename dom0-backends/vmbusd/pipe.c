@@ -102,6 +102,23 @@ struct vd_pipe {
 
 static struct vd_pipe *pipes_busy, *pipes_dead;
 
+/* What every pipe offer of @o says, but its instance GUID (zero here). */
+void vd_pipe_desc(struct vmbus_offer_desc *d, const struct vd_offer *o,
+		  void *cookie)
+{
+	uint32_t pmode = o->message_mode ? VMBUS_PIPE_MODE_MESSAGE :
+					   VMBUS_PIPE_MODE_BYTE;
+
+	memset(d, 0, sizeof(*d));
+	d->flags = VMBUS_OFFER_FLAG_NAMED_PIPE;
+	d->nversions = 1;
+	d->versions[0] = VMBUS_PIPE_VERSION_1_0;
+	vmbus_guid_parse(VMBUS_PIPE_CLASS_GUID, d->type);
+	memcpy(d->user_data, &pmode, 4);
+	memcpy(d->user_data + VMBUS_PIPE_NAME_OFFSET, o->name, strlen(o->name));
+	d->cookie = cookie;
+}
+
 struct vmbus_chan *vd_pipe_chan(const struct vd_pipe *p)
 {
 	return p->chan;
