@@ -23,3 +23,9 @@ tests_integration_hostile_client_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/xensi
 # bench/ring/run.sh, one short run: every measurement runs and checks its data.
 dist_noinst_SCRIPTS += tests/integration/ringbench-smoke.sh
 TESTS += tests/integration/ringbench-smoke.sh
+
+# Every program fed bad input; the cases are tests/bad-input/*.cases.
+dist_noinst_SCRIPTS += tests/bad-input/bad-input.sh
+TESTS += tests/bad-input/bad-input.sh
+EXTRA_DIST += \
+	tests/bad-input/vmbusctl.cases
