@@ -489,9 +489,16 @@ void vmbus_xfer_chan_closing(struct vmbus_chan *c)
 void vmbus_xfer_bus_lost(struct vmbus_chan *c)
 {
 	struct vmbus_gpadl *g;
+	unsigned int i;
 
 	if (!c->xfer || c->server)
 		return;
+	/* The server's sets went with it; a re-opened channel has none. */
+	for (i = 0; i < VMBUS_XFERSET_MAX; i++)
+		if (c->xfer->sets[i].used) {
+			c->xfer->sets[i].g->sets--;
+			c->xfer->sets[i].used = false;
+		}
 	/* Released without a message; the memory stays until destroyed. */
 	for (g = c->xfer->gpadls; g; g = g->next)
 		if (g->state != G_GONE) {
