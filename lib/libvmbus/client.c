@@ -92,6 +92,7 @@ struct vmbus_bus {
 	struct vmbus_chan *stale;	/* channels of an earlier connection */
 	struct vmbus_chan *reopen;	/* ... waiting for their offer again */
 	int tfd;			/* timerfd: the first re-open deadline */
+	bool tfd_armed;
 	xengntshr_handle *gs;
 	xengnttab_handle *gt;		/* mapping a peer's rings, on demand */
 	struct vmbus_gpadl_asm gasm;	/* a peer's GPADL being forwarded */
@@ -1704,6 +1705,9 @@ static void bus_reopen_timer(struct vmbus_bus *bus)
 			if (c->state == CHAN_REOPENING &&
 			    (first < 0 || c->reopen_deadline < first))
 				first = c->reopen_deadline;
+	if (first < 0 && !bus->tfd_armed)
+		return;
+	bus->tfd_armed = first >= 0;
 	if (first >= 0) {
 		left = first - vmbus_now_ms();
 		if (left < 1)
@@ -1729,6 +1733,19 @@ static struct vmbus_chan *bus_reopen_news(const struct vmbus_bus *bus)
 	return NULL;
 }
 
+/* Is any channel being re-opened, or was one a moment ago? */
+static bool bus_reopening(const struct vmbus_bus *bus)
+{
+	const struct vmbus_chan *c;
+
+	if (bus->reopen || bus->tfd_armed)
+		return true;
+	for (c = bus->chans; c; c = c->next)
+		if (c->state == CHAN_REOPENING || c->reopen_report)
+			return true;
+	return false;
+}
+
 static void bus_reopen_work(struct vmbus_bus *bus)
 {
 	int64_t now = vmbus_now_ms();
@@ -1736,6 +1753,8 @@ static void bus_reopen_work(struct vmbus_bus *bus)
 	uint64_t ticks;
 	ssize_t got;
 
+	if (!bus_reopening(bus))
+		return;		/* the common case: no system call */
 	/* Taken, so that the fd stops being readable (EAGAIN: not due). */
 	if (bus->tfd >= 0) {
 		got = read(bus->tfd, &ticks, sizeof(ticks));
