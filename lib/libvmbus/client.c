@@ -1617,6 +1617,7 @@ static int chan_reopen_start(struct vmbus_bus *bus, struct vmbus_chan *c,
 		return -EPROTONOSUPPORT;
 	bus_unlink(bus, c);
 	c->relid = off->pub.relid;
+	c->offer_flags = off->pub.flags;
 	c->next = bus->chans;
 	bus->chans = c;
 	/* Whatever was in the rings went with the old server. */

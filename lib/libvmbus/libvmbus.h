@@ -346,7 +346,10 @@ int vmbus_chan_fd(const struct vmbus_chan *chan);
 int vmbus_chan_ack(struct vmbus_chan *chan);
 /* Block up to @timeout_ms for a signal (client: also handles bus messages). */
 int vmbus_chan_wait(struct vmbus_chan *chan, int timeout_ms);
-/* True once the offer was rescinded or the peer went away. */
+/*
+ * True once the offer was rescinded or the peer went away (not while the
+ * library re-opens the channel: see vmbus_chan_set_reopen).
+ */
 bool vmbus_chan_is_closed(const struct vmbus_chan *chan);
 
 /* In-band packet; @flags 1 asks the peer for a completion. */
