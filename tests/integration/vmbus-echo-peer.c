@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Both ends of libvmbus in one small program, for the integration tests:
- *   vmbus-echo-peer server DOMID   serve DOMID's bus (run in dom0), offer
+ *   vmbus-echo-peer server DOMID [noreopen]
+ *                                  serve DOMID's bus (run in dom0), offer
  *                                  one pipe named "echo" and one echo
- *                                  device that may be re-opened, and echo
- *                                  every in-band packet; a request that
- *                                  asks for a completion gets one.
+ *                                  device that may be re-opened (not with
+ *                                  noreopen), and echo every in-band
+ *                                  packet; a request that asks for a
+ *                                  completion gets one.
  *   vmbus-echo-peer client [COUNT [SIZE [PAGES]]]
  *                                  (run in the guest) open the bus, find
  *                                  "echo", open it with PAGES-page rings,
  *                                  stream COUNT packets of SIZE bytes in
  *                                  batches and check every echo.
- *   vmbus-echo-peer reopen AFTER TIMEOUT_MS
+ *   vmbus-echo-peer reopen AFTER TIMEOUT_MS [refused]
  *                                  (run in the guest) open the echo device
  *                                  (re-opened by the library, for up to
  *                                  TIMEOUT_MS) and the pipe (not), stream
@@ -25,6 +27,9 @@
  *                                  1 s, the server killed and not started
  *                                  again, the device must give up with
  *                                  -ETIMEDOUT and fail with -ENOTCONN.
+ *                                  With refused, the next server offers
+ *                                  the device without re-open: it must
+ *                                  give up with -EOPNOTSUPP at once.
  */
 #include <errno.h>
 #include <signal.h>
@@ -118,7 +123,7 @@ static void srv_echo_each(struct vmbus_chan *c, void *arg)
 	srv_echo(c);
 }
 
-static int run_server(unsigned int domid)
+static int run_server(unsigned int domid, bool reopen)
 {
 	struct vmbus_offer_desc d = { .flags = VMBUS_OFFER_FLAG_NAMED_PIPE,
 				      .nversions = 1,
@@ -140,7 +145,7 @@ static int run_server(unsigned int domid)
 	vmbus_server_offer(s, &d, NULL);
 	/* The echo device: the same echo, stateless, so it may be re-opened. */
 	memset(&d, 0, sizeof(d));
-	d.flags = VMBUS_OFFER_FLAG_REOPEN;
+	d.flags = reopen ? VMBUS_OFFER_FLAG_REOPEN : 0;
 	d.nversions = 1;
 	d.versions[0] = VMBUS_PIPE_VERSION_1_0;
 	vmbus_guid_parse(ECHO_DEV_CLASS_GUID, d.type);
@@ -309,8 +314,10 @@ static uint8_t pat(uint64_t seq, size_t i)
 	return (uint8_t)(seq * 31 + i);
 }
 
-static int run_reopen(unsigned long after, int timeout_ms)
+static int run_reopen(unsigned long after, int timeout_ms, bool refused)
 {
+	/* How the device is to give up, and when that is the end. */
+	int giveup = refused ? -EOPNOTSUPP : -ETIMEDOUT;
 	struct reopen_state rs = { .status = 1 };
 	struct vmbus_bus *bus = NULL;
 	struct vmbus_chan *dev = NULL, *pipe = NULL;
@@ -320,7 +327,7 @@ static int run_reopen(unsigned long after, int timeout_ms)
 	uint64_t sent = 0, got = 0, got_at_reopen = 0;
 	int64_t end = now_ms() + 120000;
 	bool pipe_out = false, streaming = false, again = false;
-	int rc, pipe_rc = 0, fd0, phase = 1;
+	int rc, pipe_rc = 0, fd0, phase = refused ? 2 : 1;
 	size_t i;
 
 	rc = vmbus_bus_open(&bus, 10000);
@@ -407,7 +414,7 @@ static int run_reopen(unsigned long after, int timeout_ms)
 			if (!rc)
 				rc = -EAGAIN;
 		}
-		if (rc == -ENOTCONN && phase == 2 && rs.status == -ETIMEDOUT)
+		if (rc == -ENOTCONN && phase == 2 && rs.status == giveup)
 			break;
 		if (rc != -EAGAIN) {
 			fprintf(stderr, "reopen: device channel failed: %s\n",
@@ -449,14 +456,14 @@ static int run_reopen(unsigned long after, int timeout_ms)
 		}
 	}
 	rc = -ETIMEDOUT;
-	if (phase == 2 && rs.status == -ETIMEDOUT) {
+	if (phase == 2 && rs.status == giveup) {
 		printf("reopen: gave up %lld ms after the loss; status %s; "
 		       "send %s\n", (long long)(rs.at - rs.lost_at),
 		       strerror(-vmbus_chan_status(dev)),
 		       strerror(-vmbus_chan_send(dev, tx, 8, 0, 0)));
 		rc = pipe_rc == -ENOTCONN &&
 		     vmbus_chan_status(dev) == -ENOTCONN &&
-		     vmbus_chan_reopens(dev) == 1 ? 0 : -EPROTO;
+		     vmbus_chan_reopens(dev) == (refused ? 0 : 1) ? 0 : -EPROTO;
 	}
 	printf("reopen: %llu echoes in all, all checked: %s\n",
 	       (unsigned long long)got, rc ? strerror(-rc) : "ok");
@@ -475,15 +482,17 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc >= 3 && strcmp(argv[1], "server") == 0)
-		return run_server((unsigned int)strtoul(argv[2], NULL, 10));
+		return run_server((unsigned int)strtoul(argv[2], NULL, 10),
+				  !(argc > 3 && !strcmp(argv[3], "noreopen")));
 	if (argc >= 2 && strcmp(argv[1], "client") == 0)
 		return run_client(argc > 2 ? strtoul(argv[2], NULL, 10) : 1000,
 				  argc > 3 ? strtoul(argv[3], NULL, 10) : 256,
 				  argc > 4 ? (unsigned)strtoul(argv[4], NULL, 10) : 4);
 	if (argc >= 4 && strcmp(argv[1], "reopen") == 0)
-		return run_reopen(strtoul(argv[2], NULL, 10),
-				  atoi(argv[3]));
-	fprintf(stderr, "usage: %s server DOMID | client [COUNT [SIZE [PAGES]]]"
-		" | reopen AFTER TIMEOUT_MS\n", argv[0]);
+		return run_reopen(strtoul(argv[2], NULL, 10), atoi(argv[3]),
+				  argc > 4 && !strcmp(argv[4], "refused"));
+	fprintf(stderr, "usage: %s server DOMID [noreopen] | client [COUNT "
+		"[SIZE [PAGES]]] | reopen AFTER TIMEOUT_MS [refused]\n",
+		argv[0]);
 	return 2;
 }

@@ -10,8 +10,9 @@
 # the device is opened again by the library (same type and instance, a new
 # GPADL of the same rings, empty rings) and carries data again without the
 # program opening it.  Then the server is killed and not started again:
-# the device gives up after its 1 s bound and fails with -ENOTCONN.
-# Speaks TAP.
+# the device gives up after its 1 s bound and fails with -ENOTCONN.  Last,
+# the next server offers the device without re-open: a new program's device
+# gives up at once with -EOPNOTSUPP.  Speaks TAP.
 set -u
 
 . "$(dirname "$0")/tap-lib.sh"
@@ -23,13 +24,13 @@ wait_exit() {
 	for _ in $(seq "$2"); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
 	return 1
 }
-start_server() {
-	"$X" run 0 -- "$PEER" server "$g1" >> "$RUN/server.out" 2>&1 &
+start_server() {	# [noreopen]
+	"$X" run 0 -- "$PEER" server "$g1" "$@" >> "$RUN/server.out" 2>&1 &
 	spid=$!
 	pids+=($spid)
 }
 
-echo "1..8"
+echo "1..10"
 check "host starts" env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$RUN/asan" "$X" host start
 g1=$("$X" create --name g1)
 check "guest created and bus attached" attach "$g1"
@@ -83,10 +84,35 @@ if [ "$rc" = 0 ] && grep -q "device channel gave up (Connection timed out)" "$RU
 else
 	not_ok "server gone for good: the device gives up after its bound and fails with -ENOTCONN (exit $rc)"; show "$RUN/c.out"
 fi
-if grep -qE "AddressSanitizer|runtime error|LeakSanitizer" "$RUN/c.out" "$RUN/server.out" ||
+# The service stops allowing re-open: the device gives up at its offer.
+start_server
+"$X" run g1 -- "$PEER" reopen 2000 20000 refused > "$RUN/r.out" 2>&1 &
+c=$!
+pids+=($c)
+check "a new program streams on the device" wait_for "$RUN/r.out" "reopen: streaming" 200
+kill -KILL "$spid"
+wait_exit "$spid" 50
+wait_for "$RUN/r.out" "re-open pending" 50
+start_server noreopen
+if wait_exit "$c" 300; then
+	wait "$c"
+	rc=$?
+else
+	rc=timeout
+fi
+if [ "$rc" = 0 ] && grep -q "device channel gave up (Operation not supported)" "$RUN/r.out" &&
+   grep -q "status Transport endpoint is not connected; send Transport endpoint is not connected" "$RUN/r.out"; then
+	ok "the next server's offer does not allow re-open: the device gives up with -EOPNOTSUPP"
+else
+	not_ok "the next server's offer does not allow re-open: the device gives up with -EOPNOTSUPP (exit $rc)"
+	show "$RUN/r.out"
+fi
+kill -TERM "$spid"
+wait_exit "$spid" 50
+if grep -qE "AddressSanitizer|runtime error|LeakSanitizer" "$RUN/c.out" "$RUN/r.out" "$RUN/server.out" ||
    ls "$RUN"/asan.* >/dev/null 2>&1; then
 	not_ok "no sanitizer reports"
-	grep -hE -A20 "AddressSanitizer|runtime error|LeakSanitizer" "$RUN/c.out" "$RUN/server.out" "$RUN"/asan.* 2>/dev/null | head -60 | sed 's/^/# /'
+	grep -hE -A20 "AddressSanitizer|runtime error|LeakSanitizer" "$RUN/c.out" "$RUN/r.out" "$RUN/server.out" "$RUN"/asan.* 2>/dev/null | head -60 | sed 's/^/# /'
 else
 	ok "no sanitizer reports"
 fi
