@@ -27,7 +27,9 @@
  *                                            ungranted, Initialising -> DOWN
  * DOWN ignores a backend still saying Connected: that is what a dead
  * backend left behind.  While vmbus_bus_open runs, a failure is final;
- * afterwards the bus retries a few times, then gives up (DEAD).
+ * afterwards the bus retries a few times, then gives up (DEAD).  Channels
+ * whose service and application allow it do not fail but wait, and are
+ * opened again once the link is UP (see "re-opening channels" below).
  */
 #include "config.h"
 
