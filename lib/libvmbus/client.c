@@ -1537,12 +1537,16 @@ static bool chan_may_reopen(const struct vmbus_chan *c)
 /* The bus went away under @c (taken off bus->chans): wait for the offer. */
 static void chan_reopen_wait(struct vmbus_bus *bus, struct vmbus_chan *c)
 {
+	/* The server's part of them went with it; the handles stay. */
+	unsigned int lost = vmbus_xfer_bus_lost(c);
+
 	if (c->state == CHAN_OPEN) {
 		c->reopen_deadline = vmbus_now_ms() + c->reopen_ms;
 		c->reopen_status = -EINPROGRESS;
 		c->reopen_report = true;
 		vmbus_log(LOG_NOTICE, "channel %u is opened again when its "
-			  "offer is back (for %d ms)", c->relid, c->reopen_ms);
+			  "offer is back (for %d ms); its rings only: %u data "
+			  "GPADL(s) are gone", c->relid, c->reopen_ms, lost);
 	}
 	c->state = CHAN_REOPENING;
 	c->reopen = REOPEN_WAIT_OFFER;
@@ -1555,7 +1559,6 @@ static void chan_reopen_wait(struct vmbus_bus *bus, struct vmbus_chan *c)
 	if (c->evt.xce && c->evt.local >= 0)
 		xenevtchn_unbind(c->evt.xce, (evtchn_port_t)c->evt.local);
 	c->evt.local = -1;
-	vmbus_xfer_bus_lost(c);
 	c->next = bus->reopen;
 	bus->reopen = c;
 }

@@ -204,7 +204,9 @@ int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
  *    never be completed: cancel their transaction ids);
  *  - data GPADLs and transfer page sets: the server that had them is gone.
  *    The handles stay the application's to destroy (vmbus_gpadl_destroy
- *    then sends nothing); create new ones once re-opened.
+ *    then sends nothing; vmbus_chan_send_gpa naming one says -ENOENT,
+ *    vmbus_chan_send_xfer naming a set too); create new ones once
+ *    re-opened.
  *
  * Meanwhile sends and receives return -EAGAIN, vmbus_chan_is_closed is
  * false and vmbus_chan_status says -EINPROGRESS.  The channel gives up,

@@ -175,8 +175,11 @@ int vmbus_xfer_on_gpadl_created(struct vmbus_chan *c, uint32_t gpadl_id,
 int vmbus_xfer_on_gpadl_torndown(struct vmbus_chan *c, uint32_t gpadl_id);
 /* Client: a channel is closing; tear down its data GPADLs. */
 void vmbus_xfer_chan_closing(struct vmbus_chan *c);
-/* Client: the server went away; its data GPADLs are no longer its. */
-void vmbus_xfer_bus_lost(struct vmbus_chan *c);
+/*
+ * Client: the server went away; its data GPADLs and transfer page sets are
+ * no longer its.  Returns how many GPADLs that took from the channel.
+ */
+unsigned int vmbus_xfer_bus_lost(struct vmbus_chan *c);
 /* Either end: the channel is being freed. */
 void vmbus_xfer_release(struct vmbus_chan *c);
 /* client.c */
