@@ -23,7 +23,9 @@
  *                                  with -ENOTCONN; once a new server
  *                                  is there, the device must carry AFTER
  *                                  more echoes without being opened again
- *                                  here.  Then, with the re-open limited to
+ *                                  here; a data GPADL made before is gone
+ *                                  (-ENOENT), a new one can be made.
+ *                                  Then, with the re-open limited to
  *                                  1 s, the server killed and not started
  *                                  again, the device must give up with
  *                                  -ETIMEDOUT and fail with -ENOTCONN.
@@ -145,7 +147,8 @@ static int run_server(unsigned int domid, bool reopen)
 	vmbus_server_offer(s, &d, NULL);
 	/* The echo device: the same echo, stateless, so it may be re-opened. */
 	memset(&d, 0, sizeof(d));
-	d.flags = reopen ? VMBUS_OFFER_FLAG_REOPEN : 0;
+	d.flags = VMBUS_OFFER_FLAG_GPADLS |
+		  (reopen ? VMBUS_OFFER_FLAG_REOPEN : 0);
 	d.nversions = 1;
 	d.versions[0] = VMBUS_PIPE_VERSION_1_0;
 	vmbus_guid_parse(ECHO_DEV_CLASS_GUID, d.type);
@@ -321,6 +324,8 @@ static int run_reopen(unsigned long after, int timeout_ms, bool refused)
 	struct reopen_state rs = { .status = 1 };
 	struct vmbus_bus *bus = NULL;
 	struct vmbus_chan *dev = NULL, *pipe = NULL;
+	struct vmbus_gpadl *g = NULL, *g2 = NULL;
+	struct vmbus_range rg = { .byte_count = 16, .byte_offset = 0 };
 	struct vmbus_offer off;
 	struct vmbus_packet pkt;
 	uint8_t tx[256], rx[512];
@@ -343,6 +348,9 @@ static int run_reopen(unsigned long after, int timeout_ms, bool refused)
 		rc = vmbus_chan_open(bus, off.relid, 4, 1, 10000, &dev);
 	if (!rc)
 		rc = vmbus_chan_set_reopen(dev, timeout_ms, on_reopen, &rs);
+	/* A data GPADL of the first connection. */
+	if (!rc)
+		rc = vmbus_gpadl_create(dev, 4096, 0, 10000, &g);
 	if (rc) {
 		fprintf(stderr, "reopen: the echo device: %s\n", strerror(-rc));
 		goto out;
@@ -435,6 +443,18 @@ static int run_reopen(unsigned long after, int timeout_ms, bool refused)
 		if (rs.status == 0 && phase == 1 && !again) {
 			again = true;
 			got_at_reopen = got;
+			/* Its rings came back, its GPADL did not. */
+			rc = vmbus_chan_send_gpa(dev, vmbus_gpadl_id(g), &rg, 1,
+						 NULL, 0, 0, false);
+			printf("reopen: the old GPADL: %s\n", strerror(-rc));
+			if (rc != -ENOENT || vmbus_gpadl_destroy(g, 1000) ||
+			    vmbus_gpadl_create(dev, 4096, 0, 10000, &g2)) {
+				g = NULL;
+				rc = -EPROTO;
+				goto out;
+			}
+			g = NULL;
+			printf("reopen: a new GPADL %u\n", vmbus_gpadl_id(g2));
 		}
 		if (again && phase == 1 && got - got_at_reopen >= after) {
 			printf("reopen: resumed: %llu echoes after the re-open, "
@@ -472,6 +492,11 @@ out:
 		vmbus_chan_close(pipe);
 	if (dev)
 		vmbus_chan_close(dev);
+	/* Detached by the close: destroying frees them. */
+	if (g)
+		vmbus_gpadl_destroy(g, 1000);
+	if (g2)
+		vmbus_gpadl_destroy(g2, 1000);
 	vmbus_bus_close(bus);
 	return rc ? 1 : 0;
 }

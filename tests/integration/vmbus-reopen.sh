@@ -59,10 +59,12 @@ fi
 start_server
 if wait_for "$RUN/c.out" "reopen: resumed" 300 &&
    grep -q "device channel re-opened (ok)" "$RUN/c.out" &&
-   grep -q "resumed: .* 1 re-open(s), fd unchanged" "$RUN/c.out"; then
-	ok "server started again: the library re-opens the device and 2000 more echoes come back checked"
+   grep -q "resumed: .* 1 re-open(s), fd unchanged" "$RUN/c.out" &&
+   grep -q "the old GPADL: No such file or directory" "$RUN/c.out" &&
+   grep -q "a new GPADL" "$RUN/c.out"; then
+	ok "server started again: the library re-opens the device, 2000 more echoes come back checked, the old data GPADL is gone and a new one is made"
 else
-	not_ok "server started again: the library re-opens the device and 2000 more echoes come back checked"
+	not_ok "server started again: the library re-opens the device, 2000 more echoes come back checked, the old data GPADL is gone and a new one is made"
 	show "$RUN/c.out" "$RUN/server.out"
 fi
 check "the new server saw the device opened again by the library" \
