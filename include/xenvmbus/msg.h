@@ -27,6 +27,12 @@
  *    OPENCHANNEL_RESULT; client CLOSECHANNEL; client GPADL_TEARDOWN -> server
  *    GPADL_TORNDOWN; after a rescind the client answers RELID_RELEASED once
  *    it has closed the channel; client UNLOAD -> server UNLOAD_RESPONSE.
+ *  - A server that starts knows nothing of an earlier one's channels.  On
+ *    offers with VMBUS_OFFER_X_REOPEN the client may open again, after the
+ *    new connection's ALLOFFERS_DELIVERED, a channel it had open: the same
+ *    ring grants in a new GPADL, an event channel allocated again, and
+ *    OPENCHANNEL with the class version chosen before.  To the server these
+ *    are ordinary messages of a first open.
  *
  * Channels between two guests (bus version 1.1)
  * ---------------------------------------------
@@ -202,6 +208,23 @@ VMBUS_CHECK_SIZE(struct vmbus_msg_empty, 8);
 #define VMBUS_OFFER_PEER_VALID		0x1
 #define VMBUS_OFFER_PEER_OPENER		0x2	/* this end grants the rings */
 #define VMBUS_OFFER_PEER_FLAGS		0x3
+/*
+ * xen_flags: this protocol's own offer flags.  Bytes 40..47 of the offer
+ * are Hyper-V's interrupt latency, unused here; channel_flags stays
+ * Hyper-V's alone, so that a bit Hyper-V defines later cannot collide.
+ * A client ignores bits it does not know (older clients read the field as
+ * reserved).
+ *
+ * VMBUS_OFFER_X_REOPEN: the service keeps no state per connection, so a
+ * channel open when the bus went away may be opened again on the offer of
+ * the next server with the same interface type and instance, as Linux's
+ * vmbus_bus_resume() matches the offers made again after a hibernation.
+ * Never on a pipe (NAMED_PIPE_MODE: its connection to the service is gone
+ * with the server) nor on a channel between guests; a client ignores the
+ * bit there.
+ */
+#define VMBUS_OFFER_X_REOPEN		0x1
+
 /* Largest domain id a peer may have (DOMID_FIRST_RESERVED - 1). */
 #define VMBUS_PEER_DOMID_MAX		0x7fef
 
@@ -220,7 +243,8 @@ struct vmbus_msg_offer_channel {
 	struct vmbus_guid if_instance;	/* this device */
 	vmbus_u16 peer_domid;		/* with VMBUS_OFFER_PEER_VALID */
 	vmbus_u16 peer_flags;		/* VMBUS_OFFER_PEER_* */
-	vmbus_u32 reserved1;
+	vmbus_u16 xen_flags;		/* VMBUS_OFFER_X_* */
+	vmbus_u16 reserved1;
 	vmbus_u64 reserved2;
 	vmbus_u16 channel_flags;	/* VMBUS_OFFER_* */
 	vmbus_u16 mmio_megabytes;
@@ -241,7 +265,8 @@ VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, if_type, 8);
 VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, if_instance, 24);
 VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, peer_domid, 40);
 VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, peer_flags, 42);
-VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, reserved1, 44);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, xen_flags, 44);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, reserved1, 46);
 VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, channel_flags, 56);
 VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, mmio_megabytes, 58);
 VMBUS_CHECK_OFFSET(struct vmbus_msg_offer_channel, user_data, 60);

@@ -378,6 +378,7 @@ void vmbus_chan_free(struct vmbus_chan *c)
 		return;
 	vmbus_xfer_release(c);
 	vmbus_evt_close(&c->evt);
+	free(c->ring_refs);
 	free(c);
 }
 
@@ -412,11 +413,35 @@ bool vmbus_chan_ended(const struct vmbus_chan *c)
 
 bool vmbus_chan_is_closed(const struct vmbus_chan *c)
 {
-	return vmbus_chan_ended(c) || c->state != CHAN_OPEN;
+	return vmbus_chan_ended(c) ||
+	       (c->state != CHAN_OPEN && c->state != CHAN_REOPENING);
 }
 
+int vmbus_chan_status(const struct vmbus_chan *c)
+{
+	if (vmbus_chan_ended(c))
+		return -ENOTCONN;
+	switch (c->state) {
+	case CHAN_OPEN:
+		return 0;
+	case CHAN_OPENING:
+	case CHAN_REOPENING:
+		return -EINPROGRESS;
+	default:
+		return -ENOTCONN;
+	}
+}
+
+uint32_t vmbus_chan_reopens(const struct vmbus_chan *c)
+{
+	return c->reopens;
+}
+
+/* Re-opening: the rings are not the peer's yet, and will be empty. */
 static int chan_usable(const struct vmbus_chan *c)
 {
+	if (c->state == CHAN_REOPENING)
+		return -EAGAIN;
 	if (c->state != CHAN_OPEN)
 		return -ENOTCONN;
 	return 0;

@@ -27,7 +27,9 @@
  *                                            ungranted, Initialising -> DOWN
  * DOWN ignores a backend still saying Connected: that is what a dead
  * backend left behind.  While vmbus_bus_open runs, a failure is final;
- * afterwards the bus retries a few times, then gives up (DEAD).
+ * afterwards the bus retries a few times, then gives up (DEAD).  Channels
+ * whose service and application allow it do not fail but wait, and are
+ * opened again once the link is UP (see "re-opening channels" below).
  */
 #include "config.h"
 
@@ -38,6 +40,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <xenvmbus/xenstore.h>
@@ -89,6 +92,9 @@ struct vmbus_bus {
 	void *live;			/* the liveness page (xenstore.h) */
 	bool be_armed;			/* the backend set its byte */
 	struct vmbus_chan *stale;	/* channels of an earlier connection */
+	struct vmbus_chan *reopen;	/* ... waiting for their offer again */
+	int tfd;			/* timerfd: the first re-open deadline */
+	bool tfd_armed;
 	xengntshr_handle *gs;
 	xengnttab_handle *gt;		/* mapping a peer's rings, on demand */
 	struct vmbus_gpadl_asm gasm;	/* a peer's GPADL being forwarded */
@@ -125,6 +131,13 @@ static const struct vmbus_version_cap bus_caps[] = {
 };
 
 static int bus_dispatch(struct vmbus_bus *bus);
+static void bus_unlink(struct vmbus_bus *bus, struct vmbus_chan *c);
+static bool chan_may_reopen(const struct vmbus_chan *c);
+static void chan_reopen_wait(struct vmbus_bus *bus, struct vmbus_chan *c);
+static void bus_reopen_work(struct vmbus_bus *bus);
+static int chan_gpadl_send(struct vmbus_bus *bus, struct vmbus_chan *c,
+			   const uint32_t *refs);
+static int chan_send_open(struct vmbus_bus *bus, struct vmbus_chan *c);
 
 /*
  * Send a control message, or queue it while the server's ring is full:
@@ -273,7 +286,12 @@ static int on_offer(struct vmbus_bus *bus, const struct vmbus_msg *m)
 	off->relid = o->child_relid;
 	memcpy(off->type, o->if_type.b, 16);
 	memcpy(off->instance, o->if_instance.b, 16);
-	off->flags = o->channel_flags;
+	off->flags = o->channel_flags & ~VMBUS_OFFER_FLAG_REOPEN;
+	/* Never a pipe nor a channel between guests, whatever it says. */
+	if ((o->xen_flags & VMBUS_OFFER_X_REOPEN) &&
+	    !(o->channel_flags & VMBUS_OFFER_NAMED_PIPE_MODE) &&
+	    !(o->peer_flags & VMBUS_OFFER_PEER_VALID))
+		off->flags |= VMBUS_OFFER_FLAG_REOPEN;
 	off->nversions = o->class_version_count;
 	if (off->nversions > 8)
 		off->nversions = 8;
@@ -321,7 +339,15 @@ static int on_open_result(struct vmbus_bus *bus, const struct vmbus_msg *m)
 	const struct vmbus_msg_open_result *r = &m->u.open_result;
 	struct vmbus_chan *c = bus_chan(bus, r->child_relid);
 
-	if (!c || c->state != CHAN_OPENING || r->open_id != c->open_id)
+	if (!c || r->open_id != c->open_id)
+		return -EPROTO;
+	if (c->reopen == REOPEN_OPEN) {
+		/* A re-open: bus_reopen_work takes it from here. */
+		c->open_status = vmbus_status_to_errno(r->status);
+		c->reopen = REOPEN_RESULT;
+		return 0;
+	}
+	if (c->state != CHAN_OPENING)
 		return -EPROTO;
 	c->open_status = vmbus_status_to_errno(r->status);
 	/* An acceptor without rings cannot have been opened. */
@@ -780,6 +806,12 @@ static void bus_down(struct vmbus_bus *bus, const char *why)
 			  "channels fail", bus->fe);
 	while ((c = bus->chans)) {
 		bus->chans = c->next;
+		if (chan_may_reopen(c)) {
+			chan_reopen_wait(bus, c);
+			continue;
+		}
+		/* A re-open that failed: what it sent went with the server. */
+		c->reopen = REOPEN_NONE;
 		if (c->state == CHAN_OPENING)
 			c->open_status = -ENOTCONN;
 		c->state = CHAN_FAILED;
@@ -941,6 +973,7 @@ static int bus_work(struct vmbus_bus *bus)
 	}
 	while (bus->link != LINK_DEAD && bus_step_once(bus))
 		;
+	bus_reopen_work(bus);
 	return n;
 }
 
@@ -960,17 +993,27 @@ int vmbus_bus_open(struct vmbus_bus **out, int timeout_ms)
 		return -ENOMEM;
 	vmbus_evt_init(&bus->evt);
 	vmbus_ctlq_init(&bus->txq);
+	bus->tfd = -1;
 	bus->opening = true;
 	snprintf(bus->fe, sizeof(bus->fe), VMBUS_XS_FRONTEND_FMT,
 		 VMBUS_XS_DEVICE_ID);
 	bus->epfd = epoll_create1(EPOLL_CLOEXEC);
+	bus->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	bus->xs = xs_open(0);
 	bus->gs = xengntshr_open(NULL, 0);
-	if (bus->epfd < 0 || !bus->xs || !bus->gs) {
+	if (bus->epfd < 0 || bus->tfd < 0 || !bus->xs || !bus->gs) {
 		rc = -(errno ? errno : EIO);
 		vmbus_log(LOG_ERR, "failed to open %s (%s)",
-			  bus->epfd < 0 ? "an epoll set" : !bus->xs ?
-			  "xenstore" : "the grant-sharing device",
+			  bus->epfd < 0 ? "an epoll set" : bus->tfd < 0 ?
+			  "a timer" : !bus->xs ? "xenstore" :
+			  "the grant-sharing device", strerror(-rc));
+		goto out;
+	}
+	/* The bus fd also wakes when a channel's re-open is due to give up. */
+	ev.data.fd = bus->tfd;
+	if (epoll_ctl(bus->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0) {
+		rc = -errno;
+		vmbus_log(LOG_ERR, "failed to watch the bus timer (%s)",
 			  strerror(-rc));
 		goto out;
 	}
@@ -1047,6 +1090,8 @@ void vmbus_bus_close(struct vmbus_bus *bus)
 		vmbus_chan_close(bus->chans);
 	while (bus->stale)
 		vmbus_chan_close(bus->stale);
+	while (bus->reopen)
+		vmbus_chan_close(bus->reopen);
 	if (bus->version_done && bus->link != LINK_DEAD &&
 	    bus->link != LINK_DOWN) {
 		vmbus_msg_init(&m, VMBUS_MSG_UNLOAD);
@@ -1070,6 +1115,8 @@ void vmbus_bus_close(struct vmbus_bus *bus)
 		xs_close(bus->xs);
 	if (bus->epfd >= 0)
 		close(bus->epfd);
+	if (bus->tfd >= 0)
+		close(bus->tfd);
 	free(bus->asmbuf);
 	free(bus->offers);
 	free(bus);
@@ -1163,11 +1210,16 @@ static void bus_unlink(struct vmbus_bus *bus, struct vmbus_chan *c)
 			*pp = c->next;
 			return;
 		}
+	for (pp = &bus->reopen; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			return;
+		}
 }
 
-/* Send the ring GPADL and wait for GPADL_CREATED. */
-static int chan_send_gpadl(struct vmbus_bus *bus, struct vmbus_chan *c,
-			   const uint32_t *refs, int64_t deadline)
+/* Send the ring GPADL (a new id); GPADL_CREATED sets gpadl_done. */
+static int chan_gpadl_send(struct vmbus_bus *bus, struct vmbus_chan *c,
+			   const uint32_t *refs)
 {
 	struct vmbus_gpa_desc range = {
 		.byte_count = c->npages * VMBUS_GRANT_PAGE_SIZE,
@@ -1183,11 +1235,22 @@ static int chan_send_gpadl(struct vmbus_bus *bus, struct vmbus_chan *c,
 	if (!msgs)
 		return -ENOMEM;
 	c->gpadl_id = ++bus->next_gpadl;
+	c->gpadl_done = false;
+	c->gpadl_status = 0;
 	n = vmbus_gpadl_build(msgs, nmsgs, c->relid, c->gpadl_id, &range, 1);
 	rc = n < 0 ? n : 0;
 	for (i = 0; !rc && i < n; i++)
 		rc = bus_send(bus, &msgs[i]);
 	free(msgs);
+	return rc;
+}
+
+/* Send the ring GPADL and wait for GPADL_CREATED. */
+static int chan_send_gpadl(struct vmbus_bus *bus, struct vmbus_chan *c,
+			   const uint32_t *refs, int64_t deadline)
+{
+	int rc = chan_gpadl_send(bus, c, refs);
+
 	while (!rc && !c->gpadl_done)
 		rc = bus_pump(bus, deadline);
 	if (!rc && c->gpadl_status) {
@@ -1196,6 +1259,21 @@ static int chan_send_gpadl(struct vmbus_bus *bus, struct vmbus_chan *c,
 			  "%u (%s)", c->relid, strerror(-rc));
 	}
 	return rc;
+}
+
+/* OPENCHANNEL of rings we grant: the first half is our send ring. */
+static int chan_send_open(struct vmbus_bus *bus, struct vmbus_chan *c)
+{
+	struct vmbus_msg m;
+
+	vmbus_msg_init(&m, VMBUS_MSG_OPENCHANNEL);
+	m.u.open.child_relid = c->relid;
+	m.u.open.open_id = c->open_id = ++bus->next_open;
+	m.u.open.ring_gpadl = c->gpadl_id;
+	m.u.open.downstream_page_offset = c->npages / 2;
+	m.u.open.class_version = c->version;
+	m.u.open.event_channel = (uint32_t)c->evt.local;
+	return bus_send(bus, &m);
 }
 
 int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
@@ -1240,6 +1318,9 @@ int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
 	c->relid = relid;
 	c->version = version;
 	c->state = CHAN_OPENING;
+	memcpy(c->if_type, off->pub.type, 16);
+	memcpy(c->if_instance, off->pub.instance, 16);
+	c->offer_flags = off->pub.flags;
 	c->npages = 2 * ring_pages;
 	c->peer_domid = bus->backend_id;
 	c->next = bus->chans;
@@ -1298,14 +1379,7 @@ int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
 	if (rc)
 		goto fail;
 
-	vmbus_msg_init(&m, VMBUS_MSG_OPENCHANNEL);
-	m.u.open.child_relid = relid;
-	m.u.open.open_id = c->open_id = ++bus->next_open;
-	m.u.open.ring_gpadl = c->gpadl_id;
-	m.u.open.downstream_page_offset = ring_pages;
-	m.u.open.class_version = version;
-	m.u.open.event_channel = (uint32_t)c->evt.local;
-	rc = bus_send(bus, &m);
+	rc = chan_send_open(bus, c);
 wait:
 	/* A channel to another guest also waits for that guest to open. */
 	while (!rc && c->state == CHAN_OPENING)
@@ -1320,6 +1394,11 @@ wait:
 			  "its end of channel %u", c->peer_domid, relid);
 	if (rc)
 		goto fail;
+	/* Kept to share the same rings again if the library re-opens it. */
+	if (!c->peer_acceptor) {
+		c->ring_refs = refs;
+		refs = NULL;
+	}
 	free(refs);
 	*out = c;
 	return 0;
@@ -1339,21 +1418,38 @@ int vmbus_chan_close(struct vmbus_chan *c)
 	int64_t deadline = vmbus_now_ms() + 2000;
 	struct bus_offer *off;
 	struct vmbus_msg m;
-	bool live;
+	bool live, reopened = false;
 	int rc = 0;
 
 	if (!bus)		/* the server's channels go with the server */
 		return -EINVAL;
 	/* A channel of an earlier connection: the server knows nothing of it. */
 	live = bus->link == LINK_UP && bus_chan_current(bus, c);
-	/* A pending open to another guest is withdrawn the same way. */
-	if ((c->state == CHAN_OPEN || (c->state == CHAN_OPENING && c->peer)) &&
-	    live) {
+	/*
+	 * A re-open under way: let the server answer what it was sent, so
+	 * that it is undone below (no more steps: it is closing).
+	 */
+	if (c->state == CHAN_REOPENING && live) {
+		c->state = CHAN_CLOSED;
+		while (((c->reopen == REOPEN_GPADL && !c->gpadl_done) ||
+			c->reopen == REOPEN_OPEN) && bus->link == LINK_UP &&
+		       bus_pump(bus, deadline) == 0)
+			;
+		live = bus->link == LINK_UP;
+		reopened = c->reopen == REOPEN_RESULT && !c->open_status;
+	}
+	/*
+	 * A pending open to another guest is withdrawn the same way, and so
+	 * is a re-open whose OPENCHANNEL was never answered.
+	 */
+	if ((c->state == CHAN_OPEN || (c->state == CHAN_OPENING && c->peer) ||
+	     reopened || c->reopen == REOPEN_OPEN) && live) {
 		vmbus_msg_init(&m, VMBUS_MSG_CLOSECHANNEL);
 		m.u.relid.child_relid = c->relid;
 		rc = bus_send(bus, &m);
 	}
 	c->state = CHAN_CLOSED;
+	c->reopen = REOPEN_NONE;
 	/* After CLOSECHANNEL: the server has let go of what it held. */
 	vmbus_xfer_chan_closing(c);
 	if (c->gpadl_id && c->gpadl_done && !c->gpadl_status && live) {
@@ -1409,6 +1505,294 @@ int vmbus_chan_wait(struct vmbus_chan *c, int timeout_ms)
 	/* Its bus went away: nothing will come. */
 	if (c->bus && c->state == CHAN_FAILED)
 		return -ENOTCONN;
+	return 0;
+}
+
+/* --- re-opening channels after a reconnect --- */
+
+/*
+ * A channel whose offer allows it and whose application asked is opened
+ * again on the next server's offer of the same type and instance, as rows
+ * (reopen, what is seen) -> action, reopen:
+ *   WAIT_OFFER  the bus up again and the offer there: new relid, rings
+ *               emptied, a new port, the same grants in a new GPADL
+ *                                                          -> GPADL
+ *   GPADL       GPADL_CREATED              OPENCHANNEL     -> OPEN
+ *   OPEN        OPENCHANNEL_RESULT                         -> RESULT
+ *   RESULT      success                    open again, report 0
+ *                                                          -> NONE
+ *   any         refused, rescinded, the deadline, the bus given up:
+ *               fail (-ENOTCONN from now on), report why   -> NONE
+ *   any         the bus goes away again    (same deadline) -> WAIT_OFFER
+ * While it waits for its offer the channel is on bus->reopen, where no
+ * relid of the new connection can name it; from GPADL on, on bus->chans.
+ * The timer makes the bus fd readable at the first deadline.
+ */
+static bool chan_may_reopen(const struct vmbus_chan *c)
+{
+	return c->reopen_ms > 0 && !vmbus_chan_ended(c) &&
+	       (c->state == CHAN_OPEN || c->state == CHAN_REOPENING);
+}
+
+/* The bus went away under @c (taken off bus->chans): wait for the offer. */
+static void chan_reopen_wait(struct vmbus_bus *bus, struct vmbus_chan *c)
+{
+	/* The server's part of them went with it; the handles stay. */
+	unsigned int lost = vmbus_xfer_bus_lost(c);
+
+	if (c->state == CHAN_OPEN) {
+		c->reopen_deadline = vmbus_now_ms() + c->reopen_ms;
+		c->reopen_status = -EINPROGRESS;
+		c->reopen_report = true;
+		vmbus_log(LOG_NOTICE, "channel %u is opened again when its "
+			  "offer is back (for %d ms); its rings only: %u data "
+			  "GPADL(s) are gone", c->relid, c->reopen_ms, lost);
+	}
+	c->state = CHAN_REOPENING;
+	c->reopen = REOPEN_WAIT_OFFER;
+	/* Nothing of it is the server's any more: nothing to tear down. */
+	c->gpadl_id = 0;
+	c->gpadl_done = false;
+	c->gpadl_status = 0;
+	c->open_status = 0;
+	/* The port was the dead server's; a new one goes with OPENCHANNEL. */
+	if (c->evt.xce && c->evt.local >= 0)
+		xenevtchn_unbind(c->evt.xce, (evtchn_port_t)c->evt.local);
+	c->evt.local = -1;
+	c->next = bus->reopen;
+	bus->reopen = c;
+}
+
+/* Give up re-opening @c: it fails as a channel not re-opened does. */
+static void chan_reopen_fail(struct vmbus_bus *bus, struct vmbus_chan *c,
+			     int err)
+{
+	vmbus_log(LOG_WARNING, "gave up opening channel %u again (%s)",
+		  c->relid, strerror(-err));
+	if (c->reopen == REOPEN_WAIT_OFFER) {
+		bus_unlink(bus, c);
+		c->gpadl_done = true;
+		c->gpadl_status = -ENOTCONN;
+		c->next = bus->stale;
+		bus->stale = c;
+	}
+	/*
+	 * On bus->chans it stays this connection's: closing it tears down its
+	 * GPADL, and withdraws an OPENCHANNEL never answered (reopen OPEN).
+	 */
+	if (c->reopen != REOPEN_OPEN)
+		c->reopen = REOPEN_NONE;
+	c->state = CHAN_FAILED;
+	c->reopen_status = err;
+	c->reopen_report = true;
+}
+
+/* The new offer of @c's type and instance not taken by another channel. */
+static struct bus_offer *chan_offer_again(struct vmbus_bus *bus,
+					  const struct vmbus_chan *c)
+{
+	struct bus_offer *o;
+	unsigned int i;
+
+	for (i = 0; i < bus->noffers; i++) {
+		o = &bus->offers[i];
+		if (!o->pub.rescinded &&
+		    !memcmp(o->pub.type, c->if_type, 16) &&
+		    !memcmp(o->pub.instance, c->if_instance, 16) &&
+		    !bus_chan(bus, o->pub.relid))
+			return o;
+	}
+	return NULL;
+}
+
+/* WAIT_OFFER -> GPADL: the same rings, empty, and a new port. */
+static int chan_reopen_start(struct vmbus_bus *bus, struct vmbus_chan *c,
+			     const struct bus_offer *off)
+{
+	size_t hsize = (size_t)(c->npages / 2) * VMBUS_GRANT_PAGE_SIZE;
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < off->pub.nversions; i++)
+		if (off->pub.versions[i] == c->version)
+			break;
+	if (!(off->pub.flags & VMBUS_OFFER_FLAG_REOPEN))
+		return -EOPNOTSUPP;
+	if (i == off->pub.nversions)
+		return -EPROTONOSUPPORT;
+	bus_unlink(bus, c);
+	c->relid = off->pub.relid;
+	c->offer_flags = off->pub.flags;
+	c->next = bus->chans;
+	bus->chans = c;
+	/* Whatever was in the rings went with the old server. */
+	vmbus_ring_hdr_init(c->mem, hsize, VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	vmbus_ring_hdr_init((uint8_t *)c->mem + hsize, hsize,
+			    VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	rc = vmbus_ring_init(&c->ring, c->mem, hsize,
+			     (uint8_t *)c->mem + hsize, hsize,
+			     vmbus_evt_signal, &c->evt);
+	if (rc)
+		return rc;
+	rc = xenevtchn_bind_unbound_port(c->evt.xce, c->peer_domid);
+	if (rc < 0) {
+		rc = -(errno ? errno : EIO);
+		vmbus_log(LOG_ERR, "failed to allocate an event channel for "
+			  "channel %u (%s)", c->relid, strerror(-rc));
+		return rc;
+	}
+	c->evt.local = rc;
+	c->reopen = REOPEN_GPADL;
+	return chan_gpadl_send(bus, c, c->ring_refs);
+}
+
+/* One row of the table above for @c; it may move @c between lists. */
+static void chan_reopen_step(struct vmbus_bus *bus, struct vmbus_chan *c,
+			     int64_t now)
+{
+	struct bus_offer *off;
+	int rc;
+
+	if (bus->link == LINK_DEAD || c->rescinded) {
+		chan_reopen_fail(bus, c, -ENOTCONN);
+		return;
+	}
+	switch (c->reopen) {
+	case REOPEN_WAIT_OFFER:
+		off = bus->link == LINK_UP ? chan_offer_again(bus, c) : NULL;
+		if (off) {
+			rc = chan_reopen_start(bus, c, off);
+			if (rc)
+				chan_reopen_fail(bus, c, rc);
+			return;
+		}
+		break;
+	case REOPEN_GPADL:
+		if (!c->gpadl_done)
+			break;
+		rc = c->gpadl_status;
+		if (!rc)
+			rc = chan_send_open(bus, c);
+		if (rc) {
+			chan_reopen_fail(bus, c, rc);
+			return;
+		}
+		c->reopen = REOPEN_OPEN;
+		break;
+	case REOPEN_RESULT:
+		if (c->open_status) {
+			chan_reopen_fail(bus, c, c->open_status);
+			return;
+		}
+		c->state = CHAN_OPEN;
+		c->reopen = REOPEN_NONE;
+		c->reopens++;
+		c->reopen_status = 0;
+		c->reopen_report = true;
+		vmbus_log(LOG_NOTICE, "channel %u is open again", c->relid);
+		return;
+	default:
+		break;
+	}
+	if (now >= c->reopen_deadline)
+		chan_reopen_fail(bus, c, -ETIMEDOUT);
+}
+
+/* Make the bus fd readable at the first deadline of a re-open, if any. */
+static void bus_reopen_timer(struct vmbus_bus *bus)
+{
+	struct vmbus_chan *lists[2] = { bus->reopen, bus->chans }, *c;
+	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+	int64_t first = -1, left;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++)
+		for (c = lists[i]; c; c = c->next)
+			if (c->state == CHAN_REOPENING &&
+			    (first < 0 || c->reopen_deadline < first))
+				first = c->reopen_deadline;
+	if (first < 0 && !bus->tfd_armed)
+		return;
+	bus->tfd_armed = first >= 0;
+	if (first >= 0) {
+		left = first - vmbus_now_ms();
+		if (left < 1)
+			left = 1;
+		its.it_value.tv_sec = left / 1000;
+		its.it_value.tv_nsec = (left % 1000) * 1000000;
+	}
+	if (bus->tfd >= 0)
+		timerfd_settime(bus->tfd, 0, &its, NULL);
+}
+
+/* The first channel with news for its application, or NULL. */
+static struct vmbus_chan *bus_reopen_news(const struct vmbus_bus *bus)
+{
+	struct vmbus_chan *lists[3] = { bus->chans, bus->reopen, bus->stale };
+	struct vmbus_chan *c;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++)
+		for (c = lists[i]; c; c = c->next)
+			if (c->reopen_report)
+				return c;
+	return NULL;
+}
+
+/* Is any channel being re-opened, or was one a moment ago? */
+static bool bus_reopening(const struct vmbus_bus *bus)
+{
+	const struct vmbus_chan *c;
+
+	if (bus->reopen || bus->tfd_armed)
+		return true;
+	for (c = bus->chans; c; c = c->next)
+		if (c->state == CHAN_REOPENING || c->reopen_report)
+			return true;
+	return false;
+}
+
+static void bus_reopen_work(struct vmbus_bus *bus)
+{
+	int64_t now = vmbus_now_ms();
+	struct vmbus_chan *c, *next;
+	uint64_t ticks;
+	ssize_t got;
+
+	if (!bus_reopening(bus))
+		return;		/* the common case: no system call */
+	/* Taken, so that the fd stops being readable (EAGAIN: not due). */
+	if (bus->tfd >= 0) {
+		got = read(bus->tfd, &ticks, sizeof(ticks));
+		(void)got;
+	}
+	for (c = bus->reopen; c; c = next) {
+		next = c->next;
+		chan_reopen_step(bus, c, now);
+	}
+	for (c = bus->chans; c; c = c->next)
+		if (c->state == CHAN_REOPENING)
+			chan_reopen_step(bus, c, now);
+	bus_reopen_timer(bus);
+	/* Last, one at a time: a callback may close any channel. */
+	while ((c = bus_reopen_news(bus))) {
+		c->reopen_report = false;
+		if (c->reopen_fn)
+			c->reopen_fn(c, c->reopen_status, c->reopen_arg);
+	}
+}
+
+int vmbus_chan_set_reopen(struct vmbus_chan *c, int timeout_ms,
+			  vmbus_chan_reopen_fn *fn, void *arg)
+{
+	if (!c->bus || timeout_ms < 0)
+		return -EINVAL;
+	if (timeout_ms && (!(c->offer_flags & VMBUS_OFFER_FLAG_REOPEN) ||
+			   c->peer || !c->ring_refs))
+		return -EOPNOTSUPP;
+	c->reopen_ms = timeout_ms;
+	c->reopen_fn = fn;
+	c->reopen_arg = arg;
 	return 0;
 }
 

@@ -54,6 +54,17 @@ struct vmbus_chan;	/* an open channel, either end */
  */
 #define VMBUS_OFFER_FLAG_GPADLS		0x4
 #define VMBUS_OFFER_FLAG_NAMED_PIPE	0x10
+/*
+ * The service keeps no state per connection (an echo, a device whose every
+ * request stands alone): a client channel of it whose bus goes away is
+ * opened again by the library when the next server offers the same type
+ * and instance, if its application asked (vmbus_chan_set_reopen).  Not a
+ * VMBus channel flag: the library carries it in this protocol's own field
+ * of the offer (<xenvmbus/msg.h> VMBUS_OFFER_X_REOPEN).  A server refuses
+ * it on a pipe (-EINVAL): a pipe's connection to its service ends with the
+ * server.  (VMBUS_1.3)
+ */
+#define VMBUS_OFFER_FLAG_REOPEN		0x8000
 /* Pipe modes (first 4 bytes of the offer's user data, little endian). */
 #define VMBUS_PIPE_MODE_BYTE		0x0
 #define VMBUS_PIPE_MODE_MESSAGE		0x4
@@ -141,10 +152,10 @@ int vmbus_bus_fd(const struct vmbus_bus *bus);
  * and vmbus_chan_is_closed is true; the owner closes it as usual.  Every
  * offer is rescinded (the offer callback sees it).  The bus then connects
  * again by itself as soon as a backend is there, and the offers it makes
- * arrive as new ones; channels are not re-opened, the application opens
- * them again.  After a few failed attempts in a row it gives up, and a
- * bus detached by the toolstack (its frontend directory removed) stays
- * down.
+ * arrive as new ones; the application opens its channels again, except
+ * those the library re-opens (vmbus_chan_set_reopen).  After a few failed
+ * attempts in a row it gives up, and a bus detached by the toolstack (its
+ * frontend directory removed) stays down.
  */
 int vmbus_bus_process(struct vmbus_bus *bus);
 /* True while connected; false while reconnecting or after giving up. */
@@ -171,6 +182,68 @@ void vmbus_bus_set_offer_cb(struct vmbus_bus *bus, vmbus_offer_fn *fn,
 int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
 		    uint32_t ring_pages, uint16_t class_major, int timeout_ms,
 		    struct vmbus_chan **chan);
+
+/*
+ * --- re-opening channels after a reconnect (VMBUS_1.3) ---
+ *
+ * When the backend goes away and a new one comes (a restarted daemon), the
+ * bus reconnects by itself (vmbus_bus_process).  A channel whose offer has
+ * VMBUS_OFFER_FLAG_REOPEN and whose application asked for it here is then
+ * opened again by the library, as Linux re-opens its channels when the
+ * host makes its offers again after a hibernation: once the new server's
+ * offers are in, it looks for the offer of the same interface type and
+ * instance GUID (its relid may differ: vmbus_chan_relid says the new one),
+ * shares the same ring pages again in a new GPADL, allocates a new event
+ * channel on the same handle (vmbus_chan_fd does not change), starts both
+ * rings empty and sends OPENCHANNEL with the class version chosen at the
+ * first open.  None of this blocks: it advances in vmbus_bus_process (and
+ * vmbus_chan_wait, which processes the bus too).
+ *
+ * What the old connection held is gone and is not made again:
+ *  - packets in either ring when the bus went away (requests sent may
+ *    never be completed: cancel their transaction ids);
+ *  - data GPADLs and transfer page sets: the server that had them is gone.
+ *    The handles stay the application's to destroy (vmbus_gpadl_destroy
+ *    then sends nothing; vmbus_chan_send_gpa naming one says -ENOENT,
+ *    vmbus_chan_send_xfer naming a set too); create new ones once
+ *    re-opened.
+ *
+ * Meanwhile sends and receives return -EAGAIN, vmbus_chan_is_closed is
+ * false and vmbus_chan_status says -EINPROGRESS.  The channel gives up,
+ * and from then on fails with -ENOTCONN as a channel not re-opened does,
+ * when its offer does not come back within @timeout_ms of the bus going
+ * away, when the offer comes back without VMBUS_OFFER_FLAG_REOPEN or
+ * without the class version, when the new server refuses it, when it is
+ * rescinded, or when the bus gives up.  Offers are rescinded and made
+ * again as without re-open (the offer callback sees both).
+ */
+
+/*
+ * What became of a channel: 0 open, -EINPROGRESS while it opens or the
+ * library re-opens it, -ENOTCONN once it failed for good (rescinded, its
+ * peer or its bus gone and not re-opened).
+ */
+int vmbus_chan_status(const struct vmbus_chan *chan);
+/* How many times the library re-opened @chan. */
+uint32_t vmbus_chan_reopens(const struct vmbus_chan *chan);
+/*
+ * Called from vmbus_bus_process (or a call that processes the bus) with
+ * -EINPROGRESS when the bus went away and the library will try to re-open
+ * @chan, 0 once it is open again, and -errno when it gave up (-ETIMEDOUT:
+ * its offer did not come back in time).  @chan may be closed from here.
+ */
+typedef void vmbus_chan_reopen_fn(struct vmbus_chan *chan, int status,
+				  void *arg);
+/*
+ * Client: have @chan re-opened after a reconnect, waiting up to
+ * @timeout_ms (> 0) from the bus going away; 0 turns it off again.  @fn
+ * (may be NULL: poll vmbus_chan_status) reports what happened.
+ * -EOPNOTSUPP: the offer does not allow it (no VMBUS_OFFER_FLAG_REOPEN, a
+ * pipe, a channel to another guest); -EINVAL: a server's channel or a
+ * negative timeout.
+ */
+int vmbus_chan_set_reopen(struct vmbus_chan *chan, int timeout_ms,
+			  vmbus_chan_reopen_fn *fn, void *arg);
 
 /* --- server (dom0) --- */
 
@@ -275,7 +348,10 @@ int vmbus_chan_fd(const struct vmbus_chan *chan);
 int vmbus_chan_ack(struct vmbus_chan *chan);
 /* Block up to @timeout_ms for a signal (client: also handles bus messages). */
 int vmbus_chan_wait(struct vmbus_chan *chan, int timeout_ms);
-/* True once the offer was rescinded or the peer went away. */
+/*
+ * True once the offer was rescinded or the peer went away (not while the
+ * library re-opens the channel: see vmbus_chan_set_reopen).
+ */
 bool vmbus_chan_is_closed(const struct vmbus_chan *chan);
 
 /* In-band packet; @flags 1 asks the peer for a completion. */

@@ -17,7 +17,7 @@ lib_libvmbus_libvmbus_la_SOURCES = \
 lib_libvmbus_libvmbus_la_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS) \
 	-I$(top_srcdir)/lib/libvmbus \
 	$(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) $(XENEVTCHN_CFLAGS)
-lib_libvmbus_libvmbus_la_LDFLAGS = -version-info 2:0:2 \
+lib_libvmbus_libvmbus_la_LDFLAGS = -version-info 3:0:3 \
 	-Wl,--version-script=$(top_srcdir)/lib/libvmbus/libvmbus.map
 lib_libvmbus_libvmbus_la_LIBADD = lib/vmbus/libvmbus-core.la \
 	$(XENSTORE_LIBS) $(XENGNTTAB_LIBS) $(XENEVTCHN_LIBS)
@@ -39,6 +39,9 @@ tests_integration_vmbus_echo_peer_CPPFLAGS = $(LIBVMBUS_CPPFLAGS)
 tests_integration_vmbus_echo_peer_LDADD = $(LIBVMBUS_LIBS)
 dist_noinst_SCRIPTS += tests/integration/vmbus-lib.sh
 TESTS += tests/integration/vmbus-lib.sh
+# The library re-opens a channel after its server died and came back.
+dist_noinst_SCRIPTS += tests/integration/vmbus-reopen.sh
+TESTS += tests/integration/vmbus-reopen.sh
 
 # The channel layer alone, against a stub event channel library.
 check_PROGRAMS += tests/unit/vmbus-chan-test

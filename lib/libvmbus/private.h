@@ -41,6 +41,16 @@ enum vmbus_chan_state {
 	CHAN_OPEN,
 	CHAN_FAILED,
 	CHAN_CLOSED,
+	CHAN_REOPENING,			/* client: its bus went away; see reopen */
+};
+
+/* Client: how far re-opening a channel got (client.c). */
+enum vmbus_chan_reopen {
+	REOPEN_NONE,
+	REOPEN_WAIT_OFFER,		/* for the bus and its offer */
+	REOPEN_GPADL,			/* the ring GPADL sent */
+	REOPEN_OPEN,			/* OPENCHANNEL sent */
+	REOPEN_RESULT,			/* OPENCHANNEL_RESULT arrived */
 };
 
 struct vmbus_chan {
@@ -74,6 +84,18 @@ struct vmbus_chan {
 	void *user;
 	struct vmbus_chan *next;
 	struct vmbus_xfer *xfer;	/* data GPADLs, sets, trans ids (xfer.c) */
+	/* Client: re-opening after a reconnect (vmbus_chan_set_reopen). */
+	uint8_t if_type[16], if_instance[16];	/* to find the offer again */
+	uint16_t offer_flags;		/* VMBUS_OFFER_FLAG_* at open */
+	uint32_t *ring_refs;		/* the rings' grants, for a new GPADL */
+	int reopen_ms;			/* 0: not re-opened */
+	enum vmbus_chan_reopen reopen;
+	int64_t reopen_deadline;
+	int reopen_status;		/* what reopen_fn is to hear */
+	bool reopen_report;		/* ... and has not heard yet */
+	uint32_t reopens;
+	vmbus_chan_reopen_fn *reopen_fn;
+	void *reopen_arg;
 };
 
 /* Logging. */
@@ -153,8 +175,11 @@ int vmbus_xfer_on_gpadl_created(struct vmbus_chan *c, uint32_t gpadl_id,
 int vmbus_xfer_on_gpadl_torndown(struct vmbus_chan *c, uint32_t gpadl_id);
 /* Client: a channel is closing; tear down its data GPADLs. */
 void vmbus_xfer_chan_closing(struct vmbus_chan *c);
-/* Client: the server went away; its data GPADLs are no longer its. */
-void vmbus_xfer_bus_lost(struct vmbus_chan *c);
+/*
+ * Client: the server went away; its data GPADLs and transfer page sets are
+ * no longer its.  Returns how many GPADLs that took from the channel.
+ */
+unsigned int vmbus_xfer_bus_lost(struct vmbus_chan *c);
 /* Either end: the channel is being freed. */
 void vmbus_xfer_release(struct vmbus_chan *c);
 /* client.c */

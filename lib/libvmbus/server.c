@@ -343,7 +343,10 @@ static int srv_send_offer(struct vmbus_server *s, struct srv_offer *o)
 	}
 	memcpy(m.u.offer.if_type.b, o->d.type, 16);
 	memcpy(m.u.offer.if_instance.b, o->d.instance, 16);
-	m.u.offer.channel_flags = o->d.flags;
+	/* VMBUS_OFFER_FLAG_REOPEN is ours, not a VMBus channel flag. */
+	m.u.offer.channel_flags = o->d.flags & ~VMBUS_OFFER_FLAG_REOPEN;
+	if (o->d.flags & VMBUS_OFFER_FLAG_REOPEN)
+		m.u.offer.xen_flags = VMBUS_OFFER_X_REOPEN;
 	memcpy(m.u.offer.user_data, o->d.user_data, sizeof(o->d.user_data));
 	m.u.offer.child_relid = o->relid;
 	m.u.offer.class_version_count = o->d.nversions;
@@ -1705,6 +1708,10 @@ static int srv_offer_add(struct vmbus_server *s,
 
 	if (d->nversions < 1 || d->nversions > 8)
 		return -EINVAL;
+	/* A pipe's connection to its service does not outlive the server. */
+	if ((d->flags & VMBUS_OFFER_FLAG_REOPEN) &&
+	    (d->flags & VMBUS_OFFER_FLAG_NAMED_PIPE))
+		return -EINVAL;
 	srv_offers_gc(s);
 	if (s->noffers >= SRV_MAX_OFFERS)
 		return -ENOSPC;
@@ -1751,6 +1758,9 @@ int vmbus_server_offer_peer(struct vmbus_server *a,
 
 	if (!a || !b || a == b || a->domid == b->domid ||
 	    a->domid > VMBUS_PEER_DOMID_MAX || b->domid > VMBUS_PEER_DOMID_MAX)
+		return -EINVAL;
+	/* The rings are a guest's: no server can open them again. */
+	if ((da->flags | db->flags) & VMBUS_OFFER_FLAG_REOPEN)
 		return -EINVAL;
 	rc = srv_offer_add(a, da, &oa);
 	if (rc)

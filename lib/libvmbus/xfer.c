@@ -486,19 +486,28 @@ void vmbus_xfer_chan_closing(struct vmbus_chan *c)
 		client_gpadl_release(x->gpadls, deadline);
 }
 
-void vmbus_xfer_bus_lost(struct vmbus_chan *c)
+unsigned int vmbus_xfer_bus_lost(struct vmbus_chan *c)
 {
 	struct vmbus_gpadl *g;
+	unsigned int i, n = 0;
 
 	if (!c->xfer || c->server)
-		return;
+		return 0;
+	/* The server's sets went with it; a re-opened channel has none. */
+	for (i = 0; i < VMBUS_XFERSET_MAX; i++)
+		if (c->xfer->sets[i].used) {
+			c->xfer->sets[i].g->sets--;
+			c->xfer->sets[i].used = false;
+		}
 	/* Released without a message; the memory stays until destroyed. */
 	for (g = c->xfer->gpadls; g; g = g->next)
 		if (g->state != G_GONE) {
 			if (g->state == G_CREATING)
 				g->status = -ENOTCONN;
 			g->state = G_GONE;
+			n++;
 		}
+	return n;
 }
 
 void vmbus_xfer_release(struct vmbus_chan *c)

@@ -3,7 +3,8 @@
  * Unit tests of libvmbus's channel layer (lib/libvmbus/chan.c) without Xen:
  * the event channel library is replaced by the stubs below, the rings are
  * malloc'd memory.  What a peer can make it do: acknowledge events for
- * ever, fill the control ring, send packets too large to be messages.
+ * ever, fill the control ring, send packets too large to be messages; and
+ * what a channel answers while the library re-opens it.
  */
 #include "config.h"
 
@@ -239,6 +240,55 @@ START_TEST(test_ctl_recv_budget)
 }
 END_TEST
 
+/* --- what a channel answers while its bus reconnects --- */
+
+/*
+ * A channel the library re-opens (CHAN_REOPENING) is not closed: its calls
+ * say "later" (-EAGAIN) and its status "in progress"; once it is open
+ * again it works, and once it gave up (CHAN_FAILED) it fails for good.
+ */
+START_TEST(test_reopening_channel_answers)
+{
+	struct vmbus_chan *c = vmbus_chan_alloc();
+	struct vmbus_packet pkt;
+	struct rings r;
+	uint8_t buf[64];
+
+	ck_assert_ptr_nonnull(c);
+	rings_setup(&r, 4096);
+	c->ring = r.tx;
+	c->state = CHAN_REOPENING;
+	ck_assert_int_eq(vmbus_chan_status(c), -EINPROGRESS);
+	ck_assert(!vmbus_chan_is_closed(c));
+	ck_assert_int_eq(vmbus_chan_send(c, "x", 1, 1, 0), -EAGAIN);
+	ck_assert_int_eq(vmbus_chan_recv(c, &pkt, buf, sizeof(buf)), -EAGAIN);
+	ck_assert_int_eq(vmbus_chan_tx_space(c), -EAGAIN);
+	ck_assert_uint_eq(r.signals, 0);
+
+	/* Open again: a packet goes through the ring. */
+	c->state = CHAN_OPEN;
+	c->reopens = 1;
+	ck_assert_int_eq(vmbus_chan_status(c), 0);
+	ck_assert_int_eq(vmbus_chan_send(c, "x", 1, 1, 0), 0);
+	ck_assert_uint_eq(vmbus_chan_reopens(c), 1);
+
+	/* Gave up: -ENOTCONN everywhere, as a channel never re-opened. */
+	c->state = CHAN_FAILED;
+	ck_assert_int_eq(vmbus_chan_status(c), -ENOTCONN);
+	ck_assert(vmbus_chan_is_closed(c));
+	ck_assert_int_eq(vmbus_chan_send(c, "x", 1, 1, 0), -ENOTCONN);
+	ck_assert_int_eq(vmbus_chan_recv(c, &pkt, buf, sizeof(buf)), -ENOTCONN);
+
+	/* Rescinded while re-opening: ended, whatever the state says. */
+	c->state = CHAN_REOPENING;
+	c->rescinded = true;
+	ck_assert_int_eq(vmbus_chan_status(c), -ENOTCONN);
+	ck_assert(vmbus_chan_is_closed(c));
+	vmbus_chan_free(c);
+	rings_teardown(&r);
+}
+END_TEST
+
 static Suite *chan_suite(void)
 {
 	Suite *s = suite_create("vmbus-chan");
@@ -249,6 +299,7 @@ static Suite *chan_suite(void)
 	tcase_add_test(tc, test_ctlq_is_bounded);
 	tcase_add_test(tc, test_ctl_recv_skips_oversized);
 	tcase_add_test(tc, test_ctl_recv_budget);
+	tcase_add_test(tc, test_reopening_channel_answers);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -82,6 +82,11 @@ START_TEST(test_roundtrip_all)
 	m.u.offer.class_versions[0] = VMBUS_VERSION(2, 1);
 	m.u.offer.class_versions[1] = VMBUS_VERSION(1, 4);
 	roundtrip(&m, S2C);
+	/* Our own offer flags, known or not, travel at bytes 44-45. */
+	m.u.offer.xen_flags = VMBUS_OFFER_X_REOPEN | 0x8000;
+	ck_assert_uint_eq(((const uint8_t *)&m.u.offer)[44],
+			  VMBUS_OFFER_X_REOPEN);
+	roundtrip(&m, S2C);
 
 	vmbus_msg_init(&m, VMBUS_MSG_ALLOFFERS_DELIVERED);
 	roundtrip(&m, S2C);
