@@ -15,6 +15,6 @@ tools_vmbus_pipe_client_LDADD = $(LIBVMBUS_LIBS)
 
 # The demo on the simulated Xen host, from a build tree or installed.
 dist_bin_SCRIPTS += tools/vmbus-demo
-dist_man_MANS += docs/man/vmbus-demo.1
+dist_man_MANS += docs/man/vmbus-demo.1 docs/man/vmbus-pipe-client.1 docs/man/xensim-demo.1
 
 dist_man_MANS += docs/man/vmbusctl.8
