@@ -9,7 +9,7 @@
 # Usage: tests/package/run.sh [WORKDIR]
 #   (as root; WORKDIR default $BUILD_ROOT/package, BUILD_ROOT default
 #   ./_build).  The Debian base root is made once with debootstrap and
-#   kept as WORKDIR/cache/bookworm-<arch>.tar, with the packages apt
+#   kept as WORKDIR/cache/bookworm-<arch>-<hash>.tar, with the packages apt
 #   fetched for it, so that later runs download only the package lists.
 # Environment: DEBIAN_MIRROR (default http://deb.debian.org/debian),
 #   DEBIAN_SECURITY (default http://deb.debian.org/debian-security),
@@ -126,7 +126,8 @@ else
 fi
 
 # 4. A clean Debian 12 root, from the cached base or debootstrap.
-base=$work/cache/bookworm-$arch.tar
+# Named by what it holds, so that a change of base_include makes a new one.
+base=$work/cache/bookworm-$arch-$(echo "$base_include" | md5sum | cut -c1-8).tar
 if [ ! -s "$base" ]; then
 	t0=$(date +%s)
 	rm -rf "$root.new"
