@@ -20,8 +20,9 @@ noinst_LTLIBRARIES += lib/daemon/libdlog.la
 lib_daemon_libdlog_la_SOURCES = lib/daemon/dlog.c lib/daemon/dlog.h
 DLOG_CPPFLAGS = -I$(top_srcdir)/lib/daemon
 
-# Wire-format headers (kernel and userspace).
-noinst_HEADERS += \
+# Wire-format headers (kernel and userspace), installed as <xenvmbus/*.h>.
+xenvmbusincludedir = $(includedir)/xenvmbus
+xenvmbusinclude_HEADERS = \
 	include/xenvmbus/compat.h \
 	include/xenvmbus/gpadl.h \
 	include/xenvmbus/ring.h \

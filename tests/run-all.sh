@@ -12,12 +12,16 @@
 #   5. the real-Xen tier under QEMU, on Debian's hypervisor and on the one
 #      built from hypervisor-patches/ with its xl and libxenlight, including
 #      the synthetic debugger end to end (skipped with E2E=0 or without QEMU)
+#   6. the Debian packages: built from a clean export, checked by lintian,
+#      installed in a clean Debian 12 root where the demo runs
+#      (tests/package/run.sh; skipped with PACKAGES=0, when not root or
+#      without debootstrap)
 #
 # Usage: tests/run-all.sh        (as root; build trees under $BUILD_ROOT,
 #                                 default ./_build)
 # Environment: BUILD_ROOT, JOBS (default: number of CPUs), FUZZ_SECONDS
 # (default 20 per target), E2E (0 to skip the QEMU tier), DISTCHECK (0 to
-# skip it).
+# skip it), PACKAGES (0 to skip the package tier).
 set -u
 
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -156,6 +160,16 @@ if [ "${E2E:-1}" != 0 ] && command -v qemu-system-x86_64 >/dev/null && [ -x "$sr
 	fi
 else
 	say "real Xen under QEMU: skipped (E2E=0 or qemu-system-x86_64 missing)"
+	skipped=$((skipped + 1))
+fi
+
+if [ "${PACKAGES:-1}" != 0 ]; then
+	say "Debian packages in a clean Debian 12 root"
+	JOBS=$jobs "$src/tests/package/run.sh" "$root/package" >"$root/package.log" 2>&1
+	grep -E '^(ok|not ok) ' "$root/package.log"
+	e2e_count "packages" "$root/package.log"
+else
+	say "Debian packages: skipped (PACKAGES=0)"
 	skipped=$((skipped + 1))
 fi
 

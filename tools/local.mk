@@ -13,7 +13,8 @@ tools_vmbus_pipe_client_SOURCES = tools/vmbus-pipe-client.c
 tools_vmbus_pipe_client_CPPFLAGS = $(LIBVMBUS_CPPFLAGS)
 tools_vmbus_pipe_client_LDADD = $(LIBVMBUS_LIBS)
 
-# The demo on the simulated Xen host (run from a build tree).
-dist_noinst_SCRIPTS += tools/vmbus-demo
+# The demo on the simulated Xen host, from a build tree or installed.
+dist_bin_SCRIPTS += tools/vmbus-demo
+dist_man_MANS += docs/man/vmbus-demo.1 docs/man/vmbus-pipe-client.1 docs/man/xensim-demo.1
 
 dist_man_MANS += docs/man/vmbusctl.8

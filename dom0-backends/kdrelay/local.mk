@@ -15,7 +15,7 @@ dom0_backends_kdrelay_xen_kdrelay_LDADD = lib/daemon/libdlog.la $(XENCTRL_LIBS) 
 	$(XENFOREIGNMEMORY_LIBS) $(XENSTORE_LIBS)
 dist_man_MANS += docs/man/xen-kdrelay.8
 
-noinst_HEADERS += include/xenvmbus/syndbg-port.h
+xenvmbusinclude_HEADERS += include/xenvmbus/syndbg-port.h
 
 # The Ethernet/IPv4/UDP framing, unit-tested on its own.
 check_PROGRAMS += tests/integration/kdrelay-frame-test

@@ -24,9 +24,14 @@ lib_libvmbus_libvmbus_la_LIBADD = lib/vmbus/libvmbus-core.la \
 EXTRA_lib_libvmbus_libvmbus_la_DEPENDENCIES = lib/libvmbus/libvmbus.map
 EXTRA_DIST += lib/libvmbus/libvmbus.map
 
-# The public header, installed as <xenvmbus/libvmbus.h>.
-libvmbusincludedir = $(includedir)/xenvmbus
-libvmbusinclude_HEADERS = lib/libvmbus/libvmbus.h
+# The public header, installed as <xenvmbus/libvmbus.h> beside the wire
+# headers; programs outside the tree build with
+# `pkg-config --cflags --libs libvmbus`.
+xenvmbusinclude_HEADERS += lib/libvmbus/libvmbus.h
+pkgconfigdir = $(libdir)/pkgconfig
+pkgconfig_DATA = lib/libvmbus/libvmbus.pc
+EXTRA_DIST += lib/libvmbus/libvmbus.pc.in
+dist_man_MANS += docs/man/libvmbus.3
 
 # Users of libvmbus in this tree.
 LIBVMBUS_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/libvmbus
@@ -59,3 +64,11 @@ check_PROGRAMS += tests/integration/vmbus-ctl-flow
 tests_integration_vmbus_ctl_flow_SOURCES = tests/integration/vmbus-ctl-flow.c
 tests_integration_vmbus_ctl_flow_CPPFLAGS = $(LIBVMBUS_CPPFLAGS)
 tests_integration_vmbus_ctl_flow_LDADD = $(LIBVMBUS_LIBS)
+
+# An outside program built against the installed headers, libvmbus.pc and
+# library (make installcheck; distcheck runs it on its staged install).
+EXTRA_DIST += tests/package/installed-use.c
+dist_noinst_SCRIPTS += tests/package/installed-use.sh
+installcheck-local:
+	CC='$(CC)' PKG_CONFIG='$(PKG_CONFIG)' $(SHELL) $(srcdir)/tests/package/installed-use.sh \
+		$(srcdir)/tests/package/installed-use.c '$(libdir)' '$(DESTDIR)'
