@@ -50,13 +50,23 @@ EXTRA_DIST += \
 	tests/hypervisor/stub/include/asm/paging.h \
 	tests/hypervisor/stub/include/asm/hvm/save.h \
 	tests/hypervisor/stub/include/asm/hvm/support.h \
+	tests/hypervisor/stub/dm/dm-env.h \
+	tests/hypervisor/stub/dm/xen/guest_access.h \
+	tests/hypervisor/stub/dm/xen/hypercall.h \
+	tests/hypervisor/stub/dm/xen/ioreq.h \
+	tests/hypervisor/stub/dm/xen/nospec.h \
+	tests/hypervisor/stub/dm/asm/hap.h \
+	tests/hypervisor/stub/dm/asm/shadow.h \
+	tests/hypervisor/stub/dm/asm/hvm/cacheattr.h \
+	tests/hypervisor/stub/dm/xsm/xsm.h \
+	tests/hypervisor/stub/dm/compat/hvm/dm_op.h \
 	tests/hypervisor/smoke/run-smoke.sh \
 	tests/hypervisor/smoke/dom0-scenario.sh \
 	tests/hypervisor/smoke/dom0-syndbg-probe.c \
 	tests/hypervisor/smoke/guest-syndbg-probe.c
 
 TESTS += tests/hypervisor/run-syndbg-tests.sh
-CLEANFILES += tests/hypervisor/test-syndbg
+CLEANFILES += tests/hypervisor/test-syndbg tests/hypervisor/dm.o
 
 AM_TESTS_ENVIRONMENT += \
 	HV_CC='$(CC)'; export HV_CC; \

@@ -7,7 +7,9 @@
 # compile xen/arch/x86/hvm/viridian/{syndbg,debugport}.c unchanged against
 # stub/ with the host compiler and run the check suite.  Speaks TAP; when
 # the source cannot be fetched or patched the whole test is skipped, with
-# the reason.
+# the reason.  xen/arch/x86/hvm/dm.c is compiled unchanged as well (against
+# stub/dm and stub/), so that XEN_DMOP_syndbg_backend is tested through
+# dm_op()'s own checks.
 #
 # Environment: top_srcdir, top_builddir (set by make check), HV_CC,
 # HV_CFLAGS, HV_LDFLAGS (the sanitizer flags), HV_CHECK_CFLAGS,
@@ -41,6 +43,7 @@ tree=$("$srcdir/hypervisor-patches/build-xen.sh" --cache "$cache" prepare 2>"$ou
 viridian=$tree/xen/arch/x86/hvm/viridian
 [ -f "$viridian/syndbg.c" ] && [ -f "$viridian/debugport.c" ] ||
     fail "patched tree $tree lacks viridian/syndbg.c or debugport.c"
+dm_c=$tree/xen/arch/x86/hvm/dm.c
 
 if [ -n "${HV_CHECK_LIBS:-}" ]; then
     ck_cflags=${HV_CHECK_CFLAGS:-}
@@ -52,6 +55,17 @@ else
     skip "libcheck (pkg-config check) is not installed"
 fi
 
+# dm.c, in its own environment (stub/dm first: the headers dm.c names).
+# shellcheck disable=SC2086
+if ! $cc -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter ${HV_CFLAGS:-} \
+        -include "$here/stub/xen-stub.h" -include "$here/stub/dm/dm-env.h" \
+        -I"$here/stub/dm" -I"$here/stub/include" -I"$here/stub" \
+        -I"$tree/xen/include" -I"$tree/xen/arch/x86/include" \
+        -c "$dm_c" -o "$out/dm.o" >"$out/compile.log" 2>&1; then
+    sed 's/^/# /' "$out/compile.log"
+    fail "compiling the patched dm.c against the stubs"
+fi
+
 # shellcheck disable=SC2086
 if ! $cc -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter ${HV_CFLAGS:-} \
         -include "$here/stub/xen-stub.h" \
@@ -59,9 +73,9 @@ if ! $cc -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter ${HV_CFLAGS:-} \
         -I"$tree/xen/include" -I"$tree/xen/arch/x86/include" -I"$viridian" \
         $ck_cflags \
         "$viridian/syndbg.c" "$viridian/debugport.c" \
-        "$here/stub/stub.c" "$here/test-syndbg.c" \
+        "$here/stub/stub.c" "$here/test-syndbg.c" "$out/dm.o" \
         -o "$out/test-syndbg" ${HV_LDFLAGS:-} $ck_libs \
-        >"$out/compile.log" 2>&1; then
+        >>"$out/compile.log" 2>&1; then
     sed 's/^/# /' "$out/compile.log"
     fail "compiling the patched sources against the stubs"
 fi

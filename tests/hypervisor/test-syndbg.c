@@ -13,6 +13,7 @@
 #include <check.h>
 
 #include <xen/sched.h>
+#include <xen/dm.h>
 #include <public/hvm/dm_op.h>
 #include <public/hvm/syndbg.h>
 
@@ -163,6 +164,32 @@ static int dm_syndbg(domid_t caller, unsigned int op, unsigned int pad,
     /* dm_op() copies the operation back only when it succeeded. */
     if ( !rc && backend )
         *backend = o.backend;
+    return rc;
+}
+
+/*
+ * XEN_DMOP_syndbg_backend as a relay issues it (HYPERVISOR_dm_op with one
+ * buffer), from a vCPU of the caller's domain, through dm.c's dm_op().
+ * *backend gets what dm_op() copied back (0x1234 when it copied nothing).
+ */
+static int hyp_dm_syndbg(struct vcpu *caller, domid_t domid, unsigned int op,
+                         domid_t *backend)
+{
+    struct xen_dm_op o = {
+        .op = XEN_DMOP_syndbg_backend,
+        .u.syndbg_backend = { .op = op, .backend = 0x1234 },
+    };
+    struct dmop_args args = { .domid = domid, .nr_bufs = 1 };
+    struct vcpu *saved = current;
+    int rc;
+
+    set_xen_guest_handle(args.buf[0].h, &o);
+    args.buf[0].size = sizeof(o);
+    current = caller;
+    rc = dm_op(&args);
+    current = saved;
+    if ( backend )
+        *backend = o.u.syndbg_backend.backend;
     return rc;
 }
 
@@ -1069,6 +1096,82 @@ START_TEST(dm_op_attach_query_detach)
 }
 END_TEST
 
+/*
+ * dm_op()'s common checks guard the operation: only a domain with device
+ * model rights over the guest (the control domain, or the guest's own
+ * device model domain) may attach, detach or even query; the guest itself
+ * and any other domain get -EPERM and change nothing.
+ */
+START_TEST(dm_op_requires_device_model_rights)
+{
+    domid_t b;
+
+    be_dom.is_privileged = true;         /* dom0's relay */
+    other_dom.is_privileged = false;
+    other_dom.target = NULL;
+
+    /* An unprivileged domain: refused, nothing attached, nothing copied. */
+    b = 0;
+    ck_assert_int_eq(hyp_dm_syndbg(&other_vcpu, dom.domain_id,
+                                   XEN_DMOP_SYNDBG_ATTACH, &b), -EPERM);
+    ck_assert_uint_eq(b, 0x1234);
+    ck_assert_int_eq(hyp_dm_syndbg(&other_vcpu, dom.domain_id,
+                                   XEN_DMOP_SYNDBG_QUERY, &b), -EPERM);
+    ck_assert_uint_eq(b, 0x1234);
+    ck_assert(!stub.evtchn_in_use);
+    ck_assert_uint_eq(viridian_dbgport_backend(&dom), DOMID_INVALID);
+
+    /* The guest cannot make itself its own backend. */
+    ck_assert_int_eq(hyp_dm_syndbg(&vcpus[1], dom.domain_id,
+                                   XEN_DMOP_SYNDBG_ATTACH, &b), -EPERM);
+    ck_assert(!stub.evtchn_in_use);
+
+    /* The relay in the control domain attaches. */
+    ck_assert_int_eq(hyp_dm_syndbg(&be_vcpu, dom.domain_id,
+                                   XEN_DMOP_SYNDBG_ATTACH, &b), 0);
+    ck_assert_uint_eq(b, BACKEND);
+    ck_assert(stub.evtchn_in_use);
+    ck_assert_uint_eq(stub.evtchn_remote, BACKEND);
+
+    /* Neither the unprivileged domain nor the guest can end the session. */
+    ck_assert_int_eq(hyp_dm_syndbg(&other_vcpu, dom.domain_id,
+                                   XEN_DMOP_SYNDBG_DETACH, &b), -EPERM);
+    ck_assert_int_eq(hyp_dm_syndbg(&vcpus[0], dom.domain_id,
+                                   XEN_DMOP_SYNDBG_DETACH, &b), -EPERM);
+    ck_assert_uint_eq(viridian_dbgport_backend(&dom), BACKEND);
+    ck_assert(stub.evtchn_in_use);
+
+    /* A device model domain of another guest has no rights over this one. */
+    other_dom.target = &be_dom;
+    ck_assert_int_eq(hyp_dm_syndbg(&other_vcpu, dom.domain_id,
+                                   XEN_DMOP_SYNDBG_DETACH, &b), -EPERM);
+    ck_assert_uint_eq(viridian_dbgport_backend(&dom), BACKEND);
+
+    /* The guest's own device model domain (a stub domain) has. */
+    other_dom.target = &dom;
+    b = 0;
+    ck_assert_int_eq(hyp_dm_syndbg(&other_vcpu, dom.domain_id,
+                                   XEN_DMOP_SYNDBG_QUERY, &b), 0);
+    ck_assert_uint_eq(b, BACKEND);
+    ck_assert_int_eq(hyp_dm_syndbg(&other_vcpu, dom.domain_id,
+                                   XEN_DMOP_SYNDBG_DETACH, &b), 0);
+    ck_assert_uint_eq(b, DOMID_INVALID);
+    ck_assert(!stub.evtchn_in_use);
+
+    /* No such domain; a domain that is not HVM. */
+    ck_assert_int_eq(hyp_dm_syndbg(&be_vcpu, 77, XEN_DMOP_SYNDBG_QUERY, &b),
+                     -ESRCH);
+    ck_assert_int_eq(hyp_dm_syndbg(&be_vcpu, other_dom.domain_id,
+                                   XEN_DMOP_SYNDBG_QUERY, &b), -EINVAL);
+
+    /* And a dying guest refuses even the control domain. */
+    relinquish();
+    ck_assert_int_eq(hyp_dm_syndbg(&be_vcpu, dom.domain_id,
+                                   XEN_DMOP_SYNDBG_ATTACH, &b), -ESRCH);
+    ck_assert(!stub.evtchn_in_use);
+}
+END_TEST
+
 START_TEST(acquire_bounds)
 {
     xen_pfn_t mfn[XEN_SYNDBG_NR_FRAMES + 1];
@@ -1834,6 +1937,7 @@ static Suite *syndbg_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, attach_detach);
     tcase_add_test(tc, dm_op_attach_query_detach);
+    tcase_add_test(tc, dm_op_requires_device_model_rights);
     tcase_add_test(tc, acquire_bounds);
     tcase_add_test(tc, hostile_backend_indexes);
     tcase_add_test(tc, hostile_backend_records);

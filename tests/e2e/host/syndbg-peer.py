@@ -13,7 +13,8 @@
 #   - each DATA payload with the payload reversed and complemented;
 #   - "WAIT <ms>" the same way, after <ms> milliseconds;
 #   - "STATS" with "STATS frames=<n> bytes=<n> resets=<n>" (what came
-#     before it), after which the peer exits 0.
+#     before it on the same connection: each relay, one per guest, makes
+#     its own), after which the peer exits 0.
 # RESET records are counted. Until dom0's relay listens, QEMU accepts the
 # connection and closes it at once: the peer then connects again, until
 # $E2E_TIMEOUT seconds (default 300) have passed. Exit status 1 when the
@@ -100,6 +101,7 @@ def main():
             time.sleep(1)
             continue
         sock.settimeout(1.0)
+        stats = {"frames": 0, "bytes": 0, "resets": 0}
         try:
             done = serve(sock, stats, deadline)
         except (OSError, TimeoutError, ValueError) as e:
@@ -115,8 +117,8 @@ def main():
                 f"{stats['bytes']} bytes, {stats['resets']} resets")
             return 0
         sock.close()
-        if stats["frames"] and attempts % 10 == 0:
-            log("the relay closed the connection; connecting again")
+        if stats["frames"]:
+            log(f"the relay closed the connection after {stats['frames']} frames; connecting again")
         time.sleep(0.5)
     log(f"gave up: no STATS exchange within the time limit ({attempts} connection attempts, "
         f"{stats['frames']} frames seen)")

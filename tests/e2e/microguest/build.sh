@@ -8,14 +8,14 @@
 #
 # "syndbg" builds the image of the syndbg scenario: the same tests, then
 # the synthetic debugger ones of syndbg.c (with the 64-bit call thunk of
-# call64.S) instead of the presence report.
+# call64.S and the second vCPU of smp.c) instead of the presence report.
 set -eu
 src=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: build.sh OUTPUT [syndbg]}
 mode=${2:-}
 case $mode in
 '') extra= ;;
-syndbg) extra="-DMICRO_SYNDBG $src/syndbg.c $src/call64.S" ;;
+syndbg) extra="-DMICRO_SYNDBG $src/syndbg.c $src/smp.c $src/call64.S" ;;
 *) echo "build.sh: unknown image '$mode' (want nothing or syndbg)" >&2; exit 2 ;;
 esac
 trap 'rm -f "$out.tmp"' EXIT

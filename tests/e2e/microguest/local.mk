@@ -9,7 +9,7 @@ E2E_MICROGUEST_SRCS = %reldir%/head.S %reldir%/main.c %reldir%/micro.h \
 	%reldir%/microguest.ld
 # The image of the syndbg scenario: the same plus the debugger tests.
 E2E_MICROGUEST_SYNDBG = %reldir%/microguest-syndbg.elf
-E2E_MICROGUEST_SYNDBG_SRCS = %reldir%/syndbg.c %reldir%/call64.S
+E2E_MICROGUEST_SYNDBG_SRCS = %reldir%/syndbg.c %reldir%/smp.c %reldir%/call64.S
 
 $(E2E_MICROGUEST): $(E2E_MICROGUEST_SRCS) %reldir%/build.sh
 	$(AM_V_GEN)$(MKDIR_P) $(@D) && \

@@ -49,6 +49,18 @@ extern uint64_t call64_pml4[512];
 
 #ifdef MICRO_SYNDBG
 void syndbg_main(void);
+
+/* smp.c: a second vCPU and IPIs between the two. */
+#define SMP_IPI_VECTOR 0xf0
+/* IPIs each vCPU took, and those taken in the hypercall page. */
+extern volatile uint32_t smp_ipis[2];
+extern volatile uint32_t smp_ipis_in_call[2];
+int smp_has_vcpu1(void);
+int32_t smp_start_ap(uint64_t (*now)(void), uint64_t wait_ref);
+void smp_ap_run(void (*fn)(void));
+int smp_ap_wait(uint64_t (*now)(void), uint64_t wait_ref);
+uint32_t smp_apic_id(void);
+void smp_send_ipi(uint32_t apic_id);
 #endif
 
 #endif

@@ -20,6 +20,17 @@
 #     it must grow while spinning and stay put while waiting. The guest
 #     counts the exits to move 16 KiB each way and writes the same bytes to
 #     COM1 (a 16550 in qemu-xen) for comparison.
+#  2b. A 2-vCPU guest (same image; it finds its second vCPU with
+#     VCPUOP_is_up and starts it with INIT-SIPI-SIPI), with the relay and
+#     the peer of 2: vCPU0 waits in HvRetrieveDebugData (the peer answers
+#     after 10 s) with interrupts on while vCPU1 sends it an IPI every 10
+#     ms; vCPU0 must take them during the wait (its handler counts those
+#     taken at the VMCALL of the outstanding call, sampled twice by vCPU1
+#     during the wait) and then get the answer, and vCPU1 must keep running
+#     (its own count of IPIs and loop turns, and its vCPU time in xl
+#     vcpu-list). Then the other way round. It runs before 2, whose STATS
+#     exchange ends the peer; the peer counts per connection (each relay
+#     makes its own), so that check still holds.
 #  3. With xen-kdrelay attached to a third guest, xl save is refused
 #     (libxl, before pre-copy); then the guest is destroyed while the relay
 #     is attached and polling its debug port: the host survives, the relay
@@ -32,7 +43,7 @@
 # COM1 during the 16550 baseline) for 120 s (a stall),
 # and in any case after 600 s: on a loaded 2-core host the 16550 baseline
 # alone has taken 170 s, so a fixed 200 s limit failed healthy runs.
-# e2e-timeout: 1200
+# e2e-timeout: 1500
 # e2e-default: no
 # e2e-order: 90
 # e2e-host-peer: syndbg-peer.py 4711
@@ -56,7 +67,7 @@ micro_cfg() {
 		echo 'type = "hvm"'
 		echo "firmware = \"$elf\""
 		echo 'memory = 32'
-		echo 'vcpus = 1'
+		echo "vcpus = ${MICRO_VCPUS:-1}"
 		echo 'device_model_version = "qemu-xen"'
 		echo 'vga = "none"'
 		echo 'nographic = 1'
@@ -137,6 +148,70 @@ cat micro-$domid.log
 require "$domid" nosyndbg-cpuid nosyndbg-msrs nosyndbg-hcall-page nosyndbg-hcall-raw
 e2e_guest_gone $name 30 || e2e_fail "$name did not go away"
 e2e_note "without the group: CPUID leaves absent, 12/12 MSR accesses #GP, debug calls INVALID_HYPERCALL_CODE, bare VMCALL -ENOSYS, relay attach EOPNOTSUPP"
+
+# ---- 2b. two vCPUs: the one waiting in HvRetrieveDebugData takes IPIs
+name=e2e-syndbg-ipi
+cfg=$(MICRO_VCPUS=2; micro_cfg $name 'viridian = ["defaults", "syndbg"]')
+domid=$(create_paused "$cfg" $name) || exit 1
+t0=$(e2e_now)
+"$relay" -d "$domid" --tcp 0.0.0.0:$PORT -F -v >relay-ipi.log 2>&1 &
+relay_pid=$!
+e2e_up
+end=$((E2E_UP + 15))
+until grep -q "attached to the debug port of d$domid" relay-ipi.log; do
+	e2e_up
+	kill -0 $relay_pid 2>/dev/null || e2e_fail "xen-kdrelay exited: $(tail -n 1 relay-ipi.log)"
+	[ "$E2E_UP" -lt "$end" ] || e2e_fail "xen-kdrelay did not attach to d$domid within 15 s: $(tail -n 1 relay-ipi.log)"
+	sleep 0.2
+done
+xl unpause $name || e2e_fail "xl unpause $name failed"
+# Seconds of run time of vCPU $2 of domain $1.
+vcpu_n_time() { xl vcpu-list "$1" | awk -v n="$2" 'NR > 1 && $3 == n { print $6 }'; }
+ipi_wait=
+e2e_up
+end=$((E2E_UP + 300))
+progress=$E2E_UP lines=0
+while :; do
+	micro_lines "$domid"
+	e2e_up
+	n_lines=$(wc -l <micro-$domid.log)
+	[ "$n_lines" -eq "$lines" ] || lines=$n_lines progress=$E2E_UP
+	if [ -z "$ipi_wait" ] && grep -q '^MICRO: syndbg-ipi-wait-start INFO vCPU0 ' micro-$domid.log; then
+		c1=$(vcpu_n_time $name 1); w1=$(vcpu_n_time $name 0); sleep 3
+		c2=$(vcpu_n_time $name 1); w2=$(vcpu_n_time $name 0)
+		ipi_wait="vCPU0 $w1 -> $w2, vCPU1 $c1 -> $c2"
+		echo "vCPU0 waiting, vCPU1 sending: $ipi_wait"
+		continue
+	fi
+	grep -q '^MICRO: DONE' micro-$domid.log && break
+	xl domid $name >/dev/null 2>&1 || { micro_lines "$domid"; break; }
+	if [ "$E2E_UP" -ge "$end" ] || [ $((E2E_UP - progress)) -ge 120 ]; then
+		tail -n 20 micro-$domid.log
+		e2e_guest_dump $name
+		e2e_fail "2-vCPU micro-guest d$domid printed no 'MICRO: DONE' ($((E2E_UP - progress)) s without a new line, $((E2E_UP - end + 300)) s in all; limits 120 s and 300 s; last: $(tail -n 1 micro-$domid.log))"
+	fi
+	sleep 0.5
+done
+e2e_time "syndbg.ipi-guest=$(e2e_since "$t0")"
+kill $relay_pid 2>/dev/null
+wait $relay_pid 2>/dev/null
+cat micro-$domid.log
+echo "---- xen-kdrelay"
+cat relay-ipi.log
+grep -q '^MICRO: DONE' micro-$domid.log || e2e_fail "2-vCPU micro-guest d$domid ended without 'MICRO: DONE' (last: $(tail -n 1 micro-$domid.log))"
+require "$domid" syndbg-cpuid-leaves syndbg-ipi-ap syndbg-ipi-wait-vcpu0 syndbg-ipi-send-vcpu1 \
+	syndbg-ipi-wait-vcpu1 syndbg-ipi-send-vcpu0
+[ -n "$ipi_wait" ] || e2e_fail "no vCPU time sample while vCPU0 waited and vCPU1 sent"
+# vCPU1 spins (sending), so it gains run time as the spinning vCPU of 2
+# does (the same 1.0 s in 3 s bound); vCPU0 wakes for every IPI, so its
+# time is reported, not bounded.
+awk -v a="$c1" -v b="$c2" 'BEGIN { exit !(b - a >= 1.0) }' ||
+	e2e_fail "vCPU1 time while sending IPIs to the waiting vCPU0 for 3 s grew $c1 -> $c2 s (want >= 1.0 s)"
+for l in syndbg-ipi-wait-vcpu0 syndbg-ipi-send-vcpu1 syndbg-ipi-wait-vcpu1 syndbg-ipi-send-vcpu0; do
+	e2e_note "$(sed -n "s/^MICRO: $l PASS /$l: /p" micro-$domid.log)"
+done
+e2e_note "xl vcpu-list over 3 s of vCPU0's wait: $ipi_wait"
+e2e_guest_gone $name 30 || e2e_fail "$name did not go away"
 
 # ---- 2. with the group
 name=e2e-syndbg
@@ -369,4 +444,4 @@ if xl dmesg | grep -E "Xen BUG|FATAL|Assertion|Panic" >xen-fatal.log; then
 fi
 e2e_note "xl save/xl restore: with the group (relay detached by xen-kdrelay --detach, re-attached to the restored guest, its CPUID tests pass) and without it (the whole refusal suite passes after restore)"
 
-e2e_pass "$passed syndbg tests passed, refusals checked; guest destroyed under the relay; save/restore with the group on and off; vCPU +$dspin s spinning, +$dwait s waiting; exits $exits"
+e2e_pass "$passed syndbg tests passed, refusals checked; a waiting vCPU takes the other vCPU's IPIs (both ways); guest destroyed under the relay; save/restore with the group on and off; vCPU +$dspin s spinning, +$dwait s waiting; exits $exits"

@@ -68,6 +68,37 @@ struct domain *rcu_lock_domain_by_id(domid_t dom)
     return NULL;
 }
 
+/* common/domain.c's: dm_op() and friends never act on the caller itself. */
+int rcu_lock_remote_domain_by_id(domid_t dom, struct domain **d)
+{
+    if ( (*d = rcu_lock_domain_by_id(dom)) == NULL )
+        return -ESRCH;
+
+    if ( *d == current->domain )
+    {
+        rcu_unlock_domain(*d);
+        return -EPERM;
+    }
+
+    return 0;
+}
+
+/*
+ * xsm_dm_op() under the default (dummy) XSM policy, XSM_DM_PRIV:
+ * xsm_default_action() lets the device model domain of the target (a stub
+ * domain: src->target == d) and the control domain through.
+ */
+int xsm_dm_op(int action, struct domain *d)
+{
+    const struct domain *src = current->domain;
+
+    if ( d && src->target == d )
+        return 0;
+    if ( src->is_privileged )
+        return 0;
+    return -EPERM;
+}
+
 /* Xen breaks the sharing of a shared page asked for with P2M_UNSHARE. */
 static void stub_unshare(unsigned long gfn, int q)
 {

@@ -22,6 +22,12 @@ struct vcpu {
     struct {
         struct {
             struct viridian_vcpu *viridian;
+            struct {            /* dm.c's XEN_DMOP_inject_event */
+                int vector;
+                uint8_t type, insn_len;
+                uint32_t error_code;
+                uint64_t cr2;
+            } inject_event;
         } hvm;
     } arch;
 };
@@ -31,6 +37,8 @@ struct domain {
     bool is_hvm;
     bool crashed;
     bool is_dying;
+    bool is_privileged;         /* is_control_domain() */
+    struct domain *target;      /* the domain a device model domain serves */
     struct vcpu *vcpu[STUB_MAX_VCPUS];
     unsigned int max_vcpus;
     struct {
