@@ -5,14 +5,19 @@
 # fragment: the top-level Makefile.am includes it.
 
 sbin_PROGRAMS += dom0-backends/kdrelay/xen-kdrelay
+# main (argv, lifecycle), the port, the sinks behind kd-sink.h's table.
 dom0_backends_kdrelay_xen_kdrelay_SOURCES = dom0-backends/kdrelay/xen-kdrelay.c \
+	dom0-backends/kdrelay/kd-port.c dom0-backends/kdrelay/kd-port.h \
+	dom0-backends/kdrelay/kd-sink.c dom0-backends/kdrelay/kd-sink.h \
+	dom0-backends/kdrelay/kd-sink-tcp.c dom0-backends/kdrelay/kd-sink-udp.c \
+	dom0-backends/kdrelay/kd-sink-domain.c \
 	dom0-backends/kdrelay/kd-frame.c dom0-backends/kdrelay/kd-frame.h \
 	dom0-backends/kdrelay/kd-dmop.c dom0-backends/kdrelay/kd-dmop.h
 dom0_backends_kdrelay_xen_kdrelay_CFLAGS = $(AM_CFLAGS) $(XENCTRL_CFLAGS) \
-	$(XENEVTCHN_CFLAGS) $(XENFOREIGNMEMORY_CFLAGS) $(XENSTORE_CFLAGS)
+	$(XENEVTCHN_CFLAGS) $(XENFOREIGNMEMORY_CFLAGS) $(XENSTORE_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 dom0_backends_kdrelay_xen_kdrelay_CPPFLAGS = $(AM_CPPFLAGS) $(DLOG_CPPFLAGS)
 dom0_backends_kdrelay_xen_kdrelay_LDADD = lib/daemon/libdlog.la $(XENCTRL_LIBS) $(XENEVTCHN_LIBS) \
-	$(XENFOREIGNMEMORY_LIBS) $(XENSTORE_LIBS)
+	$(XENFOREIGNMEMORY_LIBS) $(XENSTORE_LIBS) $(LIBSYSTEMD_LIBS)
 dist_man_MANS += docs/man/xen-kdrelay.8
 
 noinst_HEADERS += include/xenvmbus/syndbg-port.h

@@ -42,7 +42,7 @@ cleanup() {
 	if [ "$failed" -ne 0 ]; then
 		for f in "$RUN"/*.log; do [ -f "$f" ] && sed "s|^|# $(basename "$f"): |" "$f" | tail -15; done
 	fi
-	rm -rf "$RUN"
+	[ -n "${KDRELAY_KEEP:-}" ] && cp -r "$RUN" "$KDRELAY_KEEP"; rm -rf "$RUN"
 }
 trap cleanup EXIT
 
@@ -486,8 +486,8 @@ wait_for 10 eval '! kill -0 "$relay_pid" 2>/dev/null'
 wait "$relay_pid"
 st=$?
 relay_pid=
-checkx "-d: when the domain is gone the relay says so and exits with status 3" \
-	'[ "$st" = 3 ] && grep -q "d$g1b no longer exists; exiting" "$RUN/relay-gone.log"'
+checkx "-d: the relay learns from @releaseDomain that the domain is gone, says so, exits with status 3" \
+	'[ "$st" = 3 ] && grep -q "d$g1b no longer exists (@releaseDomain); exiting" "$RUN/relay-gone.log"'
 
 [ -z "$(ls "$RUN"/asan* 2>/dev/null)" ] || not_ok "no sanitizer reports ($(ls "$RUN"/asan*))"
 echo "1..$n"
