@@ -309,8 +309,8 @@ bool kd_port_check(struct kd_port *p)
 			p->have_domid = false;
 			return true;
 		}
-		if (p->attached_once && (!p->have_domid || id != p->domid))
-			dlog(LOG_INFO, "domain \"%s\" is d%u", p->name, id);
+		if ((p->attached_once || p->waiting_logged) && (!p->have_domid || id != p->domid))
+			dlog(LOG_INFO, "domain \"%s\" is d%u (%s)", p->name, id, kd_check_cause);
 		p->domid = id;
 		p->have_domid = true;
 		p->waiting_logged = false;

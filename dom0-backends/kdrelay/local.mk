@@ -45,3 +45,15 @@ tests_integration_kdrelay_dmop_LDFLAGS = $(AM_LDFLAGS) -Wl,--no-as-needed
 tests_integration_kdrelay_dmop_LDADD = $(XENCTRL_LIBS)
 dist_noinst_SCRIPTS += tests/integration/kdrelay-relay.sh
 TESTS += tests/integration/kdrelay-relay.sh
+
+# The per-guest systemd unit, xen-kdrelay@NAME.service.  Its own directory
+# variable, so that other units can be added beside it without clashing.
+EXTRA_DIST += tools/systemd/xen-kdrelay@.service.in
+CLEANFILES += tools/systemd/xen-kdrelay@.service
+tools/systemd/xen-kdrelay@.service: $(top_srcdir)/tools/systemd/xen-kdrelay@.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) tools/systemd && \
+	sed -e 's|@sbindir[@]|$(sbindir)|g' $(top_srcdir)/tools/systemd/xen-kdrelay@.service.in > $@
+if HAVE_SYSTEMDSYSTEMUNITDIR
+kdrelayunitdir = $(systemdsystemunitdir)
+kdrelayunit_DATA = tools/systemd/xen-kdrelay@.service
+endif
