@@ -435,8 +435,10 @@ void kd_port_pump(struct kd_port *p,
 
 int kd_watch_open(void)
 {
-	if (!xsh)
+	if (!xsh) {
+		dlog(LOG_WARNING, "no xenstore: checking the domain every second");
 		return -ENOTCONN;
+	}
 	if (!xs_watch(xsh, "@releaseDomain", "release") ||
 	    !xs_watch(xsh, "@introduceDomain", "introduce")) {
 		int err = errno;
