@@ -23,6 +23,8 @@
 
 #include "kd-sink.h"
 
+#define KD_TCP_RETRY_MS	200
+
 struct kd_client {
 	int fd;				/* non-blocking */
 	bool ok;			/* authenticated */
@@ -251,6 +253,16 @@ static void tcp_poll_done(const struct pollfd *pfd)
 		client_read(true);
 }
 
+/*
+ * A debugger that does not read: send() takes what room its socket has,
+ * but POLLOUT waits for a third of the buffer to be free, so the pending
+ * frame is also retried on a timer (as often as the relay once polled).
+ */
+static int tcp_poll_timeout(void)
+{
+	return cur.fd >= 0 && cur.out_len ? KD_TCP_RETRY_MS : -1;
+}
+
 static void tcp_close(void)
 {
 	if (cur.fd >= 0)
@@ -269,5 +281,6 @@ const struct kd_sink_ops kd_sink_tcp = {
 	.pump = tcp_pump,
 	.poll_fds = tcp_poll_fds,
 	.poll_done = tcp_poll_done,
+	.poll_timeout = tcp_poll_timeout,
 	.close = tcp_close,
 };

@@ -46,6 +46,8 @@ struct kd_sink_ops {
 	unsigned int (*poll_fds)(struct pollfd *pfd);
 	/* After poll, with the entries poll_fds filled. */
 	void (*poll_done)(const struct pollfd *pfd);
+	/* How soon to call pump again without an event, in ms; -1: no need. */
+	int (*poll_timeout)(void);
 	void (*close)(void);
 };
 

@@ -741,7 +741,7 @@ int main(int argc, char **argv)
 		struct pollfd pfd[2 + KD_SINK_MAX_FDS];
 		unsigned int n = 0, isink;
 		long long now = now_ms(), due = next_check;
-		int iwatch = -1;
+		int iwatch = -1, retry;
 		bool check = false;
 
 		if (deadline && port.attached)
@@ -759,6 +759,9 @@ int main(int argc, char **argv)
 		}
 		isink = n;
 		n += sink->poll_fds(pfd + n);
+		retry = sink->poll_timeout ? sink->poll_timeout() : -1;
+		if (retry >= 0 && now + retry < due)
+			due = now + retry;
 		if (poll(pfd, n, due > now ? (int)(due - now) : 0) < 0 && errno != EINTR) {
 			dlog(LOG_ERR, "failed to poll (%s)", strerror(errno));
 			goto out;
