@@ -13,7 +13,8 @@
 # end and rebirth from xenstore's @releaseDomain and @introduceDomain
 # (--follow) and the readiness and status told to systemd.  Speaks
 # TAP (plan at the end); without the patched source the whole test is
-# skipped with the reason.
+# skipped with the reason.  KDRELAY_KEEP=DIR keeps a copy of the run
+# directory (the relays' logs) there.
 set -u
 
 : "${top_builddir:?run through make check}"
