@@ -2,742 +2,147 @@
 /*
  * xen-kdrelay - relay a domain's Viridian synthetic debugger port.
  *
- * Attaches to the debug port of one domain (XEN_DMOP_syndbg_backend, the
- * XENMEM_resource_syndbg frames, the port's event channel; ABI in
- * include/xenvmbus/syndbg-port.h) and carries its PDUs to one sink:
- *
- *  --tcp [ADDR:]PORT  a stream debugger (gdb-remote bridge or other); one
- *                     client at a time, 127.0.0.1 unless ADDR is given.  A
- *                     new connection that authenticates replaces the
- *                     current one.  With --token FILE the client's first
- *                     line must be the file's first line.  Framing, both
- *                     directions: u16 length (big endian), u8 type (1 DATA,
- *                     2 RESET: the target reset its session, length 0), u8
- *                     flags, then the payload.
- *  --udp HOST:PORT    WinDbg's KDNET endpoint: one datagram per PDU.  A
- *                     guest using the debug hypercalls hands over whole
- *                     Ethernet/IPv4/UDP frames (as QEMU's hv-syndbg takes
- *                     them), one using the SYNDBG MSRs the bare payload;
- *                     frames are validated and stripped on the way out and
- *                     built around the debugger's datagrams on the way in
- *                     (kd-frame.c, --frames).
- *  --to-domain D      another domain's debug port (partition-to-partition):
- *                     out PDUs of each become in PDUs of the other.
+ * Attaches to the debug port of one domain (kd-port.c) and carries its
+ * PDUs to one sink (kd-sink.h): a stream debugger (--tcp), WinDbg's KDNET
+ * (--udp) or another domain's port (--to-domain).  This file is the
+ * command line and the lifecycle: one relay per domain (a lock in the run
+ * dir), start-up errors reported before the daemon detaches, readiness
+ * and status for systemd, the privilege drop, and the loop.
  *
  * The debuggee is a domain id (-d: the relay exits when that domain is
- * gone) or a name (--name: the relay follows the name across reboots).
+ * gone), a name (-n: looked up at start, then followed across reboots) or
+ * a name to follow from the start (--follow: the domain may not exist yet;
+ * what a xen-kdrelay@NAME unit runs).  Its death and rebirth come from the
+ * xenstore watches @releaseDomain and @introduceDomain; without xenstore
+ * the relay checks once a second.
  *
  * Nothing is lost by this relay: an out record is consumed (cons advanced)
  * only once the sink accepted it, and in records are only produced when
  * they fit.  cons lives in the shared page, so a restarted relay resumes
  * where the previous one stopped; the only window for a repeat is a relay
- * killed between handing a record to the sink and storing cons.  A TCP
- * debugger accepts a record when its frame is copied for sending: the
- * relay never blocks on a debugger that does not read (the guest's ring
- * fills instead), and a debugger that goes mid-frame loses that frame.
- *
- * Everything read from the shared pages is hostile: each index and record
- * header is read once into a local copy, validated, then used.
+ * killed between handing a record to the sink and storing cons.
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
-#include <netdb.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
-#include <syslog.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <xenctrl.h>
-#include <xenevtchn.h>
-#include <xenforeignmemory.h>
-#include <xenstore.h>
+
+#ifdef HAVE_LIBSYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 #include "dlog.h"
 
-#include <xenvmbus/syndbg-port.h>
-
 #include "kd-dmop.h"
-#include "kd-frame.h"
+#include "kd-port.h"
+#include "kd-sink.h"
 
-#define KD_REFUSE_LOG_SECS	10
+#define KD_EXIT_ERROR		1
+#define KD_EXIT_USAGE		2
 #define KD_EXIT_GONE		3
 #define KD_NOBODY		65534	/* when the system has no "nobody" */
+/*
+ * With the xenstore watches, what no event tells: another backend's
+ * --detach, a port Xen marked broken.  Without them, everything.
+ */
+#define KD_RECHECK_MS		10000
+#define KD_POLL_CHECK_MS	1000
+#define KD_MAX_WAIT		86400	/* --wait: a day */
+#define KD_DEFAULT_RUNDIR	"/run/xen-kdrelay"
 
-enum kd_frames { KD_FRAMES_AUTO, KD_FRAMES_ETHERNET, KD_FRAMES_BARE };
-
-struct kd_port {
-	uint32_t domid;
-	bool have_domid;
-	int privcmd;			/* restricted to domid unless following a name */
-	uint32_t self;			/* this relay's domain, as Xen named it at attach */
-	const char *name;		/* --name: follow this name */
-	bool attached;
-	xenforeignmemory_resource_handle *fres;
-	volatile struct syndbg_shared *sh;
-	volatile uint8_t *out;		/* guest -> relay */
-	volatile uint8_t *in;		/* relay -> guest */
-	int lport;
-	uint32_t rport;
-	bool broken_logged;
-	bool waiting_logged;
-	/* UDP framing: what the guest last sent, and the flow it used. */
-	bool guest_frames;
-	bool flow_known;
-	struct kd_flow flow;		/* src = the guest */
-	unsigned long refused;
-	time_t refuse_logged;
-};
-
-enum kd_sink { KD_TCP, KD_UDP, KD_DOMAIN };
-
-struct kd_client {
-	int fd;				/* non-blocking */
-	bool ok;			/* authenticated */
-	size_t have;
-	uint8_t buf[4 + SYNDBG_MAX_PDU + 256];
-	/*
-	 * The frame being sent: a debugger that reads slowly (or not at all)
-	 * must never block the relay, so what the socket does not take waits
-	 * here, and the next out record stays in the guest's ring meanwhile.
-	 */
-	size_t out_len, out_off;
-	uint8_t out[4 + SYNDBG_MAX_PDU];
-};
-
-static xc_interface *xch;
-static xenforeignmemory_handle *fmem;
-static xenevtchn_handle *xce;
-static struct xs_handle *xsh;
 static bool verbose;
 static volatile sig_atomic_t stopping;
-static enum kd_frames frames = KD_FRAMES_AUTO;
 
-/* ---- the debuggee ---- */
-
-/* 1: domid exists and is not dying; 0: gone; -errno: cannot tell. */
-static int kd_domain_live(uint32_t domid)
-{
-	xc_domaininfo_t info;
-	int n = xc_domain_getinfolist(xch, domid, 1, &info);
-
-	if (n < 0)
-		return -errno;
-	return n == 1 && info.domain == domid && !(info.flags & XEN_DOMINF_dying);
-}
-
-/* The live domain called name, as libxl writes /local/domain/N/name. */
-static int kd_resolve_name(const char *name, uint32_t *domid)
-{
-	unsigned int n, i;
-	char **ents = xs_directory(xsh, XBT_NULL, "/local/domain", &n);
-	int rc = -ENOENT;
-
-	if (!ents)
-		return -errno;
-	for (i = 0; i < n && rc; i++) {
-		char path[64], *val, *end;
-		unsigned long id = strtoul(ents[i], &end, 10);
-		unsigned int len;
-
-		if (*end || id >= DOMID_FIRST_RESERVED)
-			continue;
-		snprintf(path, sizeof(path), "/local/domain/%lu/name", id);
-		val = xs_read(xsh, XBT_NULL, path, &len);
-		if (val && !strcmp(val, name) && kd_domain_live(id) == 1) {
-			*domid = id;
-			rc = 0;
-		}
-		free(val);
-	}
-	free(ents);
-	return rc;
-}
-
-/* ---- the debug port ---- */
-
-static void kd_detach(struct kd_port *p)
-{
-	if (p->lport >= 0)
-		xenevtchn_unbind(xce, p->lport);
-	p->lport = -1;
-	if (p->fres)
-		xenforeignmemory_unmap_resource(fmem, p->fres);
-	p->fres = NULL;
-	p->sh = NULL;
-	p->attached = false;
-}
-
-/* What HvResetDebugSession tells the guest about its debugger. */
-static void kd_publish_conn(struct kd_port *p, const struct sockaddr_in *dbg)
-{
-	volatile struct syndbg_conn_info *c;
-
-	if (!p->attached || !dbg)
-		return;
-	c = &p->sh->conn;
-	c->host_ip = dbg->sin_addr.s_addr;
-	c->host_port = dbg->sin_port;
-	c->target_ip = p->flow_known ? p->flow.src_ip : 0;
-	c->target_port = p->flow_known ? p->flow.src_port : dbg->sin_port;
-	for (int i = 0; i < 6; i++) {
-		c->host_mac[i] = p->flow_known ? p->flow.dst_mac[i] : 0;
-		c->target_mac[i] = p->flow_known ? p->flow.src_mac[i] : 0;
-	}
-}
-
-static int kd_attach(struct kd_port *p)
-{
-	void *addr = NULL;
-	uint32_t magic, version, ring, maxpdu, port;
-	int err;
-
-	if (kd_dm_syndbg(p->privcmd, p->domid, SYNDBG_DMOP_ATTACH, &p->self) < 0) {
-		err = errno;
-		dlog(LOG_DEBUG, "failed to attach to the debug port of d%u (%s)", p->domid,
-		       strerror(err));
-		return -err;
-	}
-	p->fres = xenforeignmemory_map_resource(fmem, p->domid, SYNDBG_RESOURCE_TYPE, 0, 0,
-						SYNDBG_NR_FRAMES, &addr,
-						PROT_READ | PROT_WRITE, 0);
-	if (!p->fres) {
-		err = errno;
-		dlog(LOG_ERR, "failed to map the debug port frames of d%u (%s)", p->domid,
-		       strerror(err));
-		return -err;
-	}
-	p->sh = addr;
-	p->out = (volatile uint8_t *)addr + SYNDBG_OUT_FRAME * SYNDBG_PAGE_SIZE;
-	p->in = (volatile uint8_t *)addr + SYNDBG_IN_FRAME * SYNDBG_PAGE_SIZE;
-	magic = p->sh->magic;
-	version = p->sh->version;
-	ring = p->sh->ring_size;
-	maxpdu = p->sh->max_pdu;
-	port = p->sh->evtchn;
-	if (magic != SYNDBG_MAGIC || version != SYNDBG_VERSION || ring != SYNDBG_RING_SIZE ||
-	    maxpdu > SYNDBG_MAX_PDU || port == 0) {
-		dlog(LOG_ERR, "failed to use the debug port of d%u: magic %#x version %u "
-		       "ring %u max_pdu %u port %u", p->domid, magic, version, ring, maxpdu, port);
-		kd_detach(p);
-		return -EPROTO;
-	}
-	p->lport = xenevtchn_bind_interdomain(xce, p->domid, port);
-	if (p->lport < 0) {
-		err = errno;
-		dlog(LOG_ERR, "failed to bind event channel %u of d%u (%s)", port, p->domid,
-		       strerror(err));
-		kd_detach(p);
-		return -err;
-	}
-	p->rport = port;
-	p->attached = true;
-	p->broken_logged = false;
-	dlog(LOG_INFO, "attached to the debug port of d%u (port %u, out cons %u)",
-	       p->domid, port, p->sh->out.cons);
-	/* Each session starts with empty rings: say we are here. */
-	xenevtchn_notify(xce, p->lport);
-	return 0;
-}
-
-/* Still attached to the same port instance?  (Reboot re-creates it.) */
-static bool kd_port_alive(struct kd_port *p)
-{
-	uint32_t backend = SYNDBG_DOMID_INVALID;
-
-	if (!p->attached)
-		return false;
-	if (kd_dm_syndbg(p->privcmd, p->domid, SYNDBG_DMOP_QUERY, &backend) < 0 ||
-	    backend != p->self || p->sh->evtchn != p->rport ||
-	    p->sh->magic != SYNDBG_MAGIC)
-		return false;
-	if ((p->sh->flags & SYNDBG_F_BROKEN) && !p->broken_logged) {
-		dlog(LOG_ERR, "the debug port of d%u is marked broken; re-attaching", p->domid);
-		p->broken_logged = true;
-		return false;
-	}
-	return true;
-}
+/* ---- the command line ---- */
 
 /*
- * Once a second: is the debuggee still there, and are we attached?  A
- * domain given by id that went away ends the relay (returns false); one
- * given by name is looked up again, so the relay follows it across reboots.
+ * Numbers are decimal, without sign, within [min, max]: "--tcp 99999",
+ * "--domain -1" and "--wait 1e9" are errors, not wrapped values.
  */
-static bool kd_port_check(struct kd_port *p, const struct sockaddr_in *dbg)
+static int parse_num(const char *opt, const char *arg, unsigned long min, unsigned long max,
+		     unsigned long *v)
 {
-	int live;
+	char *end;
 
-	if (kd_port_alive(p))
-		return true;
-	if (p->attached)
-		kd_detach(p);
-	live = p->have_domid ? kd_domain_live(p->domid) : 0;
-	if (live == 0 && p->name) {
-		uint32_t id = 0;
-
-		if (kd_resolve_name(p->name, &id) < 0) {
-			if (!p->waiting_logged)
-				dlog(LOG_INFO, "waiting for a domain named \"%s\"", p->name);
-			p->waiting_logged = true;
-			p->have_domid = false;
-			return true;
-		}
-		if (!p->have_domid || id != p->domid)
-			dlog(LOG_INFO, "domain \"%s\" is d%u", p->name, id);
-		p->domid = id;
-		p->have_domid = true;
-		p->waiting_logged = false;
-		p->guest_frames = false;
-		p->flow_known = false;
-		live = 1;
-	} else if (live == 0) {
-		dlog(LOG_ERR, "d%u no longer exists; exiting (use --name to follow a "
-		       "domain across reboots)", p->domid);
-		return false;
-	}
-	if (live > 0 && kd_attach(p) == 0)
-		kd_publish_conn(p, dbg);
-	return true;
-}
-
-static void ring_copy_out(volatile const uint8_t *ring, uint32_t idx, void *dst, uint32_t len)
-{
-	uint32_t off = idx & (SYNDBG_RING_SIZE - 1), i;
-
-	for (i = 0; i < len; i++)
-		((uint8_t *)dst)[i] = ring[(off + i) & (SYNDBG_RING_SIZE - 1)];
-}
-
-static void ring_copy_in(volatile uint8_t *ring, uint32_t idx, const void *src, uint32_t len)
-{
-	uint32_t off = idx & (SYNDBG_RING_SIZE - 1), i;
-
-	for (i = 0; i < len; i++)
-		ring[(off + i) & (SYNDBG_RING_SIZE - 1)] = ((const uint8_t *)src)[i];
-}
-
-/*
- * Peek at the next out record.  Returns 1 with *hdr and payload copied,
- * 0 when the ring is empty, -EPROTO when Xen's indexes or record are
- * impossible (then the port is re-attached).
- */
-static int kd_out_peek(struct kd_port *p, struct syndbg_pdu *hdr, uint8_t *buf)
-{
-	uint32_t prod, cons, avail;
-
-	prod = __atomic_load_n(&p->sh->out.prod, __ATOMIC_RELAXED);
-	cons = p->sh->out.cons;
-	__atomic_thread_fence(__ATOMIC_ACQUIRE); /* read prod /then/ the record */
-	avail = prod - cons;
-	if (avail == 0)
-		return 0;
-	if (avail > SYNDBG_RING_SIZE || avail < sizeof(*hdr))
-		return -EPROTO;
-	ring_copy_out(p->out, cons, hdr, sizeof(*hdr));
-	if (hdr->len > SYNDBG_MAX_PDU || syndbg_rec_size(hdr->len) > avail ||
-	    (hdr->type != SYNDBG_PDU_DATA && hdr->type != SYNDBG_PDU_RESET))
-		return -EPROTO;
-	ring_copy_out(p->out, cons + sizeof(*hdr), buf, hdr->len);
-	return 1;
-}
-
-static void kd_out_consume(struct kd_port *p, const struct syndbg_pdu *hdr)
-{
-	uint32_t cons = p->sh->out.cons + syndbg_rec_size(hdr->len);
-
-	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* finish reading the record /then/ free it */
-	__atomic_store_n(&p->sh->out.cons, cons, __ATOMIC_RELAXED);
-	xenevtchn_notify(xce, p->lport);
-}
-
-/* Queue one DATA record for the guest; -ENOSPC when it does not fit now. */
-static int kd_in_put(struct kd_port *p, const void *buf, uint32_t len)
-{
-	struct syndbg_pdu hdr = { .len = len, .type = SYNDBG_PDU_DATA };
-	uint32_t prod, cons, used;
-
-	if (len > SYNDBG_MAX_PDU)
-		return -EMSGSIZE;
-	hdr.session = p->sh->in_session;	/* read before producing */
-	prod = p->sh->in.prod;
-	cons = __atomic_load_n(&p->sh->in.cons, __ATOMIC_RELAXED);
-	used = prod - cons;
-	if (used > SYNDBG_RING_SIZE)
-		return -EPROTO;
-	if (SYNDBG_RING_SIZE - used < syndbg_rec_size(len))
-		return -ENOSPC;
-	ring_copy_in(p->in, prod, &hdr, sizeof(hdr));
-	ring_copy_in(p->in, prod + sizeof(hdr), buf, len);
-	__atomic_thread_fence(__ATOMIC_RELEASE); /* write the record /then/ prod */
-	__atomic_store_n(&p->sh->in.prod, prod + syndbg_rec_size(len), __ATOMIC_RELAXED);
-	xenevtchn_notify(xce, p->lport);
-	return 0;
-}
-
-static bool kd_in_room(struct kd_port *p)
-{
-	uint32_t used = p->sh->in.prod - __atomic_load_n(&p->sh->in.cons, __ATOMIC_RELAXED);
-
-	return used <= SYNDBG_RING_SIZE &&
-	       SYNDBG_RING_SIZE - used >= syndbg_rec_size(SYNDBG_MAX_PDU);
-}
-
-/* ---- sinks ---- */
-
-static enum kd_sink sink = KD_TCP;
-static int listen_fd = -1, udp_fd = -1;
-static const char *tokfile;
-static char token[256];
-static struct kd_client cur = { .fd = -1 }, cand = { .fd = -1 };
-static struct sockaddr_in udp_peer;
-static struct kd_port port = { .lport = -1, .privcmd = -1 },
-		      peer = { .lport = -1, .privcmd = -1 };
-
-/*
- * The port's own privcmd descriptor for XEN_DMOP_syndbg_backend, restricted
- * to the debuggee when it is given by id: what the relay keeps after it
- * drops its privileges then reaches that domain only.  A port that follows
- * a name needs the next domain of that name too, and stays unrestricted.
- */
-static int kd_port_open(struct kd_port *p)
-{
-	p->privcmd = kd_privcmd_open();
-	if (p->privcmd < 0) {
-		dlog(LOG_ERR, "failed to open the privcmd device (%s)", strerror(errno));
-		return -1;
-	}
-	if (p->name)
-		return 0;
-	if (kd_privcmd_restrict(p->privcmd, p->domid) < 0) {
-		dlog(LOG_ERR, "failed to restrict the privcmd device to d%u (%s)", p->domid,
-		     strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-static int parse_hostport(const char *arg, const char *defhost, int socktype, bool passive,
-			  struct addrinfo **res)
-{
-	char host[256];
-	const char *colon = strrchr(arg, ':');
-	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = socktype };
-	int rc;
-
-	if (passive)
-		hints.ai_flags = AI_PASSIVE;
-	if (colon) {
-		snprintf(host, sizeof(host), "%.*s", (int)(colon - arg), arg);
-		arg = colon + 1;
-	} else {
-		snprintf(host, sizeof(host), "%s", defhost);
-	}
-	rc = getaddrinfo(host, arg, &hints, res);
-	if (rc) {
-		dlog(LOG_ERR, "failed to resolve \"%s:%s\" (%s)", host, arg, gai_strerror(rc));
+	errno = 0;
+	if (*arg < '0' || *arg > '9' || (*v = strtoul(arg, &end, 10), errno) || *end ||
+	    *v < min || *v > max) {
+		dlog(LOG_ERR, "failed to parse %s \"%s\" (not a number from %lu to %lu)", opt,
+		     arg, min, max);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static void client_close(struct kd_client *c, const char *why)
+static int parse_domid(const char *opt, const char *arg, uint32_t *domid)
 {
-	if (c->fd < 0)
-		return;
-	dlog(LOG_INFO, "debugger %s (%s)", c == &cur ? "disconnected" : "refused", why);
-	close(c->fd);
-	c->fd = -1;
-	c->ok = false;
-	c->have = 0;
-	c->out_len = c->out_off = 0;
-}
+	unsigned long v;
 
-/*
- * Send what is left of the client's pending frame without blocking: 0 when
- * it is all sent, -EAGAIN when the socket is full (POLLOUT brings us back),
- * or -errno, the client then closed.
- */
-static int client_flush(struct kd_client *c)
-{
-	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return -EAGAIN;
-		if (n <= 0) {
-			int err = n < 0 ? errno : EPIPE;
-
-			client_close(c, strerror(err));
-			return -err;
-		}
-		c->out_off += (size_t)n;
-	}
-	c->out_len = c->out_off = 0;
+	if (parse_num(opt, arg, 0, DOMID_FIRST_RESERVED - 1, &v) < 0)
+		return -EINVAL;
+	*domid = v;
 	return 0;
 }
 
-/*
- * A guest's frame that cannot be relayed: logged at debug level each time
- * and at most once per KD_REFUSE_LOG_SECS otherwise (the guest controls
- * how often this happens).
- */
-static void kd_refuse(struct kd_port *p, uint32_t len, const char *why)
+/* A domain name as xl takes it, usable in a lock file's name. */
+static int check_name(const char *opt, const char *name)
 {
-	time_t now = time(NULL);
+	const char *why = !*name ? "empty name" :
+			  strchr(name, '/') ? "a domain name has no '/'" :
+			  strlen(name) > 64 ? "longer than 64 characters" : NULL;
 
-	p->refused++;
-	dlog(LOG_DEBUG, "refused a %u-byte frame from d%u: %s", len, p->domid, why);
-	if (now - p->refuse_logged >= KD_REFUSE_LOG_SECS) {
-		dlog(LOG_WARNING, "refused %lu malformed frame(s) from d%u, the last "
-		       "(%u bytes): %s", p->refused, p->domid, len, why);
-		p->refuse_logged = now;
-		p->refused = 0;
+	if (why) {
+		dlog(LOG_ERR, "failed to parse %s \"%s\" (%s)", opt, name, why);
+		return -EINVAL;
 	}
+	return 0;
 }
 
-/* Is this out DATA record a whole frame?  (See KD_PDU_F_* in kd-frame.h.) */
-static bool kd_is_frame(const struct syndbg_pdu *hdr, const uint8_t *buf)
+static void usage(FILE *f)
 {
-	switch (frames) {
-	case KD_FRAMES_ETHERNET:
-		return true;
-	case KD_FRAMES_BARE:
-		return false;
-	case KD_FRAMES_AUTO:
-		break;
-	}
-	if (hdr->flags & KD_PDU_F_FRAME)
-		return true;
-	if (hdr->flags & KD_PDU_F_BARE)
-		return false;
-	return kd_frame_claims(buf, hdr->len);
-}
-
-/* A guest's DATA record to WinDbg: the UDP payload, headers stripped. */
-static void udp_send(struct kd_port *p, const struct syndbg_pdu *hdr, const uint8_t *buf)
-{
-	size_t off = 0, len = hdr->len;
-	const char *why;
-
-	if (kd_is_frame(hdr, buf)) {
-		struct kd_flow fl;
-
-		if (kd_frame_parse(buf, hdr->len, &off, &len, &fl, &why) < 0) {
-			kd_refuse(p, hdr->len, why);
-			return;
-		}
-		if (!p->flow_known || memcmp(&fl, &p->flow, sizeof(fl))) {
-			p->flow = fl;
-			p->flow_known = true;
-			kd_publish_conn(p, &udp_peer);
-		}
-		p->guest_frames = true;
-	} else {
-		p->guest_frames = false;
-	}
-	if (send(udp_fd, buf + off, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		dlog(LOG_DEBUG, "failed to send a datagram to the debugger (%s)",
-		       strerror(errno));
-}
-
-/* Give one out PDU to the sink; false when the sink cannot take it now. */
-static bool sink_put(const struct syndbg_pdu *hdr, const uint8_t *buf)
-{
-	switch (sink) {
-	case KD_TCP:
-		/* One frame at a time: the record is taken once it is copied. */
-		if (cur.fd < 0 || client_flush(&cur) < 0)
-			return false;
-		cur.out[0] = hdr->len >> 8;
-		cur.out[1] = hdr->len & 0xff;
-		cur.out[2] = hdr->type;
-		cur.out[3] = hdr->flags;
-		memcpy(cur.out + 4, buf, hdr->len);
-		cur.out_len = 4 + hdr->len;
-		cur.out_off = 0;
-		client_flush(&cur);
-		return true;
-	case KD_UDP:
-		if (hdr->type == SYNDBG_PDU_DATA)
-			udp_send(&port, hdr, buf);
-		return true;	/* UDP is lossy by nature, as KDNET expects */
-	case KD_DOMAIN:
-		if (!peer.attached)
-			return false;
-		if (hdr->type != SYNDBG_PDU_DATA)
-			return true;
-		return kd_in_put(&peer, buf, hdr->len) == 0;
-	}
-	return false;
-}
-
-/* Move out records of p to the sink while it takes them. */
-static void pump_out(struct kd_port *p, bool to_peer_port)
-{
-	static uint8_t buf[SYNDBG_MAX_PDU];
-	struct syndbg_pdu hdr;
-	int rc;
-
-	while (p->attached && (rc = kd_out_peek(p, &hdr, buf)) > 0) {
-		/* A record from a purged session is stale: drop it. */
-		bool stale = hdr.type == SYNDBG_PDU_DATA &&
-			     hdr.session != __atomic_load_n(&p->sh->out_session, __ATOMIC_ACQUIRE);
-
-		if (!stale) {
-			if (to_peer_port) {
-				if (hdr.type == SYNDBG_PDU_DATA && (!port.attached ||
-				    kd_in_put(&port, buf, hdr.len) < 0))
-					return;
-			} else if (!sink_put(&hdr, buf)) {
-				return;
-			}
-		}
-		if (hdr.type == SYNDBG_PDU_RESET)
-			dlog(LOG_INFO, "d%u reset its debug session (purge %#x)", p->domid,
-			       hdr.flags);
-		kd_out_consume(p, &hdr);
-	}
-	if (p->attached && rc < 0) {
-		dlog(LOG_ERR, "bad out ring of d%u (prod %u cons %u); re-attaching", p->domid,
-		       p->sh->out.prod, p->sh->out.cons);
-		kd_detach(p);
-	}
-}
-
-/* The token line of a new connection; true once it is authenticated. */
-static bool client_auth(struct kd_client *c)
-{
-	uint8_t *nl;
-	size_t tl;
-
-	if (!tokfile)
-		return true;
-	nl = memchr(c->buf, '\n', c->have);
-	if (!nl) {
-		if (c->have >= sizeof(token))
-			client_close(c, "token line too long");
-		return false;
-	}
-	tl = nl - c->buf;
-	if (tl && c->buf[tl - 1] == '\r')
-		tl--;
-	if (tl != strlen(token) || memcmp(c->buf, token, tl)) {
-		client_close(c, "wrong token");
-		return false;
-	}
-	c->have -= nl + 1 - c->buf;
-	memmove(c->buf, nl + 1, c->have);
-	return true;
-}
-
-/* Read what a connection sent; false when it closed. */
-static bool client_fill(struct kd_client *c)
-{
-	ssize_t n;
-
-	if (c->have >= sizeof(c->buf))
-		return true;
-	n = recv(c->fd, c->buf + c->have, sizeof(c->buf) - c->have, MSG_DONTWAIT);
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-		client_close(c, n == 0 ? "end of stream" : strerror(errno));
-		return false;
-	}
-	if (n > 0)
-		c->have += n;
-	return true;
-}
-
-/* A candidate connection: once authenticated it replaces the current one. */
-static void cand_read(void)
-{
-	if (!client_fill(&cand) || !client_auth(&cand))
-		return;
-	if (cur.fd >= 0)
-		client_close(&cur, "replaced by a new connection");
-	cur = cand;
-	cur.ok = true;
-	cur.out_len = cur.out_off = 0;
-	cand.fd = -1;
-	cand.have = 0;
-	dlog(LOG_INFO, "debugger %s", tokfile ? "authenticated" : "connected");
-}
-
-/* Frames from the TCP debugger into the guest's in ring. */
-static void client_read(bool fill)
-{
-	if (fill && !client_fill(&cur))
-		return;
-	while (cur.have >= 4 && port.attached) {
-		uint32_t len = (uint32_t)cur.buf[0] << 8 | cur.buf[1];
-
-		if (len > SYNDBG_MAX_PDU || cur.buf[2] != SYNDBG_PDU_DATA) {
-			client_close(&cur, "bad frame");
-			return;
-		}
-		if (cur.have < 4 + len)
-			return;
-		if (kd_in_put(&port, cur.buf + 4, len) < 0)
-			return;		/* retried when the guest consumed */
-		cur.have -= 4 + len;
-		memmove(cur.buf, cur.buf + 4 + len, cur.have);
-	}
-}
-
-/* A datagram from WinDbg into the guest, framed as the guest expects. */
-static void udp_read(void)
-{
-	static uint8_t buf[SYNDBG_MAX_PDU + 1], frame[SYNDBG_MAX_PDU];
-	ssize_t n = recv(udp_fd, buf, sizeof(buf), MSG_DONTWAIT);
-	bool framed = frames == KD_FRAMES_ETHERNET ||
-		      (frames == KD_FRAMES_AUTO && port.guest_frames);
-	const uint8_t *pdu = buf;
-	size_t len = n;
-
-	if (n < 0)
-		return;
-	if (framed) {
-		struct kd_flow fl = { .src_ip = udp_peer.sin_addr.s_addr,
-				      .src_port = udp_peer.sin_port,
-				      .dst_port = udp_peer.sin_port };
-
-		if (port.flow_known) {
-			/* The reverse of what the guest sent. */
-			memcpy(fl.src_mac, port.flow.dst_mac, 6);
-			memcpy(fl.dst_mac, port.flow.src_mac, 6);
-			fl.src_ip = port.flow.dst_ip;
-			fl.dst_ip = port.flow.src_ip;
-			fl.src_port = port.flow.dst_port;
-			fl.dst_port = port.flow.src_port;
-		}
-		len = n <= SYNDBG_MAX_PDU ?
-		      kd_frame_build(frame, sizeof(frame), &fl, buf, n) : 0;
-		pdu = frame;
-	}
-	if (n > SYNDBG_MAX_PDU || len == 0) {
-		dlog(LOG_DEBUG, "dropped a %zd-byte datagram: too large for a debug PDU%s", n,
-		       framed ? " with its headers" : "");
-		return;
-	}
-	if (port.attached && kd_in_put(&port, pdu, len) < 0)
-		dlog(LOG_DEBUG, "dropped a datagram: the guest's in ring is full");
+	fprintf(f,
+"Usage: xen-kdrelay (-d DOMID | -n NAME | --follow NAME)\n"
+"                   (--tcp [ADDR:]PORT [--token FILE] | --udp HOST:PORT [--frames MODE] |\n"
+"                    --to-domain DOMID) [options]\n"
+"       xen-kdrelay --detach -d DOMID\n"
+"Relay the Viridian synthetic debugger port of a domain.\n"
+"  -d, --domain DOMID      the debuggee; the relay exits when it is gone\n"
+"  -n, --name NAME         the debuggee by name (must exist), followed across reboots\n"
+"      --follow NAME       the same, waiting for NAME when it does not exist (units)\n"
+"  -t, --tcp [ADDR:]PORT   listen for one stream debugger (default 127.0.0.1)\n"
+"  -k, --token FILE        first line of FILE must open each TCP session\n"
+"  -u, --udp HOST:PORT     WinDbg KDNET endpoint (one datagram per PDU)\n"
+"  -f, --frames MODE       what the guest's PDUs carry for --udp: auto (default:\n"
+"                          as the hypervisor marks them, else by content),\n"
+"                          ethernet (Ethernet/IPv4/UDP frames) or bare (payload)\n"
+"  -D, --to-domain DOMID   another domain's debug port\n"
+"      --wait-for-syndbg   wait for a domain without a synthetic debugger to get one\n"
+"      --wait SECS         give up waiting after SECS seconds (0 to %d)\n"
+"  -r, --run-dir DIR       where the per-domain locks are (default %s)\n"
+"  -U, --user USER         drop to USER after attaching (default: nobody if root)\n"
+"  -F, --foreground        stay in the foreground, log to stderr\n"
+"  -p, --pid-file FILE     write the daemon's pid to FILE\n"
+"  -v, --verbose           log debug messages\n"
+"      --detach            detach whichever backend is attached and exit\n"
+"  -V, --version           print the version\n"
+"  -h, --help              this text\n", KD_MAX_WAIT, KD_DEFAULT_RUNDIR);
 }
 
 /* ---- privileges ---- */
@@ -765,8 +170,8 @@ static void close_inherited(void)
 /*
  * Become user (default "nobody" when started as root, uid and gid 65534
  * where no such user exists).  The handles
- * opened before (privcmd, foreign memory, event channels, xenstore and the
- * sockets) stay usable, which is all a re-attach needs.
+ * opened before (privcmd, foreign memory, event channels, xenstore, the
+ * sockets and the locks) stay usable, which is all a re-attach needs.
  */
 static int drop_privileges(const char *user)
 {
@@ -812,7 +217,239 @@ static int drop_privileges(const char *user)
 	return 0;
 }
 
-/* ---- main ---- */
+/* ---- lifecycle ---- */
+
+/*
+ * Daemon mode: the parent stays until the child is ready or failed, so a
+ * start-up error reaches the caller's standard error and exit status.
+ * Returns in the child with *ready_fd to signal on, or never in the parent.
+ */
+static int kd_daemonize(int *ready_fd)
+{
+	int pfd[2], status;
+	char c;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		dlog(LOG_ERR, "failed to daemonize: pipe (%s)", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		dlog(LOG_ERR, "failed to daemonize: fork (%s)", strerror(errno));
+		return -1;
+	}
+	if (pid > 0) {
+		ssize_t n;
+
+		/* A byte: the child is ready.  EOF: it ended; its status is ours. */
+		close(pfd[1]);
+		while ((n = read(pfd[0], &c, 1)) < 0 && errno == EINTR)
+			;
+		if (n == 1)
+			_exit(0);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : KD_EXIT_ERROR);
+	}
+	close(pfd[0]);
+	if (setsid() < 0)
+		dlog(LOG_WARNING, "failed to start a new session (%s)", strerror(errno));
+	*ready_fd = pfd[1];
+	return 0;
+}
+
+/* The daemon is ready: the parent may go, standard streams are let go. */
+static void kd_daemon_ready(int *ready_fd)
+{
+	int fd;
+
+	if (*ready_fd < 0)
+		return;
+	dlog_open("xen-kdrelay", DLOG_SYSLOG, verbose ? LOG_DEBUG : LOG_INFO);
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	if (write(*ready_fd, "r", 1) < 0)
+		dlog(LOG_DEBUG, "failed to tell the parent we are ready (%s)", strerror(errno));
+	close(*ready_fd);
+	*ready_fd = -1;
+}
+
+/* READY=1 and STATUS= lines for a Type=notify unit; nothing elsewhere. */
+static void kd_notify(const char *fmt, ...)
+{
+#ifdef HAVE_LIBSYSTEMD
+	static char last[256];
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!strcmp(msg, last))
+		return;
+	snprintf(last, sizeof(last), "%s", msg);
+	sd_notify(0, msg);
+#else
+	(void)fmt;
+#endif
+}
+
+/* What the port is doing, as STATUS= says it. */
+static void kd_status(const struct kd_port *p, const char *sink)
+{
+	if (p->attached && p->name)
+		kd_notify("STATUS=attached to d%u (\"%s\"), relaying to %s", p->domid, p->name,
+			  sink);
+	else if (p->attached)
+		kd_notify("STATUS=attached to d%u, relaying to %s", p->domid, sink);
+	else if (p->name && !p->have_domid)
+		kd_notify("STATUS=%s; waiting for a domain named \"%s\"",
+			  p->attached_once ? "guest gone" : "no such guest", p->name);
+	else if (p->attach_err == -EOPNOTSUPP)
+		kd_notify("STATUS=waiting: d%u has no synthetic debugger", p->domid);
+	else
+		kd_notify("STATUS=waiting to attach to d%u (%s)", p->domid,
+			  strerror(-p->attach_err));
+}
+
+/* ---- one relay per debuggee ---- */
+
+/*
+ * The run dir holds a lock per domain id ("dID.lock") and per name
+ * ("name-NAME.lock"), held with flock(2) while the relay runs and holding
+ * its pid.  A relay by id takes its domain's id and name, one by name the
+ * name: any two relays of the same debug port meet on one of them, and
+ * nothing needs a new lock after the privileges are dropped.  A lock left
+ * by a relay killed with SIGKILL is free: flock dies with its holder.
+ */
+static const char *kd_rundir;
+static int kd_locks[4] = { -1, -1, -1, -1 };
+
+/* The run dir: given, the simulated host's, or the system's. */
+static int kd_open_rundir(const char *dir)
+{
+	static char sim[4096];
+	const char *xs = getenv("XENSIM_RUNDIR");
+
+	if (!dir && xs && *xs) {
+		snprintf(sim, sizeof(sim), "%s/kdrelay", xs);
+		dir = sim;
+	}
+	kd_rundir = dir ? dir : KD_DEFAULT_RUNDIR;
+	if (mkdir(kd_rundir, 0755) < 0 && errno != EEXIST) {
+		dlog(LOG_ERR, "failed to create run dir \"%s\" (%s)", kd_rundir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Takes DIR/KEY.lock for what (as the refusal names it); 0 or -1, logged. */
+static int kd_lock(const char *key, const char *what)
+{
+	char path[4096], buf[32];
+	unsigned int i;
+	int fd, len;
+	ssize_t n;
+
+	for (i = 0; i < sizeof(kd_locks) / sizeof(kd_locks[0]) && kd_locks[i] >= 0; i++)
+		;
+	if (i == sizeof(kd_locks) / sizeof(kd_locks[0]))
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s.lock", kd_rundir, key);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		dlog(LOG_ERR, "failed to open lock \"%s\" (%s)", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int err = errno;
+
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		if (err == EWOULDBLOCK)
+			dlog(LOG_ERR, "failed to lock \"%s\" (%s is already relayed by pid %s)",
+			     path, what, *buf ? buf : "unknown");
+		else
+			dlog(LOG_ERR, "failed to lock \"%s\" (%s)", path, strerror(err));
+		close(fd);
+		return -1;
+	}
+	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, len, 0) != len) {
+		dlog(LOG_ERR, "failed to write lock \"%s\" (%s)", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	kd_locks[i] = fd;
+	return 0;
+}
+
+static int kd_lock_name(const char *name)
+{
+	char key[96], what[96];
+
+	snprintf(key, sizeof(key), "name-%s", name);
+	snprintf(what, sizeof(what), "domain \"%s\"", name);
+	return kd_lock(key, what);
+}
+
+/* A debuggee or peer given by id: its id, and its name if it has one. */
+static int kd_lock_domain(uint32_t domid)
+{
+	char key[32], *name = kd_domain_name(domid);
+	int rc;
+
+	snprintf(key, sizeof(key), "d%u", domid);
+	rc = kd_lock(key, key);
+	if (!rc && name && *name && !strchr(name, '/'))
+		rc = kd_lock_name(name);
+	free(name);
+	return rc;
+}
+
+static void kd_unlock_all(void)
+{
+	for (unsigned int i = 0; i < sizeof(kd_locks) / sizeof(kd_locks[0]); i++) {
+		if (kd_locks[i] >= 0)
+			close(kd_locks[i]);
+		kd_locks[i] = -1;
+	}
+}
+
+/* Why the first attach failed, in one line; waited: after --wait SECS. */
+static void kd_attach_refusal(const struct kd_port *p, unsigned long waited)
+{
+	const char *why;
+
+	switch (-p->attach_err) {
+	case EOPNOTSUPP:
+		why = waited ? "the domain has no synthetic debugger" :
+		      "the domain has no synthetic debugger: create it with viridian "
+		      "\"syndbg\", or use --wait-for-syndbg";
+		break;
+	case EBUSY:
+		why = "another backend is attached; xen-kdrelay --detach ends its session";
+		break;
+	case ESRCH:
+		why = "the domain is dying";
+		break;
+	default:
+		why = strerror(-p->attach_err);
+	}
+	if (waited)
+		dlog(LOG_ERR, "failed to attach to the debug port of d%u (%s; gave up after "
+		     "--wait %lu s)", p->domid, why, waited);
+	else
+		dlog(LOG_ERR, "failed to attach to the debug port of d%u (%s)", p->domid, why);
+}
 
 static void on_signal(int sig)
 {
@@ -820,325 +457,362 @@ static void on_signal(int sig)
 	stopping = 1;
 }
 
-static void usage(FILE *f)
+static long long now_ms(void)
 {
-	fprintf(f,
-"Usage: xen-kdrelay (-d DOMID | -n NAME) (--tcp [ADDR:]PORT [--token FILE] |\n"
-"                   --udp HOST:PORT [--frames MODE] | --to-domain DOMID) [options]\n"
-"       xen-kdrelay --detach -d DOMID\n"
-"Relay the Viridian synthetic debugger port of a domain.\n"
-"  -d, --domain DOMID      the debuggee; the relay exits when it is gone\n"
-"  -n, --name NAME         the debuggee by name, followed across reboots\n"
-"  -t, --tcp [ADDR:]PORT   listen for one stream debugger (default 127.0.0.1)\n"
-"  -k, --token FILE        first line of FILE must open each TCP session\n"
-"  -u, --udp HOST:PORT     WinDbg KDNET endpoint (one datagram per PDU)\n"
-"  -f, --frames MODE       what the guest's PDUs carry for --udp: auto (default:\n"
-"                          as the hypervisor marks them, else by content),\n"
-"                          ethernet (Ethernet/IPv4/UDP frames) or bare (payload)\n"
-"  -D, --to-domain DOMID   another domain's debug port\n"
-"  -U, --user USER         drop to USER after attaching (default: nobody if root)\n"
-"  -F, --foreground        stay in the foreground, log to stderr\n"
-"  -p, --pid-file FILE     write the daemon's pid to FILE\n"
-"  -v, --verbose           log debug messages\n"
-"      --detach            detach whichever backend is attached and exit\n"
-"  -h, --help              this text\n");
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-static int parse_domid(const char *arg, uint32_t *domid)
+/* --detach: end whoever's session on the port of domid. */
+static int kd_detach_port(uint32_t domid)
 {
-	char *end;
-	unsigned long v;
+	uint32_t backend;
+	int fd = kd_privcmd_open();
 
-	errno = 0;
-	v = strtoul(arg, &end, 0);
-	if (errno || !*arg || *end || v >= DOMID_FIRST_RESERVED) {
-		dlog(LOG_ERR, "failed to parse domain id \"%s\" (%s)", arg,
-		       errno ? strerror(errno) : "not a domain id");
-		return -EINVAL;
+	if (fd < 0 || kd_privcmd_restrict(fd, domid) < 0 ||
+	    kd_dm_syndbg(fd, domid, SYNDBG_DMOP_DETACH, &backend) < 0) {
+		dlog(LOG_ERR, "failed to detach the debug port of d%u (%s)", domid,
+		     errno == EOPNOTSUPP ? "the domain has no synthetic debugger" :
+		     errno == ESRCH ? "no such domain" : strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return KD_EXIT_ERROR;
 	}
-	*domid = v;
+	close(fd);
+	dlog(LOG_INFO, "detached the debug port of d%u", domid);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
+	enum { OPT_DETACH = 0x100, OPT_FOLLOW, OPT_WAIT, OPT_WAIT_SYNDBG };
 	static const struct option opts[] = {
 		{ "domain", required_argument, NULL, 'd' },
 		{ "name", required_argument, NULL, 'n' },
+		{ "follow", required_argument, NULL, OPT_FOLLOW },
 		{ "tcp", required_argument, NULL, 't' },
 		{ "token", required_argument, NULL, 'k' },
 		{ "udp", required_argument, NULL, 'u' },
 		{ "frames", required_argument, NULL, 'f' },
 		{ "to-domain", required_argument, NULL, 'D' },
+		{ "wait-for-syndbg", no_argument, NULL, OPT_WAIT_SYNDBG },
+		{ "wait", required_argument, NULL, OPT_WAIT },
+		{ "run-dir", required_argument, NULL, 'r' },
 		{ "user", required_argument, NULL, 'U' },
 		{ "foreground", no_argument, NULL, 'F' },
 		{ "pid-file", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
-		{ "detach", no_argument, NULL, 'X' },
+		{ "detach", no_argument, NULL, OPT_DETACH },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *tcp = NULL, *udp = NULL, *pidfile = NULL, *user = NULL;
-	bool foreground = false, have_peer = false, detach = false;
-	struct addrinfo *ai = NULL;
-	time_t last_check = 0;
-	int opt, rc = 1, one = 1;
+	struct kd_port port = KD_PORT_INIT;
+	struct kd_sink_conf conf = { .frames = KD_FRAMES_AUTO };
+	const struct kd_sink_ops *sink = NULL;
+	const char *pidfile = NULL, *user = NULL, *rundir = NULL, *sinkdesc = "";
+	bool foreground = false, detach = false, follow = false, wait_syndbg = false;
+	bool pid_written = false, sink_open = false, have_wait = false;
+	unsigned long wait_secs = 0, v;
+	long long deadline = 0, next_check;
+	int opt, rc = KD_EXIT_ERROR, ready_fd = -1, watch_fd;
+	unsigned int nsinks = 0;
 
 	dlog_open("xen-kdrelay", DLOG_STDERR, LOG_INFO);	/* for the options */
-	while ((opt = getopt_long(argc, argv, "d:n:t:k:u:f:D:U:Fp:vh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":d:n:t:k:u:f:D:r:U:Fp:vVh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
-			if (parse_domid(optarg, &port.domid) < 0)
-				return 2;
+			if (parse_domid("--domain", optarg, &port.domid) < 0)
+				return KD_EXIT_USAGE;
+			if (port.have_domid) {
+				dlog(LOG_ERR, "failed to parse the command line (one --domain only)");
+				return KD_EXIT_USAGE;
+			}
 			port.have_domid = true;
 			break;
-		case 'n': port.name = optarg; break;
-		case 't': tcp = optarg; break;
-		case 'k': tokfile = optarg; break;
-		case 'u': udp = optarg; break;
+		case 'n':
+		case OPT_FOLLOW:
+			if (check_name(opt == 'n' ? "--name" : "--follow", optarg) < 0)
+				return KD_EXIT_USAGE;
+			if (port.name) {
+				dlog(LOG_ERR, "failed to parse the command line (one --name or "
+				     "--follow only)");
+				return KD_EXIT_USAGE;
+			}
+			port.name = optarg;
+			follow = opt == OPT_FOLLOW;
+			break;
+		case 't':
+			sink = &kd_sink_tcp;
+			conf.arg = optarg;
+			nsinks++;
+			break;
+		case 'k': conf.token_file = optarg; break;
+		case 'u':
+			sink = &kd_sink_udp;
+			conf.arg = optarg;
+			nsinks++;
+			break;
 		case 'f':
 			if (!strcmp(optarg, "auto")) {
-				frames = KD_FRAMES_AUTO;
+				conf.frames = KD_FRAMES_AUTO;
 			} else if (!strcmp(optarg, "ethernet")) {
-				frames = KD_FRAMES_ETHERNET;
+				conf.frames = KD_FRAMES_ETHERNET;
 			} else if (!strcmp(optarg, "bare")) {
-				frames = KD_FRAMES_BARE;
+				conf.frames = KD_FRAMES_BARE;
 			} else {
-				dlog(LOG_ERR, "unknown --frames mode \"%s\"", optarg);
-				return 2;
+				dlog(LOG_ERR, "failed to parse --frames \"%s\" (not auto, "
+				     "ethernet or bare)", optarg);
+				return KD_EXIT_USAGE;
 			}
 			break;
 		case 'D':
-			if (parse_domid(optarg, &peer.domid) < 0)
-				return 2;
-			peer.have_domid = have_peer = true;
+			if (parse_domid("--to-domain", optarg, &conf.peer_domid) < 0)
+				return KD_EXIT_USAGE;
+			sink = &kd_sink_domain;
+			nsinks++;
+			break;
+		case OPT_WAIT_SYNDBG: wait_syndbg = true; break;
+		case OPT_WAIT:
+			if (parse_num("--wait", optarg, 0, KD_MAX_WAIT, &v) < 0)
+				return KD_EXIT_USAGE;
+			wait_secs = v;
+			have_wait = true;
+			break;
+		case 'r':
+			if (!*optarg) {
+				dlog(LOG_ERR, "failed to parse --run-dir \"\" (empty path)");
+				return KD_EXIT_USAGE;
+			}
+			rundir = optarg;
 			break;
 		case 'U': user = optarg; break;
 		case 'F': foreground = true; break;
 		case 'p': pidfile = optarg; break;
 		case 'v': verbose = true; break;
+		case 'V':
+			printf("xen-kdrelay (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			return 0;
 		case 'h': usage(stdout); return 0;
-		case 'X': detach = true; break;
-		default: usage(stderr); return 2;
+		case OPT_DETACH: detach = true; break;
+		case ':':
+			dlog(LOG_ERR, "failed to parse the command line (%s needs a value; "
+			     "see --help)", argv[optind - 1]);
+			return KD_EXIT_USAGE;
+		default:
+			if (optopt)
+				dlog(LOG_ERR, "failed to parse the command line (unknown option "
+				     "-%c; see --help)", optopt);
+			else
+				dlog(LOG_ERR, "failed to parse the command line (unknown option "
+				     "\"%s\"; see --help)", argv[optind - 1]);
+			return KD_EXIT_USAGE;
 		}
+	}
+	if (optind != argc) {
+		dlog(LOG_ERR, "failed to parse the command line (unexpected argument \"%s\"; "
+		     "see --help)", argv[optind]);
+		return KD_EXIT_USAGE;
 	}
 	if (detach) {
-		uint32_t backend;
-		int fd;
-
-		if (optind != argc || !port.have_domid || port.name || tcp || udp || have_peer) {
-			usage(stderr);
-			return 2;
+		if (!port.have_domid || port.name || nsinks) {
+			dlog(LOG_ERR, "failed to parse the command line (--detach takes -d DOMID "
+			     "and nothing else)");
+			return KD_EXIT_USAGE;
 		}
-		fd = kd_privcmd_open();
-		if (fd < 0 || kd_privcmd_restrict(fd, port.domid) < 0 ||
-		    kd_dm_syndbg(fd, port.domid, SYNDBG_DMOP_DETACH, &backend) < 0) {
-			dlog(LOG_ERR, "failed to detach the debug port of d%u (%s)", port.domid,
-			     strerror(errno));
-			return 1;
-		}
-		close(fd);
-		dlog(LOG_INFO, "detached the debug port of d%u", port.domid);
-		return 0;
+		return kd_detach_port(port.domid);
 	}
-	if (optind != argc || port.have_domid == !!port.name ||
-	    (!!tcp + !!udp + have_peer) != 1) {
-		usage(stderr);
-		return 2;
+	if (port.have_domid == !!port.name) {
+		dlog(LOG_ERR, "failed to parse the command line (give the debuggee: -d DOMID, "
+		     "-n NAME or --follow NAME; see --help)");
+		return KD_EXIT_USAGE;
 	}
-	dlog_open("xen-kdrelay", DLOG_STDERR, verbose ? LOG_DEBUG : LOG_INFO);
+	if (nsinks != 1) {
+		dlog(LOG_ERR, "failed to parse the command line (give one sink: --tcp, --udp "
+		     "or --to-domain; see --help)");
+		return KD_EXIT_USAGE;
+	}
+	if (conf.arg && kd_sink_check_addr(sink == &kd_sink_tcp ? "--tcp" : "--udp",
+					   conf.arg) < 0)
+		return KD_EXIT_USAGE;
+	if (sink == &kd_sink_domain && port.have_domid && conf.peer_domid == port.domid) {
+		dlog(LOG_ERR, "failed to parse --to-domain %u (the debuggee itself)",
+		     conf.peer_domid);
+		return KD_EXIT_USAGE;
+	}
+	if ((conf.token_file && sink != &kd_sink_tcp) ||
+	    (conf.frames != KD_FRAMES_AUTO && sink != &kd_sink_udp)) {
+		dlog(LOG_ERR, "failed to parse the command line (%s goes with %s)",
+		     conf.token_file ? "--token" : "--frames", conf.token_file ? "--tcp" : "--udp");
+		return KD_EXIT_USAGE;
+	}
 	close_inherited();
-	if (tokfile) {
-		FILE *f = fopen(tokfile, "r");
-
-		if (!f || !fgets(token, sizeof(token), f)) {
-			dlog(LOG_ERR, "failed to read token file \"%s\" (%s)", tokfile,
-			       f ? "empty" : strerror(errno));
-			if (f)
-				fclose(f);
-			return 1;
-		}
-		fclose(f);
-		token[strcspn(token, "\r\n")] = '\0';
-	}
-	xch = xc_interface_open(NULL, NULL, 0);
-	fmem = xenforeignmemory_open(NULL, 0);
-	xce = xenevtchn_open(NULL, 0);
-	if (!xch || !fmem || !xce) {
-		dlog(LOG_ERR, "failed to open the Xen interfaces (%s)", strerror(errno));
-		goto out;
-	}
-	if (kd_port_open(&port) < 0 || (have_peer && kd_port_open(&peer) < 0))
-		goto out;
-	if (port.name) {
-		xsh = xs_open(0);
-		if (!xsh) {
-			dlog(LOG_ERR, "failed to connect to xenstore (%s)", strerror(errno));
-			goto out;
-		}
-	}
-	if (tcp) {
-		sink = KD_TCP;
-		if (parse_hostport(tcp, "127.0.0.1", SOCK_STREAM, true, &ai) < 0)
-			goto out;
-		listen_fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (listen_fd < 0 ||
-		    setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-		    bind(listen_fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(listen_fd, 2) < 0) {
-			dlog(LOG_ERR, "failed to listen on \"%s\" (%s)", tcp, strerror(errno));
-			goto out;
-		}
-	} else if (udp) {
-		sink = KD_UDP;
-		if (parse_hostport(udp, "127.0.0.1", SOCK_DGRAM, false, &ai) < 0)
-			goto out;
-		memcpy(&udp_peer, ai->ai_addr, sizeof(udp_peer));
-		udp_fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (udp_fd < 0 || connect(udp_fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-			dlog(LOG_ERR, "failed to open UDP socket to \"%s\" (%s)", udp,
-			       strerror(errno));
-			goto out;
-		}
-	} else {
-		sink = KD_DOMAIN;
-	}
 	if (!foreground) {
-		dlog_open("xen-kdrelay", DLOG_SYSLOG, verbose ? LOG_DEBUG : LOG_INFO);
-		if (daemon(0, 0) < 0) {
-			dlog(LOG_ERR, "failed to daemonize (%s)", strerror(errno));
+		/* Errors until ready go to the caller's terminal and to syslog. */
+		dlog_open("xen-kdrelay", DLOG_STDERR | DLOG_SYSLOG, verbose ? LOG_DEBUG : LOG_INFO);
+		if (kd_daemonize(&ready_fd) < 0)
+			return KD_EXIT_ERROR;
+	} else {
+		dlog_open("xen-kdrelay", DLOG_STDERR, verbose ? LOG_DEBUG : LOG_INFO);
+	}
+
+	/* One relay per debuggee: the locks come before anything touches it. */
+	if (kd_open_rundir(rundir) < 0 || (port.name && kd_lock_name(port.name) < 0))
+		goto out;
+	if (kd_xen_open(port.name != NULL) < 0)
+		goto out;
+	if (port.have_domid && kd_domain_live(port.domid) == 0) {
+		dlog(LOG_ERR, "failed to attach to the debug port of d%u (no such domain)",
+		     port.domid);
+		goto out;
+	}
+	if (port.name && !follow) {
+		int err = kd_resolve_name(port.name, &port.domid);
+
+		if (err < 0) {
+			dlog(LOG_ERR, "failed to look up domain \"%s\" (%s)", port.name,
+			     err == -ENOENT ? "no such domain; --follow waits for it" :
+			     strerror(-err));
 			goto out;
 		}
+		port.have_domid = true;
 	}
+	if (sink == &kd_sink_domain && kd_domain_live(conf.peer_domid) == 0) {
+		dlog(LOG_ERR, "failed to attach to the debug port of d%u (no such domain)",
+		     conf.peer_domid);
+		goto out;
+	}
+	if ((port.have_domid && !port.name && kd_lock_domain(port.domid) < 0) ||
+	    (sink == &kd_sink_domain && kd_lock_domain(conf.peer_domid) < 0))
+		goto out;
+	if (kd_port_open(&port) < 0)
+		goto out;
+	if (sink->open(&port, &conf) < 0)
+		goto out;
+	sink_open = true;
+	sinkdesc = sink == &kd_sink_domain ? "another domain's port" : conf.arg;
 	if (pidfile) {
 		FILE *f = fopen(pidfile, "w");
 
 		if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f)) {
 			dlog(LOG_ERR, "failed to write pid file \"%s\" (%s)", pidfile,
-			       strerror(errno));
+			     strerror(errno));
 			goto out;
 		}
+		pid_written = true;
 	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 
 	/* Attach while privileged, then give the privileges up for good. */
-	if (!kd_port_check(&port, sink == KD_UDP ? &udp_peer : NULL))
+	kd_check_cause = "start";
+	if (!kd_port_check(&port))
+		goto out_gone;
+	if (!port.attached && port.have_domid &&
+	    !(wait_syndbg && port.attach_err == -EOPNOTSUPP) && !follow) {
+		kd_attach_refusal(&port, 0);
 		goto out;
-	if (have_peer && !kd_port_check(&peer, NULL))
-		goto out;
-	last_check = time(NULL);
+	}
+	if (sink->check && !sink->check())
+		goto out_gone;
+	if (!port.attached) {
+		if (port.attach_err == -EOPNOTSUPP)
+			dlog(LOG_INFO, "d%u has no synthetic debugger; waiting for one%s",
+			     port.domid, follow ? " (or for the next domain of its name)" : "");
+		else if (port.have_domid && port.attach_err)
+			dlog(LOG_INFO, "cannot attach to d%u yet (%s); waiting",
+			     port.domid, strerror(-port.attach_err));
+		if (have_wait)
+			deadline = now_ms() + wait_secs * 1000LL;
+	}
+	watch_fd = kd_watch_open();
 	if (drop_privileges(user) < 0)
 		goto out;
+	kd_daemon_ready(&ready_fd);
+	kd_status(&port, sinkdesc);
+	kd_notify("READY=1");
+	next_check = now_ms() + (watch_fd >= 0 ? KD_RECHECK_MS : KD_POLL_CHECK_MS);
 
 	while (!stopping) {
-		struct pollfd pfd[4];
-		nfds_t n = 0;
-		int ifd = -1, ilisten = -1, icur = -1, icand = -1, iudp = -1;
-		time_t now = time(NULL);
+		struct pollfd pfd[2 + KD_SINK_MAX_FDS];
+		unsigned int n = 0, isink;
+		long long now = now_ms(), due = next_check;
+		int iwatch = -1, retry;
+		bool check = false;
 
-		if (now != last_check) {
-			last_check = now;
-			if (!kd_port_check(&port, sink == KD_UDP ? &udp_peer : NULL))
-				goto out_gone;
-			if (have_peer && !kd_port_check(&peer, NULL))
-				goto out_gone;
-		}
-		pump_out(&port, false);
-		if (have_peer)
-			pump_out(&peer, true);
-		if (sink == KD_TCP && cur.fd >= 0)
-			client_read(false);
+		if (deadline && port.attached)
+			deadline = 0;
+		if (deadline && deadline < due)
+			due = deadline;
+		kd_port_pump(&port, sink->put);
+		if (sink->pump)
+			sink->pump();
 
-		pfd[n].fd = xenevtchn_fd(xce);
-		pfd[n].events = POLLIN;
-		ifd = n++;
-		if (sink == KD_TCP) {
-			pfd[n].fd = listen_fd;
-			pfd[n].events = POLLIN;
-			ilisten = n++;
-			if (cand.fd >= 0) {
-				pfd[n].fd = cand.fd;
-				pfd[n].events = POLLIN;
-				icand = n++;
-			}
-			if (cur.fd >= 0) {
-				pfd[n].fd = cur.fd;
-				pfd[n].events = (!port.attached || kd_in_room(&port) ?
-						 POLLIN : 0) |
-						(cur.out_len ? POLLOUT : 0);
-				icur = n++;
-			}
-		} else if (sink == KD_UDP && port.attached && kd_in_room(&port)) {
-			pfd[n].fd = udp_fd;
-			pfd[n].events = POLLIN;
-			iudp = n++;
+		pfd[n++] = (struct pollfd){ .fd = kd_evtchn_fd(), .events = POLLIN };
+		if (watch_fd >= 0) {
+			iwatch = n;
+			pfd[n++] = (struct pollfd){ .fd = watch_fd, .events = POLLIN };
 		}
-		if (poll(pfd, n, 200) < 0 && errno != EINTR) {
+		isink = n;
+		n += sink->poll_fds(pfd + n);
+		retry = sink->poll_timeout ? sink->poll_timeout() : -1;
+		if (retry >= 0 && now + retry < due)
+			due = now + retry;
+		if (poll(pfd, n, due > now ? (int)(due - now) : 0) < 0 && errno != EINTR) {
 			dlog(LOG_ERR, "failed to poll (%s)", strerror(errno));
 			goto out;
 		}
-		if (pfd[ifd].revents & POLLIN) {
-			xenevtchn_port_or_error_t p = xenevtchn_pending(xce);
+		if (pfd[0].revents & POLLIN)
+			kd_evtchn_ack();
+		if (iwatch >= 0 && (pfd[iwatch].revents & POLLIN)) {
+			const char *fired = kd_watch_read();
 
-			if (p >= 0)
-				xenevtchn_unmask(xce, p);
-		}
-		if (ilisten >= 0 && (pfd[ilisten].revents & POLLIN)) {
-			int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-
-			if (fd >= 0) {
-				client_close(&cand, "superseded by a newer connection");
-				cand.fd = fd;
-				cand.have = 0;
-				dlog(LOG_INFO, "debugger connection opened");
-				cand_read();
+			if (fired) {
+				kd_check_cause = fired;
+				check = true;
 			}
 		}
-		if (icand >= 0 && (pfd[icand].revents & (POLLIN | POLLHUP | POLLERR)))
-			cand_read();
-		if (icur >= 0 && (pfd[icur].revents & POLLOUT) && cur.fd >= 0)
-			client_flush(&cur);	/* the next record on the next turn */
-		if (icur >= 0 && cur.fd >= 0 &&
-		    (pfd[icur].revents & (POLLIN | POLLHUP | POLLERR)))
-			client_read(true);
-		if (iudp >= 0 && (pfd[iudp].revents & POLLIN))
-			udp_read();
+		now = now_ms();
+		if (now >= next_check) {
+			kd_check_cause = watch_fd >= 0 ? "periodic check" : "check";
+			check = true;
+		}
+		if (check) {
+			next_check = now + (watch_fd >= 0 ? KD_RECHECK_MS : KD_POLL_CHECK_MS);
+			if (!kd_port_check(&port) || (sink->check && !sink->check())) {
+				kd_notify("STATUS=guest gone; exiting");
+				goto out_gone;
+			}
+			kd_status(&port, sinkdesc);
+		}
+		if (deadline && now >= deadline && !port.attached) {
+			if (port.have_domid)
+				kd_attach_refusal(&port, wait_secs ? wait_secs : 1);
+			else
+				dlog(LOG_ERR, "failed to look up domain \"%s\" (none appeared "
+				     "within --wait %lu s)", port.name, wait_secs);
+			goto out;
+		}
+		sink->poll_done(pfd + isink);
 	}
 	rc = 0;
 	goto out;
 out_gone:
 	rc = KD_EXIT_GONE;
 out:
+	kd_notify("STOPPING=1");
 	/* The port stays attached: a restarted relay resumes where this one stopped. */
-	if (port.fres)
-		xenforeignmemory_unmap_resource(fmem, port.fres);
-	if (peer.fres)
-		xenforeignmemory_unmap_resource(fmem, peer.fres);
-	if (ai)
-		freeaddrinfo(ai);
-	if (cur.fd >= 0)
-		close(cur.fd);
-	if (cand.fd >= 0)
-		close(cand.fd);
-	if (listen_fd >= 0)
-		close(listen_fd);
-	if (udp_fd >= 0)
-		close(udp_fd);
-	if (port.privcmd >= 0)
-		close(port.privcmd);
-	if (peer.privcmd >= 0)
-		close(peer.privcmd);
-	if (xsh)
-		xs_close(xsh);
-	if (xce)
-		xenevtchn_close(xce);
-	if (fmem)
-		xenforeignmemory_close(fmem);
-	if (xch)
-		xc_interface_close(xch);
-	if (pidfile && unlink(pidfile) < 0 && errno != ENOENT)
+	if (sink_open)
+		sink->close();
+	kd_port_close(&port);
+	kd_xen_close();
+	kd_unlock_all();
+	if (pid_written && unlink(pidfile) < 0 && errno != ENOENT)
 		dlog(LOG_DEBUG, "failed to remove pid file \"%s\" (%s)", pidfile,
-		       strerror(errno));
+		     strerror(errno));
 	return rc;
 }

@@ -9,9 +9,12 @@
 # loopback.  Covered: TCP framing and token, blocking and timeouts, sessions
 # and reset, UDP with the guest's Ethernet/IPv4/UDP framing (and malformed
 # frames), debugger reconnects, the relay killed mid-session, partition to
-# partition both ways, the privilege drop, and the guest rebooting.  Speaks
+# partition both ways, the privilege drop, the guest rebooting, the domain's
+# end and rebirth from xenstore's @releaseDomain and @introduceDomain
+# (--follow) and the readiness and status told to systemd.  Speaks
 # TAP (plan at the end); without the patched source the whole test is
-# skipped with the reason.
+# skipped with the reason.  KDRELAY_KEEP=DIR keeps a copy of the run
+# directory (the relays' logs) there.
 set -u
 
 : "${top_builddir:?run through make check}"
@@ -42,7 +45,7 @@ cleanup() {
 	if [ "$failed" -ne 0 ]; then
 		for f in "$RUN"/*.log; do [ -f "$f" ] && sed "s|^|# $(basename "$f"): |" "$f" | tail -15; done
 	fi
-	rm -rf "$RUN"
+	[ -n "${KDRELAY_KEEP:-}" ] && cp -r "$RUN" "$KDRELAY_KEEP"; rm -rf "$RUN"
 }
 trap cleanup EXIT
 
@@ -486,8 +489,72 @@ wait_for 10 eval '! kill -0 "$relay_pid" 2>/dev/null'
 wait "$relay_pid"
 st=$?
 relay_pid=
-checkx "-d: when the domain is gone the relay says so and exits with status 3" \
-	'[ "$st" = 3 ] && grep -q "d$g1b no longer exists; exiting" "$RUN/relay-gone.log"'
+checkx "-d: the relay learns from @releaseDomain that the domain is gone, says so, exits with status 3" \
+	'[ "$st" = 3 ] && grep -q "d$g1b no longer exists (@releaseDomain); exiting" "$RUN/relay-gone.log"'
+
+
+# ---- --follow NAME, as xen-kdrelay@NAME.service runs it ----
+# Started before the guest exists; told by @introduceDomain when it comes
+# and by @releaseDomain when it goes, it re-attaches to each new domain of
+# the name.  systemd's readiness and status go to a NOTIFY_SOCKET, which
+# the relay reaches after it became nobody, as systemd's own.
+chmod 711 "$RUN"
+mkdir -m 755 "$RUN/notify"
+python3 - "$RUN/notify/sock" "$RUN/notify.log" <<'PY' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o666)
+log = open(sys.argv[2], "a")
+s.settimeout(60)
+while True:
+    try:
+        d = s.recv(4096)
+    except socket.timeout:
+        break
+    for line in d.decode().split("\n"):
+        log.write(line + "\n")
+    log.flush()
+PY
+npid=$!
+wait_for 10 test -S "$RUN/notify/sock"
+NOTIFY_SOCKET="$RUN/notify/sock" "$X" run 0 -- "$RELAY" -F -v --follow dbg3 --tcp "127.0.0.1:$PORT" \
+	--token "$RUN/token" >>"$RUN/relay-follow.log" 2>&1 &
+relay_pid=$!
+check "--follow: a relay started before its guest waits for the name" \
+	wait_for 10 grep -q 'waiting for a domain named "dbg3"' "$RUN/relay-follow.log"
+g3=$("$X" create --hvm --name dbg3 --memory 16)
+checkx "--follow: the guest's creation (@introduceDomain) brings the relay to its port" \
+	'[ -n "$g3" ] && wait_for 10 grep -q "domain \"dbg3\" is d$g3 (@introduceDomain)" "$RUN/relay-follow.log" &&
+	 wait_for 10 grep -q "attached to the debug port of d$g3 " "$RUN/relay-follow.log"'
+guest "$g3" post first-life >/dev/null
+check "--follow: PDUs flow with the guest" [ "$(tcp_peer "$PORT" 1.5 s3cret)" = "1:first-life" ]
+"$X" destroy --wait dbg3 >/dev/null
+checkx "--follow: the guest's destruction (@releaseDomain) is noticed and said, the relay waits on" \
+	'wait_for 10 grep -q "d$g3 (\"dbg3\") is gone (@releaseDomain)" "$RUN/relay-follow.log" &&
+	 kill -0 "$relay_pid"'
+g3b=$("$X" create --hvm --name dbg3 --memory 16)
+checkx "--follow: the guest created again under its name gets its relay back" \
+	'[ -n "$g3b" ] && [ "$g3b" != "$g3" ] &&
+	 wait_for 10 grep -q "attached to the debug port of d$g3b " "$RUN/relay-follow.log"'
+guest "$g3b" post second-life >/dev/null
+out=$(tcp_peer "$PORT" 1.5 s3cret to-second)
+check "--follow: PDUs flow both ways with the re-created guest" \
+	[ "$out" = "1:second-life" -a "$(guest "$g3b" retrieve 2000)" = "0 to-second" ]
+if grep -q '^#define HAVE_LIBSYSTEMD 1' "$top_builddir/config.h"; then
+	checkx "sd_notify: READY=1 once the sink listens, after the first status" \
+		'grep -qx "READY=1" "$RUN/notify.log" &&
+		 [ "$(grep -m1 -n "" "$RUN/notify.log" | cut -d: -f2-)" = "STATUS=no such guest; waiting for a domain named \"dbg3\"" ]'
+	checkx "sd_notify: STATUS says attached, guest gone, attached again" \
+		'grep -q "^STATUS=attached to d$g3 (\"dbg3\")" "$RUN/notify.log" &&
+		 grep -qx "STATUS=guest gone; waiting for a domain named \"dbg3\"" "$RUN/notify.log" &&
+		 grep -q "^STATUS=attached to d$g3b (\"dbg3\")" "$RUN/notify.log"'
+else
+	skip "sd_notify: READY=1 once the sink listens" "built without libsystemd"
+	skip "sd_notify: STATUS says attached, guest gone, attached again" "built without libsystemd"
+fi
+kill "$relay_pid"; wait "$relay_pid" 2>/dev/null; relay_pid=
+kill "$npid" 2>/dev/null; wait "$npid" 2>/dev/null
 
 [ -z "$(ls "$RUN"/asan* 2>/dev/null)" ] || not_ok "no sanitizer reports ($(ls "$RUN"/asan*))"
 echo "1..$n"
