@@ -57,12 +57,19 @@ xensim_libs_libxengnttab_so_1_LDFLAGS = $(SIMLIB_LD) -Wl,-soname,libxengnttab.so
 	-Wl,--version-script=$(top_srcdir)/xensim/libs/libxengnttab.map
 EXTRA_xensim_libs_libxengnttab_so_1_DEPENDENCIES = xensim/libs/libxengnttab.map
 
-xensim_libs_libxenctrl_so_4_17_SOURCES = xensim/libs/ctrl.c xensim/libs/simconn.c xensim/libs/simconn.h
+xensim_libs_libxenctrl_so_4_17_SOURCES = xensim/libs/ctrl.c xensim/libs/ctrl-unsupported.c \
+	xensim/libs/simconn.c xensim/libs/simconn.h
 xensim_libs_libxenctrl_so_4_17_CPPFLAGS = $(SIMLIB_CPP) $(XENCTRL_CFLAGS)
 xensim_libs_libxenctrl_so_4_17_CFLAGS = $(SIMLIB_CC)
 xensim_libs_libxenctrl_so_4_17_LDFLAGS = $(SIMLIB_LD) -Wl,-soname,libxenctrl.so.4.17 \
-	-Wl,--version-script=$(top_srcdir)/xensim/libs/libxenctrl.map
+	-Wl,--version-script=$(top_srcdir)/xensim/libs/libxenctrl.map -Wl,--no-as-needed
 EXTRA_xensim_libs_libxenctrl_so_4_17_DEPENDENCIES = xensim/libs/libxenctrl.map
+# What Debian's libxenctrl needs, it needs too: libxenguest finds
+# libxenforeignmemory, libxencall and libxentoollog only through it.
+xensim_libs_libxenctrl_so_4_17_LDADD = \
+	xensim/libs/libxenevtchn.so.1 xensim/libs/libxengnttab.so.1 \
+	xensim/libs/libxenforeignmemory.so.1 \
+	-lxentoollog -lxencall $(XENDEVICEMODEL_LIBS)
 
 xensim_libs_libxenforeignmemory_so_1_SOURCES = xensim/libs/foreignmemory.c xensim/libs/simconn.c xensim/libs/simconn.h
 xensim_libs_libxenforeignmemory_so_1_CPPFLAGS = $(SIMLIB_CPP) $(XENFOREIGNMEMORY_CFLAGS)

@@ -39,12 +39,16 @@ dead() {
 }
 field() { "$X" info "$1" --json | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }
 
-echo "1..19"
+echo "1..20"
 # Sanitizer reports of the daemon (it has no terminal) land in the run dir.
 check "host starts (xensimd + Debian's xenstored)" \
 	env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$RUN/asan" "$X" host start
 check "dom0 writes and reads with xenstore-utils" \
 	bash -c "'$X' run 0 -- xenstore-write /test/a hello && [ \"\$('$X' run 0 -- xenstore-read /test/a)\" = hello ]"
+# libxenguest binds every libxenctrl function it calls when it is loaded.
+XSCTL="$(dirname "${XENSTORED_BIN:-/usr/lib/xen-4.17/bin/xenstored}")/xenstore-control"
+check "Debian's xenstore-control loads in dom0 and checks the store" \
+	bash -c "[ \"\$('$X' run 0 -- '$XSCTL' check 2>&1)\" = OK ]"
 base_maps=$(field 0 maps_held)
 g1=$("$X" create --name g1) && g2=$("$X" create --name g2)
 guest_maps=$(field 0 maps_held)
