@@ -10,16 +10,20 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -196,11 +200,15 @@ static void xs_put(struct xs_handle *xsh, xs_transaction_t t, const char *path,
 
 /* ---- host ---- */
 
-static int wait_for(const char *path, double seconds)
+/* Wait for @path while child @pid runs; *status is its status if it ended, else -1. */
+static int wait_for_child(pid_t pid, const char *path, double seconds, int *status)
 {
 	double end = now() + seconds;
 
+	*status = -1;
 	while (!exists(path)) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return -ECHILD;
 		if (now() > end)
 			return -ETIMEDOUT;
 		usleep(10000);
@@ -224,20 +232,291 @@ static pid_t read_pid(const char *leaf)
 	return (pid_t)pid;
 }
 
+/* A process's start time (field 22 of /proc/PID/stat), 0 when it is gone. */
+static unsigned long long proc_start_time(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (!p)
+		return 0;
+	p = strrchr(buf, ')');
+	for (i = 2; p && i < 22; i++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		start = strtoull(p + 1, NULL, 10);
+	return start;
+}
+
+/*
+ * Liveness of the host's daemons is their locks: xensimd holds
+ * xensimd.lock, xenstored inherits xenstored.lock from the fork that
+ * starts it, and a lock dies with its holder, kill -9 included.
+ */
+static int lock_take(const char *leaf)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	path_in_run(path, sizeof(path), leaf);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+static bool lock_held(const char *leaf)
+{
+	char path[PATH_MAX];
+	int fd;
+	bool held;
+
+	path_in_run(path, sizeof(path), leaf);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	held = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return held;
+}
+
+/*
+ * End processes as a host's shutdown does: SIGTERM (to the process group
+ * too when the process leads one, as `xensim run` makes it), at most @grace
+ * seconds for all of them, then SIGKILL.  Waiting is on pidfds, so an exit
+ * is seen at once, a zombie nobody reaps included.  A pid whose start time
+ * no longer matches names another process and is left alone.
+ */
+static void end_procs(const pid_t *pids, const unsigned long long *starts, unsigned int n,
+		      double grace)
+{
+	struct pollfd pfd[256];
+	unsigned int i, live = 0;
+	int sig, round;
+
+	if (n > 256)
+		n = 256;
+	for (i = 0; i < n; i++) {
+		int fd = pids[i] > 0 ? pidfd_open(pids[i], 0) : -1;
+
+		if (fd >= 0 && starts && proc_start_time(pids[i]) != starts[i]) {
+			close(fd);
+			fd = -1;
+		}
+		pfd[i] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	}
+	for (round = 0, sig = SIGTERM; round < 2; round++, sig = SIGKILL) {
+		double end = now() + (round ? 2 : grace);
+
+		for (i = 0, live = 0; i < n; i++) {
+			if (pfd[i].fd < 0)
+				continue;
+			if (getpgid(pids[i]) == pids[i])
+				kill(-pids[i], sig);
+			pidfd_send_signal(pfd[i].fd, sig, NULL, 0);
+			live++;
+		}
+		while (live && now() < end) {
+			int ms = (int)((end - now()) * 1000) + 1;
+
+			if (poll(pfd, n, ms) < 0 && errno != EINTR)
+				break;
+			for (i = 0, live = 0; i < n; i++) {
+				if (pfd[i].fd >= 0 && pfd[i].revents) {
+					close(pfd[i].fd);
+					pfd[i].fd = -1;
+				}
+				live += pfd[i].fd >= 0;
+			}
+		}
+		if (!live)
+			return;
+	}
+	for (i = 0; i < n; i++) {
+		if (pfd[i].fd >= 0) {
+			fprintf(stderr, "xensim: stop process %ld: still running after SIGKILL\n",
+				(long)pids[i]);
+			close(pfd[i].fd);
+		}
+	}
+}
+
+/* End the programs `xensim run` started in every domain (dom0 included). */
+static void end_programs(void)
+{
+	static union {
+		struct xensim_programs_rsp r;
+		uint8_t buf[XENSIM_MSG_MAX];
+	} u;
+	struct xensim_req q = { .op = XENSIM_OP_PROGRAMS };
+	static pid_t pids[256];
+	static unsigned long long starts[256];
+	struct xensim_program *pg;
+	size_t got;
+	uint32_t i, n;
+
+	setenv("XENSIM_DOMID", "0", 1);
+	if (simconn_open(&hv, true, NULL) < 0)
+		return;
+	if (simconn_call(&hv, &q, sizeof(q), u.buf, sizeof(u.buf), &got, NULL, 0, NULL) < 0 ||
+	    got < sizeof(u.r)) {
+		simconn_close(&hv);
+		return;
+	}
+	simconn_close(&hv);
+	memset(&hv, 0, sizeof(hv));
+	pg = (struct xensim_program *)(&u.r + 1);
+	n = u.r.count;
+	if (n > (got - sizeof(u.r)) / sizeof(*pg))
+		n = (got - sizeof(u.r)) / sizeof(*pg);
+	if (n > 256)
+		n = 256;
+	for (i = 0; i < n; i++) {
+		pids[i] = pg[i].pid;
+		starts[i] = pg[i].start_time;
+	}
+	end_procs(pids, starts, n, 2);
+}
+
+/* Stop a daemon of the host if its lock says it runs. */
+static void stop_daemon(const char *name, const char *pid_leaf, const char *lock_leaf)
+{
+	pid_t pid;
+	unsigned long long start;
+
+	if (!lock_held(lock_leaf))
+		return;
+	pid = read_pid(pid_leaf);
+	if (pid <= 0 || !(start = proc_start_time(pid))) {
+		fprintf(stderr, "xensim: stop %s in \"%s\": %s is locked but names no "
+			"running process\n", name, rundir, lock_leaf);
+		return;
+	}
+	end_procs(&pid, &start, 1, 5);
+}
+
+/* Remove what the daemons leave in the run directory. */
+static void clean_rundir(void)
+{
+	static const char *const leaves[] = {
+		"xensimd.pid", "xenstored.pid", "xsd_port", "xsd_kva",
+	};
+	char path[PATH_MAX], sub[PATH_MAX + 300];
+	struct dirent *de;
+	DIR *dir;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
+		path_in_run(path, sizeof(path), leaves[i]);
+		unlink(path);
+	}
+	/* xenstored's directory and the domains' directories, one level deep. */
+	dir = opendir(rundir);
+	while (dir && (de = readdir(dir))) {
+		unsigned int id;
+		DIR *d2;
+		struct dirent *e2;
+
+		if (strcmp(de->d_name, "xenstored") && sscanf(de->d_name, "dom%u", &id) != 1)
+			continue;
+		path_in_run(path, sizeof(path), de->d_name);
+		d2 = opendir(path);
+		while (d2 && (e2 = readdir(d2))) {
+			if (e2->d_name[0] == '.')
+				continue;
+			snprintf(sub, sizeof(sub), "%s/%s", path, e2->d_name);
+			unlink(sub);
+		}
+		if (d2)
+			closedir(d2);
+		rmdir(path);
+	}
+	if (dir)
+		closedir(dir);
+}
+
+/* Stop everything that runs on the host, in the order a host shuts down. */
+static void host_teardown(void)
+{
+	if (lock_held("xensimd.lock"))
+		end_programs();
+	stop_daemon("xenstored", "xenstored.pid", "xenstored.lock");
+	stop_daemon("xensimd", "xensimd.pid", "xensimd.lock");
+	clean_rundir();
+}
+
+/* Serialises host start and stop on one run directory. */
+static void lock_host_or_die(const char *action)
+{
+	int fd = lock_take("xensim.lock");
+
+	if (fd == -EWOULDBLOCK)
+		die("%s host in \"%s\": another xensim host start or stop is running there",
+		    action, rundir);
+	if (fd < 0)
+		die("%s host in \"%s\": lock \"%s/xensim.lock\": %s", action, rundir, rundir,
+		    strerror(-fd));
+	/* Held until this process exits. */
+}
+
+static bool host_starting;
+
+/* A start that fails leaves no half-started host behind. */
+static void undo_start(void)
+{
+	if (host_starting)
+		host_teardown();
+}
+
 static int host_start(int argc, char **argv)
 {
 	const char *xenstored = getenv("XENSTORED_BIN");
 	char sock[PATH_MAX], pidf[PATH_MAX], dir[PATH_MAX], log[PATH_MAX];
-	char preload[2 * PATH_MAX], path[PATH_MAX + 32];
+	char preload[2 * PATH_MAX], path[PATH_MAX + 32], lockp[PATH_MAX];
 	const char *san = getenv("XENSIM_SAN_PRELOAD");
+	const char *why = NULL;
 	struct xs_handle *xsh;
 	pid_t pid;
 	int status;
 
+	if (argc > 1)
+		die("start host: unexpected argument \"%s\"", argv[1]);
 	if (!xenstored || !*xenstored)
 		xenstored = XENSTORED_BIN;
 	if (mkdir(rundir, 0755) < 0 && errno != EEXIST)
 		die("failed to create run directory \"%s\": %s", rundir, strerror(errno));
+	lock_host_or_die("start");
+
+	/* A live host is left alone; what a dead one left behind is cleaned. */
+	if (lock_held("xensimd.lock") && lock_held("xenstored.lock"))
+		die("start host in \"%s\": already running (xensimd pid %ld, xenstored pid %ld)",
+		    rundir, (long)read_pid("xensimd.pid"), (long)read_pid("xenstored.pid"));
+	if (lock_held("xensimd.lock"))
+		why = "xenstored was not running";
+	else if (lock_held("xenstored.lock"))
+		why = "xensimd was not running";
+	else if (read_pid("xensimd.pid") || read_pid("xenstored.pid"))
+		why = "its daemons had died";
+	if (why) {
+		host_teardown();
+		fprintf(stderr, "xensim: cleaned stale run directory \"%s\" (%s)\n", rundir, why);
+	}
+	host_starting = true;
+	atexit(undo_start);
 
 	path_in_run(pidf, sizeof(pidf), "xensimd.pid");
 	pid = fork();
@@ -258,12 +537,19 @@ static int host_start(int argc, char **argv)
 		die("failed to create \"%s\": %s", dir, strerror(errno));
 	path_in_run(sock, sizeof(sock), "xenstored/socket");
 	path_in_run(log, sizeof(log), "xenstored.log");
+	path_in_run(lockp, sizeof(lockp), "xenstored.lock");
 	snprintf(preload, sizeof(preload), "%s%s%s/libxensim-xsd.so",
 		 san && *san ? san : "", san && *san ? ":" : "", libdir());
 	pid = fork();
 	if (pid == 0) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		/* Not close-on-exec: xenstored holds it, and with it the lock. */
+		int lfd = open(lockp, O_RDWR | O_CREAT, 0644);
 
+		if (lfd < 0 || flock(lfd, LOCK_EX | LOCK_NB) < 0) {
+			fprintf(stderr, "xensim: lock \"%s\": %s\n", lockp, strerror(errno));
+			_exit(126);
+		}
 		if (fd >= 0) {
 			dup2(fd, 1);
 			dup2(fd, 2);
@@ -283,53 +569,34 @@ static int host_start(int argc, char **argv)
 	}
 	if (pid < 0)
 		die("failed to fork for xenstored: %s", strerror(errno));
-	if (wait_for(sock, 10) < 0) {
-		kill(pid, SIGKILL);
-		die("xenstored \"%s\" did not create \"%s\" within 10 s (see %s)",
-		    xenstored, sock, log);
+	if (wait_for_child(pid, sock, 10, &status) < 0) {
+		if (status == -1) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			die("start xenstored \"%s\": no \"%s\" within 10 s (see %s)",
+			    xenstored, sock, log);
+		}
+		die("start xenstored \"%s\": it exited with status %d (see %s)", xenstored,
+		    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), log);
 	}
 	/* What xen-init-dom0 writes for dom0. */
 	xsh = xs_dom0();
 	xs_put(xsh, XBT_NULL, "/local/domain/0/name", "Domain-0", NULL, 0);
 	xs_put(xsh, XBT_NULL, "/local/domain/0/domid", "0", NULL, 0);
 	xs_close(xsh);
+	host_starting = false;
 	printf("host up in %s\n", rundir);
-	(void)argc; (void)argv;
 	return 0;
-}
-
-static void stop_pid(pid_t pid, const char *what)
-{
-	double end = now() + 5;
-
-	if (pid <= 0 || kill(pid, SIGTERM) < 0)
-		return;
-	while (kill(pid, 0) == 0) {
-		if (now() > end) {
-			fprintf(stderr, "xensim: %s (pid %ld) ignored SIGTERM, killing it\n",
-				what, (long)pid);
-			kill(pid, SIGKILL);
-			break;
-		}
-		usleep(10000);
-	}
 }
 
 static int host_stop(int argc, char **argv)
 {
-	char path[PATH_MAX];
-
-	stop_pid(read_pid("xenstored.pid"), "xenstored");
-	stop_pid(read_pid("xensimd.pid"), "xensimd");
-	path_in_run(path, sizeof(path), "xenstored/socket");
-	unlink(path);
-	path_in_run(path, sizeof(path), "xenstored/socket_ro");
-	unlink(path);
-	path_in_run(path, sizeof(path), "xenstored");
-	rmdir(path);
-	path_in_run(path, sizeof(path), "xenstored.pid");
-	unlink(path);
-	(void)argc; (void)argv;
+	if (argc > 1)
+		die("stop host: unexpected argument \"%s\"", argv[1]);
+	if (!exists(rundir))
+		return 0;
+	lock_host_or_die("stop");
+	host_teardown();
 	return 0;
 }
 

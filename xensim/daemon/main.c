@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -465,6 +466,35 @@ static int op_register_pid(struct conn *c, const void *req, size_t len, struct r
 	return 0;
 }
 
+static int op_programs(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	struct xensim_programs_rsp *p;
+	struct list *pos, *tmp;
+	uint32_t n = 0;
+
+	reply_extend(r, sizeof(*p) - sizeof(p->hdr));
+	list_for_each_safe(pos, tmp, &domains) {
+		struct domain *d = container_of(pos, struct domain, link);
+
+		for (unsigned int i = 0; i < d->nr_pids; i++) {
+			struct xensim_program *pg;
+
+			if (proc_start_time(d->pids[i]) != d->pid_start[i])
+				continue;
+			pg = reply_extend(r, sizeof(*pg));
+			if (!pg)
+				return -E2BIG;
+			pg->domid = d->domid;
+			pg->pid = d->pids[i];
+			pg->start_time = d->pid_start[i];
+			n++;
+		}
+	}
+	p = (struct xensim_programs_rsp *)r->buf;
+	p->count = n;
+	return 0;
+}
+
 static int op_stats(struct conn *c, const void *req, size_t len, struct reply *r)
 {
 	struct domain *d = domctl_target(req);
@@ -566,6 +596,7 @@ static const struct {
 	[XENSIM_OP_DM_OP] = { op_dm_op, sizeof(struct xensim_dm_op_req), OP_PRIV },
 	[XENSIM_OP_RESOURCE_MAP] = { op_resource_map, sizeof(struct xensim_resource_req), OP_PRIV },
 	[XENSIM_OP_VCPU_DEBUG] = { op_vcpu_debug, sizeof(struct xensim_vcpu_debug_req), 0 },
+	[XENSIM_OP_PROGRAMS] = { op_programs, sizeof(struct xensim_req), OP_PRIV },
 };
 
 /* ---- connections ---- */
@@ -707,6 +738,49 @@ static int write_pidfile(const char *path)
 	return fclose(f) ? -errno : 0;
 }
 
+/*
+ * One xensimd per run directory.  The lock is taken before the daemon
+ * forks (the child inherits it) and before anything in the directory is
+ * touched, so a second daemon leaves the first one's sockets and pid file
+ * alone; the lock file names the holder.
+ */
+static int lock_rundir(void)
+{
+	char path[PATH_MAX + 16], buf[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/xensimd.lock", rundir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "xensimd: open lock file \"%s\": %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	if (errno != EWOULDBLOCK) {
+		fprintf(stderr, "xensimd: lock \"%s\": %s\n", path, strerror(errno));
+	} else {
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		fprintf(stderr, "xensimd: lock run directory \"%s\": another xensimd%s%s%s "
+			"is running there\n", rundir, buf[0] ? " (pid " : "", buf,
+			buf[0] ? ")" : "");
+	}
+	close(fd);
+	return -1;
+}
+
+static void lock_name_holder(int fd)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, n, 0) != n)
+		dlog(LOG_WARNING, "failed to write the pid to the lock file: %s", strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -724,7 +798,7 @@ int main(int argc, char **argv)
 	struct watcher sigw = { .kind = W_SIGNAL };
 	struct domain *dom0;
 	sigset_t mask;
-	int opt, err, ready[2] = { -1, -1 };
+	int opt, err, lockfd, ready[2] = { -1, -1 };
 	char c = 0;
 
 	if (getenv("XENSIM_RUNDIR"))
@@ -747,6 +821,9 @@ int main(int argc, char **argv)
 			rundir, strerror(errno));
 		return 1;
 	}
+	lockfd = lock_rundir();
+	if (lockfd < 0)
+		return 1;
 
 	if (!foreground) {
 		pid_t pid;
@@ -792,6 +869,7 @@ int main(int argc, char **argv)
 		dlog(LOG_ERR, "failed to create domain 0 in \"%s\": %s", rundir, strerror(-err));
 		goto fail;
 	}
+	lock_name_holder(lockfd);
 	if (pidfile && (err = write_pidfile(pidfile)) < 0) {
 		dlog(LOG_ERR, "failed to write pid file \"%s\": %s", pidfile, strerror(-err));
 		goto fail;
