@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -42,6 +43,8 @@
 #endif
 
 static const char *rundir;
+/* When set, no wait of this command goes past it (destroy --wait). */
+static double deadline;
 static char exedir[PATH_MAX];
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -139,19 +142,58 @@ static int dominfo(struct xensim_dominfo **out)
 	return u.r.count;
 }
 
-/* A domain named by id or by name. */
-static uint32_t resolve(const char *arg)
+/* A domain named by id or by name; @action says what it is wanted for. */
+static uint32_t resolve(const char *action, const char *arg)
 {
 	struct xensim_dominfo *di;
 	char *end;
-	unsigned long id = strtoul(arg, &end, 10);
-	int i, n = dominfo(&di);
+	unsigned long id;
+	int i, n;
 
+	if (!*arg)
+		die("%s domain \"\": empty domain name", action);
+	id = strtoul(arg, &end, 10);
+	n = dominfo(&di);
 	for (i = 0; i < n; i++) {
-		if ((*end == '\0' && di[i].domid == id) || !strcmp(di[i].name, arg))
+		if ((*end == '\0' && isdigit((unsigned char)arg[0]) && di[i].domid == id) ||
+		    !strcmp(di[i].name, arg))
 			return di[i].domid;
 	}
-	die("domain \"%s\" does not exist", arg);
+	die("%s domain \"%s\": no such domain", action, arg);
+}
+
+/* A decimal number from @min to @max given to option @opt, or die. */
+static unsigned long parse_num(const char *action, const char *opt, const char *arg,
+			       unsigned long min, unsigned long max)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = isdigit((unsigned char)arg[0]) ? strtoul(arg, &end, 10) : (errno = EINVAL, 0);
+	if (errno || *end || v < min || v > max)
+		die("%s: %s \"%s\": not a number from %lu to %lu", action, opt, arg, min, max);
+	return v;
+}
+
+/* getopt_long with its own one-line messages (argv[0] is the command). */
+static int getopt_or_die(const char *cmd, int argc, char **argv, const char *shortopts,
+			 const struct option *longopts)
+{
+	char spec[32];
+	int opt;
+
+	snprintf(spec, sizeof(spec), ":%s", shortopts);
+	opterr = 0;
+	opt = getopt_long(argc, argv, spec, longopts, NULL);
+	if (opt == ':')
+		die("%s: option \"%s\" needs a value", cmd, argv[optind - 1]);
+	if (opt == '?') {
+		if (optopt)
+			die("%s: unknown option \"-%c\" (see xensim --help)", cmd, optopt);
+		die("%s: unknown option \"%s\" (see xensim --help)", cmd, argv[optind - 1]);
+	}
+	return opt;
 }
 
 static struct xensim_dominfo *find_info(uint32_t domid)
@@ -174,6 +216,8 @@ static struct xs_handle *xs_dom0(void)
 
 	double end = now() + 5;
 
+	if (deadline && deadline < end)
+		end = deadline;
 	path_in_run(path, sizeof(path), "xenstored/socket");
 	setenv("XENSTORED_PATH", path, 1);
 	/*
@@ -623,18 +667,41 @@ static int cmd_create(int argc, char **argv)
 	unsigned int i;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "n:m:d:H", opts, NULL)) != -1) {
+	struct xensim_dominfo *di;
+	int n;
+
+	while ((opt = getopt_or_die("create domain", argc, argv, "n:m:d:H", opts)) != -1) {
 		switch (opt) {
-		case 'n': snprintf(q.name, sizeof(q.name), "%s", optarg); break;
-		case 'm': q.memory_mb = strtoul(optarg, NULL, 0); break;
-		case 'd': q.domid = strtoul(optarg, NULL, 0); break;
+		case 'n':
+			if (!*optarg)
+				die("create domain: --name \"\": empty name");
+			if (strlen(optarg) >= sizeof(q.name))
+				die("create domain \"%s\": name longer than %zu bytes", optarg,
+				    sizeof(q.name) - 1);
+			snprintf(q.name, sizeof(q.name), "%s", optarg);
+			break;
+		case 'm':
+			q.memory_mb = parse_num("create domain", "--memory", optarg, 1, 16384);
+			break;
+		case 'd':
+			q.domid = parse_num("create domain", "--domid", optarg, 1, XENSIM_MAX_DOMID);
+			break;
 		case 'H': q.flags |= XENSIM_CREATE_HVM; break;
-		default: return 2;
 		}
 	}
-	hv_open();
+	if (optind < argc)
+		die("create domain: unexpected argument \"%s\"", argv[optind]);
+	/* As xl: a name names one domain. */
+	n = dominfo(&di);
+	for (int k = 0; k < n; k++) {
+		if (q.name[0] && !strcmp(di[k].name, q.name))
+			die("create domain \"%s\": a domain with that name already exists "
+			    "(domain %u)", q.name, di[k].domid);
+		if (q.domid && di[k].domid == q.domid)
+			die("create domain: --domid %u: domain %u already exists", q.domid, q.domid);
+	}
 	if (simconn_call(&hv, &q, sizeof(q), &r, sizeof(r), NULL, NULL, 0, NULL) < 0)
-		die("failed to create domain \"%s\": %s", q.name, strerror(errno));
+		die("create domain \"%s\": %s", q.name, strerror(errno));
 
 	/* The nodes libxl__domain_make() and libxl__build_post() write. */
 	xsh = xs_dom0();
@@ -693,25 +760,51 @@ static int wait_gone(uint32_t domid, double seconds)
 	return 0;
 }
 
+static char wait_msg[160];
+
+static void wait_expired(int sig)
+{
+	ssize_t n = write(2, wait_msg, strlen(wait_msg));
+
+	(void)sig; (void)n;
+	_exit(1);
+}
+
 static int cmd_destroy(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "wait", optional_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long wait_s = 0;
 	bool wait = false;
 	struct xs_handle *xsh;
 	char path[64];
 	uint32_t domid;
-	int i;
+	int opt;
 
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--wait") || !strcmp(argv[i], "-w"))
-			wait = true;
-		else
-			die("destroy: unknown option \"%s\"", argv[i]);
+	while ((opt = getopt_or_die("destroy domain", argc, argv, "w", opts)) != -1) {
+		wait = true;
+		wait_s = optarg ? parse_num("destroy domain", "--wait", optarg, 1, 3600) : 10;
 	}
-	if (i != argc - 1)
-		die("usage: xensim destroy [--wait] DOMAIN");
-	domid = resolve(argv[i]);
+	if (optind >= argc)
+		die("destroy domain: no domain given (xensim destroy [--wait[=SECONDS]] DOMAIN)");
+	if (optind + 1 < argc)
+		die("destroy domain: unexpected argument \"%s\"", argv[optind + 1]);
+	/*
+	 * --wait bounds everything from here on: a xenstored or hypervisor that
+	 * does not answer included, not only the wait for the domain to go.
+	 */
+	if (wait) {
+		deadline = now() + wait_s;
+		snprintf(wait_msg, sizeof(wait_msg), "xensim: destroy domain \"%.64s\": not gone "
+			 "after %lu s (--wait)\n", argv[optind], wait_s);
+		signal(SIGALRM, wait_expired);
+		alarm(wait_s + 1);
+	}
+	domid = resolve("destroy", argv[optind]);
 	if (domid == 0)
-		die("domain 0 cannot be destroyed");
+		die("destroy domain 0: domain 0 cannot be destroyed");
 	/* As libxl: the domain's directory goes, then the domain. */
 	xsh = xs_dom0();
 	snprintf(path, sizeof(path), "/local/domain/%u", domid);
@@ -720,9 +813,10 @@ static int cmd_destroy(int argc, char **argv)
 			path, strerror(errno));
 	xs_close(xsh);
 	if (hv_domctl(XENSIM_OP_DOMAIN_DESTROY, domid, 0) < 0)
-		die("failed to destroy domain %u: %s", domid, strerror(errno));
-	if (wait && wait_gone(domid, 10) < 0)
-		die("domain %u is still dying after 10 s (its pages are still mapped)", domid);
+		die("destroy domain %u: %s", domid, strerror(errno));
+	if (wait && wait_gone(domid, deadline - now()) < 0)
+		die("destroy domain %u: still dying after %lu s (its pages are still mapped)",
+		    domid, wait_s);
 	return 0;
 }
 
@@ -732,19 +826,22 @@ static int cmd_shutdown(int argc, char **argv)
 	uint32_t reason = 0, domid;
 	unsigned int i;
 
-	if (argc < 2 || argc > 3)
-		die("usage: xensim shutdown DOMAIN [poweroff|reboot|suspend|crash]");
+	if (argc < 2)
+		die("shut down domain: no domain given (xensim shutdown DOMAIN [REASON])");
+	if (argc > 3)
+		die("shut down domain: unexpected argument \"%s\"", argv[3]);
 	if (argc == 3) {
 		for (i = 0; i < 4; i++)
 			if (!strcmp(argv[2], reasons[i]))
 				break;
 		if (i == 4)
-			die("unknown shutdown reason \"%s\"", argv[2]);
+			die("shut down domain \"%s\": unknown reason \"%s\" (poweroff, reboot, "
+			    "suspend or crash)", argv[1], argv[2]);
 		reason = i;
 	}
-	domid = resolve(argv[1]);
+	domid = resolve("shut down", argv[1]);
 	if (hv_domctl(XENSIM_OP_DOMAIN_SHUTDOWN, domid, reason) < 0)
-		die("failed to shut down domain %u: %s", domid, strerror(errno));
+		die("shut down domain %u: %s", domid, strerror(errno));
 	return 0;
 }
 
@@ -764,13 +861,15 @@ static const char *state_str(uint32_t f)
 static int cmd_list(int argc, char **argv)
 {
 	struct xensim_dominfo *di;
-	int i, n = dominfo(&di);
+	int i, n;
 
+	if (argc > 1)
+		die("list domains: unexpected argument \"%s\"", argv[1]);
+	n = dominfo(&di);
 	printf("%-32s %5s %8s %6s\n", "Name", "ID", "Mem", "State");
 	for (i = 0; i < n; i++)
 		printf("%-32s %5u %8u %6s\n", di[i].name, di[i].domid,
 		       di[i].max_pages / 256, state_str(di[i].flags));
-	(void)argc; (void)argv;
 	return 0;
 }
 
@@ -781,10 +880,12 @@ static int cmd_info(int argc, char **argv)
 	bool json = argc > 2 && !strcmp(argv[2], "--json");
 
 	if (argc < 2)
-		die("usage: xensim info DOMAIN [--json]");
-	q.domid = resolve(argv[1]);
+		die("show domain: no domain given (xensim info DOMAIN [--json])");
+	if (argc > 3 || (argc == 3 && !json))
+		die("show domain \"%s\": unexpected argument \"%s\"", argv[1], argv[2]);
+	q.domid = resolve("show", argv[1]);
 	if (simconn_call(&hv, &q, sizeof(q), &r, sizeof(r), NULL, NULL, 0, NULL) < 0)
-		die("failed to read the state of domain %u: %s", q.domid, strerror(errno));
+		die("show domain %u: %s", q.domid, strerror(errno));
 	if (json)
 		printf("{\"domid\":%u,\"ports\":%u,\"grants\":%u,\"grant_maps\":%u,"
 		       "\"maps_held\":%u,\"frames\":%u,\"connections\":%u,\"domains\":%u}\n",
@@ -827,7 +928,9 @@ static void domain_env(uint32_t domid, bool print)
 
 static int cmd_env(int argc, char **argv)
 {
-	domain_env(argc > 1 ? resolve(argv[1]) : 0, true);
+	if (argc > 2)
+		die("print environment: unexpected argument \"%s\"", argv[2]);
+	domain_env(argc > 1 ? resolve("enter", argv[1]) : 0, true);
 	return 0;
 }
 
@@ -839,13 +942,13 @@ static int cmd_run(int argc, char **argv)
 	uint32_t domid;
 	int i = 2;
 
-	if (argc < 3)
-		die("usage: xensim run DOMAIN [--] COMMAND [ARGS...]");
-	domid = resolve(argv[1]);
-	if (!strcmp(argv[i], "--"))
+	if (argc < 2)
+		die("run in domain: no domain given (xensim run DOMAIN [--] COMMAND...)");
+	if (argc > 2 && !strcmp(argv[i], "--"))
 		i++;
 	if (i >= argc)
-		die("run: no command given");
+		die("run in domain \"%s\": no command given", argv[1]);
+	domid = resolve("run in", argv[1]);
 	domain_env(domid, false);
 	/* Enrol in the domain: destroying it kills this process group. */
 	if (!isatty(0))
@@ -857,7 +960,7 @@ static int cmd_run(int argc, char **argv)
 		die("failed to register with domain %u: %s", domid, strerror(errno));
 	simconn_close(&sc);
 	execvp(argv[i], argv + i);
-	die("failed to run \"%s\" in domain %u: %s", argv[i], domid, strerror(errno));
+	die("run \"%s\" in domain %u: %s", argv[i], domid, strerror(errno));
 }
 
 static void usage(FILE *f)
@@ -869,14 +972,16 @@ static void usage(FILE *f)
 		"  host stop               stop them\n"
 		"  create [--name N] [--memory MB] [--domid ID] [--hvm]\n"
 		"                          create a domain, print its id\n"
-		"  destroy [--wait] DOM    destroy a domain (wait until it is gone)\n"
+		"  destroy [--wait[=S]] DOM  destroy a domain (wait until it is gone,\n"
+		"                          at most S seconds, 10 by default)\n"
 		"  shutdown DOM [REASON]   mark a domain shut down (poweroff, reboot,\n"
 		"                          suspend, crash)\n"
 		"  list                    list the domains\n"
 		"  info DOM [--json]       resources a domain holds\n"
 		"  run DOM [--] CMD...     run a program inside a domain\n"
 		"  env [DOM]               print the environment of a domain's programs\n\n"
-		"DOM is a domain id or name.  The run directory is $XENSIM_RUNDIR or %s.\n",
+		"DOM is a domain id or name.  The run directory is $XENSIM_RUNDIR or %s.\n"
+		"  --version               print the version\n",
 		XENSIM_DEFAULT_RUNDIR);
 }
 
@@ -908,34 +1013,38 @@ int main(int argc, char **argv)
 		snprintf(exedir, sizeof(exedir), "%s", exe);
 	}
 	while (argc > 1 && argv[1][0] == '-') {
-		if (!strcmp(argv[1], "--rundir") && argc > 2) {
+		if (!strcmp(argv[1], "--rundir") || !strcmp(argv[1], "-r")) {
+			if (argc < 3 || !*argv[2])
+				die("%s: needs a directory", argv[1]);
 			rundir = argv[2];
 			argc -= 2;
 			argv += 2;
 		} else if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 			usage(stdout);
 			return 0;
+		} else if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+			printf("xensim (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			return 0;
 		} else {
-			usage(stderr);
-			return 2;
+			die("unknown option \"%s\" (see xensim --help)", argv[1]);
 		}
 	}
+	if (!*rundir)
+		die("run directory: XENSIM_RUNDIR is empty");
 	setenv("XENSIM_RUNDIR", rundir, 1);
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
+	if (argc < 2)
+		die("no command given (see xensim --help)");
 	if (!strcmp(argv[1], "host")) {
 		if (argc > 2 && !strcmp(argv[2], "start"))
 			return host_start(argc - 2, argv + 2);
 		if (argc > 2 && !strcmp(argv[2], "stop"))
 			return host_stop(argc - 2, argv + 2);
-		die("usage: xensim host start|stop");
+		if (argc < 3)
+			die("host: no action given (xensim host start|stop)");
+		die("host: unknown action \"%s\" (xensim host start|stop)", argv[2]);
 	}
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "xensim: unknown command \"%s\"\n", argv[1]);
-	usage(stderr);
-	return 2;
+	die("unknown command \"%s\" (see xensim --help)", argv[1]);
 }

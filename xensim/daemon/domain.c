@@ -48,6 +48,19 @@ struct domain *domain_find(uint32_t domid)
 	return NULL;
 }
 
+struct domain *domain_find_name(const char *name)
+{
+	struct list *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &domains) {
+		struct domain *d = container_of(pos, struct domain, link);
+
+		if (!strcmp(d->name, name))
+			return d;
+	}
+	return NULL;
+}
+
 /* A process's start time (field 22 of /proc/PID/stat), 0 when it is gone. */
 unsigned long long proc_start_time(pid_t pid)
 {
@@ -225,6 +238,11 @@ struct domain *domain_create(uint32_t domid, const char *name, uint32_t memory_m
 			*err = -EEXIST;
 			return NULL;
 		}
+	}
+	/* As xl: a name names one domain, a dying one included. */
+	if (name && *name && domain_find_name(name)) {
+		*err = -EEXIST;
+		return NULL;
 	}
 	if (memory_mb == 0)
 		memory_mb = DEFAULT_MEMORY_MB;

@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -725,7 +726,8 @@ static void usage(FILE *f)
 		"  -p, --pid-file FILE  write the daemon's pid to FILE\n"
 		"  -m, --dom0-memory MB memory of domain 0 (default 256)\n"
 		"  -v, --verbose        log every failed request\n"
-		"  -h, --help           this text\n", XENSIM_DEFAULT_RUNDIR);
+		"  -h, --help           this text\n"
+		"  -V, --version        print the version\n", XENSIM_DEFAULT_RUNDIR);
 }
 
 static int write_pidfile(const char *path)
@@ -790,6 +792,7 @@ int main(int argc, char **argv)
 		{ "dom0-memory", required_argument, NULL, 'm' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *pidfile = NULL;
@@ -803,16 +806,46 @@ int main(int argc, char **argv)
 
 	if (getenv("XENSIM_RUNDIR"))
 		rundir = getenv("XENSIM_RUNDIR");
-	while ((opt = getopt_long(argc, argv, "r:Fp:m:vh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":r:Fp:m:vhV", opts, NULL)) != -1) {
+		char *end;
+
 		switch (opt) {
 		case 'r': rundir = optarg; break;
 		case 'F': foreground = true; break;
 		case 'p': pidfile = optarg; break;
-		case 'm': dom0_mb = strtoul(optarg, NULL, 0); break;
+		case 'm':
+			errno = 0;
+			dom0_mb = isdigit((unsigned char)optarg[0]) ? strtoul(optarg, &end, 10) : 0;
+			if (errno || !dom0_mb || *end || dom0_mb > 16384) {
+				fprintf(stderr, "xensimd: --dom0-memory \"%s\": not a number "
+					"from 1 to 16384\n", optarg);
+				return 2;
+			}
+			break;
 		case 'v': verbose = true; break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'V': printf("xensimd (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION); return 0;
+		case ':':
+			fprintf(stderr, "xensimd: option \"%s\" needs a value\n", argv[optind - 1]);
+			return 2;
+		default:
+			if (optopt)
+				fprintf(stderr, "xensimd: unknown option \"-%c\" (see xensimd --help)\n",
+					optopt);
+			else
+				fprintf(stderr, "xensimd: unknown option \"%s\" (see xensimd --help)\n",
+					argv[optind - 1]);
+			return 2;
 		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "xensimd: unexpected argument \"%s\"\n", argv[optind]);
+		return 2;
+	}
+	if (!*rundir || (pidfile && !*pidfile)) {
+		fprintf(stderr, "xensimd: %s: empty path\n", *rundir ? "--pid-file" : "--rundir");
+		return 2;
 	}
 	dlog_open("xensimd", DLOG_STDERR, verbose ? LOG_DEBUG : LOG_INFO);
 

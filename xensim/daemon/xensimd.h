@@ -180,6 +180,7 @@ void conn_close(struct conn *c);
 
 /* domain.c */
 struct domain *domain_find(uint32_t domid);
+struct domain *domain_find_name(const char *name);
 struct domain *domain_create(uint32_t domid, const char *name, uint32_t memory_mb,
 			     uint32_t flags, int *err);
 int domain_destroy(struct domain *d);
