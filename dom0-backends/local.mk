@@ -9,7 +9,7 @@ dom0_backends_vmbusd_vmbusd_SOURCES = \
 	dom0-backends/vmbusd/pipe.c \
 	dom0-backends/vmbusd/p2p.c
 dom0_backends_vmbusd_vmbusd_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) $(DLOG_CPPFLAGS) $(XENSTORE_CFLAGS)
-dom0_backends_vmbusd_vmbusd_LDADD = $(LIBVMBUS_LIBS) lib/daemon/libdlog.la $(XENSTORE_LIBS)
+dom0_backends_vmbusd_vmbusd_LDADD = $(LIBVMBUS_LIBS) util/libdlog.la $(XENSTORE_LIBS)
 
 # The daemon, vmbusctl and pipes end to end on the simulated host.
 dist_noinst_SCRIPTS += tests/integration/vmbus-pipe.sh

@@ -15,11 +15,6 @@ lib_vmbus_libvmbus_core_la_SOURCES = \
 	lib/vmbus/trans.c \
 	lib/vmbus/msg.c
 
-# How the dom0 daemons log (stderr, syslog or both): linked by each daemon.
-noinst_LTLIBRARIES += lib/daemon/libdlog.la
-lib_daemon_libdlog_la_SOURCES = lib/daemon/dlog.c lib/daemon/dlog.h
-DLOG_CPPFLAGS = -I$(top_srcdir)/lib/daemon
-
 # Wire-format headers (kernel and userspace).
 noinst_HEADERS += \
 	include/xenvmbus/compat.h \
@@ -49,7 +44,7 @@ TESTS += tests/unit/dlog-test
 tests_unit_dlog_test_SOURCES = tests/unit/dlog-test.c
 tests_unit_dlog_test_CPPFLAGS = $(AM_CPPFLAGS) $(DLOG_CPPFLAGS)
 tests_unit_dlog_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_dlog_test_LDADD = lib/daemon/libdlog.la $(CHECK_LIBS)
+tests_unit_dlog_test_LDADD = util/libdlog.la $(CHECK_LIBS)
 
 # libFuzzer targets, built with clang by fuzz/run-fuzzers.sh (not by make).
 EXTRA_DIST += \

@@ -20,7 +20,7 @@ xensim_xensimd_SOURCES = \
 	xensim/xensim-proto.h
 xensim_xensimd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/xensim $(DLOG_CPPFLAGS) \
 	$(XENSTORE_CFLAGS)
-xensim_xensimd_LDADD = lib/daemon/libdlog.la
+xensim_xensimd_LDADD = util/libdlog.la
 
 bin_PROGRAMS += xensim/xensim
 xensim_xensim_SOURCES = \

@@ -175,7 +175,7 @@ extern const char *rundir;
 void loop_add(struct watcher *w, uint32_t events);
 void loop_mod(struct watcher *w, uint32_t events);
 void loop_del(struct watcher *w);
-/* Messages: dlog() (lib/daemon/dlog.h), to stderr or syslog. */
+/* Messages: dlog() (util/dlog.h), to stderr or syslog. */
 void conn_close(struct conn *c);
 
 /* domain.c */
