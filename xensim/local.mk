@@ -10,6 +10,7 @@ xensimlibdir = $(pkglibdir)/xensim
 sbin_PROGRAMS += xensim/xensimd
 xensim_xensimd_SOURCES = \
 	xensim/daemon/main.c \
+	xensim/daemon/loop.c \
 	xensim/daemon/domain.c \
 	xensim/daemon/evtchn.c \
 	xensim/daemon/grant.c \

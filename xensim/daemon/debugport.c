@@ -481,3 +481,43 @@ void debugport_event(struct watcher *w)
 	}
 	rearm_timer();
 }
+
+/* ---- requests of the debug backend and of a guest vCPU ---- */
+
+int op_dm_op(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	struct xensim_dm_op_rsp *rsp = (void *)r->buf;
+
+	if (!reply_extend(r, sizeof(*rsp) - sizeof(r->hdr)))
+		return -E2BIG;
+	return debugport_dm_op(c, req, &rsp->backend);
+}
+
+int op_resource_map(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	struct xensim_resource_rsp *rsp = (void *)r->buf;
+	const struct xensim_resource_req *q = req;
+	uint64_t *gfns;
+	int rc, memfd = -1;
+
+	if (len != sizeof(*q) || q->nr_frames > XENSIM_MAX_BATCH)
+		return -EINVAL;
+	if (!reply_extend(r, sizeof(*rsp) - sizeof(r->hdr)) ||
+	    !(gfns = reply_extend(r, q->nr_frames * sizeof(uint64_t))))
+		return -E2BIG;
+	rc = debugport_resource(c, q, gfns, &rsp->nr_frames, &memfd);
+	if (!rc)
+		reply_fd(r, memfd);
+	return rc;
+}
+
+int op_vcpu_debug(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	struct xensim_vcpu_debug_rsp *rsp = (void *)r->buf;
+	uint8_t *page;
+
+	if (!reply_extend(r, sizeof(*rsp) - sizeof(r->hdr)) ||
+	    !(page = reply_extend(r, XENSIM_PAGE_SIZE)))
+		return -E2BIG;
+	return debugport_vcpu(c, req, len, rsp, page);
+}

@@ -33,6 +33,7 @@
 #define DEFAULT_MEMORY_MB 64u
 #define MAX_MEMORY_MB 16384u
 
+struct list domains = LIST_INIT(domains);
 static uint32_t next_domid = 1;
 
 struct domain *domain_find(uint32_t domid)
@@ -437,4 +438,208 @@ void domains_free_all(void)
 		evtchn_release_domain(d);
 		domain_free(d);
 	}
+}
+
+/* ---- domctls, sysctls and foreign memory ---- */
+
+int op_fmem_map(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	const struct xensim_fmem_req *q = req;
+	const uint64_t *gfns = (const uint64_t *)(q + 1);
+	struct domain *d;
+	int32_t *errs;
+	uint32_t i;
+
+	if (q->count == 0 || q->count > XENSIM_MAX_BATCH ||
+	    len != sizeof(*q) + q->count * sizeof(uint64_t))
+		return -EINVAL;
+	d = domain_find(q->domid);
+	if (!d || (d->flags & XENSIM_DOM_DYING))
+		return -ESRCH;
+	errs = reply_extend(r, q->count * sizeof(int32_t));
+	if (!errs)
+		return -E2BIG;
+	for (i = 0; i < q->count; i++)
+		errs[i] = gfns[i] < d->max_pages ? 0 : -EINVAL;
+	reply_fd(r, d->memfd);
+	return 0;
+}
+
+int op_dominfo(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	const struct xensim_dominfo_req *q = req;
+	struct xensim_dominfo_rsp *p;
+	struct list *pos, *tmp;
+	uint32_t n = 0;
+
+	reply_extend(r, sizeof(*p) - sizeof(p->hdr));
+	list_for_each_safe(pos, tmp, &domains) {
+		struct domain *d = container_of(pos, struct domain, link);
+		struct xensim_dominfo *di;
+
+		if (d->domid < q->first_domid || n >= q->max)
+			continue;
+		di = reply_extend(r, sizeof(*di));
+		if (!di)
+			break;
+		di->domid = d->domid;
+		di->flags = d->flags;
+		di->shutdown_reason = d->shutdown_reason;
+		di->nr_pages = d->nr_frames;
+		di->max_pages = d->max_pages;
+		memcpy(di->handle, d->handle, sizeof(di->handle));
+		memcpy(di->name, d->name, sizeof(di->name));
+		n++;
+	}
+	p = (struct xensim_dominfo_rsp *)r->buf;
+	p->count = n;
+	return 0;
+}
+
+int op_domain_create(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	const struct xensim_create_req *q = req;
+	struct xensim_create_rsp *p;
+	struct domain *d;
+	char name[XENSIM_NAME_MAX];
+	int err;
+
+	memcpy(name, q->name, sizeof(name));
+	name[sizeof(name) - 1] = '\0';
+	d = domain_create(q->domid, name, q->memory_mb, q->flags, &err);
+	if (!d)
+		return err;
+	reply_extend(r, sizeof(*p) - sizeof(p->hdr));
+	p = (struct xensim_create_rsp *)r->buf;
+	p->domid = d->domid;
+	p->store_port = d->store_port;
+	p->store_gfn = d->store_gfn;
+	return 0;
+}
+
+static struct domain *domctl_target(const void *req)
+{
+	const struct xensim_domctl_req *q = req;
+
+	return domain_find(q->domid);
+}
+
+int op_domain_destroy(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	struct domain *d = domctl_target(req);
+
+	if (!d)
+		return -ESRCH;
+	if (d->domid == 0)
+		return -EINVAL;
+	debugport_domain_gone(d->domid);
+	return domain_destroy(d);
+}
+
+int op_domain_shutdown(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	const struct xensim_domctl_req *q = req;
+	struct domain *d = domctl_target(req);
+
+	if (!d)
+		return -ESRCH;
+	/* A guest may shut itself down (SCHEDOP_shutdown); dom0 any guest. */
+	if (!c->dom->privileged && d != c->dom)
+		return -EPERM;
+	return domain_shutdown(d, q->arg);
+}
+
+int op_domain_pause(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	struct domain *d = domctl_target(req);
+	const struct xensim_domctl_req *q = req;
+
+	if (!d || (d->flags & XENSIM_DOM_DYING))
+		return -ESRCH;
+	if (q->hdr.op == XENSIM_OP_DOMAIN_PAUSE)
+		d->flags |= XENSIM_DOM_PAUSED;
+	else
+		d->flags &= ~XENSIM_DOM_PAUSED;
+	return 0;
+}
+
+int op_register_pid(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	const struct xensim_domctl_req *q = req;
+	struct domain *d = c->dom;
+
+	unsigned int i, n = 0;
+
+	/* Only a process may enrol itself: no one can aim a kill elsewhere. */
+	if ((pid_t)q->arg != c->pid)
+		return -EPERM;
+	/* Forget programs that have ended. */
+	for (i = 0; i < d->nr_pids; i++) {
+		if (proc_start_time(d->pids[i]) == d->pid_start[i]) {
+			d->pids[n] = d->pids[i];
+			d->pid_start[n++] = d->pid_start[i];
+		}
+	}
+	d->nr_pids = n;
+	if (d->nr_pids >= sizeof(d->pids) / sizeof(d->pids[0]))
+		return -ENOSPC;
+	d->pid_start[d->nr_pids] = proc_start_time(c->pid);
+	d->pids[d->nr_pids++] = c->pid;
+	return 0;
+}
+
+int op_programs(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	struct xensim_programs_rsp *p;
+	struct list *pos, *tmp;
+	uint32_t n = 0;
+
+	reply_extend(r, sizeof(*p) - sizeof(p->hdr));
+	list_for_each_safe(pos, tmp, &domains) {
+		struct domain *d = container_of(pos, struct domain, link);
+
+		for (unsigned int i = 0; i < d->nr_pids; i++) {
+			struct xensim_program *pg;
+
+			if (proc_start_time(d->pids[i]) != d->pid_start[i])
+				continue;
+			pg = reply_extend(r, sizeof(*pg));
+			if (!pg)
+				return -E2BIG;
+			pg->domid = d->domid;
+			pg->pid = d->pids[i];
+			pg->start_time = d->pid_start[i];
+			n++;
+		}
+	}
+	p = (struct xensim_programs_rsp *)r->buf;
+	p->count = n;
+	return 0;
+}
+
+int op_stats(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	struct domain *d = domctl_target(req);
+	struct xensim_stats_rsp *p;
+	struct list *pos, *tmp;
+	uint32_t i, n = 0;
+
+	if (!d)
+		return -ESRCH;
+	reply_extend(r, sizeof(*p) - sizeof(p->hdr));
+	p = (struct xensim_stats_rsp *)r->buf;
+	p->domid = d->domid;
+	for (i = 1; i < XENSIM_NR_PORTS; i++)
+		if (d->ports[i].state != PORT_FREE)
+			p->ports++;
+	p->grants = d->active_grants;
+	p->grant_maps = d->grant_maps;
+	p->maps_held = d->maps_held;
+	p->frames = d->nr_frames;
+	list_for_each_safe(pos, tmp, &d->conns)
+		p->connections++;
+	list_for_each_safe(pos, tmp, &domains)
+		n++;
+	p->domains = n;
+	return 0;
 }

@@ -169,16 +169,56 @@ struct domain {
 	bool tearing_down;	/* domain_destroy() is running: do not free */
 };
 
+/* A reply being built: the header, the op's payload, descriptors to pass. */
+struct reply {
+	union {
+		struct xensim_rsp hdr;
+		uint8_t buf[XENSIM_MSG_MAX];
+	};
+	size_t len;
+	int fds[3];
+	unsigned int nfds;
+};
+
+/* A request handler: 0 or -errno, the reply's payload in r. */
+typedef int (*op_fn)(struct conn *c, const void *req, size_t len, struct reply *r);
+
+#define OP_PRIV 0x1	/* dom0 only, as a domctl */
+
+struct op_row {
+	op_fn fn;
+	size_t min_len;
+	unsigned int flags;	/* OP_* */
+};
+
 /* main.c */
-extern struct list domains;
 extern const char *rundir;
+extern const struct op_row ops[XENSIM_OP_MAX];
+/* Messages: dlog() (util/dlog.h), to stderr or syslog. */
+
+/* loop.c */
+int loop_init(void);
+void loop_run(void);
 void loop_add(struct watcher *w, uint32_t events);
 void loop_mod(struct watcher *w, uint32_t events);
 void loop_del(struct watcher *w);
-/* Messages: dlog() (util/dlog.h), to stderr or syslog. */
 void conn_close(struct conn *c);
+void *reply_extend(struct reply *r, size_t n);
+void reply_fd(struct reply *r, int fd);
+int op_hello(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_host_stop(struct conn *c, const void *req, size_t len, struct reply *r);
 
 /* domain.c */
+extern struct list domains;
+int op_fmem_map(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_dominfo(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_domain_create(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_domain_destroy(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_domain_shutdown(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_domain_pause(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_register_pid(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_programs(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_stats(struct conn *c, const void *req, size_t len, struct reply *r);
 struct domain *domain_find(uint32_t domid);
 struct domain *domain_find_name(const char *name);
 struct domain *domain_create(uint32_t domid, const char *name, uint32_t memory_mb,
@@ -194,6 +234,11 @@ int unix_listen(const char *path, mode_t mode, int type);
 unsigned long long proc_start_time(pid_t pid);
 
 /* evtchn.c */
+int op_evtchn_unbound(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_evtchn_interdomain(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_evtchn_virq(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_evtchn_unbind(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_evtchn_peer(struct conn *c, const void *req, size_t len, struct reply *r);
 int evtchn_alloc(struct domain *d, struct conn *owner, uint32_t *port);
 void evtchn_close(struct domain *d, uint32_t port);
 int evtchn_bind_interdomain(struct domain *d, struct conn *owner,
@@ -210,6 +255,10 @@ void evtchn_put(struct domain *d, uint32_t port);
 void evtchn_release_domain(struct domain *d);
 
 /* grant.c */
+int op_gnt_share(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_gnt_unshare(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_gnt_map(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_gnt_unmap(struct conn *c, const void *req, size_t len, struct reply *r);
 int grant_share(struct conn *c, uint32_t grantee, uint32_t count, bool writable,
 		const struct xensim_notify *notify, struct share **out, uint32_t *gfns);
 int grant_unshare(struct conn *c, uint64_t id);
@@ -229,6 +278,9 @@ void xenbus_event(struct watcher *w, uint32_t events);
 /* debugport.c */
 #define XENSIM_DEFERRED 1	/* an op's reply is sent later */
 int debugport_init(void);
+int op_dm_op(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_resource_map(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_vcpu_debug(struct conn *c, const void *req, size_t len, struct reply *r);
 void debugport_event(struct watcher *w);
 void debugport_conn_closed(struct conn *c);
 void debugport_domain_gone(uint32_t domid);
