@@ -32,27 +32,7 @@ libvmbusinclude_HEADERS = lib/libvmbus/libvmbus.h
 LIBVMBUS_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/libvmbus
 LIBVMBUS_LIBS = lib/libvmbus/libvmbus.la
 
-# A guest client and a one-guest server exercising the library directly.
-check_PROGRAMS += tests/integration/vmbus-echo-peer
-tests_integration_vmbus_echo_peer_SOURCES = tests/integration/vmbus-echo-peer.c
-tests_integration_vmbus_echo_peer_CPPFLAGS = $(LIBVMBUS_CPPFLAGS)
-tests_integration_vmbus_echo_peer_LDADD = $(LIBVMBUS_LIBS)
-dist_noinst_SCRIPTS += tests/integration/vmbus-lib.sh
-TESTS += tests/integration/vmbus-lib.sh
+# The libFuzzer target of its memory-naming packets, built with clang by fuzz/run-fuzzers.sh.
+EXTRA_DIST += fuzz/fuzz-xfer.c
 
-# The channel layer alone, against a stub event channel library.
-check_PROGRAMS += tests/unit/vmbus-chan-test
-TESTS += tests/unit/vmbus-chan-test
-tests_unit_vmbus_chan_test_SOURCES = tests/unit/vmbus-chan-test.c \
-	lib/libvmbus/chan.c
-tests_unit_vmbus_chan_test_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) \
-	$(VMBUS_CORE_CPPFLAGS) $(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) \
-	$(XENEVTCHN_CFLAGS)
-tests_unit_vmbus_chan_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_vmbus_chan_test_LDADD = lib/vmbus/libvmbus-core.la $(CHECK_LIBS)
-
-# A client whose control messages wait for room in the ring.
-check_PROGRAMS += tests/integration/vmbus-ctl-flow
-tests_integration_vmbus_ctl_flow_SOURCES = tests/integration/vmbus-ctl-flow.c
-tests_integration_vmbus_ctl_flow_CPPFLAGS = $(LIBVMBUS_CPPFLAGS)
-tests_integration_vmbus_ctl_flow_LDADD = $(LIBVMBUS_LIBS)
+dist_doc_DATA += docs/libvmbus-data.md
