@@ -11,6 +11,8 @@ sbin_PROGRAMS += xensim/xensimd
 xensim_xensimd_SOURCES = \
 	xensim/daemon/main.c \
 	xensim/daemon/loop.c \
+	xensim/daemon/registry.c \
+	xensim/daemon/conn.c \
 	xensim/daemon/domain.c \
 	xensim/daemon/evtchn.c \
 	xensim/daemon/grant.c \

@@ -33,155 +33,7 @@
 #define DEFAULT_MEMORY_MB 64u
 #define MAX_MEMORY_MB 16384u
 
-struct list domains = LIST_INIT(domains);
 static uint32_t next_domid = 1;
-
-struct domain *domain_find(uint32_t domid)
-{
-	struct list *pos, *tmp;
-
-	list_for_each_safe(pos, tmp, &domains) {
-		struct domain *d = container_of(pos, struct domain, link);
-
-		if (d->domid == domid)
-			return d;
-	}
-	return NULL;
-}
-
-struct domain *domain_find_name(const char *name)
-{
-	struct list *pos, *tmp;
-
-	list_for_each_safe(pos, tmp, &domains) {
-		struct domain *d = container_of(pos, struct domain, link);
-
-		if (!strcmp(d->name, name))
-			return d;
-	}
-	return NULL;
-}
-
-/* A process's start time (field 22 of /proc/PID/stat), 0 when it is gone. */
-unsigned long long proc_start_time(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-	FILE *f;
-	int i;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return 0;
-	}
-	fclose(f);
-	/* The command name may hold spaces: count fields after its ')'. */
-	p = strrchr(buf, ')');
-	for (i = 2; p && i < 22; i++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		start = strtoull(p + 1, NULL, 10);
-	return start;
-}
-
-int frame_alloc(struct domain *d, uint32_t *gfn)
-{
-	uint32_t i;
-
-	for (i = 0; i < d->max_pages; i++) {
-		if (!d->frame_used[i]) {
-			d->frame_used[i] = 1;
-			d->nr_frames++;
-			*gfn = i;
-			return 0;
-		}
-	}
-	return -ENOMEM;
-}
-
-void frame_free(struct domain *d, uint32_t gfn)
-{
-	if (gfn >= d->max_pages || !d->frame_used[gfn])
-		return;
-	/* Return the page to the host; the next user finds it zeroed. */
-	fallocate(d->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		  (off_t)gfn << XENSIM_PAGE_SHIFT, XENSIM_PAGE_SIZE);
-	d->frame_used[gfn] = 0;
-	d->nr_frames--;
-}
-
-void *frame_map(struct domain *d, uint32_t gfn)
-{
-	void *p = mmap(NULL, XENSIM_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       d->memfd, (off_t)gfn << XENSIM_PAGE_SHIFT);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
-int unix_listen(const char *path, mode_t mode, int type)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, rc;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(path, mode) < 0 || listen(fd, 64) < 0) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	return fd;
-}
-
-
-static void rmdir_domain(struct domain *d)
-{
-	char path[PATH_MAX + 32];
-
-	if (!d->dir[0])
-		return;
-	snprintf(path, sizeof(path), "%s/hypervisor.sock", d->dir);
-	unlink(path);
-	if (d->domid == 0) {
-		snprintf(path, sizeof(path), "%s/xsd_port", rundir);
-		unlink(path);
-		snprintf(path, sizeof(path), "%s/xsd_kva", rundir);
-		unlink(path);
-	}
-	rmdir(d->dir);
-}
-
-static void domain_free(struct domain *d)
-{
-	if (d->listen.fd >= 0) {
-		loop_del(&d->listen);
-		close(d->listen.fd);
-	}
-	rmdir_domain(d);
-	if (d->evp)
-		munmap(d->evp, sizeof(*d->evp));
-	if (d->evpfd >= 0)
-		close(d->evpfd);
-	if (d->memfd >= 0)
-		close(d->memfd);
-	if (d->memfd_ro >= 0)
-		close(d->memfd_ro);
-	free(d->frame_used);
-	free(d->ports);
-	free(d->grants);
-	list_del(&d->link);
-	free(d);
-}
 
 /* Write what xenstored's dom0_init() reads from /proc/xen (see preload). */
 static int publish_dom0_store(struct domain *d)
@@ -263,6 +115,7 @@ struct domain *domain_create(uint32_t domid, const char *name, uint32_t memory_m
 	d->privileged = domid == 0;
 	d->memfd = d->memfd_ro = d->evpfd = d->listen.fd = -1;
 	d->listen.kind = W_LISTEN;
+	d->listen.fn = conn_listen_event;
 	snprintf(d->name, sizeof(d->name), "%s", name && *name ? name : "");
 	if (!d->name[0])
 		snprintf(d->name, sizeof(d->name), "domain%u", domid);
@@ -360,20 +213,6 @@ int domain_shutdown(struct domain *d, uint32_t reason)
 	return 0;
 }
 
-void domain_maybe_free(struct domain *d)
-{
-	uint32_t i;
-
-	if (!(d->flags & XENSIM_DOM_DYING) || d->grant_maps || d->tearing_down)
-		return;
-	for (i = 0; i < d->max_pages; i++)
-		if (d->frame_used[i])
-			frame_free(d, i);
-	dlog(LOG_INFO, "domain %u released", d->domid);
-	domain_free(d);
-	evtchn_raise_virq_dom_exc();
-}
-
 int domain_destroy(struct domain *d)
 {
 	struct list *pos, *tmp;
@@ -405,12 +244,13 @@ int domain_destroy(struct domain *d)
 		close(d->listen.fd);
 		d->listen.fd = -1;
 	}
-	rmdir_domain(d);
+	domain_rmdir(d);
 	d->dir[0] = '\0';
 
 	d->tearing_down = false;
 	evtchn_raise_virq_dom_exc();
-	domain_maybe_free(d);
+	if (domain_maybe_free(d))
+		evtchn_raise_virq_dom_exc();
 	return 0;
 }
 

@@ -38,6 +38,8 @@
 
 #include "xensimd.h"
 
+static bool kport_event(struct watcher *w, uint32_t events);
+
 #define VIRQ_DOM_EXC 3
 #define DOMID_SELF 0x7ff0u
 
@@ -200,6 +202,7 @@ int evtchn_kernel_port(struct domain *d, uint32_t remote_dom, kport_fn fn,
 	p->kfn = fn;
 	p->kopaque = opaque;
 	p->kw.kind = W_KPORT;
+	p->kw.fn = kport_event;
 	p->kw.fd = p->efd;
 	p->kdom = d;
 	p->kport = *port;
@@ -207,18 +210,20 @@ int evtchn_kernel_port(struct domain *d, uint32_t remote_dom, kport_fn fn,
 	return 0;
 }
 
-void evtchn_kport_event(struct port *p)
+static bool kport_event(struct watcher *w, uint32_t events)
 {
+	struct port *p = container_of(w, struct port, kw);
 	struct domain *d = p->kdom;
 	uint32_t port = p->kport;
 	uint64_t v;
 
 	if (read(p->efd, &v, sizeof(v)) != sizeof(v))
-		return;
+		return true;
 	/* Clear PENDING /then/ look at the ring: a later notify wakes us again. */
 	__atomic_and_fetch(&d->evp->state[port], ~XENSIM_EVTCHN_PENDING, __ATOMIC_SEQ_CST);
 	if (p->kfn)
 		p->kfn(p->kopaque);
+	return true;
 }
 
 void evtchn_release_conn(struct conn *c)

@@ -296,8 +296,8 @@ static void mapping_release(struct conn *c, struct mapping *m)
 	free(m->domids);
 	free(m->refs);
 	free(m);
-	if (gd)
-		domain_maybe_free(gd);
+	if (gd && domain_maybe_free(gd))
+		evtchn_raise_virq_dom_exc();
 }
 
 int grant_unmap(struct conn *c, uint64_t id)

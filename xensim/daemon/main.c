@@ -7,8 +7,8 @@
  * xensim/libs) reach it through one socket per domain.  This file holds the
  * command line and the table ops[]: one row per request, naming its handler
  * (in the file of its feature: evtchn.c, grant.c, domain.c, debugport.c,
- * loop.c) and its flags.  loop.c runs the event loop and turns a handler's
- * negative errno into the reply in one place (conn_request()).
+ * conn.c) and its flags.  loop.c runs the event loop; conn.c turns a
+ * handler's negative errno into the reply in one place (conn_request()).
  */
 #include "config.h"
 
@@ -26,7 +26,6 @@
 
 #include "xensimd.h"
 
-const char *rundir = XENSIM_DEFAULT_RUNDIR;
 static bool verbose;
 
 /* Each request: its handler, its shortest valid length and its flags. */
@@ -225,6 +224,7 @@ int main(int argc, char **argv)
 		dlog_open("xensimd", DLOG_SYSLOG, verbose ? LOG_DEBUG : LOG_INFO);
 	}
 
+	conn_init(ops);
 	if ((err = loop_init()) < 0) {
 		dlog(LOG_ERR, "failed to set up the event loop: %s", strerror(-err));
 		goto fail;

@@ -88,6 +88,7 @@ struct xenbus {
 };
 
 static void xb_pump(struct xenbus *xb);
+static bool xenbus_event(struct watcher *w, uint32_t events);
 
 static int buf_append(uint8_t **buf, size_t *len, size_t *cap, const void *p, size_t n)
 {
@@ -663,29 +664,31 @@ static void xb_accept(struct xenbus *xb)
 		return;
 	}
 	c->w.kind = W_XB_CLIENT;
+	c->w.fn = xenbus_event;
 	c->w.fd = fd;
 	c->xb = xb;
 	list_add_tail(&c->link, &xb->clients);
 	loop_add(&c->w, EPOLLIN);
 }
 
-void xenbus_event(struct watcher *w, uint32_t events)
+static bool xenbus_event(struct watcher *w, uint32_t events)
 {
 	struct xb_client *c;
 
 	if (w->kind == W_XB_LISTEN) {
 		xb_accept(container_of(w, struct xenbus, listen));
-		return;
+		return true;
 	}
 	c = container_of(w, struct xb_client, w);
 	if (c->dead) {
 		client_close(c);
-		return;
+		return true;
 	}
 	if ((events & EPOLLOUT) && client_writable(c) < 0)
-		return;
+		return true;
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 		client_readable(c);
+	return true;
 }
 
 int xenbus_create(struct domain *d)
@@ -699,6 +702,7 @@ int xenbus_create(struct domain *d)
 		return -ENOMEM;
 	xb->dom = d;
 	xb->listen.kind = W_XB_LISTEN;
+	xb->listen.fn = xenbus_event;
 	xb->listen.fd = -1;
 	xb->next_req_id = 1;
 	list_init(&xb->clients);

@@ -57,9 +57,14 @@ enum watcher_kind {
 	W_DBGPORT,	/* the debug port's wake-up and timer fds */
 };
 
+struct watcher;
+/* An event on a watcher; true when it may have freed other watchers. */
+typedef bool (*watch_fn)(struct watcher *w, uint32_t events);
+
 struct watcher {
 	enum watcher_kind kind;
 	int fd;
+	watch_fn fn;
 };
 
 enum port_state {
@@ -191,25 +196,40 @@ struct op_row {
 	unsigned int flags;	/* OP_* */
 };
 
-/* main.c */
-extern const char *rundir;
-extern const struct op_row ops[XENSIM_OP_MAX];
-/* Messages: dlog() (util/dlog.h), to stderr or syslog. */
+/*
+ * The files from the bottom up; each calls only those before it:
+ * loop.c, registry.c, evtchn.c, grant.c, xenbus.c, debugport.c, conn.c,
+ * domain.c, main.c.  Messages: dlog() (util/dlog.h), to stderr or syslog.
+ */
 
 /* loop.c */
 int loop_init(void);
 void loop_run(void);
+void loop_stop(void);
 void loop_add(struct watcher *w, uint32_t events);
 void loop_mod(struct watcher *w, uint32_t events);
 void loop_del(struct watcher *w);
-void conn_close(struct conn *c);
 void *reply_extend(struct reply *r, size_t n);
 void reply_fd(struct reply *r, int fd);
+
+/* registry.c */
+extern struct list domains;
+extern const char *rundir;
+bool domain_maybe_free(struct domain *d);
+void domain_free(struct domain *d);
+void domain_rmdir(struct domain *d);
+int frame_alloc(struct domain *d, uint32_t *gfn);
+void frame_free(struct domain *d, uint32_t gfn);
+void *frame_map(struct domain *d, uint32_t gfn);
+
+/* conn.c */
+void conn_init(const struct op_row *ops);
+bool conn_listen_event(struct watcher *w, uint32_t events);
+void conn_close(struct conn *c);
 int op_hello(struct conn *c, const void *req, size_t len, struct reply *r);
 int op_host_stop(struct conn *c, const void *req, size_t len, struct reply *r);
 
 /* domain.c */
-extern struct list domains;
 int op_fmem_map(struct conn *c, const void *req, size_t len, struct reply *r);
 int op_dominfo(struct conn *c, const void *req, size_t len, struct reply *r);
 int op_domain_create(struct conn *c, const void *req, size_t len, struct reply *r);
@@ -225,10 +245,6 @@ struct domain *domain_create(uint32_t domid, const char *name, uint32_t memory_m
 			     uint32_t flags, int *err);
 int domain_destroy(struct domain *d);
 int domain_shutdown(struct domain *d, uint32_t reason);
-void domain_maybe_free(struct domain *d);
-int frame_alloc(struct domain *d, uint32_t *gfn);
-void frame_free(struct domain *d, uint32_t gfn);
-void *frame_map(struct domain *d, uint32_t gfn);
 void domains_free_all(void);
 int unix_listen(const char *path, mode_t mode, int type);
 unsigned long long proc_start_time(pid_t pid);
@@ -247,7 +263,6 @@ int evtchn_send(struct domain *d, uint32_t port);
 void evtchn_raise_virq_dom_exc(void);
 int evtchn_kernel_port(struct domain *d, uint32_t remote_dom, kport_fn fn,
 		       void *opaque, uint32_t *port);
-void evtchn_kport_event(struct port *p);
 void evtchn_release_conn(struct conn *c);
 /* Keep a port bound for an unmap notification (Linux evtchn_get/put). */
 int evtchn_hold(struct domain *d, uint32_t port);
@@ -273,7 +288,6 @@ int grant_set_kernel(struct domain *d, uint32_t ref, uint32_t grantee,
 /* xenbus.c */
 int xenbus_create(struct domain *d);
 void xenbus_destroy(struct domain *d);
-void xenbus_event(struct watcher *w, uint32_t events);
 
 /* debugport.c */
 #define XENSIM_DEFERRED 1	/* an op's reply is sent later */
@@ -281,7 +295,6 @@ int debugport_init(void);
 int op_dm_op(struct conn *c, const void *req, size_t len, struct reply *r);
 int op_resource_map(struct conn *c, const void *req, size_t len, struct reply *r);
 int op_vcpu_debug(struct conn *c, const void *req, size_t len, struct reply *r);
-void debugport_event(struct watcher *w);
 void debugport_conn_closed(struct conn *c);
 void debugport_domain_gone(uint32_t domid);
 int debugport_dm_op(struct conn *c, const struct xensim_dm_op_req *q,
