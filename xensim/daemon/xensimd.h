@@ -4,7 +4,7 @@
  * pieces it plays: the xenbus device of each guest).
  *
  * One thread, one epoll loop.  Every object the loop waits on starts with a
- * struct watcher so the loop can dispatch on its kind.
+ * struct watcher naming the handler of its events.
  */
 #ifndef XENSIMD_H
 #define XENSIMD_H
