@@ -72,7 +72,7 @@ EXTRA_xensim_libs_libxenctrl_so_4_17_DEPENDENCIES = xensim/libs/libxenctrl.map
 xensim_libs_libxenctrl_so_4_17_LDADD = \
 	xensim/libs/libxenevtchn.so.1 xensim/libs/libxengnttab.so.1 \
 	xensim/libs/libxenforeignmemory.so.1 \
-	-lxentoollog -lxencall $(XENDEVICEMODEL_LIBS)
+	$(XENTOOLLOG_LIBS) $(XENCALL_LIBS) $(XENDEVICEMODEL_LIBS)
 
 xensim_libs_libxenforeignmemory_so_1_SOURCES = xensim/libs/foreignmemory.c xensim/libs/simconn.c xensim/libs/simconn.h
 xensim_libs_libxenforeignmemory_so_1_CPPFLAGS = $(SIMLIB_CPP) $(XENFOREIGNMEMORY_CFLAGS)

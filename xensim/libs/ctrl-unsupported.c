@@ -274,8 +274,6 @@ PUBLIC void *xc_map_foreign_ranges(xc_interface *xch, uint32_t dom, size_t size,
 #define NOSYS(ret, fail, name, ...) \
 	PUBLIC ret name(__VA_ARGS__) { errno = ENOSYS; return fail; }
 
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-
 NOSYS(int, -1, xc_domctl, xc_interface *x, struct xen_domctl *d)
 NOSYS(int, -1, xc_sysctl, xc_interface *x, struct xen_sysctl *s)
 NOSYS(long, -1, xc_memory_op, xc_interface *x, unsigned int cmd, void *arg, size_t len)
