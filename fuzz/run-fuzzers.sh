@@ -73,7 +73,7 @@ for t in $targets; do
 			status=1
 			continue
 		fi
-		extra="-I$lib -I$top/dom0-backends/vmbusd -I$top/lib/daemon $bus_known"
+		extra="-I$lib -I$top/dom0-backends/vmbusd -I$top/util $bus_known"
 		extra="$extra $build/fake-xen.o $libvmbus $top/dom0-backends/vmbusd/pipe.c" ;;
 	kdframe)
 		srcs=

@@ -15,11 +15,6 @@ lib_vmbus_libvmbus_core_la_SOURCES = \
 	lib/vmbus/trans.c \
 	lib/vmbus/msg.c
 
-# How the dom0 daemons log (stderr, syslog or both): linked by each daemon.
-noinst_LTLIBRARIES += lib/daemon/libdlog.la
-lib_daemon_libdlog_la_SOURCES = lib/daemon/dlog.c lib/daemon/dlog.h
-DLOG_CPPFLAGS = -I$(top_srcdir)/lib/daemon
-
 # Wire-format headers (kernel and userspace), installed as <xenvmbus/*.h>.
 xenvmbusincludedir = $(includedir)/xenvmbus
 xenvmbusinclude_HEADERS = \
@@ -31,26 +26,6 @@ xenvmbusinclude_HEADERS = \
 
 # Users of the core include "vmbus/vmbus_ring.h" and "vmbus/vmbus_msg.h".
 VMBUS_CORE_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib
-
-check_PROGRAMS += tests/unit/vmbus-ring-test tests/unit/vmbus-msg-test
-TESTS += tests/unit/vmbus-ring-test tests/unit/vmbus-msg-test
-
-tests_unit_vmbus_ring_test_SOURCES = tests/unit/vmbus-ring-test.c
-tests_unit_vmbus_ring_test_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS)
-tests_unit_vmbus_ring_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -pthread
-tests_unit_vmbus_ring_test_LDADD = lib/vmbus/libvmbus-core.la $(CHECK_LIBS) -lpthread
-
-tests_unit_vmbus_msg_test_SOURCES = tests/unit/vmbus-msg-test.c
-tests_unit_vmbus_msg_test_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS)
-tests_unit_vmbus_msg_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_vmbus_msg_test_LDADD = lib/vmbus/libvmbus-core.la $(CHECK_LIBS)
-
-check_PROGRAMS += tests/unit/dlog-test
-TESTS += tests/unit/dlog-test
-tests_unit_dlog_test_SOURCES = tests/unit/dlog-test.c
-tests_unit_dlog_test_CPPFLAGS = $(AM_CPPFLAGS) $(DLOG_CPPFLAGS)
-tests_unit_dlog_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_dlog_test_LDADD = lib/daemon/libdlog.la $(CHECK_LIBS)
 
 # libFuzzer targets, built with clang by fuzz/run-fuzzers.sh (not by make).
 EXTRA_DIST += \

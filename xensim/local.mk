@@ -10,6 +10,9 @@ xensimlibdir = $(pkglibdir)/xensim
 sbin_PROGRAMS += xensim/xensimd
 xensim_xensimd_SOURCES = \
 	xensim/daemon/main.c \
+	xensim/daemon/loop.c \
+	xensim/daemon/registry.c \
+	xensim/daemon/conn.c \
 	xensim/daemon/domain.c \
 	xensim/daemon/evtchn.c \
 	xensim/daemon/grant.c \
@@ -20,7 +23,7 @@ xensim_xensimd_SOURCES = \
 	xensim/xensim-proto.h
 xensim_xensimd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/xensim $(DLOG_CPPFLAGS) \
 	$(XENSTORE_CFLAGS)
-xensim_xensimd_LDADD = lib/daemon/libdlog.la
+xensim_xensimd_LDADD = util/libdlog.la
 
 bin_PROGRAMS += xensim/xensim
 xensim_xensim_SOURCES = \
@@ -57,12 +60,19 @@ xensim_libs_libxengnttab_so_1_LDFLAGS = $(SIMLIB_LD) -Wl,-soname,libxengnttab.so
 	-Wl,--version-script=$(top_srcdir)/xensim/libs/libxengnttab.map
 EXTRA_xensim_libs_libxengnttab_so_1_DEPENDENCIES = xensim/libs/libxengnttab.map
 
-xensim_libs_libxenctrl_so_4_17_SOURCES = xensim/libs/ctrl.c xensim/libs/simconn.c xensim/libs/simconn.h
+xensim_libs_libxenctrl_so_4_17_SOURCES = xensim/libs/ctrl.c xensim/libs/ctrl-unsupported.c \
+	xensim/libs/simconn.c xensim/libs/simconn.h
 xensim_libs_libxenctrl_so_4_17_CPPFLAGS = $(SIMLIB_CPP) $(XENCTRL_CFLAGS)
 xensim_libs_libxenctrl_so_4_17_CFLAGS = $(SIMLIB_CC)
 xensim_libs_libxenctrl_so_4_17_LDFLAGS = $(SIMLIB_LD) -Wl,-soname,libxenctrl.so.4.17 \
-	-Wl,--version-script=$(top_srcdir)/xensim/libs/libxenctrl.map
+	-Wl,--version-script=$(top_srcdir)/xensim/libs/libxenctrl.map -Wl,--no-as-needed
 EXTRA_xensim_libs_libxenctrl_so_4_17_DEPENDENCIES = xensim/libs/libxenctrl.map
+# What Debian's libxenctrl needs, it needs too: libxenguest finds
+# libxenforeignmemory, libxencall and libxentoollog only through it.
+xensim_libs_libxenctrl_so_4_17_LDADD = \
+	xensim/libs/libxenevtchn.so.1 xensim/libs/libxengnttab.so.1 \
+	xensim/libs/libxenforeignmemory.so.1 \
+	$(XENTOOLLOG_LIBS) $(XENCALL_LIBS) $(XENDEVICEMODEL_LIBS)
 
 xensim_libs_libxenforeignmemory_so_1_SOURCES = xensim/libs/foreignmemory.c xensim/libs/simconn.c xensim/libs/simconn.h
 xensim_libs_libxenforeignmemory_so_1_CPPFLAGS = $(SIMLIB_CPP) $(XENFOREIGNMEMORY_CFLAGS)

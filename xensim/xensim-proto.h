@@ -87,6 +87,7 @@ enum xensim_op {
 	XENSIM_OP_DM_OP,		/* dm_op_req -> dm_op_rsp */
 	XENSIM_OP_RESOURCE_MAP,		/* resource_req -> resource_rsp, fd: domain memory */
 	XENSIM_OP_VCPU_DEBUG,		/* vcpu_debug_req -> vcpu_debug_rsp (a guest vCPU's debug call) */
+	XENSIM_OP_PROGRAMS,		/* req -> programs_rsp: what runs in the domains */
 	XENSIM_OP_MAX
 };
 
@@ -221,6 +222,20 @@ struct xensim_dominfo_rsp {
 	uint32_t count;
 	uint32_t pad;
 	/* then struct xensim_dominfo[count] */
+};
+
+/* The programs enrolled with XENSIM_OP_REGISTER_PID that still run. */
+struct xensim_program {
+	uint32_t domid;
+	int32_t pid;
+	uint64_t start_time;	/* /proc/PID/stat field 22: pids get reused */
+};
+
+struct xensim_programs_rsp {
+	struct xensim_rsp hdr;
+	uint32_t count;
+	uint32_t pad;
+	/* then struct xensim_program[count] */
 };
 
 #define XENSIM_CREATE_HVM	0x1

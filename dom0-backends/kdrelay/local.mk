@@ -16,7 +16,7 @@ dom0_backends_kdrelay_xen_kdrelay_SOURCES = dom0-backends/kdrelay/xen-kdrelay.c 
 dom0_backends_kdrelay_xen_kdrelay_CFLAGS = $(AM_CFLAGS) $(XENCTRL_CFLAGS) \
 	$(XENEVTCHN_CFLAGS) $(XENFOREIGNMEMORY_CFLAGS) $(XENSTORE_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 dom0_backends_kdrelay_xen_kdrelay_CPPFLAGS = $(AM_CPPFLAGS) $(DLOG_CPPFLAGS)
-dom0_backends_kdrelay_xen_kdrelay_LDADD = lib/daemon/libdlog.la $(XENCTRL_LIBS) $(XENEVTCHN_LIBS) \
+dom0_backends_kdrelay_xen_kdrelay_LDADD = util/libdlog.la $(XENCTRL_LIBS) $(XENEVTCHN_LIBS) \
 	$(XENFOREIGNMEMORY_LIBS) $(XENSTORE_LIBS) $(LIBSYSTEMD_LIBS)
 dist_man_MANS += docs/man/xen-kdrelay.8
 

@@ -37,34 +37,6 @@ dist_man_MANS += docs/man/libvmbus.3
 LIBVMBUS_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/libvmbus
 LIBVMBUS_LIBS = lib/libvmbus/libvmbus.la
 
-# A guest client and a one-guest server exercising the library directly.
-check_PROGRAMS += tests/integration/vmbus-echo-peer
-tests_integration_vmbus_echo_peer_SOURCES = tests/integration/vmbus-echo-peer.c
-tests_integration_vmbus_echo_peer_CPPFLAGS = $(LIBVMBUS_CPPFLAGS)
-tests_integration_vmbus_echo_peer_LDADD = $(LIBVMBUS_LIBS)
-dist_noinst_SCRIPTS += tests/integration/vmbus-lib.sh
-TESTS += tests/integration/vmbus-lib.sh
-# The library re-opens a channel after its server died and came back.
-dist_noinst_SCRIPTS += tests/integration/vmbus-reopen.sh
-TESTS += tests/integration/vmbus-reopen.sh
-
-# The channel layer alone, against a stub event channel library.
-check_PROGRAMS += tests/unit/vmbus-chan-test
-TESTS += tests/unit/vmbus-chan-test
-tests_unit_vmbus_chan_test_SOURCES = tests/unit/vmbus-chan-test.c \
-	lib/libvmbus/chan.c
-tests_unit_vmbus_chan_test_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) \
-	$(VMBUS_CORE_CPPFLAGS) $(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) \
-	$(XENEVTCHN_CFLAGS)
-tests_unit_vmbus_chan_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_vmbus_chan_test_LDADD = lib/vmbus/libvmbus-core.la $(CHECK_LIBS)
-
-# A client whose control messages wait for room in the ring.
-check_PROGRAMS += tests/integration/vmbus-ctl-flow
-tests_integration_vmbus_ctl_flow_SOURCES = tests/integration/vmbus-ctl-flow.c
-tests_integration_vmbus_ctl_flow_CPPFLAGS = $(LIBVMBUS_CPPFLAGS)
-tests_integration_vmbus_ctl_flow_LDADD = $(LIBVMBUS_LIBS)
-
 # An outside program built against the installed headers, libvmbus.pc and
 # library (make installcheck; distcheck runs it on its staged install).
 EXTRA_DIST += tests/package/installed-use.c
@@ -72,3 +44,8 @@ dist_noinst_SCRIPTS += tests/package/installed-use.sh
 installcheck-local:
 	CC='$(CC)' PKG_CONFIG='$(PKG_CONFIG)' $(SHELL) $(srcdir)/tests/package/installed-use.sh \
 		$(srcdir)/tests/package/installed-use.c '$(libdir)' '$(DESTDIR)'
+
+# The libFuzzer target of its memory-naming packets, built with clang by fuzz/run-fuzzers.sh.
+EXTRA_DIST += fuzz/fuzz-xfer.c
+
+dist_doc_DATA += docs/libvmbus-data.md

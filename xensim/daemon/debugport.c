@@ -39,8 +39,9 @@
 #define MAX_PORT_DOMS		64
 
 static const struct sdp_ops *sdp;
-static struct watcher wake_w = { .kind = W_DBGPORT, .fd = -1 };
-static struct watcher timer_w = { .kind = W_DBGPORT, .fd = -1 };
+static bool debugport_event(struct watcher *w, uint32_t events);
+static struct watcher wake_w = { .kind = W_DBGPORT, .fd = -1, .fn = debugport_event };
+static struct watcher timer_w = { .kind = W_DBGPORT, .fd = -1, .fn = debugport_event };
 static bool timers_dirty;
 
 /* Domains known to the plugin; ino tells a re-created domain apart. */
@@ -109,7 +110,7 @@ static void port_event(void *opaque)
 	uintptr_t v = (uintptr_t)opaque;
 
 	sdp->event(v >> 16, v & 0xffff);
-	debugport_event(&wake_w);
+	debugport_event(&wake_w, EPOLLIN);
 }
 
 static int h_evtchn_alloc(uint32_t domid, uint32_t remote, uint32_t *port)
@@ -329,7 +330,7 @@ int debugport_dm_op(struct conn *c, const struct xensim_dm_op_req *q,
 	rc = sdp->dm_syndbg(caller, d->domid, q->sub, backend);
 	if (timers_dirty)
 		rearm_timer();
-	debugport_event(&wake_w);
+	debugport_event(&wake_w, EPOLLIN);
 	return rc;
 }
 
@@ -446,13 +447,13 @@ static void parked_answer(struct parked *p, const struct xensim_vcpu_debug_rsp *
 }
 
 /* Loop events: wake-ups and timers; re-execute the woken vCPUs' calls. */
-void debugport_event(struct watcher *w)
+static bool debugport_event(struct watcher *w, uint32_t events)
 {
 	struct list *pos, *tmp;
 	uint64_t v;
 
 	if (!sdp)
-		return;
+		return true;
 	if (w == &timer_w) {
 		while (read(timer_w.fd, &v, sizeof(v)) == sizeof(v))
 			;
@@ -480,4 +481,45 @@ void debugport_event(struct watcher *w)
 		free(p);
 	}
 	rearm_timer();
+	return true;
+}
+
+/* ---- requests of the debug backend and of a guest vCPU ---- */
+
+int op_dm_op(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	struct xensim_dm_op_rsp *rsp = (void *)r->buf;
+
+	if (!reply_extend(r, sizeof(*rsp) - sizeof(r->hdr)))
+		return -E2BIG;
+	return debugport_dm_op(c, req, &rsp->backend);
+}
+
+int op_resource_map(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	struct xensim_resource_rsp *rsp = (void *)r->buf;
+	const struct xensim_resource_req *q = req;
+	uint64_t *gfns;
+	int rc, memfd = -1;
+
+	if (len != sizeof(*q) || q->nr_frames > XENSIM_MAX_BATCH)
+		return -EINVAL;
+	if (!reply_extend(r, sizeof(*rsp) - sizeof(r->hdr)) ||
+	    !(gfns = reply_extend(r, q->nr_frames * sizeof(uint64_t))))
+		return -E2BIG;
+	rc = debugport_resource(c, q, gfns, &rsp->nr_frames, &memfd);
+	if (!rc)
+		reply_fd(r, memfd);
+	return rc;
+}
+
+int op_vcpu_debug(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	struct xensim_vcpu_debug_rsp *rsp = (void *)r->buf;
+	uint8_t *page;
+
+	if (!reply_extend(r, sizeof(*rsp) - sizeof(r->hdr)) ||
+	    !(page = reply_extend(r, XENSIM_PAGE_SIZE)))
+		return -E2BIG;
+	return debugport_vcpu(c, req, len, rsp, page);
 }

@@ -35,140 +35,6 @@
 
 static uint32_t next_domid = 1;
 
-struct domain *domain_find(uint32_t domid)
-{
-	struct list *pos, *tmp;
-
-	list_for_each_safe(pos, tmp, &domains) {
-		struct domain *d = container_of(pos, struct domain, link);
-
-		if (d->domid == domid)
-			return d;
-	}
-	return NULL;
-}
-
-/* A process's start time (field 22 of /proc/PID/stat), 0 when it is gone. */
-unsigned long long proc_start_time(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-	FILE *f;
-	int i;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return 0;
-	}
-	fclose(f);
-	/* The command name may hold spaces: count fields after its ')'. */
-	p = strrchr(buf, ')');
-	for (i = 2; p && i < 22; i++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		start = strtoull(p + 1, NULL, 10);
-	return start;
-}
-
-int frame_alloc(struct domain *d, uint32_t *gfn)
-{
-	uint32_t i;
-
-	for (i = 0; i < d->max_pages; i++) {
-		if (!d->frame_used[i]) {
-			d->frame_used[i] = 1;
-			d->nr_frames++;
-			*gfn = i;
-			return 0;
-		}
-	}
-	return -ENOMEM;
-}
-
-void frame_free(struct domain *d, uint32_t gfn)
-{
-	if (gfn >= d->max_pages || !d->frame_used[gfn])
-		return;
-	/* Return the page to the host; the next user finds it zeroed. */
-	fallocate(d->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		  (off_t)gfn << XENSIM_PAGE_SHIFT, XENSIM_PAGE_SIZE);
-	d->frame_used[gfn] = 0;
-	d->nr_frames--;
-}
-
-void *frame_map(struct domain *d, uint32_t gfn)
-{
-	void *p = mmap(NULL, XENSIM_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       d->memfd, (off_t)gfn << XENSIM_PAGE_SHIFT);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
-int unix_listen(const char *path, mode_t mode, int type)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, rc;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(path, mode) < 0 || listen(fd, 64) < 0) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	return fd;
-}
-
-
-static void rmdir_domain(struct domain *d)
-{
-	char path[PATH_MAX + 32];
-
-	if (!d->dir[0])
-		return;
-	snprintf(path, sizeof(path), "%s/hypervisor.sock", d->dir);
-	unlink(path);
-	if (d->domid == 0) {
-		snprintf(path, sizeof(path), "%s/xsd_port", rundir);
-		unlink(path);
-		snprintf(path, sizeof(path), "%s/xsd_kva", rundir);
-		unlink(path);
-	}
-	rmdir(d->dir);
-}
-
-static void domain_free(struct domain *d)
-{
-	if (d->listen.fd >= 0) {
-		loop_del(&d->listen);
-		close(d->listen.fd);
-	}
-	rmdir_domain(d);
-	if (d->evp)
-		munmap(d->evp, sizeof(*d->evp));
-	if (d->evpfd >= 0)
-		close(d->evpfd);
-	if (d->memfd >= 0)
-		close(d->memfd);
-	if (d->memfd_ro >= 0)
-		close(d->memfd_ro);
-	free(d->frame_used);
-	free(d->ports);
-	free(d->grants);
-	list_del(&d->link);
-	free(d);
-}
-
 /* Write what xenstored's dom0_init() reads from /proc/xen (see preload). */
 static int publish_dom0_store(struct domain *d)
 {
@@ -226,6 +92,11 @@ struct domain *domain_create(uint32_t domid, const char *name, uint32_t memory_m
 			return NULL;
 		}
 	}
+	/* As xl: a name names one domain, a dying one included. */
+	if (name && *name && domain_find_name(name)) {
+		*err = -EEXIST;
+		return NULL;
+	}
 	if (memory_mb == 0)
 		memory_mb = DEFAULT_MEMORY_MB;
 	if (memory_mb > MAX_MEMORY_MB) {
@@ -244,6 +115,7 @@ struct domain *domain_create(uint32_t domid, const char *name, uint32_t memory_m
 	d->privileged = domid == 0;
 	d->memfd = d->memfd_ro = d->evpfd = d->listen.fd = -1;
 	d->listen.kind = W_LISTEN;
+	d->listen.fn = conn_listen_event;
 	snprintf(d->name, sizeof(d->name), "%s", name && *name ? name : "");
 	if (!d->name[0])
 		snprintf(d->name, sizeof(d->name), "domain%u", domid);
@@ -341,20 +213,6 @@ int domain_shutdown(struct domain *d, uint32_t reason)
 	return 0;
 }
 
-void domain_maybe_free(struct domain *d)
-{
-	uint32_t i;
-
-	if (!(d->flags & XENSIM_DOM_DYING) || d->grant_maps || d->tearing_down)
-		return;
-	for (i = 0; i < d->max_pages; i++)
-		if (d->frame_used[i])
-			frame_free(d, i);
-	dlog(LOG_INFO, "domain %u released", d->domid);
-	domain_free(d);
-	evtchn_raise_virq_dom_exc();
-}
-
 int domain_destroy(struct domain *d)
 {
 	struct list *pos, *tmp;
@@ -386,12 +244,13 @@ int domain_destroy(struct domain *d)
 		close(d->listen.fd);
 		d->listen.fd = -1;
 	}
-	rmdir_domain(d);
+	domain_rmdir(d);
 	d->dir[0] = '\0';
 
 	d->tearing_down = false;
 	evtchn_raise_virq_dom_exc();
-	domain_maybe_free(d);
+	if (domain_maybe_free(d))
+		evtchn_raise_virq_dom_exc();
 	return 0;
 }
 
@@ -419,4 +278,208 @@ void domains_free_all(void)
 		evtchn_release_domain(d);
 		domain_free(d);
 	}
+}
+
+/* ---- domctls, sysctls and foreign memory ---- */
+
+int op_fmem_map(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	const struct xensim_fmem_req *q = req;
+	const uint64_t *gfns = (const uint64_t *)(q + 1);
+	struct domain *d;
+	int32_t *errs;
+	uint32_t i;
+
+	if (q->count == 0 || q->count > XENSIM_MAX_BATCH ||
+	    len != sizeof(*q) + q->count * sizeof(uint64_t))
+		return -EINVAL;
+	d = domain_find(q->domid);
+	if (!d || (d->flags & XENSIM_DOM_DYING))
+		return -ESRCH;
+	errs = reply_extend(r, q->count * sizeof(int32_t));
+	if (!errs)
+		return -E2BIG;
+	for (i = 0; i < q->count; i++)
+		errs[i] = gfns[i] < d->max_pages ? 0 : -EINVAL;
+	reply_fd(r, d->memfd);
+	return 0;
+}
+
+int op_dominfo(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	const struct xensim_dominfo_req *q = req;
+	struct xensim_dominfo_rsp *p;
+	struct list *pos, *tmp;
+	uint32_t n = 0;
+
+	reply_extend(r, sizeof(*p) - sizeof(p->hdr));
+	list_for_each_safe(pos, tmp, &domains) {
+		struct domain *d = container_of(pos, struct domain, link);
+		struct xensim_dominfo *di;
+
+		if (d->domid < q->first_domid || n >= q->max)
+			continue;
+		di = reply_extend(r, sizeof(*di));
+		if (!di)
+			break;
+		di->domid = d->domid;
+		di->flags = d->flags;
+		di->shutdown_reason = d->shutdown_reason;
+		di->nr_pages = d->nr_frames;
+		di->max_pages = d->max_pages;
+		memcpy(di->handle, d->handle, sizeof(di->handle));
+		memcpy(di->name, d->name, sizeof(di->name));
+		n++;
+	}
+	p = (struct xensim_dominfo_rsp *)r->buf;
+	p->count = n;
+	return 0;
+}
+
+int op_domain_create(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	const struct xensim_create_req *q = req;
+	struct xensim_create_rsp *p;
+	struct domain *d;
+	char name[XENSIM_NAME_MAX];
+	int err;
+
+	memcpy(name, q->name, sizeof(name));
+	name[sizeof(name) - 1] = '\0';
+	d = domain_create(q->domid, name, q->memory_mb, q->flags, &err);
+	if (!d)
+		return err;
+	reply_extend(r, sizeof(*p) - sizeof(p->hdr));
+	p = (struct xensim_create_rsp *)r->buf;
+	p->domid = d->domid;
+	p->store_port = d->store_port;
+	p->store_gfn = d->store_gfn;
+	return 0;
+}
+
+static struct domain *domctl_target(const void *req)
+{
+	const struct xensim_domctl_req *q = req;
+
+	return domain_find(q->domid);
+}
+
+int op_domain_destroy(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	struct domain *d = domctl_target(req);
+
+	if (!d)
+		return -ESRCH;
+	if (d->domid == 0)
+		return -EINVAL;
+	debugport_domain_gone(d->domid);
+	return domain_destroy(d);
+}
+
+int op_domain_shutdown(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	const struct xensim_domctl_req *q = req;
+	struct domain *d = domctl_target(req);
+
+	if (!d)
+		return -ESRCH;
+	/* A guest may shut itself down (SCHEDOP_shutdown); dom0 any guest. */
+	if (!c->dom->privileged && d != c->dom)
+		return -EPERM;
+	return domain_shutdown(d, q->arg);
+}
+
+int op_domain_pause(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	struct domain *d = domctl_target(req);
+	const struct xensim_domctl_req *q = req;
+
+	if (!d || (d->flags & XENSIM_DOM_DYING))
+		return -ESRCH;
+	if (q->hdr.op == XENSIM_OP_DOMAIN_PAUSE)
+		d->flags |= XENSIM_DOM_PAUSED;
+	else
+		d->flags &= ~XENSIM_DOM_PAUSED;
+	return 0;
+}
+
+int op_register_pid(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	const struct xensim_domctl_req *q = req;
+	struct domain *d = c->dom;
+
+	unsigned int i, n = 0;
+
+	/* Only a process may enrol itself: no one can aim a kill elsewhere. */
+	if ((pid_t)q->arg != c->pid)
+		return -EPERM;
+	/* Forget programs that have ended. */
+	for (i = 0; i < d->nr_pids; i++) {
+		if (proc_start_time(d->pids[i]) == d->pid_start[i]) {
+			d->pids[n] = d->pids[i];
+			d->pid_start[n++] = d->pid_start[i];
+		}
+	}
+	d->nr_pids = n;
+	if (d->nr_pids >= sizeof(d->pids) / sizeof(d->pids[0]))
+		return -ENOSPC;
+	d->pid_start[d->nr_pids] = proc_start_time(c->pid);
+	d->pids[d->nr_pids++] = c->pid;
+	return 0;
+}
+
+int op_programs(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	struct xensim_programs_rsp *p;
+	struct list *pos, *tmp;
+	uint32_t n = 0;
+
+	reply_extend(r, sizeof(*p) - sizeof(p->hdr));
+	list_for_each_safe(pos, tmp, &domains) {
+		struct domain *d = container_of(pos, struct domain, link);
+
+		for (unsigned int i = 0; i < d->nr_pids; i++) {
+			struct xensim_program *pg;
+
+			if (proc_start_time(d->pids[i]) != d->pid_start[i])
+				continue;
+			pg = reply_extend(r, sizeof(*pg));
+			if (!pg)
+				return -E2BIG;
+			pg->domid = d->domid;
+			pg->pid = d->pids[i];
+			pg->start_time = d->pid_start[i];
+			n++;
+		}
+	}
+	p = (struct xensim_programs_rsp *)r->buf;
+	p->count = n;
+	return 0;
+}
+
+int op_stats(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	struct domain *d = domctl_target(req);
+	struct xensim_stats_rsp *p;
+	struct list *pos, *tmp;
+	uint32_t i, n = 0;
+
+	if (!d)
+		return -ESRCH;
+	reply_extend(r, sizeof(*p) - sizeof(p->hdr));
+	p = (struct xensim_stats_rsp *)r->buf;
+	p->domid = d->domid;
+	for (i = 1; i < XENSIM_NR_PORTS; i++)
+		if (d->ports[i].state != PORT_FREE)
+			p->ports++;
+	p->grants = d->active_grants;
+	p->grant_maps = d->grant_maps;
+	p->maps_held = d->maps_held;
+	p->frames = d->nr_frames;
+	list_for_each_safe(pos, tmp, &d->conns)
+		p->connections++;
+	list_for_each_safe(pos, tmp, &domains)
+		n++;
+	p->domains = n;
+	return 0;
 }

@@ -38,6 +38,8 @@
 
 #include "xensimd.h"
 
+static bool kport_event(struct watcher *w, uint32_t events);
+
 #define VIRQ_DOM_EXC 3
 #define DOMID_SELF 0x7ff0u
 
@@ -200,6 +202,7 @@ int evtchn_kernel_port(struct domain *d, uint32_t remote_dom, kport_fn fn,
 	p->kfn = fn;
 	p->kopaque = opaque;
 	p->kw.kind = W_KPORT;
+	p->kw.fn = kport_event;
 	p->kw.fd = p->efd;
 	p->kdom = d;
 	p->kport = *port;
@@ -207,18 +210,20 @@ int evtchn_kernel_port(struct domain *d, uint32_t remote_dom, kport_fn fn,
 	return 0;
 }
 
-void evtchn_kport_event(struct port *p)
+static bool kport_event(struct watcher *w, uint32_t events)
 {
+	struct port *p = container_of(w, struct port, kw);
 	struct domain *d = p->kdom;
 	uint32_t port = p->kport;
 	uint64_t v;
 
 	if (read(p->efd, &v, sizeof(v)) != sizeof(v))
-		return;
+		return true;
 	/* Clear PENDING /then/ look at the ring: a later notify wakes us again. */
 	__atomic_and_fetch(&d->evp->state[port], ~XENSIM_EVTCHN_PENDING, __ATOMIC_SEQ_CST);
 	if (p->kfn)
 		p->kfn(p->kopaque);
+	return true;
 }
 
 void evtchn_release_conn(struct conn *c)
@@ -268,4 +273,123 @@ void evtchn_release_domain(struct domain *d)
 		d->ports[i].holds = 0;
 		evtchn_close(d, i);
 	}
+}
+
+/* ---- requests of the simulated libxenevtchn ---- */
+
+static struct xensim_evtchn_rsp *evtchn_reply(struct reply *r)
+{
+	if (r->len == sizeof(struct xensim_rsp))
+		reply_extend(r, sizeof(struct xensim_evtchn_rsp) - sizeof(struct xensim_rsp));
+	return (struct xensim_evtchn_rsp *)r->buf;
+}
+
+int op_evtchn_unbound(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	const struct xensim_evtchn_req *q = req;
+	struct domain *d = c->dom;
+	uint32_t port;
+	int rc;
+
+	rc = evtchn_alloc(d, c, &port);
+	if (rc)
+		return rc;
+	d->ports[port].state = PORT_UNBOUND;
+	d->ports[port].remote_dom = q->remote_dom == 0x7ff0 /* DOMID_SELF */ ?
+		d->domid : q->remote_dom;
+	evtchn_reply(r)->port = port;
+	evtchn_reply(r)->gen = d->evp->gen[port];
+	reply_fd(r, d->ports[port].efd);
+	return 0;
+}
+
+int op_evtchn_interdomain(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	const struct xensim_evtchn_req *q = req;
+	struct domain *d = c->dom, *rd;
+	struct xensim_evtchn_rsp *p;
+	uint32_t port;
+	int rc;
+
+	rc = evtchn_bind_interdomain(d, c, q->remote_dom, q->port, &port);
+	if (rc)
+		return rc;
+	rd = domain_find(d->ports[port].remote_dom);
+	p = evtchn_reply(r);
+	p->port = port;
+	p->gen = d->evp->gen[port];
+	p->remote_dom = rd->domid;
+	p->remote_port = d->ports[port].remote_port;
+	reply_fd(r, d->ports[port].efd);
+	reply_fd(r, rd->ports[p->remote_port].efd);
+	reply_fd(r, rd->evpfd);
+	return 0;
+}
+
+int op_evtchn_virq(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	const struct xensim_evtchn_req *q = req;
+	struct domain *d = c->dom;
+	uint32_t port;
+	int rc;
+
+	if (q->virq >= 24)	/* NR_VIRQS */
+		return -EINVAL;
+	if (d->virq_port[q->virq])
+		return -EEXIST;
+	rc = evtchn_alloc(d, c, &port);
+	if (rc)
+		return rc;
+	d->ports[port].state = PORT_VIRQ;
+	d->ports[port].virq = q->virq;
+	d->virq_port[q->virq] = port;
+	evtchn_reply(r)->port = port;
+	evtchn_reply(r)->gen = d->evp->gen[port];
+	reply_fd(r, d->ports[port].efd);
+	return 0;
+}
+
+static struct port *owned_port(struct conn *c, uint32_t port)
+{
+	if (port == 0 || port >= XENSIM_NR_PORTS)
+		return NULL;
+	if (c->dom->ports[port].state == PORT_FREE || c->dom->ports[port].owner != c)
+		return NULL;
+	return &c->dom->ports[port];
+}
+
+int op_evtchn_unbind(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	const struct xensim_evtchn_req *q = req;
+
+	if (!owned_port(c, q->port))
+		return -ENOTCONN;	/* as the Linux evtchn driver */
+	evtchn_close(c->dom, q->port);
+	return 0;
+}
+
+int op_evtchn_peer(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	const struct xensim_evtchn_req *q = req;
+	struct xensim_evtchn_rsp *p;
+	struct port *pt = owned_port(c, q->port);
+	struct domain *rd;
+
+	if (!pt)
+		return -ENOTCONN;
+	p = evtchn_reply(r);
+	p->port = q->port;
+	p->gen = c->dom->evp->gen[q->port];
+	if (pt->state == PORT_INTERDOMAIN) {
+		rd = domain_find(pt->remote_dom);
+		if (rd) {
+			p->remote_dom = rd->domid;
+			p->remote_port = pt->remote_port;
+			reply_fd(r, rd->ports[pt->remote_port].efd);
+			reply_fd(r, rd->evpfd);
+		}
+	} else if (pt->state == PORT_VIRQ) {
+		return -EINVAL;	/* evtchn_send() refuses VIRQ ports */
+	}
+	return 0;
 }

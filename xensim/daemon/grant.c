@@ -296,8 +296,8 @@ static void mapping_release(struct conn *c, struct mapping *m)
 	free(m->domids);
 	free(m->refs);
 	free(m);
-	if (gd)
-		domain_maybe_free(gd);
+	if (gd && domain_maybe_free(gd))
+		evtchn_raise_virq_dom_exc();
 }
 
 int grant_unmap(struct conn *c, uint64_t id)
@@ -323,4 +323,73 @@ void grant_release_conn(struct conn *c)
 		mapping_release(c, container_of(pos, struct mapping, link));
 	list_for_each_safe(pos, tmp, &c->shares)
 		share_release(c, container_of(pos, struct share, link));
+}
+
+/* ---- requests of the simulated libxengnttab ---- */
+
+int op_gnt_share(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	const struct xensim_share_req *q = req;
+	struct xensim_share_rsp *p;
+	struct share *s;
+	uint32_t *refs, *gfns;
+	int rc;
+
+	if (q->count == 0 || q->count > XENSIM_MAX_BATCH)
+		return -EINVAL;
+	reply_extend(r, sizeof(*p) - sizeof(p->hdr));
+	refs = reply_extend(r, q->count * sizeof(uint32_t));
+	gfns = reply_extend(r, q->count * sizeof(uint32_t));
+	if (!refs || !gfns)
+		return -E2BIG;
+	rc = grant_share(c, q->domid, q->count, q->writable, &q->notify, &s, gfns);
+	if (rc)
+		return rc;
+	p = (struct xensim_share_rsp *)r->buf;
+	p->share_id = s->id;
+	memcpy(refs, s->refs, q->count * sizeof(uint32_t));
+	reply_fd(r, c->dom->memfd);
+	return 0;
+}
+
+int op_gnt_unshare(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	const struct xensim_unshare_req *q = req;
+
+	return grant_unshare(c, q->share_id);
+}
+
+int op_gnt_map(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	const struct xensim_map_req *q = req;
+	struct xensim_map_rsp *p;
+	struct mapping *m;
+	const uint32_t *domids, *refs;
+	uint32_t *gfns;
+	int rc, memfd;
+
+	if (q->count == 0 || q->count > XENSIM_MAX_BATCH)
+		return -EINVAL;
+	if (len != sizeof(*q) + 2 * q->count * sizeof(uint32_t))
+		return -EINVAL;
+	domids = (const uint32_t *)(q + 1);
+	refs = domids + q->count;
+	reply_extend(r, sizeof(*p) - sizeof(p->hdr));
+	gfns = reply_extend(r, q->count * sizeof(uint32_t));
+	if (!gfns)
+		return -E2BIG;
+	rc = grant_map(c, q->count, domids, refs, q->writable, &q->notify, &m, gfns, &memfd);
+	if (rc)
+		return rc;
+	p = (struct xensim_map_rsp *)r->buf;
+	p->map_id = m->id;
+	reply_fd(r, memfd);
+	return 0;
+}
+
+int op_gnt_unmap(struct conn *c, const void *req, size_t len, struct reply *r)
+{
+	const struct xensim_unmap_req *q = req;
+
+	return grant_unmap(c, q->map_id);
 }

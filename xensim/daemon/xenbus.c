@@ -88,6 +88,7 @@ struct xenbus {
 };
 
 static void xb_pump(struct xenbus *xb);
+static bool xenbus_event(struct watcher *w, uint32_t events);
 
 static int buf_append(uint8_t **buf, size_t *len, size_t *cap, const void *p, size_t n)
 {
@@ -241,99 +242,198 @@ static void watch_unregister(struct xenbus *xb, struct xb_watch *w)
 		p->watch = w;
 }
 
-/* One complete request from a client. */
-static void client_request(struct xb_client *c, const struct xsd_sockmsg *h, const uint8_t *body)
+/*
+ * Requests from a client: most go to xenstored as they are; a watch gets
+ * a ring-wide token first (the ring is shared by all the guest's programs).
+ * A handler returns NULL or the xenstore error to answer with.
+ */
+typedef const char *(*xb_req_fn)(struct xb_client *c, const struct xsd_sockmsg *h,
+				 const uint8_t *body);
+
+static const char *req_watch(struct xb_client *c, const struct xsd_sockmsg *h,
+			     const uint8_t *body)
 {
 	struct xenbus *xb = c->xb;
-	struct xb_pending *p;
-	struct list *pos, *tmp;
 	const char *path, *token;
+	struct xb_pending *p;
+	struct xb_watch *w;
+	char nb[XENSTORE_PAYLOAD_MAX + 16];
+	int n;
 
-	if (h->tx_id && client_find_tx(c, h->tx_id) < 0) {
-		client_error(c, h, "ENOENT");
+	if (!split_watch(body, h->len, &path, &token))
+		return "EINVAL";
+	w = calloc(1, sizeof(*w));
+	if (!w || !(w->path = strdup(path)) || !(w->token = strdup(token))) {
+		if (w)
+			free(w->path);
+		free(w);
+		return "ENOMEM";
+	}
+	w->id = xb->next_watch_id++;
+	w->c = c;
+	list_add_tail(&w->link, &xb->watches);
+	/* The ring-wide token must still fit xenstored's payload limit. */
+	n = snprintf(nb, sizeof(nb), "%s%cX%u", path, 0, w->id);
+	if (n < 0 || (size_t)n + 1 > XENSTORE_PAYLOAD_MAX) {
+		watch_free(w);
+		return "E2BIG";
+	}
+	p = xb_send(xb, XS_WATCH, 0, nb, n + 1, c, h->req_id);
+	if (!p) {
+		watch_free(w);
+		return "ENOMEM";
+	}
+	p->watch = w;
+	return NULL;
+}
+
+static const char *req_unwatch(struct xb_client *c, const struct xsd_sockmsg *h,
+			       const uint8_t *body)
+{
+	struct xenbus *xb = c->xb;
+	struct xb_watch *found = NULL;
+	const char *path, *token;
+	struct list *pos, *tmp;
+	struct xb_pending *p;
+	char nb[XENSTORE_PAYLOAD_MAX + 16];
+	int n;
+
+	if (!split_watch(body, h->len, &path, &token))
+		return "EINVAL";
+	list_for_each_safe(pos, tmp, &xb->watches) {
+		struct xb_watch *w = container_of(pos, struct xb_watch, link);
+
+		if (w->c == c && w->active && !strcmp(w->path, path) &&
+		    !strcmp(w->token, token)) {
+			found = w;
+			break;
+		}
+	}
+	if (!found)
+		return "ENOENT";
+	n = snprintf(nb, sizeof(nb), "%s%cX%u", found->path, 0, found->id);
+	if (n < 0 || (size_t)n + 1 > XENSTORE_PAYLOAD_MAX)
+		return "E2BIG";
+	p = xb_send(xb, XS_UNWATCH, 0, nb, n + 1, c, h->req_id);
+	if (!p)
+		return "ENOMEM";
+	p->watch = found;
+	return NULL;
+}
+
+static const char *req_forward(struct xb_client *c, const struct xsd_sockmsg *h,
+			       const uint8_t *body)
+{
+	return xb_send(c->xb, h->type, h->tx_id, body, h->len, c, h->req_id) ? NULL : "ENOMEM";
+}
+
+static const xb_req_fn client_reqs[XS_TYPE_COUNT] = {
+	[XS_WATCH] = req_watch,
+	[XS_UNWATCH] = req_unwatch,
+};
+
+/* One complete request from a client; its error, if any, answered here. */
+static void client_request(struct xb_client *c, const struct xsd_sockmsg *h, const uint8_t *body)
+{
+	xb_req_fn fn = h->type < XS_TYPE_COUNT && client_reqs[h->type] ?
+		client_reqs[h->type] : req_forward;
+	const char *err;
+
+	if (h->tx_id && client_find_tx(c, h->tx_id) < 0)
+		err = "ENOENT";
+	else
+		err = fn(c, h, body);
+	if (err) {
+		client_error(c, h, err);
 		return;
 	}
-	switch (h->type) {
-	case XS_WATCH: {
-		struct xb_watch *w;
-		char nb[XENSTORE_PAYLOAD_MAX + 16];
-		int n;
-
-		if (!split_watch(body, h->len, &path, &token)) {
-			client_error(c, h, "EINVAL");
-			return;
-		}
-		w = calloc(1, sizeof(*w));
-		if (!w || !(w->path = strdup(path)) || !(w->token = strdup(token))) {
-			if (w)
-				free(w->path);
-			free(w);
-			client_error(c, h, "ENOMEM");
-			return;
-		}
-		w->id = xb->next_watch_id++;
-		w->c = c;
-		list_add_tail(&w->link, &xb->watches);
-		/* The ring-wide token must still fit xenstored's payload limit. */
-		n = snprintf(nb, sizeof(nb), "%s%cX%u", path, 0, w->id);
-		if (n < 0 || (size_t)n + 1 > XENSTORE_PAYLOAD_MAX) {
-			watch_free(w);
-			client_error(c, h, "E2BIG");
-			return;
-		}
-		p = xb_send(xb, XS_WATCH, 0, nb, n + 1, c, h->req_id);
-		if (!p) {
-			watch_free(w);
-			client_error(c, h, "ENOMEM");
-			return;
-		}
-		p->watch = w;
-		break;
-	}
-	case XS_UNWATCH: {
-		struct xb_watch *found = NULL;
-		char nb[XENSTORE_PAYLOAD_MAX + 16];
-		int n;
-
-		if (!split_watch(body, h->len, &path, &token)) {
-			client_error(c, h, "EINVAL");
-			return;
-		}
-		list_for_each_safe(pos, tmp, &xb->watches) {
-			struct xb_watch *w = container_of(pos, struct xb_watch, link);
-
-			if (w->c == c && w->active && !strcmp(w->path, path) &&
-			    !strcmp(w->token, token)) {
-				found = w;
-				break;
-			}
-		}
-		if (!found) {
-			client_error(c, h, "ENOENT");
-			return;
-		}
-		n = snprintf(nb, sizeof(nb), "%s%cX%u", found->path, 0, found->id);
-		if (n < 0 || (size_t)n + 1 > XENSTORE_PAYLOAD_MAX) {
-			client_error(c, h, "E2BIG");
-			return;
-		}
-		p = xb_send(xb, XS_UNWATCH, 0, nb, n + 1, c, h->req_id);
-		if (!p) {
-			client_error(c, h, "ENOMEM");
-			return;
-		}
-		p->watch = found;
-		break;
-	}
-	default:
-		if (!xb_send(xb, h->type, h->tx_id, body, h->len, c, h->req_id)) {
-			client_error(c, h, "ENOMEM");
-			return;
-		}
-		break;
-	}
-	xb_pump(xb);
+	xb_pump(c->xb);
 }
+
+/* A watch fired: to the client that set it, with its own token. */
+static void ring_watch_event(struct xenbus *xb, const struct xsd_sockmsg *h, uint8_t *body)
+{
+	struct xsd_sockmsg out = *h;
+	struct list *pos, *tmp;
+	const char *path, *token;
+	char *end;
+	unsigned long id;
+	char nb[XENSTORE_PAYLOAD_MAX + 1];
+	int n;
+
+	if (!split_watch(body, h->len, &path, &token) || token[0] != 'X')
+		return;
+	id = strtoul(token + 1, &end, 10);
+	if (*end)
+		return;
+	list_for_each_safe(pos, tmp, &xb->watches) {
+		struct xb_watch *w = container_of(pos, struct xb_watch, link);
+
+		if (w->id == id && w->c) {
+			n = snprintf(nb, sizeof(nb), "%s%c%s", path, 0, w->token);
+			if (n < 0 || (size_t)n >= sizeof(nb))
+				return;
+			out.len = n + 1;
+			client_write(w->c, &out, nb);
+			return;
+		}
+	}
+}
+
+/*
+ * Replies from xenstored that change our state before they go to the
+ * client (ok: the reply is not XS_ERROR).
+ */
+typedef void (*xb_reply_fn)(struct xenbus *xb, struct xb_pending *p,
+			    const struct xsd_sockmsg *h, uint8_t *body, bool ok);
+
+static void reply_watch(struct xenbus *xb, struct xb_pending *p,
+			const struct xsd_sockmsg *h, uint8_t *body, bool ok)
+{
+	if (!ok) {
+		watch_free(p->watch);
+	} else {
+		p->watch->active = true;
+		if (!p->watch->c)	/* client left meanwhile */
+			watch_unregister(xb, p->watch);
+	}
+}
+
+static void reply_unwatch(struct xenbus *xb, struct xb_pending *p,
+			  const struct xsd_sockmsg *h, uint8_t *body, bool ok)
+{
+	if (ok || !p->c)
+		watch_free(p->watch);
+}
+
+static void reply_transaction_start(struct xenbus *xb, struct xb_pending *p,
+				    const struct xsd_sockmsg *h, uint8_t *body, bool ok)
+{
+	uint32_t tx;
+
+	if (!ok || h->len == 0)
+		return;
+	body[h->len] = '\0';
+	tx = strtoul((char *)body, NULL, 10);
+	if (p->c)
+		client_add_tx(p->c, tx);
+	else	/* Orphaned transaction: abort it. */
+		xb_send(xb, XS_TRANSACTION_END, tx, "F", 2, NULL, 0);
+}
+
+static void reply_transaction_end(struct xenbus *xb, struct xb_pending *p,
+				  const struct xsd_sockmsg *h, uint8_t *body, bool ok)
+{
+	if (p->c)
+		client_del_tx(p->c, h->tx_id);
+}
+
+static const xb_reply_fn ring_replies[XS_TYPE_COUNT] = {
+	[XS_WATCH] = reply_watch,
+	[XS_UNWATCH] = reply_unwatch,
+	[XS_TRANSACTION_START] = reply_transaction_start,
+	[XS_TRANSACTION_END] = reply_transaction_end,
+};
 
 /* One complete message from xenstored. */
 static void ring_message(struct xenbus *xb, const struct xsd_sockmsg *h, uint8_t *body)
@@ -341,35 +441,11 @@ static void ring_message(struct xenbus *xb, const struct xsd_sockmsg *h, uint8_t
 	struct list *pos, *tmp;
 	struct xb_pending *p = NULL;
 	struct xsd_sockmsg out = *h;
-	bool ok = h->type != XS_ERROR;
 
 	if (h->type == XS_WATCH_EVENT) {
-		const char *path, *token;
-		char *end;
-		unsigned long id;
-		char nb[XENSTORE_PAYLOAD_MAX + 1];
-		int n;
-
-		if (!split_watch(body, h->len, &path, &token) || token[0] != 'X')
-			return;
-		id = strtoul(token + 1, &end, 10);
-		if (*end)
-			return;
-		list_for_each_safe(pos, tmp, &xb->watches) {
-			struct xb_watch *w = container_of(pos, struct xb_watch, link);
-
-			if (w->id == id && w->c) {
-				n = snprintf(nb, sizeof(nb), "%s%c%s", path, 0, w->token);
-				if (n < 0 || (size_t)n >= sizeof(nb))
-					return;
-				out.len = n + 1;
-				client_write(w->c, &out, nb);
-				return;
-			}
-		}
+		ring_watch_event(xb, h, body);
 		return;
 	}
-
 	list_for_each_safe(pos, tmp, &xb->pending) {
 		struct xb_pending *q = container_of(pos, struct xb_pending, link);
 
@@ -384,42 +460,8 @@ static void ring_message(struct xenbus *xb, const struct xsd_sockmsg *h, uint8_t
 		return;
 	}
 	list_del(&p->link);
-
-	switch (p->type) {
-	case XS_WATCH:
-		if (!ok) {
-			watch_free(p->watch);
-		} else {
-			p->watch->active = true;
-			if (!p->watch->c)	/* client left meanwhile */
-				watch_unregister(xb, p->watch);
-		}
-		break;
-	case XS_UNWATCH:
-		if (ok || !p->c)
-			watch_free(p->watch);
-		break;
-	case XS_TRANSACTION_START:
-		if (ok && h->len > 0) {
-			uint32_t tx;
-
-			body[h->len] = '\0';
-			tx = strtoul((char *)body, NULL, 10);
-			if (p->c) {
-				client_add_tx(p->c, tx);
-			} else {
-				/* Orphaned transaction: abort it. */
-				xb_send(xb, XS_TRANSACTION_END, tx, "F", 2, NULL, 0);
-			}
-		}
-		break;
-	case XS_TRANSACTION_END:
-		if (p->c)
-			client_del_tx(p->c, h->tx_id);
-		break;
-	default:
-		break;
-	}
+	if (p->type < XS_TYPE_COUNT && ring_replies[p->type])
+		ring_replies[p->type](xb, p, h, body, h->type != XS_ERROR);
 	if (p->c) {
 		out.req_id = p->orig_req_id;
 		client_write(p->c, &out, body);
@@ -622,29 +664,31 @@ static void xb_accept(struct xenbus *xb)
 		return;
 	}
 	c->w.kind = W_XB_CLIENT;
+	c->w.fn = xenbus_event;
 	c->w.fd = fd;
 	c->xb = xb;
 	list_add_tail(&c->link, &xb->clients);
 	loop_add(&c->w, EPOLLIN);
 }
 
-void xenbus_event(struct watcher *w, uint32_t events)
+static bool xenbus_event(struct watcher *w, uint32_t events)
 {
 	struct xb_client *c;
 
 	if (w->kind == W_XB_LISTEN) {
 		xb_accept(container_of(w, struct xenbus, listen));
-		return;
+		return true;
 	}
 	c = container_of(w, struct xb_client, w);
 	if (c->dead) {
 		client_close(c);
-		return;
+		return true;
 	}
 	if ((events & EPOLLOUT) && client_writable(c) < 0)
-		return;
+		return true;
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 		client_readable(c);
+	return true;
 }
 
 int xenbus_create(struct domain *d)
@@ -658,6 +702,7 @@ int xenbus_create(struct domain *d)
 		return -ENOMEM;
 	xb->dom = d;
 	xb->listen.kind = W_XB_LISTEN;
+	xb->listen.fn = xenbus_event;
 	xb->listen.fd = -1;
 	xb->next_req_id = 1;
 	list_init(&xb->clients);

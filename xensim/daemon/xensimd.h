@@ -4,7 +4,7 @@
  * pieces it plays: the xenbus device of each guest).
  *
  * One thread, one epoll loop.  Every object the loop waits on starts with a
- * struct watcher so the loop can dispatch on its kind.
+ * struct watcher naming the handler of its events.
  */
 #ifndef XENSIMD_H
 #define XENSIMD_H
@@ -57,9 +57,14 @@ enum watcher_kind {
 	W_DBGPORT,	/* the debug port's wake-up and timer fds */
 };
 
+struct watcher;
+/* An event on a watcher; true when it may have freed other watchers. */
+typedef bool (*watch_fn)(struct watcher *w, uint32_t events);
+
 struct watcher {
 	enum watcher_kind kind;
 	int fd;
+	watch_fn fn;
 };
 
 enum port_state {
@@ -169,30 +174,87 @@ struct domain {
 	bool tearing_down;	/* domain_destroy() is running: do not free */
 };
 
-/* main.c */
-extern struct list domains;
-extern const char *rundir;
+/* A reply being built: the header, the op's payload, descriptors to pass. */
+struct reply {
+	union {
+		struct xensim_rsp hdr;
+		uint8_t buf[XENSIM_MSG_MAX];
+	};
+	size_t len;
+	int fds[3];
+	unsigned int nfds;
+};
+
+/* A request handler: 0 or -errno, the reply's payload in r. */
+typedef int (*op_fn)(struct conn *c, const void *req, size_t len, struct reply *r);
+
+#define OP_PRIV 0x1	/* dom0 only, as a domctl */
+
+struct op_row {
+	op_fn fn;
+	size_t min_len;
+	unsigned int flags;	/* OP_* */
+};
+
+/*
+ * The files from the bottom up; each calls only those before it:
+ * loop.c, registry.c, evtchn.c, grant.c, xenbus.c, debugport.c, conn.c,
+ * domain.c, main.c.  Messages: dlog() (util/dlog.h), to stderr or syslog.
+ */
+
+/* loop.c */
+int loop_init(void);
+void loop_run(void);
+void loop_stop(void);
 void loop_add(struct watcher *w, uint32_t events);
 void loop_mod(struct watcher *w, uint32_t events);
 void loop_del(struct watcher *w);
-/* Messages: dlog() (lib/daemon/dlog.h), to stderr or syslog. */
+void *reply_extend(struct reply *r, size_t n);
+void reply_fd(struct reply *r, int fd);
+
+/* registry.c */
+extern struct list domains;
+extern const char *rundir;
+bool domain_maybe_free(struct domain *d);
+void domain_free(struct domain *d);
+void domain_rmdir(struct domain *d);
+int frame_alloc(struct domain *d, uint32_t *gfn);
+void frame_free(struct domain *d, uint32_t gfn);
+void *frame_map(struct domain *d, uint32_t gfn);
+
+/* conn.c */
+void conn_init(const struct op_row *ops);
+bool conn_listen_event(struct watcher *w, uint32_t events);
 void conn_close(struct conn *c);
+int op_hello(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_host_stop(struct conn *c, const void *req, size_t len, struct reply *r);
 
 /* domain.c */
+int op_fmem_map(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_dominfo(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_domain_create(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_domain_destroy(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_domain_shutdown(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_domain_pause(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_register_pid(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_programs(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_stats(struct conn *c, const void *req, size_t len, struct reply *r);
 struct domain *domain_find(uint32_t domid);
+struct domain *domain_find_name(const char *name);
 struct domain *domain_create(uint32_t domid, const char *name, uint32_t memory_mb,
 			     uint32_t flags, int *err);
 int domain_destroy(struct domain *d);
 int domain_shutdown(struct domain *d, uint32_t reason);
-void domain_maybe_free(struct domain *d);
-int frame_alloc(struct domain *d, uint32_t *gfn);
-void frame_free(struct domain *d, uint32_t gfn);
-void *frame_map(struct domain *d, uint32_t gfn);
 void domains_free_all(void);
 int unix_listen(const char *path, mode_t mode, int type);
 unsigned long long proc_start_time(pid_t pid);
 
 /* evtchn.c */
+int op_evtchn_unbound(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_evtchn_interdomain(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_evtchn_virq(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_evtchn_unbind(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_evtchn_peer(struct conn *c, const void *req, size_t len, struct reply *r);
 int evtchn_alloc(struct domain *d, struct conn *owner, uint32_t *port);
 void evtchn_close(struct domain *d, uint32_t port);
 int evtchn_bind_interdomain(struct domain *d, struct conn *owner,
@@ -201,7 +263,6 @@ int evtchn_send(struct domain *d, uint32_t port);
 void evtchn_raise_virq_dom_exc(void);
 int evtchn_kernel_port(struct domain *d, uint32_t remote_dom, kport_fn fn,
 		       void *opaque, uint32_t *port);
-void evtchn_kport_event(struct port *p);
 void evtchn_release_conn(struct conn *c);
 /* Keep a port bound for an unmap notification (Linux evtchn_get/put). */
 int evtchn_hold(struct domain *d, uint32_t port);
@@ -209,6 +270,10 @@ void evtchn_put(struct domain *d, uint32_t port);
 void evtchn_release_domain(struct domain *d);
 
 /* grant.c */
+int op_gnt_share(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_gnt_unshare(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_gnt_map(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_gnt_unmap(struct conn *c, const void *req, size_t len, struct reply *r);
 int grant_share(struct conn *c, uint32_t grantee, uint32_t count, bool writable,
 		const struct xensim_notify *notify, struct share **out, uint32_t *gfns);
 int grant_unshare(struct conn *c, uint64_t id);
@@ -223,12 +288,13 @@ int grant_set_kernel(struct domain *d, uint32_t ref, uint32_t grantee,
 /* xenbus.c */
 int xenbus_create(struct domain *d);
 void xenbus_destroy(struct domain *d);
-void xenbus_event(struct watcher *w, uint32_t events);
 
 /* debugport.c */
 #define XENSIM_DEFERRED 1	/* an op's reply is sent later */
 int debugport_init(void);
-void debugport_event(struct watcher *w);
+int op_dm_op(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_resource_map(struct conn *c, const void *req, size_t len, struct reply *r);
+int op_vcpu_debug(struct conn *c, const void *req, size_t len, struct reply *r);
 void debugport_conn_closed(struct conn *c);
 void debugport_domain_gone(uint32_t domid);
 int debugport_dm_op(struct conn *c, const struct xensim_dm_op_req *q,

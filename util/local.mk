@@ -1,0 +1,9 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# util: the bottom of the tree.  Everything may use it; it uses nothing of
+# the project but include/.
+
+# How the dom0 daemons log (stderr, syslog or both): linked by each daemon.
+noinst_LTLIBRARIES += util/libdlog.la
+util_libdlog_la_SOURCES = util/dlog.c util/dlog.h
+DLOG_CPPFLAGS = -I$(top_srcdir)/util
