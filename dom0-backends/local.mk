@@ -6,6 +6,8 @@ sbin_PROGRAMS += dom0-backends/vmbusd/vmbusd
 dom0_backends_vmbusd_vmbusd_SOURCES = \
 	dom0-backends/vmbusd/vmbusd.h \
 	dom0-backends/vmbusd/vmbusd.c \
+	dom0-backends/vmbusd/loop.c \
+	dom0-backends/vmbusd/guest.c \
 	dom0-backends/vmbusd/pipe.c \
 	dom0-backends/vmbusd/p2p.c
 dom0_backends_vmbusd_vmbusd_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) $(DLOG_CPPFLAGS) $(XENSTORE_CFLAGS)
