@@ -28,4 +28,6 @@ TESTS += tests/integration/ringbench-smoke.sh
 dist_noinst_SCRIPTS += tests/bad-input/bad-input.sh
 TESTS += tests/bad-input/bad-input.sh
 EXTRA_DIST += \
-	tests/bad-input/vmbusctl.cases
+	tests/bad-input/vmbusctl.cases \
+	tests/bad-input/vmbusd.cases \
+	tests/bad-input/vmbus-pipe-client.cases

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 
 #include <xenstore.h>
 
@@ -184,6 +185,30 @@ void vd_publish(void)
 		for (o = g->offers; o; o = o->next)
 			vd_publish_offer(o);
 	}
+}
+
+/*
+ * The state root is the daemon's: what a daemon before this one left
+ * (killed, it could not clean up) goes, then the pid that tells vmbusctl
+ * a daemon serves, then the state of the guests served.
+ */
+int vd_publish_start(void)
+{
+	char pid[16];
+	int err;
+
+	xs_rm(vd_xs, XBT_NULL, VD_STATE_ROOT);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	if (!xs_write(vd_xs, XBT_NULL, VD_STATE_ROOT "/pid", pid,
+		      (unsigned int)strlen(pid))) {
+		err = errno;
+		dlog(LOG_ERR, "failed to write \"%s\" (%s)",
+		     VD_STATE_ROOT "/pid", strerror(err));
+		return -err;
+	}
+	published_host_maps[0] = '\0';
+	vd_publish();
+	return 0;
 }
 
 /* --- channels to VSPs --- */

@@ -64,6 +64,7 @@ struct vd_guest {
 
 #define VD_BACKEND_ROOT	"/local/domain/0/backend/vmbus"
 #define VD_STATE_ROOT	"/local/domain/0/vmbusd"
+#define VD_RUN_DIR	"/run/xenvmbus"
 
 /* The event loop (loop.c). */
 extern int vd_epfd;
@@ -89,6 +90,8 @@ void vd_rescan(void);
 int vd_watch_events(void);
 /* Write the live state that changed under VD_STATE_ROOT. */
 void vd_publish(void);
+/* At start: drop what an earlier daemon left, publish the pid and state. */
+int vd_publish_start(void);
 void vd_guests_release(void);
 
 /* The pipe service's offer (pipe.c). */
