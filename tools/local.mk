@@ -16,4 +16,4 @@ tools_vmbus_pipe_client_LDADD = $(LIBVMBUS_LIBS)
 # The demo on the simulated Xen host (run from a build tree).
 dist_noinst_SCRIPTS += tools/vmbus-demo
 
-dist_man_MANS += docs/man/vmbusctl.8
+dist_man_MANS += docs/man/vmbusctl.8 docs/man/vmbus-pipe-client.1
