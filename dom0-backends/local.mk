@@ -16,6 +16,9 @@ dom0_backends_vmbusd_vmbusd_LDADD = $(LIBVMBUS_LIBS) lib/daemon/libdlog.la $(XEN
 # The daemon, vmbusctl and pipes end to end on the simulated host.
 dist_noinst_SCRIPTS += tests/integration/vmbus-pipe.sh
 TESTS += tests/integration/vmbus-pipe.sh
+# Odd pipe names through every --json output of vmbusctl, parsed back.
+dist_noinst_SCRIPTS += tests/integration/vmbus-json.sh
+TESTS += tests/integration/vmbus-json.sh
 
 dist_man_MANS += docs/man/vmbusd.8
 

@@ -22,6 +22,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -37,6 +38,7 @@
 #include <unistd.h>
 
 #include <xenstore.h>
+#include <yajl/yajl_gen.h>
 
 #define BE_ROOT		"/local/domain/0/backend/vmbus"
 #define STATE_ROOT	"/local/domain/0/vmbusd"
@@ -411,22 +413,36 @@ static int cmd_rescind(int domid, const char *name)
 	return 0;
 }
 
-/* "key=value key=value" -> value of @key (static buffer) or "". */
+/*
+ * "key=value key=value" -> value of @key (static buffer) or "".  vmbusd
+ * writes the names and paths in these lines with %XX for the bytes that
+ * would end a value (space, '=', '%', control characters); they are
+ * decoded here.
+ */
 static const char *kv(const char *s, const char *key)
 {
-	static char out[128];
-	size_t kl = strlen(key);
-	const char *p = s;
+	static char out[512];
+	size_t kl = strlen(key), n, i, o;
+	const char *p = s, *v;
+	unsigned int x;
 
 	out[0] = '\0';
 	while (p && *p) {
 		if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
-			size_t n = strcspn(p + kl + 1, " ");
-
-			if (n >= sizeof(out))
-				n = sizeof(out) - 1;
-			memcpy(out, p + kl + 1, n);
-			out[n] = '\0';
+			v = p + kl + 1;
+			n = strcspn(v, " ");
+			for (i = o = 0; i < n && o < sizeof(out) - 1; i++) {
+				if (v[i] == '%' && i + 2 < n &&
+				    isxdigit((unsigned char)v[i + 1]) &&
+				    isxdigit((unsigned char)v[i + 2]) &&
+				    sscanf(v + i + 1, "%2x", &x) == 1) {
+					out[o++] = (char)x;
+					i += 2;
+				} else {
+					out[o++] = v[i];
+				}
+			}
+			out[o] = '\0';
 			return out;
 		}
 		p = strchr(p, ' ');
@@ -434,6 +450,83 @@ static const char *kv(const char *s, const char *key)
 			p++;
 	}
 	return out;
+}
+
+/*
+ * JSON is written by libyajl: strings escaped as JSON wants them (quotes,
+ * backslashes, control characters), numbers only when they are numbers.
+ */
+static yajl_gen json_open(void)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+
+	if (g)
+		yajl_gen_config(g, yajl_gen_validate_utf8, 1);
+	return g;
+}
+
+static void json_str(yajl_gen g, const char *s)
+{
+	char buf[2048];
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0, n, k;
+
+	if (yajl_gen_string(g, p, strlen(s)) != yajl_gen_invalid_string)
+		return;
+	/* Not UTF-8: each byte that does not start a sequence is U+FFFD. */
+	while (*p && o + 4 < sizeof(buf)) {
+		n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 :
+		    (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+		for (k = 1; n && k < n; k++)
+			if ((p[k] & 0xc0) != 0x80)
+				n = 0;
+		if (!n) {
+			memcpy(buf + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			p++;
+			continue;
+		}
+		memcpy(buf + o, p, n);
+		o += n;
+		p += n;
+	}
+	if (yajl_gen_string(g, (const unsigned char *)buf, o) !=
+	    yajl_gen_status_ok)
+		yajl_gen_string(g, (const unsigned char *)"", 0);
+}
+
+/* A counter as published: a number, or 0 when it is not one. */
+static void json_num(yajl_gen g, const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	if (n && n == strlen(s) && n < 21)
+		yajl_gen_number(g, s, n);
+	else
+		yajl_gen_integer(g, 0);
+}
+
+static void json_kv(yajl_gen g, const char *key, const char *num)
+{
+	json_str(g, key);
+	json_num(g, num);
+}
+
+/* Print what @g holds, one line; 1 if it could not be built. */
+static int json_close(yajl_gen g)
+{
+	const unsigned char *buf;
+	size_t len;
+	int rc = 0;
+
+	if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok) {
+		rc = say(1, "failed to build the JSON output");
+	} else {
+		fwrite(buf, 1, len, stdout);
+		putchar('\n');
+	}
+	yajl_gen_free(g);
+	return rc;
 }
 
 static const char *const num_keys[] = {
@@ -445,8 +538,8 @@ static const char *const num_keys[] = {
 static const char *const map_keys[] = { "mapped", "limit", "gpadls",
 					 "refused" };
 
-/* "maps":{...}, of domain @dom as vmbusd published it, if it did. */
-static void print_maps_json(const char *dom)
+/* "maps":{...} of domain @dom as vmbusd published it, if it did. */
+static void json_maps(yajl_gen g, const char *dom)
 {
 	char path[96], *v;
 	unsigned int m;
@@ -455,15 +548,18 @@ static void print_maps_json(const char *dom)
 	v = xs_read(xs, XBT_NULL, path, NULL);
 	if (!v)
 		return;
-	printf("\"maps\":{");
-	for (m = 0; m < sizeof(map_keys) / sizeof(map_keys[0]); m++) {
-		const char *n = kv(v, map_keys[m]);
-
-		printf("%s\"%s\":%s", m ? "," : "", map_keys[m],
-		       n[0] ? n : "0");
-	}
-	printf("},");
+	json_str(g, "maps");
+	yajl_gen_map_open(g);
+	for (m = 0; m < sizeof(map_keys) / sizeof(map_keys[0]); m++)
+		json_kv(g, map_keys[m], kv(v, map_keys[m]));
+	yajl_gen_map_close(g);
 	free(v);
+}
+
+/* Channels are published by relid; other entries are about the bus. */
+static bool is_relid(const char *s)
+{
+	return s[0] >= '0' && s[0] <= '9' && strspn(s, "0123456789") == strlen(s);
 }
 
 /* Grant mappings against vmbusd's budgets: the host, then each guest. */
@@ -471,7 +567,7 @@ static int cmd_status(bool json)
 {
 	unsigned int nd = 0, i;
 	char **doms, path[96], *host, *v, hm[32], hl[32];
-	bool first = true;
+	yajl_gen g = NULL;
 
 	if (!vmbusd_running(path, sizeof(path)))
 		return say(1, "vmbusd is not running (%s)", path);
@@ -486,8 +582,21 @@ static int cmd_status(bool json)
 		 kv(host, "limit") : "0");
 	doms = xs_directory(xs, XBT_NULL, STATE_ROOT, &nd);
 	if (json) {
-		printf("{\"host\":{\"mapped\":%s,\"limit\":%s},"
-		       "\"domains\":[", hm, hl);
+		g = json_open();
+		if (!g) {
+			free(doms);
+			free(host);
+			return say(1, "failed to start the JSON output (%s)",
+				   strerror(ENOMEM));
+		}
+		yajl_gen_map_open(g);
+		json_str(g, "host");
+		yajl_gen_map_open(g);
+		json_kv(g, "mapped", hm);
+		json_kv(g, "limit", hl);
+		yajl_gen_map_close(g);
+		json_str(g, "domains");
+		yajl_gen_array_open(g);
 	} else {
 		printf("host: %s of %s grant pages mapped\n", hm, hl);
 		printf("%-6s %-10s %-10s %-7s %s\n", "DOMID", "MAPPED",
@@ -497,7 +606,7 @@ static int cmd_status(bool json)
 		char val[4][32];
 		unsigned int m;
 
-		if (strcmp(doms[i], "maps") == 0)
+		if (!is_relid(doms[i]))
 			continue;
 		snprintf(path, sizeof(path), STATE_ROOT "/%s/maps", doms[i]);
 		v = xs_read(xs, XBT_NULL, path, NULL);
@@ -508,21 +617,24 @@ static int cmd_status(bool json)
 				 kv(v, map_keys[m])[0] ? kv(v, map_keys[m]) :
 				 "0");
 		if (json) {
-			printf("%s{\"domid\":%s", first ? "" : ",", doms[i]);
+			yajl_gen_map_open(g);
+			json_kv(g, "domid", doms[i]);
 			for (m = 0; m < 4; m++)
-				printf(",\"%s\":%s", map_keys[m], val[m]);
-			printf("}");
+				json_kv(g, map_keys[m], val[m]);
+			yajl_gen_map_close(g);
 		} else {
 			printf("%-6s %-10s %-10s %-7s %s\n", doms[i], val[0],
 			       val[1], val[2], val[3]);
 		}
-		first = false;
 		free(v);
 	}
-	if (json)
-		printf("]}\n");
 	free(doms);
 	free(host);
+	if (json) {
+		yajl_gen_array_close(g);
+		yajl_gen_map_close(g);
+		return json_close(g);
+	}
 	return 0;
 }
 
@@ -531,31 +643,89 @@ static const char *const work_keys[] = {
 	"budget_yields", "throttles", "ctl_queued", "ctl_queue_peak",
 };
 
-/* Channels are published by relid; other entries are about the bus. */
-static bool is_relid(const char *s)
+/* One channel of a bus, as vmbusd published it in @v. */
+static void json_channel(yajl_gen g, const char *relid, const char *v)
 {
-	return s[0] >= '0' && s[0] <= '9' && strspn(s, "0123456789") == strlen(s);
+	unsigned int m;
+
+	yajl_gen_map_open(g);
+	json_kv(g, "relid", relid);
+	json_str(g, "name");
+	json_str(g, kv(v, "name"));
+	json_str(g, "mode");
+	json_str(g, kv(v, "mode"));
+	json_str(g, "service");
+	json_str(g, kv(v, "service"));
+	if (kv(v, "peer")[0]) {
+		json_kv(g, "peer", kv(v, "peer"));
+		json_str(g, "role");
+		json_str(g, kv(v, "role"));
+	}
+	json_str(g, "state");
+	json_str(g, kv(v, "state"));
+	for (m = 0; m < sizeof(num_keys) / sizeof(num_keys[0]); m++)
+		json_kv(g, num_keys[m], kv(v, num_keys[m]));
+	yajl_gen_map_close(g);
+}
+
+/* A channel's line of the table. */
+static void print_channel(const char *dom, const char *bs, const char *fs,
+			  const char *relid, const char *v)
+{
+	char tx[40], rx[40], sig[32], tp[24], rp[24], name[17], mode[9], st[8];
+
+	snprintf(name, sizeof(name), "%s", kv(v, "name"));
+	snprintf(mode, sizeof(mode), "%s", kv(v, "mode"));
+	snprintf(st, sizeof(st), "%s", kv(v, "state"));
+	snprintf(tx, sizeof(tx), "%s/", kv(v, "tx_write"));
+	snprintf(tx + strlen(tx), sizeof(tx) - strlen(tx), "%s ", kv(v, "tx_read"));
+	snprintf(tx + strlen(tx), sizeof(tx) - strlen(tx), "%s/", kv(v, "tx_used"));
+	snprintf(tx + strlen(tx), sizeof(tx) - strlen(tx), "%s", kv(v, "tx_size"));
+	snprintf(rx, sizeof(rx), "%s/", kv(v, "rx_write"));
+	snprintf(rx + strlen(rx), sizeof(rx) - strlen(rx), "%s ", kv(v, "rx_read"));
+	snprintf(rx + strlen(rx), sizeof(rx) - strlen(rx), "%s/", kv(v, "rx_used"));
+	snprintf(rx + strlen(rx), sizeof(rx) - strlen(rx), "%s", kv(v, "rx_size"));
+	snprintf(tp, sizeof(tp), "%s", kv(v, "tx_packets"));
+	snprintf(rp, sizeof(rp), "%s", kv(v, "rx_packets"));
+	snprintf(sig, sizeof(sig), "%s/", kv(v, "tx_signals"));
+	snprintf(sig + strlen(sig), sizeof(sig) - strlen(sig), "%s", kv(v, "rx_signals"));
+	printf("%-6s %-12s %-12s %-6s %-16s %-8s %-7s %-22s %-22s %-10s %-10s %-9s %s\n",
+	       dom, bs, fs, relid, name, mode, st,
+	       st[0] == 'o' && st[1] == 'p' ? tx : "-",
+	       st[0] == 'o' && st[1] == 'p' ? rx : "-",
+	       tp[0] ? tp : "-", rp[0] ? rp : "-",
+	       st[0] == 'o' && st[1] == 'p' ? sig : "-",
+	       kv(v, "errors")[0] ? kv(v, "errors") : "0");
 }
 
 static int cmd_list(bool json)
 {
 	static const char *const xb[] = { "Unknown", "Initialising", "InitWait",
 		"Initialised", "Connected", "Closing", "Closed" };
-	unsigned int nd = 0, nc, i, j, k;
+	unsigned int nd = 0, nc, i, j, k, m;
 	char **doms, **chans, path[128], *v, *fe;
-	bool first_dom = true;
+	yajl_gen g = NULL;
 
-	doms = xs_directory(xs, XBT_NULL, BE_ROOT, &nd);
-	if (json)
-		printf("{\"domains\":[");
-	else
+	if (json) {
+		g = json_open();
+		if (!g)
+			return say(1, "failed to start the JSON output (%s)",
+				   strerror(ENOMEM));
+		yajl_gen_map_open(g);
+		json_str(g, "domains");
+		yajl_gen_array_open(g);
+	} else {
 		printf("%-6s %-12s %-12s %-6s %-16s %-8s %-7s %-22s %-22s %-10s %-10s %-9s %s\n",
 		       "DOMID", "BACKEND", "FRONTEND", "RELID", "NAME", "MODE",
 		       "STATE", "TX w/r used/size", "RX w/r used/size",
 		       "TX pkts", "RX pkts", "signals", "errors");
+	}
+	doms = xs_directory(xs, XBT_NULL, BE_ROOT, &nd);
 	for (i = 0; doms && i < nd; i++) {
 		int bs, fs = 0;
 
+		if (!is_relid(doms[i]))
+			continue;
 		snprintf(path, sizeof(path), BE_ROOT "/%s/0/state", doms[i]);
 		v = xs_read(xs, XBT_NULL, path, NULL);
 		bs = v ? atoi(v) : 0;
@@ -572,19 +742,22 @@ static int cmd_list(bool json)
 		if (bs < 0 || bs > 6) bs = 0;
 		if (fs < 0 || fs > 6) fs = 0;
 		if (json) {
-			printf("%s{\"domid\":%s,\"backend\":\"%s\",\"frontend\":\"%s\",",
-			       first_dom ? "" : ",", doms[i], xb[bs], xb[fs]);
-			print_maps_json(doms[i]);
-			printf("\"channels\":[");
+			yajl_gen_map_open(g);
+			json_kv(g, "domid", doms[i]);
+			json_str(g, "backend");
+			json_str(g, xb[bs]);
+			json_str(g, "frontend");
+			json_str(g, xb[fs]);
+			json_maps(g, doms[i]);
+			json_str(g, "channels");
+			yajl_gen_array_open(g);
 		}
-		first_dom = false;
 		snprintf(path, sizeof(path), STATE_ROOT "/%s", doms[i]);
 		nc = 0;
 		chans = xs_directory(xs, XBT_NULL, path, &nc);
 		k = 0;
 		for (j = 0; chans && j < nc; j++) {
 			char cp[160];
-			unsigned int m;
 
 			if (!is_relid(chans[j]))
 				continue;
@@ -592,75 +765,38 @@ static int cmd_list(bool json)
 			v = xs_read(xs, XBT_NULL, cp, NULL);
 			if (!v)
 				continue;
-			if (json) {
-				printf("%s{\"relid\":%s,\"name\":\"%s\",", k ? "," : "",
-				       chans[j], kv(v, "name"));
-				printf("\"mode\":\"%s\",", kv(v, "mode"));
-				printf("\"service\":\"%s\",", kv(v, "service"));
-				if (kv(v, "peer")[0]) {
-					/* kv() returns one static buffer. */
-					printf("\"peer\":%s,", kv(v, "peer"));
-					printf("\"role\":\"%s\",", kv(v, "role"));
-				}
-				printf("\"state\":\"%s\"", kv(v, "state"));
-				for (m = 0; m < sizeof(num_keys) / sizeof(num_keys[0]); m++) {
-					const char *n = kv(v, num_keys[m]);
-
-					printf(",\"%s\":%s", num_keys[m], n[0] ? n : "0");
-				}
-				printf("}");
-			} else {
-				char tx[40], rx[40], sig[32], tp[24], rp[24], name[17], mode[9], st[8];
-
-				snprintf(name, sizeof(name), "%s", kv(v, "name"));
-				snprintf(mode, sizeof(mode), "%s", kv(v, "mode"));
-				snprintf(st, sizeof(st), "%s", kv(v, "state"));
-				snprintf(tx, sizeof(tx), "%s/", kv(v, "tx_write"));
-				snprintf(tx + strlen(tx), sizeof(tx) - strlen(tx), "%s ", kv(v, "tx_read"));
-				snprintf(tx + strlen(tx), sizeof(tx) - strlen(tx), "%s/", kv(v, "tx_used"));
-				snprintf(tx + strlen(tx), sizeof(tx) - strlen(tx), "%s", kv(v, "tx_size"));
-				snprintf(rx, sizeof(rx), "%s/", kv(v, "rx_write"));
-				snprintf(rx + strlen(rx), sizeof(rx) - strlen(rx), "%s ", kv(v, "rx_read"));
-				snprintf(rx + strlen(rx), sizeof(rx) - strlen(rx), "%s/", kv(v, "rx_used"));
-				snprintf(rx + strlen(rx), sizeof(rx) - strlen(rx), "%s", kv(v, "rx_size"));
-				snprintf(tp, sizeof(tp), "%s", kv(v, "tx_packets"));
-				snprintf(rp, sizeof(rp), "%s", kv(v, "rx_packets"));
-				snprintf(sig, sizeof(sig), "%s/", kv(v, "tx_signals"));
-				snprintf(sig + strlen(sig), sizeof(sig) - strlen(sig), "%s", kv(v, "rx_signals"));
-				printf("%-6s %-12s %-12s %-6s %-16s %-8s %-7s %-22s %-22s %-10s %-10s %-9s %s\n",
-				       doms[i], xb[bs], xb[fs], chans[j], name, mode, st,
-				       st[0] == 'o' && st[1] == 'p' ? tx : "-",
-				       st[0] == 'o' && st[1] == 'p' ? rx : "-",
-				       tp[0] ? tp : "-", rp[0] ? rp : "-",
-				       st[0] == 'o' && st[1] == 'p' ? sig : "-",
-				       kv(v, "errors")[0] ? kv(v, "errors") : "0");
-			}
+			if (json)
+				json_channel(g, chans[j], v);
+			else
+				print_channel(doms[i], xb[bs], xb[fs], chans[j], v);
 			k++;
 			free(v);
 		}
-		if (!json && k == 0)
-			printf("%-6s %-12s %-12s (no channels)\n", doms[i], xb[bs], xb[fs]);
-		if (json) {
-			unsigned int m;
-
-			/* What serving the bus cost vmbusd (vmbusd(8)). */
-			printf("],\"work\":{");
-			snprintf(path, sizeof(path), STATE_ROOT "/%s/work", doms[i]);
-			v = xs_read(xs, XBT_NULL, path, NULL);
-			for (m = 0; m < sizeof(work_keys) / sizeof(work_keys[0]); m++) {
-				const char *n = v ? kv(v, work_keys[m]) : "";
-
-				printf("%s\"%s\":%s", m ? "," : "", work_keys[m],
-				       n[0] ? n : "0");
-			}
-			free(v);
-			printf("}}");
-		}
 		free(chans);
+		if (!json) {
+			if (k == 0)
+				printf("%-6s %-12s %-12s (no channels)\n",
+				       doms[i], xb[bs], xb[fs]);
+			continue;
+		}
+		yajl_gen_array_close(g);
+		/* What serving the bus cost vmbusd (vmbusd(8)). */
+		json_str(g, "work");
+		yajl_gen_map_open(g);
+		snprintf(path, sizeof(path), STATE_ROOT "/%s/work", doms[i]);
+		v = xs_read(xs, XBT_NULL, path, NULL);
+		for (m = 0; m < sizeof(work_keys) / sizeof(work_keys[0]); m++)
+			json_kv(g, work_keys[m], v ? kv(v, work_keys[m]) : "0");
+		free(v);
+		yajl_gen_map_close(g);
+		yajl_gen_map_close(g);
 	}
-	if (json)
-		printf("]}\n");
 	free(doms);
+	if (json) {
+		yajl_gen_array_close(g);
+		yajl_gen_map_close(g);
+		return json_close(g);
+	}
 	return 0;
 }
 

@@ -62,12 +62,39 @@ void vd_offer_publish_drop(struct vd_offer *o)
 	o->published[0] = '\0';
 }
 
+/*
+ * @s for a "key=value key=value" line: the bytes that would end the
+ * value or hide in it (space, '=', '%', control characters) as %XX.
+ */
+static const char *vd_escape(const char *s, char *out, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0;
+
+	for (; *p && o + 4 <= len; p++) {
+		if (*p <= ' ' || *p == '=' || *p == '%' || *p == 0x7f) {
+			out[o++] = '%';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		} else {
+			out[o++] = (char)*p;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
 static void vd_publish_offer(struct vd_offer *o)
 {
-	char path[160], val[512];
+	char path[160], val[sizeof(o->published)];
+	char name[3 * VMBUS_PIPE_NAME_MAX + 1], svc[3 * sizeof(o->service)];
 	struct vmbus_chan_stats st;
 	uint64_t to = 0, from = 0, perr = 0;
 	int len;
+
+	vd_escape(o->name, name, sizeof(name));
+	vd_escape(o->service, svc, sizeof(svc));
 
 	if (o->p2p) {
 		/* The rings are the guests' own: only the setup is known here. */
@@ -75,7 +102,7 @@ static void vd_publish_offer(struct vd_offer *o)
 			return;
 		len = snprintf(val, sizeof(val),
 			"state=%s name=%s mode=%s service=domain:%u peer=%u "
-			"role=%s", o->joined ? "open" : "offered", o->name,
+			"role=%s", o->joined ? "open" : "offered", name,
 			o->message_mode ? "message" : "byte", o->peer, o->peer,
 			o->opener ? "opener" : "acceptor");
 	} else if (o->pipe) {
@@ -89,8 +116,8 @@ static void vd_publish_offer(struct vd_offer *o)
 			"rx_bytes=%llu tx_signals=%llu rx_signals=%llu "
 			"tx_full=%llu errors=%llu busy_turns=%llu "
 			"throttles=%llu",
-			o->name, o->message_mode ? "message" : "byte",
-			o->service, st.tx_write_index, st.tx_read_index,
+			name, o->message_mode ? "message" : "byte",
+			svc, st.tx_write_index, st.tx_read_index,
 			st.tx_used, st.tx_size, st.rx_write_index,
 			st.rx_read_index, st.rx_used, st.rx_size,
 			(unsigned long long)st.tx_packets,
@@ -107,10 +134,10 @@ static void vd_publish_offer(struct vd_offer *o)
 	} else {
 		len = snprintf(val, sizeof(val),
 			"state=offered name=%s mode=%s service=%s",
-			o->name, o->message_mode ? "message" : "byte",
-			o->service);
+			name, o->message_mode ? "message" : "byte", svc);
 	}
-	if (len < 0 || strcmp(val, o->published) == 0)
+	if (len < 0 || (size_t)len >= sizeof(val) ||
+	    strcmp(val, o->published) == 0)
 		return;
 	snprintf(path, sizeof(path), VD_STATE_ROOT "/%u/%u",
 		 o->guest->domid, o->relid);

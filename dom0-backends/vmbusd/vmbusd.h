@@ -37,7 +37,7 @@ struct vd_offer {
 	uint32_t relid;
 	struct vd_guest *guest;
 	struct vd_pipe *pipe;		/* open pipe, if any */
-	char published[512];		/* last state written to xenstore */
+	char published[1536];		/* last state written to xenstore */
 	struct vd_offer *next;
 	/* A pipe to another guest (p2p.c): only its setup passes here. */
 	bool p2p;
