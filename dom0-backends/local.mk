@@ -8,10 +8,13 @@ dom0_backends_vmbusd_vmbusd_SOURCES = \
 	dom0-backends/vmbusd/vmbusd.c \
 	dom0-backends/vmbusd/loop.c \
 	dom0-backends/vmbusd/guest.c \
+	dom0-backends/vmbusd/config.c \
 	dom0-backends/vmbusd/pipe.c \
 	dom0-backends/vmbusd/p2p.c
-dom0_backends_vmbusd_vmbusd_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) $(DLOG_CPPFLAGS) $(XENSTORE_CFLAGS)
-dom0_backends_vmbusd_vmbusd_LDADD = $(LIBVMBUS_LIBS) lib/daemon/libdlog.la $(XENSTORE_LIBS)
+dom0_backends_vmbusd_vmbusd_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) $(DLOG_CPPFLAGS) $(XENSTORE_CFLAGS) \
+	$(LIBSYSTEMD_CFLAGS) -DVD_CONFIG_FILE='"$(sysconfdir)/xenvmbus/vmbusd.conf"'
+dom0_backends_vmbusd_vmbusd_LDADD = $(LIBVMBUS_LIBS) lib/daemon/libdlog.la $(XENSTORE_LIBS) \
+	$(LIBSYSTEMD_LIBS)
 
 # The daemon, vmbusctl and pipes end to end on the simulated host.
 dist_noinst_SCRIPTS += tests/integration/vmbus-pipe.sh
@@ -19,6 +22,10 @@ TESTS += tests/integration/vmbus-pipe.sh
 # Odd pipe names through every --json output of vmbusctl, parsed back.
 dist_noinst_SCRIPTS += tests/integration/vmbus-json.sh
 TESTS += tests/integration/vmbus-json.sh
+# Guests and pipes from vmbusd's configuration, through a re-created guest
+# and a restarted daemon.
+dist_noinst_SCRIPTS += tests/integration/vmbus-config.sh
+TESTS += tests/integration/vmbus-config.sh
 
 dist_man_MANS += docs/man/vmbusd.8
 

@@ -24,6 +24,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
 #include <xenstore.h>
 
 #include "vmbusd.h"
@@ -188,7 +189,17 @@ void vd_publish(void)
 	char path[96], val[96];
 	uint32_t mapped, limit;
 	const char *st;
+	static unsigned int said = -1u;
+	unsigned int served = 0;
 
+	for (g = guests; g; g = g->next)
+		served++;
+	/* What systemctl status shows, when it changed. */
+	if (served != said) {
+		sd_notifyf(0, "STATUS=serving the buses of %u guest%s", served,
+			   served == 1 ? "" : "s");
+		said = served;
+	}
 	vmbus_server_host_maps(&mapped, &limit);
 	snprintf(val, sizeof(val), "mapped=%u limit=%u", mapped, limit);
 	vd_publish_line(VD_STATE_ROOT "/maps", val, published_host_maps,
@@ -599,7 +610,7 @@ int vd_watch_events(void)
 {
 	static const char root[] = VD_BACKEND_ROOT "/";
 	unsigned int *doms = NULL, ndoms = 0, cap = 0, i, domid;
-	bool all = false, release = false;
+	bool all = false, release = false, introduce = false;
 	char **w, *end, *p;
 
 	errno = 0;
@@ -607,6 +618,8 @@ int vd_watch_events(void)
 		p = w[XS_WATCH_PATH];
 		if (strcmp(p, "@releaseDomain") == 0) {
 			release = true;
+		} else if (strcmp(p, "@introduceDomain") == 0) {
+			introduce = true;
 		} else if (strncmp(p, root, sizeof(root) - 1) == 0) {
 			unsigned long v = strtoul(p + sizeof(root) - 1, &end, 10);
 
@@ -640,6 +653,9 @@ int vd_watch_events(void)
 		free(doms);
 		return -errno;
 	}
+	/* A configured guest created: its bus is written, watched below. */
+	if (introduce || release)
+		vd_config_scan();
 	if (all) {
 		vd_rescan();
 	} else {

@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
 #include <xenstore.h>
 
 #include "vmbusd.h"
@@ -97,11 +98,14 @@ static void vd_drop_caps_said(void)
 static void usage(FILE *f, const char *argv0)
 {
 	fprintf(f,
-"Usage: %s [-F] [--pid-file FILE] [--run-dir DIR] [--keep-caps] [-v]\n"
+"Usage: %s [-F] [--pid-file FILE] [--run-dir DIR] [--config FILE]\n"
+"          [--keep-caps] [-v]\n"
 "          [--guest-map-pages N] [--host-map-pages N]\n"
 "Serve the VMBus of every guest attached with 'vmbusctl attach'.\n\n"
 "  -F, --foreground     stay in the foreground, log to stderr too\n"
 "  -p, --pid-file FILE  write the daemon's pid to FILE once it serves\n"
+"  -c, --config FILE    guests and their pipes, made whenever a guest of\n"
+"                       that name is created (default " VD_CONFIG_FILE ")\n"
 "  -r, --run-dir DIR    where the lock that keeps a second vmbusd away\n"
 "                       lives (default: the pid file's directory, else\n"
 "                       " VD_RUN_DIR ")\n"
@@ -300,6 +304,7 @@ int main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'F' },
 		{ "pid-file", required_argument, NULL, 'p' },
 		{ "run-dir", required_argument, NULL, 'r' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "drop-caps", no_argument, NULL, 'D' },	/* the default */
 		{ "keep-caps", no_argument, NULL, 'K' },
 		{ "guest-map-pages", required_argument, NULL, 'g' },
@@ -310,12 +315,14 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *pidfile = NULL, *run_dir = NULL;
+	const char *config = VD_CONFIG_FILE;
+	bool config_given = false;
 	char *lock_path = NULL;
 	int c, li, rc = 1;
 	bool verbose = false, drop_caps = true, pid_written = false;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":Fp:r:DKg:H:vhV", opts, &li)) != -1) {
+	while ((c = getopt_long(argc, argv, ":Fp:r:c:DKg:H:vhV", opts, &li)) != -1) {
 		switch (c) {
 		case 'D': drop_caps = true; break;
 		case 'K': drop_caps = false; break;
@@ -342,13 +349,16 @@ int main(int argc, char **argv)
 		case 'F': foreground = true; break;
 		case 'p':
 		case 'r':
+		case 'c':
 			if (!optarg[0])
 				return vd_refuse("--%s needs a path, not \"\"",
-						 c == 'p' ? "pid-file" : "run-dir");
+						 opts[li].name);
 			if (c == 'p')
 				pidfile = optarg;
-			else
+			else if (c == 'r')
 				run_dir = optarg;
+			else
+				config = optarg, config_given = true;
 			break;
 		case 'v': verbose = true; break;
 		case 'h': usage(stdout, argv[0]); return 0;
@@ -384,6 +394,11 @@ int main(int argc, char **argv)
 		}
 	}
 	vmbus_set_log(lib_log, NULL);
+	/* The file is read first: a mistake in it is said on the terminal. */
+	if (vd_config_load(config, config_given) < 0) {
+		vd_config_free();
+		return 1;
+	}
 	if (!foreground && vd_daemon_start() < 0)
 		return 1;
 	lock_path = vd_lock_path(run_dir, pidfile);
@@ -397,7 +412,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (!xs_watch(vd_xs, VD_BACKEND_ROOT, "backend") ||
-	    !xs_watch(vd_xs, "@releaseDomain", "release")) {
+	    !xs_watch(vd_xs, "@releaseDomain", "release") ||
+	    !xs_watch(vd_xs, "@introduceDomain", "introduce")) {
 		dlog(LOG_ERR, "failed to watch \"%s\" (%s)", VD_BACKEND_ROOT,
 		       strerror(errno));
 		goto out;
@@ -410,6 +426,7 @@ int main(int argc, char **argv)
 	 * What a daemon before this one published goes; the state of the
 	 * guests served now is there before anyone is told that it serves.
 	 */
+	vd_config_scan();
 	vd_rescan();
 	if (vd_publish_start() < 0)
 		goto out;
@@ -419,6 +436,7 @@ int main(int argc, char **argv)
 		pid_written = true;
 	}
 	vd_daemon_ready();
+	sd_notify(0, "READY=1");
 	if (drop_caps)
 		vd_drop_caps_said();
 	else
@@ -433,6 +451,7 @@ int main(int argc, char **argv)
 		       VMBUS_SERVER_GUEST_MAPS_DEFAULT, limit);
 	}
 	rc = vd_loop_run() < 0 ? 1 : 0;
+	sd_notify(0, "STOPPING=1\nSTATUS=releasing every bus");
 	dlog(LOG_NOTICE, "exiting");
 out:
 	vd_loop_fini();
@@ -443,5 +462,6 @@ out:
 	if (pid_written)
 		unlink(pidfile);
 	free(lock_path);
+	vd_config_free();
 	return rc;
 }

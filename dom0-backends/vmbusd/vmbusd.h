@@ -94,6 +94,11 @@ void vd_publish(void);
 int vd_publish_start(void);
 void vd_guests_release(void);
 
+/* Guests and pipes declared in the configuration file (config.c). */
+int vd_config_load(const char *path, bool must);
+void vd_config_scan(void);
+void vd_config_free(void);
+
 /* The pipe service's offer (pipe.c). */
 void vd_pipe_desc(struct vmbus_offer_desc *d, const struct vd_offer *o,
 		  void *cookie);
