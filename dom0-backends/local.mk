@@ -12,9 +12,9 @@ dom0_backends_vmbusd_vmbusd_SOURCES = \
 	dom0-backends/vmbusd/pipe.c \
 	dom0-backends/vmbusd/p2p.c
 dom0_backends_vmbusd_vmbusd_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) $(DLOG_CPPFLAGS) $(XENSTORE_CFLAGS) \
-	$(LIBSYSTEMD_CFLAGS) -DVD_CONFIG_FILE='"$(sysconfdir)/xenvmbus/vmbusd.conf"'
+	$(LIBSYSTEMD_CFLAGS) $(LIBCAPNG_CFLAGS) -DVD_CONFIG_FILE='"$(sysconfdir)/xenvmbus/vmbusd.conf"'
 dom0_backends_vmbusd_vmbusd_LDADD = $(LIBVMBUS_LIBS) lib/daemon/libdlog.la $(XENSTORE_LIBS) \
-	$(LIBSYSTEMD_LIBS)
+	$(LIBSYSTEMD_LIBS) $(LIBCAPNG_LIBS)
 
 # The daemon, vmbusctl and pipes end to end on the simulated host.
 dist_noinst_SCRIPTS += tests/integration/vmbus-pipe.sh

@@ -14,15 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/capability.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cap-ng.h>
 #include <systemd/sd-daemon.h>
 #include <xenstore.h>
 
@@ -50,11 +49,7 @@ static void lib_log(int prio, const char *msg, void *arg)
  */
 static int vd_drop_caps(void)
 {
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0,
-	};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-	unsigned long cap;
+	capng_select_t sets = CAPNG_SELECT_BOTH;
 	int err;
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
@@ -62,27 +57,40 @@ static int vd_drop_caps(void)
 		dlog(LOG_ERR, "failed to set no_new_privs (%s)", strerror(err));
 		return -err;
 	}
-	for (cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
-			err = errno;
-			/* Started without CAP_SETPCAP: nothing to take back. */
-			if (err == EPERM && cap == 0) {
-				dlog(LOG_INFO, "bounding set left as it is "
-				       "(started without CAP_SETPCAP)");
-				break;
-			}
-			dlog(LOG_ERR, "failed to drop capability %lu from the "
-			       "bounding set (%s)", cap, strerror(err));
-			return -err;
-		}
-	memset(data, 0, sizeof(data));
-	if (syscall(SYS_capset, &hdr, data) < 0) {
-		err = errno;
+	if (capng_get_caps_process() < 0) {
+		err = errno ? errno : EPERM;
+		dlog(LOG_ERR, "failed to read the capabilities of the daemon "
+		     "(%s)", strerror(err));
+		return -err;
+	}
+	/* Started without CAP_SETPCAP: the bounding set is not ours to drop. */
+	if (!capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP)) {
+		sets = CAPNG_SELECT_CAPS;
+		dlog(LOG_INFO, "bounding set left as it is (started without "
+		     "CAP_SETPCAP)");
+	}
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_apply(sets) < 0) {
+		err = errno ? errno : EPERM;
 		dlog(LOG_ERR, "failed to drop the capabilities (%s)",
-		       strerror(err));
+		     strerror(err));
 		return -err;
 	}
 	return 0;
+}
+
+/* What --keep-caps keeps, and why one would. */
+static void vd_keep_caps_said(void)
+{
+	char *text = NULL;
+
+	if (capng_get_caps_process() == 0)
+		text = capng_print_caps_text(CAPNG_PRINT_BUFFER, CAPNG_EFFECTIVE);
+	dlog(LOG_WARNING, "keeping the capabilities it was started with "
+	     "(--keep-caps): %s; the daemon needs none of them except to "
+	     "reach a service socket its uid %u may not write",
+	     text && text[0] ? text : "none", (unsigned int)getuid());
+	free(text);
 }
 
 /* Said once the daemon serves (in daemon mode, not on the terminal). */
@@ -440,7 +448,7 @@ int main(int argc, char **argv)
 	if (drop_caps)
 		vd_drop_caps_said();
 	else
-		dlog(LOG_WARNING, "keeping every capability (--keep-caps)");
+		vd_keep_caps_said();
 	{
 		uint32_t mapped, limit;
 

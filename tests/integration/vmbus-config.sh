@@ -21,8 +21,8 @@ stream() {	# WHAT
 		not_ok "$1"; show "$RUN/s.out"
 	fi
 }
-start_vmbusd() {	# LOG
-	"$X" run 0 -- "$VMBUSD" -F -v --config "$RUN/vmbusd.conf" \
+start_vmbusd() {	# [OPTION...]
+	"$X" run 0 -- "$VMBUSD" -F -v "$@" --config "$RUN/vmbusd.conf" \
 		--pid-file "$RUN/vmbusd.pid" >> "$RUN/vmbusd.log" 2>&1 &
 	vpid=$!
 	pids+=("$vpid")
@@ -62,12 +62,18 @@ old=$(cat "$RUN/vmbusd.pid")
 kill -KILL "$old"
 wait "$vpid" 2> /dev/null
 check "the killed vmbusd left its pid file" test -s "$RUN/vmbusd.pid"
-start_vmbusd
+start_vmbusd --keep-caps
 check "vmbusd started again takes over the stale lock" \
 	wait_for "$RUN/vmbusd.log" "took over .*vmbusd.lock\" from vmbusd pid $old"
 check "its pid file is its own" \
 	eval 'wait_for "$RUN/vmbusd.pid" . 100 && [ "$(cat "$RUN/vmbusd.pid")" != "$old" ]'
 check "vmbusctl status sees it" eval 'ctl status > /dev/null'
+if [ "$(id -u)" = 0 ]; then
+	check "with --keep-caps it says which capabilities it keeps and why" \
+		wait_for "$RUN/vmbusd.log" "keeping the capabilities it was started with (--keep-caps): .*sys_admin.*; the daemon needs none of them except"
+else
+	skip "with --keep-caps it says which capabilities it keeps and why" "not root"
+fi
 check "it leaves the pipes in place, none made twice" \
 	eval '[ "$(ctl list | grep -c " echo ")" = 1 ]'
 stream "g1 streams again after the restart"
