@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vmbusd: serves every guest's VMBus from dom0.  This file is the
- * daemon's start: its options, privileges and main; the registry of
- * guests is guest.c, the event loop loop.c, the pipe service pipe.c and
- * the pipes between guests p2p.c.
+ * daemon's start: its options, one instance per host, the start in
+ * daemon mode, privileges and main.  The registry of guests is guest.c,
+ * the event loop loop.c, the configuration file config.c, the pipe
+ * service pipe.c and the pipes between guests p2p.c.
  */
 #include "config.h"
 
