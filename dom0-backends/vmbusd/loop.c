@@ -157,6 +157,7 @@ int vd_loop_run(void)
 				if (err < 0) {
 					dlog(LOG_ERR, "lost the connection to "
 					       "xenstore (%s)", strerror(-err));
+					rc = err;
 					quit = true;
 				}
 				break;
