@@ -117,9 +117,11 @@ wait_for "$RUN/echo.log" listening
 if "$X" run g1 -- "$CLIENT" --wait 20 --bytes 3000000 --delay-ms 2 --chunk 1000 \
 	'we"ird\name' > "$RUN/c.out" 2>&1 & cpid=$!
 then :; fi
-for _ in $(seq 100); do
+# Until vmbusd publishes it open (once a second), while the guest streams.
+for _ in $(seq 300); do
 	ctl list --json > "$RUN/list3.json" 2>/dev/null
 	grep -q '"state":"open"' "$RUN/list3.json" && break
+	kill -0 "$cpid" 2> /dev/null || break
 	sleep 0.1
 done
 check "list --json of an open pipe named we\"ird\\name is JSON with its name" \
