@@ -84,44 +84,60 @@ static int domid_of(const char *dom)
 {
 	unsigned int n = 0, i, found = 0, first = 0;
 	char **ents, path[64], *name, *end;
+	bool exists;
 	unsigned long v;
 
-	if (!*dom)
-		return refuse("a domain is named by its id or name, not \"\""), -1;
+	if (!*dom) {
+		refuse("a domain is named by its id or name, not \"\"");
+		return -1;
+	}
 	if (strspn(dom, "0123456789") == strlen(dom)) {
 		errno = 0;
 		v = strtoul(dom, &end, 10);
-		if (errno || v >= DOMID_FIRST_RESERVED)
-			return say(1, "domain id %s is out of range (1 to %u)",
-				   dom, DOMID_FIRST_RESERVED - 1), -1;
-		if (v == 0)
-			return say(1, "dom0 has no bus of its own"), -1;
-		snprintf(path, sizeof(path), "/local/domain/%lu", v);
-		name = xs_read(xs, XBT_NULL, path, NULL);
-		if (!name)
-			return say(1, "no domain %lu", v), -1;
-		free(name);
-		return (int)v;
-	}
-	ents = xs_directory(xs, XBT_NULL, "/local/domain", &n);
-	for (i = 0; ents && i < n; i++) {
-		snprintf(path, sizeof(path), "/local/domain/%.20s/name", ents[i]);
-		name = xs_read(xs, XBT_NULL, path, NULL);
-		if (name && strcmp(name, dom) == 0) {
-			v = strtoul(ents[i], &end, 10);
-			if (!*end && v < DOMID_FIRST_RESERVED && found++ == 0)
-				first = (unsigned int)v;
+		if (errno || v >= DOMID_FIRST_RESERVED) {
+			say(1, "domain id %s is out of range (1 to %u)", dom,
+			    DOMID_FIRST_RESERVED - 1);
+			return -1;
 		}
+		first = (unsigned int)v;
+		snprintf(path, sizeof(path), "/local/domain/%u", first);
+		name = xs_read(xs, XBT_NULL, path, NULL);
+		exists = name != NULL;
 		free(name);
+		if (first && !exists) {
+			say(1, "no domain %u", first);
+			return -1;
+		}
+		found = 1;
+	} else {
+		ents = xs_directory(xs, XBT_NULL, "/local/domain", &n);
+		for (i = 0; ents && i < n; i++) {
+			snprintf(path, sizeof(path), "/local/domain/%.20s/name",
+				 ents[i]);
+			name = xs_read(xs, XBT_NULL, path, NULL);
+			if (name && strcmp(name, dom) == 0) {
+				v = strtoul(ents[i], &end, 10);
+				if (!*end && v < DOMID_FIRST_RESERVED &&
+				    found++ == 0)
+					first = (unsigned int)v;
+			}
+			free(name);
+		}
+		free(ents);
 	}
-	free(ents);
-	if (found == 0)
-		return say(1, "no domain named \"%s\"", dom), -1;
-	if (found > 1)
-		return say(1, "%u domains are named \"%s\"; name one by its id",
-			   found, dom), -1;
-	if (first == 0)
-		return say(1, "dom0 has no bus of its own"), -1;
+	if (found == 0) {
+		say(1, "no domain named \"%s\"", dom);
+		return -1;
+	}
+	if (found > 1) {
+		say(1, "%u domains are named \"%s\"; name one by its id", found,
+		    dom);
+		return -1;
+	}
+	if (first == 0) {
+		say(1, "dom0 has no bus of its own");
+		return -1;
+	}
 	return (int)first;
 }
 
@@ -958,19 +974,18 @@ static const char *opt_name(int val)
 	return "?";
 }
 
-/* A pipe name as the guest sees it: 1 to 115 bytes, no '/'. */
-static bool pipe_name_ok(const char *opt, const char *name)
+/* A pipe name as the guest sees it: 1 to 115 bytes, no '/'; 0 or 2. */
+static int check_pipe_name(const char *opt, const char *name)
 {
 	if (!name[0])
-		return refuse("option --%s needs a name, not \"\"", opt), false;
+		return refuse("%s needs a name, not \"\"", opt);
 	if (strlen(name) > PIPE_NAME_MAX)
-		return refuse("the pipe name given to --%s is %zu bytes; at "
-			      "most %u fit the offer", opt, strlen(name),
-			      PIPE_NAME_MAX), false;
+		return refuse("the pipe name given to %s is %zu bytes; at most "
+			      "%u fit the offer", opt, strlen(name),
+			      PIPE_NAME_MAX);
 	if (strchr(name, '/'))
-		return refuse("the pipe name given to --%s holds a '/'", opt),
-		       false;
-	return true;
+		return refuse("the pipe name given to %s holds a '/'", opt);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -1071,13 +1086,13 @@ int main(int argc, char **argv)
 		return refuse("option --service PATH is missing");
 	if ((c->needs & ~given) & O_NAME)
 		return refuse("option --name NAME is missing");
-	if (pipe && !pipe_name_ok("pipe", pipe))
-		return 2;
-	if (pname && !pipe_name_ok("name", pname))
-		return 2;
+	if (pipe && (rc = check_pipe_name("option --pipe", pipe)))
+		return rc;
+	if (pname && (rc = check_pipe_name("option --name", pname)))
+		return rc;
 	if (c->max_args == 2 && !(c->opts & O_NAME) &&
-	    !pipe_name_ok("pipe", argv[optind + 1]))
-		return 2;
+	    (rc = check_pipe_name(c->name, argv[optind + 1])))
+		return rc;
 	if (service && (service[0] != '/' || strlen(service) > SERVICE_MAX))
 		return refuse("--service takes an absolute path of at most %u "
 			      "bytes, not \"%s\"", SERVICE_MAX, service);
