@@ -447,6 +447,37 @@ static void vd_offers_scan(struct vd_guest *g)
 
 /* --- guests --- */
 
+/*
+ * A bus detached (its backend's frontend key removed) whose server wrote
+ * its state once more in the same batch, as it saw the frontend go,
+ * brought back a backend directory holding only that state: it goes,
+ * unless the bus was attached again meanwhile (checked in the same
+ * transaction as the removal).
+ */
+static void vd_backend_forget(unsigned int domid)
+{
+	char dir[96], path[128], *v;
+	xs_transaction_t t;
+	int tries;
+
+	snprintf(dir, sizeof(dir), VD_BACKEND_ROOT "/%u", domid);
+	snprintf(path, sizeof(path), "%s/0/frontend", dir);
+	for (tries = 0; tries < 8; tries++) {
+		t = xs_transaction_start(vd_xs);
+		if (!t)
+			return;
+		v = xs_read(vd_xs, t, path, NULL);
+		if (v) {
+			free(v);
+			xs_transaction_end(vd_xs, t, true);
+			return;
+		}
+		xs_rm(vd_xs, t, dir);
+		if (xs_transaction_end(vd_xs, t, false) || errno != EAGAIN)
+			return;
+	}
+}
+
 static void vd_guest_free(struct vd_guest *g, bool gone)
 {
 	char path[96];
@@ -462,6 +493,8 @@ static void vd_guest_free(struct vd_guest *g, bool gone)
 		/* The toolstack's job on a real host; nobody else will. */
 		snprintf(path, sizeof(path), VD_BACKEND_ROOT "/%u", g->domid);
 		xs_rm(vd_xs, XBT_NULL, path);
+	} else {
+		vd_backend_forget(g->domid);
 	}
 	dlog(LOG_INFO, "domain %u: bus released%s", g->domid,
 	       gone ? " (domain gone)" : "");
