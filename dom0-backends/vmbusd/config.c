@@ -277,7 +277,7 @@ static int vd_config_attach(unsigned int domid, const struct vd_conf_guest *g)
 	const struct vd_conf_pipe *p;
 	unsigned int made = 0;
 	xs_transaction_t t;
-	bool ok;
+	bool ok, was_attached;
 	int tries;
 
 	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vmbus/0", domid);
@@ -286,6 +286,7 @@ static int vd_config_attach(unsigned int domid, const struct vd_conf_guest *g)
 	snprintf(id, sizeof(id), "%u", domid);
 	snprintf(odir, sizeof(odir), "%s/frontend", be);
 	v = xs_read(vd_xs, XBT_NULL, odir, NULL);
+	was_attached = v != NULL;
 	for (tries = 0; !v && tries < 8; tries++) {
 		t = xs_transaction_start(vd_xs);
 		if (!t)
@@ -337,7 +338,8 @@ static int vd_config_attach(unsigned int domid, const struct vd_conf_guest *g)
 		}
 		made++;
 	}
-	dlog(LOG_NOTICE, "domain %u (\"%s\"): bus and %u of %u pipe(s) from "
+	dlog(made || !was_attached ? LOG_NOTICE : LOG_INFO,
+	     "domain %u (\"%s\"): bus and %u of %u pipe(s) from "
 	     "\"%s\"", domid, g->name, made, g->npipes, conf_path);
 	return 0;
 }

@@ -390,7 +390,8 @@ int main(int argc, char **argv)
 	 * Everything on stderr until the daemon serves (then, in daemon
 	 * mode, only syslog); syslog per the mask below.
 	 */
-	dlog_open("vmbusd", DLOG_SYSLOG | DLOG_STDERR, LOG_DEBUG);
+	dlog_open("vmbusd", DLOG_SYSLOG | DLOG_STDERR,
+		  foreground || verbose ? LOG_DEBUG : LOG_NOTICE);
 	setlogmask(LOG_UPTO(verbose ? LOG_INFO : LOG_NOTICE));
 	/* Each served guest holds descriptors (xenstore, event channels, pipe
 	 * sockets): take every descriptor the administrator allows. */
@@ -470,6 +471,10 @@ out:
 	}
 	if (pid_written)
 		unlink(pidfile);
+	/* An empty lock file: the next daemon finds no stale pid in it. */
+	if (lock_fd >= 0 && ftruncate(lock_fd, 0) < 0)
+		dlog(LOG_WARNING, "failed to empty \"%s\" (%s)", lock_path,
+		     strerror(errno));
 	free(lock_path);
 	vd_config_free();
 	return rc;

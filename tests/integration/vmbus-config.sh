@@ -108,4 +108,19 @@ else
 		grep -q "failed to open \"$RUN/no-such.conf\"" "$RUN/bad.err"
 fi
 check "vmbusd still serves" kill -0 "$(cat "$RUN/vmbusd.pid")"
+
+# In daemon mode the command returns once the daemon serves: its pid file
+# and its state are there, the guest's bus too.
+kill -TERM "$(cat "$RUN/vmbusd.pid")"
+wait "$vpid" 2> /dev/null
+if "$X" run 0 -- "$VMBUSD" --config "$RUN/vmbusd.conf" --pid-file "$RUN/vmbusd.pid" \
+	> "$RUN/daemon.out" 2>&1; then
+	pids+=("$(cat "$RUN/vmbusd.pid" 2> /dev/null)")
+	check "vmbusd in daemon mode returns once it serves, its pid file written" \
+		eval '[ -s "$RUN/vmbusd.pid" ] && ! grep -q failed "$RUN/daemon.out" && ctl status > /dev/null'
+	show "$RUN/daemon.out"
+	stream "g1 streams through the daemon started in daemon mode"
+else
+	not_ok "vmbusd in daemon mode returns once it serves"; show "$RUN/daemon.out"
+fi
 echo "1..$n"
