@@ -6,10 +6,15 @@ sbin_PROGRAMS += dom0-backends/vmbusd/vmbusd
 dom0_backends_vmbusd_vmbusd_SOURCES = \
 	dom0-backends/vmbusd/vmbusd.h \
 	dom0-backends/vmbusd/vmbusd.c \
+	dom0-backends/vmbusd/loop.c \
+	dom0-backends/vmbusd/guest.c \
+	dom0-backends/vmbusd/config.c \
 	dom0-backends/vmbusd/pipe.c \
 	dom0-backends/vmbusd/p2p.c
-dom0_backends_vmbusd_vmbusd_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) $(DLOG_CPPFLAGS) $(XENSTORE_CFLAGS)
-dom0_backends_vmbusd_vmbusd_LDADD = $(LIBVMBUS_LIBS) util/libdlog.la $(XENSTORE_LIBS)
+dom0_backends_vmbusd_vmbusd_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) $(DLOG_CPPFLAGS) $(XENSTORE_CFLAGS) \
+	$(LIBSYSTEMD_CFLAGS) $(LIBCAPNG_CFLAGS) -DVD_CONFIG_FILE='"$(sysconfdir)/xenvmbus/vmbusd.conf"'
+dom0_backends_vmbusd_vmbusd_LDADD = $(LIBVMBUS_LIBS) util/libdlog.la $(XENSTORE_LIBS) \
+	$(LIBSYSTEMD_LIBS) $(LIBCAPNG_LIBS)
 
 dist_man_MANS += docs/man/vmbusd.8
 

@@ -15,4 +15,6 @@ TESTS += tests/bad-input/bad-input.sh
 EXTRA_DIST += \
 	tests/bad-input/vmbusctl.cases \
 	tests/bad-input/xen-kdrelay.cases \
-	tests/bad-input/xensim.cases
+	tests/bad-input/xensim.cases \
+	tests/bad-input/vmbusd.cases \
+	tests/bad-input/vmbus-pipe-client.cases

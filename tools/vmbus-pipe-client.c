@@ -19,6 +19,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +66,7 @@ static int echo_service(const char *path, bool message)
 	p[0].fd = socket(AF_UNIX, message ? SOCK_SEQPACKET : SOCK_STREAM, 0);
 	if (p[0].fd < 0 || bind(p[0].fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(p[0].fd, 16) < 0) {
-		fprintf(stderr, "echo-service: failed to listen on \"%s\" (%s)\n",
+		fprintf(stderr, "vmbus-pipe-client: echo-service: failed to listen on \"%s\" (%s)\n",
 			path, strerror(errno));
 		return 1;
 	}
@@ -151,7 +152,7 @@ static bool stream_done(const struct stream *s)
 /* The pipe was rescinded under us: say so; false (the stream is over). */
 static bool stream_closed(struct stream *s)
 {
-	fprintf(stderr, "client: %spipe closed by dom0 (offer rescinded%s) "
+	fprintf(stderr, "vmbus-pipe-client: %spipe closed by dom0 (offer rescinded%s) "
 		"after %llu bytes sent, %llu received\n", s->tag,
 		s->peer > 0 ? ": the peer closed or went away" : "",
 		s->sent, s->got);
@@ -189,7 +190,7 @@ static bool stream_step(struct stream *s, const struct opts *o, uint8_t *tx,
 		if (rc == -ENOTCONN)
 			return stream_closed(s);
 		if (rc) {
-			fprintf(stderr, "client: %ssend failed after %llu "
+			fprintf(stderr, "vmbus-pipe-client: %ssend failed after %llu "
 				"bytes: %s\n", s->tag, s->sent, strerror(-rc));
 			s->status = 1;
 			return false;
@@ -220,7 +221,7 @@ static bool stream_step(struct stream *s, const struct opts *o, uint8_t *tx,
 	if (rc == -ENOTCONN)
 		return stream_closed(s);
 	if (rc != -EAGAIN) {
-		fprintf(stderr, "client: %sreceive failed after %llu bytes "
+		fprintf(stderr, "vmbus-pipe-client: %sreceive failed after %llu bytes "
 			"sent, %llu received: %s\n", s->tag, s->sent, s->got,
 			strerror(-rc));
 		s->status = 3;
@@ -276,10 +277,10 @@ static int open_pipes(struct vmbus_bus *bus, const struct opts *o,
 		      struct stream *ss, char **names, int nnames)
 {
 	struct vmbus_offer off;
-	int rc, i, k, open_ms;
+	/* --wait bounds the whole wait, however often the bus wakes us. */
+	double deadline = now_s() + o->wait_s, left;
+	int rc, k, open_ms;
 
-	/* A pipe to another guest opens once that guest opens it too. */
-	open_ms = o->wait_s * 1000 > 10000 ? o->wait_s * 1000 : 10000;
 	memset(ss, 0, (size_t)nnames * sizeof(*ss));
 	for (k = 0; k < nnames; k++) {
 		struct stream *s = &ss[k];
@@ -289,19 +290,28 @@ static int open_pipes(struct vmbus_bus *bus, const struct opts *o,
 			snprintf(s->tag, sizeof(s->tag), "[%s] ", s->name);
 		s->htx = s->hrx = 0xcbf29ce484222325ull;
 		s->seed = o->seed + (uint64_t)k;
-		for (i = 0; vmbus_bus_find_pipe(bus, s->name, &off) != 0; i++) {
-			if (i >= o->wait_s * 10) {
-				fprintf(stderr, "client: no pipe \"%s\" "
+		while (vmbus_bus_find_pipe(bus, s->name, &off) != 0) {
+			left = deadline - now_s();
+			if (left <= 0) {
+				fprintf(stderr, "vmbus-pipe-client: no pipe \"%s\" "
 					"offered\n", s->name);
 				return 1;
 			}
-			vmbus_bus_wait(bus, 100);
+			vmbus_bus_wait(bus, left < 0.1 ? (int)(left * 1000) + 1 :
+				       100);
 		}
 		s->peer = vmbus_bus_offer_peer(bus, off.relid);
+		/*
+		 * A pipe to another guest opens once that guest opens it
+		 * too, within what is left of --wait; dom0 answers an open
+		 * within 10 s.
+		 */
+		left = deadline - now_s();
+		open_ms = s->peer <= 0 ? 10000 : left > 0 ? (int)(left * 1000) + 1 : 1;
 		rc = vmbus_chan_open(bus, off.relid, o->pages, 1, open_ms,
 				     &s->c);
 		if (rc) {
-			fprintf(stderr, "client: failed to open pipe \"%s\" "
+			fprintf(stderr, "vmbus-pipe-client: failed to open pipe \"%s\" "
 				"(channel %u): %s\n", s->name, off.relid,
 				strerror(-rc));
 			return 1;
@@ -366,7 +376,7 @@ static void run_streams(struct vmbus_bus *bus, const struct opts *o,
 	for (k = 0; k < nnames; k++) {
 		if (!ss[k].done) {
 			ss[k].status = 1;	/* interrupted */
-			fprintf(stderr, "client: %sinterrupted after %llu "
+			fprintf(stderr, "vmbus-pipe-client: %sinterrupted after %llu "
 				"bytes sent, %llu received\n", ss[k].tag,
 				ss[k].sent, ss[k].got);
 		}
@@ -396,7 +406,7 @@ static bool await_bus(struct vmbus_bus *bus, const struct opts *o)
 	       now_s() - t0 < o->wait_s)
 		vmbus_bus_wait(bus, 100);
 	if (!vmbus_bus_connected(bus)) {
-		fprintf(stderr, "client: the bus did not come back in %d s\n",
+		fprintf(stderr, "vmbus-pipe-client: the bus did not come back in %d s\n",
 			o->wait_s);
 		return false;
 	}
@@ -421,7 +431,7 @@ static int client(const struct opts *o, char **names, int nnames)
 	memset(ss, 0, sizeof(ss));
 	rc = vmbus_bus_open(&bus, 10000);
 	if (rc) {
-		fprintf(stderr, "client: failed to open the bus (%s)\n",
+		fprintf(stderr, "vmbus-pipe-client: failed to open the bus (%s)\n",
 			strerror(-rc));
 		status = 1;
 		goto out;
@@ -472,19 +482,50 @@ static void usage(FILE *f)
 "Usage: vmbus-pipe-client [options] NAME [NAME...]\n"
 "       vmbus-pipe-client --echo-service PATH [--message-mode]\n\n"
 "In a guest: open pipe NAME and stream data through it, checking the echo\n"
-"(several pipes at once: each streams --bytes; a pipe to another guest\n"
+"(up to 8 pipes at once: each streams --bytes; a pipe to another guest\n"
 "streams both ways and prints the checksums of both directions).\n"
 "  --bytes N        bytes to stream (default 4194304)\n"
-"  --chunk N        bytes per packet (default 4000)\n"
-"  --ring-pages N   pages per ring, header included (default 16)\n"
-"  --delay-ms N     pause between packets (slow stream)\n"
-"  --wait S         wait up to S seconds for the offer (default 5), and\n"
-"                   for the other guest to open a pipe between guests\n"
+"  --chunk N        bytes per packet, 1 to 65536 (default 4000)\n"
+"  --ring-pages N   pages per ring, header included, 2 to 512 (default 16)\n"
+"  --delay-ms N     pause between packets (slow stream), at most 60000\n"
+"  --wait S         wait up to S seconds in all for the offers and for\n"
+"                   the other guest to open a pipe between guests\n"
+"                   (default 5, at most 86400); the bus itself is given\n"
+"                   10 s to connect\n"
 "  --seed N         seed of the data sent (a pipe between guests)\n"
 "  --reconnect N    when the bus goes away (its backend ended), wait for\n"
 "                   it to come back (up to --wait seconds) and stream\n"
 "                   again, up to N times\n"
+"  --help           this text\n"
+"  --version        the program's version\n"
 "In dom0: serve an echo on a unix socket (no Xen involved).\n");
+}
+
+/* Refuse the command line in one line on standard error. */
+static int refuse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int refuse(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vmbus-pipe-client: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("; see vmbus-pipe-client --help\n", stderr);
+	return 2;
+}
+
+/* @s as a number from @min to @max (decimal, or 0x hexadecimal). */
+static bool number(const char *s, unsigned long long min,
+		   unsigned long long max, unsigned long long *v)
+{
+	char *end;
+
+	if (!s[0] || s[0] == '-' || s[0] == '+' || s[0] == ' ')
+		return false;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return !errno && !*end && *v >= min && *v <= max;
 }
 
 int main(int argc, char **argv)
@@ -500,36 +541,88 @@ int main(int argc, char **argv)
 		{ "echo-service", required_argument, NULL, 'e' },
 		{ "message-mode", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
+	};
+	/* The range of each numeric option. */
+	static const struct {
+		int opt;
+		unsigned long long min, max;
+	} ranges[] = {
+		{ 'b', 0, 1ull << 50 }, { 'c', 1, 65536 }, { 'r', 2, 512 },
+		{ 'd', 0, 60000 }, { 'w', 0, 86400 }, { 's', 0, UINT64_MAX },
+		{ 'R', 0, 1000000 },
 	};
 	struct opts o = { .bytes = 4u << 20, .chunk = 4000, .pages = 16,
 			  .wait_s = 5, .seed = 0x9e3779b97f4a7c15ull };
 	const char *echo = NULL;
+	unsigned long long v = 0;
 	bool message = false;
-	int c;
+	unsigned int i;
+	int c, k;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hV", lo, &k)) != -1) {
+		for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+			if (ranges[i].opt == c &&
+			    !number(optarg, ranges[i].min, ranges[i].max, &v))
+				return refuse("--%s takes a number from %llu to "
+					      "%llu, not \"%s\"", lo[k].name,
+					      ranges[i].min, ranges[i].max,
+					      optarg);
 		switch (c) {
-		case 'b': o.bytes = strtoull(optarg, NULL, 0); break;
-		case 'c': o.chunk = strtoul(optarg, NULL, 0); break;
-		case 'r': o.pages = (unsigned int)strtoul(optarg, NULL, 0); break;
-		case 'd': o.delay_ms = (unsigned int)strtoul(optarg, NULL, 0); break;
-		case 'w': o.wait_s = atoi(optarg); break;
-		case 's': o.seed = strtoull(optarg, NULL, 0); break;
-		case 'R': o.reconnect = (unsigned int)strtoul(optarg, NULL, 0); break;
-		case 'e': echo = optarg; break;
+		case 'b': o.bytes = v; break;
+		case 'c': o.chunk = (size_t)v; break;
+		case 'r': o.pages = (unsigned int)v; break;
+		case 'd': o.delay_ms = (unsigned int)v; break;
+		case 'w': o.wait_s = (int)v; break;
+		case 's': o.seed = v; break;
+		case 'R': o.reconnect = (unsigned int)v; break;
+		case 'e':
+			if (!optarg[0] || strlen(optarg) >= 108)
+				return refuse("--echo-service takes a socket "
+					      "path of 1 to 107 bytes, not "
+					      "\"%s\"", optarg);
+			echo = optarg;
+			break;
 		case 'm': message = true; break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'V':
+			printf("vmbus-pipe-client (" PACKAGE_NAME ") "
+			       PACKAGE_VERSION "\n");
+			return 0;
+		case ':':
+			return refuse("option %s needs a value",
+				      argv[optind - 1]);
+		default:
+			if (optopt)
+				return refuse("no option -%c", optopt);
+			return refuse("no option \"%s\"", argv[optind - 1]);
 		}
 	}
-	if (echo)
+	if (echo) {
+		if (optind < argc)
+			return refuse("an echo service takes no pipe name, "
+				      "not \"%s\"", argv[optind]);
 		return echo_service(echo, message);
-	if (optind >= argc || argc - optind > MAX_PIPES || o.chunk == 0 ||
-	    o.chunk > 65536) {
-		usage(stderr);
-		return 2;
+	}
+	if (optind >= argc)
+		return refuse("no pipe name given");
+	if (argc - optind > MAX_PIPES)
+		return refuse("%d pipes named; at most %d stream at once",
+			      argc - optind, MAX_PIPES);
+	for (k = optind; k < argc; k++) {
+		if (!argv[k][0])
+			return refuse("a pipe name is empty");
+		if (strlen(argv[k]) > VMBUS_PIPE_NAME_MAX)
+			return refuse("pipe name \"%.20s...\" is %zu bytes; an "
+				      "offer holds at most %u", argv[k],
+				      strlen(argv[k]), VMBUS_PIPE_NAME_MAX);
+		for (i = (unsigned int)optind; i < (unsigned int)k; i++)
+			if (strcmp(argv[i], argv[k]) == 0)
+				return refuse("pipe \"%s\" is named twice",
+					      argv[k]);
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

@@ -22,55 +22,158 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xenstore.h>
+#include <yajl/yajl_gen.h>
 
 #define BE_ROOT		"/local/domain/0/backend/vmbus"
 #define STATE_ROOT	"/local/domain/0/vmbusd"
 #define XB_INITIALISING	"1"
+#define DOMID_FIRST_RESERVED	0x7ff0u
+#define PIPE_NAME_MAX	115	/* libvmbus's VMBUS_PIPE_NAME_MAX */
+#define SERVICE_MAX	107	/* sun_path, its NUL excluded */
 
 static struct xs_handle *xs;
+static const char *cmd;		/* the command, for messages */
+
+/*
+ * Every message is one line on standard error: the program, the command,
+ * then what went wrong with what.
+ */
+static int say(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int say(int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "vmbusctl: %s%s", cmd ? cmd : "", cmd ? ": " : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return rc;
+}
+
+/* A usage error: exit status 2, with a pointer to the usage. */
+#define refuse(fmt, ...) say(2, fmt "; see vmbusctl --help", ##__VA_ARGS__)
 
 static int fail(const char *what, const char *obj, int err)
 {
-	fprintf(stderr, "vmbusctl: failed to %s \"%s\" (%s)\n", what, obj,
-		strerror(err));
-	return 1;
+	return say(1, "failed to %s \"%s\" (%s)", what, obj, strerror(err));
 }
 
-/* A domain id or name -> id, or -1. */
+/*
+ * DOM, a domain id or name, -> its id (> 0), or -1 after saying why:
+ * ids are checked against the range Xen gives guests and against the
+ * domains that exist; a name must name exactly one domain, as xl says.
+ */
 static int domid_of(const char *dom)
 {
-	unsigned int n = 0, i;
+	unsigned int n = 0, i, found = 0, first = 0;
 	char **ents, path[64], *name, *end;
-	long v = strtol(dom, &end, 10);
-	int id = -1;
+	bool exists;
+	unsigned long v;
 
-	if (*dom && !*end)
-		return v >= 0 && v < 0x7ff0 ? (int)v : -1;
-	ents = xs_directory(xs, XBT_NULL, "/local/domain", &n);
-	for (i = 0; ents && i < n && id < 0; i++) {
-		snprintf(path, sizeof(path), "/local/domain/%s/name", ents[i]);
-		name = xs_read(xs, XBT_NULL, path, NULL);
-		if (name && strcmp(name, dom) == 0)
-			id = atoi(ents[i]);
-		free(name);
+	if (!*dom) {
+		refuse("a domain is named by its id or name, not \"\"");
+		return -1;
 	}
-	free(ents);
-	if (id < 0)
-		fprintf(stderr, "vmbusctl: no domain \"%s\"\n", dom);
-	return id;
+	if (strspn(dom, "0123456789") == strlen(dom)) {
+		errno = 0;
+		v = strtoul(dom, &end, 10);
+		if (errno || v >= DOMID_FIRST_RESERVED) {
+			say(1, "domain id %s is out of range (1 to %u)", dom,
+			    DOMID_FIRST_RESERVED - 1);
+			return -1;
+		}
+		first = (unsigned int)v;
+		snprintf(path, sizeof(path), "/local/domain/%u", first);
+		name = xs_read(xs, XBT_NULL, path, NULL);
+		exists = name != NULL;
+		free(name);
+		if (first && !exists) {
+			say(1, "no domain %u", first);
+			return -1;
+		}
+		found = 1;
+	} else {
+		ents = xs_directory(xs, XBT_NULL, "/local/domain", &n);
+		for (i = 0; ents && i < n; i++) {
+			snprintf(path, sizeof(path), "/local/domain/%.20s/name",
+				 ents[i]);
+			name = xs_read(xs, XBT_NULL, path, NULL);
+			if (name && strcmp(name, dom) == 0) {
+				v = strtoul(ents[i], &end, 10);
+				if (!*end && v < DOMID_FIRST_RESERVED &&
+				    found++ == 0)
+					first = (unsigned int)v;
+			}
+			free(name);
+		}
+		free(ents);
+	}
+	if (found == 0) {
+		say(1, "no domain named \"%s\"", dom);
+		return -1;
+	}
+	if (found > 1) {
+		say(1, "%u domains are named \"%s\"; name one by its id", found,
+		    dom);
+		return -1;
+	}
+	if (first == 0) {
+		say(1, "dom0 has no bus of its own");
+		return -1;
+	}
+	return (int)first;
+}
+
+/* Whether @domid has a bus (vmbusctl attach made its backend). */
+static bool has_bus(int domid)
+{
+	char path[96], *v;
+
+	snprintf(path, sizeof(path), BE_ROOT "/%d/0/frontend", domid);
+	v = xs_read(xs, XBT_NULL, path, NULL);
+	free(v);
+	return v != NULL;
+}
+
+/*
+ * Whether vmbusd runs: it publishes its pid in STATE_ROOT/pid while it
+ * serves, and a daemon that was killed leaves a pid that has gone.
+ */
+static bool vmbusd_running(char *why, size_t len)
+{
+	char *v = xs_read(xs, XBT_NULL, STATE_ROOT "/pid", NULL);
+	unsigned long pid;
+	char *end;
+	bool up;
+
+	if (!v) {
+		snprintf(why, len, "no pid in \"%s\"", STATE_ROOT "/pid");
+		return false;
+	}
+	pid = strtoul(v, &end, 10);
+	up = *v && !*end && pid > 0 && pid < (1ul << 22) &&
+	     (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+	if (!up)
+		snprintf(why, len, "its pid %.20s has gone", v);
+	free(v);
+	return up;
 }
 
 static bool xw(xs_transaction_t t, const char *dir, const char *key,
@@ -117,6 +220,8 @@ static int cmd_attach(int domid)
 	xs_transaction_t t;
 	int rc;
 
+	if (has_bus(domid))
+		return say(1, "domain %d already has a bus", domid);
 	snprintf(fe, sizeof(fe), "/local/domain/%d/device/vmbus/0", domid);
 	snprintf(be, sizeof(be), BE_ROOT "/%d/0", domid);
 	snprintf(offers, sizeof(offers), "%s/offers", be);
@@ -161,11 +266,14 @@ static int cmd_detach(int domid)
 {
 	char path[96];
 
+	if (!has_bus(domid))
+		return say(1, "domain %d has no bus", domid);
 	snprintf(path, sizeof(path), "/local/domain/%d/device/vmbus", domid);
 	xs_rm(xs, XBT_NULL, path);
 	snprintf(path, sizeof(path), BE_ROOT "/%d", domid);
 	if (!xs_rm(xs, XBT_NULL, path) && errno != ENOENT)
 		return fail("remove", path, errno);
+	printf("detached the bus of domain %d\n", domid);
 	return 0;
 }
 
@@ -192,30 +300,18 @@ static char *offer_key(int domid, const char *name)
 static int cmd_offer(int domid, const char *name, const char *service,
 		     bool message)
 {
-	char dir[96], odir[128], path[192], *k;
+	char dir[96], odir[128], *k;
 	unsigned int i;
 
 	snprintf(dir, sizeof(dir), BE_ROOT "/%d/0", domid);
-	snprintf(path, sizeof(path), "%s/frontend", dir);
-	k = xs_read(xs, XBT_NULL, path, NULL);
-	if (!k) {
-		fprintf(stderr, "vmbusctl: domain %d has no bus; run "
-			"'vmbusctl attach %d' first\n", domid, domid);
-		return 1;
-	}
-	free(k);
-	if (!name[0] || strlen(name) > 115 || strchr(name, '/') ||
-	    service[0] != '/' || strlen(service) > 107) {
-		fprintf(stderr, "vmbusctl: bad pipe name or service path "
-			"(absolute, at most 107 bytes)\n");
-		return 1;
-	}
+	if (!has_bus(domid))
+		return say(1, "domain %d has no bus; run 'vmbusctl attach %d' "
+			   "first", domid, domid);
 	k = offer_key(domid, name);
 	if (k) {
 		free(k);
-		fprintf(stderr, "vmbusctl: domain %d already has a pipe "
-			"\"%s\"\n", domid, name);
-		return 1;
+		return say(1, "domain %d already has a pipe \"%s\"", domid,
+			   name);
 	}
 	for (i = 0;; i++) {
 		snprintf(odir, sizeof(odir), "%s/offers/%u", dir, i);
@@ -237,17 +333,12 @@ static int cmd_offer(int domid, const char *name, const char *service,
 /* A free offer directory of @domid's bus, or 1 on error. */
 static int offer_dir(int domid, char *odir, size_t len)
 {
-	char path[96], *k;
+	char *k;
 	unsigned int i;
 
-	snprintf(path, sizeof(path), BE_ROOT "/%d/0/frontend", domid);
-	k = xs_read(xs, XBT_NULL, path, NULL);
-	if (!k) {
-		fprintf(stderr, "vmbusctl: domain %d has no bus; run "
-			"'vmbusctl attach %d' first\n", domid, domid);
-		return 1;
-	}
-	free(k);
+	if (!has_bus(domid))
+		return say(1, "domain %d has no bus; run 'vmbusctl attach %d' "
+			   "first", domid, domid);
 	for (i = 0;; i++) {
 		snprintf(odir, len, BE_ROOT "/%d/0/offers/%u", domid, i);
 		k = xs_read(xs, XBT_NULL, odir, NULL);
@@ -268,24 +359,15 @@ static int cmd_p2p(int a, int b, const char *name, const char *mode)
 	xs_transaction_t t;
 	int i, rc;
 
-	if (a == b) {
-		fprintf(stderr, "vmbusctl: a pipe joins two different "
-			"domains\n");
-		return 1;
-	}
-	if (!name || !name[0] || strlen(name) > 115 || strchr(name, '/') ||
-	    (strcmp(mode, "byte") && strcmp(mode, "message"))) {
-		fprintf(stderr, "vmbusctl: p2p needs --name NAME (at most 115 "
-			"bytes) and --mode byte or message\n");
-		return 1;
-	}
+	if (a == b)
+		return refuse("a pipe joins two different domains, not "
+			      "domain %d to itself", a);
 	for (i = 0; i < 2; i++) {
 		k = offer_key(i ? b : a, name);
 		if (k) {
 			free(k);
-			fprintf(stderr, "vmbusctl: domain %d already has a "
-				"pipe \"%s\"\n", i ? b : a, name);
-			return 1;
+			return say(1, "domain %d already has a pipe \"%s\"",
+				   i ? b : a, name);
 		}
 	}
 	if (offer_dir(a, da, sizeof(da)) || offer_dir(b, db, sizeof(db)))
@@ -317,11 +399,8 @@ static int cmd_rescind(int domid, const char *name)
 	char path[160], *k = offer_key(domid, name), *peer;
 	unsigned long pd;
 
-	if (!k) {
-		fprintf(stderr, "vmbusctl: domain %d has no pipe \"%s\"\n",
-			domid, name);
-		return 1;
-	}
+	if (!k)
+		return say(1, "domain %d has no pipe \"%s\"", domid, name);
 	snprintf(path, sizeof(path), BE_ROOT "/%d/0/offers/%s/peer", domid, k);
 	peer = xs_read(xs, XBT_NULL, path, NULL);
 	snprintf(path, sizeof(path), BE_ROOT "/%d/0/offers/%s", domid, k);
@@ -350,22 +429,36 @@ static int cmd_rescind(int domid, const char *name)
 	return 0;
 }
 
-/* "key=value key=value" -> value of @key (static buffer) or "". */
+/*
+ * "key=value key=value" -> value of @key (static buffer) or "".  vmbusd
+ * writes the names and paths in these lines with %XX for the bytes that
+ * would end a value (space, '=', '%', control characters); they are
+ * decoded here.
+ */
 static const char *kv(const char *s, const char *key)
 {
-	static char out[128];
-	size_t kl = strlen(key);
-	const char *p = s;
+	static char out[512];
+	size_t kl = strlen(key), n, i, o;
+	const char *p = s, *v;
+	unsigned int x;
 
 	out[0] = '\0';
 	while (p && *p) {
 		if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
-			size_t n = strcspn(p + kl + 1, " ");
-
-			if (n >= sizeof(out))
-				n = sizeof(out) - 1;
-			memcpy(out, p + kl + 1, n);
-			out[n] = '\0';
+			v = p + kl + 1;
+			n = strcspn(v, " ");
+			for (i = o = 0; i < n && o < sizeof(out) - 1; i++) {
+				if (v[i] == '%' && i + 2 < n &&
+				    isxdigit((unsigned char)v[i + 1]) &&
+				    isxdigit((unsigned char)v[i + 2]) &&
+				    sscanf(v + i + 1, "%2x", &x) == 1) {
+					out[o++] = (char)x;
+					i += 2;
+				} else {
+					out[o++] = v[i];
+				}
+			}
+			out[o] = '\0';
 			return out;
 		}
 		p = strchr(p, ' ');
@@ -373,6 +466,83 @@ static const char *kv(const char *s, const char *key)
 			p++;
 	}
 	return out;
+}
+
+/*
+ * JSON is written by libyajl: strings escaped as JSON wants them (quotes,
+ * backslashes, control characters), numbers only when they are numbers.
+ */
+static yajl_gen json_open(void)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+
+	if (g)
+		yajl_gen_config(g, yajl_gen_validate_utf8, 1);
+	return g;
+}
+
+static void json_str(yajl_gen g, const char *s)
+{
+	char buf[2048];
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0, n, k;
+
+	if (yajl_gen_string(g, p, strlen(s)) != yajl_gen_invalid_string)
+		return;
+	/* Not UTF-8: each byte that does not start a sequence is U+FFFD. */
+	while (*p && o + 4 < sizeof(buf)) {
+		n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 :
+		    (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+		for (k = 1; n && k < n; k++)
+			if ((p[k] & 0xc0) != 0x80)
+				n = 0;
+		if (!n) {
+			memcpy(buf + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			p++;
+			continue;
+		}
+		memcpy(buf + o, p, n);
+		o += n;
+		p += n;
+	}
+	if (yajl_gen_string(g, (const unsigned char *)buf, o) !=
+	    yajl_gen_status_ok)
+		yajl_gen_string(g, (const unsigned char *)"", 0);
+}
+
+/* A counter as published: a number, or 0 when it is not one. */
+static void json_num(yajl_gen g, const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	if (n && n == strlen(s) && n < 21)
+		yajl_gen_number(g, s, n);
+	else
+		yajl_gen_integer(g, 0);
+}
+
+static void json_kv(yajl_gen g, const char *key, const char *num)
+{
+	json_str(g, key);
+	json_num(g, num);
+}
+
+/* Print what @g holds, one line; 1 if it could not be built. */
+static int json_close(yajl_gen g)
+{
+	const unsigned char *buf;
+	size_t len;
+	int rc = 0;
+
+	if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok) {
+		rc = say(1, "failed to build the JSON output");
+	} else {
+		fwrite(buf, 1, len, stdout);
+		putchar('\n');
+	}
+	yajl_gen_free(g);
+	return rc;
 }
 
 static const char *const num_keys[] = {
@@ -384,8 +554,8 @@ static const char *const num_keys[] = {
 static const char *const map_keys[] = { "mapped", "limit", "gpadls",
 					 "refused" };
 
-/* "maps":{...}, of domain @dom as vmbusd published it, if it did. */
-static void print_maps_json(const char *dom)
+/* "maps":{...} of domain @dom as vmbusd published it, if it did. */
+static void json_maps(yajl_gen g, const char *dom)
 {
 	char path[96], *v;
 	unsigned int m;
@@ -394,15 +564,18 @@ static void print_maps_json(const char *dom)
 	v = xs_read(xs, XBT_NULL, path, NULL);
 	if (!v)
 		return;
-	printf("\"maps\":{");
-	for (m = 0; m < sizeof(map_keys) / sizeof(map_keys[0]); m++) {
-		const char *n = kv(v, map_keys[m]);
-
-		printf("%s\"%s\":%s", m ? "," : "", map_keys[m],
-		       n[0] ? n : "0");
-	}
-	printf("},");
+	json_str(g, "maps");
+	yajl_gen_map_open(g);
+	for (m = 0; m < sizeof(map_keys) / sizeof(map_keys[0]); m++)
+		json_kv(g, map_keys[m], kv(v, map_keys[m]));
+	yajl_gen_map_close(g);
 	free(v);
+}
+
+/* Channels are published by relid; other entries are about the bus. */
+static bool is_relid(const char *s)
+{
+	return s[0] >= '0' && s[0] <= '9' && strspn(s, "0123456789") == strlen(s);
 }
 
 /* Grant mappings against vmbusd's budgets: the host, then each guest. */
@@ -410,14 +583,14 @@ static int cmd_status(bool json)
 {
 	unsigned int nd = 0, i;
 	char **doms, path[96], *host, *v, hm[32], hl[32];
-	bool first = true;
+	yajl_gen g = NULL;
 
+	if (!vmbusd_running(path, sizeof(path)))
+		return say(1, "vmbusd is not running (%s)", path);
 	host = xs_read(xs, XBT_NULL, STATE_ROOT "/maps", NULL);
-	if (!host) {
-		fprintf(stderr, "vmbusctl: vmbusd publishes no state in \"%s\" "
-			"(not running?)\n", STATE_ROOT);
-		return 1;
-	}
+	if (!host)
+		return say(1, "vmbusd publishes no grant mappings in \"%s\"",
+			   STATE_ROOT "/maps");
 	/* kv() returns one static buffer. */
 	snprintf(hm, sizeof(hm), "%s", kv(host, "mapped")[0] ?
 		 kv(host, "mapped") : "0");
@@ -425,8 +598,21 @@ static int cmd_status(bool json)
 		 kv(host, "limit") : "0");
 	doms = xs_directory(xs, XBT_NULL, STATE_ROOT, &nd);
 	if (json) {
-		printf("{\"host\":{\"mapped\":%s,\"limit\":%s},"
-		       "\"domains\":[", hm, hl);
+		g = json_open();
+		if (!g) {
+			free(doms);
+			free(host);
+			return say(1, "failed to start the JSON output (%s)",
+				   strerror(ENOMEM));
+		}
+		yajl_gen_map_open(g);
+		json_str(g, "host");
+		yajl_gen_map_open(g);
+		json_kv(g, "mapped", hm);
+		json_kv(g, "limit", hl);
+		yajl_gen_map_close(g);
+		json_str(g, "domains");
+		yajl_gen_array_open(g);
 	} else {
 		printf("host: %s of %s grant pages mapped\n", hm, hl);
 		printf("%-6s %-10s %-10s %-7s %s\n", "DOMID", "MAPPED",
@@ -436,7 +622,7 @@ static int cmd_status(bool json)
 		char val[4][32];
 		unsigned int m;
 
-		if (strcmp(doms[i], "maps") == 0)
+		if (!is_relid(doms[i]))
 			continue;
 		snprintf(path, sizeof(path), STATE_ROOT "/%s/maps", doms[i]);
 		v = xs_read(xs, XBT_NULL, path, NULL);
@@ -447,21 +633,24 @@ static int cmd_status(bool json)
 				 kv(v, map_keys[m])[0] ? kv(v, map_keys[m]) :
 				 "0");
 		if (json) {
-			printf("%s{\"domid\":%s", first ? "" : ",", doms[i]);
+			yajl_gen_map_open(g);
+			json_kv(g, "domid", doms[i]);
 			for (m = 0; m < 4; m++)
-				printf(",\"%s\":%s", map_keys[m], val[m]);
-			printf("}");
+				json_kv(g, map_keys[m], val[m]);
+			yajl_gen_map_close(g);
 		} else {
 			printf("%-6s %-10s %-10s %-7s %s\n", doms[i], val[0],
 			       val[1], val[2], val[3]);
 		}
-		first = false;
 		free(v);
 	}
-	if (json)
-		printf("]}\n");
 	free(doms);
 	free(host);
+	if (json) {
+		yajl_gen_array_close(g);
+		yajl_gen_map_close(g);
+		return json_close(g);
+	}
 	return 0;
 }
 
@@ -470,31 +659,89 @@ static const char *const work_keys[] = {
 	"budget_yields", "throttles", "ctl_queued", "ctl_queue_peak",
 };
 
-/* Channels are published by relid; other entries are about the bus. */
-static bool is_relid(const char *s)
+/* One channel of a bus, as vmbusd published it in @v. */
+static void json_channel(yajl_gen g, const char *relid, const char *v)
 {
-	return s[0] >= '0' && s[0] <= '9' && strspn(s, "0123456789") == strlen(s);
+	unsigned int m;
+
+	yajl_gen_map_open(g);
+	json_kv(g, "relid", relid);
+	json_str(g, "name");
+	json_str(g, kv(v, "name"));
+	json_str(g, "mode");
+	json_str(g, kv(v, "mode"));
+	json_str(g, "service");
+	json_str(g, kv(v, "service"));
+	if (kv(v, "peer")[0]) {
+		json_kv(g, "peer", kv(v, "peer"));
+		json_str(g, "role");
+		json_str(g, kv(v, "role"));
+	}
+	json_str(g, "state");
+	json_str(g, kv(v, "state"));
+	for (m = 0; m < sizeof(num_keys) / sizeof(num_keys[0]); m++)
+		json_kv(g, num_keys[m], kv(v, num_keys[m]));
+	yajl_gen_map_close(g);
+}
+
+/* A channel's line of the table. */
+static void print_channel(const char *dom, const char *bs, const char *fs,
+			  const char *relid, const char *v)
+{
+	char tx[40], rx[40], sig[32], tp[24], rp[24], name[17], mode[9], st[8];
+
+	snprintf(name, sizeof(name), "%s", kv(v, "name"));
+	snprintf(mode, sizeof(mode), "%s", kv(v, "mode"));
+	snprintf(st, sizeof(st), "%s", kv(v, "state"));
+	snprintf(tx, sizeof(tx), "%s/", kv(v, "tx_write"));
+	snprintf(tx + strlen(tx), sizeof(tx) - strlen(tx), "%s ", kv(v, "tx_read"));
+	snprintf(tx + strlen(tx), sizeof(tx) - strlen(tx), "%s/", kv(v, "tx_used"));
+	snprintf(tx + strlen(tx), sizeof(tx) - strlen(tx), "%s", kv(v, "tx_size"));
+	snprintf(rx, sizeof(rx), "%s/", kv(v, "rx_write"));
+	snprintf(rx + strlen(rx), sizeof(rx) - strlen(rx), "%s ", kv(v, "rx_read"));
+	snprintf(rx + strlen(rx), sizeof(rx) - strlen(rx), "%s/", kv(v, "rx_used"));
+	snprintf(rx + strlen(rx), sizeof(rx) - strlen(rx), "%s", kv(v, "rx_size"));
+	snprintf(tp, sizeof(tp), "%s", kv(v, "tx_packets"));
+	snprintf(rp, sizeof(rp), "%s", kv(v, "rx_packets"));
+	snprintf(sig, sizeof(sig), "%s/", kv(v, "tx_signals"));
+	snprintf(sig + strlen(sig), sizeof(sig) - strlen(sig), "%s", kv(v, "rx_signals"));
+	printf("%-6s %-12s %-12s %-6s %-16s %-8s %-7s %-22s %-22s %-10s %-10s %-9s %s\n",
+	       dom, bs, fs, relid, name, mode, st,
+	       st[0] == 'o' && st[1] == 'p' ? tx : "-",
+	       st[0] == 'o' && st[1] == 'p' ? rx : "-",
+	       tp[0] ? tp : "-", rp[0] ? rp : "-",
+	       st[0] == 'o' && st[1] == 'p' ? sig : "-",
+	       kv(v, "errors")[0] ? kv(v, "errors") : "0");
 }
 
 static int cmd_list(bool json)
 {
 	static const char *const xb[] = { "Unknown", "Initialising", "InitWait",
 		"Initialised", "Connected", "Closing", "Closed" };
-	unsigned int nd = 0, nc, i, j, k;
+	unsigned int nd = 0, nc, i, j, k, m;
 	char **doms, **chans, path[128], *v, *fe;
-	bool first_dom = true;
+	yajl_gen g = NULL;
 
-	doms = xs_directory(xs, XBT_NULL, BE_ROOT, &nd);
-	if (json)
-		printf("{\"domains\":[");
-	else
+	if (json) {
+		g = json_open();
+		if (!g)
+			return say(1, "failed to start the JSON output (%s)",
+				   strerror(ENOMEM));
+		yajl_gen_map_open(g);
+		json_str(g, "domains");
+		yajl_gen_array_open(g);
+	} else {
 		printf("%-6s %-12s %-12s %-6s %-16s %-8s %-7s %-22s %-22s %-10s %-10s %-9s %s\n",
 		       "DOMID", "BACKEND", "FRONTEND", "RELID", "NAME", "MODE",
 		       "STATE", "TX w/r used/size", "RX w/r used/size",
 		       "TX pkts", "RX pkts", "signals", "errors");
+	}
+	doms = xs_directory(xs, XBT_NULL, BE_ROOT, &nd);
 	for (i = 0; doms && i < nd; i++) {
 		int bs, fs = 0;
 
+		if (!is_relid(doms[i]))
+			continue;
 		snprintf(path, sizeof(path), BE_ROOT "/%s/0/state", doms[i]);
 		v = xs_read(xs, XBT_NULL, path, NULL);
 		bs = v ? atoi(v) : 0;
@@ -511,19 +758,22 @@ static int cmd_list(bool json)
 		if (bs < 0 || bs > 6) bs = 0;
 		if (fs < 0 || fs > 6) fs = 0;
 		if (json) {
-			printf("%s{\"domid\":%s,\"backend\":\"%s\",\"frontend\":\"%s\",",
-			       first_dom ? "" : ",", doms[i], xb[bs], xb[fs]);
-			print_maps_json(doms[i]);
-			printf("\"channels\":[");
+			yajl_gen_map_open(g);
+			json_kv(g, "domid", doms[i]);
+			json_str(g, "backend");
+			json_str(g, xb[bs]);
+			json_str(g, "frontend");
+			json_str(g, xb[fs]);
+			json_maps(g, doms[i]);
+			json_str(g, "channels");
+			yajl_gen_array_open(g);
 		}
-		first_dom = false;
 		snprintf(path, sizeof(path), STATE_ROOT "/%s", doms[i]);
 		nc = 0;
 		chans = xs_directory(xs, XBT_NULL, path, &nc);
 		k = 0;
 		for (j = 0; chans && j < nc; j++) {
 			char cp[160];
-			unsigned int m;
 
 			if (!is_relid(chans[j]))
 				continue;
@@ -531,75 +781,38 @@ static int cmd_list(bool json)
 			v = xs_read(xs, XBT_NULL, cp, NULL);
 			if (!v)
 				continue;
-			if (json) {
-				printf("%s{\"relid\":%s,\"name\":\"%s\",", k ? "," : "",
-				       chans[j], kv(v, "name"));
-				printf("\"mode\":\"%s\",", kv(v, "mode"));
-				printf("\"service\":\"%s\",", kv(v, "service"));
-				if (kv(v, "peer")[0]) {
-					/* kv() returns one static buffer. */
-					printf("\"peer\":%s,", kv(v, "peer"));
-					printf("\"role\":\"%s\",", kv(v, "role"));
-				}
-				printf("\"state\":\"%s\"", kv(v, "state"));
-				for (m = 0; m < sizeof(num_keys) / sizeof(num_keys[0]); m++) {
-					const char *n = kv(v, num_keys[m]);
-
-					printf(",\"%s\":%s", num_keys[m], n[0] ? n : "0");
-				}
-				printf("}");
-			} else {
-				char tx[40], rx[40], sig[32], tp[24], rp[24], name[17], mode[9], st[8];
-
-				snprintf(name, sizeof(name), "%s", kv(v, "name"));
-				snprintf(mode, sizeof(mode), "%s", kv(v, "mode"));
-				snprintf(st, sizeof(st), "%s", kv(v, "state"));
-				snprintf(tx, sizeof(tx), "%s/", kv(v, "tx_write"));
-				snprintf(tx + strlen(tx), sizeof(tx) - strlen(tx), "%s ", kv(v, "tx_read"));
-				snprintf(tx + strlen(tx), sizeof(tx) - strlen(tx), "%s/", kv(v, "tx_used"));
-				snprintf(tx + strlen(tx), sizeof(tx) - strlen(tx), "%s", kv(v, "tx_size"));
-				snprintf(rx, sizeof(rx), "%s/", kv(v, "rx_write"));
-				snprintf(rx + strlen(rx), sizeof(rx) - strlen(rx), "%s ", kv(v, "rx_read"));
-				snprintf(rx + strlen(rx), sizeof(rx) - strlen(rx), "%s/", kv(v, "rx_used"));
-				snprintf(rx + strlen(rx), sizeof(rx) - strlen(rx), "%s", kv(v, "rx_size"));
-				snprintf(tp, sizeof(tp), "%s", kv(v, "tx_packets"));
-				snprintf(rp, sizeof(rp), "%s", kv(v, "rx_packets"));
-				snprintf(sig, sizeof(sig), "%s/", kv(v, "tx_signals"));
-				snprintf(sig + strlen(sig), sizeof(sig) - strlen(sig), "%s", kv(v, "rx_signals"));
-				printf("%-6s %-12s %-12s %-6s %-16s %-8s %-7s %-22s %-22s %-10s %-10s %-9s %s\n",
-				       doms[i], xb[bs], xb[fs], chans[j], name, mode, st,
-				       st[0] == 'o' && st[1] == 'p' ? tx : "-",
-				       st[0] == 'o' && st[1] == 'p' ? rx : "-",
-				       tp[0] ? tp : "-", rp[0] ? rp : "-",
-				       st[0] == 'o' && st[1] == 'p' ? sig : "-",
-				       kv(v, "errors")[0] ? kv(v, "errors") : "0");
-			}
+			if (json)
+				json_channel(g, chans[j], v);
+			else
+				print_channel(doms[i], xb[bs], xb[fs], chans[j], v);
 			k++;
 			free(v);
 		}
-		if (!json && k == 0)
-			printf("%-6s %-12s %-12s (no channels)\n", doms[i], xb[bs], xb[fs]);
-		if (json) {
-			unsigned int m;
-
-			/* What serving the bus cost vmbusd (vmbusd(8)). */
-			printf("],\"work\":{");
-			snprintf(path, sizeof(path), STATE_ROOT "/%s/work", doms[i]);
-			v = xs_read(xs, XBT_NULL, path, NULL);
-			for (m = 0; m < sizeof(work_keys) / sizeof(work_keys[0]); m++) {
-				const char *n = v ? kv(v, work_keys[m]) : "";
-
-				printf("%s\"%s\":%s", m ? "," : "", work_keys[m],
-				       n[0] ? n : "0");
-			}
-			free(v);
-			printf("}}");
-		}
 		free(chans);
+		if (!json) {
+			if (k == 0)
+				printf("%-6s %-12s %-12s (no channels)\n",
+				       doms[i], xb[bs], xb[fs]);
+			continue;
+		}
+		yajl_gen_array_close(g);
+		/* What serving the bus cost vmbusd (vmbusd(8)). */
+		json_str(g, "work");
+		yajl_gen_map_open(g);
+		snprintf(path, sizeof(path), STATE_ROOT "/%s/work", doms[i]);
+		v = xs_read(xs, XBT_NULL, path, NULL);
+		for (m = 0; m < sizeof(work_keys) / sizeof(work_keys[0]); m++)
+			json_kv(g, work_keys[m], v ? kv(v, work_keys[m]) : "0");
+		free(v);
+		yajl_gen_map_close(g);
+		yajl_gen_map_close(g);
 	}
-	if (json)
-		printf("]}\n");
 	free(doms);
+	if (json) {
+		yajl_gen_array_close(g);
+		yajl_gen_map_close(g);
+		return json_close(g);
+	}
 	return 0;
 }
 
@@ -607,8 +820,10 @@ static volatile sig_atomic_t stop;
 static void on_signal(int sig) { (void)sig; stop = 1; }
 
 /* Offer NAME with a socket of our own and join stdin/stdout to it. */
-static int cmd_connect(int domid, const char *name, bool message)
+static int cmd_connect(int domid, const char *name, bool message,
+		       unsigned int wait_s)
 {
+	struct timespec t0, t;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char buf[65536];
 	int ls = -1, cs = -1, rc = 1;
@@ -628,11 +843,19 @@ static int cmd_connect(int domid, const char *name, bool message)
 	signal(SIGPIPE, SIG_IGN);
 	if (cmd_offer(domid, name, sa.sun_path, message))
 		goto out;
-	fprintf(stderr, "vmbusctl: waiting for domain %d to open \"%s\"\n",
-		domid, name);
+	fprintf(stderr, "vmbusctl: connect: waiting for domain %d to open "
+		"\"%s\"\n", domid, name);
+	/* --wait bounds the whole wait, however often poll() returns. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	p[0] = (struct pollfd){ .fd = ls, .events = POLLIN };
-	while (!stop && poll(p, 1, 500) == 0)
-		;
+	while (!stop && poll(p, 1, 500) == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (wait_s && t.tv_sec - t0.tv_sec >= (time_t)wait_s) {
+			say(1, "domain %d did not open \"%s\" within %u s",
+			    domid, name, wait_s);
+			goto rescind;
+		}
+	}
 	if (stop)
 		goto rescind;
 	cs = accept(ls, NULL, NULL);
@@ -640,7 +863,7 @@ static int cmd_connect(int domid, const char *name, bool message)
 		fail("accept on", sa.sun_path, errno);
 		goto rescind;
 	}
-	fprintf(stderr, "vmbusctl: connected\n");
+	fprintf(stderr, "vmbusctl: connect: connected\n");
 	/*
 	 * Once the guest has ended its stream, what is still coming on
 	 * standard input is passed on until it stays quiet for 500 ms.
@@ -697,58 +920,192 @@ static void usage(FILE *f)
 "                                   the rings, DOMB maps them\n"
 "  rescind DOM NAME                 take a pipe away (closing it if open;\n"
 "                                   a pipe between guests at both ends)\n"
-"  connect DOM NAME [--message-mode]\n"
+"  connect DOM NAME [--message-mode] [--wait S]\n"
 "                                   offer NAME and join this terminal to it\n"
-"  --help                           this text\n");
+"                                   (waiting up to S seconds for the guest)\n"
+"  --help                           this text\n"
+"  --version                        the program's version\n");
+}
+
+/* The options, each allowed to the commands whose bit it carries. */
+enum { O_PIPE = 1, O_SERVICE = 2, O_MESSAGE = 4, O_JSON = 8, O_NAME = 16,
+       O_MODE = 32, O_WAIT = 64 };
+
+static const struct command {
+	const char *name;
+	int min_args, max_args;		/* DOM and NAME arguments */
+	unsigned int opts;		/* O_* it takes */
+	unsigned int needs;		/* O_* it must have */
+} commands[] = {
+	{ "attach", 1, 1, 0, 0 },
+	{ "detach", 1, 1, 0, 0 },
+	{ "list", 0, 0, O_JSON, 0 },
+	{ "status", 0, 0, O_JSON, 0 },
+	{ "offer", 1, 1, O_PIPE | O_SERVICE | O_MESSAGE, O_PIPE | O_SERVICE },
+	{ "p2p", 2, 2, O_NAME | O_MODE, O_NAME },
+	{ "rescind", 2, 2, 0, 0 },
+	{ "connect", 2, 2, O_MESSAGE | O_WAIT, 0 },
+};
+
+static const struct option opts[] = {
+	{ "pipe", required_argument, NULL, 'n' },
+	{ "service", required_argument, NULL, 's' },
+	{ "message-mode", no_argument, NULL, 'm' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "name", required_argument, NULL, 'N' },
+	{ "mode", required_argument, NULL, 'M' },
+	{ "wait", required_argument, NULL, 'w' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+/* The O_* bit of each option above, in the same order. */
+static const unsigned int opt_bits[] = {
+	O_PIPE, O_SERVICE, O_MESSAGE, O_JSON, O_NAME, O_MODE, O_WAIT, 0, 0,
+};
+
+static const char *opt_name(int val)
+{
+	unsigned int i;
+
+	for (i = 0; opts[i].name; i++)
+		if (opts[i].val == val)
+			return opts[i].name;
+	return "?";
+}
+
+/* A pipe name as the guest sees it: 1 to 115 bytes, no '/'; 0 or 2. */
+static int check_pipe_name(const char *opt, const char *name)
+{
+	if (!name[0])
+		return refuse("%s needs a name, not \"\"", opt);
+	if (strlen(name) > PIPE_NAME_MAX)
+		return refuse("the pipe name given to %s is %zu bytes; at most "
+			      "%u fit the offer", opt, strlen(name),
+			      PIPE_NAME_MAX);
+	if (strchr(name, '/'))
+		return refuse("the pipe name given to %s holds a '/'", opt);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pipe", required_argument, NULL, 'n' },
-		{ "service", required_argument, NULL, 's' },
-		{ "message-mode", no_argument, NULL, 'm' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "name", required_argument, NULL, 'N' },
-		{ "mode", required_argument, NULL, 'M' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *pipe = NULL, *service = NULL, *cmd, *pname = NULL;
+	const char *pipe = NULL, *service = NULL, *pname = NULL;
 	const char *mode = "byte";
+	const struct command *c = NULL;
+	unsigned int i, given = 0, wait_s = 0;
 	bool message = false, json = false;
-	int c, domid = -1, rc;
+	int o, domid = -1, peer, rc, nargs;
+	char why[96], *end;
 
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
+	if (argc < 2)
+		return refuse("no command given");
 	cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
 	    strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return 0;
 	}
-	/* Options may come anywhere after the command. */
+	if (strcmp(cmd, "--version") == 0) {
+		printf("vmbusctl (" PACKAGE_NAME ") " PACKAGE_VERSION "\n");
+		return 0;
+	}
+	if (cmd[0] == '-') {
+		cmd = NULL;
+		return refuse("\"%s\" is not a command", argv[1]);
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			c = &commands[i];
+	if (!c) {
+		cmd = NULL;
+		return refuse("no command \"%s\"", argv[1]);
+	}
+	/* Options may come anywhere after the command; all checked first. */
 	argc--;
 	argv++;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, ":hV", opts, &rc)) != -1) {
+		if (o == ':')
+			return refuse("option --%s needs %s", opt_name(optopt),
+				      optopt == 'w' ? "a number of seconds" :
+				      optopt == 's' ? "a path" : optopt == 'M' ?
+				      "byte or message" : "a name");
+		if (o == '?') {
+			if (optopt)
+				return refuse("no option -%c", optopt);
+			return refuse("no option \"%s\"", argv[optind - 1]);
+		}
+		if (o == 'h') {
+			usage(stdout);
+			return 0;
+		}
+		if (o == 'V') {
+			printf("vmbusctl (" PACKAGE_NAME ") " PACKAGE_VERSION "\n");
+			return 0;
+		}
+		if (!(c->opts & opt_bits[rc]))
+			return refuse("option --%s is not one of %s's",
+				      opts[rc].name, c->name);
+		given |= opt_bits[rc];
+		switch (o) {
 		case 'n': pipe = optarg; break;
 		case 's': service = optarg; break;
 		case 'm': message = true; break;
 		case 'j': json = true; break;
 		case 'N': pname = optarg; break;
 		case 'M': mode = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'w': {
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (!optarg[0] || optarg[0] == '-' || *end || errno ||
+			    v > 86400)
+				return refuse("--wait takes seconds from 0 "
+					      "(no bound) to 86400, not \"%s\"",
+					      optarg);
+			wait_s = (unsigned int)v;
+			break;
+		}
 		}
 	}
+	nargs = argc - optind;
+	if (nargs < c->min_args)
+		return refuse("%s", c->min_args == 2 && nargs == 1 ?
+			      (c->opts & O_NAME ? "a second domain is missing" :
+			       "the pipe's name is missing") :
+			      "the domain is missing");
+	if (nargs > c->max_args)
+		return refuse("one argument too many: \"%s\"",
+			      argv[optind + c->max_args]);
+	if ((c->needs & ~given) & O_PIPE)
+		return refuse("option --pipe NAME is missing");
+	if ((c->needs & ~given) & O_SERVICE)
+		return refuse("option --service PATH is missing");
+	if ((c->needs & ~given) & O_NAME)
+		return refuse("option --name NAME is missing");
+	if (pipe && (rc = check_pipe_name("option --pipe", pipe)))
+		return rc;
+	if (pname && (rc = check_pipe_name("option --name", pname)))
+		return rc;
+	if (c->max_args == 2 && !(c->opts & O_NAME) &&
+	    (rc = check_pipe_name(c->name, argv[optind + 1])))
+		return rc;
+	if (service && (service[0] != '/' || strlen(service) > SERVICE_MAX))
+		return refuse("--service takes an absolute path of at most %u "
+			      "bytes, not \"%s\"", SERVICE_MAX, service);
+	if (strcmp(mode, "byte") && strcmp(mode, "message"))
+		return refuse("--mode takes byte or message, not \"%s\"", mode);
+
 	xs = xs_open(0);
 	if (!xs)
-		return fail("open", "xenstore", errno);
+		return say(1, "failed to open xenstore (%s)", strerror(errno));
 	if (strcmp(cmd, "list") == 0) {
+		if (!vmbusd_running(why, sizeof(why)))
+			say(0, "vmbusd is not running (%s): no live state",
+			    why);
 		rc = cmd_list(json);
 		goto out;
 	}
@@ -756,43 +1113,24 @@ int main(int argc, char **argv)
 		rc = cmd_status(json);
 		goto out;
 	}
-	if (optind >= argc) {
-		usage(stderr);
-		rc = 2;
+	rc = 1;
+	domid = domid_of(argv[optind]);
+	if (domid < 0)
 		goto out;
-	}
-	domid = domid_of(argv[optind++]);
-	if (domid <= 0) {
-		if (domid == 0)
-			fprintf(stderr, "vmbusctl: dom0 has no bus of its own\n");
-		rc = 1;
-		goto out;
-	}
 	if (strcmp(cmd, "attach") == 0)
 		rc = cmd_attach(domid);
 	else if (strcmp(cmd, "detach") == 0)
 		rc = cmd_detach(domid);
-	else if (strcmp(cmd, "offer") == 0 && pipe && service)
+	else if (strcmp(cmd, "offer") == 0)
 		rc = cmd_offer(domid, pipe, service, message);
-	else if (strcmp(cmd, "p2p") == 0 && optind < argc) {
-		int peer = domid_of(argv[optind]);
-
-		if (peer <= 0) {
-			if (peer == 0)
-				fprintf(stderr, "vmbusctl: dom0 has no bus of "
-					"its own\n");
-			rc = 1;
-		} else {
+	else if (strcmp(cmd, "p2p") == 0) {
+		peer = domid_of(argv[optind + 1]);
+		if (peer > 0)
 			rc = cmd_p2p(domid, peer, pname, mode);
-		}
-	} else if (strcmp(cmd, "rescind") == 0 && optind < argc)
-		rc = cmd_rescind(domid, argv[optind]);
-	else if (strcmp(cmd, "connect") == 0 && optind < argc)
-		rc = cmd_connect(domid, argv[optind], message);
-	else {
-		usage(stderr);
-		rc = 2;
-	}
+	} else if (strcmp(cmd, "rescind") == 0)
+		rc = cmd_rescind(domid, argv[optind + 1]);
+	else
+		rc = cmd_connect(domid, argv[optind + 1], message, wait_s);
 out:
 	xs_close(xs);
 	return rc;

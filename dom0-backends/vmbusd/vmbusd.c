@@ -1,677 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vmbusd: serves every guest's VMBus from dom0.
- *
- *  - Watches /local/domain/0/backend/vmbus: a guest with a backend
- *    directory (vmbusctl attach) gets a libvmbus server; its offers are
- *    read from backend/vmbus/<domid>/0/offers/<key>/{name,service,mode}
- *    and made, or rescinded when the key goes away.
- *  - Watches @releaseDomain: a guest that is gone loses its server, which
- *    unmaps every grant and closes every port it held; the daemon goes on.
- *  - Publishes live state under /local/domain/0/vmbusd/<domid>/ once a
- *    second when it changed: the bus state, the guest's grant mappings
- *    against its budget, and per channel its name, state, ring indexes and
- *    fill, packets, signals and errors; the mappings of all guests against
- *    the host budget in /local/domain/0/vmbusd/maps.
- *
- * One epoll loop, no threads, no polling: an idle daemon sleeps.
+ * vmbusd: serves every guest's VMBus from dom0.  This file is the
+ * daemon's start: its options, one instance per host, the start in
+ * daemon mode, privileges and main.  The registry of guests is guest.c,
+ * the event loop loop.c, the configuration file config.c, the pipe
+ * service pipe.c and the pipes between guests p2p.c.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
-#include <malloc.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/capability.h>
-#include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
-#include <sys/signalfd.h>
-#include <sys/timerfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cap-ng.h>
+#include <systemd/sd-daemon.h>
 #include <xenstore.h>
 
 #include "vmbusd.h"
 
-#define VD_BACKEND_ROOT	"/local/domain/0/backend/vmbus"
-#define VD_STATE_ROOT	"/local/domain/0/vmbusd"
-
-int vd_epfd = -1;
 static bool foreground;
-struct xs_handle *vd_xs;
-static struct vd_guest *guests;
-/* Grant mapping budgets, in pages (0: the library's default). */
-static uint32_t guest_map_pages;
-static char published_host_maps[64];
-static struct vd_guest *guests_dead;	/* released, freed after the batch */
 
 static void lib_log(int prio, const char *msg, void *arg)
 {
 	(void)arg;
 	dlog(prio, "%s", msg);
-}
-
-int vd_epoll_add(int fd, uint32_t events, struct vd_watch *w)
-{
-	struct epoll_event ev = { .events = events, .data.ptr = w };
-
-	if (epoll_ctl(vd_epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		int err = errno;
-
-		dlog(LOG_ERR, "failed to add fd %d to the epoll set (%s)",
-		       fd, strerror(err));
-		return -err;
-	}
-	return 0;
-}
-
-int vd_epoll_mod(int fd, uint32_t events, struct vd_watch *w)
-{
-	struct epoll_event ev = { .events = events, .data.ptr = w };
-
-	return epoll_ctl(vd_epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
-}
-
-void vd_epoll_del(int fd)
-{
-	epoll_ctl(vd_epfd, EPOLL_CTL_DEL, fd, NULL);
-}
-
-/* --- live state --- */
-
-struct vd_guest *vd_guests(void)
-{
-	return guests;
-}
-
-struct vd_guest *vd_guest_find(unsigned int domid)
-{
-	struct vd_guest *g;
-
-	for (g = guests; g; g = g->next)
-		if (g->domid == domid)
-			return g;
-	return NULL;
-}
-
-/* Forget the published state of @o's channel. */
-void vd_offer_publish_drop(struct vd_offer *o)
-{
-	char path[96];
-
-	if (o->relid) {
-		snprintf(path, sizeof(path), VD_STATE_ROOT "/%u/%u",
-			 o->guest->domid, o->relid);
-		xs_rm(vd_xs, XBT_NULL, path);
-	}
-	o->published[0] = '\0';
-}
-
-static void vd_publish_offer(struct vd_offer *o)
-{
-	char path[160], val[512];
-	struct vmbus_chan_stats st;
-	uint64_t to = 0, from = 0, perr = 0;
-	int len;
-
-	if (o->p2p) {
-		/* The rings are the guests' own: only the setup is known here. */
-		if (!o->relid || !o->mate)
-			return;
-		len = snprintf(val, sizeof(val),
-			"state=%s name=%s mode=%s service=domain:%u peer=%u "
-			"role=%s", o->joined ? "open" : "offered", o->name,
-			o->message_mode ? "message" : "byte", o->peer, o->peer,
-			o->opener ? "opener" : "acceptor");
-	} else if (o->pipe) {
-		vmbus_chan_get_stats(vd_pipe_chan(o->pipe), &st);
-		vd_pipe_counters(o->pipe, &to, &from, &perr);
-		len = snprintf(val, sizeof(val),
-			"state=open name=%s mode=%s service=%s "
-			"tx_write=%u tx_read=%u tx_used=%u tx_size=%u "
-			"rx_write=%u rx_read=%u rx_used=%u rx_size=%u "
-			"tx_packets=%llu rx_packets=%llu tx_bytes=%llu "
-			"rx_bytes=%llu tx_signals=%llu rx_signals=%llu "
-			"tx_full=%llu errors=%llu busy_turns=%llu "
-			"throttles=%llu",
-			o->name, o->message_mode ? "message" : "byte",
-			o->service, st.tx_write_index, st.tx_read_index,
-			st.tx_used, st.tx_size, st.rx_write_index,
-			st.rx_read_index, st.rx_used, st.rx_size,
-			(unsigned long long)st.tx_packets,
-			(unsigned long long)st.rx_packets,
-			(unsigned long long)st.tx_bytes,
-			(unsigned long long)st.rx_bytes,
-			(unsigned long long)st.tx_signals,
-			(unsigned long long)st.rx_signals,
-			(unsigned long long)st.tx_full,
-			(unsigned long long)(st.errors + perr +
-					     (st.error ? 1 : 0)),
-			(unsigned long long)vd_pipe_busy_turns(o->pipe),
-			(unsigned long long)vd_pipe_throttles(o->pipe));
-	} else {
-		len = snprintf(val, sizeof(val),
-			"state=offered name=%s mode=%s service=%s",
-			o->name, o->message_mode ? "message" : "byte",
-			o->service);
-	}
-	if (len < 0 || strcmp(val, o->published) == 0)
-		return;
-	snprintf(path, sizeof(path), VD_STATE_ROOT "/%u/%u",
-		 o->guest->domid, o->relid);
-	if (xs_write(vd_xs, XBT_NULL, path, val, (unsigned int)strlen(val)))
-		memcpy(o->published, val, sizeof(o->published));
-}
-
-/* "mapped=N limit=N ..." under @path if it changed since @last. */
-static void vd_publish_line(const char *path, const char *val, char *last,
-			    size_t lastsz)
-{
-	if (strcmp(val, last) == 0)
-		return;
-	if (xs_write(vd_xs, XBT_NULL, path, val, (unsigned int)strlen(val)))
-		snprintf(last, lastsz, "%s", val);
-}
-
-/* What serving the guest's bus cost: wake-ups, xenstore reads, queues. */
-static void vd_publish_work(struct vd_guest *g)
-{
-	struct vmbus_server_work w;
-	char path[96], val[sizeof(g->published_work)];
-	int len;
-
-	vmbus_server_get_work(g->srv, &w);
-	len = snprintf(val, sizeof(val),
-		"wakeups=%llu xs_steps=%llu ctl_messages=%llu "
-		"ctl_dropped=%llu budget_yields=%llu throttles=%llu "
-		"ctl_queued=%u ctl_queue_peak=%u",
-		(unsigned long long)w.wakeups, (unsigned long long)w.xs_steps,
-		(unsigned long long)w.ctl_messages,
-		(unsigned long long)w.ctl_dropped,
-		(unsigned long long)w.budget_yields,
-		(unsigned long long)w.throttles, w.ctl_queued,
-		w.ctl_queue_peak);
-	if (len < 0)
-		return;
-	snprintf(path, sizeof(path), VD_STATE_ROOT "/%u/work", g->domid);
-	vd_publish_line(path, val, g->published_work,
-			sizeof(g->published_work));
-}
-
-static void vd_publish(void)
-{
-	struct vmbus_server_maps maps;
-	struct vd_guest *g;
-	struct vd_offer *o;
-	char path[96], val[96];
-	uint32_t mapped, limit;
-	const char *st;
-
-	vmbus_server_host_maps(&mapped, &limit);
-	snprintf(val, sizeof(val), "mapped=%u limit=%u", mapped, limit);
-	vd_publish_line(VD_STATE_ROOT "/maps", val, published_host_maps,
-			sizeof(published_host_maps));
-	for (g = guests; g; g = g->next) {
-		vmbus_server_get_maps(g->srv, &maps);
-		snprintf(val, sizeof(val), "mapped=%u limit=%u gpadls=%u "
-			 "refused=%llu", maps.mapped, maps.limit, maps.gpadls,
-			 (unsigned long long)maps.refused);
-		snprintf(path, sizeof(path), VD_STATE_ROOT "/%u/maps", g->domid);
-		vd_publish_line(path, val, g->published_maps,
-				sizeof(g->published_maps));
-		/* Only changes are written: an idle host costs no xenstore traffic. */
-		st = vmbus_server_state(g->srv);
-		if (strcmp(st, g->published_bus) != 0) {
-			snprintf(path, sizeof(path), VD_STATE_ROOT "/%u/bus", g->domid);
-			if (xs_write(vd_xs, XBT_NULL, path, st, (unsigned int)strlen(st)))
-				snprintf(g->published_bus, sizeof(g->published_bus), "%s", st);
-		}
-		vd_publish_work(g);
-		for (o = g->offers; o; o = o->next)
-			vd_publish_offer(o);
-	}
-}
-
-/* --- channels to VSPs --- */
-
-static int vd_chan_open(struct vmbus_server *srv, struct vmbus_chan *chan,
-			void *cookie, void *arg)
-{
-	(void)srv;
-	(void)arg;
-	if (!chan) {			/* a pipe between two guests */
-		vd_p2p_joined(cookie);
-		return 0;
-	}
-	return vd_pipe_open(cookie, chan);
-}
-
-static void vd_chan_close(struct vmbus_server *srv, struct vmbus_chan *chan,
-			  void *cookie, void *arg)
-{
-	struct vd_offer *o = cookie;
-
-	(void)srv;
-	(void)arg;
-	if (!chan) {			/* the pair ended */
-		vd_p2p_ended(o);
-		return;
-	}
-	if (o->pipe)
-		vd_pipe_close(o->pipe);
-	o->published[0] = '\0';
-}
-
-static const struct vmbus_server_ops vd_ops = {
-	.open = vd_chan_open,
-	.close = vd_chan_close,
-};
-
-/* --- offers, from xenstore --- */
-
-static bool vd_parse_domid(const char *s, unsigned int *domid);
-
-static char *vd_read(const char *dir, const char *key)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	return xs_read(vd_xs, XBT_NULL, path, NULL);
-}
-
-/* A new offer of @g's, not yet in its list; name checked by the caller. */
-static struct vd_offer *vd_offer_alloc(struct vd_guest *g, const char *key,
-				       const char *name, const char *mode)
-{
-	struct vd_offer *o = calloc(1, sizeof(*o));
-
-	if (!o)
-		return NULL;
-	snprintf(o->key, sizeof(o->key), "%s", key);
-	strcpy(o->name, name);
-	o->message_mode = mode && strcmp(mode, "message") == 0;
-	o->guest = g;
-	return o;
-}
-
-static void vd_offer_make(struct vd_guest *g, const char *key)
-{
-	struct vmbus_offer_desc d;
-	char dir[160], *name, *service, *mode, *inst, *peer, *role;
-	struct vd_offer *o;
-	unsigned int peer_domid;
-	int rc;
-
-	snprintf(dir, sizeof(dir), VD_BACKEND_ROOT "/%u/0/offers/%s",
-		 g->domid, key);
-	name = vd_read(dir, "name");
-	service = NULL;
-	mode = vd_read(dir, "mode");
-	inst = vd_read(dir, "instance");
-	role = vd_read(dir, "role");
-	/* A pipe to another guest: peer is written last. */
-	peer = vd_read(dir, "peer");
-	if (peer) {
-		if (!name || !name[0] || strlen(name) > VMBUS_PIPE_NAME_MAX ||
-		    !vd_parse_domid(peer, &peer_domid) ||
-		    peer_domid == g->domid || !role ||
-		    (strcmp(role, "opener") && strcmp(role, "acceptor"))) {
-			dlog(LOG_ERR, "domain %u: ignoring pipe entry \"%s\" "
-			       "(bad name, peer or role)", g->domid, dir);
-			goto out;
-		}
-		o = vd_offer_alloc(g, key, name, mode);
-		if (!o)
-			goto out;
-		o->p2p = true;
-		o->peer = peer_domid;
-		o->opener = strcmp(role, "opener") == 0;
-		o->next = g->offers;
-		g->offers = o;
-		vd_p2p_link(o);
-		goto out;
-	}
-	service = vd_read(dir, "service");
-	/* The admin writes service last: incomplete offers wait for it. */
-	if (!name || !service || !name[0] ||
-	    strlen(name) > VMBUS_PIPE_NAME_MAX ||
-	    strlen(service) >= sizeof(o->service))
-		goto out;
-	o = vd_offer_alloc(g, key, name, mode);
-	if (!o)
-		goto out;
-	strcpy(o->service, service);
-	vd_pipe_desc(&d, o, o);
-	if (!inst || vmbus_guid_parse(inst, d.instance) < 0) {
-		/* A stable instance per guest and key. */
-		memset(d.instance, 0, sizeof(d.instance));
-		d.instance[0] = (uint8_t)g->domid;
-		d.instance[1] = (uint8_t)(g->domid >> 8);
-		snprintf((char *)d.instance + 4, 12, "%s", key);
-	}
-	rc = vmbus_server_offer(g->srv, &d, &o->relid);
-	if (rc) {
-		dlog(LOG_ERR, "domain %u: failed to offer pipe \"%s\" (%s)",
-		       g->domid, name, strerror(-rc));
-		free(o);
-		goto out;
-	}
-	o->next = g->offers;
-	g->offers = o;
-	dlog(LOG_INFO, "domain %u: offered pipe \"%s\" (%s mode, channel "
-	       "%u) -> \"%s\"", g->domid, name,
-	       o->message_mode ? "message" : "byte", o->relid, service);
-out:
-	free(name);
-	free(service);
-	free(mode);
-	free(inst);
-	free(peer);
-	free(role);
-}
-
-static void vd_offer_drop(struct vd_guest *g, struct vd_offer *o, bool rescind)
-{
-	struct vd_offer **pp;
-
-	if (rescind && o->relid) {
-		vmbus_server_rescind(g->srv, o->relid);
-		dlog(LOG_INFO, "domain %u: rescinded pipe \"%s\" (channel "
-		       "%u)", g->domid, o->name, o->relid);
-	}
-	if (o->pipe)
-		vd_pipe_close(o->pipe);
-	vd_p2p_unlink(o);
-	vd_offer_publish_drop(o);
-	for (pp = &g->offers; *pp; pp = &(*pp)->next)
-		if (*pp == o) {
-			*pp = o->next;
-			break;
-		}
-	free(o);
-}
-
-static void vd_offers_scan(struct vd_guest *g)
-{
-	char dir[96], **keys;
-	unsigned int n = 0, i;
-	struct vd_offer *o, *next;
-
-	snprintf(dir, sizeof(dir), VD_BACKEND_ROOT "/%u/0/offers", g->domid);
-	keys = xs_directory(vd_xs, XBT_NULL, dir, &n);
-	for (o = g->offers; o; o = next) {
-		bool found = false;
-		char *svc;
-
-		next = o->next;
-		for (i = 0; keys && i < n; i++)
-			if (strcmp(keys[i], o->key) == 0)
-				found = true;
-		svc = NULL;
-		if (found) {
-			char sub[160];
-
-			snprintf(sub, sizeof(sub), "%s/%s", dir, o->key);
-			svc = vd_read(sub, o->p2p ? "peer" : "service");
-		}
-		if (!svc)
-			vd_offer_drop(g, o, true);
-		free(svc);
-	}
-	for (i = 0; keys && i < n; i++) {
-		for (o = g->offers; o; o = o->next)
-			if (strcmp(keys[i], o->key) == 0)
-				break;
-		if (!o)
-			vd_offer_make(g, keys[i]);
-	}
-	free(keys);
-}
-
-/* --- guests --- */
-
-static void vd_guest_free(struct vd_guest *g, bool gone)
-{
-	char path[96];
-
-	/* The server first: closing its channels still refers to the offers. */
-	vd_epoll_del(vmbus_server_fd(g->srv));
-	vmbus_server_destroy(g->srv);
-	while (g->offers)
-		vd_offer_drop(g, g->offers, false);
-	snprintf(path, sizeof(path), VD_STATE_ROOT "/%u", g->domid);
-	xs_rm(vd_xs, XBT_NULL, path);
-	if (gone) {
-		/* The toolstack's job on a real host; nobody else will. */
-		snprintf(path, sizeof(path), VD_BACKEND_ROOT "/%u", g->domid);
-		xs_rm(vd_xs, XBT_NULL, path);
-	}
-	dlog(LOG_INFO, "domain %u: bus released%s", g->domid,
-	       gone ? " (domain gone)" : "");
-	/* Events of this batch may still name it: freed after the batch. */
-	g->srv = NULL;
-	g->dead = true;
-	g->next = guests_dead;
-	guests_dead = g;
-}
-
-/* Free what was released during the last batch of events. */
-static void vd_reap(void)
-{
-	struct vd_guest *g;
-	bool trim = guests_dead != NULL;
-
-	vd_pipe_reap();
-	while ((g = guests_dead) != NULL) {
-		guests_dead = g->next;
-		free(g);
-	}
-	/*
-	 * A guest's buffers are freed in the middle of the heap, among
-	 * other guests' allocations; give the free pages back to the
-	 * system, as a daemon serving guests that come and go should.
-	 */
-	if (trim)
-		malloc_trim(0);
-}
-
-static void vd_guest_new(unsigned int domid)
-{
-	struct vd_guest *g = calloc(1, sizeof(*g));
-	int rc;
-
-	if (!g)
-		return;
-	g->domid = domid;
-	g->w = (struct vd_watch){ VD_SERVER, g };
-	rc = vmbus_server_create(&g->srv, domid, &vd_ops, g);
-	if (rc) {
-		dlog(LOG_ERR, "domain %u: failed to serve the bus at \""
-		       VD_BACKEND_ROOT "/%u/0\" (%s)", domid, domid,
-		       strerror(-rc));
-		free(g);
-		return;
-	}
-	if (guest_map_pages)
-		vmbus_server_set_map_limit(g->srv, guest_map_pages);
-	if (vd_epoll_add(vmbus_server_fd(g->srv), EPOLLIN, &g->w) < 0) {
-		vmbus_server_destroy(g->srv);
-		free(g);
-		return;
-	}
-	g->seen = true;
-	g->next = guests;
-	guests = g;
-	dlog(LOG_INFO, "domain %u: serving the bus", domid);
-}
-
-static bool vd_parse_domid(const char *s, unsigned int *domid)
-{
-	char *end;
-	unsigned long v;
-
-	if (!s[0] || s[0] < '0' || s[0] > '9')
-		return false;
-	v = strtoul(s, &end, 10);
-	if (*end || v == 0 || v >= 0x7ff0)
-		return false;
-	*domid = (unsigned int)v;
-	return true;
-}
-
-/* Bring the set of served guests in line with xenstore. */
-static void vd_rescan(void)
-{
-	struct vd_guest *g, **pp;
-	unsigned int n = 0, i, domid;
-	char **ents, path[96], *v;
-
-	for (g = guests; g; g = g->next)
-		g->seen = false;
-	ents = xs_directory(vd_xs, XBT_NULL, VD_BACKEND_ROOT, &n);
-	for (i = 0; ents && i < n; i++) {
-		if (!vd_parse_domid(ents[i], &domid))
-			continue;
-		snprintf(path, sizeof(path), VD_BACKEND_ROOT "/%u/0/frontend",
-			 domid);
-		v = xs_read(vd_xs, XBT_NULL, path, NULL);
-		if (!v)
-			continue;
-		free(v);
-		if (!xs_is_domain_introduced(vd_xs, domid))
-			continue;
-		for (g = guests; g; g = g->next)
-			if (g->domid == domid)
-				break;
-		if (g)
-			g->seen = true;
-		else
-			vd_guest_new(domid);
-	}
-	free(ents);
-	for (pp = &guests; *pp;) {
-		g = *pp;
-		if (!g->seen) {
-			*pp = g->next;
-			vd_guest_free(g, !xs_is_domain_introduced(vd_xs, g->domid));
-			continue;
-		}
-		vd_offers_scan(g);
-		pp = &g->next;
-	}
-}
-
-/* The same for one guest, named by a watch event under the backend root. */
-static void vd_rescan_one(unsigned int domid)
-{
-	struct vd_guest *g, **pp;
-	char path[96], *v;
-	bool wanted;
-
-	snprintf(path, sizeof(path), VD_BACKEND_ROOT "/%u/0/frontend", domid);
-	v = xs_read(vd_xs, XBT_NULL, path, NULL);
-	wanted = v && xs_is_domain_introduced(vd_xs, domid);
-	free(v);
-	for (pp = &guests; (g = *pp); pp = &g->next)
-		if (g->domid == domid)
-			break;
-	if (!g && wanted) {
-		vd_guest_new(domid);
-		g = guests;
-		if (g && g->domid == domid)
-			vd_offers_scan(g);
-		return;
-	}
-	if (g && !wanted) {
-		*pp = g->next;
-		vd_guest_free(g, !xs_is_domain_introduced(vd_xs, domid));
-		return;
-	}
-	if (g)
-		vd_offers_scan(g);
-}
-
-/* @releaseDomain: let go of the guests that are gone. */
-static void vd_check_released(void)
-{
-	struct vd_guest *g, **pp;
-
-	for (pp = &guests; (g = *pp);) {
-		if (!xs_is_domain_introduced(vd_xs, g->domid)) {
-			*pp = g->next;
-			vd_guest_free(g, true);
-			continue;
-		}
-		pp = &g->next;
-	}
-}
-
-/*
- * Drain the pending watch events and update only what they name: a full
- * rescan per event would cost O(guests) xenstore requests each, O(guests^2)
- * to set up or tear down a host.
- */
-static int vd_watch_events(void)
-{
-	static const char root[] = VD_BACKEND_ROOT "/";
-	unsigned int *doms = NULL, ndoms = 0, cap = 0, i, domid;
-	bool all = false, release = false;
-	char **w, *end, *p;
-
-	errno = 0;
-	while ((w = xs_check_watch(vd_xs)) != NULL) {
-		p = w[XS_WATCH_PATH];
-		if (strcmp(p, "@releaseDomain") == 0) {
-			release = true;
-		} else if (strncmp(p, root, sizeof(root) - 1) == 0) {
-			unsigned long v = strtoul(p + sizeof(root) - 1, &end, 10);
-
-			if ((*end != '/' && *end != '\0') || v == 0 || v >= 0x7ff0) {
-				all = true;
-			} else if (!all) {
-				domid = (unsigned int)v;
-				for (i = 0; i < ndoms && doms[i] != domid; i++)
-					;
-				if (i == ndoms) {
-					if (ndoms == cap) {
-						unsigned int *n = realloc(doms, (cap ? cap * 2 : 16) * sizeof(*n));
-
-						if (!n)
-							all = true;
-						else {
-							doms = n;
-							cap = cap ? cap * 2 : 16;
-						}
-					}
-					if (!all)
-						doms[ndoms++] = domid;
-				}
-			}
-		} else {
-			all = true;	/* the root itself, or our own registration */
-		}
-		free(w);
-	}
-	if (errno && errno != EAGAIN) {
-		free(doms);
-		return -errno;
-	}
-	if (all) {
-		vd_rescan();
-	} else {
-		for (i = 0; i < ndoms; i++)
-			vd_rescan_one(doms[i]);
-		if (release)
-			vd_check_released();
-	}
-	free(doms);
-	return 0;
 }
 
 /* --- privileges --- */
@@ -688,11 +50,7 @@ static int vd_watch_events(void)
  */
 static int vd_drop_caps(void)
 {
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0,
-	};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-	unsigned long cap;
+	capng_select_t sets = CAPNG_SELECT_BOTH;
 	int err;
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
@@ -700,30 +58,48 @@ static int vd_drop_caps(void)
 		dlog(LOG_ERR, "failed to set no_new_privs (%s)", strerror(err));
 		return -err;
 	}
-	for (cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
-			err = errno;
-			/* Started without CAP_SETPCAP: nothing to take back. */
-			if (err == EPERM && cap == 0) {
-				dlog(LOG_INFO, "bounding set left as it is "
-				       "(started without CAP_SETPCAP)");
-				break;
-			}
-			dlog(LOG_ERR, "failed to drop capability %lu from the "
-			       "bounding set (%s)", cap, strerror(err));
-			return -err;
-		}
-	memset(data, 0, sizeof(data));
-	if (syscall(SYS_capset, &hdr, data) < 0) {
-		err = errno;
-		dlog(LOG_ERR, "failed to drop the capabilities (%s)",
-		       strerror(err));
+	if (capng_get_caps_process() < 0) {
+		err = errno ? errno : EPERM;
+		dlog(LOG_ERR, "failed to read the capabilities of the daemon "
+		     "(%s)", strerror(err));
 		return -err;
 	}
+	/* Started without CAP_SETPCAP: the bounding set is not ours to drop. */
+	if (!capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP)) {
+		sets = CAPNG_SELECT_CAPS;
+		dlog(LOG_INFO, "bounding set left as it is (started without "
+		     "CAP_SETPCAP)");
+	}
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_apply(sets) < 0) {
+		err = errno ? errno : EPERM;
+		dlog(LOG_ERR, "failed to drop the capabilities (%s)",
+		     strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+/* What --keep-caps keeps, and why one would. */
+static void vd_keep_caps_said(void)
+{
+	char *text = NULL;
+
+	if (capng_get_caps_process() == 0)
+		text = capng_print_caps_text(CAPNG_PRINT_BUFFER, CAPNG_EFFECTIVE);
+	dlog(LOG_WARNING, "keeping the capabilities it was started with "
+	     "(--keep-caps): %s; the daemon needs none of them except to "
+	     "reach a service socket its uid %u may not write",
+	     text && text[0] ? text : "none", (unsigned int)getuid());
+	free(text);
+}
+
+/* Said once the daemon serves (in daemon mode, not on the terminal). */
+static void vd_drop_caps_said(void)
+{
 	dlog(LOG_NOTICE, "dropped every capability, no_new_privs set; kept "
 	     "uid %u, which owns the Xen device nodes and xenstored's socket "
 	     "(--keep-caps keeps the capabilities)", (unsigned int)getuid());
-	return 0;
 }
 
 /* --- main --- */
@@ -731,11 +107,17 @@ static int vd_drop_caps(void)
 static void usage(FILE *f, const char *argv0)
 {
 	fprintf(f,
-"Usage: %s [-F] [--pid-file FILE] [--keep-caps] [-v]\n"
+"Usage: %s [-F] [--pid-file FILE] [--run-dir DIR] [--config FILE]\n"
+"          [--keep-caps] [-v]\n"
 "          [--guest-map-pages N] [--host-map-pages N]\n"
 "Serve the VMBus of every guest attached with 'vmbusctl attach'.\n\n"
 "  -F, --foreground     stay in the foreground, log to stderr too\n"
-"  -p, --pid-file FILE  write the daemon's pid to FILE\n"
+"  -p, --pid-file FILE  write the daemon's pid to FILE once it serves\n"
+"  -c, --config FILE    guests and their pipes, made whenever a guest of\n"
+"                       that name is created (default " VD_CONFIG_FILE ")\n"
+"  -r, --run-dir DIR    where the lock that keeps a second vmbusd away\n"
+"                       lives (default: the pid file's directory, else\n"
+"                       " VD_RUN_DIR ")\n"
 "  -K, --keep-caps      keep the capabilities (by default every one is\n"
 "                       given up after start-up)\n"
 "  -g, --guest-map-pages N\n"
@@ -743,11 +125,186 @@ static void usage(FILE *f, const char *argv0)
 "  -H, --host-map-pages N\n"
 "                       grant pages all guests may have mapped (default %u)\n"
 "  -v, --verbose        log informational messages\n"
-"  -h, --help           this text\n\n"
+"  -h, --help           this text\n"
+"  -V, --version        the program's version\n\n"
 "Offers are read from " VD_BACKEND_ROOT "/<domid>/0/offers; live state\n"
 "is published under " VD_STATE_ROOT "/<domid> ('vmbusctl list').\n",
 		argv0, VMBUS_SERVER_GUEST_MAPS_DEFAULT,
 		VMBUS_SERVER_HOST_MAPS_DEFAULT);
+}
+
+/* --- one instance, start-up and readiness --- */
+
+static int lock_fd = -1;
+static int ready_fd = -1;		/* daemon mode: the waiting parent */
+
+/*
+ * One vmbusd serves a host: the first takes an exclusive flock on
+ * @path and keeps it while it runs; a second one finds it held and goes,
+ * touching neither the lock nor the pid file.  The kernel lets go of the
+ * lock of a daemon that was killed, so a stale lock is only a file: the
+ * next daemon takes it over and says whose it was.
+ */
+static int vd_lock(const char *path)
+{
+	char old[32] = "";
+	ssize_t n;
+	int fd, err;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = errno;
+		dlog(LOG_ERR, "failed to open lock file \"%s\" (%s)", path,
+		     strerror(err));
+		return -err;
+	}
+	n = pread(fd, old, sizeof(old) - 1, 0);
+	old[n > 0 ? n : 0] = '\0';
+	old[strcspn(old, "\n")] = '\0';
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		err = errno;
+		if (err == EWOULDBLOCK)
+			dlog(LOG_ERR, "failed to lock \"%s\": vmbusd %s%s%sserves "
+			     "this host already", path, old[0] ? "pid " : "",
+			     old[0] ? old : "", old[0] ? " " : "");
+		else
+			dlog(LOG_ERR, "failed to lock \"%s\" (%s)", path,
+			     strerror(err));
+		close(fd);
+		return -err;
+	}
+	if (old[0])
+		dlog(LOG_NOTICE, "took over \"%s\" from vmbusd pid %s, which "
+		     "ended without letting go of it", path, old);
+	lock_fd = fd;
+	n = snprintf(old, sizeof(old), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, old, (size_t)n, 0) != n) {
+		err = errno;
+		dlog(LOG_ERR, "failed to write \"%s\" (%s)", path,
+		     strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+/* The lock file of a daemon writing @pidfile to @run_dir, or NULL. */
+static char *vd_lock_path(const char *run_dir, const char *pidfile)
+{
+	char *path = NULL;
+	int len;
+
+	if (run_dir) {
+		len = asprintf(&path, "%s/vmbusd.lock", run_dir);
+	} else if (pidfile) {
+		const char *slash = strrchr(pidfile, '/');
+
+		if (!slash)
+			len = asprintf(&path, "vmbusd.lock");
+		else
+			len = asprintf(&path, "%.*s/vmbusd.lock",
+				       (int)(slash - pidfile + (slash == pidfile)),
+				       pidfile);
+	} else {
+		/* Made here: nobody else makes /run/xenvmbus. */
+		if (mkdir(VD_RUN_DIR, 0755) < 0 && errno != EEXIST) {
+			dlog(LOG_ERR, "failed to create \"%s\" (%s)", VD_RUN_DIR,
+			     strerror(errno));
+			return NULL;
+		}
+		len = asprintf(&path, VD_RUN_DIR "/vmbusd.lock");
+	}
+	return len < 0 ? NULL : path;
+}
+
+static int vd_write_pidfile(const char *pidfile)
+{
+	FILE *f = fopen(pidfile, "w");
+
+	if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f)) {
+		int err = errno;
+
+		dlog(LOG_ERR, "failed to write pid file \"%s\" (%s)", pidfile,
+		     strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+/*
+ * Daemon mode: the parent stays until the child serves or fails, so an
+ * error of the start-up (xenstore unreachable, a second instance) is on
+ * the terminal and in the exit status of the command that started it,
+ * not only in syslog.  The child writes one byte to the pipe when ready;
+ * the parent ends with the child's status when the pipe closes without.
+ */
+static int vd_daemon_start(void)
+{
+	int p[2], st;
+	pid_t pid;
+	ssize_t n;
+	char c;
+
+	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		fprintf(stderr, "vmbusd: failed to start the daemon (%s)\n",
+			strerror(errno));
+		return -1;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		do
+			n = read(p[0], &c, 1);
+		while (n < 0 && errno == EINTR);
+		if (n == 1)
+			_exit(0);
+		/* It said why on standard error, which it shares with us. */
+		if (waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+		    WEXITSTATUS(st))
+			_exit(WEXITSTATUS(st));
+		fprintf(stderr, "vmbusd: the daemon ended during its start\n");
+		_exit(1);
+	}
+	close(p[0]);
+	ready_fd = p[1];
+	setsid();
+	if (chdir("/") < 0)
+		return -1;
+	return 0;
+}
+
+/* Serving: the parent may go, the daemon leaves the terminal. */
+static void vd_daemon_ready(void)
+{
+	int fd;
+
+	if (ready_fd < 0)
+		return;
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+	}
+	dlog_open("vmbusd", DLOG_SYSLOG, LOG_DEBUG);
+	if (write(ready_fd, "r", 1) < 0)
+		dlog(LOG_WARNING, "failed to tell the starting parent "
+		     "(%s)", strerror(errno));
+	close(ready_fd);
+	ready_fd = -1;
+}
+
+/* Refuse the command line in one line on standard error. */
+static int vd_refuse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int vd_refuse(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vmbusd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("; see vmbusd --help\n", stderr);
+	return 2;
 }
 
 int main(int argc, char **argv)
@@ -755,24 +312,26 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "foreground", no_argument, NULL, 'F' },
 		{ "pid-file", required_argument, NULL, 'p' },
+		{ "run-dir", required_argument, NULL, 'r' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "drop-caps", no_argument, NULL, 'D' },	/* the default */
 		{ "keep-caps", no_argument, NULL, 'K' },
 		{ "guest-map-pages", required_argument, NULL, 'g' },
 		{ "host-map-pages", required_argument, NULL, 'H' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct vd_watch wxs = { VD_XS, NULL }, wtimer = { VD_TIMER, NULL },
-			wsig = { VD_SIGNAL, NULL };
-	struct itimerspec its = { { 1, 0 }, { 1, 0 } };
-	const char *pidfile = NULL;
-	struct epoll_event evs[32];
-	int c, n, i, tfd = -1, sfd = -1, rc = 1;
-	bool verbose = false, quit = false, drop_caps = true;
-	sigset_t ss;
+	const char *pidfile = NULL, *run_dir = NULL;
+	const char *config = VD_CONFIG_FILE;
+	bool config_given = false;
+	char *lock_path = NULL;
+	int c, li, rc = 1;
+	bool verbose = false, drop_caps = true, pid_written = false;
 
-	while ((c = getopt_long(argc, argv, "Fp:DKg:H:vh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":Fp:r:c:DKg:H:vhV", opts, &li)) != -1) {
 		switch (c) {
 		case 'D': drop_caps = true; break;
 		case 'K': drop_caps = false; break;
@@ -784,33 +343,55 @@ int main(int argc, char **argv)
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
 			if (errno || !*optarg || *end || *optarg == '-' ||
-			    v < VMBUS_SERVER_MAPS_MIN || v > UINT32_MAX) {
-				fprintf(stderr, "vmbusd: --%s takes a number of "
-					"pages from %u to %u, not \"%s\"\n",
+			    v < VMBUS_SERVER_MAPS_MIN || v > UINT32_MAX)
+				return vd_refuse("--%s takes a number of pages "
+					"from %u to %u, not \"%s\"",
 					c == 'g' ? "guest-map-pages" :
 					"host-map-pages", VMBUS_SERVER_MAPS_MIN,
 					UINT32_MAX, optarg);
-				return 2;
-			}
 			if (c == 'g')
-				guest_map_pages = (uint32_t)v;
+				vd_guest_map_pages = (uint32_t)v;
 			else
 				vmbus_server_set_host_map_limit((uint32_t)v);
 			break;
 		}
 		case 'F': foreground = true; break;
-		case 'p': pidfile = optarg; break;
+		case 'p':
+		case 'r':
+		case 'c':
+			if (!optarg[0])
+				return vd_refuse("--%s needs a path, not \"\"",
+						 opts[li].name);
+			if (c == 'p')
+				pidfile = optarg;
+			else if (c == 'r')
+				run_dir = optarg;
+			else
+				config = optarg, config_given = true;
+			break;
 		case 'v': verbose = true; break;
 		case 'h': usage(stdout, argv[0]); return 0;
-		default: usage(stderr, argv[0]); return 2;
+		case 'V':
+			printf("vmbusd (" PACKAGE_NAME ") " PACKAGE_VERSION "\n");
+			return 0;
+		case ':':
+			return vd_refuse("option %s needs a value",
+					 argv[optind - 1]);
+		default:
+			if (optopt)
+				return vd_refuse("no option -%c", optopt);
+			return vd_refuse("no option \"%s\"", argv[optind - 1]);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr, argv[0]);
-		return 2;
-	}
-	/* Everything on stderr in the foreground; syslog per the mask below. */
-	dlog_open("vmbusd", DLOG_SYSLOG | (foreground ? DLOG_STDERR : 0), LOG_DEBUG);
+	if (optind != argc)
+		return vd_refuse("no arguments are taken, not \"%s\"",
+				 argv[optind]);
+	/*
+	 * Everything on stderr until the daemon serves (then, in daemon
+	 * mode, only syslog); syslog per the mask below.
+	 */
+	dlog_open("vmbusd", DLOG_SYSLOG | DLOG_STDERR,
+		  foreground || verbose ? LOG_DEBUG : LOG_NOTICE);
 	setlogmask(LOG_UPTO(verbose ? LOG_INFO : LOG_NOTICE));
 	/* Each served guest holds descriptors (xenstore, event channels, pipe
 	 * sockets): take every descriptor the administrator allows. */
@@ -823,140 +404,78 @@ int main(int argc, char **argv)
 		}
 	}
 	vmbus_set_log(lib_log, NULL);
-	if (!foreground && daemon(0, 0) < 0) {
-		fprintf(stderr, "vmbusd: failed to daemonize (%s)\n",
-			strerror(errno));
+	/* The file is read first: a mistake in it is said on the terminal. */
+	if (vd_config_load(config, config_given) < 0) {
+		vd_config_free();
 		return 1;
 	}
-	if (pidfile) {
-		FILE *f = fopen(pidfile, "w");
-
-		if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f)) {
-			dlog(LOG_ERR, "failed to write pid file \"%s\" (%s)",
-			       pidfile, strerror(errno));
-			return 1;
-		}
-	}
-	sigemptyset(&ss);
-	sigaddset(&ss, SIGTERM);
-	sigaddset(&ss, SIGINT);
-	sigaddset(&ss, SIGHUP);
-	sigprocmask(SIG_BLOCK, &ss, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
+	if (!foreground && vd_daemon_start() < 0)
+		return 1;
+	lock_path = vd_lock_path(run_dir, pidfile);
+	if (!lock_path || vd_lock(lock_path) < 0)
+		goto out;
+	if (vd_loop_init() < 0)
+		goto out;
 	vd_xs = xs_open(0);
 	if (!vd_xs) {
 		dlog(LOG_ERR, "failed to open xenstore (%s)", strerror(errno));
 		goto out;
 	}
-	vd_epfd = epoll_create1(EPOLL_CLOEXEC);
-	sfd = signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (vd_epfd < 0 || sfd < 0 || tfd < 0 ||
-	    timerfd_settime(tfd, 0, &its, NULL) < 0) {
-		dlog(LOG_ERR, "failed to set up the event loop (%s)",
-		       strerror(errno));
-		goto out;
-	}
 	if (!xs_watch(vd_xs, VD_BACKEND_ROOT, "backend") ||
-	    !xs_watch(vd_xs, "@releaseDomain", "release")) {
+	    !xs_watch(vd_xs, "@releaseDomain", "release") ||
+	    !xs_watch(vd_xs, "@introduceDomain", "introduce")) {
 		dlog(LOG_ERR, "failed to watch \"%s\" (%s)", VD_BACKEND_ROOT,
 		       strerror(errno));
 		goto out;
 	}
-	if (vd_epoll_add(xs_fileno(vd_xs), EPOLLIN, &wxs) ||
-	    vd_epoll_add(tfd, EPOLLIN, &wtimer) ||
-	    vd_epoll_add(sfd, EPOLLIN, &wsig))
+	if (vd_loop_watch_xs() < 0)
 		goto out;
-	/* Started: the pid file is written, the loop is set up. */
 	if (drop_caps && vd_drop_caps() < 0)
 		goto out;
-	if (!drop_caps)
-		dlog(LOG_WARNING, "keeping every capability (--keep-caps)");
+	/*
+	 * What a daemon before this one published goes; the state of the
+	 * guests served now is there before anyone is told that it serves.
+	 */
+	vd_config_scan();
+	vd_rescan();
+	if (vd_publish_start() < 0)
+		goto out;
+	if (pidfile) {
+		if (vd_write_pidfile(pidfile) < 0)
+			goto out;
+		pid_written = true;
+	}
+	vd_daemon_ready();
+	sd_notify(0, "READY=1");
+	if (drop_caps)
+		vd_drop_caps_said();
+	else
+		vd_keep_caps_said();
 	{
 		uint32_t mapped, limit;
 
 		vmbus_server_host_maps(&mapped, &limit);
 		dlog(LOG_NOTICE, "serving buses under %s (grant mappings: %u "
 		       "pages per guest, %u in all)", VD_BACKEND_ROOT,
-		       guest_map_pages ? guest_map_pages :
+		       vd_guest_map_pages ? vd_guest_map_pages :
 		       VMBUS_SERVER_GUEST_MAPS_DEFAULT, limit);
 	}
-	vd_rescan();
-
-	while (!quit) {
-		/* Pipes with work left over: look for events, do not sleep. */
-		n = epoll_wait(vd_epfd, evs, 32, vd_pipe_busy() ? 0 : -1);
-		if (n < 0 && errno != EINTR) {
-			dlog(LOG_ERR, "epoll_wait failed (%s)", strerror(errno));
-			break;
-		}
-		/*
-		 * Every event of the batch is handled: what a handler
-		 * releases is only freed after the batch (vd_reap), so a
-		 * later event naming it finds it marked dead.
-		 */
-		for (i = 0; i < n; i++) {
-			struct vd_watch *wt = evs[i].data.ptr;
-			struct signalfd_siginfo si;
-			uint64_t ticks;
-
-			switch (wt->kind) {
-			case VD_XS: {
-				int err = vd_watch_events();
-
-				if (err < 0) {
-					dlog(LOG_ERR, "lost the connection to "
-					       "xenstore (%s)", strerror(-err));
-					quit = true;
-				}
-				break;
-			}
-			case VD_TIMER:
-				if (read(tfd, &ticks, sizeof(ticks)) > 0)
-					vd_publish();
-				break;
-			case VD_SIGNAL:
-				if (read(sfd, &si, sizeof(si)) == sizeof(si) &&
-				    si.ssi_signo != SIGHUP)
-					quit = true;
-				break;
-			case VD_SERVER: {
-				struct vd_guest *g = wt->obj;
-
-				if (!g->dead)
-					vmbus_server_process(g->srv);
-				break;
-			}
-			case VD_CHAN:
-			case VD_SOCK:
-			case VD_RETRY:
-			case VD_THROTTLE:
-				vd_pipe_event(wt->obj, wt->kind, evs[i].events);
-				break;
-			}
-		}
-		/* Pipes that had more than one wake-up's worth to move. */
-		vd_pipe_run_busy();
-		/* Pairs of guests that ended are offered again. */
-		vd_p2p_resync();
-		vd_reap();
-	}
+	rc = vd_loop_run() < 0 ? 1 : 0;
+	sd_notify(0, "STOPPING=1\nSTATUS=releasing every bus");
 	dlog(LOG_NOTICE, "exiting");
-	rc = 0;
 out:
-	while (guests) {
-		struct vd_guest *g = guests;
-
-		guests = g->next;
-		vd_guest_free(g, false);
-	}
-	vd_reap();
+	vd_loop_fini();
 	if (vd_xs) {
 		xs_rm(vd_xs, XBT_NULL, VD_STATE_ROOT);
 		xs_close(vd_xs);
 	}
-	if (pidfile)
+	if (pid_written)
 		unlink(pidfile);
+	/* An empty lock file: the next daemon finds no stale pid in it. */
+	if (lock_fd >= 0 && ftruncate(lock_fd, 0) < 0)
+		dlog(LOG_WARNING, "failed to empty \"%s\" (%s)", lock_path,
+		     strerror(errno));
+	free(lock_path);
+	vd_config_free();
 	return rc;
 }

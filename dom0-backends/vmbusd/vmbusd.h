@@ -37,7 +37,7 @@ struct vd_offer {
 	uint32_t relid;
 	struct vd_guest *guest;
 	struct vd_pipe *pipe;		/* open pipe, if any */
-	char published[512];		/* last state written to xenstore */
+	char published[1536];		/* last state written to xenstore */
 	struct vd_offer *next;
 	/* A pipe to another guest (p2p.c): only its setup passes here. */
 	bool p2p;
@@ -62,19 +62,46 @@ struct vd_guest {
 	bool pipe_storm_logged;		/* a guest can repeat it: say it once */
 };
 
-/* The daemon's globals. */
+#define VD_BACKEND_ROOT	"/local/domain/0/backend/vmbus"
+#define VD_STATE_ROOT	"/local/domain/0/vmbusd"
+#define VD_RUN_DIR	"/run/xenvmbus"
+
+/* The event loop (loop.c). */
 extern int vd_epfd;
 int vd_epoll_add(int fd, uint32_t events, struct vd_watch *w);
 int vd_epoll_mod(int fd, uint32_t events, struct vd_watch *w);
 void vd_epoll_del(int fd);
+/* Grant pages one guest may have mapped (0: the library's default). */
+extern uint32_t vd_guest_map_pages;
+int vd_loop_init(void);
+int vd_loop_watch_xs(void);
+int vd_loop_run(void);
+void vd_loop_fini(void);
+/* @g is released; freed once the batch of events it came in is done. */
+void vd_defer_free_guest(struct vd_guest *g);
 
-/* Guests and their offers (vmbusd.c). */
+/* Guests and their offers (guest.c). */
+extern struct xs_handle *vd_xs;
 struct vd_guest *vd_guests(void);
 struct vd_guest *vd_guest_find(unsigned int domid);
 void vd_offer_publish_drop(struct vd_offer *o);
+/* Bring the served guests in line with xenstore: all, or as watches say. */
+void vd_rescan(void);
+int vd_watch_events(void);
+/* Write the live state that changed under VD_STATE_ROOT. */
+void vd_publish(void);
+/* At start: drop what an earlier daemon left, publish the pid and state. */
+int vd_publish_start(void);
+void vd_guests_release(void);
+
+/* Guests and pipes declared in the configuration file (config.c). */
+int vd_config_load(const char *path, bool must);
+void vd_config_scan(void);
+void vd_config_free(void);
+
+/* The pipe service's offer (pipe.c). */
 void vd_pipe_desc(struct vmbus_offer_desc *d, const struct vd_offer *o,
 		  void *cookie);
-extern struct xs_handle *vd_xs;
 
 /* Pipes between two guests (p2p.c). */
 extern bool vd_p2p_dirty;

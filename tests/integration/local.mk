@@ -39,6 +39,13 @@ tests_integration_vmbus_ctl_flow_LDADD = $(LIBVMBUS_LIBS)
 # The daemon, vmbusctl and pipes end to end on the simulated host.
 dist_noinst_SCRIPTS += tests/integration/vmbus-pipe.sh
 TESTS += tests/integration/vmbus-pipe.sh
+# Odd pipe names through every --json output of vmbusctl, parsed back.
+dist_noinst_SCRIPTS += tests/integration/vmbus-json.sh
+TESTS += tests/integration/vmbus-json.sh
+# Guests and pipes from vmbusd's configuration, through a re-created guest
+# and a restarted daemon.
+dist_noinst_SCRIPTS += tests/integration/vmbus-config.sh
+TESTS += tests/integration/vmbus-config.sh
 
 
 # Pipes between two guests on the simulated host, and a guest client that
