@@ -1097,6 +1097,30 @@ void fx_dom_kill(unsigned int dom)
 	xs_fire("@releaseDomain");
 }
 
+/* --- time --- */
+
+#define FX_EPOCH_MS	1000000		/* the clock at the start of a run */
+#define FX_FOREVER_MS	3600000		/* what a wait without limit costs */
+
+static int64_t fx_clock = FX_EPOCH_MS;
+
+int64_t fx_now_ms(void)
+{
+	return fx_clock;
+}
+
+int fx_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
+{
+	int rc;
+
+	if (timeout_ms && fx_cur_dom != 0 && fx_guest_hook)
+		fx_guest_hook(fx_cur_dom, true);
+	rc = poll(fds, n, 0);
+	if (rc == 0 && timeout_ms)
+		fx_clock += timeout_ms > 0 ? timeout_ms : FX_FOREVER_MS;
+	return rc;
+}
+
 void fx_reset(void)
 {
 	unsigned int i;
@@ -1118,6 +1142,7 @@ void fx_reset(void)
 	}
 	fx_cur_dom = 0;
 	fx_guest_hook = NULL;
+	fx_clock = FX_EPOCH_MS;
 }
 
 bool fx_pending(unsigned int tag)

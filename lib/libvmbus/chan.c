@@ -84,12 +84,24 @@ void vmbus_guid_format(const uint8_t g[16], char out[37])
 
 /* --- time --- */
 
-int64_t vmbus_now_ms(void)
+static int64_t sys_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const struct vmbus_time_ops sys_time = {
+	.now_ms = sys_now_ms,
+	.poll = poll,
+};
+
+const struct vmbus_time_ops *vmbus_time = &sys_time;
+
+int64_t vmbus_now_ms(void)
+{
+	return vmbus_time->now_ms();
 }
 
 int vmbus_left_ms(int64_t deadline)
@@ -102,14 +114,20 @@ int vmbus_left_ms(int64_t deadline)
 	return left < 0 ? 0 : (int)left;
 }
 
-int vmbus_poll_fd(int fd, int timeout_ms)
+int vmbus_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int rc = poll(&p, 1, timeout_ms);
+	int rc = vmbus_time->poll(fds, n, timeout_ms);
 
 	if (rc < 0)
 		return errno == EINTR ? 0 : -errno;
 	return rc;
+}
+
+int vmbus_poll_fd(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return vmbus_poll(&p, 1, timeout_ms);
 }
 
 /* --- event channels --- */

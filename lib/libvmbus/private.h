@@ -6,6 +6,7 @@
 #ifndef LIBVMBUS_PRIVATE_H
 #define LIBVMBUS_PRIVATE_H
 
+#include <poll.h>
 #include <stdarg.h>
 #include <syslog.h>
 
@@ -87,6 +88,19 @@ void vmbus_evt_close(struct vmbus_evt *e);
 void vmbus_evt_signal(void *arg);
 int vmbus_evt_ack(struct vmbus_evt *e);
 int vmbus_evt_fd(const struct vmbus_evt *e);
+/*
+ * Where the library reads the time and blocks: the monotonic clock and
+ * poll(2), unless a harness put its own here (fuzz/fuzz-bus.c runs time
+ * itself, so that a deadline passes at once and an input always runs the
+ * same way).  Every wait of the library goes through vmbus_poll.
+ */
+struct vmbus_time_ops {
+	int64_t (*now_ms)(void);
+	int (*poll)(struct pollfd *fds, nfds_t n, int timeout_ms);
+};
+extern const struct vmbus_time_ops *vmbus_time;
+/* Wait for one of @fds; > 0 ready, 0 timeout (or a signal), -errno. */
+int vmbus_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
 /* Wait for @fd to be readable; 1 ready, 0 timeout, -errno. */
 int vmbus_poll_fd(int fd, int timeout_ms);
 /* Milliseconds left of a deadline (-1 = none). */
