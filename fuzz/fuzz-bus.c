@@ -180,6 +180,8 @@ static struct vd_guest pipe_guest[NGUESTS];
 static struct vd_offer pipe_offer[NGUESTS];
 static int pipe_listen[NGUESTS] = { -1, -1 };
 static int pipe_svc[NGUESTS] = { -1, -1 };
+/* The pipe service connected this run: its listener may hold connections. */
+static bool pipe_connected[NGUESTS];
 
 static void pipe_init(void)
 {
@@ -215,9 +217,11 @@ static void pipe_reset(void)
 		if (pipe_svc[gi] >= 0)
 			close(pipe_svc[gi]);
 		pipe_svc[gi] = -1;
-		while ((fd = accept4(pipe_listen[gi], NULL, NULL,
+		while (pipe_connected[gi] &&
+		       (fd = accept4(pipe_listen[gi], NULL, NULL,
 				     SOCK_CLOEXEC)) >= 0)
 			close(fd);
+		pipe_connected[gi] = false;
 		pipe_guest[gi] = (struct vd_guest){ .domid = 1 + gi };
 		memset(&pipe_offer[gi].key, 0, sizeof(pipe_offer[gi].key));
 		snprintf(pipe_offer[gi].name, sizeof(pipe_offer[gi].name),
@@ -333,8 +337,10 @@ static int svc_open(struct vmbus_server *srv, struct vmbus_chan *c,
 	}
 	if (svc_refuse)
 		return -EBUSY;
-	if (cookie)		/* a pipe offer: vmbusd's pipe service */
+	if (cookie) {		/* a pipe offer: vmbusd's pipe service */
+		pipe_connected[(uintptr_t)arg % NGUESTS] = true;
 		return vd_pipe_open(cookie, c);
+	}
 	for (i = 0; i < MAX_SCHANS; i++)
 		if (!schans[i].c) {
 			schans[i] = (struct svc_chan){ c, (unsigned int)(uintptr_t)arg,
