@@ -42,6 +42,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -136,14 +137,31 @@ static uint64_t svc_sink;
 
 /*
  * What pipe.c needs of vmbusd: its epoll set (the pump below stands in for
- * it: every pipe is pumped after each operation) and its log.
+ * it: every pipe is pumped after each operation) and its log.  The pipes'
+ * timers (the end of a storm's pause, a connect retry) are remembered:
+ * OP_TIME makes the armed ones expire and delivers them.
  */
+#define MAX_TIMERS	8
+
+static struct {
+	int fd;
+	struct vd_watch *w;
+} timers[MAX_TIMERS];
+
 int vd_epoll_add(int fd, uint32_t events, struct vd_watch *w)
 {
-	(void)fd;
+	unsigned int i;
+
 	(void)events;
-	(void)w;
-	return 0;
+	if (w->kind != VD_THROTTLE && w->kind != VD_RETRY)
+		return 0;
+	for (i = 0; i < MAX_TIMERS; i++)
+		if (!timers[i].w) {
+			timers[i].fd = fd;
+			timers[i].w = w;
+			return 0;
+		}
+	return -ENOSPC;
 }
 
 int vd_epoll_mod(int fd, uint32_t events, struct vd_watch *w)
@@ -156,7 +174,34 @@ int vd_epoll_mod(int fd, uint32_t events, struct vd_watch *w)
 
 void vd_epoll_del(int fd)
 {
-	(void)fd;
+	unsigned int i;
+
+	for (i = 0; i < MAX_TIMERS; i++)
+		if (timers[i].w && timers[i].fd == fd)
+			timers[i].w = NULL;
+}
+
+/* Time passes for the pipes: their armed timers expire now. */
+static void timers_expire(void)
+{
+	static const struct itimerspec past = { { 0, 0 }, { 0, 1 } };
+	struct itimerspec its;
+	struct pollfd p;
+	unsigned int i;
+
+	for (i = 0; i < MAX_TIMERS; i++) {
+		struct vd_watch *w = timers[i].w;
+
+		if (!w || timerfd_gettime(timers[i].fd, &its) < 0 ||
+		    (!its.it_value.tv_sec && !its.it_value.tv_nsec))
+			continue;
+		timerfd_settime(timers[i].fd, TFD_TIMER_ABSTIME, &past, NULL);
+		/* Expired at once; the kernel takes a moment to say so. */
+		p = (struct pollfd){ .fd = timers[i].fd, .events = POLLIN };
+		poll(&p, 1, 1000);
+		/* The event may close the pipe: its entries go with it. */
+		vd_pipe_event(w->obj, w->kind, EPOLLIN);
+	}
 }
 
 static bool trace;
@@ -1900,6 +1945,8 @@ static void run_op(uint8_t op, struct rd *r)
 		fx_dom_kill(g->dom);
 		break;
 	case OP_TIME:
+		if (b & 0x80)
+			timers_expire();
 		for (i = 0; i < (b >> 1) % 8; i++)
 			pump();
 		break;
@@ -1925,6 +1972,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(handles, 0, sizeof(handles));
 	memset(&hold, 0, sizeof(hold));
 	svc_refuse = false;
+	memset(timers, 0, sizeof(timers));
 	pipe_reset();
 	for (gi = 0; gi < NGUESTS; gi++) {
 		guests[gi].dom = 1 + gi;
