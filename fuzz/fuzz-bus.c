@@ -462,8 +462,10 @@ static void guest_signal_chan(void *arg)
 
 static void server_start(unsigned int gi)
 {
+	/* Takes data GPADLs and transfer page sets (the pipe does not). */
 	static const struct vmbus_offer_desc plain = {
 		.type = { 0x11, 0x22 }, .instance = { 1 },
+		.flags = VMBUS_OFFER_FLAG_GPADLS,
 		.nversions = 2,
 		.versions = { VMBUS_VERSION(2, 0), VMBUS_VERSION(1, 1) },
 	};
@@ -480,6 +482,36 @@ static void server_start(unsigned int gi)
 	vd_pipe_desc(&pipe, &pipe_offer[gi], &pipe_offer[gi]);
 	vmbus_server_offer(g->srv, &plain, NULL);
 	vmbus_server_offer(g->srv, &pipe, NULL);
+}
+
+/* dom0 writes @dir/@key = @val. */
+static void ts_write(const char *dir, const char *key, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	fx_xs_write(0, path, val, (unsigned int)strlen(val));
+}
+
+/*
+ * The toolstack's part for guest @gi, once per run (a restarted server
+ * finds it there): each end's directory names the other.  A server whose
+ * backend directory names no frontend takes the bus as detached and stays
+ * Closed.
+ */
+static void toolstack_attach(unsigned int gi)
+{
+	char be[64], fe[64], id[12];
+
+	snprintf(be, sizeof(be), "/local/domain/0/backend/vmbus/%u/0",
+		 guests[gi].dom);
+	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vmbus/0",
+		 guests[gi].dom);
+	snprintf(id, sizeof(id), "%u", guests[gi].dom);
+	ts_write(be, "frontend", fe);
+	ts_write(be, "frontend-id", id);
+	ts_write(fe, "backend", be);
+	ts_write(fe, "backend-id", "0");
 }
 
 static void server_stop(unsigned int gi)
@@ -1979,6 +2011,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		guests[gi].ctl_port = -1;
 		for (i = 0; i < MAX_CH; i++)
 			guests[gi].ch[i].port = -1;
+		toolstack_attach(gi);
 		server_start(gi);
 	}
 	offer_peer(0);
