@@ -339,6 +339,11 @@ struct svc_hold {
 	uint8_t *p;
 	uint32_t len;
 	bool writable;
+	/* A DATA_USING_GPADL packet points into the service's own mapping
+	 * of that GPADL: valid while the service maps it (xfer packets: the
+	 * library holds their set until completed). */
+	bool by_gpadl;
+	uint32_t gpadl_id;
 };
 
 static struct svc_chan schans[MAX_SCHANS];
@@ -1061,7 +1066,9 @@ static void svc_recv(unsigned int gi, struct rd *r)
 			if ((mode & 2) && !hold.c) {
 				hold = (struct svc_hold){ c, rx.trans_id,
 							  rx.flags & 1, p, len,
-							  rx.writable };
+							  rx.writable,
+							  rx.type == VMBUS_PKT_DATA_USING_GPADL,
+							  rx.id };
 				continue;
 			}
 		}
@@ -1145,12 +1152,23 @@ static void svc_send(unsigned int gi, struct rd *r)
 	}
 }
 
-static void svc_unmap(struct rd *r)
+/*
+ * The service lets go of mapping @i; a packet it holds that points into
+ * that GPADL is finished first, as a service must (its memory may go with
+ * the last mapping).
+ */
+static void svc_unmap_handle(unsigned int i)
 {
-	unsigned int i = u8(r) % MAX_HANDLES;
-
+	if (handles[i] && hold.c && hold.by_gpadl &&
+	    hold.gpadl_id == vmbus_gpadl_id(handles[i]))
+		svc_complete();
 	vmbus_gpadl_unmap(handles[i]);
 	handles[i] = NULL;
+}
+
+static void svc_unmap(struct rd *r)
+{
+	svc_unmap_handle(u8(r) % MAX_HANDLES);
 }
 
 /* --- a libvmbus client in domain 3, against a server the fuzzer plays --- */
@@ -2030,7 +2048,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * nothing may remain. */
 	cli_stop();
 	for (i = 0; i < MAX_HANDLES; i++)
-		vmbus_gpadl_unmap(handles[i]);
+		svc_unmap_handle(i);
 	for (gi = 0; gi < NGUESTS; gi++)
 		server_stop(gi);
 	fx_check_clean("after the servers were destroyed");
