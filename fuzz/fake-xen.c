@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <xenevtchn.h>
@@ -1139,9 +1140,80 @@ void fx_dom_kill(unsigned int dom)
 
 static int64_t fx_clock = FX_EPOCH_MS;
 
+/*
+ * Timers: real timerfds (the library closes them with close()), left
+ * unarmed while the fake clock has not reached them; when it does, each
+ * is made to go off at once.  An entry whose fd was closed and reused is
+ * reset by fx_timer_open, or refused by timerfd_settime (not a timer).
+ */
+#define FX_TIMERS	16
+
+static struct {
+	int fd;
+	int64_t due;			/* 0: not armed */
+} fx_timers[FX_TIMERS];
+
+int fx_timer_open(void)
+{
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	unsigned int i;
+
+	for (i = 0; fd >= 0 && i < FX_TIMERS; i++)
+		if (fx_timers[i].due && fx_timers[i].fd == fd)
+			fx_timers[i].due = 0;
+	return fd;
+}
+
+int fx_timer_set(int fd, int ms)
+{
+	static const struct itimerspec off;
+	unsigned int i, free_i = FX_TIMERS;
+
+	if (timerfd_settime(fd, 0, &off, NULL) < 0)
+		return -1;
+	for (i = 0; i < FX_TIMERS; i++) {
+		if (fx_timers[i].due && fx_timers[i].fd == fd)
+			fx_timers[i].due = 0;
+		if (!fx_timers[i].due && free_i == FX_TIMERS)
+			free_i = i;
+	}
+	if (ms <= 0)
+		return 0;
+	if (free_i == FX_TIMERS)
+		fx_die("more than %u timers armed", FX_TIMERS);
+	fx_timers[free_i].fd = fd;
+	fx_timers[free_i].due = fx_clock + ms;
+	return 0;
+}
+
+/* The clock moved: the timers it reached go off now. */
+static void fx_timers_run(void)
+{
+	static const struct itimerspec now = { { 0, 0 }, { 0, 1 } };
+	struct pollfd p;
+	unsigned int i;
+
+	for (i = 0; i < FX_TIMERS; i++) {
+		if (!fx_timers[i].due || fx_timers[i].due > fx_clock)
+			continue;
+		fx_timers[i].due = 0;
+		if (timerfd_settime(fx_timers[i].fd, 0, &now, NULL) < 0)
+			continue;
+		/* It expires at once; the kernel takes a moment to say so. */
+		p = (struct pollfd){ .fd = fx_timers[i].fd, .events = POLLIN };
+		poll(&p, 1, 1000);
+	}
+}
+
 int64_t fx_now_ms(void)
 {
 	return fx_clock;
+}
+
+void fx_time_pass(unsigned int ms)
+{
+	fx_clock += ms;
+	fx_timers_run();
 }
 
 int fx_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
@@ -1151,8 +1223,10 @@ int fx_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 	if (timeout_ms && fx_cur_dom != 0 && fx_guest_hook)
 		fx_guest_hook(fx_cur_dom, true);
 	rc = poll(fds, n, 0);
-	if (rc == 0 && timeout_ms)
+	if (rc == 0 && timeout_ms) {
 		fx_clock += timeout_ms > 0 ? timeout_ms : FX_FOREVER_MS;
+		fx_timers_run();
+	}
 	return rc;
 }
 
@@ -1178,6 +1252,7 @@ void fx_reset(void)
 	fx_cur_dom = 0;
 	fx_guest_hook = NULL;
 	fx_clock = FX_EPOCH_MS;
+	memset(fx_timers, 0, sizeof(fx_timers));
 }
 
 bool fx_pending(unsigned int tag)

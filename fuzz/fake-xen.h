@@ -113,5 +113,12 @@ extern void (*fx_guest_hook)(unsigned int dom, bool waiting);
  */
 int64_t fx_now_ms(void);
 int fx_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
+/*
+ * Timers on that clock (timerfds that go off when the clock reaches them),
+ * and the clock moving on by @ms.
+ */
+int fx_timer_open(void);
+int fx_timer_set(int fd, int ms);
+void fx_time_pass(unsigned int ms);
 
 #endif /* FUZZ_FAKE_XEN_H */

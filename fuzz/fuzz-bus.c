@@ -1995,8 +1995,10 @@ static void run_op(uint8_t op, struct rd *r)
 		fx_dom_kill(g->dom);
 		break;
 	case OP_TIME:
-		if (b & 0x80)
+		if (b & 0x80) {		/* a second: every pause ends */
+			fx_time_pass(1000);
 			timers_expire();
+		}
 		for (i = 0; i < (b >> 1) % 8; i++)
 			pump();
 		break;
@@ -2072,6 +2074,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	static const struct vmbus_time_ops fake_time = {
 		.now_ms = fx_now_ms,
 		.poll = fx_poll,
+		.timer_open = fx_timer_open,
+		.timer_set = fx_timer_set,
 	};
 
 	(void)argc;

@@ -47,8 +47,8 @@ enum fuzz_bus_op {
 	OP_SVC_REFUSE,		/* the service refuses / accepts opens */
 	OP_SRV_RESTART,		/* the server goes (and comes back) */
 	OP_KILL,		/* the guest dies */
-	OP_TIME,		/* time passes: the pumps run (bit 7: and the
-				 * pipes' armed timers expire) */
+	OP_TIME,		/* time passes: the pumps run (bit 7: a second
+				 * passes, every armed timer goes off) */
 	/* A libvmbus client in domain 3, against a server the fuzzer plays. */
 	OP_CLI_BUS_OPEN,	/* vmbus_bus_open */
 	OP_CLI_CHAN_OPEN,	/* vmbus_chan_open */

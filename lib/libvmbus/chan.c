@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <time.h>
 
 #include "private.h"
@@ -92,9 +93,24 @@ static int64_t sys_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int sys_timer_open(void)
+{
+	return timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+}
+
+static int sys_timer_set(int fd, int ms)
+{
+	struct itimerspec its = { { 0, 0 }, { ms / 1000,
+					      (long)(ms % 1000) * 1000000L } };
+
+	return timerfd_settime(fd, 0, &its, NULL);
+}
+
 static const struct vmbus_time_ops sys_time = {
 	.now_ms = sys_now_ms,
 	.poll = poll,
+	.timer_open = sys_timer_open,
+	.timer_set = sys_timer_set,
 };
 
 const struct vmbus_time_ops *vmbus_time = &sys_time;
@@ -121,6 +137,18 @@ int vmbus_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 	if (rc < 0)
 		return errno == EINTR ? 0 : -errno;
 	return rc;
+}
+
+int vmbus_timer_open(void)
+{
+	int fd = vmbus_time->timer_open();
+
+	return fd < 0 ? -errno : fd;
+}
+
+int vmbus_timer_set(int fd, int ms)
+{
+	return vmbus_time->timer_set(fd, ms) < 0 ? -errno : 0;
 }
 
 int vmbus_poll_fd(int fd, int timeout_ms)
