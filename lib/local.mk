@@ -62,7 +62,8 @@ EXTRA_DIST += \
 	fuzz/fuzz-kdframe.c \
 	fuzz/regressions/README.md \
 	fuzz/regressions/bus/xferset-unmapped-under-service \
-	fuzz/regressions/bus/service-reads-gpadl-packet-after-unmap
+	fuzz/regressions/bus/service-reads-gpadl-packet-after-unmap \
+	fuzz/regressions/bus/service-keeps-xfer-packet-past-next-receive
 
 # The stateful bus target built by the ordinary compiler, without libFuzzer,
 # over the in-memory Xen (no Xen library is linked): `make check` replays
