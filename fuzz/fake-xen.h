@@ -26,6 +26,7 @@
 #ifndef FUZZ_FAKE_XEN_H
 #define FUZZ_FAKE_XEN_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -95,11 +96,29 @@ void fx_dom_kill(unsigned int dom);
 bool fx_dom_alive(unsigned int dom);
 
 /*
- * Called from xenevtchn_notify() and xs_fileno() of a guest's handles when
- * set: lets the fuzzer run the other side of a client in the same thread.
- * @waiting: from xs_fileno(), which the client calls just before it polls
- * (the other side must answer now, or the client sleeps to its deadline).
+ * Called from xenevtchn_notify() and xs_fileno() of a guest's handles, and
+ * from fx_poll() when a guest's library waits, when set: lets the fuzzer
+ * run the other side of a client in the same thread.  @waiting: the client
+ * is about to wait (the other side must answer now, or the client's
+ * deadline passes).
  */
 extern void (*fx_guest_hook)(unsigned int dom, bool waiting);
+
+/*
+ * Time, for libvmbus's time ops: a clock that stands still (fx_reset sets
+ * it to the same value each run) except when the library waits for
+ * nothing: fx_poll runs the hook, looks at @fds without blocking and, if
+ * none is ready, moves the clock past the wait and returns 0 (a timeout).
+ * So a deadline passes at once, and an input always runs the same way.
+ */
+int64_t fx_now_ms(void);
+int fx_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
+/*
+ * Timers on that clock (timerfds that go off when the clock reaches them),
+ * and the clock moving on by @ms.
+ */
+int fx_timer_open(void);
+int fx_timer_set(int fd, int ms);
+void fx_time_pass(unsigned int ms);
 
 #endif /* FUZZ_FAKE_XEN_H */

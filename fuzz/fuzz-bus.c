@@ -42,12 +42,14 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "fake-xen.h"
 #include "fuzz-bus.h"
 #include "libvmbus.h"
+#include "private.h"		/* vmbus_time: the clock of fake-xen.c */
 #include "vmbus/vmbus_msg.h"
 #include "vmbus/vmbus_ring.h"
 #include "vmbusd.h"
@@ -135,14 +137,31 @@ static uint64_t svc_sink;
 
 /*
  * What pipe.c needs of vmbusd: its epoll set (the pump below stands in for
- * it: every pipe is pumped after each operation) and its log.
+ * it: every pipe is pumped after each operation) and its log.  The pipes'
+ * timers (the end of a storm's pause, a connect retry) are remembered:
+ * OP_TIME makes the armed ones expire and delivers them.
  */
+#define MAX_TIMERS	8
+
+static struct {
+	int fd;
+	struct vd_watch *w;
+} timers[MAX_TIMERS];
+
 int vd_epoll_add(int fd, uint32_t events, struct vd_watch *w)
 {
-	(void)fd;
+	unsigned int i;
+
 	(void)events;
-	(void)w;
-	return 0;
+	if (w->kind != VD_THROTTLE && w->kind != VD_RETRY)
+		return 0;
+	for (i = 0; i < MAX_TIMERS; i++)
+		if (!timers[i].w) {
+			timers[i].fd = fd;
+			timers[i].w = w;
+			return 0;
+		}
+	return -ENOSPC;
 }
 
 int vd_epoll_mod(int fd, uint32_t events, struct vd_watch *w)
@@ -155,7 +174,34 @@ int vd_epoll_mod(int fd, uint32_t events, struct vd_watch *w)
 
 void vd_epoll_del(int fd)
 {
-	(void)fd;
+	unsigned int i;
+
+	for (i = 0; i < MAX_TIMERS; i++)
+		if (timers[i].w && timers[i].fd == fd)
+			timers[i].w = NULL;
+}
+
+/* Time passes for the pipes: their armed timers expire now. */
+static void timers_expire(void)
+{
+	static const struct itimerspec past = { { 0, 0 }, { 0, 1 } };
+	struct itimerspec its;
+	struct pollfd p;
+	unsigned int i;
+
+	for (i = 0; i < MAX_TIMERS; i++) {
+		struct vd_watch *w = timers[i].w;
+
+		if (!w || timerfd_gettime(timers[i].fd, &its) < 0 ||
+		    (!its.it_value.tv_sec && !its.it_value.tv_nsec))
+			continue;
+		timerfd_settime(timers[i].fd, TFD_TIMER_ABSTIME, &past, NULL);
+		/* Expired at once; the kernel takes a moment to say so. */
+		p = (struct pollfd){ .fd = timers[i].fd, .events = POLLIN };
+		poll(&p, 1, 1000);
+		/* The event may close the pipe: its entries go with it. */
+		vd_pipe_event(w->obj, w->kind, EPOLLIN);
+	}
 }
 
 static bool trace;
@@ -179,6 +225,8 @@ static struct vd_guest pipe_guest[NGUESTS];
 static struct vd_offer pipe_offer[NGUESTS];
 static int pipe_listen[NGUESTS] = { -1, -1 };
 static int pipe_svc[NGUESTS] = { -1, -1 };
+/* The pipe service connected this run: its listener may hold connections. */
+static bool pipe_connected[NGUESTS];
 
 static void pipe_init(void)
 {
@@ -214,9 +262,11 @@ static void pipe_reset(void)
 		if (pipe_svc[gi] >= 0)
 			close(pipe_svc[gi]);
 		pipe_svc[gi] = -1;
-		while ((fd = accept4(pipe_listen[gi], NULL, NULL,
+		while (pipe_connected[gi] &&
+		       (fd = accept4(pipe_listen[gi], NULL, NULL,
 				     SOCK_CLOEXEC)) >= 0)
 			close(fd);
+		pipe_connected[gi] = false;
 		pipe_guest[gi] = (struct vd_guest){ .domid = 1 + gi };
 		memset(&pipe_offer[gi].key, 0, sizeof(pipe_offer[gi].key));
 		snprintf(pipe_offer[gi].name, sizeof(pipe_offer[gi].name),
@@ -289,6 +339,11 @@ struct svc_hold {
 	uint8_t *p;
 	uint32_t len;
 	bool writable;
+	/* A DATA_USING_GPADL packet points into the service's own mapping
+	 * of that GPADL: valid while the service maps it (xfer packets: the
+	 * library holds their set until completed). */
+	bool by_gpadl;
+	uint32_t gpadl_id;
 };
 
 static struct svc_chan schans[MAX_SCHANS];
@@ -332,8 +387,10 @@ static int svc_open(struct vmbus_server *srv, struct vmbus_chan *c,
 	}
 	if (svc_refuse)
 		return -EBUSY;
-	if (cookie)		/* a pipe offer: vmbusd's pipe service */
+	if (cookie) {		/* a pipe offer: vmbusd's pipe service */
+		pipe_connected[(uintptr_t)arg % NGUESTS] = true;
 		return vd_pipe_open(cookie, c);
+	}
 	for (i = 0; i < MAX_SCHANS; i++)
 		if (!schans[i].c) {
 			schans[i] = (struct svc_chan){ c, (unsigned int)(uintptr_t)arg,
@@ -410,8 +467,10 @@ static void guest_signal_chan(void *arg)
 
 static void server_start(unsigned int gi)
 {
+	/* Takes data GPADLs and transfer page sets (the pipe does not). */
 	static const struct vmbus_offer_desc plain = {
 		.type = { 0x11, 0x22 }, .instance = { 1 },
+		.flags = VMBUS_OFFER_FLAG_GPADLS,
 		.nversions = 2,
 		.versions = { VMBUS_VERSION(2, 0), VMBUS_VERSION(1, 1) },
 	};
@@ -428,6 +487,36 @@ static void server_start(unsigned int gi)
 	vd_pipe_desc(&pipe, &pipe_offer[gi], &pipe_offer[gi]);
 	vmbus_server_offer(g->srv, &plain, NULL);
 	vmbus_server_offer(g->srv, &pipe, NULL);
+}
+
+/* dom0 writes @dir/@key = @val. */
+static void ts_write(const char *dir, const char *key, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	fx_xs_write(0, path, val, (unsigned int)strlen(val));
+}
+
+/*
+ * The toolstack's part for guest @gi, once per run (a restarted server
+ * finds it there): each end's directory names the other.  A server whose
+ * backend directory names no frontend takes the bus as detached and stays
+ * Closed.
+ */
+static void toolstack_attach(unsigned int gi)
+{
+	char be[64], fe[64], id[12];
+
+	snprintf(be, sizeof(be), "/local/domain/0/backend/vmbus/%u/0",
+		 guests[gi].dom);
+	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vmbus/0",
+		 guests[gi].dom);
+	snprintf(id, sizeof(id), "%u", guests[gi].dom);
+	ts_write(be, "frontend", fe);
+	ts_write(be, "frontend-id", id);
+	ts_write(fe, "backend", be);
+	ts_write(fe, "backend-id", "0");
 }
 
 static void server_stop(unsigned int gi)
@@ -962,6 +1051,13 @@ static void svc_recv(unsigned int gi, struct rd *r)
 	struct vmbus_rxpkt rx;
 	int rc;
 
+	/*
+	 * A transfer-page packet that asked for no completion points into its
+	 * set only until the channel's next receive: the service is done
+	 * with it now.
+	 */
+	if (c && hold.c == c && !hold.by_gpadl && !hold.want_comp)
+		memset(&hold, 0, sizeof(hold));
 	while (c && n--) {
 		rc = vmbus_chan_recv_pkt(c, &rx, buf, (mode & 1) ? 64 : sizeof(buf));
 		if (rc == -EAGAIN || rc == -ENOTCONN)
@@ -977,7 +1073,9 @@ static void svc_recv(unsigned int gi, struct rd *r)
 			if ((mode & 2) && !hold.c) {
 				hold = (struct svc_hold){ c, rx.trans_id,
 							  rx.flags & 1, p, len,
-							  rx.writable };
+							  rx.writable,
+							  rx.type == VMBUS_PKT_DATA_USING_GPADL,
+							  rx.id };
 				continue;
 			}
 		}
@@ -1061,12 +1159,23 @@ static void svc_send(unsigned int gi, struct rd *r)
 	}
 }
 
-static void svc_unmap(struct rd *r)
+/*
+ * The service lets go of mapping @i; a packet it holds that points into
+ * that GPADL is finished first, as a service must (its memory may go with
+ * the last mapping).
+ */
+static void svc_unmap_handle(unsigned int i)
 {
-	unsigned int i = u8(r) % MAX_HANDLES;
-
+	if (handles[i] && hold.c && hold.by_gpadl &&
+	    hold.gpadl_id == vmbus_gpadl_id(handles[i]))
+		svc_complete();
 	vmbus_gpadl_unmap(handles[i]);
 	handles[i] = NULL;
+}
+
+static void svc_unmap(struct rd *r)
+{
+	svc_unmap_handle(u8(r) % MAX_HANDLES);
 }
 
 /* --- a libvmbus client in domain 3, against a server the fuzzer plays --- */
@@ -1077,7 +1186,7 @@ static void svc_unmap(struct rd *r)
 #define CLI_TAG_CHAN	11
 #define CLI_CH		4
 #define CLI_GP		6
-#define CLI_TIMEOUT	20	/* ms: only a server that died makes it count */
+#define CLI_TIMEOUT	20	/* ms of the fake clock: passes when nothing answers */
 #define SS_CH		8
 #define SS_GP		8
 #define CLI_BE		"/local/domain/0/backend/vmbus/3/0"
@@ -1893,6 +2002,10 @@ static void run_op(uint8_t op, struct rd *r)
 		fx_dom_kill(g->dom);
 		break;
 	case OP_TIME:
+		if (b & 0x80) {		/* a second: every pause ends */
+			fx_time_pass(1000);
+			timers_expire();
+		}
 		for (i = 0; i < (b >> 1) % 8; i++)
 			pump();
 		break;
@@ -1918,12 +2031,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(handles, 0, sizeof(handles));
 	memset(&hold, 0, sizeof(hold));
 	svc_refuse = false;
+	memset(timers, 0, sizeof(timers));
 	pipe_reset();
 	for (gi = 0; gi < NGUESTS; gi++) {
 		guests[gi].dom = 1 + gi;
 		guests[gi].ctl_port = -1;
 		for (i = 0; i < MAX_CH; i++)
 			guests[gi].ch[i].port = -1;
+		toolstack_attach(gi);
 		server_start(gi);
 	}
 	offer_peer(0);
@@ -1942,7 +2057,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * nothing may remain. */
 	cli_stop();
 	for (i = 0; i < MAX_HANDLES; i++)
-		vmbus_gpadl_unmap(handles[i]);
+		svc_unmap_handle(i);
 	for (gi = 0; gi < NGUESTS; gi++)
 		server_stop(gi);
 	fx_check_clean("after the servers were destroyed");
@@ -1962,8 +2077,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	/* The client's waits end at once, its deadlines on the fake clock. */
+	static const struct vmbus_time_ops fake_time = {
+		.now_ms = fx_now_ms,
+		.poll = fx_poll,
+		.timer_open = fx_timer_open,
+		.timer_set = fx_timer_set,
+	};
+
 	(void)argc;
 	(void)argv;
+	vmbus_time = &fake_time;
 	trace = getenv("FUZZ_BUS_TRACE") != NULL;
 	pipe_init();
 	if (!trace)

@@ -10,8 +10,9 @@
  * server should, 0xd0..0xdf it answers with a field changed (more bytes),
  * 0xe0..0xef it does not answer, 0xf0..0xff it answers and sends a hostile
  * message too (more bytes).  A server that leaves the client waiting with
- * nothing to read dies (its ring broken, its state Closed), so that no run
- * sleeps to a client's deadline.
+ * nothing to read dies (its ring broken, its state Closed).  The client's
+ * waits never sleep: libvmbus reads the time and polls through fake-xen's
+ * clock (fx_now_ms, fx_poll), on which a wait for nothing passes at once.
  */
 #ifndef FUZZ_BUS_H
 #define FUZZ_BUS_H
@@ -46,7 +47,8 @@ enum fuzz_bus_op {
 	OP_SVC_REFUSE,		/* the service refuses / accepts opens */
 	OP_SRV_RESTART,		/* the server goes (and comes back) */
 	OP_KILL,		/* the guest dies */
-	OP_TIME,		/* time passes: the pumps run */
+	OP_TIME,		/* time passes: the pumps run (bit 7: a second
+				 * passes, every armed timer goes off) */
 	/* A libvmbus client in domain 3, against a server the fuzzer plays. */
 	OP_CLI_BUS_OPEN,	/* vmbus_bus_open */
 	OP_CLI_CHAN_OPEN,	/* vmbus_chan_open */

@@ -35,10 +35,33 @@ EXTRA_DIST += \
 	fuzz/fuzz-msg.c \
 	fuzz/fuzz-gpadl.c \
 	fuzz/fuzz-xfer.c \
+	fuzz/fuzz-kdframe.c \
+	fuzz/regressions/README.md \
+	fuzz/regressions/bus/xferset-unmapped-under-service \
+	fuzz/regressions/bus/service-reads-gpadl-packet-after-unmap \
+	fuzz/regressions/bus/service-keeps-xfer-packet-past-next-receive
+
+# The stateful bus target built by the ordinary compiler, without libFuzzer,
+# over the in-memory Xen (no Xen library is linked): `make check` replays
+# fuzz/regressions/bus/ through it in every build, sanitized or not.
+check_PROGRAMS += fuzz/fuzz-bus-replay
+TESTS += fuzz/fuzz-bus-replay
+fuzz_fuzz_bus_replay_SOURCES = \
+	fuzz/replay.c \
 	fuzz/fuzz-bus.c \
 	fuzz/fuzz-bus.h \
 	fuzz/fake-xen.c \
 	fuzz/fake-xen.h \
-	fuzz/fuzz-kdframe.c \
-	fuzz/regressions/README.md \
-	fuzz/regressions/bus/xferset-unmapped-under-service
+	lib/libvmbus/chan.c \
+	lib/libvmbus/xs.c \
+	lib/libvmbus/client.c \
+	lib/libvmbus/server.c \
+	lib/libvmbus/xfer-pkt.c \
+	lib/libvmbus/xfer.c \
+	dom0-backends/vmbusd/pipe.c
+fuzz_fuzz_bus_replay_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS) \
+	-I$(top_srcdir)/lib/libvmbus -I$(top_srcdir)/dom0-backends/vmbusd \
+	$(DLOG_CPPFLAGS) \
+	$(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) $(XENEVTCHN_CFLAGS) \
+	-DFUZZ_REGRESSIONS='"$(abs_top_srcdir)/fuzz/regressions/bus"'
+fuzz_fuzz_bus_replay_LDADD = lib/vmbus/libvmbus-core.la

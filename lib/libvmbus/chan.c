@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <time.h>
 
 #include "private.h"
@@ -84,12 +85,39 @@ void vmbus_guid_format(const uint8_t g[16], char out[37])
 
 /* --- time --- */
 
-int64_t vmbus_now_ms(void)
+static int64_t sys_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int sys_timer_open(void)
+{
+	return timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+}
+
+static int sys_timer_set(int fd, int ms)
+{
+	struct itimerspec its = { { 0, 0 }, { ms / 1000,
+					      (long)(ms % 1000) * 1000000L } };
+
+	return timerfd_settime(fd, 0, &its, NULL);
+}
+
+static const struct vmbus_time_ops sys_time = {
+	.now_ms = sys_now_ms,
+	.poll = poll,
+	.timer_open = sys_timer_open,
+	.timer_set = sys_timer_set,
+};
+
+const struct vmbus_time_ops *vmbus_time = &sys_time;
+
+int64_t vmbus_now_ms(void)
+{
+	return vmbus_time->now_ms();
 }
 
 int vmbus_left_ms(int64_t deadline)
@@ -102,14 +130,32 @@ int vmbus_left_ms(int64_t deadline)
 	return left < 0 ? 0 : (int)left;
 }
 
-int vmbus_poll_fd(int fd, int timeout_ms)
+int vmbus_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int rc = poll(&p, 1, timeout_ms);
+	int rc = vmbus_time->poll(fds, n, timeout_ms);
 
 	if (rc < 0)
 		return errno == EINTR ? 0 : -errno;
 	return rc;
+}
+
+int vmbus_timer_open(void)
+{
+	int fd = vmbus_time->timer_open();
+
+	return fd < 0 ? -errno : fd;
+}
+
+int vmbus_timer_set(int fd, int ms)
+{
+	return vmbus_time->timer_set(fd, ms) < 0 ? -errno : 0;
+}
+
+int vmbus_poll_fd(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return vmbus_poll(&p, 1, timeout_ms);
 }
 
 /* --- event channels --- */

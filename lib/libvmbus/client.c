@@ -158,12 +158,12 @@ static int bus_work(struct vmbus_bus *bus);
  */
 static int bus_pump(struct vmbus_bus *bus, int64_t deadline)
 {
-	struct epoll_event ev[4];
 	int rc;
 
-	rc = epoll_wait(bus->epfd, ev, 4, vmbus_left_ms(deadline));
-	if (rc < 0 && errno != EINTR)
-		return -errno;
+	/* The epoll set is readable while one of its fds is. */
+	rc = vmbus_poll_fd(bus->epfd, vmbus_left_ms(deadline));
+	if (rc < 0)
+		return rc;
 	bus_work(bus);
 	if (deadline >= 0 && vmbus_now_ms() >= deadline)
 		return -ETIMEDOUT;
@@ -1495,9 +1495,9 @@ int vmbus_chan_wait(struct vmbus_chan *c, int timeout_ms)
 	p[n++] = (struct pollfd){ .fd = vmbus_evt_fd(&c->evt), .events = POLLIN };
 	if (c->bus)
 		p[n++] = (struct pollfd){ .fd = c->bus->epfd, .events = POLLIN };
-	rc = poll(p, n, timeout_ms);
+	rc = vmbus_poll(p, n, timeout_ms);
 	if (rc < 0)
-		return errno == EINTR ? 0 : -errno;
+		return rc;
 	if (c->bus && (p[1].revents & POLLIN))
 		bus_work(c->bus);
 	if (p[0].revents & POLLIN)

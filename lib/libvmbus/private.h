@@ -6,6 +6,7 @@
 #ifndef LIBVMBUS_PRIVATE_H
 #define LIBVMBUS_PRIVATE_H
 
+#include <poll.h>
 #include <stdarg.h>
 #include <syslog.h>
 
@@ -109,6 +110,29 @@ void vmbus_evt_close(struct vmbus_evt *e);
 void vmbus_evt_signal(void *arg);
 int vmbus_evt_ack(struct vmbus_evt *e);
 int vmbus_evt_fd(const struct vmbus_evt *e);
+/*
+ * Where the library reads the time, blocks and sets timers: the monotonic
+ * clock, poll(2) and timerfds, unless a harness put its own here
+ * (fuzz/fuzz-bus.c runs time itself, so that a deadline or a pause passes
+ * when the input says and an input always runs the same way).  Every wait
+ * of the library goes through vmbus_poll, every timer through
+ * vmbus_timer_*.
+ */
+struct vmbus_time_ops {
+	int64_t (*now_ms)(void);
+	int (*poll)(struct pollfd *fds, nfds_t n, int timeout_ms);
+	/* An fd, readable (8 bytes to read) once the timer went off. */
+	int (*timer_open)(void);
+	/* Go off once in @ms (0: not at all); 0 or -1 with errno. */
+	int (*timer_set)(int fd, int ms);
+};
+extern const struct vmbus_time_ops *vmbus_time;
+/* Wait for one of @fds; > 0 ready, 0 timeout (or a signal), -errno. */
+int vmbus_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
+/* A timer (closed with close(2)); fd or -errno. */
+int vmbus_timer_open(void);
+/* Arm it for @ms from now, or disarm it (0); 0 or -errno. */
+int vmbus_timer_set(int fd, int ms);
 /* Wait for @fd to be readable; 1 ready, 0 timeout, -errno. */
 int vmbus_poll_fd(int fd, int timeout_ms);
 /* Milliseconds left of a deadline (-1 = none). */

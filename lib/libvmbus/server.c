@@ -1251,8 +1251,6 @@ static void srv_error(struct vmbus_server *s, const char *what, int err)
 
 static void srv_disconnect(struct vmbus_server *s)
 {
-	struct itimerspec off = { { 0, 0 }, { 0, 0 } };
-
 	srv_reset_bus(s);
 	vmbus_ctlq_clear(&s->txq);
 	/* Our unmap notification fires: the frontend learns we left. */
@@ -1263,7 +1261,7 @@ static void srv_disconnect(struct vmbus_server *s)
 	if (s->evt.xce && !s->throttled)
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, vmbus_evt_fd(&s->evt), NULL);
 	if (s->throttled)
-		timerfd_settime(s->throttle_fd, 0, &off, NULL);
+		vmbus_timer_set(s->throttle_fd, 0);
 	s->throttled = false;
 	s->quiet_wakes = 0;
 	vmbus_evt_close(&s->evt);
@@ -1474,10 +1472,7 @@ static int srv_step(struct vmbus_server *s)
 /* Leave a storming guest's event channel out of the epoll set a while. */
 static void srv_throttle(struct vmbus_server *s)
 {
-	struct itimerspec its = { { 0, 0 },
-				  { 0, SRV_THROTTLE_MS * 1000000L } };
-
-	if (timerfd_settime(s->throttle_fd, 0, &its, NULL) < 0 ||
+	if (vmbus_timer_set(s->throttle_fd, SRV_THROTTLE_MS) < 0 ||
 	    epoll_ctl(s->epfd, EPOLL_CTL_DEL, vmbus_evt_fd(&s->evt), NULL) < 0) {
 		vmbus_log(LOG_ERR, "domain %u: failed to pause its event "
 			  "channel (%s)", s->domid, strerror(errno));
@@ -1595,8 +1590,7 @@ int vmbus_server_create(struct vmbus_server **out, unsigned int domid,
 	s->gt = xengnttab_open(NULL, 0);
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	s->throttle_fd = timerfd_create(CLOCK_MONOTONIC,
-					TFD_CLOEXEC | TFD_NONBLOCK);
+	s->throttle_fd = vmbus_timer_open();
 	if (!s->xs || !s->gt || s->epfd < 0 || s->wakefd < 0 ||
 	    s->throttle_fd < 0) {
 		rc = -(errno ? errno : ENOMEM);
