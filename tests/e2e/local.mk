@@ -17,6 +17,8 @@ noinst_PROGRAMS += %reldir%/progs/grant-pingpong
 %canon_reldir%_progs_grant_pingpong_LDADD = \
 	$(XENGNTTAB_LIBS) $(XENEVTCHN_LIBS) $(XENSTORE_LIBS)
 
+# Everything is staged under the prefix: a unit directory outside it
+# (/lib/systemd/system) would put a real lib/ over the images' /lib -> usr/lib.
 # The cache defaults to the build tree; E2E_CACHE from the environment or
 # the make command line wins (read by the shell, so both work).
 E2E_STAGE = $(abs_builddir)/e2e-stage
@@ -25,7 +27,8 @@ E2E_FLAGS =
 .PHONY: e2e
 e2e: all
 	rm -rf $(E2E_STAGE)
-	$(MAKE) $(AM_MAKEFLAGS) install DESTDIR=$(E2E_STAGE)
+	$(MAKE) $(AM_MAKEFLAGS) install DESTDIR=$(E2E_STAGE) \
+		systemdsystemunitdir='$(prefix)/lib/systemd/system'
 	$(top_srcdir)/%reldir%/run --stage $(E2E_STAGE) \
 		--cache "$${E2E_CACHE:-$(abs_builddir)/e2e-cache}" \
 		--microguest $(E2E_MICROGUEST) \
