@@ -7,3 +7,8 @@
 noinst_LTLIBRARIES += util/libdlog.la
 util_libdlog_la_SOURCES = util/dlog.c util/dlog.h
 DLOG_CPPFLAGS = -I$(top_srcdir)/util
+
+# Facts about processes from /proc: the simulator's toolstack and daemon.
+noinst_LTLIBRARIES += util/libproc.la
+util_libproc_la_SOURCES = util/proc.c util/proc.h
+UTIL_CPPFLAGS = -I$(top_srcdir)/util

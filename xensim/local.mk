@@ -23,16 +23,16 @@ xensim_xensimd_SOURCES = \
 	xensim/xensim-proto.h
 xensim_xensimd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/xensim $(DLOG_CPPFLAGS) \
 	$(XENSTORE_CFLAGS)
-xensim_xensimd_LDADD = util/libdlog.la
+xensim_xensimd_LDADD = util/libdlog.la util/libproc.la
 
 bin_PROGRAMS += xensim/xensim
 xensim_xensim_SOURCES = \
 	xensim/cli/xensim.c \
 	xensim/libs/simconn.c \
 	xensim/libs/simconn.h
-xensim_xensim_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/xensim $(XENSTORE_CFLAGS) \
+xensim_xensim_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/xensim $(UTIL_CPPFLAGS) $(XENSTORE_CFLAGS) \
 	-DPKGLIBDIR='"$(pkglibdir)"' -DSBINDIR='"$(sbindir)"'
-xensim_xensim_LDADD = $(XENSTORE_LIBS)
+xensim_xensim_LDADD = util/libproc.la $(XENSTORE_LIBS)
 
 # Shared objects named as Xen names them.
 SIMLIB_CPP = $(AM_CPPFLAGS) -I$(top_srcdir)/xensim

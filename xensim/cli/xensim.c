@@ -34,6 +34,7 @@
 #include <xenstore.h>
 
 #include "../libs/simconn.h"
+#include "proc.h"
 
 #ifndef PKGLIBDIR
 #define PKGLIBDIR "/usr/local/lib/xenvmbus"
@@ -274,30 +275,6 @@ static pid_t read_pid(const char *leaf)
 		pid = 0;
 	fclose(f);
 	return (pid_t)pid;
-}
-
-/* A process's start time (field 22 of /proc/PID/stat), 0 when it is gone. */
-static unsigned long long proc_start_time(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-	FILE *f;
-	int i;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	if (!p)
-		return 0;
-	p = strrchr(buf, ')');
-	for (i = 2; p && i < 22; i++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		start = strtoull(p + 1, NULL, 10);
-	return start;
 }
 
 /*

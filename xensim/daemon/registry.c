@@ -48,31 +48,6 @@ struct domain *domain_find_name(const char *name)
 	}
 	return NULL;
 }
-/* A process's start time (field 22 of /proc/PID/stat), 0 when it is gone. */
-unsigned long long proc_start_time(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-	FILE *f;
-	int i;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return 0;
-	}
-	fclose(f);
-	/* The command name may hold spaces: count fields after its ')'. */
-	p = strrchr(buf, ')');
-	for (i = 2; p && i < 22; i++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		start = strtoull(p + 1, NULL, 10);
-	return start;
-}
 int frame_alloc(struct domain *d, uint32_t *gfn)
 {
 	uint32_t i;

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "dlog.h"
+#include "proc.h"
 #include "xensim-proto.h"
 
 #ifndef PATH_MAX
@@ -247,7 +248,6 @@ int domain_destroy(struct domain *d);
 int domain_shutdown(struct domain *d, uint32_t reason);
 void domains_free_all(void);
 int unix_listen(const char *path, mode_t mode, int type);
-unsigned long long proc_start_time(pid_t pid);
 
 /* evtchn.c */
 int op_evtchn_unbound(struct conn *c, const void *req, size_t len, struct reply *r);
