@@ -101,6 +101,7 @@ struct vd_pipe {
 };
 
 static struct vd_pipe *pipes_busy, *pipes_dead;
+static unsigned int pipes_held;	/* mapped: open, or dead and not reaped */
 
 /* What every pipe offer of @o says, but its instance GUID (zero here). */
 void vd_pipe_desc(struct vmbus_offer_desc *d, const struct vd_offer *o,
@@ -428,12 +429,21 @@ static struct vd_pipe *pipe_alloc(void)
 	void *p = mmap(NULL, sizeof(struct vd_pipe), PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	pipes_held++;
+	return p;
 }
 
 static void pipe_free(struct vd_pipe *p)
 {
 	munmap(p, sizeof(*p));
+	pipes_held--;
+}
+
+unsigned int vd_pipe_count(void)
+{
+	return pipes_held;
 }
 
 void vd_pipe_reap(void)

@@ -130,5 +130,7 @@ bool vd_pipe_busy(void);
 void vd_pipe_run_busy(void);
 /* Free the pipes closed during the last batch of events. */
 void vd_pipe_reap(void);
+/* Pipes whose memory is held: open, or closed and not yet reaped. */
+unsigned int vd_pipe_count(void);
 
 #endif /* VMBUSD_H */
