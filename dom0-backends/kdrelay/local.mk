@@ -22,15 +22,6 @@ dist_man_MANS += docs/man/xen-kdrelay.8
 
 xenvmbusinclude_HEADERS += include/xenvmbus/syndbg-port.h
 
-# The Ethernet/IPv4/UDP framing, unit-tested on its own.
-check_PROGRAMS += tests/integration/kdrelay-frame-test
-tests_integration_kdrelay_frame_test_SOURCES = tests/integration/kdrelay-frame-test.c \
-	dom0-backends/kdrelay/kd-frame.c
-tests_integration_kdrelay_frame_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/dom0-backends/kdrelay
-tests_integration_kdrelay_frame_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_integration_kdrelay_frame_test_LDADD = $(CHECK_LIBS)
-TESTS += tests/integration/kdrelay-frame-test
-
 # End to end on the simulated host, against the patched Xen code.
 check_PROGRAMS += tests/integration/kdrelay-guest
 tests_integration_kdrelay_guest_SOURCES = tests/integration/kdrelay-guest.c

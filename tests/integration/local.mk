@@ -10,6 +10,14 @@ TESTS += tests/integration/xensim-host.sh
 # Sourced by the vmbus-*.sh tests.
 EXTRA_DIST += tests/integration/tap-lib.sh
 
+# Guest programs that speak the bus below libvmbus (their own rings,
+# grants and messages, to break the protocol on purpose).
+RAW_GUEST_SOURCES = tests/integration/raw-guest.c tests/integration/raw-guest.h
+RAW_GUEST_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS) \
+	$(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) $(XENEVTCHN_CFLAGS)
+RAW_GUEST_LIBS = lib/vmbus/libvmbus-core.la \
+	$(XENSTORE_LIBS) $(XENGNTTAB_LIBS) $(XENEVTCHN_LIBS)
+
 # Malformed requests from a guest program, for the integration test.
 check_PROGRAMS += tests/integration/hostile-client
 tests_integration_hostile_client_SOURCES = tests/integration/hostile-client.c
@@ -51,32 +59,29 @@ TESTS += tests/integration/vmbus-config.sh
 # Pipes between two guests on the simulated host, and a guest client that
 # breaks the protocol around them.
 check_PROGRAMS += tests/integration/vmbus-p2p-hostile
-tests_integration_vmbus_p2p_hostile_SOURCES = tests/integration/vmbus-p2p-hostile.c
-tests_integration_vmbus_p2p_hostile_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS) \
-	$(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) $(XENEVTCHN_CFLAGS)
-tests_integration_vmbus_p2p_hostile_LDADD = lib/vmbus/libvmbus-core.la \
-	$(XENSTORE_LIBS) $(XENGNTTAB_LIBS) $(XENEVTCHN_LIBS)
+tests_integration_vmbus_p2p_hostile_SOURCES = tests/integration/vmbus-p2p-hostile.c \
+	$(RAW_GUEST_SOURCES)
+tests_integration_vmbus_p2p_hostile_CPPFLAGS = $(RAW_GUEST_CPPFLAGS)
+tests_integration_vmbus_p2p_hostile_LDADD = $(RAW_GUEST_LIBS)
 dist_noinst_SCRIPTS += tests/integration/vmbus-p2p.sh
 TESTS += tests/integration/vmbus-p2p.sh
 
 # A guest flooding the daemon with GPADLs, within its mapping budget.
 check_PROGRAMS += tests/integration/vmbus-gpadl-hostile
-tests_integration_vmbus_gpadl_hostile_SOURCES = tests/integration/vmbus-gpadl-hostile.c
-tests_integration_vmbus_gpadl_hostile_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS) \
-	$(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) $(XENEVTCHN_CFLAGS)
-tests_integration_vmbus_gpadl_hostile_LDADD = lib/vmbus/libvmbus-core.la \
-	$(XENSTORE_LIBS) $(XENGNTTAB_LIBS) $(XENEVTCHN_LIBS)
+tests_integration_vmbus_gpadl_hostile_SOURCES = tests/integration/vmbus-gpadl-hostile.c \
+	$(RAW_GUEST_SOURCES)
+tests_integration_vmbus_gpadl_hostile_CPPFLAGS = $(RAW_GUEST_CPPFLAGS)
+tests_integration_vmbus_gpadl_hostile_LDADD = $(RAW_GUEST_LIBS)
 dist_noinst_SCRIPTS += tests/integration/vmbus-gpadl.sh
 TESTS += tests/integration/vmbus-gpadl.sh
 # A guest that loads the bus daemon through its control ring (bursts,
 # oversized packets, unread answers, signal storms, a dying client) while
 # another guest's pipe is measured.
 check_PROGRAMS += tests/integration/vmbus-bus-hostile
-tests_integration_vmbus_bus_hostile_SOURCES = tests/integration/vmbus-bus-hostile.c
-tests_integration_vmbus_bus_hostile_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS) \
-	$(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) $(XENEVTCHN_CFLAGS)
-tests_integration_vmbus_bus_hostile_LDADD = lib/vmbus/libvmbus-core.la \
-	$(XENSTORE_LIBS) $(XENGNTTAB_LIBS) $(XENEVTCHN_LIBS)
+tests_integration_vmbus_bus_hostile_SOURCES = tests/integration/vmbus-bus-hostile.c \
+	$(RAW_GUEST_SOURCES)
+tests_integration_vmbus_bus_hostile_CPPFLAGS = $(RAW_GUEST_CPPFLAGS)
+tests_integration_vmbus_bus_hostile_LDADD = $(RAW_GUEST_LIBS)
 # A guest whose pipe ring is full of packets that carry no data, or that
 # storms its pipe's port.
 check_PROGRAMS += tests/integration/vmbus-pipe-flood

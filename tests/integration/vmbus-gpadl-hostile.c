@@ -25,27 +25,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <xenevtchn.h>
-#include <xengnttab.h>
-#include <xenstore.h>
-
 #include <xenvmbus/xenstore.h>
 
-#include "vmbus/vmbus_msg.h"
-#include "vmbus/vmbus_ring.h"
+#include "raw-guest.h"
 
-#define CTL_ORDER	4
-#define CTL_PAGES	(1u << CTL_ORDER)
 #define MAX_OFFERS	16
 #define BIG_PAGES	600		/* 11 messages per GPADL */
-
-static struct xs_handle *xs;
-static xengntshr_handle *gs;
-static xenevtchn_handle *xce;
-static int port = -1;
-static struct vmbus_ring ctl;
-static char be[128];
-static int failures, checks;
 
 /* The pipes offered, by name. */
 static struct {
@@ -54,109 +39,13 @@ static struct {
 } offers[MAX_OFFERS];
 static unsigned int noffers;
 
-static void check(int ok, const char *what)
-{
-	checks++;
-	if (!ok)
-		failures++;
-	printf("hostile: %s - %s\n", ok ? "ok" : "FAILED", what);
-	fflush(stdout);
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "hostile: failed to %s (%s)\n", what, strerror(errno));
-	exit(2);
-}
-
-static void signal_port(void *arg)
-{
-	(void)arg;
-	xenevtchn_notify(xce, (evtchn_port_t)port);
-}
-
-static int xs_state(const char *dir)
-{
-	char path[160], *v;
-	int st;
-
-	snprintf(path, sizeof(path), "%s/state", dir);
-	v = xs_read(xs, XBT_NULL, path, NULL);
-	st = v ? atoi(v) : -1;
-	free(v);
-	return st;
-}
-
-static void xs_put(const char *dir, const char *key, unsigned long v)
-{
-	char path[160], val[32];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	snprintf(val, sizeof(val), "%lu", v);
-	if (!xs_write(xs, XBT_NULL, path, val, (unsigned int)strlen(val)))
-		die("write xenstore");
-}
-
-static void wait_backend(int state)
-{
-	int i;
-
-	for (i = 0; i < 500; i++) {
-		if (xs_state(be) == state)
-			return;
-		usleep(10000);
-	}
-	errno = ETIMEDOUT;
-	die("see the backend reach its state");
-}
-
-/* The frontend handshake, as any bus driver does it. */
-static void bus_connect(void)
-{
-	const char *fe = "device/vmbus/0";
-	uint32_t refs[CTL_PAGES], i;
-	char path[64], *v;
-	size_t half = CTL_PAGES / 2 * VMBUS_GRANT_PAGE_SIZE;
-	void *mem;
-
-	v = xs_read(xs, XBT_NULL, "device/vmbus/0/backend", NULL);
-	if (!v)
-		die("read device/vmbus/0/backend");
-	snprintf(be, sizeof(be), "%s", v);
-	free(v);
-	xs_put(fe, "state", 1);
-	wait_backend(2);
-	mem = xengntshr_share_pages(gs, 0, CTL_PAGES, refs, 1);
-	if (!mem)
-		die("grant the control rings");
-	memset(mem, 0, CTL_PAGES * VMBUS_GRANT_PAGE_SIZE);
-	vmbus_ring_hdr_init(mem, half, VMBUS_RING_FEAT_PENDING_SEND_SZ);
-	vmbus_ring_hdr_init((uint8_t *)mem + half, half,
-			    VMBUS_RING_FEAT_PENDING_SEND_SZ);
-	port = xenevtchn_bind_unbound_port(xce, 0);
-	if (port < 0)
-		die("allocate an event channel");
-	if (vmbus_ring_init(&ctl, mem, half, (uint8_t *)mem + half, half,
-			    signal_port, NULL))
-		die("attach the control rings");
-	xs_put(fe, "ring-page-order", CTL_ORDER);
-	for (i = 0; i < CTL_PAGES; i++) {
-		snprintf(path, sizeof(path), "ring-ref%u", i);
-		xs_put(fe, path, refs[i]);
-	}
-	xs_put(fe, "event-channel", (unsigned long)port);
-	xs_put(fe, "state", 3);
-	wait_backend(4);
-	xs_put(fe, "state", 4);
-}
-
 /* Send, waiting (bounded) for room: a GPADL is many messages. */
-static void send_msg(struct vmbus_msg *m)
+static void send_wait(struct vmbus_msg *m)
 {
 	int i, rc;
 
 	for (i = 0; i < 500; i++) {
-		rc = vmbus_ring_send_inband(&ctl, &m->u, m->len, 0, 0);
+		rc = send_msg(m);
 		if (rc != -EAGAIN)
 			break;
 		usleep(2000);
@@ -167,53 +56,30 @@ static void send_msg(struct vmbus_msg *m)
 	}
 }
 
+/* Every offer that goes by is noted. */
+static void note_offer(const struct vmbus_msg *m)
+{
+	if (m->u.hdr.msgtype != VMBUS_MSG_OFFERCHANNEL || noffers >= MAX_OFFERS)
+		return;
+	offers[noffers].relid = m->u.offer.child_relid;
+	snprintf(offers[noffers].name, sizeof(offers[noffers].name), "%.31s",
+		 (const char *)m->u.offer.user_data + 4);
+	noffers++;
+}
+
+static bool is_gpadl(const struct vmbus_msg *m, void *arg)
+{
+	return m->u.gpadl_created.gpadl_id == *(const uint32_t *)arg;
+}
+
 /*
  * The next message of type @type (and, for GPADL_CREATED, of GPADL @id)
- * within 2 s; others are noted.  1 or 0.
+ * within 2 s.  1 or 0.
  */
-static int expect(uint32_t type, uint32_t id, struct vmbus_msg *out)
+static int expect_id(uint32_t type, uint32_t id, struct vmbus_msg *out)
 {
-	uint64_t buf[64];
-	struct vmbus_pkt pkt;
-	struct vmbus_msg m;
-	int i, rc;
-	xenevtchn_port_or_error_t p;
-
-	for (i = 0; i < 200; i++) {
-		rc = vmbus_ring_recv(&ctl, &pkt, buf, sizeof(buf));
-		if (rc == -EAGAIN) {
-			struct pollfd pf = { .fd = xenevtchn_fd(xce),
-					     .events = POLLIN };
-
-			if (poll(&pf, 1, 10) > 0) {
-				p = xenevtchn_pending(xce);
-				if (p >= 0)
-					xenevtchn_unmask(xce, (evtchn_port_t)p);
-			}
-			continue;
-		}
-		if (rc < 0)
-			die("receive on the control ring");
-		if (vmbus_msg_decode(&m, pkt.data, pkt.data_len,
-				     VMBUS_MSG_DIR_S2C) < 0)
-			continue;
-		if (m.u.hdr.msgtype == VMBUS_MSG_OFFERCHANNEL &&
-		    noffers < MAX_OFFERS) {
-			offers[noffers].relid = m.u.offer.child_relid;
-			snprintf(offers[noffers].name,
-				 sizeof(offers[noffers].name), "%.31s",
-				 (const char *)m.u.offer.user_data + 4);
-			noffers++;
-		}
-		if (m.u.hdr.msgtype == type &&
-		    (type != VMBUS_MSG_GPADL_CREATED ||
-		     m.u.gpadl_created.gpadl_id == id)) {
-			if (out)
-				*out = m;
-			return 1;
-		}
-	}
-	return 0;
+	return expect_match(type, type == VMBUS_MSG_GPADL_CREATED ?
+			    is_gpadl : NULL, &id, out);
 }
 
 static uint32_t relid_of(const char *name)
@@ -254,8 +120,8 @@ static uint32_t gpadl_status(uint32_t relid, uint32_t id, uint32_t n,
 
 	count = build(msgs, 64, relid, id, n, grefs);
 	for (i = 0; i < count; i++)
-		send_msg(&msgs[i]);
-	if (!expect(VMBUS_MSG_GPADL_CREATED, id, &res))
+		send_wait(&msgs[i]);
+	if (!expect_id(VMBUS_MSG_GPADL_CREATED, id, &res))
 		return 0xffff;
 	return res.u.gpadl_created.status;
 }
@@ -267,8 +133,8 @@ static void gpadl_teardown(uint32_t relid, uint32_t id)
 	vmbus_msg_init(&m, VMBUS_MSG_GPADL_TEARDOWN);
 	m.u.gpadl_teardown.child_relid = relid;
 	m.u.gpadl_teardown.gpadl_id = id;
-	send_msg(&m);
-	expect(VMBUS_MSG_GPADL_TORNDOWN, 0, NULL);
+	send_wait(&m);
+	expect_id(VMBUS_MSG_GPADL_TORNDOWN, 0, NULL);
 }
 
 static uint32_t open_status(uint32_t relid, uint32_t gpadl, uint32_t down,
@@ -284,8 +150,8 @@ static uint32_t open_status(uint32_t relid, uint32_t gpadl, uint32_t down,
 	m.u.open.downstream_page_offset = down;
 	m.u.open.event_channel = evt;
 	m.u.open.class_version = VMBUS_VERSION(1, 0);
-	send_msg(&m);
-	if (!expect(VMBUS_MSG_OPENCHANNEL_RESULT, 0, &res) ||
+	send_wait(&m);
+	if (!expect_id(VMBUS_MSG_OPENCHANNEL_RESULT, 0, &res) ||
 	    res.u.open_result.open_id != open_id)
 		return 0xffff;
 	return res.u.open_result.status;
@@ -297,8 +163,8 @@ static int alive(void)
 	struct vmbus_msg m;
 
 	vmbus_msg_init(&m, VMBUS_MSG_REQUESTOFFERS);
-	send_msg(&m);
-	return expect(VMBUS_MSG_ALLOFFERS_DELIVERED, 0, NULL);
+	send_wait(&m);
+	return expect_id(VMBUS_MSG_ALLOFFERS_DELIVERED, 0, NULL);
 }
 
 /* @n pages granted to dom0, rings initialised in both halves. */
@@ -353,15 +219,15 @@ static void flood(const char *go)
 	/* Two GPADLs at once: headers first, then B's bodies, then A's. */
 	na = build(a, 16, p0, 20, BIG_PAGES, big);
 	nb = build(b, 16, p1, 21, BIG_PAGES, big2);
-	send_msg(&a[0]);
-	send_msg(&b[0]);
+	send_wait(&a[0]);
+	send_wait(&b[0]);
 	for (i = 1; i < nb; i++)
-		send_msg(&b[i]);
+		send_wait(&b[i]);
 	for (i = 1; i < na; i++)
-		send_msg(&a[i]);
-	ok_b = expect(VMBUS_MSG_GPADL_CREATED, 21, &res) &&
+		send_wait(&a[i]);
+	ok_b = expect_id(VMBUS_MSG_GPADL_CREATED, 21, &res) &&
 	       res.u.gpadl_created.status == VMBUS_STATUS_SUCCESS;
-	ok_a = expect(VMBUS_MSG_GPADL_CREATED, 20, &res) &&
+	ok_a = expect_id(VMBUS_MSG_GPADL_CREATED, 20, &res) &&
 	       res.u.gpadl_created.status == VMBUS_STATUS_SUCCESS;
 	check(ok_a && ok_b, "two GPADLs of 600 pages with interleaved bodies "
 	      "are both created");
@@ -427,34 +293,28 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: vmbus-gpadl-hostile GO-FILE\n");
 		return 2;
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	xs = xs_open(0);
-	gs = xengntshr_open(NULL, 0);
-	xce = xenevtchn_open(NULL, 0);
-	if (!xs || !gs || !xce)
-		die("open the Xen devices");
+	raw_open();
+	raw_seen = note_offer;
 	bus_connect();
 	vmbus_msg_init(&m, VMBUS_MSG_INITIATE_CONTACT);
 	m.u.initiate_contact.version_requested = VMBUS_BUS_VERSION_1_1;
 	m.u.initiate_contact.version_count = 1;
 	m.u.initiate_contact.versions[0] = VMBUS_BUS_VERSION_1_1;
-	send_msg(&m);
-	if (!expect(VMBUS_MSG_VERSION_RESPONSE, 0, &r) ||
+	send_wait(&m);
+	if (!expect_id(VMBUS_MSG_VERSION_RESPONSE, 0, &r) ||
 	    !r.u.version_response.version_supported)
 		die("negotiate bus version 1.1");
 	vmbus_msg_init(&m, VMBUS_MSG_REQUESTOFFERS);
-	send_msg(&m);
-	if (!expect(VMBUS_MSG_ALLOFFERS_DELIVERED, 0, NULL) || noffers < 4) {
+	send_wait(&m);
+	if (!expect_id(VMBUS_MSG_ALLOFFERS_DELIVERED, 0, NULL) || noffers < 4) {
 		errno = ENOENT;
 		die("find pipes p0 to p3 among the offers");
 	}
 	flood(argv[1]);
 	/* Leave as a client does. */
 	vmbus_msg_init(&m, VMBUS_MSG_UNLOAD);
-	send_msg(&m);
-	check(expect(VMBUS_MSG_UNLOAD_RESPONSE, 0, NULL), "UNLOAD is answered");
-	xs_put("device/vmbus/0", "state", 6);
-	wait_backend(6);
-	printf("hostile: %d of %d checks held\n", checks - failures, checks);
-	return failures ? 1 : 0;
+	send_wait(&m);
+	check(expect_id(VMBUS_MSG_UNLOAD_RESPONSE, 0, NULL), "UNLOAD is answered");
+	bus_close();
+	return raw_report();
 }

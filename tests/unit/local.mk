@@ -43,3 +43,12 @@ tests_unit_vmbus_xfer_test_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) \
 	-I$(top_srcdir)/lib
 tests_unit_vmbus_xfer_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_vmbus_xfer_test_LDADD = lib/vmbus/libvmbus-core.la $(CHECK_LIBS)
+
+# xen-kdrelay's Ethernet/IPv4/UDP framing, on its own.
+check_PROGRAMS += tests/unit/kdrelay-frame-test
+TESTS += tests/unit/kdrelay-frame-test
+tests_unit_kdrelay_frame_test_SOURCES = tests/unit/kdrelay-frame-test.c \
+	dom0-backends/kdrelay/kd-frame.c
+tests_unit_kdrelay_frame_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/dom0-backends/kdrelay
+tests_unit_kdrelay_frame_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_kdrelay_frame_test_LDADD = $(CHECK_LIBS)
