@@ -24,6 +24,22 @@ wait_exit() {
 	for _ in $(seq "$2"); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
 	return 1
 }
+# exit_status PID TENTHS: rc = the exit status of our child PID, or
+# "timeout" (not in a subshell: only this shell can wait for its child).
+exit_status() {
+	if wait_exit "$1" "$2"; then
+		wait "$1"
+		rc=$?
+	else
+		rc=timeout
+	fi
+}
+# gave_up OUT REASON: the device program in OUT gave up with REASON and
+# then failed its calls with -ENOTCONN.
+gave_up() {
+	grep -q "device channel gave up ($2)" "$1" &&
+	grep -q "status Transport endpoint is not connected; send Transport endpoint is not connected" "$1"
+}
 start_server() {	# [noreopen]
 	"$X" run 0 -- "$PEER" server "$g1" "$@" >> "$RUN/server.out" 2>&1 &
 	spid=$!
@@ -74,14 +90,8 @@ check "the new server saw the device opened again by the library" \
 wait_for "$RUN/c.out" "reopen: streaming again" 100
 kill -KILL "$spid"
 wait_exit "$spid" 50
-if wait_exit "$c" 300; then
-	wait "$c"
-	rc=$?
-else
-	rc=timeout
-fi
-if [ "$rc" = 0 ] && grep -q "device channel gave up (Connection timed out)" "$RUN/c.out" &&
-   grep -q "status Transport endpoint is not connected; send Transport endpoint is not connected" "$RUN/c.out"; then
+exit_status "$c" 300
+if [ "$rc" = 0 ] && gave_up "$RUN/c.out" "Connection timed out"; then
 	ok "server gone for good: the device gives up after its bound and fails with -ENOTCONN"
 else
 	not_ok "server gone for good: the device gives up after its bound and fails with -ENOTCONN (exit $rc)"; show "$RUN/c.out"
@@ -96,14 +106,8 @@ kill -KILL "$spid"
 wait_exit "$spid" 50
 wait_for "$RUN/r.out" "re-open pending" 50
 start_server noreopen
-if wait_exit "$c" 300; then
-	wait "$c"
-	rc=$?
-else
-	rc=timeout
-fi
-if [ "$rc" = 0 ] && grep -q "device channel gave up (Operation not supported)" "$RUN/r.out" &&
-   grep -q "status Transport endpoint is not connected; send Transport endpoint is not connected" "$RUN/r.out"; then
+exit_status "$c" 300
+if [ "$rc" = 0 ] && gave_up "$RUN/r.out" "Operation not supported"; then
 	ok "the next server's offer does not allow re-open: the device gives up with -EOPNOTSUPP"
 else
 	not_ok "the next server's offer does not allow re-open: the device gives up with -EOPNOTSUPP (exit $rc)"
