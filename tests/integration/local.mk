@@ -116,3 +116,7 @@ tests_integration_vmbus_xfer_peer_CPPFLAGS = $(LIBVMBUS_CPPFLAGS)
 tests_integration_vmbus_xfer_peer_LDADD = $(LIBVMBUS_LIBS)
 dist_noinst_SCRIPTS += tests/integration/vmbus-xfer.sh
 TESTS += tests/integration/vmbus-xfer.sh
+
+# The systemd units as systemd-analyze reads them, against the programs built.
+dist_noinst_SCRIPTS += tests/integration/systemd-units.sh
+TESTS += tests/integration/systemd-units.sh
