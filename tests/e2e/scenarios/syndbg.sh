@@ -92,6 +92,21 @@ create_paused() {
 }
 
 # The micro-guest's lines of domain $1 into micro-$1.log.
+# start_relay DOMID ADDR:PORT LOG: xen-kdrelay attached to DOMID's debug
+# port (within 15 s), serving gdb-style TCP on ADDR:PORT; sets relay_pid.
+start_relay() {
+	"$relay" -d "$1" --tcp "$2" -F -v >"$3" 2>&1 &
+	relay_pid=$!
+	e2e_up
+	end=$((E2E_UP + 15))
+	until grep -q "attached to the debug port of d$1" "$3"; do
+		e2e_up
+		kill -0 $relay_pid 2>/dev/null || e2e_fail "xen-kdrelay exited: $(tail -n 1 "$3")"
+		[ "$E2E_UP" -lt "$end" ] ||
+			e2e_fail "xen-kdrelay did not attach to d$1 within 15 s: $(tail -n 1 "$3")"
+		sleep 0.2
+	done
+}
 micro_lines() { xl dmesg | sed -n "s/^(d$1) \(MICRO: .*\)/\1/p" >"micro-$1.log"; }
 
 # wait_done DOMID NAME SECONDS
@@ -154,16 +169,7 @@ name=e2e-syndbg-ipi
 cfg=$(MICRO_VCPUS=2; micro_cfg $name 'viridian = ["defaults", "syndbg"]')
 domid=$(create_paused "$cfg" $name) || exit 1
 t0=$(e2e_now)
-"$relay" -d "$domid" --tcp 0.0.0.0:$PORT -F -v >relay-ipi.log 2>&1 &
-relay_pid=$!
-e2e_up
-end=$((E2E_UP + 15))
-until grep -q "attached to the debug port of d$domid" relay-ipi.log; do
-	e2e_up
-	kill -0 $relay_pid 2>/dev/null || e2e_fail "xen-kdrelay exited: $(tail -n 1 relay-ipi.log)"
-	[ "$E2E_UP" -lt "$end" ] || e2e_fail "xen-kdrelay did not attach to d$domid within 15 s: $(tail -n 1 relay-ipi.log)"
-	sleep 0.2
-done
+start_relay "$domid" 0.0.0.0:$PORT relay-ipi.log
 xl unpause $name || e2e_fail "xl unpause $name failed"
 # Seconds of run time of vCPU $2 of domain $1.
 vcpu_n_time() { xl vcpu-list "$1" | awk -v n="$2" 'NR > 1 && $3 == n { print $6 }'; }
@@ -218,16 +224,7 @@ name=e2e-syndbg
 cfg=$(micro_cfg $name 'viridian = ["defaults", "syndbg", "syndbg_vmcall"]' "serial = \"file:$E2E_OUT/com1.out\"")
 domid=$(create_paused "$cfg" $name) || exit 1
 t0=$(e2e_now)
-"$relay" -d "$domid" --tcp 0.0.0.0:$PORT -F -v >relay.log 2>&1 &
-relay_pid=$!
-e2e_up
-end=$((E2E_UP + 15))
-until grep -q "attached to the debug port of d$domid" relay.log; do
-	e2e_up
-	kill -0 $relay_pid 2>/dev/null || e2e_fail "xen-kdrelay exited: $(tail -n 1 relay.log)"
-	[ "$E2E_UP" -lt "$end" ] || e2e_fail "xen-kdrelay did not attach to d$domid within 15 s: $(tail -n 1 relay.log)"
-	sleep 0.2
-done
+start_relay "$domid" 0.0.0.0:$PORT relay.log
 xl unpause $name || e2e_fail "xl unpause $name failed"
 
 # Follow the guest; sample the vCPU time around its spin and its wait.
@@ -316,16 +313,7 @@ passed=$(grep -c '^MICRO: [^ ]* PASS' micro-$domid.log)
 name=e2e-syndbg-kill
 cfg=$(micro_cfg $name 'viridian = ["defaults", "syndbg", "syndbg_vmcall"]')
 domid=$(create_paused "$cfg" $name) || exit 1
-"$relay" -d "$domid" --tcp 127.0.0.1:$((PORT + 1)) -F -v >relay-kill.log 2>&1 &
-relay_pid=$!
-e2e_up
-end=$((E2E_UP + 15))
-until grep -q "attached to the debug port of d$domid" relay-kill.log; do
-	e2e_up
-	kill -0 $relay_pid 2>/dev/null || e2e_fail "xen-kdrelay exited: $(tail -n 1 relay-kill.log)"
-	[ "$E2E_UP" -lt "$end" ] || e2e_fail "xen-kdrelay did not attach to d$domid within 15 s"
-	sleep 0.2
-done
+start_relay "$domid" "127.0.0.1:$((PORT + 1))" relay-kill.log
 xl unpause $name || e2e_fail "xl unpause $name failed"
 sleep 3
 micro_lines "$domid"
@@ -384,16 +372,7 @@ save_restore() {
 name=e2e-syndbg-save
 cfg=$(micro_cfg $name 'viridian = ["defaults", "syndbg", "syndbg_vmcall"]')
 domid=$(create_paused "$cfg" $name) || exit 1
-"$relay" -d "$domid" --tcp 127.0.0.1:$((PORT + 2)) -F -v >relay-save.log 2>&1 &
-relay_pid=$!
-e2e_up
-end=$((E2E_UP + 15))
-until grep -q "attached to the debug port of d$domid" relay-save.log; do
-	e2e_up
-	kill -0 $relay_pid 2>/dev/null || e2e_fail "xen-kdrelay exited: $(tail -n 1 relay-save.log)"
-	[ "$E2E_UP" -lt "$end" ] || e2e_fail "xen-kdrelay did not attach to d$domid within 15 s"
-	sleep 0.2
-done
+start_relay "$domid" "127.0.0.1:$((PORT + 2))" relay-save.log
 kill $relay_pid 2>/dev/null
 wait $relay_pid 2>/dev/null
 # The port stays attached when the relay ends: detach it, then save.
@@ -402,16 +381,7 @@ wait $relay_pid 2>/dev/null
 cat relay-detach.log
 rdomid=$(save_restore $name) || exit 1
 echo "$name: d$domid saved, restored as d$rdomid"
-"$relay" -d "$rdomid" --tcp 127.0.0.1:$((PORT + 2)) -F -v >relay-restored.log 2>&1 &
-relay_pid=$!
-e2e_up
-end=$((E2E_UP + 15))
-until grep -q "attached to the debug port of d$rdomid" relay-restored.log; do
-	e2e_up
-	kill -0 $relay_pid 2>/dev/null || e2e_fail "xen-kdrelay exited: $(tail -n 1 relay-restored.log)"
-	[ "$E2E_UP" -lt "$end" ] || e2e_fail "xen-kdrelay did not attach to the restored d$rdomid within 15 s"
-	sleep 0.2
-done
+start_relay "$rdomid" "127.0.0.1:$((PORT + 2))" relay-restored.log
 xl unpause $name || e2e_fail "xl unpause $name failed"
 e2e_up
 end=$((E2E_UP + 120))
