@@ -845,6 +845,16 @@ static int xfer_resolve(struct vmbus_chan *c, struct vmbus_rxpkt *rx,
 		return server_rm_set(c, rx, h);
 	case VMBUS_PKT_DATA_USING_GPADL:
 		g = xfer_gpadl(c->xfer, h->id);
+		/*
+		 * Only a GPADL the application mapped: a transfer page set's
+		 * may be removed by the guest while the application still
+		 * uses the packet, and nothing holds it for this kind.
+		 */
+		while (g && g->internal) {
+			for (g = g->next; g; g = g->next)
+				if (g->id == h->id && g->state == G_ACTIVE)
+					break;
+		}
 		break;
 	default:	/* VMBUS_PKT_DATA_USING_XFER_PAGES */
 		s = xfer_set(c->xfer, (uint16_t)h->id);
