@@ -52,8 +52,10 @@ fuzz_fuzz_bus_replay_SOURCES = \
 	fuzz/fuzz-bus.h \
 	fuzz/fake-xen.c \
 	fuzz/fake-xen.h \
-	lib/libvmbus/chan.c \
+	lib/libvmbus/util.c \
 	lib/libvmbus/xs.c \
+	lib/libvmbus/conn.c \
+	lib/libvmbus/chan.c \
 	lib/libvmbus/client.c \
 	lib/libvmbus/server.c \
 	lib/libvmbus/xfer-pkt.c \

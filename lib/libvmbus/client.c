@@ -1482,6 +1482,7 @@ int vmbus_chan_close(struct vmbus_chan *c)
 	 */
 	if (c->mem)
 		xengntshr_unshare(bus->gs, c->mem, c->npages);
+	vmbus_xfer_release(c);
 	vmbus_chan_free(c);
 	return rc;
 }
@@ -1830,11 +1831,4 @@ int vmbus_bus_offer_peer(const struct vmbus_bus *bus, uint32_t relid)
 		return -ENOENT;
 	return (off->peer_flags & VMBUS_OFFER_PEER_VALID) ?
 	       (int)off->peer_domid : 0;
-}
-
-int vmbus_chan_peer(const struct vmbus_chan *c)
-{
-	if (c->server)
-		return (int)vmbus_server_domid(c->srv);
-	return (int)c->peer_domid;
 }

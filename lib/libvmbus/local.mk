@@ -7,8 +7,10 @@
 lib_LTLIBRARIES += lib/libvmbus/libvmbus.la
 lib_libvmbus_libvmbus_la_SOURCES = \
 	lib/libvmbus/private.h \
-	lib/libvmbus/chan.c \
+	lib/libvmbus/util.c \
 	lib/libvmbus/xs.c \
+	lib/libvmbus/conn.c \
+	lib/libvmbus/chan.c \
 	lib/libvmbus/client.c \
 	lib/libvmbus/server.c \
 	lib/libvmbus/xfer-pkt.h \

@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libvmbus internals shared by the client (client.c), the server
- * (server.c) and the channel data path (chan.c).
+ * libvmbus internals, by layer; each uses only the ones above it here:
+ *   util.c     logging, GUIDs, the clock, waits and timers
+ *   xs.c       xenstore helpers
+ *   conn.c     the connection to the other end of a bus: event channels,
+ *              control messages over the control ring, the queue for them
+ *   chan.c     the channel object and its data path
+ *   xfer.c     data GPADLs, transfer page sets, transaction ids
+ *   client.c   the guest end of a bus; server.c the dom0 end
  */
 #ifndef LIBVMBUS_PRIVATE_H
 #define LIBVMBUS_PRIVATE_H
@@ -99,11 +105,11 @@ struct vmbus_chan {
 	void *reopen_arg;
 };
 
-/* Logging. */
+/* Logging (util.c). */
 void vmbus_log(int prio, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Event channels (chan.c). */
+/* Event channels (conn.c). */
 void vmbus_evt_init(struct vmbus_evt *e);
 int vmbus_evt_open(struct vmbus_evt *e);
 void vmbus_evt_close(struct vmbus_evt *e);
@@ -139,7 +145,7 @@ int vmbus_poll_fd(int fd, int timeout_ms);
 int64_t vmbus_now_ms(void);
 int vmbus_left_ms(int64_t deadline);
 
-/* Control messages (chan.c). */
+/* Control messages (conn.c). */
 int vmbus_ctl_send(struct vmbus_ring *r, struct vmbus_msg *m);
 /* Next message sent in @dir: 1 got one, 0 none, -errno (ring broken). */
 int vmbus_ctl_recv(struct vmbus_ring *r, struct vmbus_msg *m,

@@ -379,6 +379,7 @@ static void srv_chan_close(struct vmbus_server *s, struct srv_offer *o)
 			rings = g;
 		}
 	o->chan = NULL;
+	vmbus_xfer_release(c);
 	vmbus_chan_free(c);
 	if (rings)
 		srv_gpadl_unmap(s, rings);
@@ -783,6 +784,7 @@ static int srv_open(struct vmbus_server *s, const struct vmbus_msg_open_channel 
 	}
 	c->server = true;
 	c->srv = s;
+	c->peer_domid = s->domid;
 	c->relid = o->relid;
 	c->version = op->class_version;
 	c->cookie = o->d.cookie;
@@ -823,6 +825,7 @@ static int srv_open(struct vmbus_server *s, const struct vmbus_msg_open_channel 
 	}
 	return 0;
 fail:
+	vmbus_xfer_release(c);
 	vmbus_chan_free(c);
 	srv_gpadl_unmap(s, g);
 	return rc;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Unit tests of libvmbus's channel layer (lib/libvmbus/chan.c) without Xen:
+ * Unit tests of libvmbus's connection and channel layers (lib/libvmbus/conn.c,
+ * chan.c) without Xen:
  * the event channel library is replaced by the stubs below, the rings are
  * malloc'd memory.  What a peer can make it do: acknowledge events for
  * ever, fill the control ring, send packets too large to be messages; and
@@ -71,12 +72,6 @@ int xenevtchn_unmask(xenevtchn_handle *xce, evtchn_port_t port)
 	(void)port;
 	stub_unmasks++;
 	return 0;
-}
-
-/* chan.c frees a channel's data GPADLs through xfer.c, not linked here. */
-void vmbus_xfer_release(struct vmbus_chan *c)
-{
-	(void)c;
 }
 
 START_TEST(test_ack_is_bounded)
