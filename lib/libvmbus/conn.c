@@ -263,3 +263,92 @@ int vmbus_ctl_recv(struct vmbus_ring *r, struct vmbus_msg *m, unsigned int dir)
 {
 	return vmbus_ctl_recv_quiet(r, m, dir, NULL);
 }
+
+/* --- the connection --- */
+
+void vmbus_conn_init(struct vmbus_conn *cn, const struct vmbus_conn_ops *ops,
+		     void *owner, int fd)
+{
+	memset(cn, 0, sizeof(*cn));
+	vmbus_evt_init(&cn->evt);
+	vmbus_ctlq_init(&cn->txq);
+	cn->ops = ops;
+	cn->owner = owner;
+	cn->fd = fd;
+}
+
+int vmbus_conn_send(struct vmbus_conn *cn, struct vmbus_msg *m)
+{
+	return vmbus_ctlq_send(&cn->ring, &cn->txq, m, cn->ops->txq_max);
+}
+
+int vmbus_conn_flush(struct vmbus_conn *cn)
+{
+	return vmbus_ctlq_flush(&cn->ring, &cn->txq);
+}
+
+int vmbus_conn_send_up(struct vmbus_conn *cn, struct vmbus_msg *m)
+{
+	return cn->ops->up(cn->owner) ? vmbus_conn_send(cn, m) : -ENOTCONN;
+}
+
+static int conn_run(struct vmbus_conn *cn, const struct vmbus_conn_row *row,
+		    const struct vmbus_msg *m)
+{
+	if (row->fn)
+		return row->fn(cn->owner, m);
+	*(bool *)((char *)cn->owner + row->wake - 1) = true;
+	return 0;
+}
+
+int vmbus_conn_dispatch(struct vmbus_conn *cn, unsigned int *budget)
+{
+	const struct vmbus_conn_ops *ops = cn->ops;
+	const struct vmbus_conn_row *row;
+	unsigned int dropped = 0, oversized = 0;
+	struct vmbus_msg m;
+	int rc, n = 0;
+	uint32_t t;
+
+	for (;;) {
+		rc = vmbus_ctl_recv_budget(&cn->ring, &m, ops->dir,
+					   ops->dropped ? &dropped : NULL,
+					   ops->dropped ? &oversized : NULL,
+					   budget);
+		if (dropped || oversized) {
+			ops->dropped(cn->owner, dropped, oversized);
+			dropped = oversized = 0;
+		}
+		if (rc <= 0)
+			return rc < 0 ? rc : n;
+		cn->received++;
+		t = m.u.hdr.msgtype;
+		row = t < VMBUS_MSG_COUNT ? &ops->rows[t] : NULL;
+		if (!row || (!row->fn && !row->wake) ||
+		    (ops->admit && !ops->admit(cn->owner, row))) {
+			ops->unexpected(cn->owner, t);
+			continue;
+		}
+		ops->done(cn->owner, row, &m, conn_run(cn, row, &m));
+		n++;
+		if (ops->hold_while_queued && cn->txq.len)
+			return n;
+	}
+}
+
+int vmbus_conn_pump(struct vmbus_conn *cn, int64_t deadline)
+{
+	int rc = vmbus_poll_fd(cn->fd, vmbus_left_ms(deadline));
+
+	if (rc < 0)
+		return rc;
+	cn->ops->work(cn->owner);
+	if (deadline >= 0 && vmbus_now_ms() >= deadline)
+		return -ETIMEDOUT;
+	return 0;
+}
+
+int vmbus_conn_pump_up(struct vmbus_conn *cn, int64_t deadline)
+{
+	return cn->ops->up(cn->owner) ? vmbus_conn_pump(cn, deadline) : -ENOTCONN;
+}

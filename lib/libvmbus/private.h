@@ -13,6 +13,7 @@
 #define LIBVMBUS_PRIVATE_H
 
 #include <poll.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <syslog.h>
 
@@ -87,6 +88,7 @@ struct vmbus_chan {
 	bool peer_armed;		/* opener: the acceptor set its byte */
 	struct vmbus_bus *bus;
 	struct vmbus_server *srv;
+	struct vmbus_conn *conn;	/* client: its bus's */
 	void *cookie;			/* server: the offer's cookie */
 	void *user;
 	struct vmbus_chan *next;
@@ -180,6 +182,78 @@ int vmbus_ctlq_send(struct vmbus_ring *r, struct vmbus_ctlq *q,
 /* Send what the ring takes now; 0 (the rest waits) or -errno. */
 int vmbus_ctlq_flush(struct vmbus_ring *r, struct vmbus_ctlq *q);
 
+/*
+ * The connection to the other end of a bus (conn.c): its port, the control
+ * ring, the messages waiting for room, and the table its owner (a client's
+ * bus, a server) handed in at vmbus_conn_init to dispatch what arrives.
+ *
+ * One row per message type the other end may send.  A row calls its
+ * handler, or, for a response that only wakes a waiter, sets the owner's
+ * flag (VMBUS_CONN_WAKE); @flags are the owner's own (see its table).
+ */
+struct vmbus_conn_row {
+	int (*fn)(void *owner, const struct vmbus_msg *m);
+	size_t wake;			/* fn NULL: 1 + offset of a bool */
+	unsigned int flags;
+};
+#define VMBUS_CONN_WAKE(type, field)	{ .wake = offsetof(type, field) + 1 }
+
+struct vmbus_conn_ops {
+	const struct vmbus_conn_row *rows;	/* [VMBUS_MSG_COUNT] */
+	unsigned int dir;		/* VMBUS_MSG_DIR_* of what arrives */
+	unsigned int txq_max;		/* messages waiting for room, at most */
+	/* Stop reading while answers wait for room (the peer signals). */
+	bool hold_while_queued;
+	/* Handle what woke the pump's fd; never blocks. */
+	void (*work)(void *owner);
+	/* May the layers above send and wait?  (vmbus_conn_*_up) */
+	bool (*up)(const void *owner);
+	/* May @row run now?  NULL: always. */
+	bool (*admit)(void *owner, const struct vmbus_conn_row *row);
+	/* A message with no row, or not admitted. */
+	void (*unexpected)(void *owner, uint32_t msgtype);
+	/* A row ran and returned @rc: answer, log. */
+	void (*done)(void *owner, const struct vmbus_conn_row *row,
+		     const struct vmbus_msg *m, int rc);
+	/* Packets passed over; NULL: each is logged. */
+	void (*dropped)(void *owner, unsigned int dropped,
+			unsigned int oversized);
+};
+
+struct vmbus_conn {
+	struct vmbus_evt evt;
+	struct vmbus_ring ring;
+	struct vmbus_ctlq txq;
+	int fd;				/* what the pump waits on */
+	unsigned int received;		/* messages decoded, ever */
+	/* Client: the grants of its memory, and the ids of its GPADLs. */
+	xengntshr_handle *gs;
+	unsigned int domid;		/* the other end */
+	uint32_t next_gpadl;
+	const struct vmbus_conn_ops *ops;
+	void *owner;
+};
+
+void vmbus_conn_init(struct vmbus_conn *cn, const struct vmbus_conn_ops *ops,
+		     void *owner, int fd);
+/* Send @m, or queue it while the ring is full; 0 or -errno. */
+int vmbus_conn_send(struct vmbus_conn *cn, struct vmbus_msg *m);
+/* Send what waits for room; 0 or -errno. */
+int vmbus_conn_flush(struct vmbus_conn *cn);
+/*
+ * Take messages off the control ring (at most *@budget, if given) and run
+ * their rows.  Returns the rows run, or -errno (the ring is broken).
+ */
+int vmbus_conn_dispatch(struct vmbus_conn *cn, unsigned int *budget);
+/*
+ * Block until the owner's fd needs attention or @deadline passes, then
+ * have the owner handle it.  0, -ETIMEDOUT or -errno.
+ */
+int vmbus_conn_pump(struct vmbus_conn *cn, int64_t deadline);
+/* The same for the layers above the owner: -ENOTCONN unless up. */
+int vmbus_conn_send_up(struct vmbus_conn *cn, struct vmbus_msg *m);
+int vmbus_conn_pump_up(struct vmbus_conn *cn, int64_t deadline);
+
 /* xenstore helpers (xs.c). */
 int vmbus_xs_read_uint(struct xs_handle *xs, const char *dir,
 		       const char *key, unsigned long max, unsigned long *val);
@@ -212,12 +286,6 @@ void vmbus_xfer_chan_closing(struct vmbus_chan *c);
 unsigned int vmbus_xfer_bus_lost(struct vmbus_chan *c);
 /* Either end: the channel is being freed. */
 void vmbus_xfer_release(struct vmbus_chan *c);
-/* client.c */
-xengntshr_handle *vmbus_bus_gntshr(struct vmbus_bus *bus,
-				   unsigned int *backend_id);
-uint32_t vmbus_bus_next_gpadl(struct vmbus_bus *bus);
-int vmbus_bus_send_msg(struct vmbus_bus *bus, struct vmbus_msg *m);
-int vmbus_bus_pump(struct vmbus_bus *bus, int64_t deadline);
 /* server.c: hold / release a data GPADL of offer @relid. */
 int vmbus_srv_gpadl_get(struct vmbus_server *s, uint32_t relid, uint32_t id,
 			void **mem, uint32_t *npages, bool *writable);

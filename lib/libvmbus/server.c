@@ -177,8 +177,7 @@ struct vmbus_server {
 	xengnttab_handle *gt;
 	int epfd;
 	int state;			/* our XenbusState */
-	struct vmbus_evt evt;
-	struct vmbus_ring ctl;
+	struct vmbus_conn conn;		/* port, control ring, queue */
 	void *ctl_mem;
 	uint32_t ctl_pages;
 	void *live;			/* the frontend's liveness page */
@@ -206,7 +205,6 @@ struct vmbus_server {
 	bool throttled;			/* evt is out of the epoll set */
 	unsigned int quiet_wakes;	/* wake-ups in a row with nothing to do */
 	bool xs_dirty;			/* a watch fired: read the frontend */
-	struct vmbus_ctlq txq;		/* control messages waiting for room */
 	struct vmbus_server_work work;
 };
 
@@ -253,11 +251,11 @@ static int srv_send(struct vmbus_server *s, struct vmbus_msg *m)
 {
 	int rc;
 
-	if (s->quiet || !s->evt.xce)
+	if (s->quiet || !s->conn.evt.xce)
 		return -ENOTCONN;
-	rc = vmbus_ctlq_send(&s->ctl, &s->txq, m, SRV_TXQ_MAX);
-	if (s->txq.len > s->work.ctl_queue_peak)
-		s->work.ctl_queue_peak = s->txq.len;
+	rc = vmbus_conn_send(&s->conn, m);
+	if (s->conn.txq.len > s->work.ctl_queue_peak)
+		s->work.ctl_queue_peak = s->conn.txq.len;
 	if (rc < 0)
 		srv_fault(s, FAULT_RING, "failed to send %s (%s)",
 			  vmbus_msg_name(m->u.hdr.msgtype) ?: "?",
@@ -461,9 +459,9 @@ static void srv_gpadl_free(struct vmbus_server *s, struct srv_gpadl *g)
 
 /* --- messages from the client --- */
 
-static int do_initiate_contact(struct vmbus_server *s,
-			       const struct vmbus_msg *m)
+static int do_initiate_contact(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_server *s = owner;
 	const struct vmbus_msg_initiate_contact *ic = &m->u.initiate_contact;
 	struct vmbus_msg r;
 	uint32_t chosen;
@@ -483,8 +481,9 @@ static int do_initiate_contact(struct vmbus_server *s,
 	return srv_send(s, &r);
 }
 
-static int do_requestoffers(struct vmbus_server *s, const struct vmbus_msg *m)
+static int do_requestoffers(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_server *s = owner;
 	struct srv_offer *o;
 	struct vmbus_msg r;
 	int rc = 0;
@@ -680,8 +679,9 @@ static int srv_gpadl_step(struct vmbus_server *s, struct srv_asm *a,
  * As on Hyper-V, the bodies of several GPADLs may interleave: each is
  * reassembled apart, by id, up to SRV_MAX_GPADL_ASM at once.
  */
-static int do_gpadl_header(struct vmbus_server *s, const struct vmbus_msg *m)
+static int do_gpadl_header(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_server *s = owner;
 	const struct vmbus_msg_gpadl_header *h = &m->u.gpadl_header;
 	struct srv_asm *a = srv_asm_find(s, h->gpadl_id);
 	unsigned int i;
@@ -711,8 +711,9 @@ static int do_gpadl_header(struct vmbus_server *s, const struct vmbus_msg *m)
 			      vmbus_gpadl_asm_header(&a->a, m));
 }
 
-static int do_gpadl_body(struct vmbus_server *s, const struct vmbus_msg *m)
+static int do_gpadl_body(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_server *s = owner;
 	struct srv_asm *a = srv_asm_find(s, m->u.gpadl_body.gpadl_id);
 
 	/* Of no GPADL in flight: no channel to answer on. */
@@ -722,8 +723,9 @@ static int do_gpadl_body(struct vmbus_server *s, const struct vmbus_msg *m)
 			      vmbus_gpadl_asm_body(&a->a, m));
 }
 
-static int do_gpadl_teardown(struct vmbus_server *s, const struct vmbus_msg *m)
+static int do_gpadl_teardown(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_server *s = owner;
 	struct srv_gpadl *g = srv_gpadl(s, m->u.gpadl_teardown.gpadl_id);
 	struct srv_asm *a = srv_asm_find(s, m->u.gpadl_teardown.gpadl_id);
 	struct vmbus_msg r;
@@ -842,7 +844,7 @@ static void srv_offer_rescind(struct vmbus_server *s, struct srv_offer *o)
 		return;
 	o->rescinded = true;
 	srv_chan_close(s, o);
-	if (!o->sent || !s->evt.xce || s->quiet)
+	if (!o->sent || !s->conn.evt.xce || s->quiet)
 		return;
 	/* Kept until the guest answers RELID_RELEASED. */
 	vmbus_msg_init(&m, VMBUS_MSG_RESCIND_CHANNELOFFER);
@@ -857,7 +859,7 @@ static void srv_offers_gc(struct vmbus_server *s)
 
 	for (o = s->offers; o; o = next) {
 		next = o->next;
-		if (o->rescinded && (!o->sent || !s->evt.xce))
+		if (o->rescinded && (!o->sent || !s->conn.evt.xce))
 			srv_offer_free(s, o);
 	}
 }
@@ -1020,9 +1022,9 @@ static int srv_open_peer(struct vmbus_server *s,
 	return 0;
 }
 
-static int do_peer_open_result(struct vmbus_server *s,
-			       const struct vmbus_msg *m)
+static int do_peer_open_result(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_server *s = owner;
 	const struct vmbus_msg_open_result *r = &m->u.open_result;
 	struct srv_offer *o = srv_offer(s, r->child_relid), *p;
 	int err;
@@ -1051,8 +1053,9 @@ static int do_peer_open_result(struct vmbus_server *s,
 	return 0;
 }
 
-static int do_openchannel(struct vmbus_server *s, const struct vmbus_msg *m)
+static int do_openchannel(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_server *s = owner;
 	const struct vmbus_msg_open_channel *op = &m->u.open;
 	struct srv_offer *o = srv_offer(s, op->child_relid);
 	struct vmbus_msg r;
@@ -1074,8 +1077,9 @@ static int do_openchannel(struct vmbus_server *s, const struct vmbus_msg *m)
 	return srv_send(s, &r);
 }
 
-static int do_closechannel(struct vmbus_server *s, const struct vmbus_msg *m)
+static int do_closechannel(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_server *s = owner;
 	struct srv_offer *o = srv_offer(s, m->u.relid.child_relid);
 
 	if (!o)
@@ -1092,8 +1096,9 @@ static int do_closechannel(struct vmbus_server *s, const struct vmbus_msg *m)
 	return 0;
 }
 
-static int do_relid_released(struct vmbus_server *s, const struct vmbus_msg *m)
+static int do_relid_released(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_server *s = owner;
 	struct srv_offer *o = srv_offer(s, m->u.relid.child_relid);
 
 	/*
@@ -1135,14 +1140,15 @@ static void srv_reset_bus(struct vmbus_server *s)
 	for (i = 0; i < SRV_MAX_GPADL_ASM; i++)
 		srv_asm_free(&s->gasm[i]);
 	/* What still waits to be sent speaks of what is gone. */
-	vmbus_ctlq_clear(&s->txq);
+	vmbus_ctlq_clear(&s->conn.txq);
 	s->contacted = false;
 	s->offers_requested = false;
 	s->version = 0;
 }
 
-static int do_unload(struct vmbus_server *s, const struct vmbus_msg *m)
+static int do_unload(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_server *s = owner;
 	struct vmbus_msg r;
 
 	(void)m;
@@ -1151,21 +1157,74 @@ static int do_unload(struct vmbus_server *s, const struct vmbus_msg *m)
 	return srv_send(s, &r);
 }
 
-/* Messages a client sends, and whether they need INITIATE_CONTACT first. */
-static const struct {
-	int (*fn)(struct vmbus_server *, const struct vmbus_msg *);
-	bool needs_contact;
-} server_msgs[VMBUS_MSG_COUNT] = {
-	[VMBUS_MSG_INITIATE_CONTACT] = { do_initiate_contact, false },
-	[VMBUS_MSG_REQUESTOFFERS] = { do_requestoffers, true },
-	[VMBUS_MSG_GPADL_HEADER] = { do_gpadl_header, true },
-	[VMBUS_MSG_GPADL_BODY] = { do_gpadl_body, true },
-	[VMBUS_MSG_GPADL_TEARDOWN] = { do_gpadl_teardown, true },
-	[VMBUS_MSG_OPENCHANNEL] = { do_openchannel, true },
-	[VMBUS_MSG_CLOSECHANNEL] = { do_closechannel, true },
-	[VMBUS_MSG_RELID_RELEASED] = { do_relid_released, false },
-	[VMBUS_MSG_UNLOAD] = { do_unload, false },
-	[VMBUS_MSG_PEER_OPEN_RESULT] = { do_peer_open_result, true },
+/* What a row of the table below asks of srv_dispatch. */
+#define SRV_NEEDS_CONTACT	0x1	/* only after INITIATE_CONTACT */
+
+/* Messages a client sends. */
+static const struct vmbus_conn_row server_msgs[VMBUS_MSG_COUNT] = {
+	[VMBUS_MSG_INITIATE_CONTACT] = { .fn = do_initiate_contact },
+	[VMBUS_MSG_REQUESTOFFERS] = { do_requestoffers, 0, SRV_NEEDS_CONTACT },
+	[VMBUS_MSG_GPADL_HEADER] = { do_gpadl_header, 0, SRV_NEEDS_CONTACT },
+	[VMBUS_MSG_GPADL_BODY] = { do_gpadl_body, 0, SRV_NEEDS_CONTACT },
+	[VMBUS_MSG_GPADL_TEARDOWN] = { do_gpadl_teardown, 0, SRV_NEEDS_CONTACT },
+	[VMBUS_MSG_OPENCHANNEL] = { do_openchannel, 0, SRV_NEEDS_CONTACT },
+	[VMBUS_MSG_CLOSECHANNEL] = { do_closechannel, 0, SRV_NEEDS_CONTACT },
+	[VMBUS_MSG_RELID_RELEASED] = { .fn = do_relid_released },
+	[VMBUS_MSG_UNLOAD] = { .fn = do_unload },
+	[VMBUS_MSG_PEER_OPEN_RESULT] = { do_peer_open_result, 0,
+					 SRV_NEEDS_CONTACT },
+};
+
+static bool srv_admit(void *owner, const struct vmbus_conn_row *row)
+{
+	struct vmbus_server *s = owner;
+
+	return !(row->flags & SRV_NEEDS_CONTACT) || s->contacted;
+}
+
+static void srv_unexpected(void *owner, uint32_t t)
+{
+	srv_fault(owner, FAULT_MSG, "unexpected %s",
+		  vmbus_msg_name(t) ?: "message");
+}
+
+static void srv_handled(void *owner, const struct vmbus_conn_row *row,
+			const struct vmbus_msg *m, int rc)
+{
+	(void)row;
+	if (rc < 0)
+		srv_fault(owner, FAULT_MSG, "failed to handle %s (%s)",
+			  vmbus_msg_name(m->u.hdr.msgtype), strerror(-rc));
+}
+
+static void srv_dropped(void *owner, unsigned int dropped,
+			unsigned int oversized)
+{
+	struct vmbus_server *s = owner;
+
+	if (dropped) {
+		s->work.ctl_dropped += dropped;
+		srv_fault(s, FAULT_MSG, "dropped %u malformed control "
+			  "messages", dropped);
+	}
+	if (oversized) {
+		/* Passed over by its checked length: the bus goes on. */
+		s->work.ctl_dropped += oversized;
+		srv_fault(s, FAULT_OVERSIZED, "dropped %u oversized "
+			  "control packets", oversized);
+	}
+}
+
+static const struct vmbus_conn_ops server_conn = {
+	.rows = server_msgs,
+	.dir = VMBUS_MSG_DIR_C2S,
+	.txq_max = SRV_TXQ_MAX,
+	/* Answers that wait for room stop the reading (srv_dispatch). */
+	.hold_while_queued = true,
+	.admit = srv_admit,
+	.unexpected = srv_unexpected,
+	.done = srv_handled,
+	.dropped = srv_dropped,
 };
 
 /* Have vmbus_server_process called again soon, whatever the guest does. */
@@ -1180,60 +1239,25 @@ static void srv_wake_self(struct vmbus_server *s)
 
 static int srv_dispatch(struct vmbus_server *s)
 {
-	struct vmbus_msg m;
-	unsigned int budget = SRV_CTL_BUDGET;
-	unsigned int dropped = 0, oversized = 0;
-	uint32_t t;
+	unsigned int budget = SRV_CTL_BUDGET, before = s->conn.received;
 	int rc;
 
-	vmbus_evt_ack(&s->evt);
+	vmbus_evt_ack(&s->conn.evt);
 	/*
 	 * Answers first; while some still wait for room, the guest's requests
 	 * wait too (it signals when it reads: the ring asked it to).
 	 */
-	rc = vmbus_ctlq_flush(&s->ctl, &s->txq);
-	if (rc < 0 || s->txq.len)
+	rc = vmbus_conn_flush(&s->conn);
+	if (rc < 0 || s->conn.txq.len)
 		return rc;
-	for (;;) {
-		rc = vmbus_ctl_recv_budget(&s->ctl, &m, VMBUS_MSG_DIR_C2S,
-					   &dropped, &oversized, &budget);
-		if (dropped) {
-			s->work.ctl_dropped += dropped;
-			srv_fault(s, FAULT_MSG, "dropped %u malformed control "
-				  "messages", dropped);
-			dropped = 0;
-		}
-		if (oversized) {
-			/* Passed over by its checked length: the bus goes on. */
-			s->work.ctl_dropped += oversized;
-			srv_fault(s, FAULT_OVERSIZED, "dropped %u oversized "
-				  "control packets", oversized);
-			oversized = 0;
-		}
-		if (rc < 0) {
-			srv_fault(s, FAULT_RING, "control ring broken (%s)",
-				  strerror(-rc));
-			return rc;
-		}
-		if (rc == 0)
-			break;
-		s->work.ctl_messages++;
-		t = m.u.hdr.msgtype;
-		if (t >= VMBUS_MSG_COUNT || !server_msgs[t].fn ||
-		    (server_msgs[t].needs_contact && !s->contacted)) {
-			srv_fault(s, FAULT_MSG, "unexpected %s",
-				  vmbus_msg_name(t) ?: "message");
-			continue;
-		}
-		rc = server_msgs[t].fn(s, &m);
-		if (rc < 0)
-			srv_fault(s, FAULT_MSG, "failed to handle %s (%s)",
-				  vmbus_msg_name(t), strerror(-rc));
-		/* Answers that wait for room stop the reading (above). */
-		if (s->txq.len)
-			return 0;
+	rc = vmbus_conn_dispatch(&s->conn, &budget);
+	s->work.ctl_messages += s->conn.received - before;
+	if (rc < 0) {
+		srv_fault(s, FAULT_RING, "control ring broken (%s)",
+			  strerror(-rc));
+		return rc;
 	}
-	if (!budget) {
+	if (!budget && !s->conn.txq.len) {
 		/*
 		 * More may be waiting, and the guest will not signal again
 		 * for packets it already wrote: wake ourselves for them,
@@ -1255,19 +1279,19 @@ static void srv_error(struct vmbus_server *s, const char *what, int err)
 static void srv_disconnect(struct vmbus_server *s)
 {
 	srv_reset_bus(s);
-	vmbus_ctlq_clear(&s->txq);
+	vmbus_ctlq_clear(&s->conn.txq);
 	/* Our unmap notification fires: the frontend learns we left. */
 	if (s->live)
 		xengnttab_unmap(s->gt, s->live, 1);
 	s->live = NULL;
 	s->fe_armed = false;
-	if (s->evt.xce && !s->throttled)
-		epoll_ctl(s->epfd, EPOLL_CTL_DEL, vmbus_evt_fd(&s->evt), NULL);
+	if (s->conn.evt.xce && !s->throttled)
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, vmbus_evt_fd(&s->conn.evt), NULL);
 	if (s->throttled)
 		vmbus_timer_set(s->throttle_fd, 0);
 	s->throttled = false;
 	s->quiet_wakes = 0;
-	vmbus_evt_close(&s->evt);
+	vmbus_evt_close(&s->conn.evt);
 	if (s->ctl_mem)
 		srv_unmap_grants(s, s->ctl_mem, s->ctl_pages);
 	s->ctl_mem = NULL;
@@ -1296,7 +1320,7 @@ static int srv_connect_live(struct vmbus_server *s)
 						 (uint32_t)ref,
 						 PROT_READ | PROT_WRITE,
 						 VMBUS_LIVENESS_BACKEND,
-						 (evtchn_port_t)s->evt.local);
+						 (evtchn_port_t)s->conn.evt.local);
 	if (!s->live) {
 		/* Only the frontend loses by it: we do not see it die. */
 		srv_fault(s, FAULT_MAP, "failed to map the liveness page (%s)",
@@ -1370,10 +1394,10 @@ static int srv_connect(struct vmbus_server *s)
 		srv_error(s, "failed to map the control ring", -rc);
 		return rc;
 	}
-	rc = vmbus_evt_open(&s->evt);
+	rc = vmbus_evt_open(&s->conn.evt);
 	if (rc)
 		goto fail;
-	rc = xenevtchn_bind_interdomain(s->evt.xce, s->domid,
+	rc = xenevtchn_bind_interdomain(s->conn.evt.xce, s->domid,
 					(evtchn_port_t)port);
 	if (rc < 0) {
 		rc = -(errno ? errno : EIO);
@@ -1382,10 +1406,10 @@ static int srv_connect(struct vmbus_server *s)
 		srv_error(s, "failed to bind the event channel", -rc);
 		goto fail;
 	}
-	s->evt.local = rc;
+	s->conn.evt.local = rc;
 	hsize = (size_t)s->ctl_pages / 2 * VMBUS_GRANT_PAGE_SIZE;
-	rc = vmbus_ring_init(&s->ctl, (uint8_t *)s->ctl_mem + hsize, hsize,
-			     s->ctl_mem, hsize, vmbus_evt_signal, &s->evt);
+	rc = vmbus_ring_init(&s->conn.ring, (uint8_t *)s->ctl_mem + hsize, hsize,
+			     s->ctl_mem, hsize, vmbus_evt_signal, &s->conn.evt);
 	if (rc) {
 		srv_fault(s, FAULT_RING, "refused the control rings (%s)",
 			  strerror(-rc));
@@ -1395,7 +1419,7 @@ static int srv_connect(struct vmbus_server *s)
 	rc = srv_connect_live(s);
 	if (rc)
 		goto fail;
-	ev.data.fd = vmbus_evt_fd(&s->evt);
+	ev.data.fd = vmbus_evt_fd(&s->conn.evt);
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0) {
 		rc = -errno;
 		goto fail;
@@ -1476,7 +1500,7 @@ static int srv_step(struct vmbus_server *s)
 static void srv_throttle(struct vmbus_server *s)
 {
 	if (vmbus_timer_set(s->throttle_fd, SRV_THROTTLE_MS) < 0 ||
-	    epoll_ctl(s->epfd, EPOLL_CTL_DEL, vmbus_evt_fd(&s->evt), NULL) < 0) {
+	    epoll_ctl(s->epfd, EPOLL_CTL_DEL, vmbus_evt_fd(&s->conn.evt), NULL) < 0) {
 		vmbus_log(LOG_ERR, "domain %u: failed to pause its event "
 			  "channel (%s)", s->domid, strerror(errno));
 		return;
@@ -1493,7 +1517,7 @@ static void srv_unthrottle(struct vmbus_server *s)
 
 	s->throttled = false;
 	s->quiet_wakes = 0;
-	ev.data.fd = vmbus_evt_fd(&s->evt);
+	ev.data.fd = vmbus_evt_fd(&s->conn.evt);
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
 		vmbus_log(LOG_ERR, "domain %u: failed to resume its event "
 			  "channel (%s)", s->domid, strerror(errno));
@@ -1539,12 +1563,12 @@ int vmbus_server_process(struct vmbus_server *s)
 		s->xs_dirty = true;
 		return srv_set_state(s, XB_CLOSING);
 	}
-	if (s->state == XB_CONNECTED && s->evt.xce && !s->throttled) {
+	if (s->state == XB_CONNECTED && s->conn.evt.xce && !s->throttled) {
 		before = s->work.ctl_messages + s->work.ctl_dropped +
-			 s->txq.len;
+			 s->conn.txq.len;
 		rc = srv_dispatch(s);
 		/* Nothing taken, nothing sent: a signal for nothing. */
-		if (rc >= 0 && !woken && s->txq.len == 0 &&
+		if (rc >= 0 && !woken && s->conn.txq.len == 0 &&
 		    s->work.ctl_messages + s->work.ctl_dropped == before) {
 			if (++s->quiet_wakes >= SRV_QUIET_WAKES)
 				srv_throttle(s);
@@ -1583,8 +1607,7 @@ int vmbus_server_create(struct vmbus_server **out, unsigned int domid,
 	s->next_relid = 1;
 	s->map_limit = VMBUS_SERVER_GUEST_MAPS_DEFAULT;
 	s->xs_dirty = true;
-	vmbus_evt_init(&s->evt);
-	vmbus_ctlq_init(&s->txq);
+	vmbus_conn_init(&s->conn, &server_conn, s, -1);
 	snprintf(s->be, sizeof(s->be), "/local/domain/0/" VMBUS_XS_BACKEND_FMT,
 		 domid, VMBUS_XS_DEVICE_ID);
 	snprintf(s->fe, sizeof(s->fe), "/local/domain/%u/" VMBUS_XS_FRONTEND_FMT,
@@ -1695,7 +1718,7 @@ void vmbus_server_get_work(const struct vmbus_server *s,
 			   struct vmbus_server_work *w)
 {
 	*w = s->work;
-	w->ctl_queued = s->txq.len;
+	w->ctl_queued = s->conn.txq.len;
 }
 
 static int srv_offer_add(struct vmbus_server *s,
@@ -1739,7 +1762,7 @@ int vmbus_server_offer(struct vmbus_server *s,
 		return rc;
 	if (relid)
 		*relid = o->relid;
-	if (s->offers_requested && s->evt.xce)
+	if (s->offers_requested && s->conn.evt.xce)
 		srv_send_offer(s, o);	/* a failure is logged; the offer stays */
 	return 0;
 }
@@ -1775,9 +1798,9 @@ int vmbus_server_offer_peer(struct vmbus_server *a,
 		*relid_a = oa->relid;
 	if (relid_b)
 		*relid_b = ob->relid;
-	if (a->offers_requested && a->evt.xce)
+	if (a->offers_requested && a->conn.evt.xce)
 		srv_send_offer(a, oa);
-	if (b->offers_requested && b->evt.xce)
+	if (b->offers_requested && b->conn.evt.xce)
 		srv_send_offer(b, ob);
 	return 0;
 }
@@ -1849,7 +1872,7 @@ void vmbus_srv_gpadl_put(struct vmbus_server *s, uint32_t id)
 	srv_gpadl_free(s, g);
 	vmbus_msg_init(&r, VMBUS_MSG_GPADL_TORNDOWN);
 	r.u.gpadl_torndown.gpadl_id = id;
-	if (s->evt.xce)
+	if (s->conn.evt.xce)
 		srv_send(s, &r);
 }
 

@@ -231,10 +231,10 @@ static int gpadl_announce(struct vmbus_chan *c, struct vmbus_gpadl *g,
 	n = vmbus_gpadl_build(msgs, nmsgs, c->relid, g->id, &range, 1);
 	rc = n < 0 ? n : 0;
 	for (i = 0; !rc && i < n; i++)
-		rc = vmbus_bus_send_msg(c->bus, &msgs[i]);
+		rc = vmbus_conn_send_up(c->conn, &msgs[i]);
 	free(msgs);
 	while (!rc && g->state == G_CREATING)
-		rc = vmbus_bus_pump(c->bus, deadline);
+		rc = vmbus_conn_pump_up(c->conn, deadline);
 	if (!rc && g->status) {
 		rc = g->status;
 		vmbus_log(LOG_ERR, "server refused GPADL %u of %u pages on "
@@ -255,9 +255,9 @@ static int gpadl_teardown(struct vmbus_gpadl *g, int64_t deadline)
 	m.u.gpadl_teardown.child_relid = c->relid;
 	m.u.gpadl_teardown.gpadl_id = g->id;
 	g->state = G_TEARING;
-	rc = vmbus_bus_send_msg(c->bus, &m);
+	rc = vmbus_conn_send_up(c->conn, &m);
 	while (!rc && g->state == G_TEARING)
-		rc = vmbus_bus_pump(c->bus, deadline);
+		rc = vmbus_conn_pump_up(c->conn, deadline);
 	if (rc == -ETIMEDOUT)
 		vmbus_log(LOG_WARNING, "server did not release GPADL %u of "
 			  "channel %u in time", g->id, c->relid);
@@ -268,8 +268,7 @@ static int gpadl_teardown(struct vmbus_gpadl *g, int64_t deadline)
 static int client_gpadl_release(struct vmbus_gpadl *g, int64_t deadline)
 {
 	struct vmbus_chan *c = g->chan;
-	unsigned int backend;
-	xengntshr_handle *gs = vmbus_bus_gntshr(c->bus, &backend);
+	xengntshr_handle *gs = c->conn->gs;
 	int rc = 0;
 
 	if (g->state == G_ACTIVE)
@@ -281,7 +280,7 @@ static int client_gpadl_release(struct vmbus_gpadl *g, int64_t deadline)
 		vmbus_msg_init(&m, VMBUS_MSG_GPADL_TEARDOWN);
 		m.u.gpadl_teardown.child_relid = c->relid;
 		m.u.gpadl_teardown.gpadl_id = g->id;
-		vmbus_bus_send_msg(c->bus, &m);
+		vmbus_conn_send_up(c->conn, &m);
 	}
 	/* A page the server still maps stays its own until it unmaps. */
 	if (g->mem)
@@ -306,7 +305,7 @@ int vmbus_gpadl_create(struct vmbus_chan *c, size_t size, unsigned int flags,
 	int rc;
 
 	*out = NULL;
-	if (c->server || !c->bus || (flags & ~VMBUS_GPADL_READONLY) || !size)
+	if (c->server || !c->conn || (flags & ~VMBUS_GPADL_READONLY) || !size)
 		return -EINVAL;
 	if (size > (size_t)VMBUS_GPADL_MAX_PAGES * VMBUS_GRANT_PAGE_SIZE)
 		return -E2BIG;
@@ -322,7 +321,8 @@ int vmbus_gpadl_create(struct vmbus_chan *c, size_t size, unsigned int flags,
 		rc = -ENOMEM;
 		goto out;
 	}
-	gs = vmbus_bus_gntshr(c->bus, &backend);
+	gs = c->conn->gs;
+	backend = c->conn->domid;
 	g->mem = xengntshr_share_pages(gs, backend, (int)npages, refs,
 				       !(flags & VMBUS_GPADL_READONLY));
 	if (!g->mem) {
@@ -337,7 +337,7 @@ int vmbus_gpadl_create(struct vmbus_chan *c, size_t size, unsigned int flags,
 	g->npages = npages;
 	g->writable = true;		/* our own memory */
 	g->state = G_CREATING;
-	g->id = vmbus_bus_next_gpadl(c->bus);
+	g->id = ++c->conn->next_gpadl;
 	xfer_link(x, g);
 	rc = gpadl_announce(c, g, refs, deadline);
 	if (rc) {
