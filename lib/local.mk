@@ -56,6 +56,7 @@ fuzz_fuzz_bus_replay_SOURCES = \
 	lib/libvmbus/xs.c \
 	lib/libvmbus/conn.c \
 	lib/libvmbus/chan.c \
+	lib/libvmbus/gpadl.c \
 	lib/libvmbus/client.c \
 	lib/libvmbus/server.c \
 	lib/libvmbus/xfer-pkt.c \

@@ -1224,28 +1224,11 @@ static void bus_unlink(struct vmbus_bus *bus, struct vmbus_chan *c)
 static int chan_gpadl_send(struct vmbus_bus *bus, struct vmbus_chan *c,
 			   const uint32_t *refs)
 {
-	struct vmbus_gpa_desc range = {
-		.byte_count = c->npages * VMBUS_GRANT_PAGE_SIZE,
-		.byte_offset = 0,
-		.gref_count = c->npages,
-		.grefs = refs,
-	};
-	uint32_t nmsgs = vmbus_gpadl_msg_count(
-		(uint32_t)VMBUS_GPA_RANGE_BYTES(c->npages));
-	struct vmbus_msg *msgs = calloc(nmsgs, sizeof(*msgs));
-	int rc, n, i;
-
-	if (!msgs)
-		return -ENOMEM;
 	c->gpadl_id = ++bus->conn.next_gpadl;
 	c->gpadl_done = false;
 	c->gpadl_status = 0;
-	n = vmbus_gpadl_build(msgs, nmsgs, c->relid, c->gpadl_id, &range, 1);
-	rc = n < 0 ? n : 0;
-	for (i = 0; !rc && i < n; i++)
-		rc = bus_send(bus, &msgs[i]);
-	free(msgs);
-	return rc;
+	return vmbus_gpadl_announce(&bus->conn, c->relid, c->gpadl_id,
+				    c->npages, refs, false);
 }
 
 /* Send the ring GPADL and wait for GPADL_CREATED. */
@@ -1457,11 +1440,9 @@ int vmbus_chan_close(struct vmbus_chan *c)
 	/* After CLOSECHANNEL: the server has let go of what it held. */
 	vmbus_xfer_chan_closing(c);
 	if (c->gpadl_id && c->gpadl_done && !c->gpadl_status && live) {
-		vmbus_msg_init(&m, VMBUS_MSG_GPADL_TEARDOWN);
-		m.u.gpadl_teardown.child_relid = c->relid;
-		m.u.gpadl_teardown.gpadl_id = c->gpadl_id;
 		c->gpadl_done = false;
-		if (bus_send(bus, &m) == 0)
+		if (vmbus_gpadl_teardown(&bus->conn, c->relid,
+					 c->gpadl_id) == 0)
 			while (!c->gpadl_done && bus->link == LINK_UP &&
 			       bus_pump(bus, deadline) == 0)
 				;

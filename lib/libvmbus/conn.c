@@ -279,7 +279,13 @@ void vmbus_conn_init(struct vmbus_conn *cn, const struct vmbus_conn_ops *ops,
 
 int vmbus_conn_send(struct vmbus_conn *cn, struct vmbus_msg *m)
 {
-	return vmbus_ctlq_send(&cn->ring, &cn->txq, m, cn->ops->txq_max);
+	int rc = vmbus_ctlq_send(&cn->ring, &cn->txq, m, cn->ops->txq_max);
+
+	if (cn->txq.len > cn->txq_peak)
+		cn->txq_peak = cn->txq.len;
+	if (rc < 0 && cn->ops->send_failed)
+		cn->ops->send_failed(cn->owner, m, rc);
+	return rc;
 }
 
 int vmbus_conn_flush(struct vmbus_conn *cn)

@@ -11,6 +11,7 @@ lib_libvmbus_libvmbus_la_SOURCES = \
 	lib/libvmbus/xs.c \
 	lib/libvmbus/conn.c \
 	lib/libvmbus/chan.c \
+	lib/libvmbus/gpadl.c \
 	lib/libvmbus/client.c \
 	lib/libvmbus/server.c \
 	lib/libvmbus/xfer-pkt.h \

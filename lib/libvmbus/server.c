@@ -4,14 +4,10 @@
  * handshake, the control channel, offers, GPADLs mapped by grant, and
  * channels handed to a handler.
  *
- * Grant mappings are a host resource (dom0's maptrack table is shared with
- * blkback, netback and QEMU), so a GPADL is only a list of grant references
- * until something uses it: the rings of a channel being opened, or a data
- * GPADL an application or a transfer page set holds (vmbus_srv_gpadl_get).
- * It is unmapped again when that use ends.  Every mapping counts against
- * the guest's budget and the budget of the whole process (srv_map_grants);
- * a guest names each grant of a GPADL once, and only offers with
- * VMBUS_OFFER_FLAG_GPADLS take GPADLs besides their rings.
+ * The GPADLs a guest creates are kept in a registry (gpadl.c) and mapped
+ * only while something uses them.  Every mapping counts against the
+ * guest's budget and the budget of the whole process (srv_map_grants), and
+ * only offers with VMBUS_OFFER_FLAG_GPADLS take GPADLs besides their rings.
  *
  * The guest is hostile: every xenstore value is parsed strictly and
  * bounded, every message was checked by the codec (exact length, direction,
@@ -49,10 +45,6 @@
 
 #include "private.h"
 
-#define SRV_MAX_GPADLS		64
-#define SRV_MAX_GPADL_GREFS	VMBUS_GPADL_MAX_PAGES
-#define SRV_MAX_GPADL_RANGES	16
-#define SRV_MAX_GPADL_ASM	4	/* GPADLs reassembled at once */
 #define SRV_MAX_OFFERS		64
 /*
  * Control packets taken off a guest's ring per turn, then the server yields
@@ -75,13 +67,6 @@
  */
 #define SRV_QUIET_WAKES		64
 #define SRV_THROTTLE_MS		20
-
-/* The largest range buffer taken: every range head and every grant. */
-#define SRV_ASM_BUFSIZE	(SRV_MAX_GPADL_RANGES * \
-			 sizeof(struct vmbus_gpa_range) + \
-			 SRV_MAX_GPADL_GREFS * sizeof(vmbus_gref_t))
-_Static_assert(SRV_ASM_BUFSIZE <= VMBUS_GPADL_MAX_BUFLEN,
-	       "the largest GPADL taken fits range_buflen");
 
 /*
  * The pages every server of this process has mapped, and their budget: a
@@ -111,8 +96,6 @@ enum srv_peer_state {
 	PEER_OPEN,
 };
 
-struct srv_gpadl;
-
 struct srv_offer {
 	struct vmbus_offer_desc d;
 	uint32_t relid;
@@ -132,41 +115,6 @@ struct srv_offer {
 	uint32_t p_down;		/* opener: pages of its send ring */
 	struct srv_gpadl *p_gpadl;	/* opener: its ring GPADL */
 	uint32_t p_fwd_open_id;		/* acceptor: of the PEER_OPEN sent */
-};
-
-struct srv_gpadl {
-	uint32_t id;
-	uint32_t relid;
-	unsigned int refs;		/* data GPADL: holds (xfer.c) */
-	bool readonly;			/* granted read-only: data only */
-	bool torn;			/* teardown asked while held */
-	bool peer;			/* a peer channel's rings: never mapped */
-	void *mem;			/* mapped while used, else NULL */
-	uint32_t npages;
-	struct vmbus_chan *chan;	/* the channel whose rings live here */
-	uint32_t *grefs;		/* npages grants, each named once */
-	struct srv_offer *peer_user;	/* the peer offer using them */
-	struct srv_gpadl *next;
-};
-
-/* Kinds of guest faults, each logged once per domain. */
-enum srv_fault {
-	FAULT_XS,
-	FAULT_MAP,
-	FAULT_MSG,
-	FAULT_RING,
-	FAULT_GPADL,
-	FAULT_OPEN,
-	FAULT_BUDGET,
-	FAULT_OVERSIZED,
-	FAULT_STORM,
-	FAULT_COUNT
-};
-
-/* One GPADL being reassembled, keyed by its id. */
-struct srv_asm {
-	struct vmbus_gpadl_asm a;
-	uint8_t *buf;			/* NULL: slot free */
 };
 
 struct vmbus_server {
@@ -191,15 +139,13 @@ struct vmbus_server {
 	struct srv_offer *offers;
 	unsigned int noffers;
 	uint32_t next_relid;
-	struct srv_gpadl *gpadls;
-	unsigned int ngpadls;
-	struct srv_asm gasm[SRV_MAX_GPADL_ASM];
+	struct vmbus_gpadl_reg gpadls;	/* the GPADLs the guest created */
 	uint32_t mapped;		/* pages of this guest mapped now */
 	uint32_t map_limit;
 	uint64_t map_refused;
 	const struct vmbus_server_ops *ops;
 	void *arg;
-	unsigned int faults_logged;
+	struct vmbus_faults faults;
 	int wakefd;			/* readable: more control work waits */
 	int throttle_fd;		/* timer: end of a storm's pause */
 	bool throttled;			/* evt is out of the epoll set */
@@ -214,25 +160,6 @@ static const struct vmbus_version_cap bus_caps[] = {
 
 static void srv_peer_break(struct srv_offer *o);
 static int srv_peer_cancel(struct srv_offer *o);
-
-/* Log a guest-triggered fault at most once per domain and kind. */
-static void srv_fault(struct vmbus_server *s, enum srv_fault kind,
-		      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void srv_fault(struct vmbus_server *s, enum srv_fault kind,
-		      const char *fmt, ...)
-{
-	char buf[384];
-	va_list ap;
-
-	if (s->faults_logged & (1u << kind))
-		return;
-	s->faults_logged |= 1u << kind;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	vmbus_log(LOG_WARNING, "domain %u: %s (further faults of this kind "
-		  "are not logged)", s->domid, buf);
-}
 
 static int srv_set_state(struct vmbus_server *s, int state)
 {
@@ -249,18 +176,7 @@ static int srv_set_state(struct vmbus_server *s, int state)
  */
 static int srv_send(struct vmbus_server *s, struct vmbus_msg *m)
 {
-	int rc;
-
-	if (s->quiet || !s->conn.evt.xce)
-		return -ENOTCONN;
-	rc = vmbus_conn_send(&s->conn, m);
-	if (s->conn.txq.len > s->work.ctl_queue_peak)
-		s->work.ctl_queue_peak = s->conn.txq.len;
-	if (rc < 0)
-		srv_fault(s, FAULT_RING, "failed to send %s (%s)",
-			  vmbus_msg_name(m->u.hdr.msgtype) ?: "?",
-			  strerror(-rc));
-	return rc;
+	return vmbus_conn_send_up(&s->conn, m);
 }
 
 /* --- grant mappings, within the budgets --- */
@@ -274,7 +190,7 @@ static void *srv_map_grants(struct vmbus_server *s, uint32_t n,
 	if ((uint64_t)s->mapped + n > s->map_limit ||
 	    (uint64_t)srv_host_mapped + n > srv_host_limit) {
 		s->map_refused++;
-		srv_fault(s, FAULT_BUDGET, "refused to map %u more grants "
+		vmbus_fault(&s->faults, FAULT_BUDGET, "refused to map %u more grants "
 			  "(guest %u/%u, host %u/%u pages mapped)", n,
 			  s->mapped, s->map_limit, srv_host_mapped,
 			  srv_host_limit);
@@ -356,8 +272,6 @@ static int srv_send_offer(struct vmbus_server *s, struct srv_offer *o)
 	return rc;
 }
 
-static void srv_gpadl_unmap(struct vmbus_server *s, struct srv_gpadl *g);
-
 /*
  * Close a channel from the server's side: the handler lets go first, the
  * rings are unmapped last (the GPADL stays until the guest tears it down).
@@ -371,7 +285,7 @@ static void srv_chan_close(struct vmbus_server *s, struct srv_offer *o)
 		return;
 	if (s->ops && s->ops->close)
 		s->ops->close(s, c, o->d.cookie, s->arg);
-	for (g = s->gpadls; g; g = g->next)
+	for (g = s->gpadls.head; g; g = g->next)
 		if (g->chan == c) {
 			g->chan = NULL;
 			rings = g;
@@ -380,81 +294,7 @@ static void srv_chan_close(struct vmbus_server *s, struct srv_offer *o)
 	vmbus_xfer_release(c);
 	vmbus_chan_free(c);
 	if (rings)
-		srv_gpadl_unmap(s, rings);
-}
-
-static struct srv_gpadl *srv_gpadl(struct vmbus_server *s, uint32_t id)
-{
-	struct srv_gpadl *g;
-
-	for (g = s->gpadls; g; g = g->next)
-		if (g->id == id)
-			return g;
-	return NULL;
-}
-
-/* Map @g's grants if they are not yet: rings must be writable. */
-static int srv_gpadl_map(struct vmbus_server *s, struct srv_gpadl *g,
-			 bool rings)
-{
-	int rc;
-
-	if (g->mem)
-		return 0;
-	g->mem = srv_map_grants(s, g->npages, g->grefs,
-				PROT_READ | PROT_WRITE);
-	if (!g->mem && errno != ENOSPC && !rings) {
-		/* Granted read-only: a data buffer the server only reads. */
-		g->mem = srv_map_grants(s, g->npages, g->grefs, PROT_READ);
-		g->readonly = g->mem != NULL;
-	}
-	if (!g->mem) {
-		rc = -(errno ? errno : EFAULT);
-		if (rc != -ENOSPC)
-			srv_fault(s, FAULT_MAP, "failed to map the %u grants of "
-				  "GPADL %u (%s)", g->npages, g->id,
-				  strerror(-rc));
-		return rc;
-	}
-	return 0;
-}
-
-static void srv_gpadl_unmap(struct vmbus_server *s, struct srv_gpadl *g)
-{
-	if (!g->mem)
-		return;
-	srv_unmap_grants(s, g->mem, g->npages);
-	g->mem = NULL;
-	g->readonly = false;
-}
-
-static void srv_gpadl_free(struct vmbus_server *s, struct srv_gpadl *g)
-{
-	struct srv_gpadl **pp;
-	struct srv_offer *o;
-
-	for (o = s->offers; o; o = o->next)
-		if (o->chan && o->chan == g->chan)
-			srv_chan_close(s, o);
-	if (g->peer_user) {
-		struct srv_offer *po = g->peer_user;
-
-		/* Rings still shared with the peer: the channel ends. */
-		if (po->pstate >= PEER_FORWARDED)
-			srv_peer_break(po);
-		else
-			srv_peer_cancel(po);
-		g->peer_user = NULL;
-	}
-	for (pp = &s->gpadls; *pp; pp = &(*pp)->next)
-		if (*pp == g) {
-			*pp = g->next;
-			break;
-		}
-	srv_gpadl_unmap(s, g);
-	free(g->grefs);
-	s->ngpadls--;
-	free(g);
+		vmbus_gpadl_reg_unmap(&s->gpadls, rings);
 }
 
 /* --- messages from the client --- */
@@ -501,89 +341,6 @@ static int do_requestoffers(void *owner, const struct vmbus_msg *m)
 	return srv_send(s, &r);
 }
 
-/* GPADLs of offer @relid the guest created. */
-static unsigned int srv_offer_ngpadls(struct vmbus_server *s, uint32_t relid)
-{
-	struct srv_gpadl *g;
-	unsigned int n = 0;
-
-	for (g = s->gpadls; g; g = g->next)
-		n += g->relid == relid;
-	return n;
-}
-
-/*
- * A complete GPADL for offer @o: parse and check it, and keep its grant
- * references.  Nothing is mapped here.  An offer without
- * VMBUS_OFFER_FLAG_GPADLS takes one GPADL, shaped as rings.
- */
-static int srv_gpadl_take(struct vmbus_server *s, struct vmbus_gpadl_asm *a,
-			  struct srv_offer *o, struct srv_gpadl *g)
-{
-	struct vmbus_gpa_desc ranges[SRV_MAX_GPADL_RANGES];
-	vmbus_gref_t *grefs, *scratch = NULL;
-	uint32_t nranges, ngrefs;
-	bool data = (o->d.flags & VMBUS_OFFER_FLAG_GPADLS) && !o->is_peer;
-	int rc;
-
-	grefs = calloc(SRV_MAX_GPADL_GREFS, sizeof(*grefs));
-	if (!grefs)
-		return -ENOMEM;
-	rc = vmbus_gpadl_asm_finish(a, ranges, SRV_MAX_GPADL_RANGES,
-				    &nranges, grefs, SRV_MAX_GPADL_GREFS,
-				    &ngrefs);
-	if (rc < 0) {
-		srv_fault(s, FAULT_GPADL, "malformed GPADL %u (%s)", g->id,
-			  strerror(-rc));
-		goto out;
-	}
-	if (o->is_peer) {
-		/*
-		 * Granted to the peer, not to us: check that it can be a ring
-		 * pair (one page-aligned range of whole pages) and keep it.
-		 */
-		if (!vmbus_gpadl_is_peer_rings(ranges, nranges, ngrefs)) {
-			rc = -EINVAL;
-			srv_fault(s, FAULT_GPADL, "refused GPADL %u of a peer "
-				  "channel: %u ranges, %u grants",
-				  g->id, nranges, ngrefs);
-			goto out;
-		}
-	} else if (!data && (nranges != 1 || ranges[0].byte_offset ||
-			     ngrefs < 4 || ranges[0].byte_count !=
-			     ngrefs * VMBUS_GRANT_PAGE_SIZE)) {
-		rc = -EINVAL;
-		srv_fault(s, FAULT_GPADL, "refused GPADL %u of channel %u: "
-			  "not rings (%u ranges, %u grants), and the offer "
-			  "takes no other", g->id, o->relid, nranges, ngrefs);
-		goto out;
-	}
-	scratch = malloc(ngrefs * sizeof(*scratch));
-	if (!scratch) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = vmbus_gpa_grefs_unique(grefs, ngrefs, scratch);
-	if (rc) {
-		srv_fault(s, FAULT_GPADL, "refused GPADL %u: it names a grant "
-			  "twice", g->id);
-		rc = -EINVAL;
-		goto out;
-	}
-	g->grefs = malloc(ngrefs * sizeof(*g->grefs));
-	if (!g->grefs) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	memcpy(g->grefs, grefs, ngrefs * sizeof(*g->grefs));
-	g->npages = ngrefs;
-	g->peer = o->is_peer;
-out:
-	free(scratch);
-	free(grefs);
-	return rc;
-}
-
 static int srv_gpadl_created(struct vmbus_server *s, uint32_t relid,
 			     uint32_t id, int err)
 {
@@ -596,63 +353,18 @@ static int srv_gpadl_created(struct vmbus_server *s, uint32_t relid,
 	return srv_send(s, &r);
 }
 
-/* The reassembly of GPADL @id, or NULL. */
-static struct srv_asm *srv_asm_find(struct vmbus_server *s, uint32_t id)
-{
-	unsigned int i;
-
-	for (i = 0; i < SRV_MAX_GPADL_ASM; i++)
-		if (s->gasm[i].buf && s->gasm[i].a.gpadl_id == id)
-			return &s->gasm[i];
-	return NULL;
-}
-
-static void srv_asm_free(struct srv_asm *a)
-{
-	free(a->buf);
-	memset(a, 0, sizeof(*a));
-}
-
-/* A complete GPADL: check the offer and the guest's limits, keep it. */
+/* A complete GPADL: check the offer, keep it. */
 static int srv_gpadl_add(struct vmbus_server *s, struct srv_asm *a)
 {
-	uint32_t relid = a->a.child_relid, id = a->a.gpadl_id;
-	struct srv_offer *o = srv_offer(s, relid);
-	struct srv_gpadl *g;
-	int rc;
+	struct srv_offer *o = srv_offer(s, a->a.child_relid);
 
 	if (!o || o->rescinded)
 		return -ENOENT;
 	if (o->is_peer && !o->opener)
 		return -EPROTO;	/* the acceptor maps; it never grants */
-	if (srv_gpadl(s, id) || id == 0)
-		return -EEXIST;
-	if (s->ngpadls >= SRV_MAX_GPADLS) {
-		srv_fault(s, FAULT_GPADL, "refused GPADL %u of channel %u: "
-			  "%u GPADLs held", id, relid, s->ngpadls);
-		return -ENOSPC;
-	}
-	if (!(o->d.flags & VMBUS_OFFER_FLAG_GPADLS) &&
-	    srv_offer_ngpadls(s, relid)) {
-		srv_fault(s, FAULT_GPADL, "refused GPADL %u of channel %u: "
-			  "the offer takes its ring GPADL only", id, relid);
-		return -ENOSPC;
-	}
-	g = calloc(1, sizeof(*g));
-	if (!g)
-		return -ENOMEM;
-	g->id = id;
-	g->relid = relid;
-	rc = srv_gpadl_take(s, &a->a, o, g);
-	if (rc) {
-		free(g->grefs);
-		free(g);
-		return rc;
-	}
-	g->next = s->gpadls;
-	s->gpadls = g;
-	s->ngpadls++;
-	return 0;
+	return vmbus_gpadl_reg_add(&s->gpadls, a,
+				   o->d.flags & VMBUS_OFFER_FLAG_GPADLS,
+				   o->is_peer);
 }
 
 /* 1: more bodies to come, 0: complete (and answered), <0: refused. */
@@ -664,14 +376,14 @@ static int srv_gpadl_step(struct vmbus_server *s, struct srv_asm *a,
 	if (asm_rc == 1)
 		return 0;
 	if (asm_rc < 0) {
-		srv_fault(s, FAULT_GPADL, "refused a GPADL message (%s)",
+		vmbus_fault(&s->faults, FAULT_GPADL, "refused a GPADL message (%s)",
 			  strerror(-asm_rc));
 		rc = asm_rc;
 	} else {
 		rc = srv_gpadl_add(s, a);
 	}
 	/* The slot is free again whatever happened. */
-	srv_asm_free(a);
+	vmbus_gpadl_reg_asm_free(a);
 	return srv_gpadl_created(s, relid, id, rc);
 }
 
@@ -683,30 +395,18 @@ static int do_gpadl_header(void *owner, const struct vmbus_msg *m)
 {
 	struct vmbus_server *s = owner;
 	const struct vmbus_msg_gpadl_header *h = &m->u.gpadl_header;
-	struct srv_asm *a = srv_asm_find(s, h->gpadl_id);
-	unsigned int i;
+	struct srv_asm *a = vmbus_gpadl_reg_asm(&s->gpadls, h->gpadl_id);
+	int rc;
 
 	if (a) {
 		/* The same id twice in flight: both are refused. */
-		srv_asm_free(a);
+		vmbus_gpadl_reg_asm_free(a);
 		return srv_gpadl_created(s, h->child_relid, h->gpadl_id,
 					 -EEXIST);
 	}
-	for (i = 0; i < SRV_MAX_GPADL_ASM && !a; i++)
-		if (!s->gasm[i].buf)
-			a = &s->gasm[i];
-	if (!a) {
-		srv_fault(s, FAULT_GPADL, "refused GPADL %u: %u in flight",
-			  h->gpadl_id, SRV_MAX_GPADL_ASM);
-		return srv_gpadl_created(s, h->child_relid, h->gpadl_id,
-					 -ENOSPC);
-	}
-	a->buf = malloc(SRV_ASM_BUFSIZE);
-	if (!a->buf)
-		return srv_gpadl_created(s, h->child_relid, h->gpadl_id,
-					 -ENOMEM);
-	vmbus_gpadl_asm_init(&a->a, a->buf, SRV_ASM_BUFSIZE);
-	a->a.gpadl_id = h->gpadl_id;	/* the key, even if refused below */
+	rc = vmbus_gpadl_reg_asm_new(&s->gpadls, h->gpadl_id, &a);
+	if (rc)
+		return srv_gpadl_created(s, h->child_relid, h->gpadl_id, rc);
 	return srv_gpadl_step(s, a, h->child_relid, h->gpadl_id,
 			      vmbus_gpadl_asm_header(&a->a, m));
 }
@@ -714,7 +414,8 @@ static int do_gpadl_header(void *owner, const struct vmbus_msg *m)
 static int do_gpadl_body(void *owner, const struct vmbus_msg *m)
 {
 	struct vmbus_server *s = owner;
-	struct srv_asm *a = srv_asm_find(s, m->u.gpadl_body.gpadl_id);
+	struct srv_asm *a = vmbus_gpadl_reg_asm(&s->gpadls,
+						m->u.gpadl_body.gpadl_id);
 
 	/* Of no GPADL in flight: no channel to answer on. */
 	if (!a)
@@ -723,29 +424,89 @@ static int do_gpadl_body(void *owner, const struct vmbus_msg *m)
 			      vmbus_gpadl_asm_body(&a->a, m));
 }
 
+static int srv_torndown(struct vmbus_server *s, uint32_t id)
+{
+	struct vmbus_msg r;
+
+	vmbus_msg_init(&r, VMBUS_MSG_GPADL_TORNDOWN);
+	r.u.gpadl_torndown.gpadl_id = id;
+	return srv_send(s, &r);
+}
+
 static int do_gpadl_teardown(void *owner, const struct vmbus_msg *m)
 {
 	struct vmbus_server *s = owner;
-	struct srv_gpadl *g = srv_gpadl(s, m->u.gpadl_teardown.gpadl_id);
-	struct srv_asm *a = srv_asm_find(s, m->u.gpadl_teardown.gpadl_id);
-	struct vmbus_msg r;
+	const struct vmbus_msg_gpadl_teardown *td = &m->u.gpadl_teardown;
+	struct srv_gpadl *g = vmbus_gpadl_reg_find(&s->gpadls, td->gpadl_id);
+	struct srv_asm *a = vmbus_gpadl_reg_asm(&s->gpadls, td->gpadl_id);
 
-	if (a && a->a.child_relid == m->u.gpadl_teardown.child_relid) {
+	if (a && a->a.child_relid == td->child_relid) {
 		/* Withdrawn before it was complete: nothing to answer. */
-		srv_asm_free(a);
+		vmbus_gpadl_reg_asm_free(a);
 		return 0;
 	}
-	if (!g || g->relid != m->u.gpadl_teardown.child_relid)
+	if (!g || g->relid != td->child_relid)
 		return -ENOENT;
 	if (g->refs) {
-		g->torn = true;	/* answered by the last vmbus_srv_gpadl_put */
+		g->torn = true;	/* answered by the last vmbus_gpadl_reg_put */
 		return 0;
 	}
-	srv_gpadl_free(s, g);
-	vmbus_msg_init(&r, VMBUS_MSG_GPADL_TORNDOWN);
-	r.u.gpadl_torndown.gpadl_id = m->u.gpadl_teardown.gpadl_id;
-	return srv_send(s, &r);
+	vmbus_gpadl_reg_free(&s->gpadls, g);
+	return srv_torndown(s, td->gpadl_id);
 }
+
+/* --- what the registry of GPADLs (gpadl.c) needs of the server --- */
+
+static void *srv_reg_map(void *owner, uint32_t n, const uint32_t *refs,
+			 int prot)
+{
+	return srv_map_grants(owner, n, refs, prot);
+}
+
+static void srv_reg_unmap(void *owner, void *mem, uint32_t n)
+{
+	srv_unmap_grants(owner, mem, n);
+}
+
+static void srv_reg_release(void *owner, struct srv_gpadl *g)
+{
+	struct vmbus_server *s = owner;
+	struct srv_offer *o;
+
+	for (o = s->offers; o; o = o->next)
+		if (o->chan && o->chan == g->chan)
+			srv_chan_close(s, o);
+	if (g->peer_user) {
+		struct srv_offer *po = g->peer_user;
+
+		/* Rings still shared with the peer: the channel ends. */
+		if (po->pstate >= PEER_FORWARDED)
+			srv_peer_break(po);
+		else
+			srv_peer_cancel(po);
+		g->peer_user = NULL;
+	}
+}
+
+static bool srv_reg_takes_data(void *owner, uint32_t relid)
+{
+	struct srv_offer *o = srv_offer(owner, relid);
+
+	return o && (o->d.flags & VMBUS_OFFER_FLAG_GPADLS);
+}
+
+static void srv_reg_torndown(void *owner, uint32_t id)
+{
+	srv_torndown(owner, id);
+}
+
+static const struct vmbus_gpadl_reg_ops srv_gpadl_ops = {
+	.map = srv_reg_map,
+	.unmap = srv_reg_unmap,
+	.release = srv_reg_release,
+	.takes_data = srv_reg_takes_data,
+	.torndown = srv_reg_torndown,
+};
 
 /* Validate an OPENCHANNEL and build the channel; -errno refuses it. */
 static int srv_open(struct vmbus_server *s, const struct vmbus_msg_open_channel *op,
@@ -762,7 +523,7 @@ static int srv_open(struct vmbus_server *s, const struct vmbus_msg_open_channel 
 		return -ENOENT;
 	if (o->chan)
 		return -EBUSY;
-	g = srv_gpadl(s, op->ring_gpadl);
+	g = vmbus_gpadl_reg_find(&s->gpadls, op->ring_gpadl);
 	if (!g || g->relid != op->child_relid || g->chan || g->refs ||
 	    g->peer)
 		return -ENOENT;
@@ -775,17 +536,18 @@ static int srv_open(struct vmbus_server *s, const struct vmbus_msg_open_channel 
 				  o->d.nversions, caps, o->d.nversions))
 		return -EPROTONOSUPPORT;
 	/* The rings are mapped while the channel is open. */
-	rc = srv_gpadl_map(s, g, true);
+	rc = vmbus_gpadl_reg_map(&s->gpadls, g, true);
 	if (rc)
 		return rc;
 
 	c = vmbus_chan_alloc();
 	if (!c) {
-		srv_gpadl_unmap(s, g);
+		vmbus_gpadl_reg_unmap(&s->gpadls, g);
 		return -ENOMEM;
 	}
 	c->server = true;
 	c->srv = s;
+	c->reg = &s->gpadls;
 	c->peer_domid = s->domid;
 	c->relid = o->relid;
 	c->version = op->class_version;
@@ -799,7 +561,7 @@ static int srv_open(struct vmbus_server *s, const struct vmbus_msg_open_channel 
 					(evtchn_port_t)op->event_channel);
 	if (rc < 0) {
 		rc = -(errno ? errno : EIO);
-		srv_fault(s, FAULT_OPEN, "failed to bind port %u of channel %u "
+		vmbus_fault(&s->faults, FAULT_OPEN, "failed to bind port %u of channel %u "
 			  "(%s)", op->event_channel, o->relid, strerror(-rc));
 		goto fail;
 	}
@@ -810,7 +572,7 @@ static int srv_open(struct vmbus_server *s, const struct vmbus_msg_open_channel 
 	rc = vmbus_ring_init(&c->ring, (uint8_t *)g->mem + down, up, g->mem,
 			     down, vmbus_evt_signal, &c->evt);
 	if (rc) {
-		srv_fault(s, FAULT_RING, "refused the rings of channel %u (%s)",
+		vmbus_fault(&s->faults, FAULT_RING, "refused the rings of channel %u (%s)",
 			  o->relid, strerror(-rc));
 		goto fail;
 	}
@@ -829,7 +591,7 @@ static int srv_open(struct vmbus_server *s, const struct vmbus_msg_open_channel 
 fail:
 	vmbus_xfer_release(c);
 	vmbus_chan_free(c);
-	srv_gpadl_unmap(s, g);
+	vmbus_gpadl_reg_unmap(&s->gpadls, g);
 	return rc;
 }
 
@@ -921,39 +683,20 @@ static int srv_peer_forward(struct srv_offer *op, struct srv_offer *acc)
 {
 	struct vmbus_server *s = acc->srv;
 	struct srv_gpadl *g = op->p_gpadl;
-	struct vmbus_gpa_desc range = {
-		.byte_count = g->npages * VMBUS_GRANT_PAGE_SIZE,
-		.byte_offset = 0,
-		.gref_count = g->npages,
-		.grefs = g->grefs,
-	};
-	uint32_t nmsgs = vmbus_gpadl_msg_count(
-		(uint32_t)VMBUS_GPA_RANGE_BYTES(g->npages));
-	struct vmbus_msg *msgs = calloc(nmsgs + 1, sizeof(*msgs));
-	struct vmbus_msg *po;
-	int n, i, rc = 0;
+	struct vmbus_msg po;
+	int rc;
 
-	if (!msgs)
-		return -ENOMEM;
-	n = vmbus_gpadl_build(msgs, nmsgs, acc->relid, g->id, &range, 1);
-	if (n < 0) {
-		free(msgs);
-		return n;
-	}
-	vmbus_gpadl_to_peer(msgs, (uint32_t)n);
-	po = &msgs[n];
-	vmbus_msg_init(po, VMBUS_MSG_PEER_OPEN);
-	po->u.peer_open.child_relid = acc->relid;
-	po->u.peer_open.open_id = acc->p_fwd_open_id = ++s->next_peer_open;
-	po->u.peer_open.ring_gpadl = g->id;
-	po->u.peer_open.downstream_page_offset = op->p_down;
-	po->u.peer_open.event_channel = op->p_port;
-	po->u.peer_open.class_version = op->p_version;
-	po->u.peer_open.peer_domid = (uint16_t)op->srv->domid;
-	for (i = 0; !rc && i <= n; i++)
-		rc = srv_send(s, &msgs[i]);
-	free(msgs);
-	return rc;
+	vmbus_msg_init(&po, VMBUS_MSG_PEER_OPEN);
+	po.u.peer_open.child_relid = acc->relid;
+	po.u.peer_open.open_id = acc->p_fwd_open_id = ++s->next_peer_open;
+	po.u.peer_open.ring_gpadl = g->id;
+	po.u.peer_open.downstream_page_offset = op->p_down;
+	po.u.peer_open.event_channel = op->p_port;
+	po.u.peer_open.class_version = op->p_version;
+	po.u.peer_open.peer_domid = (uint16_t)op->srv->domid;
+	rc = vmbus_gpadl_announce(&s->conn, acc->relid, g->id, g->npages,
+				  g->grefs, true);
+	return rc ? rc : srv_send(s, &po);
 }
 
 /* Both ends asked to open: hand the opener's rings to the acceptor. */
@@ -969,7 +712,7 @@ static void srv_peer_try(struct srv_offer *o)
 	rc = op->p_version == acc->p_version ? srv_peer_forward(op, acc) :
 	     -EPROTONOSUPPORT;
 	if (rc) {
-		srv_fault(acc->srv, FAULT_OPEN, "failed to hand the rings of "
+		vmbus_fault(&acc->srv->faults, FAULT_OPEN, "failed to hand the rings of "
 			  "domain %u to channel %u (%s)", op->srv->domid,
 			  acc->relid, strerror(-rc));
 		srv_peer_answer(op, rc);
@@ -1002,7 +745,7 @@ static int srv_open_peer(struct vmbus_server *s,
 				  o->d.nversions, caps, o->d.nversions))
 		return -EPROTONOSUPPORT;
 	if (o->opener) {
-		g = srv_gpadl(s, op->ring_gpadl);
+		g = vmbus_gpadl_reg_find(&s->gpadls, op->ring_gpadl);
 		if (!g || g->relid != o->relid || !g->peer || g->peer_user)
 			return -ENOENT;
 		d = op->downstream_page_offset;
@@ -1037,7 +780,7 @@ static int do_peer_open_result(void *owner, const struct vmbus_msg *m)
 	srv_peer_answer(p, err);
 	srv_peer_answer(o, err);
 	if (err) {
-		srv_fault(s, FAULT_OPEN, "could not map the rings of domain %u "
+		vmbus_fault(&s->faults, FAULT_OPEN, "could not map the rings of domain %u "
 			  "for channel %u (%s)", p->srv->domid, o->relid,
 			  strerror(-err));
 		srv_peer_cancel(p);
@@ -1118,7 +861,6 @@ static int do_relid_released(void *owner, const struct vmbus_msg *m)
 static void srv_reset_bus(struct vmbus_server *s)
 {
 	struct srv_offer *o, *next;
-	unsigned int i;
 
 	s->quiet = true;
 	for (o = s->offers; o; o = o->next) {
@@ -1128,8 +870,7 @@ static void srv_reset_bus(struct vmbus_server *s)
 		else if (o->pstate != PEER_IDLE)
 			srv_peer_break(o);
 	}
-	while (s->gpadls)
-		srv_gpadl_free(s, s->gpadls);
+	vmbus_gpadl_reg_clear(&s->gpadls);
 	s->quiet = false;
 	for (o = s->offers; o; o = next) {
 		next = o->next;
@@ -1137,8 +878,6 @@ static void srv_reset_bus(struct vmbus_server *s)
 		if (o->rescinded)
 			srv_offer_free(s, o);
 	}
-	for (i = 0; i < SRV_MAX_GPADL_ASM; i++)
-		srv_asm_free(&s->gasm[i]);
 	/* What still waits to be sent speaks of what is gone. */
 	vmbus_ctlq_clear(&s->conn.txq);
 	s->contacted = false;
@@ -1184,16 +923,20 @@ static bool srv_admit(void *owner, const struct vmbus_conn_row *row)
 
 static void srv_unexpected(void *owner, uint32_t t)
 {
-	srv_fault(owner, FAULT_MSG, "unexpected %s",
+	struct vmbus_server *s = owner;
+
+	vmbus_fault(&s->faults, FAULT_MSG, "unexpected %s",
 		  vmbus_msg_name(t) ?: "message");
 }
 
 static void srv_handled(void *owner, const struct vmbus_conn_row *row,
 			const struct vmbus_msg *m, int rc)
 {
+	struct vmbus_server *s = owner;
+
 	(void)row;
 	if (rc < 0)
-		srv_fault(owner, FAULT_MSG, "failed to handle %s (%s)",
+		vmbus_fault(&s->faults, FAULT_MSG, "failed to handle %s (%s)",
 			  vmbus_msg_name(m->u.hdr.msgtype), strerror(-rc));
 }
 
@@ -1204,15 +947,30 @@ static void srv_dropped(void *owner, unsigned int dropped,
 
 	if (dropped) {
 		s->work.ctl_dropped += dropped;
-		srv_fault(s, FAULT_MSG, "dropped %u malformed control "
+		vmbus_fault(&s->faults, FAULT_MSG, "dropped %u malformed control "
 			  "messages", dropped);
 	}
 	if (oversized) {
 		/* Passed over by its checked length: the bus goes on. */
 		s->work.ctl_dropped += oversized;
-		srv_fault(s, FAULT_OVERSIZED, "dropped %u oversized "
+		vmbus_fault(&s->faults, FAULT_OVERSIZED, "dropped %u oversized "
 			  "control packets", oversized);
 	}
+}
+
+static bool srv_up(const void *owner)
+{
+	const struct vmbus_server *s = owner;
+
+	return !s->quiet && s->conn.evt.xce;
+}
+
+static void srv_send_failed(void *owner, const struct vmbus_msg *m, int rc)
+{
+	struct vmbus_server *s = owner;
+
+	vmbus_fault(&s->faults, FAULT_RING, "failed to send %s (%s)",
+		    vmbus_msg_name(m->u.hdr.msgtype) ?: "?", strerror(-rc));
 }
 
 static const struct vmbus_conn_ops server_conn = {
@@ -1225,6 +983,8 @@ static const struct vmbus_conn_ops server_conn = {
 	.unexpected = srv_unexpected,
 	.done = srv_handled,
 	.dropped = srv_dropped,
+	.up = srv_up,
+	.send_failed = srv_send_failed,
 };
 
 /* Have vmbus_server_process called again soon, whatever the guest does. */
@@ -1253,7 +1013,7 @@ static int srv_dispatch(struct vmbus_server *s)
 	rc = vmbus_conn_dispatch(&s->conn, &budget);
 	s->work.ctl_messages += s->conn.received - before;
 	if (rc < 0) {
-		srv_fault(s, FAULT_RING, "control ring broken (%s)",
+		vmbus_fault(&s->faults, FAULT_RING, "control ring broken (%s)",
 			  strerror(-rc));
 		return rc;
 	}
@@ -1311,7 +1071,7 @@ static int srv_connect_live(struct vmbus_server *s)
 	if (rc == -ENOENT)
 		return 0;	/* a frontend that does not tell */
 	if (rc) {
-		srv_fault(s, FAULT_XS, "failed to read \"%s/%s\" (%s)", s->fe,
+		vmbus_fault(&s->faults, FAULT_XS, "failed to read \"%s/%s\" (%s)", s->fe,
 			  VMBUS_XS_LIVENESS_REF, strerror(-rc));
 		srv_error(s, "failed to read liveness-ref", -rc);
 		return rc;
@@ -1323,7 +1083,7 @@ static int srv_connect_live(struct vmbus_server *s)
 						 (evtchn_port_t)s->conn.evt.local);
 	if (!s->live) {
 		/* Only the frontend loses by it: we do not see it die. */
-		srv_fault(s, FAULT_MAP, "failed to map the liveness page (%s)",
+		vmbus_fault(&s->faults, FAULT_MAP, "failed to map the liveness page (%s)",
 			  strerror(errno ? errno : EFAULT));
 		return 0;
 	}
@@ -1360,7 +1120,7 @@ static int srv_connect(struct vmbus_server *s)
 	if (!rc && order < VMBUS_XS_MIN_RING_PAGE_ORDER)
 		rc = -EINVAL;
 	if (rc) {
-		srv_fault(s, FAULT_XS, "failed to read \"%s/%s\" (%s)", s->fe,
+		vmbus_fault(&s->faults, FAULT_XS, "failed to read \"%s/%s\" (%s)", s->fe,
 			  VMBUS_XS_RING_PAGE_ORDER, strerror(-rc));
 		srv_error(s, "failed to read ring-page-order", -rc);
 		return rc;
@@ -1370,7 +1130,7 @@ static int srv_connect(struct vmbus_server *s)
 		snprintf(key, sizeof(key), VMBUS_XS_RING_REF_FMT, i);
 		rc = vmbus_xs_read_uint(s->xs, s->fe, key, UINT32_MAX, &ref);
 		if (rc) {
-			srv_fault(s, FAULT_XS, "failed to read \"%s/%s\" (%s)",
+			vmbus_fault(&s->faults, FAULT_XS, "failed to read \"%s/%s\" (%s)",
 				  s->fe, key, strerror(-rc));
 			srv_error(s, "failed to read ring-ref", -rc);
 			return rc;
@@ -1380,7 +1140,7 @@ static int srv_connect(struct vmbus_server *s)
 	rc = vmbus_xs_read_uint(s->xs, s->fe, VMBUS_XS_EVENT_CHANNEL,
 				INT32_MAX, &port);
 	if (rc) {
-		srv_fault(s, FAULT_XS, "failed to read \"%s/%s\" (%s)", s->fe,
+		vmbus_fault(&s->faults, FAULT_XS, "failed to read \"%s/%s\" (%s)", s->fe,
 			  VMBUS_XS_EVENT_CHANNEL, strerror(-rc));
 		srv_error(s, "failed to read event-channel", -rc);
 		return rc;
@@ -1389,7 +1149,7 @@ static int srv_connect(struct vmbus_server *s)
 				    PROT_READ | PROT_WRITE);
 	if (!s->ctl_mem) {
 		rc = -(errno ? errno : EFAULT);
-		srv_fault(s, FAULT_MAP, "failed to map the %u control ring "
+		vmbus_fault(&s->faults, FAULT_MAP, "failed to map the %u control ring "
 			  "grants (%s)", s->ctl_pages, strerror(-rc));
 		srv_error(s, "failed to map the control ring", -rc);
 		return rc;
@@ -1401,7 +1161,7 @@ static int srv_connect(struct vmbus_server *s)
 					(evtchn_port_t)port);
 	if (rc < 0) {
 		rc = -(errno ? errno : EIO);
-		srv_fault(s, FAULT_XS, "failed to bind event channel %lu (%s)",
+		vmbus_fault(&s->faults, FAULT_XS, "failed to bind event channel %lu (%s)",
 			  port, strerror(-rc));
 		srv_error(s, "failed to bind the event channel", -rc);
 		goto fail;
@@ -1411,7 +1171,7 @@ static int srv_connect(struct vmbus_server *s)
 	rc = vmbus_ring_init(&s->conn.ring, (uint8_t *)s->ctl_mem + hsize, hsize,
 			     s->ctl_mem, hsize, vmbus_evt_signal, &s->conn.evt);
 	if (rc) {
-		srv_fault(s, FAULT_RING, "refused the control rings (%s)",
+		vmbus_fault(&s->faults, FAULT_RING, "refused the control rings (%s)",
 			  strerror(-rc));
 		srv_error(s, "refused the control rings", -rc);
 		goto fail;
@@ -1507,7 +1267,7 @@ static void srv_throttle(struct vmbus_server *s)
 	}
 	s->throttled = true;
 	s->work.throttles++;
-	srv_fault(s, FAULT_STORM, "signals its bus with nothing to do: its "
+	vmbus_fault(&s->faults, FAULT_STORM, "signals its bus with nothing to do: its "
 		  "signals are taken every %d ms for a while", SRV_THROTTLE_MS);
 }
 
@@ -1607,7 +1367,9 @@ int vmbus_server_create(struct vmbus_server **out, unsigned int domid,
 	s->next_relid = 1;
 	s->map_limit = VMBUS_SERVER_GUEST_MAPS_DEFAULT;
 	s->xs_dirty = true;
+	s->faults.domid = domid;
 	vmbus_conn_init(&s->conn, &server_conn, s, -1);
+	vmbus_gpadl_reg_init(&s->gpadls, &srv_gpadl_ops, s, &s->faults);
 	snprintf(s->be, sizeof(s->be), "/local/domain/0/" VMBUS_XS_BACKEND_FMT,
 		 domid, VMBUS_XS_DEVICE_ID);
 	snprintf(s->fe, sizeof(s->fe), "/local/domain/%u/" VMBUS_XS_FRONTEND_FMT,
@@ -1719,6 +1481,7 @@ void vmbus_server_get_work(const struct vmbus_server *s,
 {
 	*w = s->work;
 	w->ctl_queued = s->conn.txq.len;
+	w->ctl_queue_peak = s->conn.txq_peak;
 }
 
 static int srv_offer_add(struct vmbus_server *s,
@@ -1830,52 +1593,6 @@ void vmbus_server_foreach_chan(struct vmbus_server *s,
 			fn(o->chan, arg);
 }
 
-/* --- data GPADLs held by channels (xfer.c) --- */
-
-int vmbus_srv_gpadl_get(struct vmbus_server *s, uint32_t relid, uint32_t id,
-			void **mem, uint32_t *npages, bool *writable)
-{
-	struct srv_gpadl *g = srv_gpadl(s, id);
-	struct srv_offer *o = srv_offer(s, relid);
-	int rc;
-
-	/*
-	 * Not the rings of a channel, not one being torn down, and only on
-	 * an offer that takes data GPADLs.  Mapped on the first hold.
-	 */
-	if (!g || g->relid != relid || g->chan || g->torn || g->peer ||
-	    !o || !(o->d.flags & VMBUS_OFFER_FLAG_GPADLS))
-		return -ENOENT;
-	if (!g->refs) {
-		rc = srv_gpadl_map(s, g, false);
-		if (rc)
-			return rc;
-	}
-	g->refs++;
-	*mem = g->mem;
-	*npages = g->npages;
-	*writable = !g->readonly;
-	return 0;
-}
-
-void vmbus_srv_gpadl_put(struct vmbus_server *s, uint32_t id)
-{
-	struct srv_gpadl *g = srv_gpadl(s, id);
-	struct vmbus_msg r;
-
-	if (!g || !g->refs || --g->refs)
-		return;
-	if (!g->torn) {
-		srv_gpadl_unmap(s, g);	/* unused again: unmapped */
-		return;
-	}
-	srv_gpadl_free(s, g);
-	vmbus_msg_init(&r, VMBUS_MSG_GPADL_TORNDOWN);
-	r.u.gpadl_torndown.gpadl_id = id;
-	if (s->conn.evt.xce)
-		srv_send(s, &r);
-}
-
 /* --- grant mapping budgets --- */
 
 int vmbus_server_set_map_limit(struct vmbus_server *s, uint32_t pages)
@@ -1908,6 +1625,6 @@ void vmbus_server_get_maps(const struct vmbus_server *s,
 	st->limit = s->map_limit;
 	st->host_mapped = srv_host_mapped;
 	st->host_limit = srv_host_limit;
-	st->gpadls = s->ngpadls;
+	st->gpadls = s->gpadls.n;
 	st->refused = s->map_refused;
 }

@@ -44,6 +44,22 @@ void vmbus_log(int prio, const char *fmt, ...)
 	errno = saved;
 }
 
+void vmbus_fault(struct vmbus_faults *f, enum vmbus_fault_kind kind,
+		 const char *fmt, ...)
+{
+	char buf[384];
+	va_list ap;
+
+	if (f->logged & (1u << kind))
+		return;
+	f->logged |= 1u << kind;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	vmbus_log(LOG_WARNING, "domain %u: %s (further faults of this kind "
+		  "are not logged)", f->domid, buf);
+}
+
 /* --- GUIDs --- */
 
 int vmbus_guid_parse(const char *s, uint8_t guid[16])
