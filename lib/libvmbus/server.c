@@ -13,8 +13,10 @@
  * bounded, every message was checked by the codec (exact length, direction,
  * field sanity) before a handler sees it, rings are read through the core
  * (read once, then validated), and a misbehaving guest costs at most one
- * log line per kind of fault.  Handlers return negative errno; the one
- * place that turns it into a VMBus status is reply_status().
+ * log line per kind of fault.  Handlers return negative errno; a row of
+ * the dispatch table flagged SRV_ANSWERS is answered by srv_dispatch with
+ * the status of what its handler returned, and srv_answer() is the one
+ * place that turns an errno into a VMBus status.
  *
  * Backend states, as rows: (backend state, frontend state) -> action.
  *   InitWait     Initialised             map + bind, -> Connected
@@ -43,7 +45,7 @@
 
 #include <xenvmbus/xenstore.h>
 
-#include "private.h"
+#include "server.h"
 
 #define SRV_MAX_OFFERS		64
 /*
@@ -75,91 +77,9 @@
 static uint32_t srv_host_mapped;
 static uint32_t srv_host_limit = VMBUS_SERVER_HOST_MAPS_DEFAULT;
 
-/*
- * Where one end of a channel between two guests stands.  Rows: (state,
- * event) -> next.
- *   IDLE      OPENCHANNEL                  WAITING (answer later)
- *   WAITING   other end WAITING too        FORWARDED (PEER_GPADL*, PEER_OPEN
- *                                          to the acceptor)
- *   WAITING   CLOSECHANNEL, GPADL_TEARDOWN IDLE (nothing was shared yet)
- *   FORWARDED PEER_OPEN_RESULT ok          OPEN (OPENCHANNEL_RESULT to both)
- *   FORWARDED PEER_OPEN_RESULT failed      IDLE (failure to both)
- *   FORWARDED|OPEN  close, teardown, rescind, reset, destroy
- *                                          pair broken: both offers rescinded
- * A rescind, reset or destroy in IDLE or WAITING breaks the pair as well;
- * a WAITING end still gets its (failed) OPENCHANNEL_RESULT.
- */
-enum srv_peer_state {
-	PEER_IDLE,
-	PEER_WAITING,
-	PEER_FORWARDED,
-	PEER_OPEN,
-};
-
-struct srv_offer {
-	struct vmbus_offer_desc d;
-	uint32_t relid;
-	bool sent;
-	bool rescinded;
-	struct vmbus_chan *chan;
-	struct srv_offer *next;
-	/* A channel to another guest: the other end, in that guest's server. */
-	struct vmbus_server *srv;
-	struct srv_offer *peer;
-	bool is_peer;			/* stays set once the pair is broken */
-	bool opener;			/* this end's guest grants the rings */
-	enum srv_peer_state pstate;
-	uint32_t p_open_id;		/* of the pending OPENCHANNEL */
-	uint32_t p_version;
-	uint32_t p_port;		/* opener: its unbound port */
-	uint32_t p_down;		/* opener: pages of its send ring */
-	struct srv_gpadl *p_gpadl;	/* opener: its ring GPADL */
-	uint32_t p_fwd_open_id;		/* acceptor: of the PEER_OPEN sent */
-};
-
-struct vmbus_server {
-	unsigned int domid;
-	char be[64];
-	char fe[64];
-	struct xs_handle *xs;
-	xengnttab_handle *gt;
-	int epfd;
-	int state;			/* our XenbusState */
-	struct vmbus_conn conn;		/* port, control ring, queue */
-	void *ctl_mem;
-	uint32_t ctl_pages;
-	void *live;			/* the frontend's liveness page */
-	bool fe_armed;			/* the frontend set its byte */
-	bool fe_gone_logged;		/* a guest can repeat it: say it once */
-	bool contacted;
-	bool offers_requested;
-	uint32_t version;		/* bus version agreed */
-	uint32_t next_peer_open;
-	bool quiet;			/* resetting: send nothing more */
-	struct srv_offer *offers;
-	unsigned int noffers;
-	uint32_t next_relid;
-	struct vmbus_gpadl_reg gpadls;	/* the GPADLs the guest created */
-	uint32_t mapped;		/* pages of this guest mapped now */
-	uint32_t map_limit;
-	uint64_t map_refused;
-	const struct vmbus_server_ops *ops;
-	void *arg;
-	struct vmbus_faults faults;
-	int wakefd;			/* readable: more control work waits */
-	int throttle_fd;		/* timer: end of a storm's pause */
-	bool throttled;			/* evt is out of the epoll set */
-	unsigned int quiet_wakes;	/* wake-ups in a row with nothing to do */
-	bool xs_dirty;			/* a watch fired: read the frontend */
-	struct vmbus_server_work work;
-};
-
 static const struct vmbus_version_cap bus_caps[] = {
 	{ .version = VMBUS_BUS_VERSION_1_1, .need_minor = 0 },
 };
-
-static void srv_peer_break(struct srv_offer *o);
-static int srv_peer_cancel(struct srv_offer *o);
 
 static int srv_set_state(struct vmbus_server *s, int state)
 {
@@ -174,9 +94,43 @@ static int srv_set_state(struct vmbus_server *s, int state)
  * Send a control message, or queue it until the guest makes room: a reply
  * is never dropped for a full ring (the guest may just be slow to read).
  */
-static int srv_send(struct vmbus_server *s, struct vmbus_msg *m)
+int srv_send(struct vmbus_server *s, struct vmbus_msg *m)
 {
 	return vmbus_conn_send_up(&s->conn, m);
+}
+
+/*
+ * The one place where an -errno becomes a VMBus status: the answers of the
+ * rows flagged SRV_ANSWERS (srv_handled), and those a channel between two
+ * guests sends later (server-p2p.c).
+ */
+int srv_answer(struct vmbus_server *s, struct vmbus_msg *r, int err)
+{
+	uint32_t status = vmbus_status_from_errno(err);
+
+	if (r->u.hdr.msgtype == VMBUS_MSG_GPADL_CREATED)
+		r->u.gpadl_created.status = status;
+	else	/* VMBUS_MSG_OPENCHANNEL_RESULT */
+		r->u.open_result.status = status;
+	return srv_send(s, r);
+}
+
+/*
+ * A row flagged SRV_ANSWERS answers @type for (@relid, @id) with the status
+ * its handler returns.
+ */
+static void srv_reply(struct vmbus_server *s, uint32_t type, uint32_t relid,
+		      uint32_t id)
+{
+	vmbus_msg_init(&s->reply, type);
+	if (type == VMBUS_MSG_GPADL_CREATED) {
+		s->reply.u.gpadl_created.child_relid = relid;
+		s->reply.u.gpadl_created.gpadl_id = id;
+	} else {
+		s->reply.u.open_result.child_relid = relid;
+		s->reply.u.open_result.open_id = id;
+	}
+	s->reply_ready = true;
 }
 
 /* --- grant mappings, within the budgets --- */
@@ -216,7 +170,7 @@ static void srv_unmap_grants(struct vmbus_server *s, void *mem, uint32_t n)
 
 /* --- offers and channels --- */
 
-static struct srv_offer *srv_offer(struct vmbus_server *s, uint32_t relid)
+struct srv_offer *srv_offer(struct vmbus_server *s, uint32_t relid)
 {
 	struct srv_offer *o;
 
@@ -226,12 +180,12 @@ static struct srv_offer *srv_offer(struct vmbus_server *s, uint32_t relid)
 	return NULL;
 }
 
-static void srv_offer_free(struct vmbus_server *s, struct srv_offer *o)
+void srv_offer_free(struct vmbus_server *s, struct srv_offer *o)
 {
 	struct srv_offer **pp;
 
 	if (o->peer)
-		srv_peer_break(o);
+		s->p2p->brk(o);
 	for (pp = &s->offers; *pp; pp = &(*pp)->next)
 		if (*pp == o) {
 			*pp = o->next;
@@ -241,7 +195,7 @@ static void srv_offer_free(struct vmbus_server *s, struct srv_offer *o)
 		}
 }
 
-static int srv_send_offer(struct vmbus_server *s, struct srv_offer *o)
+int srv_send_offer(struct vmbus_server *s, struct srv_offer *o)
 {
 	struct vmbus_msg m;
 	int rc;
@@ -341,18 +295,6 @@ static int do_requestoffers(void *owner, const struct vmbus_msg *m)
 	return srv_send(s, &r);
 }
 
-static int srv_gpadl_created(struct vmbus_server *s, uint32_t relid,
-			     uint32_t id, int err)
-{
-	struct vmbus_msg r;
-
-	vmbus_msg_init(&r, VMBUS_MSG_GPADL_CREATED);
-	r.u.gpadl_created.child_relid = relid;
-	r.u.gpadl_created.gpadl_id = id;
-	r.u.gpadl_created.status = vmbus_status_from_errno(err);
-	return srv_send(s, &r);
-}
-
 /* A complete GPADL: check the offer, keep it. */
 static int srv_gpadl_add(struct vmbus_server *s, struct srv_asm *a)
 {
@@ -367,7 +309,7 @@ static int srv_gpadl_add(struct vmbus_server *s, struct srv_asm *a)
 				   o->is_peer);
 }
 
-/* 1: more bodies to come, 0: complete (and answered), <0: refused. */
+/* More bodies to come (0, no answer yet), or complete: answered. */
 static int srv_gpadl_step(struct vmbus_server *s, struct srv_asm *a,
 			  uint32_t relid, uint32_t id, int asm_rc)
 {
@@ -384,7 +326,8 @@ static int srv_gpadl_step(struct vmbus_server *s, struct srv_asm *a,
 	}
 	/* The slot is free again whatever happened. */
 	vmbus_gpadl_reg_asm_free(a);
-	return srv_gpadl_created(s, relid, id, rc);
+	srv_reply(s, VMBUS_MSG_GPADL_CREATED, relid, id);
+	return rc;
 }
 
 /*
@@ -401,12 +344,16 @@ static int do_gpadl_header(void *owner, const struct vmbus_msg *m)
 	if (a) {
 		/* The same id twice in flight: both are refused. */
 		vmbus_gpadl_reg_asm_free(a);
-		return srv_gpadl_created(s, h->child_relid, h->gpadl_id,
-					 -EEXIST);
+		srv_reply(s, VMBUS_MSG_GPADL_CREATED, h->child_relid,
+			  h->gpadl_id);
+		return -EEXIST;
 	}
 	rc = vmbus_gpadl_reg_asm_new(&s->gpadls, h->gpadl_id, &a);
-	if (rc)
-		return srv_gpadl_created(s, h->child_relid, h->gpadl_id, rc);
+	if (rc) {
+		srv_reply(s, VMBUS_MSG_GPADL_CREATED, h->child_relid,
+			  h->gpadl_id);
+		return rc;
+	}
 	return srv_gpadl_step(s, a, h->child_relid, h->gpadl_id,
 			      vmbus_gpadl_asm_header(&a->a, m));
 }
@@ -480,10 +427,7 @@ static void srv_reg_release(void *owner, struct srv_gpadl *g)
 		struct srv_offer *po = g->peer_user;
 
 		/* Rings still shared with the peer: the channel ends. */
-		if (po->pstate >= PEER_FORWARDED)
-			srv_peer_break(po);
-		else
-			srv_peer_cancel(po);
+		po->srv->p2p->end(po);
 		g->peer_user = NULL;
 	}
 }
@@ -598,7 +542,7 @@ fail:
 /* --- channels between two guests --- */
 
 /* Mark @o rescinded and tell its guest; unsent offers go in srv_offers_gc. */
-static void srv_offer_rescind(struct vmbus_server *s, struct srv_offer *o)
+void srv_offer_rescind(struct vmbus_server *s, struct srv_offer *o)
 {
 	struct vmbus_msg m;
 
@@ -626,174 +570,11 @@ static void srv_offers_gc(struct vmbus_server *s)
 	}
 }
 
-/* Answer the pending OPENCHANNEL of one end. */
-static void srv_peer_answer(struct srv_offer *o, int err)
-{
-	struct vmbus_msg r;
-
-	vmbus_msg_init(&r, VMBUS_MSG_OPENCHANNEL_RESULT);
-	r.u.open_result.child_relid = o->relid;
-	r.u.open_result.open_id = o->p_open_id;
-	r.u.open_result.status = vmbus_status_from_errno(err);
-	srv_send(o->srv, &r);
-}
-
-/* Back to IDLE: nothing was shared with the peer yet, or it failed. */
-static int srv_peer_cancel(struct srv_offer *o)
-{
-	if (o->p_gpadl)
-		o->p_gpadl->peer_user = NULL;
-	o->p_gpadl = NULL;
-	o->pstate = PEER_IDLE;
-	return 0;
-}
-
-/* One end of a broken pair: answer, tell the owner, rescind. */
-static void srv_peer_end(struct srv_offer *o, int err)
-{
-	struct vmbus_server *s = o->srv;
-
-	if (o->pstate == PEER_WAITING || o->pstate == PEER_FORWARDED)
-		srv_peer_answer(o, err);
-	srv_peer_cancel(o);
-	o->peer = NULL;
-	if (s->ops && s->ops->close)
-		s->ops->close(s, NULL, o->d.cookie, s->arg);
-	srv_offer_rescind(s, o);
-}
-
-/*
- * The channel between the two guests ends: both offers are rescinded, and
- * their owners hear of it through close() with no channel.
- */
-static void srv_peer_break(struct srv_offer *o)
-{
-	struct srv_offer *p = o->peer;
-
-	if (!p)
-		return;
-	o->peer = NULL;
-	p->peer = NULL;
-	srv_peer_end(o, -ENOTCONN);
-	srv_peer_end(p, -ENOTCONN);
-}
-
-/* The acceptor's server sends it the opener's rings and port. */
-static int srv_peer_forward(struct srv_offer *op, struct srv_offer *acc)
-{
-	struct vmbus_server *s = acc->srv;
-	struct srv_gpadl *g = op->p_gpadl;
-	struct vmbus_msg po;
-	int rc;
-
-	vmbus_msg_init(&po, VMBUS_MSG_PEER_OPEN);
-	po.u.peer_open.child_relid = acc->relid;
-	po.u.peer_open.open_id = acc->p_fwd_open_id = ++s->next_peer_open;
-	po.u.peer_open.ring_gpadl = g->id;
-	po.u.peer_open.downstream_page_offset = op->p_down;
-	po.u.peer_open.event_channel = op->p_port;
-	po.u.peer_open.class_version = op->p_version;
-	po.u.peer_open.peer_domid = (uint16_t)op->srv->domid;
-	rc = vmbus_gpadl_announce(&s->conn, acc->relid, g->id, g->npages,
-				  g->grefs, true);
-	return rc ? rc : srv_send(s, &po);
-}
-
-/* Both ends asked to open: hand the opener's rings to the acceptor. */
-static void srv_peer_try(struct srv_offer *o)
-{
-	struct srv_offer *p = o->peer, *op, *acc;
-	int rc;
-
-	if (!p || o->pstate != PEER_WAITING || p->pstate != PEER_WAITING)
-		return;
-	op = o->opener ? o : p;
-	acc = o->opener ? p : o;
-	rc = op->p_version == acc->p_version ? srv_peer_forward(op, acc) :
-	     -EPROTONOSUPPORT;
-	if (rc) {
-		vmbus_fault(&acc->srv->faults, FAULT_OPEN, "failed to hand the rings of "
-			  "domain %u to channel %u (%s)", op->srv->domid,
-			  acc->relid, strerror(-rc));
-		srv_peer_answer(op, rc);
-		srv_peer_answer(acc, rc);
-		srv_peer_cancel(op);
-		srv_peer_cancel(acc);
-		return;
-	}
-	op->pstate = acc->pstate = PEER_FORWARDED;
-}
-
-/* Validate an OPENCHANNEL on a peer offer; 0 means "answer later". */
-static int srv_open_peer(struct vmbus_server *s,
-			 const struct vmbus_msg_open_channel *op,
-			 struct srv_offer *o)
-{
-	struct vmbus_version_cap caps[8];
-	struct srv_gpadl *g = NULL;
-	uint32_t i, d;
-
-	if (o->rescinded || !o->sent)
-		return -ENOENT;
-	if (!o->peer)
-		return -ENOTCONN;
-	if (o->pstate != PEER_IDLE)
-		return -EBUSY;
-	for (i = 0; i < o->d.nversions; i++)
-		caps[i] = (struct vmbus_version_cap){ o->d.versions[i], 0 };
-	if (!vmbus_version_accept(op->class_version, o->d.versions,
-				  o->d.nversions, caps, o->d.nversions))
-		return -EPROTONOSUPPORT;
-	if (o->opener) {
-		g = vmbus_gpadl_reg_find(&s->gpadls, op->ring_gpadl);
-		if (!g || g->relid != o->relid || !g->peer || g->peer_user)
-			return -ENOENT;
-		d = op->downstream_page_offset;
-		if (!vmbus_gpadl_rings_split_ok(g->npages, d))
-			return -EINVAL;
-		o->p_gpadl = g;
-		g->peer_user = o;
-		o->p_port = op->event_channel;
-		o->p_down = d;
-	} else if (op->ring_gpadl || op->event_channel ||
-		   op->downstream_page_offset) {
-		return -EINVAL;		/* the acceptor grants nothing */
-	}
-	o->p_open_id = op->open_id;
-	o->p_version = op->class_version;
-	o->pstate = PEER_WAITING;
-	return 0;
-}
-
 static int do_peer_open_result(void *owner, const struct vmbus_msg *m)
 {
 	struct vmbus_server *s = owner;
-	const struct vmbus_msg_open_result *r = &m->u.open_result;
-	struct srv_offer *o = srv_offer(s, r->child_relid), *p;
-	int err;
 
-	if (!o || !o->is_peer || o->opener || !o->peer ||
-	    o->pstate != PEER_FORWARDED || r->open_id != o->p_fwd_open_id)
-		return -EPROTO;
-	p = o->peer;
-	err = vmbus_status_to_errno(r->status);
-	srv_peer_answer(p, err);
-	srv_peer_answer(o, err);
-	if (err) {
-		vmbus_fault(&s->faults, FAULT_OPEN, "could not map the rings of domain %u "
-			  "for channel %u (%s)", p->srv->domid, o->relid,
-			  strerror(-err));
-		srv_peer_cancel(p);
-		srv_peer_cancel(o);
-		return 0;
-	}
-	p->pstate = o->pstate = PEER_OPEN;
-	/* Owners hear of it; a channel between guests has no chan here. */
-	if (p->srv->ops && p->srv->ops->open)
-		p->srv->ops->open(p->srv, NULL, p->d.cookie, p->srv->arg);
-	if (s->ops && s->ops->open)
-		s->ops->open(s, NULL, o->d.cookie, s->arg);
-	return 0;
+	return s->p2p ? s->p2p->open_result(s, &m->u.open_result) : -EPROTO;
 }
 
 static int do_openchannel(void *owner, const struct vmbus_msg *m)
@@ -801,23 +582,18 @@ static int do_openchannel(void *owner, const struct vmbus_msg *m)
 	struct vmbus_server *s = owner;
 	const struct vmbus_msg_open_channel *op = &m->u.open;
 	struct srv_offer *o = srv_offer(s, op->child_relid);
-	struct vmbus_msg r;
 	int rc;
 
 	if (o && o->is_peer) {
-		rc = srv_open_peer(s, op, o);
-		if (rc == 0) {
-			srv_peer_try(o);
-			return 0;
-		}
+		rc = s->p2p->open(s, op, o);
+		if (rc == 0)
+			return 0;	/* answered once both ends asked */
 	} else {
 		rc = srv_open(s, op, o);
 	}
-	vmbus_msg_init(&r, VMBUS_MSG_OPENCHANNEL_RESULT);
-	r.u.open_result.child_relid = op->child_relid;
-	r.u.open_result.open_id = op->open_id;
-	r.u.open_result.status = vmbus_status_from_errno(rc);
-	return srv_send(s, &r);
+	srv_reply(s, VMBUS_MSG_OPENCHANNEL_RESULT, op->child_relid,
+		  op->open_id);
+	return rc;
 }
 
 static int do_closechannel(void *owner, const struct vmbus_msg *m)
@@ -827,15 +603,10 @@ static int do_closechannel(void *owner, const struct vmbus_msg *m)
 
 	if (!o)
 		return -ENOENT;
-	if (o->is_peer) {
-		/* Given up waiting: drop the request; shared: end it. */
-		if (o->pstate == PEER_WAITING)
-			srv_peer_cancel(o);
-		else if (o->pstate != PEER_IDLE)
-			srv_peer_break(o);
-		return 0;
-	}
-	srv_chan_close(s, o);
+	if (o->is_peer)
+		s->p2p->end(o);
+	else
+		srv_chan_close(s, o);
 	return 0;
 }
 
@@ -865,10 +636,8 @@ static void srv_reset_bus(struct vmbus_server *s)
 	s->quiet = true;
 	for (o = s->offers; o; o = o->next) {
 		srv_chan_close(s, o);
-		if (o->pstate == PEER_WAITING)
-			srv_peer_cancel(o);
-		else if (o->pstate != PEER_IDLE)
-			srv_peer_break(o);
+		if (o->is_peer)
+			s->p2p->end(o);
 	}
 	vmbus_gpadl_reg_clear(&s->gpadls);
 	s->quiet = false;
@@ -898,15 +667,19 @@ static int do_unload(void *owner, const struct vmbus_msg *m)
 
 /* What a row of the table below asks of srv_dispatch. */
 #define SRV_NEEDS_CONTACT	0x1	/* only after INITIATE_CONTACT */
+#define SRV_ANSWERS		0x2	/* answered with the handler's status */
 
 /* Messages a client sends. */
 static const struct vmbus_conn_row server_msgs[VMBUS_MSG_COUNT] = {
 	[VMBUS_MSG_INITIATE_CONTACT] = { .fn = do_initiate_contact },
 	[VMBUS_MSG_REQUESTOFFERS] = { do_requestoffers, 0, SRV_NEEDS_CONTACT },
-	[VMBUS_MSG_GPADL_HEADER] = { do_gpadl_header, 0, SRV_NEEDS_CONTACT },
-	[VMBUS_MSG_GPADL_BODY] = { do_gpadl_body, 0, SRV_NEEDS_CONTACT },
+	[VMBUS_MSG_GPADL_HEADER] = { do_gpadl_header, 0,
+				     SRV_NEEDS_CONTACT | SRV_ANSWERS },
+	[VMBUS_MSG_GPADL_BODY] = { do_gpadl_body, 0,
+				   SRV_NEEDS_CONTACT | SRV_ANSWERS },
 	[VMBUS_MSG_GPADL_TEARDOWN] = { do_gpadl_teardown, 0, SRV_NEEDS_CONTACT },
-	[VMBUS_MSG_OPENCHANNEL] = { do_openchannel, 0, SRV_NEEDS_CONTACT },
+	[VMBUS_MSG_OPENCHANNEL] = { do_openchannel, 0,
+				    SRV_NEEDS_CONTACT | SRV_ANSWERS },
 	[VMBUS_MSG_CLOSECHANNEL] = { do_closechannel, 0, SRV_NEEDS_CONTACT },
 	[VMBUS_MSG_RELID_RELEASED] = { .fn = do_relid_released },
 	[VMBUS_MSG_UNLOAD] = { .fn = do_unload },
@@ -929,12 +702,19 @@ static void srv_unexpected(void *owner, uint32_t t)
 		  vmbus_msg_name(t) ?: "message");
 }
 
+/*
+ * After a row: a row flagged SRV_ANSWERS that prepared its answer
+ * (srv_reply) has it sent with the status of what it returned.
+ */
 static void srv_handled(void *owner, const struct vmbus_conn_row *row,
 			const struct vmbus_msg *m, int rc)
 {
 	struct vmbus_server *s = owner;
 
-	(void)row;
+	if ((row->flags & SRV_ANSWERS) && s->reply_ready) {
+		s->reply_ready = false;
+		rc = srv_answer(s, &s->reply, rc);
+	}
 	if (rc < 0)
 		vmbus_fault(&s->faults, FAULT_MSG, "failed to handle %s (%s)",
 			  vmbus_msg_name(m->u.hdr.msgtype), strerror(-rc));
@@ -1484,8 +1264,8 @@ void vmbus_server_get_work(const struct vmbus_server *s,
 	w->ctl_queue_peak = s->conn.txq_peak;
 }
 
-static int srv_offer_add(struct vmbus_server *s,
-			 const struct vmbus_offer_desc *d, struct srv_offer **out)
+int srv_offer_add(struct vmbus_server *s, const struct vmbus_offer_desc *d,
+		  struct srv_offer **out)
 {
 	struct srv_offer *o, **pp;
 
@@ -1530,44 +1310,6 @@ int vmbus_server_offer(struct vmbus_server *s,
 	return 0;
 }
 
-int vmbus_server_offer_peer(struct vmbus_server *a,
-			    const struct vmbus_offer_desc *da,
-			    uint32_t *relid_a, struct vmbus_server *b,
-			    const struct vmbus_offer_desc *db,
-			    uint32_t *relid_b)
-{
-	struct srv_offer *oa, *ob;
-	int rc;
-
-	if (!a || !b || a == b || a->domid == b->domid ||
-	    a->domid > VMBUS_PEER_DOMID_MAX || b->domid > VMBUS_PEER_DOMID_MAX)
-		return -EINVAL;
-	/* The rings are a guest's: no server can open them again. */
-	if ((da->flags | db->flags) & VMBUS_OFFER_FLAG_REOPEN)
-		return -EINVAL;
-	rc = srv_offer_add(a, da, &oa);
-	if (rc)
-		return rc;
-	rc = srv_offer_add(b, db, &ob);
-	if (rc) {
-		srv_offer_free(a, oa);
-		return rc;
-	}
-	oa->is_peer = ob->is_peer = true;
-	oa->opener = true;
-	oa->peer = ob;
-	ob->peer = oa;
-	if (relid_a)
-		*relid_a = oa->relid;
-	if (relid_b)
-		*relid_b = ob->relid;
-	if (a->offers_requested && a->conn.evt.xce)
-		srv_send_offer(a, oa);
-	if (b->offers_requested && b->conn.evt.xce)
-		srv_send_offer(b, ob);
-	return 0;
-}
-
 int vmbus_server_rescind(struct vmbus_server *s, uint32_t relid)
 {
 	struct srv_offer *o = srv_offer(s, relid);
@@ -1575,7 +1317,7 @@ int vmbus_server_rescind(struct vmbus_server *s, uint32_t relid)
 	if (!o || o->rescinded)
 		return -ENOENT;
 	if (o->peer)
-		srv_peer_break(o);	/* both ends go */
+		s->p2p->brk(o);		/* both ends go */
 	else
 		srv_offer_rescind(s, o);
 	srv_offers_gc(s);
