@@ -1247,7 +1247,11 @@ static int chan_send_gpadl(struct vmbus_bus *bus, struct vmbus_chan *c,
 	return rc;
 }
 
-/* OPENCHANNEL of rings we grant: the first half is our send ring. */
+/*
+ * OPENCHANNEL of rings we grant: the first half is our send ring.  The
+ * acceptor of a channel to another guest grants nothing (no GPADL, port or
+ * rings: all zero).
+ */
 static int chan_send_open(struct vmbus_bus *bus, struct vmbus_chan *c)
 {
 	struct vmbus_msg m;
@@ -1258,8 +1262,82 @@ static int chan_send_open(struct vmbus_bus *bus, struct vmbus_chan *c)
 	m.u.open.ring_gpadl = c->gpadl_id;
 	m.u.open.downstream_page_offset = c->npages / 2;
 	m.u.open.class_version = c->version;
-	m.u.open.event_channel = (uint32_t)c->evt.local;
+	if (!c->peer_acceptor)
+		m.u.open.event_channel = (uint32_t)c->evt.local;
 	return bus_send(bus, &m);
+}
+
+/*
+ * The acceptor of a channel to another guest: the peer grants the rings.
+ * Say we are ready, and take them from PEER_OPEN, which comes once the
+ * peer has asked too.
+ */
+static int chan_open_acceptor(struct vmbus_bus *bus, struct vmbus_chan *c)
+{
+	c->npages = 0;
+	return chan_send_open(bus, c);
+}
+
+/*
+ * Rings we grant, to c->peer_domid (the peer guest or the backend), with
+ * a port of ours: their GPADL, then OPENCHANNEL.
+ */
+static int chan_open_opener(struct vmbus_bus *bus, struct vmbus_chan *c,
+			    uint32_t *refs, int64_t deadline)
+{
+	size_t hsize = (size_t)(c->npages / 2) * VMBUS_GRANT_PAGE_SIZE;
+	int rc;
+
+	rc = vmbus_evt_open(&c->evt);
+	if (rc)
+		return rc;
+	rc = xenevtchn_bind_unbound_port(c->evt.xce, c->peer_domid);
+	if (rc < 0) {
+		rc = -(errno ? errno : EIO);
+		vmbus_log(LOG_ERR, "failed to allocate an event channel for "
+			  "channel %u (%s)", c->relid, strerror(-rc));
+		return rc;
+	}
+	c->evt.local = rc;
+	c->mem = xengntshr_share_pages(bus->conn.gs, c->peer_domid,
+				       (int)c->npages, refs, 1);
+	if (!c->mem) {
+		rc = -(errno ? errno : ENOMEM);
+		vmbus_log(LOG_ERR, "failed to grant %u ring pages of channel "
+			  "%u to domain %u (%s)", c->npages, c->relid,
+			  c->peer_domid, strerror(-rc));
+		return rc;
+	}
+	memset(c->mem, 0, 2 * hsize);
+	vmbus_ring_hdr_init(c->mem, hsize, VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	vmbus_ring_hdr_init((uint8_t *)c->mem + hsize, hsize,
+			    VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	rc = vmbus_ring_init(&c->ring, c->mem, hsize,
+			     (uint8_t *)c->mem + hsize, hsize,
+			     vmbus_evt_signal, &c->evt);
+	if (rc)
+		return rc;
+	rc = chan_send_gpadl(bus, c, refs, deadline);
+	return rc ? rc : chan_send_open(bus, c);
+}
+
+/* Either end: wait for OPENCHANNEL_RESULT (a peer channel: both asked). */
+static int chan_open_wait(struct vmbus_bus *bus, struct vmbus_chan *c,
+			  int64_t deadline)
+{
+	int rc = 0;
+
+	while (!rc && c->state == CHAN_OPENING)
+		rc = bus_pump(bus, deadline);
+	if (!rc && c->state != CHAN_OPEN) {
+		rc = c->open_status ? c->open_status : -ECONNREFUSED;
+		vmbus_log(LOG_ERR, "server refused to open channel %u (%s)",
+			  c->relid, strerror(-rc));
+	}
+	if (rc == -ETIMEDOUT && c->peer)
+		vmbus_log(LOG_ERR, "timed out waiting for domain %u to open "
+			  "its end of channel %u", c->peer_domid, c->relid);
+	return rc;
 }
 
 int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
@@ -1273,8 +1351,6 @@ int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
 	struct bus_offer *off = bus_offer(bus, relid);
 	struct vmbus_chan *c = NULL;
 	uint32_t *refs = NULL, version;
-	struct vmbus_msg m;
-	size_t hsize;
 	int rc;
 
 	*out = NULL;
@@ -1317,68 +1393,10 @@ int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
 		c->peer_domid = off->peer_domid;
 		c->peer_acceptor = !(off->peer_flags & VMBUS_OFFER_PEER_OPENER);
 	}
-	if (c->peer_acceptor) {
-		/*
-		 * The peer grants the rings: say we are ready and take them
-		 * from PEER_OPEN, which comes once the peer has asked too.
-		 */
-		c->npages = 0;
-		vmbus_msg_init(&m, VMBUS_MSG_OPENCHANNEL);
-		m.u.open.child_relid = relid;
-		m.u.open.open_id = c->open_id = ++bus->next_open;
-		m.u.open.class_version = version;
-		rc = bus_send(bus, &m);
-		goto wait;
-	}
-	/* Rings and port are for c->peer_domid: the peer guest or the backend. */
-
-	rc = vmbus_evt_open(&c->evt);
-	if (rc)
-		goto fail;
-	rc = xenevtchn_bind_unbound_port(c->evt.xce, c->peer_domid);
-	if (rc < 0) {
-		rc = -(errno ? errno : EIO);
-		vmbus_log(LOG_ERR, "failed to allocate an event channel for "
-			  "channel %u (%s)", relid, strerror(-rc));
-		goto fail;
-	}
-	c->evt.local = rc;
-	c->mem = xengntshr_share_pages(bus->conn.gs, c->peer_domid,
-				       (int)c->npages, refs, 1);
-	if (!c->mem) {
-		rc = -(errno ? errno : ENOMEM);
-		vmbus_log(LOG_ERR, "failed to grant %u ring pages of channel "
-			  "%u to domain %u (%s)", c->npages, relid,
-			  c->peer_domid, strerror(-rc));
-		goto fail;
-	}
-	hsize = (size_t)ring_pages * VMBUS_GRANT_PAGE_SIZE;
-	memset(c->mem, 0, 2 * hsize);
-	vmbus_ring_hdr_init(c->mem, hsize, VMBUS_RING_FEAT_PENDING_SEND_SZ);
-	vmbus_ring_hdr_init((uint8_t *)c->mem + hsize, hsize,
-			    VMBUS_RING_FEAT_PENDING_SEND_SZ);
-	rc = vmbus_ring_init(&c->ring, c->mem, hsize,
-			     (uint8_t *)c->mem + hsize, hsize,
-			     vmbus_evt_signal, &c->evt);
-	if (rc)
-		goto fail;
-	rc = chan_send_gpadl(bus, c, refs, deadline);
-	if (rc)
-		goto fail;
-
-	rc = chan_send_open(bus, c);
-wait:
-	/* A channel to another guest also waits for that guest to open. */
-	while (!rc && c->state == CHAN_OPENING)
-		rc = bus_pump(bus, deadline);
-	if (!rc && c->state != CHAN_OPEN) {
-		rc = c->open_status ? c->open_status : -ECONNREFUSED;
-		vmbus_log(LOG_ERR, "server refused to open channel %u (%s)",
-			  relid, strerror(-rc));
-	}
-	if (rc == -ETIMEDOUT && c->peer)
-		vmbus_log(LOG_ERR, "timed out waiting for domain %u to open "
-			  "its end of channel %u", c->peer_domid, relid);
+	rc = c->peer_acceptor ? chan_open_acceptor(bus, c) :
+	     chan_open_opener(bus, c, refs, deadline);
+	if (!rc)
+		rc = chan_open_wait(bus, c, deadline);
 	if (rc)
 		goto fail;
 	/* Kept to share the same rings again if the library re-opens it. */

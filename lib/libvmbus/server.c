@@ -983,9 +983,53 @@ static bool srv_attached(struct vmbus_server *s)
 	return attached;
 }
 
+/* Map and bind what the frontend published; a past failure is gone. */
+static int srv_step_connect(struct vmbus_server *s)
+{
+	char path[96];
+	int rc = srv_connect(s);
+
+	if (rc)
+		return rc;
+	snprintf(path, sizeof(path), "%s/error", s->be);
+	xs_rm(s->xs, XBT_NULL, path);
+	return 0;
+}
+
+#define FE(st)		(1u << (st))
+#define FE_ANY		(FE(XB_RECONFIGURED + 1) - 1)
+
+/*
+ * The rows of the table at the top of this file: in backend @state, a
+ * frontend state of @fe (first match) drops the connection if @drop, runs
+ * @run, and moves to @next (@failed if @run failed).
+ */
+static const struct srv_step_row {
+	int state;
+	unsigned int fe;
+	bool drop;
+	int (*run)(struct vmbus_server *s);
+	int next, failed;
+} srv_steps[] = {
+	/* Its rings were another backend's: make it start over. */
+	{ XB_INITWAIT, FE(XB_CONNECTED), false, NULL, XB_CLOSING, 0 },
+	{ XB_INITWAIT, FE(XB_INITIALISED), false, srv_step_connect,
+	  XB_CONNECTED, XB_CLOSED },
+	{ XB_CONNECTED, FE(XB_INITIALISING) | FE(XB_INITWAIT), true, NULL,
+	  XB_INITWAIT, 0 },
+	{ XB_CONNECTED, FE_ANY & ~(FE(XB_CONNECTED) | FE(XB_INITIALISED)),
+	  true, NULL, XB_CLOSED, 0 },
+	{ XB_CLOSING, FE(XB_INITIALISING), false, NULL, XB_INITWAIT, 0 },
+	{ XB_CLOSING, FE(XB_CLOSED) | FE(XB_UNKNOWN), false, NULL, XB_CLOSED,
+	  0 },
+	{ XB_CLOSED, FE(XB_INITIALISING), false, NULL, XB_INITWAIT, 0 },
+};
+
 static int srv_step(struct vmbus_server *s)
 {
 	int fe = vmbus_xs_read_state(s->xs, s->fe);
+	const struct srv_step_row *row;
+	size_t i;
 
 	/* Detached: writing a state would bring the directory back. */
 	if (fe == XB_UNKNOWN && s->state != XB_CLOSED && !srv_attached(s)) {
@@ -993,47 +1037,17 @@ static int srv_step(struct vmbus_server *s)
 		s->state = XB_CLOSED;
 		return 0;
 	}
-	switch (s->state) {
-	case XB_INITWAIT:
-		/* Its rings were another backend's: make it start over. */
-		if (fe == XB_CONNECTED)
-			return srv_set_state(s, XB_CLOSING);
-		if (fe == XB_INITIALISED) {
-			if (srv_connect(s) == 0) {
-				char path[96];
-
-				/* A past failure is no longer the state. */
-				snprintf(path, sizeof(path), "%s/error", s->be);
-				xs_rm(s->xs, XBT_NULL, path);
-				return srv_set_state(s, XB_CONNECTED);
-			}
-			return srv_set_state(s, XB_CLOSED);
-		}
-		break;
-	case XB_CONNECTED:
-		if (fe == XB_INITIALISING || fe == XB_INITWAIT) {
+	for (i = 0; i < sizeof(srv_steps) / sizeof(srv_steps[0]); i++) {
+		row = &srv_steps[i];
+		if (row->state != s->state || !(row->fe & FE(fe)))
+			continue;
+		if (row->drop)
 			srv_disconnect(s);
-			return srv_set_state(s, XB_INITWAIT);
-		}
-		if (fe != XB_CONNECTED && fe != XB_INITIALISED) {
-			srv_disconnect(s);
-			return srv_set_state(s, XB_CLOSED);
-		}
-		break;
-	case XB_CLOSING:
-		if (fe == XB_INITIALISING)
-			return srv_set_state(s, XB_INITWAIT);
-		if (fe == XB_CLOSED || fe == XB_UNKNOWN)
-			return srv_set_state(s, XB_CLOSED);
-		break;
-	case XB_CLOSED:
-		if (fe == XB_INITIALISING)
-			return srv_set_state(s, XB_INITWAIT);
-		break;
-	default:
-		break;
+		if (row->run && row->run(s))
+			return srv_set_state(s, row->failed);
+		return srv_set_state(s, row->next);
 	}
-	return 0;
+	return 0;	/* repeated or skipped states wait for the next change */
 }
 
 /* Leave a storming guest's event channel out of the epoll set a while. */
