@@ -1278,6 +1278,34 @@ static int chan_open_acceptor(struct vmbus_bus *bus, struct vmbus_chan *c)
 	return chan_send_open(bus, c);
 }
 
+/* A new port of ours for c->peer_domid to bind. */
+static int chan_bind(struct vmbus_chan *c)
+{
+	int rc = xenevtchn_bind_unbound_port(c->evt.xce, c->peer_domid);
+
+	if (rc < 0) {
+		rc = -(errno ? errno : EIO);
+		vmbus_log(LOG_ERR, "failed to allocate an event channel for "
+			  "channel %u (%s)", c->relid, strerror(-rc));
+		return rc;
+	}
+	c->evt.local = rc;
+	return 0;
+}
+
+/* Empty rings in the pages we grant: the first half is our send ring. */
+static int chan_rings_reset(struct vmbus_chan *c)
+{
+	size_t hsize = (size_t)(c->npages / 2) * VMBUS_GRANT_PAGE_SIZE;
+
+	vmbus_ring_hdr_init(c->mem, hsize, VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	vmbus_ring_hdr_init((uint8_t *)c->mem + hsize, hsize,
+			    VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	return vmbus_ring_init(&c->ring, c->mem, hsize,
+			       (uint8_t *)c->mem + hsize, hsize,
+			       vmbus_evt_signal, &c->evt);
+}
+
 /*
  * Rings we grant, to c->peer_domid (the peer guest or the backend), with
  * a port of ours: their GPADL, then OPENCHANNEL.
@@ -1289,16 +1317,10 @@ static int chan_open_opener(struct vmbus_bus *bus, struct vmbus_chan *c,
 	int rc;
 
 	rc = vmbus_evt_open(&c->evt);
+	if (!rc)
+		rc = chan_bind(c);
 	if (rc)
 		return rc;
-	rc = xenevtchn_bind_unbound_port(c->evt.xce, c->peer_domid);
-	if (rc < 0) {
-		rc = -(errno ? errno : EIO);
-		vmbus_log(LOG_ERR, "failed to allocate an event channel for "
-			  "channel %u (%s)", c->relid, strerror(-rc));
-		return rc;
-	}
-	c->evt.local = rc;
 	c->mem = xengntshr_share_pages(bus->conn.gs, c->peer_domid,
 				       (int)c->npages, refs, 1);
 	if (!c->mem) {
@@ -1309,12 +1331,7 @@ static int chan_open_opener(struct vmbus_bus *bus, struct vmbus_chan *c,
 		return rc;
 	}
 	memset(c->mem, 0, 2 * hsize);
-	vmbus_ring_hdr_init(c->mem, hsize, VMBUS_RING_FEAT_PENDING_SEND_SZ);
-	vmbus_ring_hdr_init((uint8_t *)c->mem + hsize, hsize,
-			    VMBUS_RING_FEAT_PENDING_SEND_SZ);
-	rc = vmbus_ring_init(&c->ring, c->mem, hsize,
-			     (uint8_t *)c->mem + hsize, hsize,
-			     vmbus_evt_signal, &c->evt);
+	rc = chan_rings_reset(c);
 	if (rc)
 		return rc;
 	rc = chan_send_gpadl(bus, c, refs, deadline);
@@ -1613,7 +1630,6 @@ static struct bus_offer *chan_offer_again(struct vmbus_bus *bus,
 static int chan_reopen_start(struct vmbus_bus *bus, struct vmbus_chan *c,
 			     const struct bus_offer *off)
 {
-	size_t hsize = (size_t)(c->npages / 2) * VMBUS_GRANT_PAGE_SIZE;
 	unsigned int i;
 	int rc;
 
@@ -1630,22 +1646,11 @@ static int chan_reopen_start(struct vmbus_bus *bus, struct vmbus_chan *c,
 	c->next = bus->chans;
 	bus->chans = c;
 	/* Whatever was in the rings went with the old server. */
-	vmbus_ring_hdr_init(c->mem, hsize, VMBUS_RING_FEAT_PENDING_SEND_SZ);
-	vmbus_ring_hdr_init((uint8_t *)c->mem + hsize, hsize,
-			    VMBUS_RING_FEAT_PENDING_SEND_SZ);
-	rc = vmbus_ring_init(&c->ring, c->mem, hsize,
-			     (uint8_t *)c->mem + hsize, hsize,
-			     vmbus_evt_signal, &c->evt);
+	rc = chan_rings_reset(c);
+	if (!rc)
+		rc = chan_bind(c);
 	if (rc)
 		return rc;
-	rc = xenevtchn_bind_unbound_port(c->evt.xce, c->peer_domid);
-	if (rc < 0) {
-		rc = -(errno ? errno : EIO);
-		vmbus_log(LOG_ERR, "failed to allocate an event channel for "
-			  "channel %u (%s)", c->relid, strerror(-rc));
-		return rc;
-	}
-	c->evt.local = rc;
 	c->reopen = REOPEN_GPADL;
 	return chan_gpadl_send(bus, c, c->ring_refs);
 }

@@ -123,9 +123,8 @@ static int srv_open_peer(struct vmbus_server *s,
 			 const struct vmbus_msg_open_channel *op,
 			 struct srv_offer *o)
 {
-	struct vmbus_version_cap caps[8];
 	struct srv_gpadl *g = NULL;
-	uint32_t i, d;
+	uint32_t d;
 
 	if (o->rescinded || !o->sent)
 		return -ENOENT;
@@ -133,10 +132,7 @@ static int srv_open_peer(struct vmbus_server *s,
 		return -ENOTCONN;
 	if (o->pstate != PEER_IDLE)
 		return -EBUSY;
-	for (i = 0; i < o->d.nversions; i++)
-		caps[i] = (struct vmbus_version_cap){ o->d.versions[i], 0 };
-	if (!vmbus_version_accept(op->class_version, o->d.versions,
-				  o->d.nversions, caps, o->d.nversions))
+	if (!srv_offer_speaks(o, op->class_version))
 		return -EPROTONOSUPPORT;
 	if (o->opener) {
 		g = vmbus_gpadl_reg_find(&s->gpadls, op->ring_gpadl);

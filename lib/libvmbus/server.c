@@ -195,6 +195,18 @@ void srv_offer_free(struct vmbus_server *s, struct srv_offer *o)
 		}
 }
 
+/* Is @version one of the class versions offer @o offers? */
+bool srv_offer_speaks(const struct srv_offer *o, uint32_t version)
+{
+	struct vmbus_version_cap caps[8];
+	uint32_t i;
+
+	for (i = 0; i < o->d.nversions; i++)
+		caps[i] = (struct vmbus_version_cap){ o->d.versions[i], 0 };
+	return vmbus_version_accept(version, o->d.versions, o->d.nversions,
+				    caps, o->d.nversions);
+}
+
 int srv_send_offer(struct vmbus_server *s, struct srv_offer *o)
 {
 	struct vmbus_msg m;
@@ -456,10 +468,9 @@ static const struct vmbus_gpadl_reg_ops srv_gpadl_ops = {
 static int srv_open(struct vmbus_server *s, const struct vmbus_msg_open_channel *op,
 		    struct srv_offer *o)
 {
-	struct vmbus_version_cap caps[8];
 	struct vmbus_chan *c = NULL;
 	struct srv_gpadl *g;
-	uint32_t d, i;
+	uint32_t d;
 	size_t down, up;
 	int rc;
 
@@ -474,10 +485,7 @@ static int srv_open(struct vmbus_server *s, const struct vmbus_msg_open_channel 
 	d = op->downstream_page_offset;
 	if (!vmbus_gpadl_rings_split_ok(g->npages, d))
 		return -EINVAL;
-	for (i = 0; i < o->d.nversions; i++)
-		caps[i] = (struct vmbus_version_cap){ o->d.versions[i], 0 };
-	if (!vmbus_version_accept(op->class_version, o->d.versions,
-				  o->d.nversions, caps, o->d.nversions))
+	if (!srv_offer_speaks(o, op->class_version))
 		return -EPROTONOSUPPORT;
 	/* The rings are mapped while the channel is open. */
 	rc = vmbus_gpadl_reg_map(&s->gpadls, g, true);

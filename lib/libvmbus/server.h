@@ -101,6 +101,7 @@ int srv_offer_add(struct vmbus_server *s, const struct vmbus_offer_desc *d,
 		  struct srv_offer **out);
 void srv_offer_free(struct vmbus_server *s, struct srv_offer *o);
 int srv_send_offer(struct vmbus_server *s, struct srv_offer *o);
+bool srv_offer_speaks(const struct srv_offer *o, uint32_t version);
 void srv_offer_rescind(struct vmbus_server *s, struct srv_offer *o);
 
 #endif /* LIBVMBUS_SERVER_H */
