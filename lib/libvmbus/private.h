@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libvmbus internals, by layer; each uses only the ones above it here:
- *   util.c     logging, GUIDs, the clock, waits and timers
+ *   util.c     logging, GUIDs, the clock, waits and timers, faults
  *   xs.c       xenstore helpers
  *   conn.c     the connection to the other end of a bus: event channels,
  *              control messages over the control ring, the queue for them
  *   chan.c     the channel object and its data path
  *   gpadl.c    GPADL messages; the server's registry of GPADLs
  *   xfer.c     data GPADLs, transfer page sets, transaction ids
- *   client.c   the guest end of a bus; server.c the dom0 end
+ *   client.c   the guest end of a bus; server.c the dom0 end (server.h)
+ *   server-p2p.c  channels between two guests, above server.c
+ * A lower layer reaches a higher one only through ops it was handed.
  */
 #ifndef LIBVMBUS_PRIVATE_H
 #define LIBVMBUS_PRIVATE_H
@@ -377,11 +379,13 @@ void vmbus_gpadl_reg_put(struct vmbus_gpadl_reg *reg, uint32_t id);
 /* Nothing more will come: rescinded, or the peer guest let go of it. */
 bool vmbus_chan_ended(const struct vmbus_chan *c);
 struct vmbus_chan *vmbus_chan_alloc(void);
+/* Its owner released its data GPADLs first (vmbus_xfer_release). */
 void vmbus_chan_free(struct vmbus_chan *c);
 
 /*
- * Data GPADLs, transfer page sets and transaction ids (xfer.c), and what
- * they need from the two ends.
+ * Data GPADLs, transfer page sets and transaction ids (xfer.c): what the
+ * two ends tell it.  It reaches a client's bus through c->conn and a
+ * server's GPADLs through c->reg.
  */
 int vmbus_xfer_on_gpadl_created(struct vmbus_chan *c, uint32_t gpadl_id,
 				uint32_t status);
