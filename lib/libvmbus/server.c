@@ -2,7 +2,8 @@
 /*
  * The server (dom0) end of one guest's bus: the backend's XenbusState
  * handshake, the control channel, offers, GPADLs mapped by grant, and
- * channels handed to a handler.
+ * channels handed to a handler.  Channels between two guests are
+ * server-p2p.c's, reached only through the ops a peer offer installs.
  *
  * The GPADLs a guest creates are kept in a registry (gpadl.c) and mapped
  * only while something uses them.  Every mapping counts against the
