@@ -39,7 +39,7 @@ cflags="-std=gnu11 -g -O1 -fno-omit-frame-pointer -I$build -I$top/include -I$top
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 core="$top/lib/vmbus/ring.c $top/lib/vmbus/gpadl.c $top/lib/vmbus/trans.c $top/lib/vmbus/msg.c"
 lib="$top/lib/libvmbus"
-libvmbus="$lib/chan.c $lib/xs.c $lib/client.c $lib/server.c $lib/xfer-pkt.c $lib/xfer.c"
+libvmbus="$lib/util.c $lib/xs.c $lib/conn.c $lib/chan.c $lib/gpadl.c $lib/xfer-pkt.c $lib/xfer.c $lib/client.c $lib/server.c $lib/server-p2p.c"
 # Known library bugs the bus target reports instead of faulting on, until
 # they are fixed (then remove the flag: the target faults on them again).
 #   -DFUZZ_BUS_TOLERATE_HELD_UNMAP: a transfer page set unmapped while

@@ -53,12 +53,16 @@ fuzz_fuzz_bus_replay_SOURCES = \
 	fuzz/fuzz-bus.h \
 	fuzz/fake-xen.c \
 	fuzz/fake-xen.h \
-	lib/libvmbus/chan.c \
+	lib/libvmbus/util.c \
 	lib/libvmbus/xs.c \
-	lib/libvmbus/client.c \
-	lib/libvmbus/server.c \
+	lib/libvmbus/conn.c \
+	lib/libvmbus/chan.c \
+	lib/libvmbus/gpadl.c \
 	lib/libvmbus/xfer-pkt.c \
 	lib/libvmbus/xfer.c \
+	lib/libvmbus/client.c \
+	lib/libvmbus/server.c \
+	lib/libvmbus/server-p2p.c \
 	dom0-backends/vmbusd/pipe.c
 fuzz_fuzz_bus_replay_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS) \
 	-I$(top_srcdir)/lib/libvmbus -I$(top_srcdir)/dom0-backends/vmbusd \

@@ -95,15 +95,12 @@ struct vmbus_bus {
 	struct vmbus_chan *reopen;	/* ... waiting for their offer again */
 	int tfd;			/* timerfd: the first re-open deadline */
 	bool tfd_armed;
-	xengntshr_handle *gs;
 	xengnttab_handle *gt;		/* mapping a peer's rings, on demand */
 	struct vmbus_gpadl_asm gasm;	/* a peer's GPADL being forwarded */
 	uint8_t *asmbuf;
-	struct vmbus_evt evt;
-	struct vmbus_ring ctl;
+	struct vmbus_conn conn;		/* port, control ring, queue */
 	void *ctl_mem;
 	uint32_t ctl_pages;
-	unsigned int backend_id;
 	char fe[64];			/* device/vmbus/0 */
 	char be[128];			/* the backend's directory */
 	uint32_t version;
@@ -114,11 +111,9 @@ struct vmbus_bus {
 	struct bus_offer *offers;
 	unsigned int noffers;
 	struct vmbus_chan *chans;
-	uint32_t next_gpadl;
 	uint32_t next_open;
 	vmbus_offer_fn *offer_cb;
 	void *offer_arg;
-	struct vmbus_ctlq txq;		/* control messages waiting for room */
 };
 
 /* Preferred first; a 1.0 server still serves everything but peer channels. */
@@ -146,7 +141,7 @@ static int chan_send_open(struct vmbus_bus *bus, struct vmbus_chan *c);
  */
 static int bus_send(struct vmbus_bus *bus, struct vmbus_msg *m)
 {
-	return vmbus_ctlq_send(&bus->ctl, &bus->txq, m, BUS_TXQ_MAX);
+	return vmbus_conn_send(&bus->conn, m);
 }
 static int bus_work(struct vmbus_bus *bus);
 
@@ -155,19 +150,11 @@ static int bus_work(struct vmbus_bus *bus);
 /*
  * Block until xenstore or the control channel needs attention or the
  * deadline passes, then handle it.  Returns 0, -ETIMEDOUT or -errno.
+ * (The epoll set is readable while one of its fds is.)
  */
 static int bus_pump(struct vmbus_bus *bus, int64_t deadline)
 {
-	int rc;
-
-	/* The epoll set is readable while one of its fds is. */
-	rc = vmbus_poll_fd(bus->epfd, vmbus_left_ms(deadline));
-	if (rc < 0)
-		return rc;
-	bus_work(bus);
-	if (deadline >= 0 && vmbus_now_ms() >= deadline)
-		return -ETIMEDOUT;
-	return 0;
+	return vmbus_conn_pump(&bus->conn, deadline);
 }
 
 /* Wait until the backend's state is @want (or, if @or_later, beyond). */
@@ -233,8 +220,9 @@ static struct bus_offer *bus_offer(const struct vmbus_bus *bus,
 	return NULL;
 }
 
-static int on_version_response(struct vmbus_bus *bus, const struct vmbus_msg *m)
+static int on_version_response(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_bus *bus = owner;
 	const struct vmbus_msg_version_response *r = &m->u.version_response;
 
 	if (bus->version_done)
@@ -258,8 +246,9 @@ static int on_version_response(struct vmbus_bus *bus, const struct vmbus_msg *m)
 	return 0;
 }
 
-static int on_offer(struct vmbus_bus *bus, const struct vmbus_msg *m)
+static int on_offer(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_bus *bus = owner;
 	const struct vmbus_msg_offer_channel *o = &m->u.offer;
 	struct bus_offer *bo, *grown;
 	struct vmbus_offer *off;
@@ -304,8 +293,9 @@ static int on_offer(struct vmbus_bus *bus, const struct vmbus_msg *m)
 	return 0;
 }
 
-static int on_rescind(struct vmbus_bus *bus, const struct vmbus_msg *m)
+static int on_rescind(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_bus *bus = owner;
 	uint32_t relid = m->u.relid.child_relid;
 	struct bus_offer *off = bus_offer(bus, relid);
 	struct vmbus_chan *c = bus_chan(bus, relid);
@@ -327,15 +317,9 @@ static int on_rescind(struct vmbus_bus *bus, const struct vmbus_msg *m)
 	return bus_send(bus, &rel);
 }
 
-static int on_alloffers(struct vmbus_bus *bus, const struct vmbus_msg *m)
+static int on_open_result(void *owner, const struct vmbus_msg *m)
 {
-	(void)m;
-	bus->offers_done = true;
-	return 0;
-}
-
-static int on_open_result(struct vmbus_bus *bus, const struct vmbus_msg *m)
-{
+	struct vmbus_bus *bus = owner;
 	const struct vmbus_msg_open_result *r = &m->u.open_result;
 	struct vmbus_chan *c = bus_chan(bus, r->child_relid);
 
@@ -405,8 +389,9 @@ static int peer_gpadl_step(struct vmbus_bus *bus, int asm_rc)
 	return 0;
 }
 
-static int on_peer_gpadl_header(struct vmbus_bus *bus, const struct vmbus_msg *m)
+static int on_peer_gpadl_header(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_bus *bus = owner;
 	if (!bus->asmbuf) {
 		bus->asmbuf = malloc(VMBUS_GPADL_MAX_BUFLEN);
 		if (!bus->asmbuf)
@@ -417,8 +402,9 @@ static int on_peer_gpadl_header(struct vmbus_bus *bus, const struct vmbus_msg *m
 	return peer_gpadl_step(bus, vmbus_gpadl_asm_header(&bus->gasm, m));
 }
 
-static int on_peer_gpadl_body(struct vmbus_bus *bus, const struct vmbus_msg *m)
+static int on_peer_gpadl_body(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_bus *bus = owner;
 	if (!bus->asmbuf)
 		return -EPROTO;
 	return peer_gpadl_step(bus, vmbus_gpadl_asm_body(&bus->gasm, m));
@@ -508,8 +494,9 @@ static void peer_unmap(struct vmbus_bus *bus, struct vmbus_chan *c)
 	c->mem = NULL;
 }
 
-static int on_peer_open(struct vmbus_bus *bus, const struct vmbus_msg *m)
+static int on_peer_open(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_bus *bus = owner;
 	const struct vmbus_msg_peer_open *po = &m->u.peer_open;
 	struct vmbus_chan *c = bus_chan(bus, po->child_relid);
 	struct vmbus_msg r;
@@ -527,8 +514,9 @@ static int on_peer_open(struct vmbus_bus *bus, const struct vmbus_msg *m)
 	return bus_send(bus, &r);
 }
 
-static int on_gpadl_created(struct vmbus_bus *bus, const struct vmbus_msg *m)
+static int on_gpadl_created(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_bus *bus = owner;
 	const struct vmbus_msg_gpadl_created *r = &m->u.gpadl_created;
 	struct vmbus_chan *c = bus_chan(bus, r->child_relid);
 
@@ -541,8 +529,9 @@ static int on_gpadl_created(struct vmbus_bus *bus, const struct vmbus_msg *m)
 	return 0;
 }
 
-static int on_gpadl_torndown(struct vmbus_bus *bus, const struct vmbus_msg *m)
+static int on_gpadl_torndown(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_bus *bus = owner;
 	struct vmbus_chan *c;
 
 	for (c = bus->chans; c; c = c->next)
@@ -556,65 +545,80 @@ static int on_gpadl_torndown(struct vmbus_bus *bus, const struct vmbus_msg *m)
 	return -EPROTO;
 }
 
-static int on_unload_response(struct vmbus_bus *bus, const struct vmbus_msg *m)
+/* Messages a server sends; anything else was refused by the decoder. */
+static const struct vmbus_conn_row client_msgs[VMBUS_MSG_COUNT] = {
+	[VMBUS_MSG_VERSION_RESPONSE] = { .fn = on_version_response },
+	[VMBUS_MSG_OFFERCHANNEL] = { .fn = on_offer },
+	[VMBUS_MSG_RESCIND_CHANNELOFFER] = { .fn = on_rescind },
+	[VMBUS_MSG_ALLOFFERS_DELIVERED] =
+		VMBUS_CONN_WAKE(struct vmbus_bus, offers_done),
+	[VMBUS_MSG_OPENCHANNEL_RESULT] = { .fn = on_open_result },
+	[VMBUS_MSG_GPADL_CREATED] = { .fn = on_gpadl_created },
+	[VMBUS_MSG_GPADL_TORNDOWN] = { .fn = on_gpadl_torndown },
+	[VMBUS_MSG_UNLOAD_RESPONSE] =
+		VMBUS_CONN_WAKE(struct vmbus_bus, unloaded),
+	[VMBUS_MSG_PEER_GPADL_HEADER] = { .fn = on_peer_gpadl_header },
+	[VMBUS_MSG_PEER_GPADL_BODY] = { .fn = on_peer_gpadl_body },
+	[VMBUS_MSG_PEER_OPEN] = { .fn = on_peer_open },
+};
+
+static void bus_unexpected(void *owner, uint32_t t)
 {
-	(void)m;
-	bus->unloaded = true;
-	return 0;
+	(void)owner;
+	vmbus_log(LOG_WARNING, "ignoring unexpected %s",
+		  vmbus_msg_name(t) ?: "message");
 }
 
-/* Messages a server sends; anything else was refused by the decoder. */
-static int (*const client_msgs[VMBUS_MSG_COUNT])(struct vmbus_bus *,
-						 const struct vmbus_msg *) = {
-	[VMBUS_MSG_VERSION_RESPONSE] = on_version_response,
-	[VMBUS_MSG_OFFERCHANNEL] = on_offer,
-	[VMBUS_MSG_RESCIND_CHANNELOFFER] = on_rescind,
-	[VMBUS_MSG_ALLOFFERS_DELIVERED] = on_alloffers,
-	[VMBUS_MSG_OPENCHANNEL_RESULT] = on_open_result,
-	[VMBUS_MSG_GPADL_CREATED] = on_gpadl_created,
-	[VMBUS_MSG_GPADL_TORNDOWN] = on_gpadl_torndown,
-	[VMBUS_MSG_UNLOAD_RESPONSE] = on_unload_response,
-	[VMBUS_MSG_PEER_GPADL_HEADER] = on_peer_gpadl_header,
-	[VMBUS_MSG_PEER_GPADL_BODY] = on_peer_gpadl_body,
-	[VMBUS_MSG_PEER_OPEN] = on_peer_open,
+static void bus_handled(void *owner, const struct vmbus_conn_row *row,
+			const struct vmbus_msg *m, int rc)
+{
+	(void)owner;
+	(void)row;
+	if (rc < 0)
+		vmbus_log(LOG_WARNING, "failed to handle %s (%s)",
+			  vmbus_msg_name(m->u.hdr.msgtype), strerror(-rc));
+}
+
+static void bus_work_cb(void *owner)
+{
+	bus_work(owner);
+}
+
+static bool bus_up(const void *owner)
+{
+	const struct vmbus_bus *bus = owner;
+
+	return bus->link == LINK_UP;
+}
+
+static const struct vmbus_conn_ops client_conn = {
+	.rows = client_msgs,
+	.dir = VMBUS_MSG_DIR_S2C,
+	.txq_max = BUS_TXQ_MAX,
+	.work = bus_work_cb,
+	.up = bus_up,
+	.unexpected = bus_unexpected,
+	.done = bus_handled,
 };
 
 static int bus_dispatch(struct vmbus_bus *bus)
 {
-	struct vmbus_msg m;
-	int rc, n = 0;
-	uint32_t t;
+	int rc;
 
-	if (!bus->evt.xce)
+	if (!bus->conn.evt.xce)
 		return 0;
-	vmbus_evt_ack(&bus->evt);
-	rc = vmbus_ctlq_flush(&bus->ctl, &bus->txq);
+	vmbus_evt_ack(&bus->conn.evt);
+	rc = vmbus_conn_flush(&bus->conn);
 	if (rc < 0) {
 		vmbus_log(LOG_ERR, "failed to send queued control messages to "
 			  "\"%s\" (%s)", bus->fe, strerror(-rc));
 		return rc;
 	}
-	for (;;) {
-		rc = vmbus_ctl_recv(&bus->ctl, &m, VMBUS_MSG_DIR_S2C);
-		if (rc < 0) {
-			vmbus_log(LOG_ERR, "control ring of \"%s\" is broken "
-				  "(%s)", bus->fe, strerror(-rc));
-			return rc;
-		}
-		if (rc == 0)
-			return n;
-		t = m.u.hdr.msgtype;
-		if (t >= VMBUS_MSG_COUNT || !client_msgs[t]) {
-			vmbus_log(LOG_WARNING, "ignoring unexpected %s",
-				  vmbus_msg_name(t) ?: "message");
-			continue;
-		}
-		rc = client_msgs[t](bus, &m);
-		if (rc < 0)
-			vmbus_log(LOG_WARNING, "failed to handle %s (%s)",
-				  vmbus_msg_name(t), strerror(-rc));
-		n++;
-	}
+	rc = vmbus_conn_dispatch(&bus->conn, NULL);
+	if (rc < 0)
+		vmbus_log(LOG_ERR, "control ring of \"%s\" is broken (%s)",
+			  bus->fe, strerror(-rc));
+	return rc;
 }
 
 /* --- connecting the bus --- */
@@ -624,7 +628,7 @@ static int bus_watch_evt(struct vmbus_bus *bus, int op)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 
-	ev.data.fd = vmbus_evt_fd(&bus->evt);
+	ev.data.fd = vmbus_evt_fd(&bus->conn.evt);
 	if (epoll_ctl(bus->epfd, op, ev.data.fd, &ev) < 0 && op == EPOLL_CTL_ADD) {
 		int err = errno;
 
@@ -642,7 +646,7 @@ static void bus_disconnect(struct vmbus_bus *bus)
 
 	/* Our unmap notification fires here: the backend learns we left. */
 	if (bus->live) {
-		xengntshr_unshare(bus->gs, bus->live, 1);
+		xengntshr_unshare(bus->conn.gs, bus->live, 1);
 		/* A later backend must not take the ref for a live one. */
 		snprintf(path, sizeof(path), "%s/%s", bus->fe,
 			 VMBUS_XS_LIVENESS_REF);
@@ -650,14 +654,14 @@ static void bus_disconnect(struct vmbus_bus *bus)
 	}
 	bus->live = NULL;
 	bus->be_armed = false;
-	if (bus->evt.xce)
+	if (bus->conn.evt.xce)
 		bus_watch_evt(bus, EPOLL_CTL_DEL);
-	vmbus_evt_close(&bus->evt);
+	vmbus_evt_close(&bus->conn.evt);
 	/* What waited for room speaks of this connection only. */
-	vmbus_ctlq_clear(&bus->txq);
+	vmbus_ctlq_clear(&bus->conn.txq);
 	/* A page the backend still maps stays its own until it unmaps. */
 	if (bus->ctl_mem)
-		xengntshr_unshare(bus->gs, bus->ctl_mem, bus->ctl_pages);
+		xengntshr_unshare(bus->conn.gs, bus->ctl_mem, bus->ctl_pages);
 	bus->ctl_mem = NULL;
 }
 
@@ -684,12 +688,12 @@ static int bus_connect_rings(struct vmbus_bus *bus)
 	bus->ctl_pages = 1u << order;
 	half = bus->ctl_pages / 2;
 	hsize = (size_t)half * VMBUS_GRANT_PAGE_SIZE;
-	bus->ctl_mem = xengntshr_share_pages(bus->gs, bus->backend_id,
+	bus->ctl_mem = xengntshr_share_pages(bus->conn.gs, bus->conn.domid,
 					     (int)bus->ctl_pages, refs, 1);
 	if (!bus->ctl_mem) {
 		rc = -(errno ? errno : ENOMEM);
 		vmbus_log(LOG_ERR, "failed to grant %u control ring pages to "
-			  "domain %u (%s)", bus->ctl_pages, bus->backend_id,
+			  "domain %u (%s)", bus->ctl_pages, bus->conn.domid,
 			  strerror(-rc));
 		return rc;
 	}
@@ -697,34 +701,34 @@ static int bus_connect_rings(struct vmbus_bus *bus)
 	vmbus_ring_hdr_init(bus->ctl_mem, hsize, VMBUS_RING_FEAT_PENDING_SEND_SZ);
 	vmbus_ring_hdr_init((uint8_t *)bus->ctl_mem + hsize, hsize,
 			    VMBUS_RING_FEAT_PENDING_SEND_SZ);
-	rc = vmbus_evt_open(&bus->evt);
+	rc = vmbus_evt_open(&bus->conn.evt);
 	if (rc)
 		return rc;
-	rc = xenevtchn_bind_unbound_port(bus->evt.xce, bus->backend_id);
+	rc = xenevtchn_bind_unbound_port(bus->conn.evt.xce, bus->conn.domid);
 	if (rc < 0) {
 		rc = -(errno ? errno : EIO);
 		vmbus_log(LOG_ERR, "failed to allocate an event channel for "
-			  "domain %u (%s)", bus->backend_id, strerror(-rc));
+			  "domain %u (%s)", bus->conn.domid, strerror(-rc));
 		return rc;
 	}
-	bus->evt.local = rc;
+	bus->conn.evt.local = rc;
 	rc = bus_watch_evt(bus, EPOLL_CTL_ADD);
 	if (rc)
 		return rc;
-	rc = vmbus_ring_init(&bus->ctl, bus->ctl_mem, hsize,
+	rc = vmbus_ring_init(&bus->conn.ring, bus->ctl_mem, hsize,
 			     (uint8_t *)bus->ctl_mem + hsize, hsize,
-			     vmbus_evt_signal, &bus->evt);
+			     vmbus_evt_signal, &bus->conn.evt);
 	if (rc)
 		return rc;
 	/* Cleared, and the port signalled, when we let go or die. */
-	bus->live = xengntshr_share_page_notify(bus->gs, bus->backend_id,
+	bus->live = xengntshr_share_page_notify(bus->conn.gs, bus->conn.domid,
 						&lref, 1,
 						VMBUS_LIVENESS_FRONTEND,
-						(evtchn_port_t)bus->evt.local);
+						(evtchn_port_t)bus->conn.evt.local);
 	if (!bus->live) {
 		rc = -(errno ? errno : ENOMEM);
 		vmbus_log(LOG_ERR, "failed to grant the liveness page to "
-			  "domain %u (%s)", bus->backend_id, strerror(-rc));
+			  "domain %u (%s)", bus->conn.domid, strerror(-rc));
 		return rc;
 	}
 	memset(bus->live, 0, VMBUS_GRANT_PAGE_SIZE);
@@ -739,7 +743,7 @@ static int bus_connect_rings(struct vmbus_bus *bus)
 	}
 	if (!rc)
 		rc = vmbus_xs_printf(bus->xs, bus->fe, VMBUS_XS_EVENT_CHANNEL,
-				     "%d", bus->evt.local);
+				     "%d", bus->conn.evt.local);
 	if (!rc)
 		rc = vmbus_xs_printf(bus->xs, bus->fe, VMBUS_XS_LIVENESS_REF,
 				     "%u", lref);
@@ -964,7 +968,7 @@ static int bus_work(struct vmbus_bus *bus)
 
 	if (vmbus_xs_drain_watches(bus->xs) > 0)
 		bus->be_state = vmbus_xs_read_state(bus->xs, bus->be);
-	if (bus->evt.xce && bus->link != LINK_DEAD) {
+	if (bus->conn.evt.xce && bus->link != LINK_DEAD) {
 		n = bus_dispatch(bus);
 		if (n < 0) {
 			bus_fail(bus, n, "its control ring is broken");
@@ -991,17 +995,16 @@ int vmbus_bus_open(struct vmbus_bus **out, int timeout_ms)
 	bus = calloc(1, sizeof(*bus));
 	if (!bus)
 		return -ENOMEM;
-	vmbus_evt_init(&bus->evt);
-	vmbus_ctlq_init(&bus->txq);
 	bus->tfd = -1;
 	bus->opening = true;
 	snprintf(bus->fe, sizeof(bus->fe), VMBUS_XS_FRONTEND_FMT,
 		 VMBUS_XS_DEVICE_ID);
 	bus->epfd = epoll_create1(EPOLL_CLOEXEC);
+	vmbus_conn_init(&bus->conn, &client_conn, bus, bus->epfd);
 	bus->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	bus->xs = xs_open(0);
-	bus->gs = xengntshr_open(NULL, 0);
-	if (bus->epfd < 0 || bus->tfd < 0 || !bus->xs || !bus->gs) {
+	bus->conn.gs = xengntshr_open(NULL, 0);
+	if (bus->epfd < 0 || bus->tfd < 0 || !bus->xs || !bus->conn.gs) {
 		rc = -(errno ? errno : EIO);
 		vmbus_log(LOG_ERR, "failed to open %s (%s)",
 			  bus->epfd < 0 ? "an epoll set" : bus->tfd < 0 ?
@@ -1040,7 +1043,7 @@ int vmbus_bus_open(struct vmbus_bus **out, int timeout_ms)
 			  VMBUS_XS_BACKEND_ID, strerror(-rc));
 		goto out;
 	}
-	bus->backend_id = (unsigned int)beid;
+	bus->conn.domid = (unsigned int)beid;
 	snprintf(wpath, sizeof(wpath), "%s/%s", bus->be, VMBUS_XS_STATE);
 	if (!xs_watch(bus->xs, wpath, "be")) {
 		rc = -(errno ? errno : EIO);
@@ -1107,8 +1110,8 @@ void vmbus_bus_close(struct vmbus_bus *bus)
 			bus_wait_backend(bus, XB_CLOSED, false, deadline);
 	}
 	bus_disconnect(bus);
-	if (bus->gs)
-		xengntshr_close(bus->gs);
+	if (bus->conn.gs)
+		xengntshr_close(bus->conn.gs);
 	if (bus->gt)
 		xengnttab_close(bus->gt);
 	if (bus->xs)
@@ -1221,28 +1224,11 @@ static void bus_unlink(struct vmbus_bus *bus, struct vmbus_chan *c)
 static int chan_gpadl_send(struct vmbus_bus *bus, struct vmbus_chan *c,
 			   const uint32_t *refs)
 {
-	struct vmbus_gpa_desc range = {
-		.byte_count = c->npages * VMBUS_GRANT_PAGE_SIZE,
-		.byte_offset = 0,
-		.gref_count = c->npages,
-		.grefs = refs,
-	};
-	uint32_t nmsgs = vmbus_gpadl_msg_count(
-		(uint32_t)VMBUS_GPA_RANGE_BYTES(c->npages));
-	struct vmbus_msg *msgs = calloc(nmsgs, sizeof(*msgs));
-	int rc, n, i;
-
-	if (!msgs)
-		return -ENOMEM;
-	c->gpadl_id = ++bus->next_gpadl;
+	c->gpadl_id = ++bus->conn.next_gpadl;
 	c->gpadl_done = false;
 	c->gpadl_status = 0;
-	n = vmbus_gpadl_build(msgs, nmsgs, c->relid, c->gpadl_id, &range, 1);
-	rc = n < 0 ? n : 0;
-	for (i = 0; !rc && i < n; i++)
-		rc = bus_send(bus, &msgs[i]);
-	free(msgs);
-	return rc;
+	return vmbus_gpadl_announce(&bus->conn, c->relid, c->gpadl_id,
+				    c->npages, refs, false);
 }
 
 /* Send the ring GPADL and wait for GPADL_CREATED. */
@@ -1261,7 +1247,11 @@ static int chan_send_gpadl(struct vmbus_bus *bus, struct vmbus_chan *c,
 	return rc;
 }
 
-/* OPENCHANNEL of rings we grant: the first half is our send ring. */
+/*
+ * OPENCHANNEL of rings we grant: the first half is our send ring.  The
+ * acceptor of a channel to another guest grants nothing (no GPADL, port or
+ * rings: all zero).
+ */
 static int chan_send_open(struct vmbus_bus *bus, struct vmbus_chan *c)
 {
 	struct vmbus_msg m;
@@ -1272,8 +1262,99 @@ static int chan_send_open(struct vmbus_bus *bus, struct vmbus_chan *c)
 	m.u.open.ring_gpadl = c->gpadl_id;
 	m.u.open.downstream_page_offset = c->npages / 2;
 	m.u.open.class_version = c->version;
-	m.u.open.event_channel = (uint32_t)c->evt.local;
+	if (!c->peer_acceptor)
+		m.u.open.event_channel = (uint32_t)c->evt.local;
 	return bus_send(bus, &m);
+}
+
+/*
+ * The acceptor of a channel to another guest: the peer grants the rings.
+ * Say we are ready, and take them from PEER_OPEN, which comes once the
+ * peer has asked too.
+ */
+static int chan_open_acceptor(struct vmbus_bus *bus, struct vmbus_chan *c)
+{
+	c->npages = 0;
+	return chan_send_open(bus, c);
+}
+
+/* A new port of ours for c->peer_domid to bind. */
+static int chan_bind(struct vmbus_chan *c)
+{
+	int rc = xenevtchn_bind_unbound_port(c->evt.xce, c->peer_domid);
+
+	if (rc < 0) {
+		rc = -(errno ? errno : EIO);
+		vmbus_log(LOG_ERR, "failed to allocate an event channel for "
+			  "channel %u (%s)", c->relid, strerror(-rc));
+		return rc;
+	}
+	c->evt.local = rc;
+	return 0;
+}
+
+/* Empty rings in the pages we grant: the first half is our send ring. */
+static int chan_rings_reset(struct vmbus_chan *c)
+{
+	size_t hsize = (size_t)(c->npages / 2) * VMBUS_GRANT_PAGE_SIZE;
+
+	vmbus_ring_hdr_init(c->mem, hsize, VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	vmbus_ring_hdr_init((uint8_t *)c->mem + hsize, hsize,
+			    VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	return vmbus_ring_init(&c->ring, c->mem, hsize,
+			       (uint8_t *)c->mem + hsize, hsize,
+			       vmbus_evt_signal, &c->evt);
+}
+
+/*
+ * Rings we grant, to c->peer_domid (the peer guest or the backend), with
+ * a port of ours: their GPADL, then OPENCHANNEL.
+ */
+static int chan_open_opener(struct vmbus_bus *bus, struct vmbus_chan *c,
+			    uint32_t *refs, int64_t deadline)
+{
+	size_t hsize = (size_t)(c->npages / 2) * VMBUS_GRANT_PAGE_SIZE;
+	int rc;
+
+	rc = vmbus_evt_open(&c->evt);
+	if (!rc)
+		rc = chan_bind(c);
+	if (rc)
+		return rc;
+	c->mem = xengntshr_share_pages(bus->conn.gs, c->peer_domid,
+				       (int)c->npages, refs, 1);
+	if (!c->mem) {
+		rc = -(errno ? errno : ENOMEM);
+		vmbus_log(LOG_ERR, "failed to grant %u ring pages of channel "
+			  "%u to domain %u (%s)", c->npages, c->relid,
+			  c->peer_domid, strerror(-rc));
+		return rc;
+	}
+	memset(c->mem, 0, 2 * hsize);
+	rc = chan_rings_reset(c);
+	if (rc)
+		return rc;
+	rc = chan_send_gpadl(bus, c, refs, deadline);
+	return rc ? rc : chan_send_open(bus, c);
+}
+
+/* Either end: wait for OPENCHANNEL_RESULT (a peer channel: both asked). */
+static int chan_open_wait(struct vmbus_bus *bus, struct vmbus_chan *c,
+			  int64_t deadline)
+{
+	int rc = 0;
+
+	while (!rc && c->state == CHAN_OPENING)
+		rc = bus_pump(bus, deadline);
+	if (!rc && c->state != CHAN_OPEN) {
+		rc = c->open_status ? c->open_status : -ECONNREFUSED;
+		vmbus_log(LOG_ERR, "server refused to open channel %u (%s)",
+			  c->relid, strerror(-rc));
+	}
+	if (rc == -ETIMEDOUT && c->peer)
+		vmbus_log(LOG_ERR, "timed out waiting for domain %u to open "
+			  "its end of channel %u", c->peer_domid, c->relid);
+	return rc;
 }
 
 int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
@@ -1287,8 +1368,6 @@ int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
 	struct bus_offer *off = bus_offer(bus, relid);
 	struct vmbus_chan *c = NULL;
 	uint32_t *refs = NULL, version;
-	struct vmbus_msg m;
-	size_t hsize;
 	int rc;
 
 	*out = NULL;
@@ -1315,6 +1394,7 @@ int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
 		goto fail;
 	}
 	c->bus = bus;
+	c->conn = &bus->conn;
 	c->relid = relid;
 	c->version = version;
 	c->state = CHAN_OPENING;
@@ -1322,7 +1402,7 @@ int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
 	memcpy(c->if_instance, off->pub.instance, 16);
 	c->offer_flags = off->pub.flags;
 	c->npages = 2 * ring_pages;
-	c->peer_domid = bus->backend_id;
+	c->peer_domid = bus->conn.domid;
 	c->next = bus->chans;
 	bus->chans = c;
 	if (off->peer_flags & VMBUS_OFFER_PEER_VALID) {
@@ -1330,68 +1410,10 @@ int vmbus_chan_open(struct vmbus_bus *bus, uint32_t relid,
 		c->peer_domid = off->peer_domid;
 		c->peer_acceptor = !(off->peer_flags & VMBUS_OFFER_PEER_OPENER);
 	}
-	if (c->peer_acceptor) {
-		/*
-		 * The peer grants the rings: say we are ready and take them
-		 * from PEER_OPEN, which comes once the peer has asked too.
-		 */
-		c->npages = 0;
-		vmbus_msg_init(&m, VMBUS_MSG_OPENCHANNEL);
-		m.u.open.child_relid = relid;
-		m.u.open.open_id = c->open_id = ++bus->next_open;
-		m.u.open.class_version = version;
-		rc = bus_send(bus, &m);
-		goto wait;
-	}
-	/* Rings and port are for c->peer_domid: the peer guest or the backend. */
-
-	rc = vmbus_evt_open(&c->evt);
-	if (rc)
-		goto fail;
-	rc = xenevtchn_bind_unbound_port(c->evt.xce, c->peer_domid);
-	if (rc < 0) {
-		rc = -(errno ? errno : EIO);
-		vmbus_log(LOG_ERR, "failed to allocate an event channel for "
-			  "channel %u (%s)", relid, strerror(-rc));
-		goto fail;
-	}
-	c->evt.local = rc;
-	c->mem = xengntshr_share_pages(bus->gs, c->peer_domid,
-				       (int)c->npages, refs, 1);
-	if (!c->mem) {
-		rc = -(errno ? errno : ENOMEM);
-		vmbus_log(LOG_ERR, "failed to grant %u ring pages of channel "
-			  "%u to domain %u (%s)", c->npages, relid,
-			  c->peer_domid, strerror(-rc));
-		goto fail;
-	}
-	hsize = (size_t)ring_pages * VMBUS_GRANT_PAGE_SIZE;
-	memset(c->mem, 0, 2 * hsize);
-	vmbus_ring_hdr_init(c->mem, hsize, VMBUS_RING_FEAT_PENDING_SEND_SZ);
-	vmbus_ring_hdr_init((uint8_t *)c->mem + hsize, hsize,
-			    VMBUS_RING_FEAT_PENDING_SEND_SZ);
-	rc = vmbus_ring_init(&c->ring, c->mem, hsize,
-			     (uint8_t *)c->mem + hsize, hsize,
-			     vmbus_evt_signal, &c->evt);
-	if (rc)
-		goto fail;
-	rc = chan_send_gpadl(bus, c, refs, deadline);
-	if (rc)
-		goto fail;
-
-	rc = chan_send_open(bus, c);
-wait:
-	/* A channel to another guest also waits for that guest to open. */
-	while (!rc && c->state == CHAN_OPENING)
-		rc = bus_pump(bus, deadline);
-	if (!rc && c->state != CHAN_OPEN) {
-		rc = c->open_status ? c->open_status : -ECONNREFUSED;
-		vmbus_log(LOG_ERR, "server refused to open channel %u (%s)",
-			  relid, strerror(-rc));
-	}
-	if (rc == -ETIMEDOUT && c->peer)
-		vmbus_log(LOG_ERR, "timed out waiting for domain %u to open "
-			  "its end of channel %u", c->peer_domid, relid);
+	rc = c->peer_acceptor ? chan_open_acceptor(bus, c) :
+	     chan_open_opener(bus, c, refs, deadline);
+	if (!rc)
+		rc = chan_open_wait(bus, c, deadline);
 	if (rc)
 		goto fail;
 	/* Kept to share the same rings again if the library re-opens it. */
@@ -1453,11 +1475,9 @@ int vmbus_chan_close(struct vmbus_chan *c)
 	/* After CLOSECHANNEL: the server has let go of what it held. */
 	vmbus_xfer_chan_closing(c);
 	if (c->gpadl_id && c->gpadl_done && !c->gpadl_status && live) {
-		vmbus_msg_init(&m, VMBUS_MSG_GPADL_TEARDOWN);
-		m.u.gpadl_teardown.child_relid = c->relid;
-		m.u.gpadl_teardown.gpadl_id = c->gpadl_id;
 		c->gpadl_done = false;
-		if (bus_send(bus, &m) == 0)
+		if (vmbus_gpadl_teardown(&bus->conn, c->relid,
+					 c->gpadl_id) == 0)
 			while (!c->gpadl_done && bus->link == LINK_UP &&
 			       bus_pump(bus, deadline) == 0)
 				;
@@ -1481,7 +1501,8 @@ int vmbus_chan_close(struct vmbus_chan *c)
 	 * guest) stays its own until it unmaps.
 	 */
 	if (c->mem)
-		xengntshr_unshare(bus->gs, c->mem, c->npages);
+		xengntshr_unshare(bus->conn.gs, c->mem, c->npages);
+	vmbus_xfer_release(c);
 	vmbus_chan_free(c);
 	return rc;
 }
@@ -1609,7 +1630,6 @@ static struct bus_offer *chan_offer_again(struct vmbus_bus *bus,
 static int chan_reopen_start(struct vmbus_bus *bus, struct vmbus_chan *c,
 			     const struct bus_offer *off)
 {
-	size_t hsize = (size_t)(c->npages / 2) * VMBUS_GRANT_PAGE_SIZE;
 	unsigned int i;
 	int rc;
 
@@ -1626,22 +1646,11 @@ static int chan_reopen_start(struct vmbus_bus *bus, struct vmbus_chan *c,
 	c->next = bus->chans;
 	bus->chans = c;
 	/* Whatever was in the rings went with the old server. */
-	vmbus_ring_hdr_init(c->mem, hsize, VMBUS_RING_FEAT_PENDING_SEND_SZ);
-	vmbus_ring_hdr_init((uint8_t *)c->mem + hsize, hsize,
-			    VMBUS_RING_FEAT_PENDING_SEND_SZ);
-	rc = vmbus_ring_init(&c->ring, c->mem, hsize,
-			     (uint8_t *)c->mem + hsize, hsize,
-			     vmbus_evt_signal, &c->evt);
+	rc = chan_rings_reset(c);
+	if (!rc)
+		rc = chan_bind(c);
 	if (rc)
 		return rc;
-	rc = xenevtchn_bind_unbound_port(c->evt.xce, c->peer_domid);
-	if (rc < 0) {
-		rc = -(errno ? errno : EIO);
-		vmbus_log(LOG_ERR, "failed to allocate an event channel for "
-			  "channel %u (%s)", c->relid, strerror(-rc));
-		return rc;
-	}
-	c->evt.local = rc;
 	c->reopen = REOPEN_GPADL;
 	return chan_gpadl_send(bus, c, c->ring_refs);
 }
@@ -1796,30 +1805,6 @@ int vmbus_chan_set_reopen(struct vmbus_chan *c, int timeout_ms,
 	return 0;
 }
 
-/* --- for data GPADLs (xfer.c) --- */
-
-xengntshr_handle *vmbus_bus_gntshr(struct vmbus_bus *bus,
-				   unsigned int *backend_id)
-{
-	*backend_id = bus->backend_id;
-	return bus->gs;
-}
-
-uint32_t vmbus_bus_next_gpadl(struct vmbus_bus *bus)
-{
-	return ++bus->next_gpadl;
-}
-
-int vmbus_bus_send_msg(struct vmbus_bus *bus, struct vmbus_msg *m)
-{
-	return bus->link != LINK_UP ? -ENOTCONN : bus_send(bus, m);
-}
-
-int vmbus_bus_pump(struct vmbus_bus *bus, int64_t deadline)
-{
-	return bus->link != LINK_UP ? -ENOTCONN : bus_pump(bus, deadline);
-}
-
 /* --- channels to other guests (VMBUS_1.1) --- */
 
 int vmbus_bus_offer_peer(const struct vmbus_bus *bus, uint32_t relid)
@@ -1830,11 +1815,4 @@ int vmbus_bus_offer_peer(const struct vmbus_bus *bus, uint32_t relid)
 		return -ENOENT;
 	return (off->peer_flags & VMBUS_OFFER_PEER_VALID) ?
 	       (int)off->peer_domid : 0;
-}
-
-int vmbus_chan_peer(const struct vmbus_chan *c)
-{
-	if (c->server)
-		return (int)vmbus_server_domid(c->srv);
-	return (int)c->peer_domid;
 }

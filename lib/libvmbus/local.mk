@@ -7,13 +7,18 @@
 lib_LTLIBRARIES += lib/libvmbus/libvmbus.la
 lib_libvmbus_libvmbus_la_SOURCES = \
 	lib/libvmbus/private.h \
-	lib/libvmbus/chan.c \
+	lib/libvmbus/util.c \
 	lib/libvmbus/xs.c \
-	lib/libvmbus/client.c \
-	lib/libvmbus/server.c \
+	lib/libvmbus/conn.c \
+	lib/libvmbus/chan.c \
+	lib/libvmbus/gpadl.c \
 	lib/libvmbus/xfer-pkt.h \
 	lib/libvmbus/xfer-pkt.c \
-	lib/libvmbus/xfer.c
+	lib/libvmbus/xfer.c \
+	lib/libvmbus/client.c \
+	lib/libvmbus/server.h \
+	lib/libvmbus/server.c \
+	lib/libvmbus/server-p2p.c
 lib_libvmbus_libvmbus_la_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS) \
 	-I$(top_srcdir)/lib/libvmbus \
 	$(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) $(XENEVTCHN_CFLAGS)

@@ -2,23 +2,22 @@
 /*
  * The server (dom0) end of one guest's bus: the backend's XenbusState
  * handshake, the control channel, offers, GPADLs mapped by grant, and
- * channels handed to a handler.
+ * channels handed to a handler.  Channels between two guests are
+ * server-p2p.c's, reached only through the ops a peer offer installs.
  *
- * Grant mappings are a host resource (dom0's maptrack table is shared with
- * blkback, netback and QEMU), so a GPADL is only a list of grant references
- * until something uses it: the rings of a channel being opened, or a data
- * GPADL an application or a transfer page set holds (vmbus_srv_gpadl_get).
- * It is unmapped again when that use ends.  Every mapping counts against
- * the guest's budget and the budget of the whole process (srv_map_grants);
- * a guest names each grant of a GPADL once, and only offers with
- * VMBUS_OFFER_FLAG_GPADLS take GPADLs besides their rings.
+ * The GPADLs a guest creates are kept in a registry (gpadl.c) and mapped
+ * only while something uses them.  Every mapping counts against the
+ * guest's budget and the budget of the whole process (srv_map_grants), and
+ * only offers with VMBUS_OFFER_FLAG_GPADLS take GPADLs besides their rings.
  *
  * The guest is hostile: every xenstore value is parsed strictly and
  * bounded, every message was checked by the codec (exact length, direction,
  * field sanity) before a handler sees it, rings are read through the core
  * (read once, then validated), and a misbehaving guest costs at most one
- * log line per kind of fault.  Handlers return negative errno; the one
- * place that turns it into a VMBus status is reply_status().
+ * log line per kind of fault.  Handlers return negative errno; a row of
+ * the dispatch table flagged SRV_ANSWERS is answered by srv_dispatch with
+ * the status of what its handler returned, and srv_answer() is the one
+ * place that turns an errno into a VMBus status.
  *
  * Backend states, as rows: (backend state, frontend state) -> action.
  *   InitWait     Initialised             map + bind, -> Connected
@@ -47,12 +46,8 @@
 
 #include <xenvmbus/xenstore.h>
 
-#include "private.h"
+#include "server.h"
 
-#define SRV_MAX_GPADLS		64
-#define SRV_MAX_GPADL_GREFS	VMBUS_GPADL_MAX_PAGES
-#define SRV_MAX_GPADL_RANGES	16
-#define SRV_MAX_GPADL_ASM	4	/* GPADLs reassembled at once */
 #define SRV_MAX_OFFERS		64
 /*
  * Control packets taken off a guest's ring per turn, then the server yields
@@ -76,13 +71,6 @@
 #define SRV_QUIET_WAKES		64
 #define SRV_THROTTLE_MS		20
 
-/* The largest range buffer taken: every range head and every grant. */
-#define SRV_ASM_BUFSIZE	(SRV_MAX_GPADL_RANGES * \
-			 sizeof(struct vmbus_gpa_range) + \
-			 SRV_MAX_GPADL_GREFS * sizeof(vmbus_gref_t))
-_Static_assert(SRV_ASM_BUFSIZE <= VMBUS_GPADL_MAX_BUFLEN,
-	       "the largest GPADL taken fits range_buflen");
-
 /*
  * The pages every server of this process has mapped, and their budget: a
  * daemon serving all guests is one process, and libvmbus is single-threaded.
@@ -90,151 +78,9 @@ _Static_assert(SRV_ASM_BUFSIZE <= VMBUS_GPADL_MAX_BUFLEN,
 static uint32_t srv_host_mapped;
 static uint32_t srv_host_limit = VMBUS_SERVER_HOST_MAPS_DEFAULT;
 
-/*
- * Where one end of a channel between two guests stands.  Rows: (state,
- * event) -> next.
- *   IDLE      OPENCHANNEL                  WAITING (answer later)
- *   WAITING   other end WAITING too        FORWARDED (PEER_GPADL*, PEER_OPEN
- *                                          to the acceptor)
- *   WAITING   CLOSECHANNEL, GPADL_TEARDOWN IDLE (nothing was shared yet)
- *   FORWARDED PEER_OPEN_RESULT ok          OPEN (OPENCHANNEL_RESULT to both)
- *   FORWARDED PEER_OPEN_RESULT failed      IDLE (failure to both)
- *   FORWARDED|OPEN  close, teardown, rescind, reset, destroy
- *                                          pair broken: both offers rescinded
- * A rescind, reset or destroy in IDLE or WAITING breaks the pair as well;
- * a WAITING end still gets its (failed) OPENCHANNEL_RESULT.
- */
-enum srv_peer_state {
-	PEER_IDLE,
-	PEER_WAITING,
-	PEER_FORWARDED,
-	PEER_OPEN,
-};
-
-struct srv_gpadl;
-
-struct srv_offer {
-	struct vmbus_offer_desc d;
-	uint32_t relid;
-	bool sent;
-	bool rescinded;
-	struct vmbus_chan *chan;
-	struct srv_offer *next;
-	/* A channel to another guest: the other end, in that guest's server. */
-	struct vmbus_server *srv;
-	struct srv_offer *peer;
-	bool is_peer;			/* stays set once the pair is broken */
-	bool opener;			/* this end's guest grants the rings */
-	enum srv_peer_state pstate;
-	uint32_t p_open_id;		/* of the pending OPENCHANNEL */
-	uint32_t p_version;
-	uint32_t p_port;		/* opener: its unbound port */
-	uint32_t p_down;		/* opener: pages of its send ring */
-	struct srv_gpadl *p_gpadl;	/* opener: its ring GPADL */
-	uint32_t p_fwd_open_id;		/* acceptor: of the PEER_OPEN sent */
-};
-
-struct srv_gpadl {
-	uint32_t id;
-	uint32_t relid;
-	unsigned int refs;		/* data GPADL: holds (xfer.c) */
-	bool readonly;			/* granted read-only: data only */
-	bool torn;			/* teardown asked while held */
-	bool peer;			/* a peer channel's rings: never mapped */
-	void *mem;			/* mapped while used, else NULL */
-	uint32_t npages;
-	struct vmbus_chan *chan;	/* the channel whose rings live here */
-	uint32_t *grefs;		/* npages grants, each named once */
-	struct srv_offer *peer_user;	/* the peer offer using them */
-	struct srv_gpadl *next;
-};
-
-/* Kinds of guest faults, each logged once per domain. */
-enum srv_fault {
-	FAULT_XS,
-	FAULT_MAP,
-	FAULT_MSG,
-	FAULT_RING,
-	FAULT_GPADL,
-	FAULT_OPEN,
-	FAULT_BUDGET,
-	FAULT_OVERSIZED,
-	FAULT_STORM,
-	FAULT_COUNT
-};
-
-/* One GPADL being reassembled, keyed by its id. */
-struct srv_asm {
-	struct vmbus_gpadl_asm a;
-	uint8_t *buf;			/* NULL: slot free */
-};
-
-struct vmbus_server {
-	unsigned int domid;
-	char be[64];
-	char fe[64];
-	struct xs_handle *xs;
-	xengnttab_handle *gt;
-	int epfd;
-	int state;			/* our XenbusState */
-	struct vmbus_evt evt;
-	struct vmbus_ring ctl;
-	void *ctl_mem;
-	uint32_t ctl_pages;
-	void *live;			/* the frontend's liveness page */
-	bool fe_armed;			/* the frontend set its byte */
-	bool fe_gone_logged;		/* a guest can repeat it: say it once */
-	bool contacted;
-	bool offers_requested;
-	uint32_t version;		/* bus version agreed */
-	uint32_t next_peer_open;
-	bool quiet;			/* resetting: send nothing more */
-	struct srv_offer *offers;
-	unsigned int noffers;
-	uint32_t next_relid;
-	struct srv_gpadl *gpadls;
-	unsigned int ngpadls;
-	struct srv_asm gasm[SRV_MAX_GPADL_ASM];
-	uint32_t mapped;		/* pages of this guest mapped now */
-	uint32_t map_limit;
-	uint64_t map_refused;
-	const struct vmbus_server_ops *ops;
-	void *arg;
-	unsigned int faults_logged;
-	int wakefd;			/* readable: more control work waits */
-	int throttle_fd;		/* timer: end of a storm's pause */
-	bool throttled;			/* evt is out of the epoll set */
-	unsigned int quiet_wakes;	/* wake-ups in a row with nothing to do */
-	bool xs_dirty;			/* a watch fired: read the frontend */
-	struct vmbus_ctlq txq;		/* control messages waiting for room */
-	struct vmbus_server_work work;
-};
-
 static const struct vmbus_version_cap bus_caps[] = {
 	{ .version = VMBUS_BUS_VERSION_1_1, .need_minor = 0 },
 };
-
-static void srv_peer_break(struct srv_offer *o);
-static int srv_peer_cancel(struct srv_offer *o);
-
-/* Log a guest-triggered fault at most once per domain and kind. */
-static void srv_fault(struct vmbus_server *s, enum srv_fault kind,
-		      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void srv_fault(struct vmbus_server *s, enum srv_fault kind,
-		      const char *fmt, ...)
-{
-	char buf[384];
-	va_list ap;
-
-	if (s->faults_logged & (1u << kind))
-		return;
-	s->faults_logged |= 1u << kind;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	vmbus_log(LOG_WARNING, "domain %u: %s (further faults of this kind "
-		  "are not logged)", s->domid, buf);
-}
 
 static int srv_set_state(struct vmbus_server *s, int state)
 {
@@ -249,20 +95,43 @@ static int srv_set_state(struct vmbus_server *s, int state)
  * Send a control message, or queue it until the guest makes room: a reply
  * is never dropped for a full ring (the guest may just be slow to read).
  */
-static int srv_send(struct vmbus_server *s, struct vmbus_msg *m)
+int srv_send(struct vmbus_server *s, struct vmbus_msg *m)
 {
-	int rc;
+	return vmbus_conn_send_up(&s->conn, m);
+}
 
-	if (s->quiet || !s->evt.xce)
-		return -ENOTCONN;
-	rc = vmbus_ctlq_send(&s->ctl, &s->txq, m, SRV_TXQ_MAX);
-	if (s->txq.len > s->work.ctl_queue_peak)
-		s->work.ctl_queue_peak = s->txq.len;
-	if (rc < 0)
-		srv_fault(s, FAULT_RING, "failed to send %s (%s)",
-			  vmbus_msg_name(m->u.hdr.msgtype) ?: "?",
-			  strerror(-rc));
-	return rc;
+/*
+ * The one place where an -errno becomes a VMBus status: the answers of the
+ * rows flagged SRV_ANSWERS (srv_handled), and those a channel between two
+ * guests sends later (server-p2p.c).
+ */
+int srv_answer(struct vmbus_server *s, struct vmbus_msg *r, int err)
+{
+	uint32_t status = vmbus_status_from_errno(err);
+
+	if (r->u.hdr.msgtype == VMBUS_MSG_GPADL_CREATED)
+		r->u.gpadl_created.status = status;
+	else	/* VMBUS_MSG_OPENCHANNEL_RESULT */
+		r->u.open_result.status = status;
+	return srv_send(s, r);
+}
+
+/*
+ * A row flagged SRV_ANSWERS answers @type for (@relid, @id) with the status
+ * its handler returns.
+ */
+static void srv_reply(struct vmbus_server *s, uint32_t type, uint32_t relid,
+		      uint32_t id)
+{
+	vmbus_msg_init(&s->reply, type);
+	if (type == VMBUS_MSG_GPADL_CREATED) {
+		s->reply.u.gpadl_created.child_relid = relid;
+		s->reply.u.gpadl_created.gpadl_id = id;
+	} else {
+		s->reply.u.open_result.child_relid = relid;
+		s->reply.u.open_result.open_id = id;
+	}
+	s->reply_ready = true;
 }
 
 /* --- grant mappings, within the budgets --- */
@@ -276,7 +145,7 @@ static void *srv_map_grants(struct vmbus_server *s, uint32_t n,
 	if ((uint64_t)s->mapped + n > s->map_limit ||
 	    (uint64_t)srv_host_mapped + n > srv_host_limit) {
 		s->map_refused++;
-		srv_fault(s, FAULT_BUDGET, "refused to map %u more grants "
+		vmbus_fault(&s->faults, FAULT_BUDGET, "refused to map %u more grants "
 			  "(guest %u/%u, host %u/%u pages mapped)", n,
 			  s->mapped, s->map_limit, srv_host_mapped,
 			  srv_host_limit);
@@ -302,7 +171,7 @@ static void srv_unmap_grants(struct vmbus_server *s, void *mem, uint32_t n)
 
 /* --- offers and channels --- */
 
-static struct srv_offer *srv_offer(struct vmbus_server *s, uint32_t relid)
+struct srv_offer *srv_offer(struct vmbus_server *s, uint32_t relid)
 {
 	struct srv_offer *o;
 
@@ -312,12 +181,12 @@ static struct srv_offer *srv_offer(struct vmbus_server *s, uint32_t relid)
 	return NULL;
 }
 
-static void srv_offer_free(struct vmbus_server *s, struct srv_offer *o)
+void srv_offer_free(struct vmbus_server *s, struct srv_offer *o)
 {
 	struct srv_offer **pp;
 
 	if (o->peer)
-		srv_peer_break(o);
+		s->p2p->brk(o);
 	for (pp = &s->offers; *pp; pp = &(*pp)->next)
 		if (*pp == o) {
 			*pp = o->next;
@@ -327,7 +196,19 @@ static void srv_offer_free(struct vmbus_server *s, struct srv_offer *o)
 		}
 }
 
-static int srv_send_offer(struct vmbus_server *s, struct srv_offer *o)
+/* Is @version one of the class versions offer @o offers? */
+bool srv_offer_speaks(const struct srv_offer *o, uint32_t version)
+{
+	struct vmbus_version_cap caps[8];
+	uint32_t i;
+
+	for (i = 0; i < o->d.nversions; i++)
+		caps[i] = (struct vmbus_version_cap){ o->d.versions[i], 0 };
+	return vmbus_version_accept(version, o->d.versions, o->d.nversions,
+				    caps, o->d.nversions);
+}
+
+int srv_send_offer(struct vmbus_server *s, struct srv_offer *o)
 {
 	struct vmbus_msg m;
 	int rc;
@@ -358,8 +239,6 @@ static int srv_send_offer(struct vmbus_server *s, struct srv_offer *o)
 	return rc;
 }
 
-static void srv_gpadl_unmap(struct vmbus_server *s, struct srv_gpadl *g);
-
 /*
  * Close a channel from the server's side: the handler lets go first, the
  * rings are unmapped last (the GPADL stays until the guest tears it down).
@@ -373,96 +252,23 @@ static void srv_chan_close(struct vmbus_server *s, struct srv_offer *o)
 		return;
 	if (s->ops && s->ops->close)
 		s->ops->close(s, c, o->d.cookie, s->arg);
-	for (g = s->gpadls; g; g = g->next)
+	for (g = s->gpadls.head; g; g = g->next)
 		if (g->chan == c) {
 			g->chan = NULL;
 			rings = g;
 		}
 	o->chan = NULL;
+	vmbus_xfer_release(c);
 	vmbus_chan_free(c);
 	if (rings)
-		srv_gpadl_unmap(s, rings);
-}
-
-static struct srv_gpadl *srv_gpadl(struct vmbus_server *s, uint32_t id)
-{
-	struct srv_gpadl *g;
-
-	for (g = s->gpadls; g; g = g->next)
-		if (g->id == id)
-			return g;
-	return NULL;
-}
-
-/* Map @g's grants if they are not yet: rings must be writable. */
-static int srv_gpadl_map(struct vmbus_server *s, struct srv_gpadl *g,
-			 bool rings)
-{
-	int rc;
-
-	if (g->mem)
-		return 0;
-	g->mem = srv_map_grants(s, g->npages, g->grefs,
-				PROT_READ | PROT_WRITE);
-	if (!g->mem && errno != ENOSPC && !rings) {
-		/* Granted read-only: a data buffer the server only reads. */
-		g->mem = srv_map_grants(s, g->npages, g->grefs, PROT_READ);
-		g->readonly = g->mem != NULL;
-	}
-	if (!g->mem) {
-		rc = -(errno ? errno : EFAULT);
-		if (rc != -ENOSPC)
-			srv_fault(s, FAULT_MAP, "failed to map the %u grants of "
-				  "GPADL %u (%s)", g->npages, g->id,
-				  strerror(-rc));
-		return rc;
-	}
-	return 0;
-}
-
-static void srv_gpadl_unmap(struct vmbus_server *s, struct srv_gpadl *g)
-{
-	if (!g->mem)
-		return;
-	srv_unmap_grants(s, g->mem, g->npages);
-	g->mem = NULL;
-	g->readonly = false;
-}
-
-static void srv_gpadl_free(struct vmbus_server *s, struct srv_gpadl *g)
-{
-	struct srv_gpadl **pp;
-	struct srv_offer *o;
-
-	for (o = s->offers; o; o = o->next)
-		if (o->chan && o->chan == g->chan)
-			srv_chan_close(s, o);
-	if (g->peer_user) {
-		struct srv_offer *po = g->peer_user;
-
-		/* Rings still shared with the peer: the channel ends. */
-		if (po->pstate >= PEER_FORWARDED)
-			srv_peer_break(po);
-		else
-			srv_peer_cancel(po);
-		g->peer_user = NULL;
-	}
-	for (pp = &s->gpadls; *pp; pp = &(*pp)->next)
-		if (*pp == g) {
-			*pp = g->next;
-			break;
-		}
-	srv_gpadl_unmap(s, g);
-	free(g->grefs);
-	s->ngpadls--;
-	free(g);
+		vmbus_gpadl_reg_unmap(&s->gpadls, rings);
 }
 
 /* --- messages from the client --- */
 
-static int do_initiate_contact(struct vmbus_server *s,
-			       const struct vmbus_msg *m)
+static int do_initiate_contact(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_server *s = owner;
 	const struct vmbus_msg_initiate_contact *ic = &m->u.initiate_contact;
 	struct vmbus_msg r;
 	uint32_t chosen;
@@ -482,8 +288,9 @@ static int do_initiate_contact(struct vmbus_server *s,
 	return srv_send(s, &r);
 }
 
-static int do_requestoffers(struct vmbus_server *s, const struct vmbus_msg *m)
+static int do_requestoffers(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_server *s = owner;
 	struct srv_offer *o;
 	struct vmbus_msg r;
 	int rc = 0;
@@ -501,161 +308,21 @@ static int do_requestoffers(struct vmbus_server *s, const struct vmbus_msg *m)
 	return srv_send(s, &r);
 }
 
-/* GPADLs of offer @relid the guest created. */
-static unsigned int srv_offer_ngpadls(struct vmbus_server *s, uint32_t relid)
-{
-	struct srv_gpadl *g;
-	unsigned int n = 0;
-
-	for (g = s->gpadls; g; g = g->next)
-		n += g->relid == relid;
-	return n;
-}
-
-/*
- * A complete GPADL for offer @o: parse and check it, and keep its grant
- * references.  Nothing is mapped here.  An offer without
- * VMBUS_OFFER_FLAG_GPADLS takes one GPADL, shaped as rings.
- */
-static int srv_gpadl_take(struct vmbus_server *s, struct vmbus_gpadl_asm *a,
-			  struct srv_offer *o, struct srv_gpadl *g)
-{
-	struct vmbus_gpa_desc ranges[SRV_MAX_GPADL_RANGES];
-	vmbus_gref_t *grefs, *scratch = NULL;
-	uint32_t nranges, ngrefs;
-	bool data = (o->d.flags & VMBUS_OFFER_FLAG_GPADLS) && !o->is_peer;
-	int rc;
-
-	grefs = calloc(SRV_MAX_GPADL_GREFS, sizeof(*grefs));
-	if (!grefs)
-		return -ENOMEM;
-	rc = vmbus_gpadl_asm_finish(a, ranges, SRV_MAX_GPADL_RANGES,
-				    &nranges, grefs, SRV_MAX_GPADL_GREFS,
-				    &ngrefs);
-	if (rc < 0) {
-		srv_fault(s, FAULT_GPADL, "malformed GPADL %u (%s)", g->id,
-			  strerror(-rc));
-		goto out;
-	}
-	if (o->is_peer) {
-		/*
-		 * Granted to the peer, not to us: check that it can be a ring
-		 * pair (one page-aligned range of whole pages) and keep it.
-		 */
-		if (!vmbus_gpadl_is_peer_rings(ranges, nranges, ngrefs)) {
-			rc = -EINVAL;
-			srv_fault(s, FAULT_GPADL, "refused GPADL %u of a peer "
-				  "channel: %u ranges, %u grants",
-				  g->id, nranges, ngrefs);
-			goto out;
-		}
-	} else if (!data && (nranges != 1 || ranges[0].byte_offset ||
-			     ngrefs < 4 || ranges[0].byte_count !=
-			     ngrefs * VMBUS_GRANT_PAGE_SIZE)) {
-		rc = -EINVAL;
-		srv_fault(s, FAULT_GPADL, "refused GPADL %u of channel %u: "
-			  "not rings (%u ranges, %u grants), and the offer "
-			  "takes no other", g->id, o->relid, nranges, ngrefs);
-		goto out;
-	}
-	scratch = malloc(ngrefs * sizeof(*scratch));
-	if (!scratch) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = vmbus_gpa_grefs_unique(grefs, ngrefs, scratch);
-	if (rc) {
-		srv_fault(s, FAULT_GPADL, "refused GPADL %u: it names a grant "
-			  "twice", g->id);
-		rc = -EINVAL;
-		goto out;
-	}
-	g->grefs = malloc(ngrefs * sizeof(*g->grefs));
-	if (!g->grefs) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	memcpy(g->grefs, grefs, ngrefs * sizeof(*g->grefs));
-	g->npages = ngrefs;
-	g->peer = o->is_peer;
-out:
-	free(scratch);
-	free(grefs);
-	return rc;
-}
-
-static int srv_gpadl_created(struct vmbus_server *s, uint32_t relid,
-			     uint32_t id, int err)
-{
-	struct vmbus_msg r;
-
-	vmbus_msg_init(&r, VMBUS_MSG_GPADL_CREATED);
-	r.u.gpadl_created.child_relid = relid;
-	r.u.gpadl_created.gpadl_id = id;
-	r.u.gpadl_created.status = vmbus_status_from_errno(err);
-	return srv_send(s, &r);
-}
-
-/* The reassembly of GPADL @id, or NULL. */
-static struct srv_asm *srv_asm_find(struct vmbus_server *s, uint32_t id)
-{
-	unsigned int i;
-
-	for (i = 0; i < SRV_MAX_GPADL_ASM; i++)
-		if (s->gasm[i].buf && s->gasm[i].a.gpadl_id == id)
-			return &s->gasm[i];
-	return NULL;
-}
-
-static void srv_asm_free(struct srv_asm *a)
-{
-	free(a->buf);
-	memset(a, 0, sizeof(*a));
-}
-
-/* A complete GPADL: check the offer and the guest's limits, keep it. */
+/* A complete GPADL: check the offer, keep it. */
 static int srv_gpadl_add(struct vmbus_server *s, struct srv_asm *a)
 {
-	uint32_t relid = a->a.child_relid, id = a->a.gpadl_id;
-	struct srv_offer *o = srv_offer(s, relid);
-	struct srv_gpadl *g;
-	int rc;
+	struct srv_offer *o = srv_offer(s, a->a.child_relid);
 
 	if (!o || o->rescinded)
 		return -ENOENT;
 	if (o->is_peer && !o->opener)
 		return -EPROTO;	/* the acceptor maps; it never grants */
-	if (srv_gpadl(s, id) || id == 0)
-		return -EEXIST;
-	if (s->ngpadls >= SRV_MAX_GPADLS) {
-		srv_fault(s, FAULT_GPADL, "refused GPADL %u of channel %u: "
-			  "%u GPADLs held", id, relid, s->ngpadls);
-		return -ENOSPC;
-	}
-	if (!(o->d.flags & VMBUS_OFFER_FLAG_GPADLS) &&
-	    srv_offer_ngpadls(s, relid)) {
-		srv_fault(s, FAULT_GPADL, "refused GPADL %u of channel %u: "
-			  "the offer takes its ring GPADL only", id, relid);
-		return -ENOSPC;
-	}
-	g = calloc(1, sizeof(*g));
-	if (!g)
-		return -ENOMEM;
-	g->id = id;
-	g->relid = relid;
-	rc = srv_gpadl_take(s, &a->a, o, g);
-	if (rc) {
-		free(g->grefs);
-		free(g);
-		return rc;
-	}
-	g->next = s->gpadls;
-	s->gpadls = g;
-	s->ngpadls++;
-	return 0;
+	return vmbus_gpadl_reg_add(&s->gpadls, a,
+				   o->d.flags & VMBUS_OFFER_FLAG_GPADLS,
+				   o->is_peer);
 }
 
-/* 1: more bodies to come, 0: complete (and answered), <0: refused. */
+/* More bodies to come (0, no answer yet), or complete: answered. */
 static int srv_gpadl_step(struct vmbus_server *s, struct srv_asm *a,
 			  uint32_t relid, uint32_t id, int asm_rc)
 {
@@ -664,55 +331,51 @@ static int srv_gpadl_step(struct vmbus_server *s, struct srv_asm *a,
 	if (asm_rc == 1)
 		return 0;
 	if (asm_rc < 0) {
-		srv_fault(s, FAULT_GPADL, "refused a GPADL message (%s)",
+		vmbus_fault(&s->faults, FAULT_GPADL, "refused a GPADL message (%s)",
 			  strerror(-asm_rc));
 		rc = asm_rc;
 	} else {
 		rc = srv_gpadl_add(s, a);
 	}
 	/* The slot is free again whatever happened. */
-	srv_asm_free(a);
-	return srv_gpadl_created(s, relid, id, rc);
+	vmbus_gpadl_reg_asm_free(a);
+	srv_reply(s, VMBUS_MSG_GPADL_CREATED, relid, id);
+	return rc;
 }
 
 /*
  * As on Hyper-V, the bodies of several GPADLs may interleave: each is
  * reassembled apart, by id, up to SRV_MAX_GPADL_ASM at once.
  */
-static int do_gpadl_header(struct vmbus_server *s, const struct vmbus_msg *m)
+static int do_gpadl_header(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_server *s = owner;
 	const struct vmbus_msg_gpadl_header *h = &m->u.gpadl_header;
-	struct srv_asm *a = srv_asm_find(s, h->gpadl_id);
-	unsigned int i;
+	struct srv_asm *a = vmbus_gpadl_reg_asm(&s->gpadls, h->gpadl_id);
+	int rc;
 
 	if (a) {
 		/* The same id twice in flight: both are refused. */
-		srv_asm_free(a);
-		return srv_gpadl_created(s, h->child_relid, h->gpadl_id,
-					 -EEXIST);
+		vmbus_gpadl_reg_asm_free(a);
+		srv_reply(s, VMBUS_MSG_GPADL_CREATED, h->child_relid,
+			  h->gpadl_id);
+		return -EEXIST;
 	}
-	for (i = 0; i < SRV_MAX_GPADL_ASM && !a; i++)
-		if (!s->gasm[i].buf)
-			a = &s->gasm[i];
-	if (!a) {
-		srv_fault(s, FAULT_GPADL, "refused GPADL %u: %u in flight",
-			  h->gpadl_id, SRV_MAX_GPADL_ASM);
-		return srv_gpadl_created(s, h->child_relid, h->gpadl_id,
-					 -ENOSPC);
+	rc = vmbus_gpadl_reg_asm_new(&s->gpadls, h->gpadl_id, &a);
+	if (rc) {
+		srv_reply(s, VMBUS_MSG_GPADL_CREATED, h->child_relid,
+			  h->gpadl_id);
+		return rc;
 	}
-	a->buf = malloc(SRV_ASM_BUFSIZE);
-	if (!a->buf)
-		return srv_gpadl_created(s, h->child_relid, h->gpadl_id,
-					 -ENOMEM);
-	vmbus_gpadl_asm_init(&a->a, a->buf, SRV_ASM_BUFSIZE);
-	a->a.gpadl_id = h->gpadl_id;	/* the key, even if refused below */
 	return srv_gpadl_step(s, a, h->child_relid, h->gpadl_id,
 			      vmbus_gpadl_asm_header(&a->a, m));
 }
 
-static int do_gpadl_body(struct vmbus_server *s, const struct vmbus_msg *m)
+static int do_gpadl_body(void *owner, const struct vmbus_msg *m)
 {
-	struct srv_asm *a = srv_asm_find(s, m->u.gpadl_body.gpadl_id);
+	struct vmbus_server *s = owner;
+	struct srv_asm *a = vmbus_gpadl_reg_asm(&s->gpadls,
+						m->u.gpadl_body.gpadl_id);
 
 	/* Of no GPADL in flight: no channel to answer on. */
 	if (!a)
@@ -721,37 +384,94 @@ static int do_gpadl_body(struct vmbus_server *s, const struct vmbus_msg *m)
 			      vmbus_gpadl_asm_body(&a->a, m));
 }
 
-static int do_gpadl_teardown(struct vmbus_server *s, const struct vmbus_msg *m)
+static int srv_torndown(struct vmbus_server *s, uint32_t id)
 {
-	struct srv_gpadl *g = srv_gpadl(s, m->u.gpadl_teardown.gpadl_id);
-	struct srv_asm *a = srv_asm_find(s, m->u.gpadl_teardown.gpadl_id);
 	struct vmbus_msg r;
 
-	if (a && a->a.child_relid == m->u.gpadl_teardown.child_relid) {
-		/* Withdrawn before it was complete: nothing to answer. */
-		srv_asm_free(a);
-		return 0;
-	}
-	if (!g || g->relid != m->u.gpadl_teardown.child_relid)
-		return -ENOENT;
-	if (g->refs) {
-		g->torn = true;	/* answered by the last vmbus_srv_gpadl_put */
-		return 0;
-	}
-	srv_gpadl_free(s, g);
 	vmbus_msg_init(&r, VMBUS_MSG_GPADL_TORNDOWN);
-	r.u.gpadl_torndown.gpadl_id = m->u.gpadl_teardown.gpadl_id;
+	r.u.gpadl_torndown.gpadl_id = id;
 	return srv_send(s, &r);
 }
+
+static int do_gpadl_teardown(void *owner, const struct vmbus_msg *m)
+{
+	struct vmbus_server *s = owner;
+	const struct vmbus_msg_gpadl_teardown *td = &m->u.gpadl_teardown;
+	struct srv_gpadl *g = vmbus_gpadl_reg_find(&s->gpadls, td->gpadl_id);
+	struct srv_asm *a = vmbus_gpadl_reg_asm(&s->gpadls, td->gpadl_id);
+
+	if (a && a->a.child_relid == td->child_relid) {
+		/* Withdrawn before it was complete: nothing to answer. */
+		vmbus_gpadl_reg_asm_free(a);
+		return 0;
+	}
+	if (!g || g->relid != td->child_relid)
+		return -ENOENT;
+	if (g->refs) {
+		g->torn = true;	/* answered by the last vmbus_gpadl_reg_put */
+		return 0;
+	}
+	vmbus_gpadl_reg_free(&s->gpadls, g);
+	return srv_torndown(s, td->gpadl_id);
+}
+
+/* --- what the registry of GPADLs (gpadl.c) needs of the server --- */
+
+static void *srv_reg_map(void *owner, uint32_t n, const uint32_t *refs,
+			 int prot)
+{
+	return srv_map_grants(owner, n, refs, prot);
+}
+
+static void srv_reg_unmap(void *owner, void *mem, uint32_t n)
+{
+	srv_unmap_grants(owner, mem, n);
+}
+
+static void srv_reg_release(void *owner, struct srv_gpadl *g)
+{
+	struct vmbus_server *s = owner;
+	struct srv_offer *o;
+
+	for (o = s->offers; o; o = o->next)
+		if (o->chan && o->chan == g->chan)
+			srv_chan_close(s, o);
+	if (g->peer_user) {
+		struct srv_offer *po = g->peer_user;
+
+		/* Rings still shared with the peer: the channel ends. */
+		po->srv->p2p->end(po);
+		g->peer_user = NULL;
+	}
+}
+
+static bool srv_reg_takes_data(void *owner, uint32_t relid)
+{
+	struct srv_offer *o = srv_offer(owner, relid);
+
+	return o && (o->d.flags & VMBUS_OFFER_FLAG_GPADLS);
+}
+
+static void srv_reg_torndown(void *owner, uint32_t id)
+{
+	srv_torndown(owner, id);
+}
+
+static const struct vmbus_gpadl_reg_ops srv_gpadl_ops = {
+	.map = srv_reg_map,
+	.unmap = srv_reg_unmap,
+	.release = srv_reg_release,
+	.takes_data = srv_reg_takes_data,
+	.torndown = srv_reg_torndown,
+};
 
 /* Validate an OPENCHANNEL and build the channel; -errno refuses it. */
 static int srv_open(struct vmbus_server *s, const struct vmbus_msg_open_channel *op,
 		    struct srv_offer *o)
 {
-	struct vmbus_version_cap caps[8];
 	struct vmbus_chan *c = NULL;
 	struct srv_gpadl *g;
-	uint32_t d, i;
+	uint32_t d;
 	size_t down, up;
 	int rc;
 
@@ -759,30 +479,29 @@ static int srv_open(struct vmbus_server *s, const struct vmbus_msg_open_channel 
 		return -ENOENT;
 	if (o->chan)
 		return -EBUSY;
-	g = srv_gpadl(s, op->ring_gpadl);
+	g = vmbus_gpadl_reg_find(&s->gpadls, op->ring_gpadl);
 	if (!g || g->relid != op->child_relid || g->chan || g->refs ||
 	    g->peer)
 		return -ENOENT;
 	d = op->downstream_page_offset;
 	if (!vmbus_gpadl_rings_split_ok(g->npages, d))
 		return -EINVAL;
-	for (i = 0; i < o->d.nversions; i++)
-		caps[i] = (struct vmbus_version_cap){ o->d.versions[i], 0 };
-	if (!vmbus_version_accept(op->class_version, o->d.versions,
-				  o->d.nversions, caps, o->d.nversions))
+	if (!srv_offer_speaks(o, op->class_version))
 		return -EPROTONOSUPPORT;
 	/* The rings are mapped while the channel is open. */
-	rc = srv_gpadl_map(s, g, true);
+	rc = vmbus_gpadl_reg_map(&s->gpadls, g, true);
 	if (rc)
 		return rc;
 
 	c = vmbus_chan_alloc();
 	if (!c) {
-		srv_gpadl_unmap(s, g);
+		vmbus_gpadl_reg_unmap(&s->gpadls, g);
 		return -ENOMEM;
 	}
 	c->server = true;
 	c->srv = s;
+	c->reg = &s->gpadls;
+	c->peer_domid = s->domid;
 	c->relid = o->relid;
 	c->version = op->class_version;
 	c->cookie = o->d.cookie;
@@ -795,7 +514,7 @@ static int srv_open(struct vmbus_server *s, const struct vmbus_msg_open_channel 
 					(evtchn_port_t)op->event_channel);
 	if (rc < 0) {
 		rc = -(errno ? errno : EIO);
-		srv_fault(s, FAULT_OPEN, "failed to bind port %u of channel %u "
+		vmbus_fault(&s->faults, FAULT_OPEN, "failed to bind port %u of channel %u "
 			  "(%s)", op->event_channel, o->relid, strerror(-rc));
 		goto fail;
 	}
@@ -806,7 +525,7 @@ static int srv_open(struct vmbus_server *s, const struct vmbus_msg_open_channel 
 	rc = vmbus_ring_init(&c->ring, (uint8_t *)g->mem + down, up, g->mem,
 			     down, vmbus_evt_signal, &c->evt);
 	if (rc) {
-		srv_fault(s, FAULT_RING, "refused the rings of channel %u (%s)",
+		vmbus_fault(&s->faults, FAULT_RING, "refused the rings of channel %u (%s)",
 			  o->relid, strerror(-rc));
 		goto fail;
 	}
@@ -823,15 +542,16 @@ static int srv_open(struct vmbus_server *s, const struct vmbus_msg_open_channel 
 	}
 	return 0;
 fail:
+	vmbus_xfer_release(c);
 	vmbus_chan_free(c);
-	srv_gpadl_unmap(s, g);
+	vmbus_gpadl_reg_unmap(&s->gpadls, g);
 	return rc;
 }
 
 /* --- channels between two guests --- */
 
 /* Mark @o rescinded and tell its guest; unsent offers go in srv_offers_gc. */
-static void srv_offer_rescind(struct vmbus_server *s, struct srv_offer *o)
+void srv_offer_rescind(struct vmbus_server *s, struct srv_offer *o)
 {
 	struct vmbus_msg m;
 
@@ -839,7 +559,7 @@ static void srv_offer_rescind(struct vmbus_server *s, struct srv_offer *o)
 		return;
 	o->rescinded = true;
 	srv_chan_close(s, o);
-	if (!o->sent || !s->evt.xce || s->quiet)
+	if (!o->sent || !s->conn.evt.xce || s->quiet)
 		return;
 	/* Kept until the guest answers RELID_RELEASED. */
 	vmbus_msg_init(&m, VMBUS_MSG_RESCIND_CHANNELOFFER);
@@ -854,243 +574,54 @@ static void srv_offers_gc(struct vmbus_server *s)
 
 	for (o = s->offers; o; o = next) {
 		next = o->next;
-		if (o->rescinded && (!o->sent || !s->evt.xce))
+		if (o->rescinded && (!o->sent || !s->conn.evt.xce))
 			srv_offer_free(s, o);
 	}
 }
 
-/* Answer the pending OPENCHANNEL of one end. */
-static void srv_peer_answer(struct srv_offer *o, int err)
+static int do_peer_open_result(void *owner, const struct vmbus_msg *m)
 {
-	struct vmbus_msg r;
+	struct vmbus_server *s = owner;
 
-	vmbus_msg_init(&r, VMBUS_MSG_OPENCHANNEL_RESULT);
-	r.u.open_result.child_relid = o->relid;
-	r.u.open_result.open_id = o->p_open_id;
-	r.u.open_result.status = vmbus_status_from_errno(err);
-	srv_send(o->srv, &r);
+	return s->p2p ? s->p2p->open_result(s, &m->u.open_result) : -EPROTO;
 }
 
-/* Back to IDLE: nothing was shared with the peer yet, or it failed. */
-static int srv_peer_cancel(struct srv_offer *o)
+static int do_openchannel(void *owner, const struct vmbus_msg *m)
 {
-	if (o->p_gpadl)
-		o->p_gpadl->peer_user = NULL;
-	o->p_gpadl = NULL;
-	o->pstate = PEER_IDLE;
-	return 0;
-}
-
-/* One end of a broken pair: answer, tell the owner, rescind. */
-static void srv_peer_end(struct srv_offer *o, int err)
-{
-	struct vmbus_server *s = o->srv;
-
-	if (o->pstate == PEER_WAITING || o->pstate == PEER_FORWARDED)
-		srv_peer_answer(o, err);
-	srv_peer_cancel(o);
-	o->peer = NULL;
-	if (s->ops && s->ops->close)
-		s->ops->close(s, NULL, o->d.cookie, s->arg);
-	srv_offer_rescind(s, o);
-}
-
-/*
- * The channel between the two guests ends: both offers are rescinded, and
- * their owners hear of it through close() with no channel.
- */
-static void srv_peer_break(struct srv_offer *o)
-{
-	struct srv_offer *p = o->peer;
-
-	if (!p)
-		return;
-	o->peer = NULL;
-	p->peer = NULL;
-	srv_peer_end(o, -ENOTCONN);
-	srv_peer_end(p, -ENOTCONN);
-}
-
-/* The acceptor's server sends it the opener's rings and port. */
-static int srv_peer_forward(struct srv_offer *op, struct srv_offer *acc)
-{
-	struct vmbus_server *s = acc->srv;
-	struct srv_gpadl *g = op->p_gpadl;
-	struct vmbus_gpa_desc range = {
-		.byte_count = g->npages * VMBUS_GRANT_PAGE_SIZE,
-		.byte_offset = 0,
-		.gref_count = g->npages,
-		.grefs = g->grefs,
-	};
-	uint32_t nmsgs = vmbus_gpadl_msg_count(
-		(uint32_t)VMBUS_GPA_RANGE_BYTES(g->npages));
-	struct vmbus_msg *msgs = calloc(nmsgs + 1, sizeof(*msgs));
-	struct vmbus_msg *po;
-	int n, i, rc = 0;
-
-	if (!msgs)
-		return -ENOMEM;
-	n = vmbus_gpadl_build(msgs, nmsgs, acc->relid, g->id, &range, 1);
-	if (n < 0) {
-		free(msgs);
-		return n;
-	}
-	vmbus_gpadl_to_peer(msgs, (uint32_t)n);
-	po = &msgs[n];
-	vmbus_msg_init(po, VMBUS_MSG_PEER_OPEN);
-	po->u.peer_open.child_relid = acc->relid;
-	po->u.peer_open.open_id = acc->p_fwd_open_id = ++s->next_peer_open;
-	po->u.peer_open.ring_gpadl = g->id;
-	po->u.peer_open.downstream_page_offset = op->p_down;
-	po->u.peer_open.event_channel = op->p_port;
-	po->u.peer_open.class_version = op->p_version;
-	po->u.peer_open.peer_domid = (uint16_t)op->srv->domid;
-	for (i = 0; !rc && i <= n; i++)
-		rc = srv_send(s, &msgs[i]);
-	free(msgs);
-	return rc;
-}
-
-/* Both ends asked to open: hand the opener's rings to the acceptor. */
-static void srv_peer_try(struct srv_offer *o)
-{
-	struct srv_offer *p = o->peer, *op, *acc;
-	int rc;
-
-	if (!p || o->pstate != PEER_WAITING || p->pstate != PEER_WAITING)
-		return;
-	op = o->opener ? o : p;
-	acc = o->opener ? p : o;
-	rc = op->p_version == acc->p_version ? srv_peer_forward(op, acc) :
-	     -EPROTONOSUPPORT;
-	if (rc) {
-		srv_fault(acc->srv, FAULT_OPEN, "failed to hand the rings of "
-			  "domain %u to channel %u (%s)", op->srv->domid,
-			  acc->relid, strerror(-rc));
-		srv_peer_answer(op, rc);
-		srv_peer_answer(acc, rc);
-		srv_peer_cancel(op);
-		srv_peer_cancel(acc);
-		return;
-	}
-	op->pstate = acc->pstate = PEER_FORWARDED;
-}
-
-/* Validate an OPENCHANNEL on a peer offer; 0 means "answer later". */
-static int srv_open_peer(struct vmbus_server *s,
-			 const struct vmbus_msg_open_channel *op,
-			 struct srv_offer *o)
-{
-	struct vmbus_version_cap caps[8];
-	struct srv_gpadl *g = NULL;
-	uint32_t i, d;
-
-	if (o->rescinded || !o->sent)
-		return -ENOENT;
-	if (!o->peer)
-		return -ENOTCONN;
-	if (o->pstate != PEER_IDLE)
-		return -EBUSY;
-	for (i = 0; i < o->d.nversions; i++)
-		caps[i] = (struct vmbus_version_cap){ o->d.versions[i], 0 };
-	if (!vmbus_version_accept(op->class_version, o->d.versions,
-				  o->d.nversions, caps, o->d.nversions))
-		return -EPROTONOSUPPORT;
-	if (o->opener) {
-		g = srv_gpadl(s, op->ring_gpadl);
-		if (!g || g->relid != o->relid || !g->peer || g->peer_user)
-			return -ENOENT;
-		d = op->downstream_page_offset;
-		if (!vmbus_gpadl_rings_split_ok(g->npages, d))
-			return -EINVAL;
-		o->p_gpadl = g;
-		g->peer_user = o;
-		o->p_port = op->event_channel;
-		o->p_down = d;
-	} else if (op->ring_gpadl || op->event_channel ||
-		   op->downstream_page_offset) {
-		return -EINVAL;		/* the acceptor grants nothing */
-	}
-	o->p_open_id = op->open_id;
-	o->p_version = op->class_version;
-	o->pstate = PEER_WAITING;
-	return 0;
-}
-
-static int do_peer_open_result(struct vmbus_server *s,
-			       const struct vmbus_msg *m)
-{
-	const struct vmbus_msg_open_result *r = &m->u.open_result;
-	struct srv_offer *o = srv_offer(s, r->child_relid), *p;
-	int err;
-
-	if (!o || !o->is_peer || o->opener || !o->peer ||
-	    o->pstate != PEER_FORWARDED || r->open_id != o->p_fwd_open_id)
-		return -EPROTO;
-	p = o->peer;
-	err = vmbus_status_to_errno(r->status);
-	srv_peer_answer(p, err);
-	srv_peer_answer(o, err);
-	if (err) {
-		srv_fault(s, FAULT_OPEN, "could not map the rings of domain %u "
-			  "for channel %u (%s)", p->srv->domid, o->relid,
-			  strerror(-err));
-		srv_peer_cancel(p);
-		srv_peer_cancel(o);
-		return 0;
-	}
-	p->pstate = o->pstate = PEER_OPEN;
-	/* Owners hear of it; a channel between guests has no chan here. */
-	if (p->srv->ops && p->srv->ops->open)
-		p->srv->ops->open(p->srv, NULL, p->d.cookie, p->srv->arg);
-	if (s->ops && s->ops->open)
-		s->ops->open(s, NULL, o->d.cookie, s->arg);
-	return 0;
-}
-
-static int do_openchannel(struct vmbus_server *s, const struct vmbus_msg *m)
-{
+	struct vmbus_server *s = owner;
 	const struct vmbus_msg_open_channel *op = &m->u.open;
 	struct srv_offer *o = srv_offer(s, op->child_relid);
-	struct vmbus_msg r;
 	int rc;
 
 	if (o && o->is_peer) {
-		rc = srv_open_peer(s, op, o);
-		if (rc == 0) {
-			srv_peer_try(o);
-			return 0;
-		}
+		rc = s->p2p->open(s, op, o);
+		if (rc == 0)
+			return 0;	/* answered once both ends asked */
 	} else {
 		rc = srv_open(s, op, o);
 	}
-	vmbus_msg_init(&r, VMBUS_MSG_OPENCHANNEL_RESULT);
-	r.u.open_result.child_relid = op->child_relid;
-	r.u.open_result.open_id = op->open_id;
-	r.u.open_result.status = vmbus_status_from_errno(rc);
-	return srv_send(s, &r);
+	srv_reply(s, VMBUS_MSG_OPENCHANNEL_RESULT, op->child_relid,
+		  op->open_id);
+	return rc;
 }
 
-static int do_closechannel(struct vmbus_server *s, const struct vmbus_msg *m)
+static int do_closechannel(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_server *s = owner;
 	struct srv_offer *o = srv_offer(s, m->u.relid.child_relid);
 
 	if (!o)
 		return -ENOENT;
-	if (o->is_peer) {
-		/* Given up waiting: drop the request; shared: end it. */
-		if (o->pstate == PEER_WAITING)
-			srv_peer_cancel(o);
-		else if (o->pstate != PEER_IDLE)
-			srv_peer_break(o);
-		return 0;
-	}
-	srv_chan_close(s, o);
+	if (o->is_peer)
+		s->p2p->end(o);
+	else
+		srv_chan_close(s, o);
 	return 0;
 }
 
-static int do_relid_released(struct vmbus_server *s, const struct vmbus_msg *m)
+static int do_relid_released(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_server *s = owner;
 	struct srv_offer *o = srv_offer(s, m->u.relid.child_relid);
 
 	/*
@@ -1110,18 +641,14 @@ static int do_relid_released(struct vmbus_server *s, const struct vmbus_msg *m)
 static void srv_reset_bus(struct vmbus_server *s)
 {
 	struct srv_offer *o, *next;
-	unsigned int i;
 
 	s->quiet = true;
 	for (o = s->offers; o; o = o->next) {
 		srv_chan_close(s, o);
-		if (o->pstate == PEER_WAITING)
-			srv_peer_cancel(o);
-		else if (o->pstate != PEER_IDLE)
-			srv_peer_break(o);
+		if (o->is_peer)
+			s->p2p->end(o);
 	}
-	while (s->gpadls)
-		srv_gpadl_free(s, s->gpadls);
+	vmbus_gpadl_reg_clear(&s->gpadls);
 	s->quiet = false;
 	for (o = s->offers; o; o = next) {
 		next = o->next;
@@ -1129,17 +656,16 @@ static void srv_reset_bus(struct vmbus_server *s)
 		if (o->rescinded)
 			srv_offer_free(s, o);
 	}
-	for (i = 0; i < SRV_MAX_GPADL_ASM; i++)
-		srv_asm_free(&s->gasm[i]);
 	/* What still waits to be sent speaks of what is gone. */
-	vmbus_ctlq_clear(&s->txq);
+	vmbus_ctlq_clear(&s->conn.txq);
 	s->contacted = false;
 	s->offers_requested = false;
 	s->version = 0;
 }
 
-static int do_unload(struct vmbus_server *s, const struct vmbus_msg *m)
+static int do_unload(void *owner, const struct vmbus_msg *m)
 {
+	struct vmbus_server *s = owner;
 	struct vmbus_msg r;
 
 	(void)m;
@@ -1148,21 +674,106 @@ static int do_unload(struct vmbus_server *s, const struct vmbus_msg *m)
 	return srv_send(s, &r);
 }
 
-/* Messages a client sends, and whether they need INITIATE_CONTACT first. */
-static const struct {
-	int (*fn)(struct vmbus_server *, const struct vmbus_msg *);
-	bool needs_contact;
-} server_msgs[VMBUS_MSG_COUNT] = {
-	[VMBUS_MSG_INITIATE_CONTACT] = { do_initiate_contact, false },
-	[VMBUS_MSG_REQUESTOFFERS] = { do_requestoffers, true },
-	[VMBUS_MSG_GPADL_HEADER] = { do_gpadl_header, true },
-	[VMBUS_MSG_GPADL_BODY] = { do_gpadl_body, true },
-	[VMBUS_MSG_GPADL_TEARDOWN] = { do_gpadl_teardown, true },
-	[VMBUS_MSG_OPENCHANNEL] = { do_openchannel, true },
-	[VMBUS_MSG_CLOSECHANNEL] = { do_closechannel, true },
-	[VMBUS_MSG_RELID_RELEASED] = { do_relid_released, false },
-	[VMBUS_MSG_UNLOAD] = { do_unload, false },
-	[VMBUS_MSG_PEER_OPEN_RESULT] = { do_peer_open_result, true },
+/* What a row of the table below asks of srv_dispatch. */
+#define SRV_NEEDS_CONTACT	0x1	/* only after INITIATE_CONTACT */
+#define SRV_ANSWERS		0x2	/* answered with the handler's status */
+
+/* Messages a client sends. */
+static const struct vmbus_conn_row server_msgs[VMBUS_MSG_COUNT] = {
+	[VMBUS_MSG_INITIATE_CONTACT] = { .fn = do_initiate_contact },
+	[VMBUS_MSG_REQUESTOFFERS] = { do_requestoffers, 0, SRV_NEEDS_CONTACT },
+	[VMBUS_MSG_GPADL_HEADER] = { do_gpadl_header, 0,
+				     SRV_NEEDS_CONTACT | SRV_ANSWERS },
+	[VMBUS_MSG_GPADL_BODY] = { do_gpadl_body, 0,
+				   SRV_NEEDS_CONTACT | SRV_ANSWERS },
+	[VMBUS_MSG_GPADL_TEARDOWN] = { do_gpadl_teardown, 0, SRV_NEEDS_CONTACT },
+	[VMBUS_MSG_OPENCHANNEL] = { do_openchannel, 0,
+				    SRV_NEEDS_CONTACT | SRV_ANSWERS },
+	[VMBUS_MSG_CLOSECHANNEL] = { do_closechannel, 0, SRV_NEEDS_CONTACT },
+	[VMBUS_MSG_RELID_RELEASED] = { .fn = do_relid_released },
+	[VMBUS_MSG_UNLOAD] = { .fn = do_unload },
+	[VMBUS_MSG_PEER_OPEN_RESULT] = { do_peer_open_result, 0,
+					 SRV_NEEDS_CONTACT },
+};
+
+static bool srv_admit(void *owner, const struct vmbus_conn_row *row)
+{
+	struct vmbus_server *s = owner;
+
+	return !(row->flags & SRV_NEEDS_CONTACT) || s->contacted;
+}
+
+static void srv_unexpected(void *owner, uint32_t t)
+{
+	struct vmbus_server *s = owner;
+
+	vmbus_fault(&s->faults, FAULT_MSG, "unexpected %s",
+		  vmbus_msg_name(t) ?: "message");
+}
+
+/*
+ * After a row: a row flagged SRV_ANSWERS that prepared its answer
+ * (srv_reply) has it sent with the status of what it returned.
+ */
+static void srv_handled(void *owner, const struct vmbus_conn_row *row,
+			const struct vmbus_msg *m, int rc)
+{
+	struct vmbus_server *s = owner;
+
+	if ((row->flags & SRV_ANSWERS) && s->reply_ready) {
+		s->reply_ready = false;
+		rc = srv_answer(s, &s->reply, rc);
+	}
+	if (rc < 0)
+		vmbus_fault(&s->faults, FAULT_MSG, "failed to handle %s (%s)",
+			  vmbus_msg_name(m->u.hdr.msgtype), strerror(-rc));
+}
+
+static void srv_dropped(void *owner, unsigned int dropped,
+			unsigned int oversized)
+{
+	struct vmbus_server *s = owner;
+
+	if (dropped) {
+		s->work.ctl_dropped += dropped;
+		vmbus_fault(&s->faults, FAULT_MSG, "dropped %u malformed control "
+			  "messages", dropped);
+	}
+	if (oversized) {
+		/* Passed over by its checked length: the bus goes on. */
+		s->work.ctl_dropped += oversized;
+		vmbus_fault(&s->faults, FAULT_OVERSIZED, "dropped %u oversized "
+			  "control packets", oversized);
+	}
+}
+
+static bool srv_up(const void *owner)
+{
+	const struct vmbus_server *s = owner;
+
+	return !s->quiet && s->conn.evt.xce;
+}
+
+static void srv_send_failed(void *owner, const struct vmbus_msg *m, int rc)
+{
+	struct vmbus_server *s = owner;
+
+	vmbus_fault(&s->faults, FAULT_RING, "failed to send %s (%s)",
+		    vmbus_msg_name(m->u.hdr.msgtype) ?: "?", strerror(-rc));
+}
+
+static const struct vmbus_conn_ops server_conn = {
+	.rows = server_msgs,
+	.dir = VMBUS_MSG_DIR_C2S,
+	.txq_max = SRV_TXQ_MAX,
+	/* Answers that wait for room stop the reading (srv_dispatch). */
+	.hold_while_queued = true,
+	.admit = srv_admit,
+	.unexpected = srv_unexpected,
+	.done = srv_handled,
+	.dropped = srv_dropped,
+	.up = srv_up,
+	.send_failed = srv_send_failed,
 };
 
 /* Have vmbus_server_process called again soon, whatever the guest does. */
@@ -1177,60 +788,25 @@ static void srv_wake_self(struct vmbus_server *s)
 
 static int srv_dispatch(struct vmbus_server *s)
 {
-	struct vmbus_msg m;
-	unsigned int budget = SRV_CTL_BUDGET;
-	unsigned int dropped = 0, oversized = 0;
-	uint32_t t;
+	unsigned int budget = SRV_CTL_BUDGET, before = s->conn.received;
 	int rc;
 
-	vmbus_evt_ack(&s->evt);
+	vmbus_evt_ack(&s->conn.evt);
 	/*
 	 * Answers first; while some still wait for room, the guest's requests
 	 * wait too (it signals when it reads: the ring asked it to).
 	 */
-	rc = vmbus_ctlq_flush(&s->ctl, &s->txq);
-	if (rc < 0 || s->txq.len)
+	rc = vmbus_conn_flush(&s->conn);
+	if (rc < 0 || s->conn.txq.len)
 		return rc;
-	for (;;) {
-		rc = vmbus_ctl_recv_budget(&s->ctl, &m, VMBUS_MSG_DIR_C2S,
-					   &dropped, &oversized, &budget);
-		if (dropped) {
-			s->work.ctl_dropped += dropped;
-			srv_fault(s, FAULT_MSG, "dropped %u malformed control "
-				  "messages", dropped);
-			dropped = 0;
-		}
-		if (oversized) {
-			/* Passed over by its checked length: the bus goes on. */
-			s->work.ctl_dropped += oversized;
-			srv_fault(s, FAULT_OVERSIZED, "dropped %u oversized "
-				  "control packets", oversized);
-			oversized = 0;
-		}
-		if (rc < 0) {
-			srv_fault(s, FAULT_RING, "control ring broken (%s)",
-				  strerror(-rc));
-			return rc;
-		}
-		if (rc == 0)
-			break;
-		s->work.ctl_messages++;
-		t = m.u.hdr.msgtype;
-		if (t >= VMBUS_MSG_COUNT || !server_msgs[t].fn ||
-		    (server_msgs[t].needs_contact && !s->contacted)) {
-			srv_fault(s, FAULT_MSG, "unexpected %s",
-				  vmbus_msg_name(t) ?: "message");
-			continue;
-		}
-		rc = server_msgs[t].fn(s, &m);
-		if (rc < 0)
-			srv_fault(s, FAULT_MSG, "failed to handle %s (%s)",
-				  vmbus_msg_name(t), strerror(-rc));
-		/* Answers that wait for room stop the reading (above). */
-		if (s->txq.len)
-			return 0;
+	rc = vmbus_conn_dispatch(&s->conn, &budget);
+	s->work.ctl_messages += s->conn.received - before;
+	if (rc < 0) {
+		vmbus_fault(&s->faults, FAULT_RING, "control ring broken (%s)",
+			  strerror(-rc));
+		return rc;
 	}
-	if (!budget) {
+	if (!budget && !s->conn.txq.len) {
 		/*
 		 * More may be waiting, and the guest will not signal again
 		 * for packets it already wrote: wake ourselves for them,
@@ -1252,19 +828,19 @@ static void srv_error(struct vmbus_server *s, const char *what, int err)
 static void srv_disconnect(struct vmbus_server *s)
 {
 	srv_reset_bus(s);
-	vmbus_ctlq_clear(&s->txq);
+	vmbus_ctlq_clear(&s->conn.txq);
 	/* Our unmap notification fires: the frontend learns we left. */
 	if (s->live)
 		xengnttab_unmap(s->gt, s->live, 1);
 	s->live = NULL;
 	s->fe_armed = false;
-	if (s->evt.xce && !s->throttled)
-		epoll_ctl(s->epfd, EPOLL_CTL_DEL, vmbus_evt_fd(&s->evt), NULL);
+	if (s->conn.evt.xce && !s->throttled)
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, vmbus_evt_fd(&s->conn.evt), NULL);
 	if (s->throttled)
 		vmbus_timer_set(s->throttle_fd, 0);
 	s->throttled = false;
 	s->quiet_wakes = 0;
-	vmbus_evt_close(&s->evt);
+	vmbus_evt_close(&s->conn.evt);
 	if (s->ctl_mem)
 		srv_unmap_grants(s, s->ctl_mem, s->ctl_pages);
 	s->ctl_mem = NULL;
@@ -1284,7 +860,7 @@ static int srv_connect_live(struct vmbus_server *s)
 	if (rc == -ENOENT)
 		return 0;	/* a frontend that does not tell */
 	if (rc) {
-		srv_fault(s, FAULT_XS, "failed to read \"%s/%s\" (%s)", s->fe,
+		vmbus_fault(&s->faults, FAULT_XS, "failed to read \"%s/%s\" (%s)", s->fe,
 			  VMBUS_XS_LIVENESS_REF, strerror(-rc));
 		srv_error(s, "failed to read liveness-ref", -rc);
 		return rc;
@@ -1293,10 +869,10 @@ static int srv_connect_live(struct vmbus_server *s)
 						 (uint32_t)ref,
 						 PROT_READ | PROT_WRITE,
 						 VMBUS_LIVENESS_BACKEND,
-						 (evtchn_port_t)s->evt.local);
+						 (evtchn_port_t)s->conn.evt.local);
 	if (!s->live) {
 		/* Only the frontend loses by it: we do not see it die. */
-		srv_fault(s, FAULT_MAP, "failed to map the liveness page (%s)",
+		vmbus_fault(&s->faults, FAULT_MAP, "failed to map the liveness page (%s)",
 			  strerror(errno ? errno : EFAULT));
 		return 0;
 	}
@@ -1333,7 +909,7 @@ static int srv_connect(struct vmbus_server *s)
 	if (!rc && order < VMBUS_XS_MIN_RING_PAGE_ORDER)
 		rc = -EINVAL;
 	if (rc) {
-		srv_fault(s, FAULT_XS, "failed to read \"%s/%s\" (%s)", s->fe,
+		vmbus_fault(&s->faults, FAULT_XS, "failed to read \"%s/%s\" (%s)", s->fe,
 			  VMBUS_XS_RING_PAGE_ORDER, strerror(-rc));
 		srv_error(s, "failed to read ring-page-order", -rc);
 		return rc;
@@ -1343,7 +919,7 @@ static int srv_connect(struct vmbus_server *s)
 		snprintf(key, sizeof(key), VMBUS_XS_RING_REF_FMT, i);
 		rc = vmbus_xs_read_uint(s->xs, s->fe, key, UINT32_MAX, &ref);
 		if (rc) {
-			srv_fault(s, FAULT_XS, "failed to read \"%s/%s\" (%s)",
+			vmbus_fault(&s->faults, FAULT_XS, "failed to read \"%s/%s\" (%s)",
 				  s->fe, key, strerror(-rc));
 			srv_error(s, "failed to read ring-ref", -rc);
 			return rc;
@@ -1353,7 +929,7 @@ static int srv_connect(struct vmbus_server *s)
 	rc = vmbus_xs_read_uint(s->xs, s->fe, VMBUS_XS_EVENT_CHANNEL,
 				INT32_MAX, &port);
 	if (rc) {
-		srv_fault(s, FAULT_XS, "failed to read \"%s/%s\" (%s)", s->fe,
+		vmbus_fault(&s->faults, FAULT_XS, "failed to read \"%s/%s\" (%s)", s->fe,
 			  VMBUS_XS_EVENT_CHANNEL, strerror(-rc));
 		srv_error(s, "failed to read event-channel", -rc);
 		return rc;
@@ -1362,29 +938,29 @@ static int srv_connect(struct vmbus_server *s)
 				    PROT_READ | PROT_WRITE);
 	if (!s->ctl_mem) {
 		rc = -(errno ? errno : EFAULT);
-		srv_fault(s, FAULT_MAP, "failed to map the %u control ring "
+		vmbus_fault(&s->faults, FAULT_MAP, "failed to map the %u control ring "
 			  "grants (%s)", s->ctl_pages, strerror(-rc));
 		srv_error(s, "failed to map the control ring", -rc);
 		return rc;
 	}
-	rc = vmbus_evt_open(&s->evt);
+	rc = vmbus_evt_open(&s->conn.evt);
 	if (rc)
 		goto fail;
-	rc = xenevtchn_bind_interdomain(s->evt.xce, s->domid,
+	rc = xenevtchn_bind_interdomain(s->conn.evt.xce, s->domid,
 					(evtchn_port_t)port);
 	if (rc < 0) {
 		rc = -(errno ? errno : EIO);
-		srv_fault(s, FAULT_XS, "failed to bind event channel %lu (%s)",
+		vmbus_fault(&s->faults, FAULT_XS, "failed to bind event channel %lu (%s)",
 			  port, strerror(-rc));
 		srv_error(s, "failed to bind the event channel", -rc);
 		goto fail;
 	}
-	s->evt.local = rc;
+	s->conn.evt.local = rc;
 	hsize = (size_t)s->ctl_pages / 2 * VMBUS_GRANT_PAGE_SIZE;
-	rc = vmbus_ring_init(&s->ctl, (uint8_t *)s->ctl_mem + hsize, hsize,
-			     s->ctl_mem, hsize, vmbus_evt_signal, &s->evt);
+	rc = vmbus_ring_init(&s->conn.ring, (uint8_t *)s->ctl_mem + hsize, hsize,
+			     s->ctl_mem, hsize, vmbus_evt_signal, &s->conn.evt);
 	if (rc) {
-		srv_fault(s, FAULT_RING, "refused the control rings (%s)",
+		vmbus_fault(&s->faults, FAULT_RING, "refused the control rings (%s)",
 			  strerror(-rc));
 		srv_error(s, "refused the control rings", -rc);
 		goto fail;
@@ -1392,7 +968,7 @@ static int srv_connect(struct vmbus_server *s)
 	rc = srv_connect_live(s);
 	if (rc)
 		goto fail;
-	ev.data.fd = vmbus_evt_fd(&s->evt);
+	ev.data.fd = vmbus_evt_fd(&s->conn.evt);
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0) {
 		rc = -errno;
 		goto fail;
@@ -1416,9 +992,53 @@ static bool srv_attached(struct vmbus_server *s)
 	return attached;
 }
 
+/* Map and bind what the frontend published; a past failure is gone. */
+static int srv_step_connect(struct vmbus_server *s)
+{
+	char path[96];
+	int rc = srv_connect(s);
+
+	if (rc)
+		return rc;
+	snprintf(path, sizeof(path), "%s/error", s->be);
+	xs_rm(s->xs, XBT_NULL, path);
+	return 0;
+}
+
+#define FE(st)		(1u << (st))
+#define FE_ANY		(FE(XB_RECONFIGURED + 1) - 1)
+
+/*
+ * The rows of the table at the top of this file: in backend @state, a
+ * frontend state of @fe (first match) drops the connection if @drop, runs
+ * @run, and moves to @next (@failed if @run failed).
+ */
+static const struct srv_step_row {
+	int state;
+	unsigned int fe;
+	bool drop;
+	int (*run)(struct vmbus_server *s);
+	int next, failed;
+} srv_steps[] = {
+	/* Its rings were another backend's: make it start over. */
+	{ XB_INITWAIT, FE(XB_CONNECTED), false, NULL, XB_CLOSING, 0 },
+	{ XB_INITWAIT, FE(XB_INITIALISED), false, srv_step_connect,
+	  XB_CONNECTED, XB_CLOSED },
+	{ XB_CONNECTED, FE(XB_INITIALISING) | FE(XB_INITWAIT), true, NULL,
+	  XB_INITWAIT, 0 },
+	{ XB_CONNECTED, FE_ANY & ~(FE(XB_CONNECTED) | FE(XB_INITIALISED)),
+	  true, NULL, XB_CLOSED, 0 },
+	{ XB_CLOSING, FE(XB_INITIALISING), false, NULL, XB_INITWAIT, 0 },
+	{ XB_CLOSING, FE(XB_CLOSED) | FE(XB_UNKNOWN), false, NULL, XB_CLOSED,
+	  0 },
+	{ XB_CLOSED, FE(XB_INITIALISING), false, NULL, XB_INITWAIT, 0 },
+};
+
 static int srv_step(struct vmbus_server *s)
 {
 	int fe = vmbus_xs_read_state(s->xs, s->fe);
+	const struct srv_step_row *row;
+	size_t i;
 
 	/* Detached: writing a state would bring the directory back. */
 	if (fe == XB_UNKNOWN && s->state != XB_CLOSED && !srv_attached(s)) {
@@ -1426,61 +1046,31 @@ static int srv_step(struct vmbus_server *s)
 		s->state = XB_CLOSED;
 		return 0;
 	}
-	switch (s->state) {
-	case XB_INITWAIT:
-		/* Its rings were another backend's: make it start over. */
-		if (fe == XB_CONNECTED)
-			return srv_set_state(s, XB_CLOSING);
-		if (fe == XB_INITIALISED) {
-			if (srv_connect(s) == 0) {
-				char path[96];
-
-				/* A past failure is no longer the state. */
-				snprintf(path, sizeof(path), "%s/error", s->be);
-				xs_rm(s->xs, XBT_NULL, path);
-				return srv_set_state(s, XB_CONNECTED);
-			}
-			return srv_set_state(s, XB_CLOSED);
-		}
-		break;
-	case XB_CONNECTED:
-		if (fe == XB_INITIALISING || fe == XB_INITWAIT) {
+	for (i = 0; i < sizeof(srv_steps) / sizeof(srv_steps[0]); i++) {
+		row = &srv_steps[i];
+		if (row->state != s->state || !(row->fe & FE(fe)))
+			continue;
+		if (row->drop)
 			srv_disconnect(s);
-			return srv_set_state(s, XB_INITWAIT);
-		}
-		if (fe != XB_CONNECTED && fe != XB_INITIALISED) {
-			srv_disconnect(s);
-			return srv_set_state(s, XB_CLOSED);
-		}
-		break;
-	case XB_CLOSING:
-		if (fe == XB_INITIALISING)
-			return srv_set_state(s, XB_INITWAIT);
-		if (fe == XB_CLOSED || fe == XB_UNKNOWN)
-			return srv_set_state(s, XB_CLOSED);
-		break;
-	case XB_CLOSED:
-		if (fe == XB_INITIALISING)
-			return srv_set_state(s, XB_INITWAIT);
-		break;
-	default:
-		break;
+		if (row->run && row->run(s))
+			return srv_set_state(s, row->failed);
+		return srv_set_state(s, row->next);
 	}
-	return 0;
+	return 0;	/* repeated or skipped states wait for the next change */
 }
 
 /* Leave a storming guest's event channel out of the epoll set a while. */
 static void srv_throttle(struct vmbus_server *s)
 {
 	if (vmbus_timer_set(s->throttle_fd, SRV_THROTTLE_MS) < 0 ||
-	    epoll_ctl(s->epfd, EPOLL_CTL_DEL, vmbus_evt_fd(&s->evt), NULL) < 0) {
+	    epoll_ctl(s->epfd, EPOLL_CTL_DEL, vmbus_evt_fd(&s->conn.evt), NULL) < 0) {
 		vmbus_log(LOG_ERR, "domain %u: failed to pause its event "
 			  "channel (%s)", s->domid, strerror(errno));
 		return;
 	}
 	s->throttled = true;
 	s->work.throttles++;
-	srv_fault(s, FAULT_STORM, "signals its bus with nothing to do: its "
+	vmbus_fault(&s->faults, FAULT_STORM, "signals its bus with nothing to do: its "
 		  "signals are taken every %d ms for a while", SRV_THROTTLE_MS);
 }
 
@@ -1490,7 +1080,7 @@ static void srv_unthrottle(struct vmbus_server *s)
 
 	s->throttled = false;
 	s->quiet_wakes = 0;
-	ev.data.fd = vmbus_evt_fd(&s->evt);
+	ev.data.fd = vmbus_evt_fd(&s->conn.evt);
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
 		vmbus_log(LOG_ERR, "domain %u: failed to resume its event "
 			  "channel (%s)", s->domid, strerror(errno));
@@ -1536,12 +1126,12 @@ int vmbus_server_process(struct vmbus_server *s)
 		s->xs_dirty = true;
 		return srv_set_state(s, XB_CLOSING);
 	}
-	if (s->state == XB_CONNECTED && s->evt.xce && !s->throttled) {
+	if (s->state == XB_CONNECTED && s->conn.evt.xce && !s->throttled) {
 		before = s->work.ctl_messages + s->work.ctl_dropped +
-			 s->txq.len;
+			 s->conn.txq.len;
 		rc = srv_dispatch(s);
 		/* Nothing taken, nothing sent: a signal for nothing. */
-		if (rc >= 0 && !woken && s->txq.len == 0 &&
+		if (rc >= 0 && !woken && s->conn.txq.len == 0 &&
 		    s->work.ctl_messages + s->work.ctl_dropped == before) {
 			if (++s->quiet_wakes >= SRV_QUIET_WAKES)
 				srv_throttle(s);
@@ -1580,8 +1170,9 @@ int vmbus_server_create(struct vmbus_server **out, unsigned int domid,
 	s->next_relid = 1;
 	s->map_limit = VMBUS_SERVER_GUEST_MAPS_DEFAULT;
 	s->xs_dirty = true;
-	vmbus_evt_init(&s->evt);
-	vmbus_ctlq_init(&s->txq);
+	s->faults.domid = domid;
+	vmbus_conn_init(&s->conn, &server_conn, s, -1);
+	vmbus_gpadl_reg_init(&s->gpadls, &srv_gpadl_ops, s, &s->faults);
 	snprintf(s->be, sizeof(s->be), "/local/domain/0/" VMBUS_XS_BACKEND_FMT,
 		 domid, VMBUS_XS_DEVICE_ID);
 	snprintf(s->fe, sizeof(s->fe), "/local/domain/%u/" VMBUS_XS_FRONTEND_FMT,
@@ -1692,11 +1283,12 @@ void vmbus_server_get_work(const struct vmbus_server *s,
 			   struct vmbus_server_work *w)
 {
 	*w = s->work;
-	w->ctl_queued = s->txq.len;
+	w->ctl_queued = s->conn.txq.len;
+	w->ctl_queue_peak = s->conn.txq_peak;
 }
 
-static int srv_offer_add(struct vmbus_server *s,
-			 const struct vmbus_offer_desc *d, struct srv_offer **out)
+int srv_offer_add(struct vmbus_server *s, const struct vmbus_offer_desc *d,
+		  struct srv_offer **out)
 {
 	struct srv_offer *o, **pp;
 
@@ -1736,46 +1328,8 @@ int vmbus_server_offer(struct vmbus_server *s,
 		return rc;
 	if (relid)
 		*relid = o->relid;
-	if (s->offers_requested && s->evt.xce)
+	if (s->offers_requested && s->conn.evt.xce)
 		srv_send_offer(s, o);	/* a failure is logged; the offer stays */
-	return 0;
-}
-
-int vmbus_server_offer_peer(struct vmbus_server *a,
-			    const struct vmbus_offer_desc *da,
-			    uint32_t *relid_a, struct vmbus_server *b,
-			    const struct vmbus_offer_desc *db,
-			    uint32_t *relid_b)
-{
-	struct srv_offer *oa, *ob;
-	int rc;
-
-	if (!a || !b || a == b || a->domid == b->domid ||
-	    a->domid > VMBUS_PEER_DOMID_MAX || b->domid > VMBUS_PEER_DOMID_MAX)
-		return -EINVAL;
-	/* The rings are a guest's: no server can open them again. */
-	if ((da->flags | db->flags) & VMBUS_OFFER_FLAG_REOPEN)
-		return -EINVAL;
-	rc = srv_offer_add(a, da, &oa);
-	if (rc)
-		return rc;
-	rc = srv_offer_add(b, db, &ob);
-	if (rc) {
-		srv_offer_free(a, oa);
-		return rc;
-	}
-	oa->is_peer = ob->is_peer = true;
-	oa->opener = true;
-	oa->peer = ob;
-	ob->peer = oa;
-	if (relid_a)
-		*relid_a = oa->relid;
-	if (relid_b)
-		*relid_b = ob->relid;
-	if (a->offers_requested && a->evt.xce)
-		srv_send_offer(a, oa);
-	if (b->offers_requested && b->evt.xce)
-		srv_send_offer(b, ob);
 	return 0;
 }
 
@@ -1786,7 +1340,7 @@ int vmbus_server_rescind(struct vmbus_server *s, uint32_t relid)
 	if (!o || o->rescinded)
 		return -ENOENT;
 	if (o->peer)
-		srv_peer_break(o);	/* both ends go */
+		s->p2p->brk(o);		/* both ends go */
 	else
 		srv_offer_rescind(s, o);
 	srv_offers_gc(s);
@@ -1802,52 +1356,6 @@ void vmbus_server_foreach_chan(struct vmbus_server *s,
 	for (o = s->offers; o; o = o->next)
 		if (o->chan)
 			fn(o->chan, arg);
-}
-
-/* --- data GPADLs held by channels (xfer.c) --- */
-
-int vmbus_srv_gpadl_get(struct vmbus_server *s, uint32_t relid, uint32_t id,
-			void **mem, uint32_t *npages, bool *writable)
-{
-	struct srv_gpadl *g = srv_gpadl(s, id);
-	struct srv_offer *o = srv_offer(s, relid);
-	int rc;
-
-	/*
-	 * Not the rings of a channel, not one being torn down, and only on
-	 * an offer that takes data GPADLs.  Mapped on the first hold.
-	 */
-	if (!g || g->relid != relid || g->chan || g->torn || g->peer ||
-	    !o || !(o->d.flags & VMBUS_OFFER_FLAG_GPADLS))
-		return -ENOENT;
-	if (!g->refs) {
-		rc = srv_gpadl_map(s, g, false);
-		if (rc)
-			return rc;
-	}
-	g->refs++;
-	*mem = g->mem;
-	*npages = g->npages;
-	*writable = !g->readonly;
-	return 0;
-}
-
-void vmbus_srv_gpadl_put(struct vmbus_server *s, uint32_t id)
-{
-	struct srv_gpadl *g = srv_gpadl(s, id);
-	struct vmbus_msg r;
-
-	if (!g || !g->refs || --g->refs)
-		return;
-	if (!g->torn) {
-		srv_gpadl_unmap(s, g);	/* unused again: unmapped */
-		return;
-	}
-	srv_gpadl_free(s, g);
-	vmbus_msg_init(&r, VMBUS_MSG_GPADL_TORNDOWN);
-	r.u.gpadl_torndown.gpadl_id = id;
-	if (s->evt.xce)
-		srv_send(s, &r);
 }
 
 /* --- grant mapping budgets --- */
@@ -1882,6 +1390,6 @@ void vmbus_server_get_maps(const struct vmbus_server *s,
 	st->limit = s->map_limit;
 	st->host_mapped = srv_host_mapped;
 	st->host_limit = srv_host_limit;
-	st->gpadls = s->ngpadls;
+	st->gpadls = s->gpadls.n;
 	st->refused = s->map_refused;
 }

@@ -215,26 +215,11 @@ int vmbus_xfer_on_gpadl_torndown(struct vmbus_chan *c, uint32_t gpadl_id)
 static int gpadl_announce(struct vmbus_chan *c, struct vmbus_gpadl *g,
 			  const uint32_t *refs, int64_t deadline)
 {
-	struct vmbus_gpa_desc range = {
-		.byte_count = (uint32_t)gpadl_bytes(g),
-		.byte_offset = 0,
-		.gref_count = g->npages,
-		.grefs = refs,
-	};
-	uint32_t nmsgs = vmbus_gpadl_msg_count(
-		(uint32_t)VMBUS_GPA_RANGE_BYTES(g->npages));
-	struct vmbus_msg *msgs = calloc(nmsgs, sizeof(*msgs));
-	int rc, n, i;
+	int rc = vmbus_gpadl_announce(c->conn, c->relid, g->id, g->npages,
+				      refs, false);
 
-	if (!msgs)
-		return -ENOMEM;
-	n = vmbus_gpadl_build(msgs, nmsgs, c->relid, g->id, &range, 1);
-	rc = n < 0 ? n : 0;
-	for (i = 0; !rc && i < n; i++)
-		rc = vmbus_bus_send_msg(c->bus, &msgs[i]);
-	free(msgs);
 	while (!rc && g->state == G_CREATING)
-		rc = vmbus_bus_pump(c->bus, deadline);
+		rc = vmbus_conn_pump_up(c->conn, deadline);
 	if (!rc && g->status) {
 		rc = g->status;
 		vmbus_log(LOG_ERR, "server refused GPADL %u of %u pages on "
@@ -248,16 +233,12 @@ static int gpadl_announce(struct vmbus_chan *c, struct vmbus_gpadl *g,
 static int gpadl_teardown(struct vmbus_gpadl *g, int64_t deadline)
 {
 	struct vmbus_chan *c = g->chan;
-	struct vmbus_msg m;
 	int rc;
 
-	vmbus_msg_init(&m, VMBUS_MSG_GPADL_TEARDOWN);
-	m.u.gpadl_teardown.child_relid = c->relid;
-	m.u.gpadl_teardown.gpadl_id = g->id;
 	g->state = G_TEARING;
-	rc = vmbus_bus_send_msg(c->bus, &m);
+	rc = vmbus_gpadl_teardown(c->conn, c->relid, g->id);
 	while (!rc && g->state == G_TEARING)
-		rc = vmbus_bus_pump(c->bus, deadline);
+		rc = vmbus_conn_pump_up(c->conn, deadline);
 	if (rc == -ETIMEDOUT)
 		vmbus_log(LOG_WARNING, "server did not release GPADL %u of "
 			  "channel %u in time", g->id, c->relid);
@@ -268,21 +249,14 @@ static int gpadl_teardown(struct vmbus_gpadl *g, int64_t deadline)
 static int client_gpadl_release(struct vmbus_gpadl *g, int64_t deadline)
 {
 	struct vmbus_chan *c = g->chan;
-	unsigned int backend;
-	xengntshr_handle *gs = vmbus_bus_gntshr(c->bus, &backend);
+	xengntshr_handle *gs = c->conn->gs;
 	int rc = 0;
 
 	if (g->state == G_ACTIVE)
 		rc = gpadl_teardown(g, deadline);
-	else if (g->state == G_CREATING) {
-		struct vmbus_msg m;
-
+	else if (g->state == G_CREATING)
 		/* No answer yet: the server may still map it; withdraw it. */
-		vmbus_msg_init(&m, VMBUS_MSG_GPADL_TEARDOWN);
-		m.u.gpadl_teardown.child_relid = c->relid;
-		m.u.gpadl_teardown.gpadl_id = g->id;
-		vmbus_bus_send_msg(c->bus, &m);
-	}
+		vmbus_gpadl_teardown(c->conn, c->relid, g->id);
 	/* A page the server still maps stays its own until it unmaps. */
 	if (g->mem)
 		xengntshr_unshare(gs, g->mem, g->npages);
@@ -306,7 +280,7 @@ int vmbus_gpadl_create(struct vmbus_chan *c, size_t size, unsigned int flags,
 	int rc;
 
 	*out = NULL;
-	if (c->server || !c->bus || (flags & ~VMBUS_GPADL_READONLY) || !size)
+	if (c->server || !c->conn || (flags & ~VMBUS_GPADL_READONLY) || !size)
 		return -EINVAL;
 	if (size > (size_t)VMBUS_GPADL_MAX_PAGES * VMBUS_GRANT_PAGE_SIZE)
 		return -E2BIG;
@@ -322,7 +296,8 @@ int vmbus_gpadl_create(struct vmbus_chan *c, size_t size, unsigned int flags,
 		rc = -ENOMEM;
 		goto out;
 	}
-	gs = vmbus_bus_gntshr(c->bus, &backend);
+	gs = c->conn->gs;
+	backend = c->conn->domid;
 	g->mem = xengntshr_share_pages(gs, backend, (int)npages, refs,
 				       !(flags & VMBUS_GPADL_READONLY));
 	if (!g->mem) {
@@ -337,7 +312,7 @@ int vmbus_gpadl_create(struct vmbus_chan *c, size_t size, unsigned int flags,
 	g->npages = npages;
 	g->writable = true;		/* our own memory */
 	g->state = G_CREATING;
-	g->id = vmbus_bus_next_gpadl(c->bus);
+	g->id = ++c->conn->next_gpadl;
 	xfer_link(x, g);
 	rc = gpadl_announce(c, g, refs, deadline);
 	if (rc) {
@@ -386,7 +361,7 @@ static struct vmbus_gpadl *server_gpadl_get(struct vmbus_chan *c,
 		*err = -ENOMEM;
 		return NULL;
 	}
-	*err = vmbus_srv_gpadl_get(c->srv, c->relid, id, &mem, &g->npages,
+	*err = vmbus_gpadl_reg_get(c->reg, c->relid, id, &mem, &g->npages,
 				   &g->writable);
 	if (*err) {
 		free(g);
@@ -411,7 +386,7 @@ static void server_gpadl_release(struct vmbus_gpadl *g)
 	g->npages = 0;
 	g->state = G_GONE;
 	/* May answer a teardown that waited for us. */
-	vmbus_srv_gpadl_put(c->srv, g->id);
+	vmbus_gpadl_reg_put(c->reg, g->id);
 }
 
 int vmbus_gpadl_map(struct vmbus_chan *c, uint32_t gpadl_id,

@@ -23,10 +23,13 @@ tests_unit_dlog_test_CPPFLAGS = $(AM_CPPFLAGS) $(DLOG_CPPFLAGS)
 tests_unit_dlog_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_dlog_test_LDADD = util/libdlog.la $(CHECK_LIBS)
 
-# The channel layer alone, against a stub event channel library.
+# The connection and channel layers alone, against a stub event channel
+# library.
 check_PROGRAMS += tests/unit/vmbus-chan-test
 TESTS += tests/unit/vmbus-chan-test
 tests_unit_vmbus_chan_test_SOURCES = tests/unit/vmbus-chan-test.c \
+	lib/libvmbus/util.c \
+	lib/libvmbus/conn.c \
 	lib/libvmbus/chan.c
 tests_unit_vmbus_chan_test_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) \
 	$(VMBUS_CORE_CPPFLAGS) $(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) \

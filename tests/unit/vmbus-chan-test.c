@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Unit tests of libvmbus's channel layer (lib/libvmbus/chan.c) without Xen:
+ * Unit tests of libvmbus's connection and channel layers (lib/libvmbus/conn.c,
+ * chan.c) without Xen:
  * the event channel library is replaced by the stubs below, the rings are
  * malloc'd memory.  What a peer can make it do: acknowledge events for
  * ever, fill the control ring, send packets too large to be messages; and
@@ -71,12 +72,6 @@ int xenevtchn_unmask(xenevtchn_handle *xce, evtchn_port_t port)
 	(void)port;
 	stub_unmasks++;
 	return 0;
-}
-
-/* chan.c frees a channel's data GPADLs through xfer.c, not linked here. */
-void vmbus_xfer_release(struct vmbus_chan *c)
-{
-	(void)c;
 }
 
 START_TEST(test_ack_is_bounded)
@@ -289,6 +284,92 @@ START_TEST(test_reopening_channel_answers)
 }
 END_TEST
 
+/* --- dispatch through the table a connection is handed --- */
+
+struct owner {
+	unsigned int rescinds, unexpected, handled;
+	bool done;			/* set by a generic wake-up row */
+};
+
+static int on_rescind(void *arg, const struct vmbus_msg *m)
+{
+	struct owner *o = arg;
+
+	ck_assert_uint_eq(m->u.relid.child_relid, 7);
+	o->rescinds++;
+	return 0;
+}
+
+#define ROW_REFUSED	0x1
+
+static bool owner_admit(void *arg, const struct vmbus_conn_row *row)
+{
+	(void)arg;
+	return !(row->flags & ROW_REFUSED);
+}
+
+static void owner_unexpected(void *arg, uint32_t type)
+{
+	(void)type;
+	((struct owner *)arg)->unexpected++;
+}
+
+static void owner_done(void *arg, const struct vmbus_conn_row *row,
+		       const struct vmbus_msg *m, int rc)
+{
+	(void)row;
+	(void)m;
+	ck_assert_int_eq(rc, 0);
+	((struct owner *)arg)->handled++;
+}
+
+START_TEST(test_conn_dispatch_rows)
+{
+	static const struct vmbus_conn_row rows[VMBUS_MSG_COUNT] = {
+		[VMBUS_MSG_RESCIND_CHANNELOFFER] = { .fn = on_rescind },
+		[VMBUS_MSG_ALLOFFERS_DELIVERED] =
+			VMBUS_CONN_WAKE(struct owner, done),
+		[VMBUS_MSG_OPENCHANNEL_RESULT] = { on_rescind, 0, ROW_REFUSED },
+	};
+	static const struct vmbus_conn_ops ops = {
+		.rows = rows,
+		.dir = VMBUS_MSG_DIR_S2C,
+		.txq_max = 4,
+		.admit = owner_admit,
+		.unexpected = owner_unexpected,
+		.done = owner_done,
+	};
+	struct owner o = { 0 };
+	struct vmbus_conn cn;
+	struct vmbus_msg m;
+	struct rings r;
+
+	rings_setup(&r, 16384);
+	vmbus_conn_init(&cn, &ops, &o, -1);
+	ck_assert_int_eq(vmbus_ring_init(&cn.ring, r.b, r.size, r.a, r.size,
+					 count_signal, &r.signals), 0);
+	rescind(&m, 7);
+	ck_assert_int_eq(vmbus_ctl_send(&r.tx, &m), 0);
+	vmbus_msg_init(&m, VMBUS_MSG_ALLOFFERS_DELIVERED);
+	ck_assert_int_eq(vmbus_ctl_send(&r.tx, &m), 0);
+	/* No row for it, and a row its owner does not admit now. */
+	vmbus_msg_init(&m, VMBUS_MSG_UNLOAD_RESPONSE);
+	ck_assert_int_eq(vmbus_ctl_send(&r.tx, &m), 0);
+	vmbus_msg_init(&m, VMBUS_MSG_OPENCHANNEL_RESULT);
+	m.u.open_result.child_relid = 7;
+	ck_assert_int_eq(vmbus_ctl_send(&r.tx, &m), 0);
+
+	ck_assert_int_eq(vmbus_conn_dispatch(&cn, NULL), 2);
+	ck_assert_uint_eq(cn.received, 4);
+	ck_assert_uint_eq(o.rescinds, 1);
+	ck_assert(o.done);
+	ck_assert_uint_eq(o.handled, 2);
+	ck_assert_uint_eq(o.unexpected, 2);
+	ck_assert_int_eq(vmbus_conn_dispatch(&cn, NULL), 0);
+	rings_teardown(&r);
+}
+END_TEST
+
 static Suite *chan_suite(void)
 {
 	Suite *s = suite_create("vmbus-chan");
@@ -300,6 +381,7 @@ static Suite *chan_suite(void)
 	tcase_add_test(tc, test_ctl_recv_skips_oversized);
 	tcase_add_test(tc, test_ctl_recv_budget);
 	tcase_add_test(tc, test_reopening_channel_answers);
+	tcase_add_test(tc, test_conn_dispatch_rows);
 	suite_add_tcase(s, tc);
 	return s;
 }
