@@ -40,11 +40,12 @@
 #include <xenstore.h>
 #include <yajl/yajl_gen.h>
 
+#include "pipename.h"
+
 #define BE_ROOT		"/local/domain/0/backend/vmbus"
 #define STATE_ROOT	"/local/domain/0/vmbusd"
 #define XB_INITIALISING	"1"
 #define DOMID_FIRST_RESERVED	0x7ff0u
-#define PIPE_NAME_MAX	115	/* libvmbus's VMBUS_PIPE_NAME_MAX */
 #define SERVICE_MAX	107	/* sun_path, its NUL excluded */
 
 static struct xs_handle *xs;
@@ -974,18 +975,17 @@ static const char *opt_name(int val)
 	return "?";
 }
 
-/* A pipe name as the guest sees it: 1 to 115 bytes, no '/'; 0 or 2. */
+/* A pipe name as the guest sees it (pipe_name_problem); 0 or 2. */
 static int check_pipe_name(const char *opt, const char *name)
 {
+	const char *why = pipe_name_problem(name);
+
+	if (!why)
+		return 0;
 	if (!name[0])
 		return refuse("%s needs a name, not \"\"", opt);
-	if (strlen(name) > PIPE_NAME_MAX)
-		return refuse("the pipe name given to %s is %zu bytes; at most "
-			      "%u fit the offer", opt, strlen(name),
-			      PIPE_NAME_MAX);
-	if (strchr(name, '/'))
-		return refuse("the pipe name given to %s holds a '/'", opt);
-	return 0;
+	return refuse("the pipe name given to %s %s (%zu bytes)", opt, why,
+		      strlen(name));
 }
 
 int main(int argc, char **argv)

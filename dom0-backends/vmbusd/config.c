@@ -26,7 +26,11 @@
 
 #include <xenstore.h>
 
+#include "pipename.h"
 #include "vmbusd.h"
+
+_Static_assert(PIPE_NAME_MAX == VMBUS_PIPE_NAME_MAX,
+	       "util's pipe name limit is libvmbus's");
 
 #define XB_INITIALISING	"1"
 
@@ -45,6 +49,7 @@ struct vd_conf_guest {
 };
 
 static struct vd_conf_guest *conf;
+static struct xs_handle *cxs;		/* the daemon's, during a scan */
 static const char *conf_path;
 /* Domains the configuration was applied to, once each. */
 static unsigned int *applied;
@@ -82,7 +87,7 @@ static int parse_pipe(char *v, struct vd_conf_pipe *p)
 	extra = strtok_r(NULL, " \t", &save);
 	if (!name || !svc || extra)
 		return -1;
-	if (strlen(name) > VMBUS_PIPE_NAME_MAX || strchr(name, '/'))
+	if (pipe_name_problem(name))
 		return -2;
 	if (svc[0] != '/' || strlen(svc) >= sizeof(p->service))
 		return -3;
@@ -223,7 +228,7 @@ static bool xw(xs_transaction_t t, const char *dir, const char *key,
 	char path[256];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	return xs_write(vd_xs, t, path, val, (unsigned int)strlen(val));
+	return xs_write(cxs, t, path, val, (unsigned int)strlen(val));
 }
 
 /* Whether @domid's bus has an offer named @name. */
@@ -233,10 +238,10 @@ static bool has_offer(const char *offers, const char *name)
 	char **keys, path[256], *v;
 	bool found = false;
 
-	keys = xs_directory(vd_xs, XBT_NULL, offers, &n);
+	keys = xs_directory(cxs, XBT_NULL, offers, &n);
 	for (i = 0; keys && i < n && !found; i++) {
 		snprintf(path, sizeof(path), "%s/%s/name", offers, keys[i]);
-		v = xs_read(vd_xs, XBT_NULL, path, NULL);
+		v = xs_read(cxs, XBT_NULL, path, NULL);
 		found = v && strcmp(v, name) == 0;
 		free(v);
 	}
@@ -252,7 +257,7 @@ static unsigned int free_key(const char *offers)
 
 	for (i = 0;; i++) {
 		snprintf(path, sizeof(path), "%s/%u", offers, i);
-		v = xs_read(vd_xs, XBT_NULL, path, NULL);
+		v = xs_read(cxs, XBT_NULL, path, NULL);
 		if (!v)
 			return i;
 		free(v);
@@ -285,21 +290,21 @@ static int vd_config_attach(unsigned int domid, const struct vd_conf_guest *g)
 	snprintf(offers, sizeof(offers), "%s/offers", be);
 	snprintf(id, sizeof(id), "%u", domid);
 	snprintf(odir, sizeof(odir), "%s/frontend", be);
-	v = xs_read(vd_xs, XBT_NULL, odir, NULL);
+	v = xs_read(cxs, XBT_NULL, odir, NULL);
 	was_attached = v != NULL;
 	for (tries = 0; !v && tries < 8; tries++) {
-		t = xs_transaction_start(vd_xs);
+		t = xs_transaction_start(cxs);
 		if (!t)
 			break;
 		ok = xw(t, fe, "backend", be) && xw(t, fe, "backend-id", "0") &&
 		     xw(t, fe, "state", XB_INITIALISING) &&
 		     xw(t, be, "frontend", fe) && xw(t, be, "frontend-id", id) &&
 		     xw(t, be, "state", XB_INITIALISING) &&
-		     xs_mkdir(vd_xs, t, offers) &&
-		     xs_set_permissions(vd_xs, t, fe, fp, 2) &&
-		     xs_set_permissions(vd_xs, t, be, bp, 2) &&
-		     xs_set_permissions(vd_xs, t, offers, op, 1);
-		if (xs_transaction_end(vd_xs, t, !ok) && ok)
+		     xs_mkdir(cxs, t, offers) &&
+		     xs_set_permissions(cxs, t, fe, fp, 2) &&
+		     xs_set_permissions(cxs, t, be, bp, 2) &&
+		     xs_set_permissions(cxs, t, offers, op, 1);
+		if (xs_transaction_end(cxs, t, !ok) && ok)
 			break;
 		if (ok && errno == EAGAIN)
 			continue;
@@ -318,9 +323,9 @@ static int vd_config_attach(unsigned int domid, const struct vd_conf_guest *g)
 
 		for (i = 0; i < 3; i++) {
 			snprintf(k, sizeof(k), "%s/%s", fe, fkeys[i]);
-			xs_set_permissions(vd_xs, XBT_NULL, k, fp, 2);
+			xs_set_permissions(cxs, XBT_NULL, k, fp, 2);
 			snprintf(k, sizeof(k), "%s/%s", be, bkeys[i]);
-			xs_set_permissions(vd_xs, XBT_NULL, k, bp, 2);
+			xs_set_permissions(cxs, XBT_NULL, k, bp, 2);
 		}
 	}
 	free(v);
@@ -359,7 +364,7 @@ static bool was_applied(unsigned int domid)
  * applied to yet get their bus and pipes; the domains gone are forgotten
  * (a guest created again may come back with the same id on some hosts).
  */
-void vd_config_scan(void)
+void vd_config_scan(struct xs_handle *xs)
 {
 	unsigned int n = 0, i, j;
 	char **ents, path[64], *name, *end;
@@ -368,19 +373,20 @@ void vd_config_scan(void)
 
 	if (!conf)
 		return;
+	cxs = xs;
 	for (i = j = 0; i < napplied; i++)
-		if (xs_is_domain_introduced(vd_xs, applied[i]))
+		if (xs_is_domain_introduced(cxs, applied[i]))
 			applied[j++] = applied[i];
 	napplied = j;
-	ents = xs_directory(vd_xs, XBT_NULL, "/local/domain", &n);
+	ents = xs_directory(cxs, XBT_NULL, "/local/domain", &n);
 	for (i = 0; ents && i < n; i++) {
 		v = strtoul(ents[i], &end, 10);
 		if (*end || v == 0 || v >= 0x7ff0 ||
 		    was_applied((unsigned int)v) ||
-		    !xs_is_domain_introduced(vd_xs, (unsigned int)v))
+		    !xs_is_domain_introduced(cxs, (unsigned int)v))
 			continue;
 		snprintf(path, sizeof(path), "/local/domain/%lu/name", v);
-		name = xs_read(vd_xs, XBT_NULL, path, NULL);
+		name = xs_read(cxs, XBT_NULL, path, NULL);
 		if (!name)
 			continue;
 		for (g = conf; g; g = g->next)

@@ -35,6 +35,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -120,11 +121,6 @@ void vd_pipe_desc(struct vmbus_offer_desc *d, const struct vd_offer *o,
 	d->cookie = cookie;
 }
 
-struct vmbus_chan *vd_pipe_chan(const struct vd_pipe *p)
-{
-	return p->chan;
-}
-
 void vd_pipe_counters(const struct vd_pipe *p, uint64_t *to_service,
 		      uint64_t *from_service, uint64_t *errors)
 {
@@ -139,16 +135,6 @@ static void pipe_sock_events(struct vd_pipe *p, uint32_t events)
 		return;
 	if (vd_epoll_mod(p->sock, events, &p->wsock) == 0)
 		p->sock_events = events;
-}
-
-uint64_t vd_pipe_busy_turns(const struct vd_pipe *p)
-{
-	return p->busy_turns;
-}
-
-uint64_t vd_pipe_throttles(const struct vd_pipe *p)
-{
-	return p->throttles;
 }
 
 static void pipe_set_busy(struct vd_pipe *p)
@@ -368,7 +354,7 @@ static void pipe_unthrottle(struct vd_pipe *p)
 		pipe_pump(p);	/* what was signalled meanwhile */
 }
 
-void vd_pipe_event(struct vd_pipe *p, enum vd_kind kind, uint32_t events)
+void vd_pipe_event(struct vd_pipe *p, enum vd_pipe_ev kind, uint32_t events)
 {
 	uint64_t rx, tx;
 
@@ -398,7 +384,7 @@ void vd_pipe_event(struct vd_pipe *p, enum vd_kind kind, uint32_t events)
 	}
 }
 
-bool vd_pipe_busy(void)
+static bool vd_pipe_busy(void)
 {
 	return pipes_busy != NULL;
 }
@@ -530,6 +516,26 @@ static void pipe_connect_retry(struct vd_pipe *p)
 	pipe_pump(p);
 }
 
+static void pipe_chan_event(struct vd_watch *w, uint32_t events)
+{
+	vd_pipe_event(w->obj, VD_CHAN, events);
+}
+
+static void pipe_sock_event(struct vd_watch *w, uint32_t events)
+{
+	vd_pipe_event(w->obj, VD_SOCK, events);
+}
+
+static void pipe_retry_event(struct vd_watch *w, uint32_t events)
+{
+	vd_pipe_event(w->obj, VD_RETRY, events);
+}
+
+static void pipe_throttle_event(struct vd_watch *w, uint32_t events)
+{
+	vd_pipe_event(w->obj, VD_THROTTLE, events);
+}
+
 int vd_pipe_open(struct vd_offer *o, struct vmbus_chan *chan)
 {
 	struct vmbus_chan_stats st;
@@ -544,10 +550,10 @@ int vd_pipe_open(struct vd_offer *o, struct vmbus_chan *chan)
 	p->throttle_fd = -1;
 	p->offer = o;
 	p->chan = chan;
-	p->wchan = (struct vd_watch){ VD_CHAN, p };
-	p->wsock = (struct vd_watch){ VD_SOCK, p };
-	p->wretry = (struct vd_watch){ VD_RETRY, p };
-	p->wthrottle = (struct vd_watch){ VD_THROTTLE, p };
+	p->wchan = (struct vd_watch){ pipe_chan_event, p };
+	p->wsock = (struct vd_watch){ pipe_sock_event, p };
+	p->wretry = (struct vd_watch){ pipe_retry_event, p };
+	p->wthrottle = (struct vd_watch){ pipe_throttle_event, p };
 	vmbus_chan_get_stats(chan, &st);
 	/* Descriptor, padding and trailer aside, keep a packet under half
 	 * the ring so that two are in flight. */
@@ -646,3 +652,124 @@ void vd_pipe_close(struct vd_pipe *p)
 	p->next_dead = pipes_dead;
 	pipes_dead = p;
 }
+
+/* --- the pipe service's row in the registry --- */
+
+/* An entry {name, service, mode, instance}; the service is written last. */
+static int pipe_make(struct vd_offer *o, const char *dir)
+{
+	struct vmbus_offer_desc d;
+	struct vd_guest *g = o->guest;
+	char *name, *service, *mode, *inst;
+	int rc = -EINVAL;
+
+	name = vd_xs_read(dir, "name");
+	service = vd_xs_read(dir, "service");
+	mode = vd_xs_read(dir, "mode");
+	inst = vd_xs_read(dir, "instance");
+	if (!name || !service || !name[0] ||
+	    strlen(name) > VMBUS_PIPE_NAME_MAX ||
+	    strlen(service) >= sizeof(o->service))
+		goto out;
+	strcpy(o->name, name);
+	strcpy(o->service, service);
+	o->message_mode = mode && strcmp(mode, "message") == 0;
+	vd_pipe_desc(&d, o, o);
+	if (!inst || vmbus_guid_parse(inst, d.instance) < 0) {
+		/* A stable instance per guest and key. */
+		memset(d.instance, 0, sizeof(d.instance));
+		d.instance[0] = (uint8_t)g->domid;
+		d.instance[1] = (uint8_t)(g->domid >> 8);
+		/* As snprintf of 12 bytes did: at most 11 and a NUL. */
+		memcpy(d.instance + 4, o->key, strnlen(o->key, 11));
+	}
+	rc = vmbus_server_offer(g->srv, &d, &o->relid);
+	if (rc) {
+		dlog(LOG_ERR, "domain %u: failed to offer pipe \"%s\" (%s)",
+		       g->domid, name, strerror(-rc));
+		goto out;
+	}
+	dlog(LOG_INFO, "domain %u: offered pipe \"%s\" (%s mode, channel "
+	       "%u) -> \"%s\"", g->domid, name,
+	       o->message_mode ? "message" : "byte", o->relid, service);
+out:
+	free(name);
+	free(service);
+	free(mode);
+	free(inst);
+	return rc;
+}
+
+static void pipe_close_cb(struct vd_offer *o, struct vmbus_chan *chan)
+{
+	(void)chan;
+	if (o->pipe)
+		vd_pipe_close(o->pipe);
+}
+
+static void pipe_drop(struct vd_offer *o)
+{
+	pipe_close_cb(o, NULL);
+}
+
+static int pipe_state(struct vd_offer *o, char *val, size_t len)
+{
+	char name[3 * VMBUS_PIPE_NAME_MAX + 1], svc[3 * sizeof(o->service)];
+	struct vmbus_chan_stats st;
+	struct vd_pipe *p = o->pipe;
+
+	vd_escape(o->name, name, sizeof(name));
+	vd_escape(o->service, svc, sizeof(svc));
+	if (!p)
+		return snprintf(val, len, "state=offered name=%s mode=%s "
+				"service=%s", name,
+				o->message_mode ? "message" : "byte", svc);
+	vmbus_chan_get_stats(p->chan, &st);
+	return snprintf(val, len,
+		"state=open name=%s mode=%s service=%s "
+		"tx_write=%u tx_read=%u tx_used=%u tx_size=%u "
+		"rx_write=%u rx_read=%u rx_used=%u rx_size=%u "
+		"tx_packets=%llu rx_packets=%llu tx_bytes=%llu "
+		"rx_bytes=%llu tx_signals=%llu rx_signals=%llu "
+		"tx_full=%llu errors=%llu busy_turns=%llu "
+		"throttles=%llu",
+		name, o->message_mode ? "message" : "byte",
+		svc, st.tx_write_index, st.tx_read_index,
+		st.tx_used, st.tx_size, st.rx_write_index,
+		st.rx_read_index, st.rx_used, st.rx_size,
+		(unsigned long long)st.tx_packets,
+		(unsigned long long)st.rx_packets,
+		(unsigned long long)st.tx_bytes,
+		(unsigned long long)st.rx_bytes,
+		(unsigned long long)st.tx_signals,
+		(unsigned long long)st.rx_signals,
+		(unsigned long long)st.tx_full,
+		(unsigned long long)(st.errors + p->errors +
+				     (st.error ? 1 : 0)),
+		(unsigned long long)p->busy_turns,
+		(unsigned long long)p->throttles);
+}
+
+static struct vd_loop_hook pipe_hook = {
+	.busy = vd_pipe_busy,
+	.turn = vd_pipe_run_busy,
+	.reap = vd_pipe_reap,
+};
+
+static int pipe_start(void)
+{
+	vd_loop_hook_add(&pipe_hook);
+	return 0;
+}
+
+const struct vd_service vd_pipe_service = {
+	.kind = "pipe",
+	.noun = "pipe",
+	.last_key = "service",
+	.start = pipe_start,
+	.make = pipe_make,
+	.open = vd_pipe_open,
+	.close = pipe_close_cb,
+	.drop = pipe_drop,
+	.state = pipe_state,
+};
