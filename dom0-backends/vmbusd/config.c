@@ -9,6 +9,9 @@
  *   pipe = PIPE SERVICE [byte|message]
  *                                   offered pipe PIPE, joined to the unix
  *                                   socket SERVICE
+ *   ic = KIND...                    Hyper-V integration services offered:
+ *                                   heartbeat shutdown timesync kvp, or all
+ *                                   (none unless named)
  *
  * When a domain of a configured name is there (at start, and on every
  * @introduceDomain), the daemon writes what 'vmbusctl attach' and
@@ -41,8 +44,13 @@ struct vd_conf_pipe {
 	struct vd_conf_pipe *next;
 };
 
+static const char *const ic_kinds[] = { "heartbeat", "shutdown", "timesync",
+					"kvp" };
+#define IC_KINDS	(sizeof(ic_kinds) / sizeof(ic_kinds[0]))
+
 struct vd_conf_guest {
 	char name[65];
+	unsigned int ics;		/* bit i: ic_kinds[i] offered */
 	unsigned int npipes;
 	struct vd_conf_pipe *pipes;
 	struct vd_conf_guest *next;
@@ -97,6 +105,30 @@ static int parse_pipe(char *v, struct vd_conf_pipe *p)
 	strcpy(p->service, svc);
 	p->message = mode && strcmp(mode, "message") == 0;
 	return 0;
+}
+
+/* "KIND..." of an ic line into the bits of @ics; the bad word in @bad. */
+static int parse_ic(char *v, unsigned int *ics, char *bad, size_t len)
+{
+	char *w, *save;
+	unsigned int i;
+
+	snprintf(bad, len, "%s", v);
+	for (w = strtok_r(v, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (strcmp(w, "all") == 0) {
+			*ics |= (1u << IC_KINDS) - 1;
+			continue;
+		}
+		for (i = 0; i < IC_KINDS; i++)
+			if (strcmp(w, ic_kinds[i]) == 0)
+				break;
+		if (i == IC_KINDS) {
+			snprintf(bad, len, "%s", w);
+			return -EINVAL;
+		}
+		*ics |= 1u << i;
+	}
+	return *bad ? 0 : -EINVAL;
 }
 
 /*
@@ -164,9 +196,26 @@ int vd_config_load(const char *path, bool must)
 			continue;
 		}
 		v = strchr(s, '=');
-		if (!v || strcmp(trim((*v = '\0', s)), "pipe") != 0) {
-			rc = conf_error(path, line, "a line is \"[NAME]\" or "
-					"\"pipe = ...\", not", s);
+		if (v && strcmp(trim((*v = '\0', s)), "ic") == 0) {
+			if (!g) {
+				rc = conf_error(path, line, "an ic line belongs "
+						"to a guest's \"[NAME]\" section, "
+						"above", "ic");
+				break;
+			}
+			rc = parse_ic(trim(v + 1), &g->ics, text, sizeof(text));
+			if (rc) {
+				rc = conf_error(path, line, "an integration "
+						"service is heartbeat, shutdown, "
+						"timesync, kvp or all, not",
+						text);
+				break;
+			}
+			continue;
+		}
+		if (!v || strcmp(s, "pipe") != 0) {
+			rc = conf_error(path, line, "a line is \"[NAME]\", "
+					"\"pipe = ...\" or \"ic = ...\", not", s);
 			break;
 		}
 		if (!g) {
@@ -249,6 +298,24 @@ static bool has_offer(const char *offers, const char *name)
 	return found;
 }
 
+/* Whether the offers under @offers have an entry of kind @kind. */
+static bool has_kind(const char *offers, const char *kind)
+{
+	unsigned int n = 0, i;
+	char **keys, path[256], *v;
+	bool found = false;
+
+	keys = xs_directory(cxs, XBT_NULL, offers, &n);
+	for (i = 0; keys && i < n && !found; i++) {
+		snprintf(path, sizeof(path), "%s/%s/kind", offers, keys[i]);
+		v = xs_read(cxs, XBT_NULL, path, NULL);
+		found = v && strcmp(v, kind) == 0;
+		free(v);
+	}
+	free(keys);
+	return found;
+}
+
 /* A free key under @offers. */
 static unsigned int free_key(const char *offers)
 {
@@ -280,7 +347,7 @@ static int vd_config_attach(unsigned int domid, const struct vd_conf_guest *g)
 	}, op[1] = { { .id = 0, .perms = XS_PERM_NONE } };
 	char fe[96], be[96], offers[128], odir[160], id[16], *v;
 	const struct vd_conf_pipe *p;
-	unsigned int made = 0;
+	unsigned int made = 0, i;
 	xs_transaction_t t;
 	bool ok, was_attached;
 	int tries;
@@ -319,7 +386,6 @@ static int vd_config_attach(unsigned int domid, const struct vd_conf_guest *g)
 		static const char *const bkeys[] = { "frontend", "frontend-id",
 						     "state" };
 		char k[160];
-		unsigned int i;
 
 		for (i = 0; i < 3; i++) {
 			snprintf(k, sizeof(k), "%s/%s", fe, fkeys[i]);
@@ -342,6 +408,17 @@ static int vd_config_attach(unsigned int domid, const struct vd_conf_guest *g)
 			continue;
 		}
 		made++;
+	}
+	for (i = 0; i < IC_KINDS; i++) {
+		if (!(g->ics & (1u << i)) || has_kind(offers, ic_kinds[i]))
+			continue;
+		snprintf(odir, sizeof(odir), "%s/%u", offers, free_key(offers));
+		/* The daemon takes an IC's entry once its kind is written. */
+		if (!xw(XBT_NULL, odir, "name", ic_kinds[i]) ||
+		    !xw(XBT_NULL, odir, "kind", ic_kinds[i]))
+			dlog(LOG_ERR, "domain %u (\"%s\"): failed to write "
+			     "\"%s\" (%s)", domid, g->name, odir,
+			     strerror(errno));
 	}
 	dlog(made || !was_attached ? LOG_NOTICE : LOG_INFO,
 	     "domain %u (\"%s\"): bus and %u of %u pipe(s) from "

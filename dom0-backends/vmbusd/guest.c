@@ -366,6 +366,9 @@ static void vd_offers_scan(struct vd_guest *g)
 
 			snprintf(sub, sizeof(sub), "%s/%s", dir, o->key);
 			svc = vd_xs_read(sub, o->svc->last_key);
+			/* What the administrator asks of a live offer. */
+			if (svc && o->svc->update)
+				o->svc->update(o, sub);
 		}
 		if (!svc)
 			vd_offer_drop(g, o, true);

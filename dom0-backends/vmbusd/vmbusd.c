@@ -416,7 +416,11 @@ int main(int argc, char **argv)
 		goto out;
 	if (vd_loop_init(vd_publish) < 0 ||
 	    vd_service_register(&vd_pipe_service) < 0 ||
-	    vd_service_register(&vd_p2p_service) < 0)
+	    vd_service_register(&vd_p2p_service) < 0 ||
+	    vd_service_register(&vd_ic_heartbeat_service) < 0 ||
+	    vd_service_register(&vd_ic_shutdown_service) < 0 ||
+	    vd_service_register(&vd_ic_timesync_service) < 0 ||
+	    vd_service_register(&vd_ic_kvp_service) < 0)
 		goto out;
 	vd_xs = xs_open(0);
 	if (!vd_xs) {

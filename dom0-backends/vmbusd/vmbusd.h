@@ -50,6 +50,7 @@ struct vd_offer {
 	struct vd_guest *guest;
 	struct vd_pipe *pipe;		/* open pipe, if any */
 	char published[1536];		/* last state written to xenstore */
+	char req_id[64];		/* the administrator's last request */
 	struct vd_offer *next;
 	/* A pipe to another guest (p2p.c): only its setup passes here. */
 	bool p2p;
@@ -119,6 +120,7 @@ struct vd_service {
 	const char *kind;		/* the entry's "kind" */
 	const char *noun;		/* for messages: "pipe", ... */
 	const char *last_key;		/* written last: the entry is whole */
+	const void *priv;		/* the service's own constants */
 	/* Once, as it is registered: its loop hooks (may be NULL). */
 	int (*start)(void);
 	/*
@@ -132,6 +134,8 @@ struct vd_service {
 	void (*close)(struct vd_offer *o, struct vmbus_chan *chan);
 	/* @o goes: let go of what the service holds for it. */
 	void (*drop)(struct vd_offer *o);
+	/* The entry at @dir changed (may be NULL): requests to a live offer. */
+	void (*update)(struct vd_offer *o, const char *dir);
 	/* Its live state line into @val; the length, or -1 for none. */
 	int (*state)(struct vd_offer *o, char *val, size_t len);
 };
@@ -190,5 +194,11 @@ unsigned int vd_pipe_count(void);
 
 /* Pipes between two guests (p2p.c). */
 extern const struct vd_service vd_p2p_service;
+
+/* Hyper-V integration services (ic.c, ic-*.c). */
+extern const struct vd_service vd_ic_heartbeat_service;
+extern const struct vd_service vd_ic_shutdown_service;
+extern const struct vd_service vd_ic_timesync_service;
+extern const struct vd_service vd_ic_kvp_service;
 
 #endif /* VMBUSD_H */

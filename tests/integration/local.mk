@@ -111,3 +111,12 @@ tests_integration_vmbus_xfer_peer_CPPFLAGS = $(LIBVMBUS_CPPFLAGS)
 tests_integration_vmbus_xfer_peer_LDADD = $(LIBVMBUS_LIBS)
 dist_noinst_SCRIPTS += tests/integration/vmbus-xfer.sh
 TESTS += tests/integration/vmbus-xfer.sh
+
+# Hyper-V integration services served by vmbusd, against a guest that
+# answers them as Linux's hv_utils does.
+check_PROGRAMS += tests/integration/vmbus-ic-guest
+tests_integration_vmbus_ic_guest_SOURCES = tests/integration/vmbus-ic-guest.c
+tests_integration_vmbus_ic_guest_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) -I$(top_srcdir)/lib
+tests_integration_vmbus_ic_guest_LDADD = $(LIBVMBUS_LIBS) lib/vmbus/libvmbus-core.la
+dist_noinst_SCRIPTS += tests/integration/vmbus-ic.sh
+TESTS += tests/integration/vmbus-ic.sh
