@@ -39,10 +39,12 @@ EXTRA_DIST += \
 	fuzz/fuzz-gpadl.c \
 	fuzz/fuzz-xfer.c \
 	fuzz/fuzz-kdframe.c \
+	fuzz/fuzz-ic.c \
 	fuzz/regressions/README.md \
 	fuzz/regressions/bus/xferset-unmapped-under-service \
 	fuzz/regressions/bus/service-reads-gpadl-packet-after-unmap \
-	fuzz/regressions/bus/service-keeps-xfer-packet-past-next-receive
+	fuzz/regressions/bus/service-keeps-xfer-packet-past-next-receive \
+	fuzz/regressions/ic/negotiation-answer-not-offered
 
 # The stateful bus target built by the ordinary compiler, without libFuzzer,
 # over the in-memory Xen (no Xen library is linked): `make check` replays

@@ -177,12 +177,15 @@ static void ic_answer(struct vd_ic *ic, const struct vmbus_packet *pkt)
 	ic->pending = false;
 	ic->responses++;
 	if (ic->st == VD_IC_NEGOTIATING) {
-		int rc = vmbus_ic_negotiate_result(&m, &ic->fw, &ic->ver);
+		int rc = vmbus_ic_negotiate_result(&m, ic_fw,
+			sizeof(ic_fw) / sizeof(ic_fw[0]), ic->k->versions,
+			ic->k->nversions, &ic->fw, &ic->ver);
 
 		if (rc) {
 			ic_fail(ic, rc == -EPROTONOSUPPORT ?
 				"the guest speaks none of the versions offered" :
-				"the guest's version answer is malformed");
+				"the guest's version answer is malformed or "
+				"names a version not offered");
 			return;
 		}
 		ic->st = VD_IC_READY;

@@ -125,10 +125,23 @@ static uint32_t ic_ver_at(const uint8_t *body, unsigned int i)
 	return VMBUS_IC_VER((uint32_t)v.major, v.minor);
 }
 
-int vmbus_ic_negotiate_result(const struct vmbus_ic_msg *m, uint32_t *fw,
-			      uint32_t *msg)
+static bool ic_listed(uint32_t v, const uint32_t *list, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (list[i] == v)
+			return true;
+	return false;
+}
+
+int vmbus_ic_negotiate_result(const struct vmbus_ic_msg *m,
+			      const uint32_t *fw, unsigned int nfw,
+			      const uint32_t *msg, unsigned int nmsg,
+			      uint32_t *fw_out, uint32_t *msg_out)
 {
 	struct vmbus_ic_negotiate n;
+	uint32_t f, v;
 	int rc;
 
 	if (m->hdr.type != VMBUS_IC_MSG_NEGOTIATE ||
@@ -142,8 +155,13 @@ int vmbus_ic_negotiate_result(const struct vmbus_ic_msg *m, uint32_t *fw,
 		return -EPROTONOSUPPORT;
 	if (n.framework_count != 1 || n.message_count != 1)
 		return -EPROTO;
-	*fw = ic_ver_at(m->body, 0);
-	*msg = ic_ver_at(m->body, 1);
+	/* Only what was offered may be chosen. */
+	f = ic_ver_at(m->body, 0);
+	v = ic_ver_at(m->body, 1);
+	if (!ic_listed(f, fw, nfw) || !ic_listed(v, msg, nmsg))
+		return -EPROTO;
+	*fw_out = f;
+	*msg_out = v;
 	return 0;
 }
 

@@ -48,12 +48,14 @@ int vmbus_ic_negotiate_build(void *buf, size_t cap, const uint32_t *fw,
 			     unsigned int nfw, const uint32_t *msg,
 			     unsigned int nmsg);
 /*
- * The host reads the guest's answer: 0 and the versions chosen, or
- * -EPROTONOSUPPORT (the guest listed none), -EPROTO (not an answer of one
- * of each).
+ * The host reads the guest's answer to its lists @fw and @msg: 0 and the
+ * versions chosen, or -EPROTONOSUPPORT (the guest listed none), -EPROTO
+ * (not an answer of one of each, or a version the host did not offer).
  */
-int vmbus_ic_negotiate_result(const struct vmbus_ic_msg *m, uint32_t *fw,
-			      uint32_t *msg);
+int vmbus_ic_negotiate_result(const struct vmbus_ic_msg *m,
+			      const uint32_t *fw, unsigned int nfw,
+			      const uint32_t *msg, unsigned int nmsg,
+			      uint32_t *fw_out, uint32_t *msg_out);
 /*
  * The guest answers a negotiation in place, as Linux's
  * vmbus_prep_negotiate_resp does: the first of its own framework versions
