@@ -22,5 +22,5 @@ dom0_backends_vmbusd_vmbusd_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) -I$(top_srcdir)/lib 
 dom0_backends_vmbusd_vmbusd_LDADD = $(LIBVMBUS_LIBS) lib/vmbus/libvmbus-core.la util/libdlog.la util/libpipename.la $(XENSTORE_LIBS) \
 	$(LIBSYSTEMD_LIBS) $(LIBCAPNG_LIBS)
 
-dist_man_MANS += docs/man/vmbusd.8
+dist_man_MANS += docs/man/vmbusd.8 docs/man/vmbusd.conf.5
 
