@@ -214,6 +214,22 @@ START_TEST(test_utf16)
 }
 END_TEST
 
+/* The byte order Linux's GUID_INIT gives HV_HEART_BEAT_GUID. */
+START_TEST(test_guid_order)
+{
+	static const uint8_t hb[16] = { 0x39, 0x4f, 0x16, 0x57, 0x15, 0x91,
+		0x78, 0x4e, 0xab, 0x55, 0x38, 0x2f, 0x3b, 0xd5, 0x42, 0x2d };
+	uint8_t g[16];
+
+	ck_assert_int_eq(vmbus_ic_guid(VMBUS_IC_HEARTBEAT_GUID, g), 0);
+	ck_assert_mem_eq(g, hb, 16);
+	ck_assert_int_eq(vmbus_ic_guid("57164f39-9115-4e78-ab55-382f3bd5422", g),
+			 -EINVAL);
+	ck_assert_int_eq(vmbus_ic_guid("57164f39x9115-4e78-ab55-382f3bd5422d", g),
+			 -EINVAL);
+}
+END_TEST
+
 static Suite *ic_suite(void)
 {
 	Suite *s = suite_create("vmbus-ic");
@@ -224,6 +240,7 @@ static Suite *ic_suite(void)
 	tcase_add_test(tc, test_negotiation);
 	tcase_add_test(tc, test_negotiation_hostile);
 	tcase_add_test(tc, test_utf16);
+	tcase_add_test(tc, test_guid_order);
 	suite_add_tcase(s, tc);
 	return s;
 }
