@@ -208,6 +208,8 @@ struct vmbus_server {
 	bool xs_dirty;			/* a watch fired: read the frontend */
 	struct vmbus_ctlq txq;		/* control messages waiting for room */
 	struct vmbus_server_work work;
+	vmbus_tl_connect_fn *tl_connect;	/* hv_sock's TL_CONNECT_REQUEST */
+	void *tl_arg;
 };
 
 static const struct vmbus_version_cap bus_caps[] = {
@@ -1148,6 +1150,28 @@ static int do_unload(struct vmbus_server *s, const struct vmbus_msg *m)
 	return srv_send(s, &r);
 }
 
+/*
+ * TL_CONNECT_REQUEST (hv_sock's connect): the application offers the
+ * connection's channel, or refuses and the guest is told so.
+ */
+static int do_tl_connect(struct vmbus_server *s, const struct vmbus_msg *m)
+{
+	const struct vmbus_msg_tl_connect_request *q = &m->u.tl_connect;
+	struct vmbus_msg r;
+	int rc = -ECONNREFUSED;
+
+	if (s->tl_connect)
+		rc = s->tl_connect(s, q->guest_endpoint_id.b,
+				   q->host_service_id.b, s->tl_arg);
+	if (rc >= 0)
+		return 0;
+	vmbus_msg_init(&r, VMBUS_MSG_TL_CONNECT_RESULT);
+	r.u.tl_result.guest_endpoint_id = q->guest_endpoint_id;
+	r.u.tl_result.host_service_id = q->host_service_id;
+	r.u.tl_result.status = VMBUS_TL_CONNREFUSED;
+	return srv_send(s, &r);
+}
+
 /* Messages a client sends, and whether they need INITIATE_CONTACT first. */
 static const struct {
 	int (*fn)(struct vmbus_server *, const struct vmbus_msg *);
@@ -1163,6 +1187,7 @@ static const struct {
 	[VMBUS_MSG_RELID_RELEASED] = { do_relid_released, false },
 	[VMBUS_MSG_UNLOAD] = { do_unload, false },
 	[VMBUS_MSG_PEER_OPEN_RESULT] = { do_peer_open_result, true },
+	[VMBUS_MSG_TL_CONNECT_REQUEST] = { do_tl_connect, true },
 };
 
 /* Have vmbus_server_process called again soon, whatever the guest does. */
@@ -1884,4 +1909,12 @@ void vmbus_server_get_maps(const struct vmbus_server *s,
 	st->host_limit = srv_host_limit;
 	st->gpadls = s->ngpadls;
 	st->refused = s->map_refused;
+}
+
+int vmbus_server_set_tl_connect(struct vmbus_server *s,
+				vmbus_tl_connect_fn *fn, void *arg)
+{
+	s->tl_connect = fn;
+	s->tl_arg = arg;
+	return 0;
 }
