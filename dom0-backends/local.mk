@@ -11,6 +11,7 @@ dom0_backends_vmbusd_vmbusd_SOURCES = \
 	dom0-backends/vmbusd/config.c \
 	dom0-backends/vmbusd/pipe.c \
 	dom0-backends/vmbusd/p2p.c \
+	dom0-backends/vmbusd/hvsock.c \
 	dom0-backends/vmbusd/ic.h \
 	dom0-backends/vmbusd/ic.c \
 	dom0-backends/vmbusd/ic-heartbeat.c \

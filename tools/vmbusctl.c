@@ -18,6 +18,9 @@
  *   connect DOM NAME [--message-mode]
  *                       offer NAME and join this terminal to it
  *   offer DOM --ic KIND offer a Hyper-V integration service
+ *   offer DOM --hvsock PATH
+ *                       the guest's hv_sock: its ports reach PATH_<port>,
+ *                       dom0 reaches its listeners through PATH
  *   shutdown DOM [--reboot]
  *                       ask the guest's shutdown service
  *   kvp DOM get|set|delete|list POOL [KEY [VALUE]]
@@ -1076,6 +1079,29 @@ static int ic_ask(int domid, const char *kind, const char *const *kvs,
 	return rc;
 }
 
+static int cmd_offer_hvsock(int domid, const char *uds)
+{
+	char odir[128], *k;
+	int rc;
+
+	k = ic_key(domid, "hvsock");
+	if (k) {
+		free(k);
+		return say(1, "domain %d already has hvsock", domid);
+	}
+	rc = offer_dir(domid, odir, sizeof(odir));
+	if (rc)
+		return rc;
+	/* kind last: the daemon takes the entry once it is there. */
+	if (!xw(XBT_NULL, odir, "name", "hvsock") ||
+	    !xw(XBT_NULL, odir, "uds", uds) ||
+	    !xw(XBT_NULL, odir, "kind", "hvsock"))
+		return fail("write", odir, errno);
+	printf("domain %d's hv_sock: its ports reach %s_PORT, dom0 reaches it "
+	       "through %s\n", domid, uds, uds);
+	return 0;
+}
+
 static int cmd_shutdown(int domid, bool reboot, unsigned int wait_s)
 {
 	const char *kvs[] = { "op", reboot ? "reboot" : "shutdown" };
@@ -1179,6 +1205,9 @@ static void usage(FILE *f)
 "                                   (waiting up to S seconds for the guest)\n"
 "  offer DOM --ic KIND              offer a Hyper-V integration service:\n"
 "                                   heartbeat, shutdown, timesync or kvp\n"
+"  offer DOM --hvsock PATH          serve the guest's hv_sock: its connects\n"
+"                                   to port P reach unix socket PATH_P,\n"
+"                                   dom0 connects to PATH: \"CONNECT P\\n\"\n"
 "  shutdown DOM [--reboot] [--wait S]\n"
 "                                   ask the guest's shutdown service to\n"
 "                                   power it off (restart it)\n"
@@ -1190,7 +1219,7 @@ static void usage(FILE *f)
 
 /* The options, each allowed to the commands whose bit it carries. */
 enum { O_PIPE = 1, O_SERVICE = 2, O_MESSAGE = 4, O_JSON = 8, O_NAME = 16,
-       O_MODE = 32, O_WAIT = 64, O_IC = 128, O_REBOOT = 256 };
+       O_MODE = 32, O_WAIT = 64, O_IC = 128, O_REBOOT = 256, O_HVSOCK = 512 };
 
 static const struct command {
 	const char *name;
@@ -1203,7 +1232,7 @@ static const struct command {
 	{ "list", 0, 0, O_JSON, 0 },
 	{ "status", 0, 0, O_JSON, 0 },
 	/* A pipe needs --pipe and --service, an IC --ic: checked in main. */
-	{ "offer", 1, 1, O_PIPE | O_SERVICE | O_MESSAGE | O_IC, 0 },
+	{ "offer", 1, 1, O_PIPE | O_SERVICE | O_MESSAGE | O_IC | O_HVSOCK, 0 },
 	{ "p2p", 2, 2, O_NAME | O_MODE, O_NAME },
 	{ "rescind", 2, 2, 0, 0 },
 	{ "connect", 2, 2, O_MESSAGE | O_WAIT, 0 },
@@ -1221,6 +1250,7 @@ static const struct option opts[] = {
 	{ "wait", required_argument, NULL, 'w' },
 	{ "ic", required_argument, NULL, 'i' },
 	{ "reboot", no_argument, NULL, 'r' },
+	{ "hvsock", required_argument, NULL, 'H' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -1228,7 +1258,7 @@ static const struct option opts[] = {
 /* The O_* bit of each option above, in the same order. */
 static const unsigned int opt_bits[] = {
 	O_PIPE, O_SERVICE, O_MESSAGE, O_JSON, O_NAME, O_MODE, O_WAIT, O_IC,
-	O_REBOOT, 0, 0,
+	O_REBOOT, O_HVSOCK, 0, 0,
 };
 
 static const char *opt_name(int val)
@@ -1257,6 +1287,7 @@ static int check_pipe_name(const char *opt, const char *name)
 int main(int argc, char **argv)
 {
 	const char *pipe = NULL, *service = NULL, *pname = NULL, *ic = NULL;
+	const char *hvsock = NULL;
 	bool reboot = false;
 	const char *mode = "byte";
 	const struct command *c = NULL;
@@ -1297,7 +1328,8 @@ int main(int argc, char **argv)
 		if (o == ':')
 			return refuse("option --%s needs %s", opt_name(optopt),
 				      optopt == 'w' ? "a number of seconds" :
-				      optopt == 's' ? "a path" : optopt == 'M' ?
+				      optopt == 's' || optopt == 'H' ? "a path" :
+				      optopt == 'M' ?
 				      "byte or message" : optopt == 'i' ?
 				      "heartbeat, shutdown, timesync or kvp" :
 				      "a name");
@@ -1327,6 +1359,7 @@ int main(int argc, char **argv)
 		case 'M': mode = optarg; break;
 		case 'i': ic = optarg; break;
 		case 'r': reboot = true; break;
+		case 'H': hvsock = optarg; break;
 		case 'w': {
 			unsigned long v;
 
@@ -1354,15 +1387,24 @@ int main(int argc, char **argv)
 	if (nargs > c->max_args)
 		return refuse("one argument too many: \"%s\"",
 			      argv[optind + c->max_args]);
+	if (hvsock && (given & (O_PIPE | O_SERVICE | O_MESSAGE | O_IC)))
+		return refuse("option --hvsock serves hv_sock, not a pipe nor "
+			      "an integration service");
+	if (hvsock && (hvsock[0] != '/' || strlen(hvsock) > 96))
+		return refuse("--hvsock takes an absolute path of at most 96 "
+			      "bytes (PATH_PORT must fit a socket address), not "
+			      "\"%s\"", hvsock);
 	if (ic && (given & (O_PIPE | O_SERVICE | O_MESSAGE)))
 		return refuse("option --ic offers an integration service, not "
 			      "a pipe: no --pipe, --service or --message-mode");
 	if (ic && !ic_kind_known(ic))
 		return refuse("--ic takes heartbeat, shutdown, timesync or kvp, "
 			      "not \"%s\"", ic);
-	if (strcmp(c->name, "offer") == 0 && !ic && !(given & O_PIPE))
+	if (strcmp(c->name, "offer") == 0 && !ic && !hvsock &&
+	    !(given & O_PIPE))
 		return refuse("option --pipe NAME is missing");
-	if (strcmp(c->name, "offer") == 0 && !ic && !(given & O_SERVICE))
+	if (strcmp(c->name, "offer") == 0 && !ic && !hvsock &&
+	    !(given & O_SERVICE))
 		return refuse("option --service PATH is missing");
 	if ((c->needs & ~given) & O_NAME)
 		return refuse("option --name NAME is missing");
@@ -1403,6 +1445,8 @@ int main(int argc, char **argv)
 		rc = cmd_detach(domid);
 	else if (strcmp(cmd, "offer") == 0 && ic)
 		rc = cmd_offer_ic(domid, ic);
+	else if (strcmp(cmd, "offer") == 0 && hvsock)
+		rc = cmd_offer_hvsock(domid, hvsock);
 	else if (strcmp(cmd, "offer") == 0)
 		rc = cmd_offer(domid, pipe, service, message);
 	else if (strcmp(cmd, "shutdown") == 0)

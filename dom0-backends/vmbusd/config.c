@@ -12,6 +12,9 @@
  *   ic = KIND...                    Hyper-V integration services offered:
  *                                   heartbeat shutdown timesync kvp, or all
  *                                   (none unless named)
+ *   hvsock = PATH                   the guest's hv_sock: its connects to
+ *                                   port P reach PATH_P, dom0 reaches its
+ *                                   listeners through PATH
  *
  * When a domain of a configured name is there (at start, and on every
  * @introduceDomain), the daemon writes what 'vmbusctl attach' and
@@ -51,6 +54,7 @@ static const char *const ic_kinds[] = { "heartbeat", "shutdown", "timesync",
 struct vd_conf_guest {
 	char name[65];
 	unsigned int ics;		/* bit i: ic_kinds[i] offered */
+	char hvsock[97];		/* hv_sock's socket path, or "" */
 	unsigned int npipes;
 	struct vd_conf_pipe *pipes;
 	struct vd_conf_guest *next;
@@ -213,9 +217,23 @@ int vd_config_load(const char *path, bool must)
 			}
 			continue;
 		}
+		if (v && strcmp(s, "hvsock") == 0) {
+			v = trim(v + 1);
+			if (!g || v[0] != '/' || strlen(v) >= sizeof(g->hvsock) ||
+			    strchr(v, ' ') || strchr(v, '\t')) {
+				rc = conf_error(path, line, g ? "hvsock takes an "
+					"absolute path of at most 96 bytes, not" :
+					"an hvsock line belongs to a guest's "
+					"\"[NAME]\" section, above", v);
+				break;
+			}
+			strcpy(g->hvsock, v);
+			continue;
+		}
 		if (!v || strcmp(s, "pipe") != 0) {
 			rc = conf_error(path, line, "a line is \"[NAME]\", "
-					"\"pipe = ...\" or \"ic = ...\", not", s);
+					"\"pipe = ...\", \"ic = ...\" or "
+					"\"hvsock = ...\", not", s);
 			break;
 		}
 		if (!g) {
@@ -416,6 +434,15 @@ static int vd_config_attach(unsigned int domid, const struct vd_conf_guest *g)
 		/* The daemon takes an IC's entry once its kind is written. */
 		if (!xw(XBT_NULL, odir, "name", ic_kinds[i]) ||
 		    !xw(XBT_NULL, odir, "kind", ic_kinds[i]))
+			dlog(LOG_ERR, "domain %u (\"%s\"): failed to write "
+			     "\"%s\" (%s)", domid, g->name, odir,
+			     strerror(errno));
+	}
+	if (g->hvsock[0] && !has_kind(offers, "hvsock")) {
+		snprintf(odir, sizeof(odir), "%s/%u", offers, free_key(offers));
+		if (!xw(XBT_NULL, odir, "name", "hvsock") ||
+		    !xw(XBT_NULL, odir, "uds", g->hvsock) ||
+		    !xw(XBT_NULL, odir, "kind", "hvsock"))
 			dlog(LOG_ERR, "domain %u (\"%s\"): failed to write "
 			     "\"%s\" (%s)", domid, g->name, odir,
 			     strerror(errno));

@@ -422,6 +422,7 @@ static void vd_guest_free(struct vd_guest *g, bool gone)
 	char path[96];
 
 	/* The server first: closing its channels still refers to the offers. */
+	g->releasing = true;
 	vd_epoll_del(vmbus_server_fd(g->srv));
 	vmbus_server_destroy(g->srv);
 	while (g->offers)

@@ -8,6 +8,10 @@
  *    message each way.
  *  - Each in-band packet carries data; an empty packet is end of stream
  *    (the guest's sends are over, or the service closed its side).
+ *  - A connection of hv_sock (hvsock.c) is a byte-mode pipe whose packets
+ *    start with the VMPIPE header (struct vmbus_vmpipe_hdr); one with no
+ *    data is the end of stream, and a packet carries at most hv_sock's
+ *    MTU.  Its socket comes connected.
  *
  * Flow control never drops data: a packet that the socket does not take
  * whole waits in `out` (and the channel is not read meanwhile, so the ring
@@ -45,6 +49,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <xenvmbus/msg.h>
+
 #include "vmbusd.h"
 
 #define PIPE_BUF_MAX	65536u
@@ -73,7 +79,7 @@ struct vd_pipe {
 	size_t out_len, out_off;
 	bool guest_eof;
 	/* service -> guest */
-	uint8_t in[PIPE_BUF_MAX];
+	uint8_t in[PIPE_BUF_MAX + 8];	/* + a VMPIPE header in front */
 	size_t in_len;
 	bool in_pending;
 	bool sock_eof, eof_sent;
@@ -197,6 +203,19 @@ static bool pipe_to_service(struct vd_pipe *p)
 		p->rx_pkts++;
 		if (pkt.type != 0x6 /* DATA_INBAND */)
 			continue;
+		if (p->offer->vmpipe) {
+			struct vmbus_vmpipe_hdr h;
+
+			/* The packet is padded to 8 bytes: the header says. */
+			if (pkt.len < sizeof(h))
+				goto bad_frame;
+			memcpy(&h, pkt.data, sizeof(h));
+			if (h.type != VMBUS_VMPIPE_DATA ||
+			    h.size > pkt.len - sizeof(h))
+				goto bad_frame;
+			pkt.data = (const uint8_t *)pkt.data + sizeof(h);
+			pkt.len = h.size;
+		}
 		if (pkt.len == 0) {
 			p->guest_eof = true;
 			shutdown(p->sock, SHUT_WR);
@@ -207,6 +226,18 @@ static bool pipe_to_service(struct vd_pipe *p)
 		p->out_len = pkt.len;
 		p->out_off = 0;
 	}
+bad_frame:
+	dlog(LOG_WARNING, "domain %u pipe \"%s\": a packet without a VMPIPE "
+	     "data header: ending the pipe", p->offer->guest->domid,
+	     p->offer->name);
+	p->errors++;
+	return false;
+}
+
+/* Bytes in front of the data of a packet to the guest. */
+static size_t pipe_hdr_len(const struct vd_pipe *p)
+{
+	return p->offer->vmpipe ? sizeof(struct vmbus_vmpipe_hdr) : 0;
 }
 
 /* Service -> guest. */
@@ -219,7 +250,16 @@ static bool pipe_to_guest(struct vd_pipe *p)
 	vmbus_chan_batch_begin(p->chan);
 	for (;;) {
 		if (p->in_pending) {
-			rc = vmbus_chan_send(p->chan, p->in, p->in_len, 0, 0);
+			/* hv_sock: the header sits in front of the data. */
+			if (p->offer->vmpipe) {
+				struct vmbus_vmpipe_hdr h = {
+					VMBUS_VMPIPE_DATA, (uint32_t)p->in_len
+				};
+
+				memcpy(p->in, &h, sizeof(h));
+			}
+			rc = vmbus_chan_send(p->chan, p->in,
+					     p->in_len + pipe_hdr_len(p), 0, 0);
 			if (rc == -EAGAIN)
 				break;		/* the guest signals when it reads */
 			if (rc < 0) {
@@ -241,8 +281,8 @@ static bool pipe_to_guest(struct vd_pipe *p)
 			break;
 		}
 		/* MSG_TRUNC: a message gives its whole length, even cut. */
-		n = recv(p->sock, p->in, p->chunk, MSG_DONTWAIT |
-			 (p->offer->message_mode ? MSG_TRUNC : 0));
+		n = recv(p->sock, p->in + pipe_hdr_len(p), p->chunk,
+			 MSG_DONTWAIT | (p->offer->message_mode ? MSG_TRUNC : 0));
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n > 0 && (size_t)n > p->chunk) {
@@ -560,14 +600,24 @@ int vd_pipe_open(struct vd_offer *o, struct vmbus_chan *chan)
 	p->chunk = st.tx_size / 2 > 64 ? st.tx_size / 2 - 64 : 0;
 	if (p->chunk > PIPE_BUF_MAX)
 		p->chunk = PIPE_BUF_MAX;
+	/* hv_sock takes no packet above its MTU (it fails the socket). */
+	if (o->vmpipe && p->chunk > VMBUS_HVSOCK_MTU)
+		p->chunk = VMBUS_HVSOCK_MTU;
 	if (p->chunk < 64) {
 		rc = -EINVAL;
 		goto fail;
 	}
-	p->sock = socket(AF_UNIX, (o->message_mode ? SOCK_SEQPACKET :
-				   SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			 0);
-	rc = p->sock < 0 ? -errno : pipe_connect(p);
+	if (o->sock_given) {
+		/* Connected already (hv_sock): the pipe owns it from here. */
+		p->sock = o->sock_fd;
+		o->sock_given = false;
+		rc = 0;
+	} else {
+		p->sock = socket(AF_UNIX, (o->message_mode ? SOCK_SEQPACKET :
+					   SOCK_STREAM) | SOCK_CLOEXEC |
+				 SOCK_NONBLOCK, 0);
+		rc = p->sock < 0 ? -errno : pipe_connect(p);
+	}
 	if (rc == -EAGAIN) {
 		/* The service is busy: try again from the event loop. */
 		p->connecting = true;

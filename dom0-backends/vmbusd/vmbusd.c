@@ -417,6 +417,7 @@ int main(int argc, char **argv)
 	if (vd_loop_init(vd_publish) < 0 ||
 	    vd_service_register(&vd_pipe_service) < 0 ||
 	    vd_service_register(&vd_p2p_service) < 0 ||
+	    vd_service_register(&vd_hvsock_service) < 0 ||
 	    vd_service_register(&vd_ic_heartbeat_service) < 0 ||
 	    vd_service_register(&vd_ic_shutdown_service) < 0 ||
 	    vd_service_register(&vd_ic_timesync_service) < 0 ||

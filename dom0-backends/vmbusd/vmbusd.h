@@ -46,6 +46,13 @@ struct vd_offer {
 	char name[VMBUS_PIPE_NAME_MAX + 1];
 	char service[108];		/* unix socket path */
 	bool message_mode;
+	/*
+	 * Data framed by the VMPIPE header (hv_sock), and a socket already
+	 * connected that the pipe takes instead of connecting to service.
+	 */
+	bool vmpipe;
+	bool sock_given;
+	int sock_fd;
 	uint32_t relid;
 	struct vd_guest *guest;
 	struct vd_pipe *pipe;		/* open pipe, if any */
@@ -72,6 +79,7 @@ struct vd_guest {
 	char published_work[256];	/* last work counters written */
 	struct vd_guest *next;
 	bool dead;			/* released: freed after the batch */
+	bool releasing;			/* its server is being destroyed */
 	bool pipe_storm_logged;		/* a guest can repeat it: say it once */
 };
 
@@ -194,6 +202,9 @@ unsigned int vd_pipe_count(void);
 
 /* Pipes between two guests (p2p.c). */
 extern const struct vd_service vd_p2p_service;
+
+/* Hyper-V sockets (hvsock.c). */
+extern const struct vd_service vd_hvsock_service;
 
 /* Hyper-V integration services (ic.c, ic-*.c). */
 extern const struct vd_service vd_ic_heartbeat_service;

@@ -120,3 +120,12 @@ tests_integration_vmbus_ic_guest_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) -I$(top_srcdir)
 tests_integration_vmbus_ic_guest_LDADD = $(LIBVMBUS_LIBS) lib/vmbus/libvmbus-core.la
 dist_noinst_SCRIPTS += tests/integration/vmbus-ic.sh
 TESTS += tests/integration/vmbus-ic.sh
+
+# Hyper-V sockets served by vmbusd: hv_sock's guest side and a dom0
+# program on the hybrid vsock sockets.
+check_PROGRAMS += tests/integration/vmbus-hvsock-peer
+tests_integration_vmbus_hvsock_peer_SOURCES = tests/integration/vmbus-hvsock-peer.c
+tests_integration_vmbus_hvsock_peer_CPPFLAGS = $(LIBVMBUS_CPPFLAGS)
+tests_integration_vmbus_hvsock_peer_LDADD = $(LIBVMBUS_LIBS)
+dist_noinst_SCRIPTS += tests/integration/vmbus-hvsock.sh
+TESTS += tests/integration/vmbus-hvsock.sh
