@@ -1132,13 +1132,13 @@ static void kvp_print(const char *reply, unsigned int i, bool key)
 	free(v);
 }
 
-static int cmd_kvp(int domid, int argc, char **argv, unsigned int wait_s)
+/* The arguments of kvp (OP POOL [KEY [VALUE]]), checked: 0 or 2. */
+static int kvp_check(int argc, char **argv)
 {
-	const char *op = argv[0], *kvs[8];
-	char reply[128], path[192], *v, *end;
-	unsigned int n = 0, i, count;
+	const char *op = argv[0];
 	unsigned long pool;
-	int need, rc;
+	char *end;
+	int need;
 
 	need = strcmp(op, "list") == 0 ? 2 : strcmp(op, "get") == 0 ||
 	       strcmp(op, "delete") == 0 ? 3 : strcmp(op, "set") == 0 ? 4 : 0;
@@ -1158,6 +1158,20 @@ static int cmd_kvp(int domid, int argc, char **argv, unsigned int wait_s)
 	if (need == 4 && strlen(argv[3]) > 1022)
 		return refuse("a value is at most 1022 bytes, not %zu",
 			      strlen(argv[3]));
+	return 0;
+}
+
+static int cmd_kvp(int domid, int argc, char **argv, unsigned int wait_s)
+{
+	const char *op = argv[0], *kvs[8];
+	char reply[128], path[192], *v;
+	unsigned int n = 0, i, count;
+	int need, rc;
+
+	rc = kvp_check(argc, argv);
+	if (rc)
+		return rc;
+	need = argc;
 	kvs[n * 2] = "op";
 	kvs[n++ * 2 + 1] = op;
 	kvs[n * 2] = "pool";
@@ -1420,6 +1434,9 @@ int main(int argc, char **argv)
 			      "bytes, not \"%s\"", SERVICE_MAX, service);
 	if (strcmp(mode, "byte") && strcmp(mode, "message"))
 		return refuse("--mode takes byte or message, not \"%s\"", mode);
+	if (strcmp(c->name, "kvp") == 0 &&
+	    (rc = kvp_check(nargs - 1, argv + optind + 1)))
+		return rc;
 
 	xs = xs_open(0);
 	if (!xs)
