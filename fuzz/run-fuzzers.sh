@@ -8,12 +8,13 @@
 # regression input that fails fails the run.
 #
 # usage: fuzz/run-fuzzers.sh [seconds-per-target] [target...]
-#   targets: ring msg gpadl xfer bus kdframe (default: all)
+#   targets: ring msg gpadl xfer bus kdframe ic (default: all)
 #     ring, msg, gpadl, xfer: the parsers of lib/vmbus and libvmbus
 #     bus: libvmbus's servers (with vmbusd's pipe service) against two
 #          hostile guests, and its client against a hostile server;
 #          stateful, over the in-memory Xen of fuzz/fake-xen.c
 #     kdframe: xen-kdrelay's parser of guest frames
+#     ic: the integration service messages a guest writes (lib/vmbus/ic.c)
 # environment: CLANG (default clang), FUZZ_BUILD (default fuzz/build under
 #   the build directory or $TMPDIR), FUZZ_JOBS (parallel jobs, default 1)
 set -u
@@ -22,7 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-ring msg gpadl xfer bus kdframe}
+targets=${*:-ring msg gpadl xfer bus kdframe ic}
 CLANG=${CLANG:-clang}
 build=${FUZZ_BUILD:-${TMPDIR:-/tmp}/xenvmbus-fuzz}
 jobs=${FUZZ_JOBS:-1}
@@ -37,7 +38,7 @@ mkdir -p "$build" || exit 1
 printf '#define _GNU_SOURCE 1\n' >"$build/config.h"
 cflags="-std=gnu11 -g -O1 -fno-omit-frame-pointer -I$build -I$top/include -I$top/lib"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-core="$top/lib/vmbus/ring.c $top/lib/vmbus/gpadl.c $top/lib/vmbus/trans.c $top/lib/vmbus/msg.c"
+core="$top/lib/vmbus/ring.c $top/lib/vmbus/gpadl.c $top/lib/vmbus/trans.c $top/lib/vmbus/msg.c $top/lib/vmbus/ic.c"
 lib="$top/lib/libvmbus"
 libvmbus="$lib/util.c $lib/xs.c $lib/conn.c $lib/chan.c $lib/gpadl.c $lib/xfer-pkt.c $lib/xfer.c $lib/client.c $lib/server.c $lib/server-p2p.c"
 # Known library bugs the bus target reports instead of faulting on, until

@@ -13,7 +13,9 @@ lib_vmbus_libvmbus_core_la_SOURCES = \
 	lib/vmbus/ring.c \
 	lib/vmbus/gpadl.c \
 	lib/vmbus/trans.c \
-	lib/vmbus/msg.c
+	lib/vmbus/msg.c \
+	lib/vmbus/vmbus_ic.h \
+	lib/vmbus/ic.c
 
 # Wire-format headers (kernel and userspace), installed as <xenvmbus/*.h>.
 xenvmbusincludedir = $(includedir)/xenvmbus
@@ -22,6 +24,7 @@ xenvmbusinclude_HEADERS = \
 	include/xenvmbus/gpadl.h \
 	include/xenvmbus/ring.h \
 	include/xenvmbus/msg.h \
+	include/xenvmbus/ic.h \
 	include/xenvmbus/xenstore.h
 
 # Users of the core include "vmbus/vmbus_ring.h" and "vmbus/vmbus_msg.h".
@@ -36,11 +39,13 @@ EXTRA_DIST += \
 	fuzz/fuzz-gpadl.c \
 	fuzz/fuzz-xfer.c \
 	fuzz/fuzz-kdframe.c \
+	fuzz/fuzz-ic.c \
 	fuzz/regressions/README.md \
 	fuzz/regressions/bus/xferset-unmapped-under-service \
 	fuzz/regressions/bus/service-reads-gpadl-packet-after-unmap \
 	fuzz/regressions/bus/service-keeps-xfer-packet-past-next-receive \
-	fuzz/regressions/bus/data-gpadl-into-removed-xfer-set
+	fuzz/regressions/bus/data-gpadl-into-removed-xfer-set \
+	fuzz/regressions/ic/negotiation-answer-not-offered
 
 # The stateful bus target built by the ordinary compiler, without libFuzzer,
 # over the in-memory Xen (no Xen library is linked): `make check` replays

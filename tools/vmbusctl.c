@@ -17,8 +17,18 @@
  *   rescind DOM NAME
  *   connect DOM NAME [--message-mode]
  *                       offer NAME and join this terminal to it
+ *   offer DOM --ic KIND offer a Hyper-V integration service
+ *   offer DOM --hvsock PATH
+ *                       the guest's hv_sock: its ports reach PATH_<port>,
+ *                       dom0 reaches its listeners through PATH
+ *   shutdown DOM [--reboot]
+ *                       ask the guest's shutdown service
+ *   kvp DOM get|set|delete|list POOL [KEY [VALUE]]
+ *                       ask the guest's key/value exchange service
  *
- * It only writes xenstore; vmbusd does the rest.
+ * It only writes xenstore; vmbusd does the rest.  Requests to integration
+ * services are written under the service's offer entry and answered by
+ * vmbusd under /local/domain/0/vmbusd/<domid>/ic/<kind> (its ic.h).
  */
 #include "config.h"
 
@@ -40,11 +50,12 @@
 #include <xenstore.h>
 #include <yajl/yajl_gen.h>
 
+#include "pipename.h"
+
 #define BE_ROOT		"/local/domain/0/backend/vmbus"
 #define STATE_ROOT	"/local/domain/0/vmbusd"
 #define XB_INITIALISING	"1"
 #define DOMID_FIRST_RESERVED	0x7ff0u
-#define PIPE_NAME_MAX	115	/* libvmbus's VMBUS_PIPE_NAME_MAX */
 #define SERVICE_MAX	107	/* sun_path, its NUL excluded */
 
 static struct xs_handle *xs;
@@ -551,6 +562,10 @@ static const char *const num_keys[] = {
 	"rx_bytes", "tx_signals", "rx_signals", "tx_full", "errors",
 };
 
+static const char *const ic_num_keys[] = {
+	"responses", "heartbeat_seq", "heartbeats", "time_samples",
+};
+
 static const char *const map_keys[] = { "mapped", "limit", "gpadls",
 					 "refused" };
 
@@ -681,6 +696,18 @@ static void json_channel(yajl_gen g, const char *relid, const char *v)
 	json_str(g, kv(v, "state"));
 	for (m = 0; m < sizeof(num_keys) / sizeof(num_keys[0]); m++)
 		json_kv(g, num_keys[m], kv(v, num_keys[m]));
+	/* An integration service: its negotiation and its counters. */
+	if (kv(v, "ic")[0]) {
+		json_str(g, "ic");
+		json_str(g, kv(v, "ic"));
+		json_str(g, "framework");
+		json_str(g, kv(v, "framework"));
+		json_str(g, "version");
+		json_str(g, kv(v, "version"));
+		for (m = 0; m < sizeof(ic_num_keys) / sizeof(ic_num_keys[0]); m++)
+			if (kv(v, ic_num_keys[m])[0])
+				json_kv(g, ic_num_keys[m], kv(v, ic_num_keys[m]));
+	}
 	yajl_gen_map_close(g);
 }
 
@@ -712,6 +739,19 @@ static void print_channel(const char *dom, const char *bs, const char *fs,
 	       tp[0] ? tp : "-", rp[0] ? rp : "-",
 	       st[0] == 'o' && st[1] == 'p' ? sig : "-",
 	       kv(v, "errors")[0] ? kv(v, "errors") : "0");
+	/* An integration service: a second line with what it negotiated. */
+	if (kv(v, "ic")[0]) {
+		printf("%-6s %-12s %-12s %-6s   integration service %s",
+		       "", "", "", "", kv(v, "ic"));
+		printf(", framework %s", kv(v, "framework"));
+		printf(", version %s", kv(v, "version"));
+		if (kv(v, "heartbeat_seq")[0])
+			printf(", heartbeat sequence %s",
+			       kv(v, "heartbeat_seq"));
+		if (kv(v, "time_samples")[0])
+			printf(", %s time samples", kv(v, "time_samples"));
+		printf("\n");
+	}
 }
 
 static int cmd_list(bool json)
@@ -902,6 +942,260 @@ out:
 	return rc;
 }
 
+/* --- integration services --- */
+
+static const char *const ic_kinds[] = { "heartbeat", "shutdown", "timesync",
+					"kvp" };
+
+static bool ic_kind_known(const char *kind)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(ic_kinds) / sizeof(ic_kinds[0]); i++)
+		if (strcmp(kind, ic_kinds[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The offer key of @domid's integration service @kind, or NULL. */
+static char *ic_key(int domid, const char *kind)
+{
+	char dir[96], path[192], *v, *key = NULL;
+	unsigned int n = 0, i;
+	char **keys;
+
+	snprintf(dir, sizeof(dir), BE_ROOT "/%d/0/offers", domid);
+	keys = xs_directory(xs, XBT_NULL, dir, &n);
+	for (i = 0; keys && i < n && !key; i++) {
+		snprintf(path, sizeof(path), "%s/%s/kind", dir, keys[i]);
+		v = xs_read(xs, XBT_NULL, path, NULL);
+		if (v && strcmp(v, kind) == 0)
+			key = strdup(keys[i]);
+		free(v);
+	}
+	free(keys);
+	return key;
+}
+
+static int offer_dir(int domid, char *odir, size_t len);
+
+static int cmd_offer_ic(int domid, const char *kind)
+{
+	char odir[128], *k;
+	int rc;
+
+	k = ic_key(domid, kind);
+	if (k) {
+		free(k);
+		return say(1, "domain %d already has the %s integration "
+			   "service", domid, kind);
+	}
+	k = offer_key(domid, kind);
+	if (k) {
+		free(k);
+		return say(1, "domain %d already has a pipe \"%s\"", domid,
+			   kind);
+	}
+	rc = offer_dir(domid, odir, sizeof(odir));
+	if (rc)
+		return rc;
+	/* kind last: the daemon takes the entry once it is there. */
+	if (!xw(XBT_NULL, odir, "name", kind) ||
+	    !xw(XBT_NULL, odir, "kind", kind))
+		return fail("write", odir, errno);
+	printf("offered the %s integration service to domain %d\n", kind,
+	       domid);
+	return 0;
+}
+
+/*
+ * Ask @domid's integration service @kind: write @n pairs of @kv under its
+ * entry's request/, the id last, then wait up to @wait_s (0: 10) seconds
+ * for vmbusd's reply; 0 with the reply's directory in @reply, or 1.
+ */
+static int ic_ask(int domid, const char *kind, const char *const *kvs,
+		  unsigned int n, unsigned int wait_s, char *reply,
+		  size_t rlen)
+{
+	char rdir[160], path[224], id[48], why[96], *k, *v;
+	struct timespec t0, t;
+	unsigned int i;
+	int rc = 1;
+
+	if (!has_bus(domid))
+		return say(1, "domain %d has no bus", domid);
+	k = ic_key(domid, kind);
+	if (!k)
+		return say(1, "domain %d has no %s integration service; offer "
+			   "it with 'vmbusctl offer %d --ic %s'", domid, kind,
+			   domid, kind);
+	if (!vmbusd_running(why, sizeof(why))) {
+		free(k);
+		return say(1, "vmbusd is not running (%s)", why);
+	}
+	snprintf(rdir, sizeof(rdir), BE_ROOT "/%d/0/offers/%s/request", domid,
+		 k);
+	free(k);
+	xs_rm(xs, XBT_NULL, rdir);
+	for (i = 0; i < n; i++)
+		if (!xw(XBT_NULL, rdir, kvs[2 * i], kvs[2 * i + 1]))
+			return fail("write", rdir, errno);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	snprintf(id, sizeof(id), "%d.%ld.%ld", (int)getpid(),
+		 (long)t0.tv_sec, t0.tv_nsec);
+	if (!xw(XBT_NULL, rdir, "id", id))
+		return fail("write", rdir, errno);
+	snprintf(reply, rlen, STATE_ROOT "/%d/ic/%s", domid, kind);
+	snprintf(path, sizeof(path), "%s/id", reply);
+	if (!wait_s)
+		wait_s = 10;
+	for (;;) {
+		v = xs_read(xs, XBT_NULL, path, NULL);
+		if (v && strcmp(v, id) == 0) {
+			free(v);
+			rc = 0;
+			break;
+		}
+		free(v);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec >= (time_t)wait_s) {
+			say(1, "domain %d's %s integration service did not "
+			    "answer within %u s", domid, kind, wait_s);
+			break;
+		}
+		usleep(20000);
+	}
+	xs_rm(xs, XBT_NULL, rdir);
+	if (rc)
+		return rc;
+	snprintf(path, sizeof(path), "%s/result", reply);
+	v = xs_read(xs, XBT_NULL, path, NULL);
+	if (!v || strcmp(v, "ok") != 0) {
+		rc = say(1, "domain %d's %s integration service: %s", domid,
+			 kind, v ? (strncmp(v, "error ", 6) == 0 ? v + 6 : v) :
+			 "no result");
+	}
+	free(v);
+	return rc;
+}
+
+static int cmd_offer_hvsock(int domid, const char *uds)
+{
+	char odir[128], *k;
+	int rc;
+
+	k = ic_key(domid, "hvsock");
+	if (k) {
+		free(k);
+		return say(1, "domain %d already has hvsock", domid);
+	}
+	rc = offer_dir(domid, odir, sizeof(odir));
+	if (rc)
+		return rc;
+	/* kind last: the daemon takes the entry once it is there. */
+	if (!xw(XBT_NULL, odir, "name", "hvsock") ||
+	    !xw(XBT_NULL, odir, "uds", uds) ||
+	    !xw(XBT_NULL, odir, "kind", "hvsock"))
+		return fail("write", odir, errno);
+	printf("domain %d's hv_sock: its ports reach %s_PORT, dom0 reaches it "
+	       "through %s\n", domid, uds, uds);
+	return 0;
+}
+
+static int cmd_shutdown(int domid, bool reboot, unsigned int wait_s)
+{
+	const char *kvs[] = { "op", reboot ? "reboot" : "shutdown" };
+	char reply[128];
+	int rc;
+
+	rc = ic_ask(domid, "shutdown", kvs, 1, wait_s, reply, sizeof(reply));
+	if (!rc)
+		printf("domain %d accepted to %s\n", domid,
+		       reboot ? "restart" : "power off");
+	return rc;
+}
+
+/* Entry @i of the reply at @reply: "KEY" and "VALUE" printed. */
+static void kvp_print(const char *reply, unsigned int i, bool key)
+{
+	char path[192], *k, *v;
+
+	snprintf(path, sizeof(path), "%s/%u/key", reply, i);
+	k = xs_read(xs, XBT_NULL, path, NULL);
+	snprintf(path, sizeof(path), "%s/%u/value", reply, i);
+	v = xs_read(xs, XBT_NULL, path, NULL);
+	if (key)
+		printf("%s=%s\n", k ? k : "", v ? v : "");
+	else
+		printf("%s\n", v ? v : "");
+	free(k);
+	free(v);
+}
+
+/* The arguments of kvp (OP POOL [KEY [VALUE]]), checked: 0 or 2. */
+static int kvp_check(int argc, char **argv)
+{
+	const char *op = argv[0];
+	unsigned long pool;
+	char *end;
+	int need;
+
+	need = strcmp(op, "list") == 0 ? 2 : strcmp(op, "get") == 0 ||
+	       strcmp(op, "delete") == 0 ? 3 : strcmp(op, "set") == 0 ? 4 : 0;
+	if (!need)
+		return refuse("kvp takes get, set, delete or list, not \"%s\"",
+			      op);
+	if (argc != need)
+		return refuse("kvp %s takes %s", op, need == 2 ? "POOL" :
+			      need == 3 ? "POOL KEY" : "POOL KEY VALUE");
+	errno = 0;
+	pool = strtoul(argv[1], &end, 10);
+	if (!argv[1][0] || *end || errno || pool > 4)
+		return refuse("a pool is 0 to 4, not \"%s\"", argv[1]);
+	if (need >= 3 && (!argv[2][0] || strlen(argv[2]) > 254))
+		return refuse("a key is 1 to 254 bytes, not %zu",
+			      strlen(argv[2]));
+	if (need == 4 && strlen(argv[3]) > 1022)
+		return refuse("a value is at most 1022 bytes, not %zu",
+			      strlen(argv[3]));
+	return 0;
+}
+
+static int cmd_kvp(int domid, int argc, char **argv, unsigned int wait_s)
+{
+	const char *op = argv[0], *kvs[8];
+	char reply[128], path[192], *v;
+	unsigned int n = 0, i, count;
+	int need, rc;
+
+	rc = kvp_check(argc, argv);
+	if (rc)
+		return rc;
+	need = argc;
+	kvs[n * 2] = "op";
+	kvs[n++ * 2 + 1] = op;
+	kvs[n * 2] = "pool";
+	kvs[n++ * 2 + 1] = argv[1];
+	if (need >= 3) {
+		kvs[n * 2] = "key";
+		kvs[n++ * 2 + 1] = argv[2];
+	}
+	if (need == 4) {
+		kvs[n * 2] = "value";
+		kvs[n++ * 2 + 1] = argv[3];
+	}
+	rc = ic_ask(domid, "kvp", kvs, n, wait_s, reply, sizeof(reply));
+	if (rc)
+		return rc;
+	snprintf(path, sizeof(path), "%s/count", reply);
+	v = xs_read(xs, XBT_NULL, path, NULL);
+	count = v ? (unsigned int)strtoul(v, NULL, 10) : 0;
+	free(v);
+	for (i = 0; i < count && i < 1024; i++)
+		kvp_print(reply, i, need == 2);
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -923,13 +1217,23 @@ static void usage(FILE *f)
 "  connect DOM NAME [--message-mode] [--wait S]\n"
 "                                   offer NAME and join this terminal to it\n"
 "                                   (waiting up to S seconds for the guest)\n"
+"  offer DOM --ic KIND              offer a Hyper-V integration service:\n"
+"                                   heartbeat, shutdown, timesync or kvp\n"
+"  offer DOM --hvsock PATH          serve the guest's hv_sock: its connects\n"
+"                                   to port P reach unix socket PATH_P,\n"
+"                                   dom0 connects to PATH: \"CONNECT P\\n\"\n"
+"  shutdown DOM [--reboot] [--wait S]\n"
+"                                   ask the guest's shutdown service to\n"
+"                                   power it off (restart it)\n"
+"  kvp DOM get|delete POOL KEY, kvp DOM set POOL KEY VALUE,\n"
+"  kvp DOM list POOL [--wait S]     ask the guest's key/value exchange\n"
 "  --help                           this text\n"
 "  --version                        the program's version\n");
 }
 
 /* The options, each allowed to the commands whose bit it carries. */
 enum { O_PIPE = 1, O_SERVICE = 2, O_MESSAGE = 4, O_JSON = 8, O_NAME = 16,
-       O_MODE = 32, O_WAIT = 64 };
+       O_MODE = 32, O_WAIT = 64, O_IC = 128, O_REBOOT = 256, O_HVSOCK = 512 };
 
 static const struct command {
 	const char *name;
@@ -941,10 +1245,13 @@ static const struct command {
 	{ "detach", 1, 1, 0, 0 },
 	{ "list", 0, 0, O_JSON, 0 },
 	{ "status", 0, 0, O_JSON, 0 },
-	{ "offer", 1, 1, O_PIPE | O_SERVICE | O_MESSAGE, O_PIPE | O_SERVICE },
+	/* A pipe needs --pipe and --service, an IC --ic: checked in main. */
+	{ "offer", 1, 1, O_PIPE | O_SERVICE | O_MESSAGE | O_IC | O_HVSOCK, 0 },
 	{ "p2p", 2, 2, O_NAME | O_MODE, O_NAME },
 	{ "rescind", 2, 2, 0, 0 },
 	{ "connect", 2, 2, O_MESSAGE | O_WAIT, 0 },
+	{ "shutdown", 1, 1, O_REBOOT | O_WAIT, 0 },
+	{ "kvp", 3, 5, O_WAIT, 0 },	/* DOM OP POOL [KEY [VALUE]] */
 };
 
 static const struct option opts[] = {
@@ -955,13 +1262,17 @@ static const struct option opts[] = {
 	{ "name", required_argument, NULL, 'N' },
 	{ "mode", required_argument, NULL, 'M' },
 	{ "wait", required_argument, NULL, 'w' },
+	{ "ic", required_argument, NULL, 'i' },
+	{ "reboot", no_argument, NULL, 'r' },
+	{ "hvsock", required_argument, NULL, 'H' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 /* The O_* bit of each option above, in the same order. */
 static const unsigned int opt_bits[] = {
-	O_PIPE, O_SERVICE, O_MESSAGE, O_JSON, O_NAME, O_MODE, O_WAIT, 0, 0,
+	O_PIPE, O_SERVICE, O_MESSAGE, O_JSON, O_NAME, O_MODE, O_WAIT, O_IC,
+	O_REBOOT, O_HVSOCK, 0, 0,
 };
 
 static const char *opt_name(int val)
@@ -974,23 +1285,24 @@ static const char *opt_name(int val)
 	return "?";
 }
 
-/* A pipe name as the guest sees it: 1 to 115 bytes, no '/'; 0 or 2. */
+/* A pipe name as the guest sees it (pipe_name_problem); 0 or 2. */
 static int check_pipe_name(const char *opt, const char *name)
 {
+	const char *why = pipe_name_problem(name);
+
+	if (!why)
+		return 0;
 	if (!name[0])
 		return refuse("%s needs a name, not \"\"", opt);
-	if (strlen(name) > PIPE_NAME_MAX)
-		return refuse("the pipe name given to %s is %zu bytes; at most "
-			      "%u fit the offer", opt, strlen(name),
-			      PIPE_NAME_MAX);
-	if (strchr(name, '/'))
-		return refuse("the pipe name given to %s holds a '/'", opt);
-	return 0;
+	return refuse("the pipe name given to %s %s (%zu bytes)", opt, why,
+		      strlen(name));
 }
 
 int main(int argc, char **argv)
 {
-	const char *pipe = NULL, *service = NULL, *pname = NULL;
+	const char *pipe = NULL, *service = NULL, *pname = NULL, *ic = NULL;
+	const char *hvsock = NULL;
+	bool reboot = false;
 	const char *mode = "byte";
 	const struct command *c = NULL;
 	unsigned int i, given = 0, wait_s = 0;
@@ -1030,8 +1342,11 @@ int main(int argc, char **argv)
 		if (o == ':')
 			return refuse("option --%s needs %s", opt_name(optopt),
 				      optopt == 'w' ? "a number of seconds" :
-				      optopt == 's' ? "a path" : optopt == 'M' ?
-				      "byte or message" : "a name");
+				      optopt == 's' || optopt == 'H' ? "a path" :
+				      optopt == 'M' ?
+				      "byte or message" : optopt == 'i' ?
+				      "heartbeat, shutdown, timesync or kvp" :
+				      "a name");
 		if (o == '?') {
 			if (optopt)
 				return refuse("no option -%c", optopt);
@@ -1056,6 +1371,9 @@ int main(int argc, char **argv)
 		case 'j': json = true; break;
 		case 'N': pname = optarg; break;
 		case 'M': mode = optarg; break;
+		case 'i': ic = optarg; break;
+		case 'r': reboot = true; break;
+		case 'H': hvsock = optarg; break;
 		case 'w': {
 			unsigned long v;
 
@@ -1072,6 +1390,9 @@ int main(int argc, char **argv)
 		}
 	}
 	nargs = argc - optind;
+	if (nargs < c->min_args && c->min_args == 3 && nargs > 0)
+		return refuse("kvp takes DOM get|delete POOL KEY, DOM set POOL "
+			      "KEY VALUE or DOM list POOL");
 	if (nargs < c->min_args)
 		return refuse("%s", c->min_args == 2 && nargs == 1 ?
 			      (c->opts & O_NAME ? "a second domain is missing" :
@@ -1080,9 +1401,24 @@ int main(int argc, char **argv)
 	if (nargs > c->max_args)
 		return refuse("one argument too many: \"%s\"",
 			      argv[optind + c->max_args]);
-	if ((c->needs & ~given) & O_PIPE)
+	if (hvsock && (given & (O_PIPE | O_SERVICE | O_MESSAGE | O_IC)))
+		return refuse("option --hvsock serves hv_sock, not a pipe nor "
+			      "an integration service");
+	if (hvsock && (hvsock[0] != '/' || strlen(hvsock) > 96))
+		return refuse("--hvsock takes an absolute path of at most 96 "
+			      "bytes (PATH_PORT must fit a socket address), not "
+			      "\"%s\"", hvsock);
+	if (ic && (given & (O_PIPE | O_SERVICE | O_MESSAGE)))
+		return refuse("option --ic offers an integration service, not "
+			      "a pipe: no --pipe, --service or --message-mode");
+	if (ic && !ic_kind_known(ic))
+		return refuse("--ic takes heartbeat, shutdown, timesync or kvp, "
+			      "not \"%s\"", ic);
+	if (strcmp(c->name, "offer") == 0 && !ic && !hvsock &&
+	    !(given & O_PIPE))
 		return refuse("option --pipe NAME is missing");
-	if ((c->needs & ~given) & O_SERVICE)
+	if (strcmp(c->name, "offer") == 0 && !ic && !hvsock &&
+	    !(given & O_SERVICE))
 		return refuse("option --service PATH is missing");
 	if ((c->needs & ~given) & O_NAME)
 		return refuse("option --name NAME is missing");
@@ -1098,6 +1434,9 @@ int main(int argc, char **argv)
 			      "bytes, not \"%s\"", SERVICE_MAX, service);
 	if (strcmp(mode, "byte") && strcmp(mode, "message"))
 		return refuse("--mode takes byte or message, not \"%s\"", mode);
+	if (strcmp(c->name, "kvp") == 0 &&
+	    (rc = kvp_check(nargs - 1, argv + optind + 1)))
+		return rc;
 
 	xs = xs_open(0);
 	if (!xs)
@@ -1121,8 +1460,16 @@ int main(int argc, char **argv)
 		rc = cmd_attach(domid);
 	else if (strcmp(cmd, "detach") == 0)
 		rc = cmd_detach(domid);
+	else if (strcmp(cmd, "offer") == 0 && ic)
+		rc = cmd_offer_ic(domid, ic);
+	else if (strcmp(cmd, "offer") == 0 && hvsock)
+		rc = cmd_offer_hvsock(domid, hvsock);
 	else if (strcmp(cmd, "offer") == 0)
 		rc = cmd_offer(domid, pipe, service, message);
+	else if (strcmp(cmd, "shutdown") == 0)
+		rc = cmd_shutdown(domid, reboot, wait_s);
+	else if (strcmp(cmd, "kvp") == 0)
+		rc = cmd_kvp(domid, nargs - 1, argv + optind + 1, wait_s);
 	else if (strcmp(cmd, "p2p") == 0) {
 		peer = domid_of(argv[optind + 1]);
 		if (peer > 0)

@@ -12,3 +12,7 @@ DLOG_CPPFLAGS = -I$(top_srcdir)/util
 noinst_LTLIBRARIES += util/libproc.la
 util_libproc_la_SOURCES = util/proc.c util/proc.h
 UTIL_CPPFLAGS = -I$(top_srcdir)/util
+
+# What a pipe name may be: vmbusd's configuration and vmbusctl's options.
+noinst_LTLIBRARIES += util/libpipename.la
+util_libpipename_la_SOURCES = util/pipename.c util/pipename.h

@@ -9,6 +9,12 @@
  *   pipe = PIPE SERVICE [byte|message]
  *                                   offered pipe PIPE, joined to the unix
  *                                   socket SERVICE
+ *   ic = KIND...                    Hyper-V integration services offered:
+ *                                   heartbeat shutdown timesync kvp, or all
+ *                                   (none unless named)
+ *   hvsock = PATH                   the guest's hv_sock: its connects to
+ *                                   port P reach PATH_P, dom0 reaches its
+ *                                   listeners through PATH
  *
  * When a domain of a configured name is there (at start, and on every
  * @introduceDomain), the daemon writes what 'vmbusctl attach' and
@@ -26,7 +32,11 @@
 
 #include <xenstore.h>
 
+#include "pipename.h"
 #include "vmbusd.h"
+
+_Static_assert(PIPE_NAME_MAX == VMBUS_PIPE_NAME_MAX,
+	       "util's pipe name limit is libvmbus's");
 
 #define XB_INITIALISING	"1"
 
@@ -37,14 +47,21 @@ struct vd_conf_pipe {
 	struct vd_conf_pipe *next;
 };
 
+static const char *const ic_kinds[] = { "heartbeat", "shutdown", "timesync",
+					"kvp" };
+#define IC_KINDS	(sizeof(ic_kinds) / sizeof(ic_kinds[0]))
+
 struct vd_conf_guest {
 	char name[65];
+	unsigned int ics;		/* bit i: ic_kinds[i] offered */
+	char hvsock[97];		/* hv_sock's socket path, or "" */
 	unsigned int npipes;
 	struct vd_conf_pipe *pipes;
 	struct vd_conf_guest *next;
 };
 
 static struct vd_conf_guest *conf;
+static struct xs_handle *cxs;		/* the daemon's, during a scan */
 static const char *conf_path;
 /* Domains the configuration was applied to, once each. */
 static unsigned int *applied;
@@ -82,7 +99,7 @@ static int parse_pipe(char *v, struct vd_conf_pipe *p)
 	extra = strtok_r(NULL, " \t", &save);
 	if (!name || !svc || extra)
 		return -1;
-	if (strlen(name) > VMBUS_PIPE_NAME_MAX || strchr(name, '/'))
+	if (pipe_name_problem(name))
 		return -2;
 	if (svc[0] != '/' || strlen(svc) >= sizeof(p->service))
 		return -3;
@@ -92,6 +109,30 @@ static int parse_pipe(char *v, struct vd_conf_pipe *p)
 	strcpy(p->service, svc);
 	p->message = mode && strcmp(mode, "message") == 0;
 	return 0;
+}
+
+/* "KIND..." of an ic line into the bits of @ics; the bad word in @bad. */
+static int parse_ic(char *v, unsigned int *ics, char *bad, size_t len)
+{
+	char *w, *save;
+	unsigned int i;
+
+	snprintf(bad, len, "%s", v);
+	for (w = strtok_r(v, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (strcmp(w, "all") == 0) {
+			*ics |= (1u << IC_KINDS) - 1;
+			continue;
+		}
+		for (i = 0; i < IC_KINDS; i++)
+			if (strcmp(w, ic_kinds[i]) == 0)
+				break;
+		if (i == IC_KINDS) {
+			snprintf(bad, len, "%s", w);
+			return -EINVAL;
+		}
+		*ics |= 1u << i;
+	}
+	return *bad ? 0 : -EINVAL;
 }
 
 /*
@@ -159,9 +200,40 @@ int vd_config_load(const char *path, bool must)
 			continue;
 		}
 		v = strchr(s, '=');
-		if (!v || strcmp(trim((*v = '\0', s)), "pipe") != 0) {
-			rc = conf_error(path, line, "a line is \"[NAME]\" or "
-					"\"pipe = ...\", not", s);
+		if (v && strcmp(trim((*v = '\0', s)), "ic") == 0) {
+			if (!g) {
+				rc = conf_error(path, line, "an ic line belongs "
+						"to a guest's \"[NAME]\" section, "
+						"above", "ic");
+				break;
+			}
+			rc = parse_ic(trim(v + 1), &g->ics, text, sizeof(text));
+			if (rc) {
+				rc = conf_error(path, line, "an integration "
+						"service is heartbeat, shutdown, "
+						"timesync, kvp or all, not",
+						text);
+				break;
+			}
+			continue;
+		}
+		if (v && strcmp(s, "hvsock") == 0) {
+			v = trim(v + 1);
+			if (!g || v[0] != '/' || strlen(v) >= sizeof(g->hvsock) ||
+			    strchr(v, ' ') || strchr(v, '\t')) {
+				rc = conf_error(path, line, g ? "hvsock takes an "
+					"absolute path of at most 96 bytes, not" :
+					"an hvsock line belongs to a guest's "
+					"\"[NAME]\" section, above", v);
+				break;
+			}
+			strcpy(g->hvsock, v);
+			continue;
+		}
+		if (!v || strcmp(s, "pipe") != 0) {
+			rc = conf_error(path, line, "a line is \"[NAME]\", "
+					"\"pipe = ...\", \"ic = ...\" or "
+					"\"hvsock = ...\", not", s);
 			break;
 		}
 		if (!g) {
@@ -223,7 +295,7 @@ static bool xw(xs_transaction_t t, const char *dir, const char *key,
 	char path[256];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	return xs_write(vd_xs, t, path, val, (unsigned int)strlen(val));
+	return xs_write(cxs, t, path, val, (unsigned int)strlen(val));
 }
 
 /* Whether @domid's bus has an offer named @name. */
@@ -233,11 +305,29 @@ static bool has_offer(const char *offers, const char *name)
 	char **keys, path[256], *v;
 	bool found = false;
 
-	keys = xs_directory(vd_xs, XBT_NULL, offers, &n);
+	keys = xs_directory(cxs, XBT_NULL, offers, &n);
 	for (i = 0; keys && i < n && !found; i++) {
 		snprintf(path, sizeof(path), "%s/%s/name", offers, keys[i]);
-		v = xs_read(vd_xs, XBT_NULL, path, NULL);
+		v = xs_read(cxs, XBT_NULL, path, NULL);
 		found = v && strcmp(v, name) == 0;
+		free(v);
+	}
+	free(keys);
+	return found;
+}
+
+/* Whether the offers under @offers have an entry of kind @kind. */
+static bool has_kind(const char *offers, const char *kind)
+{
+	unsigned int n = 0, i;
+	char **keys, path[256], *v;
+	bool found = false;
+
+	keys = xs_directory(cxs, XBT_NULL, offers, &n);
+	for (i = 0; keys && i < n && !found; i++) {
+		snprintf(path, sizeof(path), "%s/%s/kind", offers, keys[i]);
+		v = xs_read(cxs, XBT_NULL, path, NULL);
+		found = v && strcmp(v, kind) == 0;
 		free(v);
 	}
 	free(keys);
@@ -252,7 +342,7 @@ static unsigned int free_key(const char *offers)
 
 	for (i = 0;; i++) {
 		snprintf(path, sizeof(path), "%s/%u", offers, i);
-		v = xs_read(vd_xs, XBT_NULL, path, NULL);
+		v = xs_read(cxs, XBT_NULL, path, NULL);
 		if (!v)
 			return i;
 		free(v);
@@ -275,7 +365,7 @@ static int vd_config_attach(unsigned int domid, const struct vd_conf_guest *g)
 	}, op[1] = { { .id = 0, .perms = XS_PERM_NONE } };
 	char fe[96], be[96], offers[128], odir[160], id[16], *v;
 	const struct vd_conf_pipe *p;
-	unsigned int made = 0;
+	unsigned int made = 0, i;
 	xs_transaction_t t;
 	bool ok, was_attached;
 	int tries;
@@ -285,21 +375,21 @@ static int vd_config_attach(unsigned int domid, const struct vd_conf_guest *g)
 	snprintf(offers, sizeof(offers), "%s/offers", be);
 	snprintf(id, sizeof(id), "%u", domid);
 	snprintf(odir, sizeof(odir), "%s/frontend", be);
-	v = xs_read(vd_xs, XBT_NULL, odir, NULL);
+	v = xs_read(cxs, XBT_NULL, odir, NULL);
 	was_attached = v != NULL;
 	for (tries = 0; !v && tries < 8; tries++) {
-		t = xs_transaction_start(vd_xs);
+		t = xs_transaction_start(cxs);
 		if (!t)
 			break;
 		ok = xw(t, fe, "backend", be) && xw(t, fe, "backend-id", "0") &&
 		     xw(t, fe, "state", XB_INITIALISING) &&
 		     xw(t, be, "frontend", fe) && xw(t, be, "frontend-id", id) &&
 		     xw(t, be, "state", XB_INITIALISING) &&
-		     xs_mkdir(vd_xs, t, offers) &&
-		     xs_set_permissions(vd_xs, t, fe, fp, 2) &&
-		     xs_set_permissions(vd_xs, t, be, bp, 2) &&
-		     xs_set_permissions(vd_xs, t, offers, op, 1);
-		if (xs_transaction_end(vd_xs, t, !ok) && ok)
+		     xs_mkdir(cxs, t, offers) &&
+		     xs_set_permissions(cxs, t, fe, fp, 2) &&
+		     xs_set_permissions(cxs, t, be, bp, 2) &&
+		     xs_set_permissions(cxs, t, offers, op, 1);
+		if (xs_transaction_end(cxs, t, !ok) && ok)
 			break;
 		if (ok && errno == EAGAIN)
 			continue;
@@ -314,13 +404,12 @@ static int vd_config_attach(unsigned int domid, const struct vd_conf_guest *g)
 		static const char *const bkeys[] = { "frontend", "frontend-id",
 						     "state" };
 		char k[160];
-		unsigned int i;
 
 		for (i = 0; i < 3; i++) {
 			snprintf(k, sizeof(k), "%s/%s", fe, fkeys[i]);
-			xs_set_permissions(vd_xs, XBT_NULL, k, fp, 2);
+			xs_set_permissions(cxs, XBT_NULL, k, fp, 2);
 			snprintf(k, sizeof(k), "%s/%s", be, bkeys[i]);
-			xs_set_permissions(vd_xs, XBT_NULL, k, bp, 2);
+			xs_set_permissions(cxs, XBT_NULL, k, bp, 2);
 		}
 	}
 	free(v);
@@ -337,6 +426,26 @@ static int vd_config_attach(unsigned int domid, const struct vd_conf_guest *g)
 			continue;
 		}
 		made++;
+	}
+	for (i = 0; i < IC_KINDS; i++) {
+		if (!(g->ics & (1u << i)) || has_kind(offers, ic_kinds[i]))
+			continue;
+		snprintf(odir, sizeof(odir), "%s/%u", offers, free_key(offers));
+		/* The daemon takes an IC's entry once its kind is written. */
+		if (!xw(XBT_NULL, odir, "name", ic_kinds[i]) ||
+		    !xw(XBT_NULL, odir, "kind", ic_kinds[i]))
+			dlog(LOG_ERR, "domain %u (\"%s\"): failed to write "
+			     "\"%s\" (%s)", domid, g->name, odir,
+			     strerror(errno));
+	}
+	if (g->hvsock[0] && !has_kind(offers, "hvsock")) {
+		snprintf(odir, sizeof(odir), "%s/%u", offers, free_key(offers));
+		if (!xw(XBT_NULL, odir, "name", "hvsock") ||
+		    !xw(XBT_NULL, odir, "uds", g->hvsock) ||
+		    !xw(XBT_NULL, odir, "kind", "hvsock"))
+			dlog(LOG_ERR, "domain %u (\"%s\"): failed to write "
+			     "\"%s\" (%s)", domid, g->name, odir,
+			     strerror(errno));
 	}
 	dlog(made || !was_attached ? LOG_NOTICE : LOG_INFO,
 	     "domain %u (\"%s\"): bus and %u of %u pipe(s) from "
@@ -359,7 +468,7 @@ static bool was_applied(unsigned int domid)
  * applied to yet get their bus and pipes; the domains gone are forgotten
  * (a guest created again may come back with the same id on some hosts).
  */
-void vd_config_scan(void)
+void vd_config_scan(struct xs_handle *xs)
 {
 	unsigned int n = 0, i, j;
 	char **ents, path[64], *name, *end;
@@ -368,19 +477,20 @@ void vd_config_scan(void)
 
 	if (!conf)
 		return;
+	cxs = xs;
 	for (i = j = 0; i < napplied; i++)
-		if (xs_is_domain_introduced(vd_xs, applied[i]))
+		if (xs_is_domain_introduced(cxs, applied[i]))
 			applied[j++] = applied[i];
 	napplied = j;
-	ents = xs_directory(vd_xs, XBT_NULL, "/local/domain", &n);
+	ents = xs_directory(cxs, XBT_NULL, "/local/domain", &n);
 	for (i = 0; ents && i < n; i++) {
 		v = strtoul(ents[i], &end, 10);
 		if (*end || v == 0 || v >= 0x7ff0 ||
 		    was_applied((unsigned int)v) ||
-		    !xs_is_domain_introduced(vd_xs, (unsigned int)v))
+		    !xs_is_domain_introduced(cxs, (unsigned int)v))
 			continue;
 		snprintf(path, sizeof(path), "/local/domain/%lu/name", v);
-		name = xs_read(vd_xs, XBT_NULL, path, NULL);
+		name = xs_read(cxs, XBT_NULL, path, NULL);
 		if (!name)
 			continue;
 		for (g = conf; g; g = g->next)

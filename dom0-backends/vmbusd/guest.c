@@ -5,8 +5,10 @@
  *
  *  - Watches /local/domain/0/backend/vmbus: a guest with a backend
  *    directory (vmbusctl attach) gets a libvmbus server; its offers are
- *    read from backend/vmbus/<domid>/0/offers/<key>/{name,service,mode}
- *    and made, or rescinded when the key goes away.
+ *    read from backend/vmbus/<domid>/0/offers/<key>, made by the service
+ *    of their kind (struct vd_service, registered by the daemon's start:
+ *    the registry calls the services only through that table), and
+ *    rescinded when the key goes away.
  *  - Watches @releaseDomain: a guest that is gone loses its server, which
  *    unmaps every grant and closes every port it held; the daemon goes on.
  *  - Publishes live state under /local/domain/0/vmbusd/<domid>/ once a
@@ -18,6 +20,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +33,33 @@
 #include "vmbusd.h"
 
 struct xs_handle *vd_xs;
+/* Grant pages one guest may have mapped (0: the library's default). */
+uint32_t vd_guest_map_pages;
 static struct vd_guest *guests;
+static struct vd_guest *guests_dead;	/* released, freed after the batch */
 static char published_host_maps[64];
+
+#define VD_SERVICES_MAX	16
+static const struct vd_service *services[VD_SERVICES_MAX];
+static unsigned int nservices;
+
+int vd_service_register(const struct vd_service *s)
+{
+	if (nservices == VD_SERVICES_MAX)
+		return -ENOSPC;
+	services[nservices++] = s;
+	return s->start ? s->start() : 0;
+}
+
+static const struct vd_service *vd_service_find(const char *kind)
+{
+	unsigned int i;
+
+	for (i = 0; i < nservices; i++)
+		if (strcmp(services[i]->kind, kind) == 0)
+			return services[i];
+	return NULL;
+}
 
 /* --- live state --- */
 
@@ -67,7 +95,7 @@ void vd_offer_publish_drop(struct vd_offer *o)
  * @s for a "key=value key=value" line: the bytes that would end the
  * value or hide in it (space, '=', '%', control characters) as %XX.
  */
-static const char *vd_escape(const char *s, char *out, size_t len)
+const char *vd_escape(const char *s, char *out, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
@@ -89,54 +117,11 @@ static const char *vd_escape(const char *s, char *out, size_t len)
 static void vd_publish_offer(struct vd_offer *o)
 {
 	char path[160], val[sizeof(o->published)];
-	char name[3 * VMBUS_PIPE_NAME_MAX + 1], svc[3 * sizeof(o->service)];
-	struct vmbus_chan_stats st;
-	uint64_t to = 0, from = 0, perr = 0;
 	int len;
 
-	vd_escape(o->name, name, sizeof(name));
-	vd_escape(o->service, svc, sizeof(svc));
-
-	if (o->p2p) {
-		/* The rings are the guests' own: only the setup is known here. */
-		if (!o->relid || !o->mate)
-			return;
-		len = snprintf(val, sizeof(val),
-			"state=%s name=%s mode=%s service=domain:%u peer=%u "
-			"role=%s", o->joined ? "open" : "offered", name,
-			o->message_mode ? "message" : "byte", o->peer, o->peer,
-			o->opener ? "opener" : "acceptor");
-	} else if (o->pipe) {
-		vmbus_chan_get_stats(vd_pipe_chan(o->pipe), &st);
-		vd_pipe_counters(o->pipe, &to, &from, &perr);
-		len = snprintf(val, sizeof(val),
-			"state=open name=%s mode=%s service=%s "
-			"tx_write=%u tx_read=%u tx_used=%u tx_size=%u "
-			"rx_write=%u rx_read=%u rx_used=%u rx_size=%u "
-			"tx_packets=%llu rx_packets=%llu tx_bytes=%llu "
-			"rx_bytes=%llu tx_signals=%llu rx_signals=%llu "
-			"tx_full=%llu errors=%llu busy_turns=%llu "
-			"throttles=%llu",
-			name, o->message_mode ? "message" : "byte",
-			svc, st.tx_write_index, st.tx_read_index,
-			st.tx_used, st.tx_size, st.rx_write_index,
-			st.rx_read_index, st.rx_used, st.rx_size,
-			(unsigned long long)st.tx_packets,
-			(unsigned long long)st.rx_packets,
-			(unsigned long long)st.tx_bytes,
-			(unsigned long long)st.rx_bytes,
-			(unsigned long long)st.tx_signals,
-			(unsigned long long)st.rx_signals,
-			(unsigned long long)st.tx_full,
-			(unsigned long long)(st.errors + perr +
-					     (st.error ? 1 : 0)),
-			(unsigned long long)vd_pipe_busy_turns(o->pipe),
-			(unsigned long long)vd_pipe_throttles(o->pipe));
-	} else {
-		len = snprintf(val, sizeof(val),
-			"state=offered name=%s mode=%s service=%s",
-			name, o->message_mode ? "message" : "byte", svc);
-	}
+	if (!o->svc->state)
+		return;
+	len = o->svc->state(o, val, sizeof(val));
 	if (len < 0 || (size_t)len >= sizeof(val) ||
 	    strcmp(val, o->published) == 0)
 		return;
@@ -254,13 +239,11 @@ int vd_publish_start(void)
 static int vd_chan_open(struct vmbus_server *srv, struct vmbus_chan *chan,
 			void *cookie, void *arg)
 {
+	struct vd_offer *o = cookie;
+
 	(void)srv;
 	(void)arg;
-	if (!chan) {			/* a pipe between two guests */
-		vd_p2p_joined(cookie);
-		return 0;
-	}
-	return vd_pipe_open(cookie, chan);
+	return o->svc->open ? o->svc->open(o, chan) : -EOPNOTSUPP;
 }
 
 static void vd_chan_close(struct vmbus_server *srv, struct vmbus_chan *chan,
@@ -270,12 +253,8 @@ static void vd_chan_close(struct vmbus_server *srv, struct vmbus_chan *chan,
 
 	(void)srv;
 	(void)arg;
-	if (!chan) {			/* the pair ended */
-		vd_p2p_ended(o);
-		return;
-	}
-	if (o->pipe)
-		vd_pipe_close(o->pipe);
+	if (o->svc->close)
+		o->svc->close(o, chan);
 	o->published[0] = '\0';
 }
 
@@ -286,9 +265,7 @@ static const struct vmbus_server_ops vd_ops = {
 
 /* --- offers, from xenstore --- */
 
-static bool vd_parse_domid(const char *s, unsigned int *domid);
-
-static char *vd_read(const char *dir, const char *key)
+char *vd_xs_read(const char *dir, const char *key)
 {
 	char path[256];
 
@@ -296,95 +273,55 @@ static char *vd_read(const char *dir, const char *key)
 	return xs_read(vd_xs, XBT_NULL, path, NULL);
 }
 
-/* A new offer of @g's, not yet in its list; name checked by the caller. */
-static struct vd_offer *vd_offer_alloc(struct vd_guest *g, const char *key,
-				       const char *name, const char *mode)
+/* The service of the entry at @dir: its kind, else a pipe (to a peer). */
+static const struct vd_service *vd_offer_service(const char *dir,
+						 char **kind)
 {
-	struct vd_offer *o = calloc(1, sizeof(*o));
+	char *peer;
 
-	if (!o)
-		return NULL;
-	snprintf(o->key, sizeof(o->key), "%s", key);
-	strcpy(o->name, name);
-	o->message_mode = mode && strcmp(mode, "message") == 0;
-	o->guest = g;
-	return o;
+	*kind = vd_xs_read(dir, "kind");
+	if (*kind)
+		return vd_service_find(*kind);
+	peer = vd_xs_read(dir, "peer");
+	free(peer);
+	return vd_service_find(peer ? "p2p" : "pipe");
 }
 
 static void vd_offer_make(struct vd_guest *g, const char *key)
 {
-	struct vmbus_offer_desc d;
-	char dir[160], *name, *service, *mode, *inst, *peer, *role;
+	const struct vd_service *svc;
+	char dir[160], *kind, *last;
 	struct vd_offer *o;
-	unsigned int peer_domid;
-	int rc;
 
 	snprintf(dir, sizeof(dir), VD_BACKEND_ROOT "/%u/0/offers/%s",
 		 g->domid, key);
-	name = vd_read(dir, "name");
-	service = NULL;
-	mode = vd_read(dir, "mode");
-	inst = vd_read(dir, "instance");
-	role = vd_read(dir, "role");
-	/* A pipe to another guest: peer is written last. */
-	peer = vd_read(dir, "peer");
-	if (peer) {
-		if (!name || !name[0] || strlen(name) > VMBUS_PIPE_NAME_MAX ||
-		    !vd_parse_domid(peer, &peer_domid) ||
-		    peer_domid == g->domid || !role ||
-		    (strcmp(role, "opener") && strcmp(role, "acceptor"))) {
-			dlog(LOG_ERR, "domain %u: ignoring pipe entry \"%s\" "
-			       "(bad name, peer or role)", g->domid, dir);
-			goto out;
-		}
-		o = vd_offer_alloc(g, key, name, mode);
-		if (!o)
-			goto out;
-		o->p2p = true;
-		o->peer = peer_domid;
-		o->opener = strcmp(role, "opener") == 0;
-		o->next = g->offers;
-		g->offers = o;
-		vd_p2p_link(o);
-		goto out;
+	svc = vd_offer_service(dir, &kind);
+	if (!svc) {
+		if (kind)
+			dlog(LOG_ERR, "domain %u: ignoring offer entry \"%s\" "
+			     "(no service of kind \"%s\")", g->domid, dir,
+			     kind);
+		free(kind);
+		return;
 	}
-	service = vd_read(dir, "service");
-	/* The admin writes service last: incomplete offers wait for it. */
-	if (!name || !service || !name[0] ||
-	    strlen(name) > VMBUS_PIPE_NAME_MAX ||
-	    strlen(service) >= sizeof(o->service))
-		goto out;
-	o = vd_offer_alloc(g, key, name, mode);
+	free(kind);
+	/* The admin writes the last key last: incomplete entries wait. */
+	last = vd_xs_read(dir, svc->last_key);
+	if (!last)
+		return;
+	free(last);
+	o = calloc(1, sizeof(*o));
 	if (!o)
-		goto out;
-	strcpy(o->service, service);
-	vd_pipe_desc(&d, o, o);
-	if (!inst || vmbus_guid_parse(inst, d.instance) < 0) {
-		/* A stable instance per guest and key. */
-		memset(d.instance, 0, sizeof(d.instance));
-		d.instance[0] = (uint8_t)g->domid;
-		d.instance[1] = (uint8_t)(g->domid >> 8);
-		snprintf((char *)d.instance + 4, 12, "%s", key);
-	}
-	rc = vmbus_server_offer(g->srv, &d, &o->relid);
-	if (rc) {
-		dlog(LOG_ERR, "domain %u: failed to offer pipe \"%s\" (%s)",
-		       g->domid, name, strerror(-rc));
+		return;
+	snprintf(o->key, sizeof(o->key), "%s", key);
+	o->guest = g;
+	o->svc = svc;
+	if (svc->make(o, dir) < 0) {
 		free(o);
-		goto out;
+		return;
 	}
 	o->next = g->offers;
 	g->offers = o;
-	dlog(LOG_INFO, "domain %u: offered pipe \"%s\" (%s mode, channel "
-	       "%u) -> \"%s\"", g->domid, name,
-	       o->message_mode ? "message" : "byte", o->relid, service);
-out:
-	free(name);
-	free(service);
-	free(mode);
-	free(inst);
-	free(peer);
-	free(role);
 }
 
 static void vd_offer_drop(struct vd_guest *g, struct vd_offer *o, bool rescind)
@@ -393,12 +330,11 @@ static void vd_offer_drop(struct vd_guest *g, struct vd_offer *o, bool rescind)
 
 	if (rescind && o->relid) {
 		vmbus_server_rescind(g->srv, o->relid);
-		dlog(LOG_INFO, "domain %u: rescinded pipe \"%s\" (channel "
-		       "%u)", g->domid, o->name, o->relid);
+		dlog(LOG_INFO, "domain %u: rescinded %s \"%s\" (channel "
+		       "%u)", g->domid, o->svc->noun, o->name, o->relid);
 	}
-	if (o->pipe)
-		vd_pipe_close(o->pipe);
-	vd_p2p_unlink(o);
+	if (o->svc->drop)
+		o->svc->drop(o);
 	vd_offer_publish_drop(o);
 	for (pp = &g->offers; *pp; pp = &(*pp)->next)
 		if (*pp == o) {
@@ -429,7 +365,10 @@ static void vd_offers_scan(struct vd_guest *g)
 			char sub[160];
 
 			snprintf(sub, sizeof(sub), "%s/%s", dir, o->key);
-			svc = vd_read(sub, o->p2p ? "peer" : "service");
+			svc = vd_xs_read(sub, o->svc->last_key);
+			/* What the administrator asks of a live offer. */
+			if (svc && o->svc->update)
+				o->svc->update(o, sub);
 		}
 		if (!svc)
 			vd_offer_drop(g, o, true);
@@ -483,6 +422,7 @@ static void vd_guest_free(struct vd_guest *g, bool gone)
 	char path[96];
 
 	/* The server first: closing its channels still refers to the offers. */
+	g->releasing = true;
 	vd_epoll_del(vmbus_server_fd(g->srv));
 	vmbus_server_destroy(g->srv);
 	while (g->offers)
@@ -500,7 +440,37 @@ static void vd_guest_free(struct vd_guest *g, bool gone)
 	       gone ? " (domain gone)" : "");
 	/* Events of this batch may still name it: freed after the batch. */
 	g->srv = NULL;
-	vd_defer_free_guest(g);
+	g->dead = true;
+	g->next = guests_dead;
+	guests_dead = g;
+}
+
+/* Free the guests released during the last batch of events. */
+static void vd_guests_reap(void)
+{
+	struct vd_guest *g;
+	bool trim = guests_dead != NULL;
+
+	while ((g = guests_dead) != NULL) {
+		guests_dead = g->next;
+		free(g);
+	}
+	/*
+	 * A guest's buffers are freed in the middle of the heap, among
+	 * other guests' allocations; give the free pages back to the
+	 * system, as a daemon serving guests that come and go should.
+	 */
+	if (trim)
+		malloc_trim(0);
+}
+
+static void vd_server_event(struct vd_watch *w, uint32_t events)
+{
+	struct vd_guest *g = w->obj;
+
+	(void)events;
+	if (!g->dead)
+		vmbus_server_process(g->srv);
 }
 
 static void vd_guest_new(unsigned int domid)
@@ -511,7 +481,7 @@ static void vd_guest_new(unsigned int domid)
 	if (!g)
 		return;
 	g->domid = domid;
-	g->w = (struct vd_watch){ VD_SERVER, g };
+	g->w = (struct vd_watch){ vd_server_event, g };
 	rc = vmbus_server_create(&g->srv, domid, &vd_ops, g);
 	if (rc) {
 		dlog(LOG_ERR, "domain %u: failed to serve the bus at \""
@@ -533,7 +503,7 @@ static void vd_guest_new(unsigned int domid)
 	dlog(LOG_INFO, "domain %u: serving the bus", domid);
 }
 
-static bool vd_parse_domid(const char *s, unsigned int *domid)
+bool vd_parse_domid(const char *s, unsigned int *domid)
 {
 	char *end;
 	unsigned long v;
@@ -639,7 +609,7 @@ static void vd_check_released(void)
  * rescan per event would cost O(guests) xenstore requests each, O(guests^2)
  * to set up or tear down a host.
  */
-int vd_watch_events(void)
+static int vd_watch_events(void)
 {
 	static const char root[] = VD_BACKEND_ROOT "/";
 	unsigned int *doms = NULL, ndoms = 0, cap = 0, i, domid;
@@ -688,7 +658,7 @@ int vd_watch_events(void)
 	}
 	/* A configured guest created: its bus is written, watched below. */
 	if (introduce || release)
-		vd_config_scan();
+		vd_config_scan(vd_xs);
 	if (all) {
 		vd_rescan();
 	} else {
@@ -711,4 +681,28 @@ void vd_guests_release(void)
 		guests = g->next;
 		vd_guest_free(g, false);
 	}
+}
+
+static void vd_xs_event(struct vd_watch *w, uint32_t events)
+{
+	int err;
+
+	(void)w;
+	(void)events;
+	err = vd_watch_events();
+	if (err < 0) {
+		dlog(LOG_ERR, "lost the connection to xenstore (%s)",
+		     strerror(-err));
+		vd_loop_quit(err);
+	}
+}
+
+static struct vd_watch wxs = { vd_xs_event, NULL };
+static struct vd_loop_hook guests_hook = { .reap = vd_guests_reap };
+
+/* The xenstore connection joins the loop once its watches are set. */
+int vd_registry_start(void)
+{
+	vd_loop_hook_add(&guests_hook);
+	return vd_epoll_add(xs_fileno(vd_xs), EPOLLIN, &wxs);
 }

@@ -2,34 +2,34 @@
 /*
  * vmbusd's event loop: one epoll set for xenstore, the publishing timer,
  * the signals, every guest's bus and every pipe; no threads, no polling:
- * an idle daemon sleeps.  What a handler releases is freed only after
- * the batch of events it came in (a later event may still name it), and
- * pipes that had more to move than one wake-up's budget run again before
- * the loop sleeps.
+ * an idle daemon sleeps.  Each watch names its own handler, so the loop
+ * knows nothing of what it serves.  What a handler releases is freed only
+ * after the batch of events it came in (a later event may still name it:
+ * the reap hooks), and work left over from a wake-up's budget (the busy
+ * and turn hooks) runs again before the loop sleeps.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include <xenstore.h>
-
 #include "vmbusd.h"
 
-int vd_epfd = -1;
-/* Grant pages one guest may have mapped (0: the library's default). */
-uint32_t vd_guest_map_pages;
+static int vd_epfd = -1;
 static int tfd = -1, sfd = -1;
-static struct vd_guest *guests_dead;	/* released, freed after the batch */
-static struct vd_watch wxs = { VD_XS, NULL }, wtimer = { VD_TIMER, NULL },
-		       wsig = { VD_SIGNAL, NULL };
+static void (*loop_tick)(void);
+static struct vd_loop_hook *hooks, **hooks_end = &hooks;
+static bool loop_quit;
+static int loop_rc;
+
+static void loop_timer(struct vd_watch *w, uint32_t events);
+static void loop_signal(struct vd_watch *w, uint32_t events);
+static struct vd_watch wtimer = { loop_timer, NULL }, wsig = { loop_signal, NULL };
 
 int vd_epoll_add(int fd, uint32_t events, struct vd_watch *w)
 {
@@ -57,32 +57,49 @@ void vd_epoll_del(int fd)
 	epoll_ctl(vd_epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
-/* @g is released: events of this batch may still name it. */
-void vd_defer_free_guest(struct vd_guest *g)
+void vd_loop_hook_add(struct vd_loop_hook *h)
 {
-	g->dead = true;
-	g->next = guests_dead;
-	guests_dead = g;
+	h->next = NULL;
+	*hooks_end = h;
+	hooks_end = &h->next;
 }
 
-/* Free what was released during the last batch of events. */
-static void vd_reap(void)
+void vd_loop_quit(int rc)
 {
-	struct vd_guest *g;
-	bool trim = guests_dead != NULL;
+	loop_quit = true;
+	if (rc < 0 && !loop_rc)
+		loop_rc = rc;
+}
 
-	vd_pipe_reap();
-	while ((g = guests_dead) != NULL) {
-		guests_dead = g->next;
-		free(g);
-	}
-	/*
-	 * A guest's buffers are freed in the middle of the heap, among
-	 * other guests' allocations; give the free pages back to the
-	 * system, as a daemon serving guests that come and go should.
-	 */
-	if (trim)
-		malloc_trim(0);
+static void loop_timer(struct vd_watch *w, uint32_t events)
+{
+	uint64_t ticks;
+
+	(void)w;
+	(void)events;
+	if (read(tfd, &ticks, sizeof(ticks)) > 0 && loop_tick)
+		loop_tick();
+}
+
+static void loop_signal(struct vd_watch *w, uint32_t events)
+{
+	struct signalfd_siginfo si;
+
+	(void)w;
+	(void)events;
+	if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGHUP)
+		vd_loop_quit(0);
+}
+
+/* Work left over from the last turn: look for events, do not sleep. */
+static bool loop_busy(void)
+{
+	struct vd_loop_hook *h;
+
+	for (h = hooks; h; h = h->next)
+		if (h->busy && h->busy())
+			return true;
+	return false;
 }
 
 /*
@@ -90,12 +107,13 @@ static void vd_reap(void)
  * thread exists (libxenstore starts one for watches): every thread
  * inherits the mask.
  */
-int vd_loop_init(void)
+int vd_loop_init(void (*tick)(void))
 {
 	struct itimerspec its = { { 1, 0 }, { 1, 0 } };
 	sigset_t ss;
 	int err;
 
+	loop_tick = tick;
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGTERM);
 	sigaddset(&ss, SIGINT);
@@ -119,87 +137,49 @@ int vd_loop_init(void)
 	return 0;
 }
 
-/* The xenstore connection joins the loop once its watches are set. */
-int vd_loop_watch_xs(void)
-{
-	return vd_epoll_add(xs_fileno(vd_xs), EPOLLIN, &wxs);
-}
-
-/* Until a signal other than SIGHUP (0) or losing xenstore (-errno). */
+/* Until a signal other than SIGHUP (0) or vd_loop_quit(-errno). */
 int vd_loop_run(void)
 {
 	struct epoll_event evs[32];
-	bool quit = false;
-	int n, i, rc = 0;
+	struct vd_loop_hook *h;
+	int n, i;
 
-	while (!quit) {
-		/* Pipes with work left over: look for events, do not sleep. */
-		n = epoll_wait(vd_epfd, evs, 32, vd_pipe_busy() ? 0 : -1);
+	while (!loop_quit) {
+		n = epoll_wait(vd_epfd, evs, 32, loop_busy() ? 0 : -1);
 		if (n < 0 && errno != EINTR) {
-			rc = -errno;
-			dlog(LOG_ERR, "epoll_wait failed (%s)", strerror(-rc));
+			loop_rc = -errno;
+			dlog(LOG_ERR, "epoll_wait failed (%s)",
+			     strerror(-loop_rc));
 			break;
 		}
 		/*
 		 * Every event of the batch is handled: what a handler
-		 * releases is only freed after the batch (vd_reap), so a
-		 * later event naming it finds it marked dead.
+		 * releases is only freed after the batch (the reap hooks),
+		 * so a later event naming it finds it marked dead.
 		 */
 		for (i = 0; i < n; i++) {
 			struct vd_watch *wt = evs[i].data.ptr;
-			struct signalfd_siginfo si;
-			uint64_t ticks;
 
-			switch (wt->kind) {
-			case VD_XS: {
-				int err = vd_watch_events();
-
-				if (err < 0) {
-					dlog(LOG_ERR, "lost the connection to "
-					       "xenstore (%s)", strerror(-err));
-					rc = err;
-					quit = true;
-				}
-				break;
-			}
-			case VD_TIMER:
-				if (read(tfd, &ticks, sizeof(ticks)) > 0)
-					vd_publish();
-				break;
-			case VD_SIGNAL:
-				if (read(sfd, &si, sizeof(si)) == sizeof(si) &&
-				    si.ssi_signo != SIGHUP)
-					quit = true;
-				break;
-			case VD_SERVER: {
-				struct vd_guest *g = wt->obj;
-
-				if (!g->dead)
-					vmbus_server_process(g->srv);
-				break;
-			}
-			case VD_CHAN:
-			case VD_SOCK:
-			case VD_RETRY:
-			case VD_THROTTLE:
-				vd_pipe_event(wt->obj, wt->kind, evs[i].events);
-				break;
-			}
+			wt->fn(wt, evs[i].events);
 		}
-		/* Pipes that had more than one wake-up's worth to move. */
-		vd_pipe_run_busy();
-		/* Pairs of guests that ended are offered again. */
-		vd_p2p_resync();
-		vd_reap();
+		for (h = hooks; h; h = h->next)
+			if (h->turn)
+				h->turn();
+		for (h = hooks; h; h = h->next)
+			if (h->reap)
+				h->reap();
 	}
-	return rc;
+	return loop_rc;
 }
 
-/* Let go of every guest and free what was left for later. */
+/* Close the loop's own descriptors, once its users let go of theirs. */
 void vd_loop_fini(void)
 {
-	vd_guests_release();
-	vd_reap();
+	struct vd_loop_hook *h;
+
+	for (h = hooks; h; h = h->next)
+		if (h->reap)
+			h->reap();
 	if (tfd >= 0)
 		close(tfd);
 	if (sfd >= 0)

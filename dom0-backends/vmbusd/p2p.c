@@ -28,9 +28,7 @@
 
 #include "vmbusd.h"
 
-#define VD_BACKEND_ROOT	"/local/domain/0/backend/vmbus"
-
-bool vd_p2p_dirty;
+static bool vd_p2p_dirty;
 
 /* The entry of guest @domid that is the other end of @o, if any. */
 static struct vd_offer *p2p_find_mate(const struct vd_offer *o)
@@ -65,7 +63,7 @@ static void p2p_desc(const struct vd_offer *op, const struct vd_offer *acc,
 }
 
 /* Offer @o and its mate together once both are there. */
-void vd_p2p_link(struct vd_offer *o)
+static void vd_p2p_link(struct vd_offer *o)
 {
 	struct vmbus_offer_desc da, db;
 	struct vd_offer *m, *op, *acc;
@@ -98,7 +96,7 @@ void vd_p2p_link(struct vd_offer *o)
 }
 
 /* @o goes away (its entry or its guest): its mate loses it. */
-void vd_p2p_unlink(struct vd_offer *o)
+static void vd_p2p_unlink(struct vd_offer *o)
 {
 	if (o->mate) {
 		o->mate->mate = NULL;
@@ -109,7 +107,7 @@ void vd_p2p_unlink(struct vd_offer *o)
 }
 
 /* Both guests opened their end (from the open callback). */
-void vd_p2p_joined(struct vd_offer *o)
+static void vd_p2p_joined(struct vd_offer *o)
 {
 	o->joined = true;
 	if (o->opener)
@@ -120,7 +118,7 @@ void vd_p2p_joined(struct vd_offer *o)
 }
 
 /* The pair ended (from the close callback): nothing may be freed here. */
-void vd_p2p_ended(struct vd_offer *o)
+static void vd_p2p_ended(struct vd_offer *o)
 {
 	if (o->joined && o->opener)
 		dlog(LOG_INFO, "pipe \"%s\" between domain %u and domain %u "
@@ -131,7 +129,7 @@ void vd_p2p_ended(struct vd_offer *o)
 }
 
 /* After an event batch: forget ended pairs and offer them anew. */
-void vd_p2p_resync(void)
+static void vd_p2p_resync(void)
 {
 	struct vd_guest *g;
 	struct vd_offer *o;
@@ -165,3 +163,88 @@ void vd_p2p_resync(void)
 		for (o = g->offers; o; o = o->next)
 			vd_p2p_link(o);
 }
+
+/* --- the service's row in the registry --- */
+
+/* An entry {name, mode, role, peer}; the peer is written last. */
+static int p2p_make(struct vd_offer *o, const char *dir)
+{
+	char *name, *mode, *role, *peer;
+	unsigned int peer_domid;
+	int rc = -EINVAL;
+
+	name = vd_xs_read(dir, "name");
+	mode = vd_xs_read(dir, "mode");
+	role = vd_xs_read(dir, "role");
+	peer = vd_xs_read(dir, "peer");
+	if (!name || !name[0] || strlen(name) > VMBUS_PIPE_NAME_MAX ||
+	    !peer || !vd_parse_domid(peer, &peer_domid) ||
+	    peer_domid == o->guest->domid || !role ||
+	    (strcmp(role, "opener") && strcmp(role, "acceptor"))) {
+		dlog(LOG_ERR, "domain %u: ignoring pipe entry \"%s\" "
+		       "(bad name, peer or role)", o->guest->domid, dir);
+		goto out;
+	}
+	strcpy(o->name, name);
+	o->message_mode = mode && strcmp(mode, "message") == 0;
+	o->p2p = true;
+	o->peer = peer_domid;
+	o->opener = strcmp(role, "opener") == 0;
+	vd_p2p_link(o);
+	rc = 0;
+out:
+	free(name);
+	free(mode);
+	free(role);
+	free(peer);
+	return rc;
+}
+
+static int p2p_open(struct vd_offer *o, struct vmbus_chan *chan)
+{
+	if (chan)
+		return -EOPNOTSUPP;	/* only ever opened guest to guest */
+	vd_p2p_joined(o);
+	return 0;
+}
+
+static void p2p_close(struct vd_offer *o, struct vmbus_chan *chan)
+{
+	if (!chan)
+		vd_p2p_ended(o);
+}
+
+/* The rings are the guests' own: only the setup is known here. */
+static int p2p_state(struct vd_offer *o, char *val, size_t len)
+{
+	char name[3 * VMBUS_PIPE_NAME_MAX + 1];
+
+	if (!o->relid || !o->mate)
+		return -1;
+	vd_escape(o->name, name, sizeof(name));
+	return snprintf(val, len, "state=%s name=%s mode=%s "
+			"service=domain:%u peer=%u role=%s",
+			o->joined ? "open" : "offered", name,
+			o->message_mode ? "message" : "byte", o->peer, o->peer,
+			o->opener ? "opener" : "acceptor");
+}
+
+static struct vd_loop_hook p2p_hook = { .turn = vd_p2p_resync };
+
+static int p2p_start(void)
+{
+	vd_loop_hook_add(&p2p_hook);
+	return 0;
+}
+
+const struct vd_service vd_p2p_service = {
+	.kind = "p2p",
+	.noun = "pipe",
+	.last_key = "peer",
+	.start = p2p_start,
+	.make = p2p_make,
+	.open = p2p_open,
+	.close = p2p_close,
+	.drop = vd_p2p_unlink,
+	.state = p2p_state,
+};

@@ -8,6 +8,10 @@
  *    message each way.
  *  - Each in-band packet carries data; an empty packet is end of stream
  *    (the guest's sends are over, or the service closed its side).
+ *  - A connection of hv_sock (hvsock.c) is a byte-mode pipe whose packets
+ *    start with the VMPIPE header (struct vmbus_vmpipe_hdr); one with no
+ *    data is the end of stream, and a packet carries at most hv_sock's
+ *    MTU.  Its socket comes connected.
  *
  * Flow control never drops data: a packet that the socket does not take
  * whole waits in `out` (and the channel is not read meanwhile, so the ring
@@ -35,6 +39,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -43,6 +48,8 @@
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <xenvmbus/msg.h>
 
 #include "vmbusd.h"
 
@@ -72,7 +79,7 @@ struct vd_pipe {
 	size_t out_len, out_off;
 	bool guest_eof;
 	/* service -> guest */
-	uint8_t in[PIPE_BUF_MAX];
+	uint8_t in[PIPE_BUF_MAX + 8];	/* + a VMPIPE header in front */
 	size_t in_len;
 	bool in_pending;
 	bool sock_eof, eof_sent;
@@ -120,11 +127,6 @@ void vd_pipe_desc(struct vmbus_offer_desc *d, const struct vd_offer *o,
 	d->cookie = cookie;
 }
 
-struct vmbus_chan *vd_pipe_chan(const struct vd_pipe *p)
-{
-	return p->chan;
-}
-
 void vd_pipe_counters(const struct vd_pipe *p, uint64_t *to_service,
 		      uint64_t *from_service, uint64_t *errors)
 {
@@ -139,16 +141,6 @@ static void pipe_sock_events(struct vd_pipe *p, uint32_t events)
 		return;
 	if (vd_epoll_mod(p->sock, events, &p->wsock) == 0)
 		p->sock_events = events;
-}
-
-uint64_t vd_pipe_busy_turns(const struct vd_pipe *p)
-{
-	return p->busy_turns;
-}
-
-uint64_t vd_pipe_throttles(const struct vd_pipe *p)
-{
-	return p->throttles;
 }
 
 static void pipe_set_busy(struct vd_pipe *p)
@@ -211,6 +203,19 @@ static bool pipe_to_service(struct vd_pipe *p)
 		p->rx_pkts++;
 		if (pkt.type != 0x6 /* DATA_INBAND */)
 			continue;
+		if (p->offer->vmpipe) {
+			struct vmbus_vmpipe_hdr h;
+
+			/* The packet is padded to 8 bytes: the header says. */
+			if (pkt.len < sizeof(h))
+				goto bad_frame;
+			memcpy(&h, pkt.data, sizeof(h));
+			if (h.type != VMBUS_VMPIPE_DATA ||
+			    h.size > pkt.len - sizeof(h))
+				goto bad_frame;
+			pkt.data = (const uint8_t *)pkt.data + sizeof(h);
+			pkt.len = h.size;
+		}
 		if (pkt.len == 0) {
 			p->guest_eof = true;
 			shutdown(p->sock, SHUT_WR);
@@ -221,6 +226,18 @@ static bool pipe_to_service(struct vd_pipe *p)
 		p->out_len = pkt.len;
 		p->out_off = 0;
 	}
+bad_frame:
+	dlog(LOG_WARNING, "domain %u pipe \"%s\": a packet without a VMPIPE "
+	     "data header: ending the pipe", p->offer->guest->domid,
+	     p->offer->name);
+	p->errors++;
+	return false;
+}
+
+/* Bytes in front of the data of a packet to the guest. */
+static size_t pipe_hdr_len(const struct vd_pipe *p)
+{
+	return p->offer->vmpipe ? sizeof(struct vmbus_vmpipe_hdr) : 0;
 }
 
 /* Service -> guest. */
@@ -233,7 +250,16 @@ static bool pipe_to_guest(struct vd_pipe *p)
 	vmbus_chan_batch_begin(p->chan);
 	for (;;) {
 		if (p->in_pending) {
-			rc = vmbus_chan_send(p->chan, p->in, p->in_len, 0, 0);
+			/* hv_sock: the header sits in front of the data. */
+			if (p->offer->vmpipe) {
+				struct vmbus_vmpipe_hdr h = {
+					VMBUS_VMPIPE_DATA, (uint32_t)p->in_len
+				};
+
+				memcpy(p->in, &h, sizeof(h));
+			}
+			rc = vmbus_chan_send(p->chan, p->in,
+					     p->in_len + pipe_hdr_len(p), 0, 0);
 			if (rc == -EAGAIN)
 				break;		/* the guest signals when it reads */
 			if (rc < 0) {
@@ -255,8 +281,8 @@ static bool pipe_to_guest(struct vd_pipe *p)
 			break;
 		}
 		/* MSG_TRUNC: a message gives its whole length, even cut. */
-		n = recv(p->sock, p->in, p->chunk, MSG_DONTWAIT |
-			 (p->offer->message_mode ? MSG_TRUNC : 0));
+		n = recv(p->sock, p->in + pipe_hdr_len(p), p->chunk,
+			 MSG_DONTWAIT | (p->offer->message_mode ? MSG_TRUNC : 0));
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n > 0 && (size_t)n > p->chunk) {
@@ -368,7 +394,7 @@ static void pipe_unthrottle(struct vd_pipe *p)
 		pipe_pump(p);	/* what was signalled meanwhile */
 }
 
-void vd_pipe_event(struct vd_pipe *p, enum vd_kind kind, uint32_t events)
+void vd_pipe_event(struct vd_pipe *p, enum vd_pipe_ev kind, uint32_t events)
 {
 	uint64_t rx, tx;
 
@@ -398,7 +424,7 @@ void vd_pipe_event(struct vd_pipe *p, enum vd_kind kind, uint32_t events)
 	}
 }
 
-bool vd_pipe_busy(void)
+static bool vd_pipe_busy(void)
 {
 	return pipes_busy != NULL;
 }
@@ -530,6 +556,26 @@ static void pipe_connect_retry(struct vd_pipe *p)
 	pipe_pump(p);
 }
 
+static void pipe_chan_event(struct vd_watch *w, uint32_t events)
+{
+	vd_pipe_event(w->obj, VD_CHAN, events);
+}
+
+static void pipe_sock_event(struct vd_watch *w, uint32_t events)
+{
+	vd_pipe_event(w->obj, VD_SOCK, events);
+}
+
+static void pipe_retry_event(struct vd_watch *w, uint32_t events)
+{
+	vd_pipe_event(w->obj, VD_RETRY, events);
+}
+
+static void pipe_throttle_event(struct vd_watch *w, uint32_t events)
+{
+	vd_pipe_event(w->obj, VD_THROTTLE, events);
+}
+
 int vd_pipe_open(struct vd_offer *o, struct vmbus_chan *chan)
 {
 	struct vmbus_chan_stats st;
@@ -544,24 +590,34 @@ int vd_pipe_open(struct vd_offer *o, struct vmbus_chan *chan)
 	p->throttle_fd = -1;
 	p->offer = o;
 	p->chan = chan;
-	p->wchan = (struct vd_watch){ VD_CHAN, p };
-	p->wsock = (struct vd_watch){ VD_SOCK, p };
-	p->wretry = (struct vd_watch){ VD_RETRY, p };
-	p->wthrottle = (struct vd_watch){ VD_THROTTLE, p };
+	p->wchan = (struct vd_watch){ pipe_chan_event, p };
+	p->wsock = (struct vd_watch){ pipe_sock_event, p };
+	p->wretry = (struct vd_watch){ pipe_retry_event, p };
+	p->wthrottle = (struct vd_watch){ pipe_throttle_event, p };
 	vmbus_chan_get_stats(chan, &st);
 	/* Descriptor, padding and trailer aside, keep a packet under half
 	 * the ring so that two are in flight. */
 	p->chunk = st.tx_size / 2 > 64 ? st.tx_size / 2 - 64 : 0;
 	if (p->chunk > PIPE_BUF_MAX)
 		p->chunk = PIPE_BUF_MAX;
+	/* hv_sock takes no packet above its MTU (it fails the socket). */
+	if (o->vmpipe && p->chunk > VMBUS_HVSOCK_MTU)
+		p->chunk = VMBUS_HVSOCK_MTU;
 	if (p->chunk < 64) {
 		rc = -EINVAL;
 		goto fail;
 	}
-	p->sock = socket(AF_UNIX, (o->message_mode ? SOCK_SEQPACKET :
-				   SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			 0);
-	rc = p->sock < 0 ? -errno : pipe_connect(p);
+	if (o->sock_given) {
+		/* Connected already (hv_sock): the pipe owns it from here. */
+		p->sock = o->sock_fd;
+		o->sock_given = false;
+		rc = 0;
+	} else {
+		p->sock = socket(AF_UNIX, (o->message_mode ? SOCK_SEQPACKET :
+					   SOCK_STREAM) | SOCK_CLOEXEC |
+				 SOCK_NONBLOCK, 0);
+		rc = p->sock < 0 ? -errno : pipe_connect(p);
+	}
 	if (rc == -EAGAIN) {
 		/* The service is busy: try again from the event loop. */
 		p->connecting = true;
@@ -646,3 +702,124 @@ void vd_pipe_close(struct vd_pipe *p)
 	p->next_dead = pipes_dead;
 	pipes_dead = p;
 }
+
+/* --- the pipe service's row in the registry --- */
+
+/* An entry {name, service, mode, instance}; the service is written last. */
+static int pipe_make(struct vd_offer *o, const char *dir)
+{
+	struct vmbus_offer_desc d;
+	struct vd_guest *g = o->guest;
+	char *name, *service, *mode, *inst;
+	int rc = -EINVAL;
+
+	name = vd_xs_read(dir, "name");
+	service = vd_xs_read(dir, "service");
+	mode = vd_xs_read(dir, "mode");
+	inst = vd_xs_read(dir, "instance");
+	if (!name || !service || !name[0] ||
+	    strlen(name) > VMBUS_PIPE_NAME_MAX ||
+	    strlen(service) >= sizeof(o->service))
+		goto out;
+	strcpy(o->name, name);
+	strcpy(o->service, service);
+	o->message_mode = mode && strcmp(mode, "message") == 0;
+	vd_pipe_desc(&d, o, o);
+	if (!inst || vmbus_guid_parse(inst, d.instance) < 0) {
+		/* A stable instance per guest and key. */
+		memset(d.instance, 0, sizeof(d.instance));
+		d.instance[0] = (uint8_t)g->domid;
+		d.instance[1] = (uint8_t)(g->domid >> 8);
+		/* As snprintf of 12 bytes did: at most 11 and a NUL. */
+		memcpy(d.instance + 4, o->key, strnlen(o->key, 11));
+	}
+	rc = vmbus_server_offer(g->srv, &d, &o->relid);
+	if (rc) {
+		dlog(LOG_ERR, "domain %u: failed to offer pipe \"%s\" (%s)",
+		       g->domid, name, strerror(-rc));
+		goto out;
+	}
+	dlog(LOG_INFO, "domain %u: offered pipe \"%s\" (%s mode, channel "
+	       "%u) -> \"%s\"", g->domid, name,
+	       o->message_mode ? "message" : "byte", o->relid, service);
+out:
+	free(name);
+	free(service);
+	free(mode);
+	free(inst);
+	return rc;
+}
+
+static void pipe_close_cb(struct vd_offer *o, struct vmbus_chan *chan)
+{
+	(void)chan;
+	if (o->pipe)
+		vd_pipe_close(o->pipe);
+}
+
+static void pipe_drop(struct vd_offer *o)
+{
+	pipe_close_cb(o, NULL);
+}
+
+static int pipe_state(struct vd_offer *o, char *val, size_t len)
+{
+	char name[3 * VMBUS_PIPE_NAME_MAX + 1], svc[3 * sizeof(o->service)];
+	struct vmbus_chan_stats st;
+	struct vd_pipe *p = o->pipe;
+
+	vd_escape(o->name, name, sizeof(name));
+	vd_escape(o->service, svc, sizeof(svc));
+	if (!p)
+		return snprintf(val, len, "state=offered name=%s mode=%s "
+				"service=%s", name,
+				o->message_mode ? "message" : "byte", svc);
+	vmbus_chan_get_stats(p->chan, &st);
+	return snprintf(val, len,
+		"state=open name=%s mode=%s service=%s "
+		"tx_write=%u tx_read=%u tx_used=%u tx_size=%u "
+		"rx_write=%u rx_read=%u rx_used=%u rx_size=%u "
+		"tx_packets=%llu rx_packets=%llu tx_bytes=%llu "
+		"rx_bytes=%llu tx_signals=%llu rx_signals=%llu "
+		"tx_full=%llu errors=%llu busy_turns=%llu "
+		"throttles=%llu",
+		name, o->message_mode ? "message" : "byte",
+		svc, st.tx_write_index, st.tx_read_index,
+		st.tx_used, st.tx_size, st.rx_write_index,
+		st.rx_read_index, st.rx_used, st.rx_size,
+		(unsigned long long)st.tx_packets,
+		(unsigned long long)st.rx_packets,
+		(unsigned long long)st.tx_bytes,
+		(unsigned long long)st.rx_bytes,
+		(unsigned long long)st.tx_signals,
+		(unsigned long long)st.rx_signals,
+		(unsigned long long)st.tx_full,
+		(unsigned long long)(st.errors + p->errors +
+				     (st.error ? 1 : 0)),
+		(unsigned long long)p->busy_turns,
+		(unsigned long long)p->throttles);
+}
+
+static struct vd_loop_hook pipe_hook = {
+	.busy = vd_pipe_busy,
+	.turn = vd_pipe_run_busy,
+	.reap = vd_pipe_reap,
+};
+
+static int pipe_start(void)
+{
+	vd_loop_hook_add(&pipe_hook);
+	return 0;
+}
+
+const struct vd_service vd_pipe_service = {
+	.kind = "pipe",
+	.noun = "pipe",
+	.last_key = "service",
+	.start = pipe_start,
+	.make = pipe_make,
+	.open = vd_pipe_open,
+	.close = pipe_close_cb,
+	.drop = pipe_drop,
+	.state = pipe_state,
+};

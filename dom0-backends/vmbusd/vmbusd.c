@@ -414,7 +414,14 @@ int main(int argc, char **argv)
 	lock_path = vd_lock_path(run_dir, pidfile);
 	if (!lock_path || vd_lock(lock_path) < 0)
 		goto out;
-	if (vd_loop_init() < 0)
+	if (vd_loop_init(vd_publish) < 0 ||
+	    vd_service_register(&vd_pipe_service) < 0 ||
+	    vd_service_register(&vd_p2p_service) < 0 ||
+	    vd_service_register(&vd_hvsock_service) < 0 ||
+	    vd_service_register(&vd_ic_heartbeat_service) < 0 ||
+	    vd_service_register(&vd_ic_shutdown_service) < 0 ||
+	    vd_service_register(&vd_ic_timesync_service) < 0 ||
+	    vd_service_register(&vd_ic_kvp_service) < 0)
 		goto out;
 	vd_xs = xs_open(0);
 	if (!vd_xs) {
@@ -428,7 +435,7 @@ int main(int argc, char **argv)
 		       strerror(errno));
 		goto out;
 	}
-	if (vd_loop_watch_xs() < 0)
+	if (vd_registry_start() < 0)
 		goto out;
 	if (drop_caps && vd_drop_caps() < 0)
 		goto out;
@@ -436,7 +443,7 @@ int main(int argc, char **argv)
 	 * What a daemon before this one published goes; the state of the
 	 * guests served now is there before anyone is told that it serves.
 	 */
-	vd_config_scan();
+	vd_config_scan(vd_xs);
 	vd_rescan();
 	if (vd_publish_start() < 0)
 		goto out;
@@ -464,6 +471,7 @@ int main(int argc, char **argv)
 	sd_notify(0, "STOPPING=1\nSTATUS=releasing every bus");
 	dlog(LOG_NOTICE, "exiting");
 out:
+	vd_guests_release();
 	vd_loop_fini();
 	if (vd_xs) {
 		xs_rm(vd_xs, XBT_NULL, VD_STATE_ROOT);

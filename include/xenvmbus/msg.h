@@ -110,6 +110,8 @@
 #define VMBUS_MSG_VERSION_RESPONSE	15
 #define VMBUS_MSG_UNLOAD		16
 #define VMBUS_MSG_UNLOAD_RESPONSE	17
+#define VMBUS_MSG_TL_CONNECT_REQUEST	21	/* hv_sock: a guest connects */
+#define VMBUS_MSG_TL_CONNECT_RESULT	23	/* ... and the host refused */
 /* 18..31 are not used here (21..24 are Hyper-V's, unused over Xen). */
 #define VMBUS_MSG_PEER_GPADL_HEADER	32	/* bus 1.1: channels between guests */
 #define VMBUS_MSG_PEER_GPADL_BODY	33
@@ -440,5 +442,80 @@ VMBUS_CHECK_OFFSET(struct vmbus_msg_peer_open, class_version, 28);
 VMBUS_CHECK_OFFSET(struct vmbus_msg_peer_open, peer_domid, 32);
 
 /* PEER_OPEN_RESULT, acceptor -> server: same layout as OPENCHANNEL_RESULT. */
+
+/*
+ * Hyper-V sockets (Linux's hv_sock), as Hyper-V carries them.
+ *
+ * TL_CONNECT_REQUEST, client -> server: the guest's connect() to service
+ * host_service_id from its endpoint guest_endpoint_id.  The host answers
+ * by offering a channel whose if_type is the service and if_instance the
+ * endpoint, with NAMED_PIPE_MODE and TLNPI_PROVIDER set and
+ * struct vmbus_hvsock_user_data in user_data; the guest opens it.  A
+ * connection the host makes to a guest's listening service is offered
+ * the same way, with is_for_guest_accept set and the roles of the two
+ * GUIDs as the guest listens (if_type its service, if_instance the
+ * host's endpoint).
+ *
+ * TL_CONNECT_RESULT, server -> client: sent only to refuse a request
+ * (status an HRESULT, negative), never for a success, as Hyper-V does
+ * from Windows 10 1809 on; a client that sends TL_CONNECT_REQUEST knows
+ * both messages (Linux ignores the result and times out its connect).
+ *
+ * Data: every in-band packet starts with struct vmbus_vmpipe_hdr, type
+ * VMBUS_VMPIPE_DATA and the bytes that follow; a packet of none is the
+ * end of the sender's stream (hv_sock's shutdown).
+ */
+struct vmbus_msg_tl_connect_request {
+	struct vmbus_msg_hdr hdr;
+	struct vmbus_guid guest_endpoint_id;
+	struct vmbus_guid host_service_id;
+};
+VMBUS_CHECK_SIZE(struct vmbus_msg_tl_connect_request, 40);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_tl_connect_request, host_service_id, 24);
+
+struct vmbus_msg_tl_connect_result {
+	struct vmbus_msg_hdr hdr;
+	struct vmbus_guid guest_endpoint_id;
+	struct vmbus_guid host_service_id;
+	vmbus_u32 status;		/* an HRESULT, always a failure */
+	vmbus_u32 reserved;
+};
+VMBUS_CHECK_SIZE(struct vmbus_msg_tl_connect_result, 48);
+VMBUS_CHECK_OFFSET(struct vmbus_msg_tl_connect_result, status, 40);
+
+/* HRESULT_FROM_WIN32(WSAECONNREFUSED): nobody listens on the service. */
+#define VMBUS_TL_CONNREFUSED		0x8007274du
+
+/* user_data of an hv_sock offer (Windows' layout, packed there). */
+struct vmbus_hvsock_user_data {
+	vmbus_u32 pipe_mode;		/* VMBUS_PIPE_TYPE_BYTE */
+	vmbus_u8 is_for_guest_accept;	/* the host connects to the guest */
+	vmbus_u8 is_for_guest_container;
+	vmbus_u8 version[4];		/* 0: before RS5, 1: RS5 (silo) */
+	vmbus_u8 silo_id[16];
+	vmbus_u8 padding[2];
+};
+VMBUS_CHECK_SIZE(struct vmbus_hvsock_user_data, 28);
+VMBUS_CHECK_OFFSET(struct vmbus_hvsock_user_data, is_for_guest_accept, 4);
+VMBUS_CHECK_OFFSET(struct vmbus_hvsock_user_data, silo_id, 10);
+
+/*
+ * The service GUID of vsock port P, as hv_sock maps them: P in the first
+ * four bytes (little-endian), then these twelve (00000000-facb-11e6-
+ * bd58-64006a7986d3 in Hyper-V's byte order).
+ */
+#define VMBUS_HVSOCK_TEMPLATE_TAIL \
+	{ 0xcb, 0xfa, 0xe6, 0x11, 0xbd, 0x58, 0x64, 0x00, 0x6a, 0x79, 0x86, 0xd3 }
+
+/* The VMPIPE packet header (struct vmpipe_proto_header). */
+struct vmbus_vmpipe_hdr {
+	vmbus_u32 type;			/* VMBUS_VMPIPE_DATA */
+	vmbus_u32 size;			/* bytes that follow */
+};
+VMBUS_CHECK_SIZE(struct vmbus_vmpipe_hdr, 8);
+#define VMBUS_VMPIPE_DATA		1
+/* hv_sock's largest packet payload (HVS_MTU_SIZE). */
+#define VMBUS_HVSOCK_MTU		(16 * 1024)
+
 
 #endif /* XENVMBUS_MSG_H */

@@ -1816,3 +1816,14 @@ int vmbus_bus_offer_peer(const struct vmbus_bus *bus, uint32_t relid)
 	return (off->peer_flags & VMBUS_OFFER_PEER_VALID) ?
 	       (int)off->peer_domid : 0;
 }
+
+int vmbus_bus_tl_connect(struct vmbus_bus *bus, const uint8_t endpoint[16],
+			 const uint8_t service[16])
+{
+	struct vmbus_msg m;
+
+	vmbus_msg_init(&m, VMBUS_MSG_TL_CONNECT_REQUEST);
+	memcpy(m.u.tl_connect.guest_endpoint_id.b, endpoint, 16);
+	memcpy(m.u.tl_connect.host_service_id.b, service, 16);
+	return vmbus_bus_send_msg(bus, &m);
+}

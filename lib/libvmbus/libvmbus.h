@@ -629,6 +629,32 @@ int vmbus_server_offer_peer(struct vmbus_server *a,
 			    const struct vmbus_offer_desc *db,
 			    uint32_t *relid_b);
 
+/*
+ * --- Hyper-V sockets (VMBUS_1.4) ---
+ *
+ * A guest's hv_sock connect() is a TL_CONNECT_REQUEST naming its endpoint
+ * and the host's service (<xenvmbus/msg.h>); the host answers with an
+ * offer of the connection's channel (flags VMBUS_OFFER_FLAG_NAMED_PIPE |
+ * VMBUS_OFFER_FLAG_HVSOCK, type the service, instance the endpoint),
+ * which the guest then opens, or refuses.
+ */
+#define VMBUS_OFFER_FLAG_HVSOCK		0x2000	/* Hyper-V's TLNPI_PROVIDER */
+
+/* Client: send TL_CONNECT_REQUEST; the offer arrives as any other. */
+int vmbus_bus_tl_connect(struct vmbus_bus *bus, const uint8_t endpoint[16],
+			 const uint8_t service[16]);
+/*
+ * Server: @fn handles the guest's TL_CONNECT_REQUESTs: 0 once it offered
+ * the connection's channel (vmbus_server_offer), -errno to refuse, which
+ * the library says to the guest with TL_CONNECT_RESULT.  NULL (the
+ * default) refuses every one.  @fn may call vmbus_server_offer.
+ */
+typedef int vmbus_tl_connect_fn(struct vmbus_server *srv,
+				const uint8_t endpoint[16],
+				const uint8_t service[16], void *arg);
+int vmbus_server_set_tl_connect(struct vmbus_server *srv,
+				vmbus_tl_connect_fn *fn, void *arg);
+
 #ifdef __cplusplus
 }
 #endif

@@ -22,7 +22,7 @@ lib_libvmbus_libvmbus_la_SOURCES = \
 lib_libvmbus_libvmbus_la_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS) \
 	-I$(top_srcdir)/lib/libvmbus \
 	$(XENSTORE_CFLAGS) $(XENGNTTAB_CFLAGS) $(XENEVTCHN_CFLAGS)
-lib_libvmbus_libvmbus_la_LDFLAGS = -version-info 3:0:3 \
+lib_libvmbus_libvmbus_la_LDFLAGS = -version-info 4:0:4 \
 	-Wl,--version-script=$(top_srcdir)/lib/libvmbus/libvmbus.map
 lib_libvmbus_libvmbus_la_LIBADD = lib/vmbus/libvmbus-core.la \
 	$(XENSTORE_LIBS) $(XENGNTTAB_LIBS) $(XENEVTCHN_LIBS)

@@ -674,6 +674,29 @@ static int do_unload(void *owner, const struct vmbus_msg *m)
 	return srv_send(s, &r);
 }
 
+/*
+ * TL_CONNECT_REQUEST (hv_sock's connect): the application offers the
+ * connection's channel, or refuses and the guest is told so.
+ */
+static int do_tl_connect(void *owner, const struct vmbus_msg *m)
+{
+	struct vmbus_server *s = owner;
+	const struct vmbus_msg_tl_connect_request *q = &m->u.tl_connect;
+	struct vmbus_msg r;
+	int rc = -ECONNREFUSED;
+
+	if (s->tl_connect)
+		rc = s->tl_connect(s, q->guest_endpoint_id.b,
+				   q->host_service_id.b, s->tl_arg);
+	if (rc >= 0)
+		return 0;
+	vmbus_msg_init(&r, VMBUS_MSG_TL_CONNECT_RESULT);
+	r.u.tl_result.guest_endpoint_id = q->guest_endpoint_id;
+	r.u.tl_result.host_service_id = q->host_service_id;
+	r.u.tl_result.status = VMBUS_TL_CONNREFUSED;
+	return srv_send(s, &r);
+}
+
 /* What a row of the table below asks of srv_dispatch. */
 #define SRV_NEEDS_CONTACT	0x1	/* only after INITIATE_CONTACT */
 #define SRV_ANSWERS		0x2	/* answered with the handler's status */
@@ -694,6 +717,8 @@ static const struct vmbus_conn_row server_msgs[VMBUS_MSG_COUNT] = {
 	[VMBUS_MSG_UNLOAD] = { .fn = do_unload },
 	[VMBUS_MSG_PEER_OPEN_RESULT] = { do_peer_open_result, 0,
 					 SRV_NEEDS_CONTACT },
+	[VMBUS_MSG_TL_CONNECT_REQUEST] = { do_tl_connect, 0,
+					   SRV_NEEDS_CONTACT },
 };
 
 static bool srv_admit(void *owner, const struct vmbus_conn_row *row)
@@ -1392,4 +1417,12 @@ void vmbus_server_get_maps(const struct vmbus_server *s,
 	st->host_limit = srv_host_limit;
 	st->gpadls = s->gpadls.n;
 	st->refused = s->map_refused;
+}
+
+int vmbus_server_set_tl_connect(struct vmbus_server *s,
+				vmbus_tl_connect_fn *fn, void *arg)
+{
+	s->tl_connect = fn;
+	s->tl_arg = arg;
+	return 0;
 }

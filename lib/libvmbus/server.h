@@ -90,6 +90,8 @@ struct vmbus_server {
 	unsigned int quiet_wakes;	/* wake-ups in a row with nothing to do */
 	bool xs_dirty;			/* a watch fired: read the frontend */
 	struct vmbus_server_work work;
+	vmbus_tl_connect_fn *tl_connect;	/* hv_sock's TL_CONNECT_REQUEST */
+	void *tl_arg;
 };
 
 /* server.c, for server-p2p.c */

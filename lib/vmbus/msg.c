@@ -186,6 +186,12 @@ static int check_gpadl_torndown(const struct vmbus_msg *m)
 	return m->u.gpadl_torndown.gpadl_id ? 0 : -EINVAL;
 }
 
+static int check_tl_result(const struct vmbus_msg *m)
+{
+	/* Only refusals are sent: a success is the offer itself. */
+	return m->u.tl_result.status & 0x80000000u ? 0 : -EINVAL;
+}
+
 #define ROW(type, st, d, f, fn) \
 	[VMBUS_MSG_##type] = { #type, sizeof(st), d, f, fn }
 
@@ -215,6 +221,10 @@ static const struct vmbus_msg_type vmbus_msg_types[VMBUS_MSG_COUNT] = {
 	    check_version_response),
 	ROW(UNLOAD, struct vmbus_msg_empty, C2S, 0, check_none),
 	ROW(UNLOAD_RESPONSE, struct vmbus_msg_empty, S2C, 0, check_none),
+	ROW(TL_CONNECT_REQUEST, struct vmbus_msg_tl_connect_request, C2S, 0,
+	    check_none),
+	ROW(TL_CONNECT_RESULT, struct vmbus_msg_tl_connect_result, S2C, 0,
+	    check_tl_result),
 	ROW(PEER_GPADL_HEADER, struct vmbus_msg_gpadl_header, S2C, MSG_F_RANGES,
 	    check_gpadl_header),
 	ROW(PEER_GPADL_BODY, struct vmbus_msg_gpadl_body, S2C, MSG_F_RANGES,

@@ -41,6 +41,8 @@ struct vmbus_msg {
 		struct vmbus_msg_gpadl_teardown gpadl_teardown;
 		struct vmbus_msg_gpadl_torndown gpadl_torndown;
 		struct vmbus_msg_peer_open peer_open;
+		struct vmbus_msg_tl_connect_request tl_connect;
+		struct vmbus_msg_tl_connect_result tl_result;
 		uint8_t raw[VMBUS_MSG_MAX_SIZE];
 		uint64_t align;
 	} u;

@@ -120,3 +120,21 @@ TESTS += tests/integration/vmbus-xfer.sh
 # The systemd units as systemd-analyze reads them, against the programs built.
 dist_noinst_SCRIPTS += tests/integration/systemd-units.sh
 TESTS += tests/integration/systemd-units.sh
+
+# Hyper-V integration services served by vmbusd, against a guest that
+# answers them as Linux's hv_utils does.
+check_PROGRAMS += tests/integration/vmbus-ic-guest
+tests_integration_vmbus_ic_guest_SOURCES = tests/integration/vmbus-ic-guest.c
+tests_integration_vmbus_ic_guest_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) -I$(top_srcdir)/lib
+tests_integration_vmbus_ic_guest_LDADD = $(LIBVMBUS_LIBS) lib/vmbus/libvmbus-core.la
+dist_noinst_SCRIPTS += tests/integration/vmbus-ic.sh
+TESTS += tests/integration/vmbus-ic.sh
+
+# Hyper-V sockets served by vmbusd: hv_sock's guest side and a dom0
+# program on the hybrid vsock sockets.
+check_PROGRAMS += tests/integration/vmbus-hvsock-peer
+tests_integration_vmbus_hvsock_peer_SOURCES = tests/integration/vmbus-hvsock-peer.c
+tests_integration_vmbus_hvsock_peer_CPPFLAGS = $(LIBVMBUS_CPPFLAGS)
+tests_integration_vmbus_hvsock_peer_LDADD = $(LIBVMBUS_LIBS)
+dist_noinst_SCRIPTS += tests/integration/vmbus-hvsock.sh
+TESTS += tests/integration/vmbus-hvsock.sh

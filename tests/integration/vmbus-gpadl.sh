@@ -66,6 +66,8 @@ for _ in $(seq 50); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
 	--pid-file "$RUN/vmbusd2.pid" > "$RUN/vmbusd2.log" 2>&1 &
 pids+=($!)
 wait_for "$RUN/vmbusd2.log" "domain $g2: offered pipe \"echo\""
+# The pid file comes after the offers: on a loaded host, later.
+wait_for "$RUN/vmbusd2.pid" . 100
 dpid2=$(cat "$RUN/vmbusd2.pid" 2>/dev/null)
 client g2 "$RUN/g2-big.out" --bytes 100000 --chunk 3000 echo
 big_rc=$?

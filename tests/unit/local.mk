@@ -55,3 +55,11 @@ tests_unit_kdrelay_frame_test_SOURCES = tests/unit/kdrelay-frame-test.c \
 tests_unit_kdrelay_frame_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/dom0-backends/kdrelay
 tests_unit_kdrelay_frame_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_kdrelay_frame_test_LDADD = $(CHECK_LIBS)
+
+# The integration service messages: parser, builder, negotiation, strings.
+check_PROGRAMS += tests/unit/vmbus-ic-test
+TESTS += tests/unit/vmbus-ic-test
+tests_unit_vmbus_ic_test_SOURCES = tests/unit/vmbus-ic-test.c
+tests_unit_vmbus_ic_test_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS)
+tests_unit_vmbus_ic_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_vmbus_ic_test_LDADD = lib/vmbus/libvmbus-core.la $(CHECK_LIBS)

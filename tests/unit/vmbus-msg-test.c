@@ -146,11 +146,30 @@ START_TEST(test_table)
 	ck_assert_str_eq(vmbus_msg_name(VMBUS_MSG_OFFERCHANNEL), "OFFERCHANNEL");
 	ck_assert_str_eq(vmbus_msg_name(VMBUS_MSG_UNLOAD_RESPONSE), "UNLOAD_RESPONSE");
 	ck_assert_ptr_null(vmbus_msg_name(VMBUS_MSG_INVALID));
-	ck_assert_ptr_null(vmbus_msg_name(21));
+	ck_assert_ptr_null(vmbus_msg_name(22));	/* MODIFYCHANNEL: not here */
 	ck_assert_ptr_null(vmbus_msg_name(0xffffffff));
+	ck_assert_uint_eq(vmbus_msg_dir(VMBUS_MSG_TL_CONNECT_REQUEST), C2S);
+	ck_assert_uint_eq(vmbus_msg_dir(VMBUS_MSG_TL_CONNECT_RESULT), S2C);
 	ck_assert_uint_eq(vmbus_msg_dir(VMBUS_MSG_GPADL_BODY), C2S);
 	ck_assert_uint_eq(vmbus_msg_dir(VMBUS_MSG_GPADL_TORNDOWN), S2C);
 	ck_assert_uint_eq(vmbus_msg_dir(99), 0);
+}
+END_TEST
+
+/* hv_sock's messages: a request round-trips; a result is only a refusal. */
+START_TEST(test_tl_connect)
+{
+	struct vmbus_msg m;
+
+	ck_assert_int_eq(vmbus_msg_init(&m, VMBUS_MSG_TL_CONNECT_REQUEST), 0);
+	ck_assert_uint_eq(m.len, 40);
+	memset(&m.u.tl_connect.host_service_id, 0x5a, 16);
+	roundtrip(&m, C2S);
+	ck_assert_int_eq(vmbus_msg_init(&m, VMBUS_MSG_TL_CONNECT_RESULT), 0);
+	ck_assert_uint_eq(m.len, 48);
+	ck_assert_int_eq(vmbus_msg_check(&m, S2C), -EINVAL);
+	m.u.tl_result.status = VMBUS_TL_CONNREFUSED;
+	roundtrip(&m, S2C);
 }
 END_TEST
 
@@ -720,6 +739,7 @@ static Suite *msg_suite(void)
 	tcase_add_test(tc, test_roundtrip_all);
 	tcase_add_test(tc, test_table);
 	tcase_add_test(tc, test_peer_messages);
+	tcase_add_test(tc, test_tl_connect);
 	tcase_add_test(tc, test_garbage_rejected);
 	tcase_add_test(tc, test_bad_fields);
 	tcase_add_test(tc, test_random_garbage);
