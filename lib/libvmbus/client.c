@@ -1825,5 +1825,5 @@ int vmbus_bus_tl_connect(struct vmbus_bus *bus, const uint8_t endpoint[16],
 	vmbus_msg_init(&m, VMBUS_MSG_TL_CONNECT_REQUEST);
 	memcpy(m.u.tl_connect.guest_endpoint_id.b, endpoint, 16);
 	memcpy(m.u.tl_connect.host_service_id.b, service, 16);
-	return vmbus_bus_send_msg(bus, &m);
+	return bus->link != LINK_UP ? -ENOTCONN : bus_send(bus, &m);
 }

@@ -57,6 +57,11 @@ wait_for() {	# FILE PATTERN [tenths of a second]
 	for _ in $(seq "${3:-100}"); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
 	return 1
 }
+wait_file() {	# FILE [tenths of a second]: FILE exists and is not empty
+	local _
+	for _ in $(seq "${2:-100}"); do [ -s "$1" ] && return 0; sleep 0.1; done
+	return 1
+}
 
 # What "vmbusctl attach" does, with xenstore-utils: libxl-style directories.
 attach() {

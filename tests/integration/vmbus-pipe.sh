@@ -25,7 +25,7 @@ pids+=($!)
 "$CLIENT" --echo-service "$RUN/echo-msg.sock" --message-mode > "$RUN/echo-msg.log" 2>&1 &
 pids+=($!)
 check "vmbusd starts, writes its pid file and serves both buses" \
-	eval "wait_for '$RUN/vmbusd.log' 'domain $g2: serving' && [ -s '$RUN/vmbusd.pid' ] && wait_for '$RUN/vmbusd.log' 'domain $g1: serving'"
+	eval "wait_for '$RUN/vmbusd.log' 'domain $g2: serving' && wait_file '$RUN/vmbusd.pid' && wait_for '$RUN/vmbusd.log' 'domain $g1: serving'"
 dpid=$(cat "$RUN/vmbusd.pid" 2>/dev/null)
 wait_for "$RUN/echo-msg.log" listening
 

@@ -182,7 +182,7 @@ pids+=($!)
 "$X" run 0 -- "$VMBUSD" -F -v --pid-file "$RUN/vmbusd.pid" > "$RUN/vmbusd.log" 2>&1 &
 pids+=($!)
 if wait_count "$RUN/vmbusd.log" "serving buses" 1 20 && wait_count "$RUN/echo.log" listening 1 10 &&
-   [ -s "$RUN/vmbusd.pid" ]; then
+   wait_file "$RUN/vmbusd.pid"; then
 	dpid=$(cat "$RUN/vmbusd.pid")
 	sleep 2
 	base_fds=$(fds "$dpid") base_rss=$(rss_kb "$dpid") base_thr=$(threads "$dpid")
