@@ -40,7 +40,8 @@ EXTRA_DIST += \
 	fuzz/regressions/bus/xferset-unmapped-under-service \
 	fuzz/regressions/bus/service-reads-gpadl-packet-after-unmap \
 	fuzz/regressions/bus/service-keeps-xfer-packet-past-next-receive \
-	fuzz/regressions/bus/data-gpadl-into-removed-xfer-set
+	fuzz/regressions/bus/data-gpadl-into-removed-xfer-set \
+	fuzz/regressions/bus/service-keeps-xfer-packet-within-one-receive-loop
 
 # The stateful bus target built by the ordinary compiler, without libFuzzer,
 # over the in-memory Xen (no Xen library is linked): `make check` replays
