@@ -1077,14 +1077,14 @@ static void svc_recv(unsigned int gi, struct rd *r)
 	struct vmbus_rxpkt rx;
 	int rc;
 
-	/*
-	 * A transfer-page packet that asked for no completion points into its
-	 * set only until the channel's next receive: the service is done
-	 * with it now.
-	 */
-	if (c && hold.c == c && !hold.by_gpadl && !hold.want_comp)
-		memset(&hold, 0, sizeof(hold));
 	while (c && n--) {
+		/*
+		 * A transfer-page packet that asked for no completion points
+		 * into its set only until the channel's next receive: the
+		 * service is done with it before each one.
+		 */
+		if (hold.c == c && !hold.by_gpadl && !hold.want_comp)
+			memset(&hold, 0, sizeof(hold));
 		rc = vmbus_chan_recv_pkt(c, &rx, buf, (mode & 1) ? 64 : sizeof(buf));
 		if (rc == -EAGAIN || rc == -ENOTCONN)
 			break;

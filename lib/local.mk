@@ -45,6 +45,7 @@ EXTRA_DIST += \
 	fuzz/regressions/bus/service-reads-gpadl-packet-after-unmap \
 	fuzz/regressions/bus/service-keeps-xfer-packet-past-next-receive \
 	fuzz/regressions/bus/data-gpadl-into-removed-xfer-set \
+	fuzz/regressions/bus/service-keeps-xfer-packet-within-one-receive-loop \
 	fuzz/regressions/ic/negotiation-answer-not-offered
 
 # The stateful bus target built by the ordinary compiler, without libFuzzer,
