@@ -436,14 +436,15 @@ static void do_unmap(struct cmd *c)
 	uint64_t lba;
 	uint32_t count;
 
+	/* A read-only disk refuses it as it refuses writes. */
+	if (d->ro)
+		{ scsi_sense(r, SCSI_SK_DATA_PROTECT,
+				  SCSI_ASC_WRITE_PROTECTED); return; }
 	if (!d->can_unmap)
 		{ scsi_sense(r, SCSI_SK_ILLEGAL_REQUEST,
 				  SCSI_ASC_INVALID_OPCODE); return; }
 	if (c->cdb[1] & 0x01)		/* ANCHOR */
 		{ scsi_sense_cdb_field(r, 1); return; }
-	if (d->ro)
-		{ scsi_sense(r, SCSI_SK_DATA_PROTECT,
-				  SCSI_ASC_WRITE_PROTECTED); return; }
 	if (!plen)
 		{ good(r); return; }
 	if (plen < 8 || plen > c->xfer_len || c->data_in || !c->dout ||
@@ -600,8 +601,6 @@ void scsi_exec(const struct scsi_target *t, unsigned int lun,
 	unsigned int i, need;
 
 	memset(r, 0, offsetof(struct scsi_result, data));
-	r->io = SCSI_IO_NONE;
-	r->nunmap = 0;
 	if (!cdb_len || cdb_len > 16)
 		{ scsi_sense_cdb_field(r, 0); return; }
 	for (i = 0; i < sizeof(cmd_table) / sizeof(cmd_table[0]); i++)

@@ -93,12 +93,12 @@ struct scsi_result {
 	uint8_t sense_len;			/* 0 or SCSI_SENSE_LEN */
 	uint8_t sense[SCSI_SENSE_LEN];
 	uint32_t data_len;			/* data-in bytes of data[] */
-	uint8_t data[SCSI_MAX_DATA_IN];
 	enum scsi_io io;
 	uint64_t off, len;			/* READ, WRITE */
 	bool fua;				/* WRITE: durable before GOOD */
 	uint32_t nunmap;
 	struct scsi_extent unmap[SCSI_MAX_UNMAP_DESC];
+	uint8_t data[SCSI_MAX_DATA_IN];		/* last: not cleared */
 };
 
 /*
