@@ -1,0 +1,880 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Both ends of the storage VSP on the simulated host, for storvsp.sh:
+ *   storvsp-peer server DOMID [--max-inflight N] PATH[,ro][,lun=N]...
+ *        (dom0) serve DOMID's bus with libvmbus and offer one synthetic
+ *        SCSI controller (Hyper-V's class GUID) whose channel runs the VSP
+ *        over the given disks; prints the VSP's counters when it closes.
+ *   storvsp-peer client SIZE_MIB
+ *        (the guest) a user-mode storvsc: negotiates as hv_storvsc does and
+ *        runs the scenario against LUN 0 (read-write, SIZE_MIB) and LUN 1
+ *        (read-only); prints "PASS name" or "FAIL name: why" per check.
+ *   storvsp-peer sum FILE OFF LEN      FNV-1a of a file range
+ *   storvsp-peer hole FILE OFF LEN     "hole" if the range has no data
+ * The client shares its buffers with xengntshr and names them by grant
+ * reference in DATA_USING_GPA_DIRECT packets, as the guest bus driver does
+ * for hv_storvsc's page lists.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <xengnttab.h>
+
+#include <xenvmbus/gpadl.h>
+#include <xenvmbus/ring.h>
+#include <xenvmbus/storvsc.h>
+
+#include "libvmbus.h"
+#include "storvsp.h"
+
+#define RING_PAGES	64
+#define POOL_PAGES	1024		/* 4 MiB of shared buffers (xensim shares up to 1024 at once) */
+#define CHUNK		(256u * 1024)	/* bulk request size */
+#define QD		8
+#define TIMEOUT_MS	10000
+
+static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
+{
+	while (n--)
+		h = (h ^ *p++) * 0x100000001b3ull;
+	return h;
+}
+
+static void fill(uint8_t *p, size_t n, uint64_t seed)
+{
+	uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
+
+	for (; n >= 8; n -= 8, p += 8) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		memcpy(p, &x, 8);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Server                                                               */
+/* ------------------------------------------------------------------ */
+
+static volatile sig_atomic_t stop;
+static int epfd = -1;
+static struct storvsp *vsp;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int srv_open(struct vmbus_server *s, struct vmbus_chan *c,
+		    void *cookie, void *arg)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+	int rc;
+
+	(void)s; (void)cookie; (void)arg;
+	rc = storvsp_attach(vsp, c);
+	if (rc) {
+		fprintf(stderr, "server: attach the VSP: %s\n", strerror(-rc));
+		return rc;
+	}
+	printf("server: channel %u opened\n", vmbus_chan_relid(c));
+	fflush(stdout);
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, vmbus_chan_fd(c), &ev) < 0 ?
+		-errno : 0;
+}
+
+static void srv_close(struct vmbus_server *s, struct vmbus_chan *c,
+		      void *cookie, void *arg)
+{
+	struct storvsp_stats st;
+
+	(void)s; (void)cookie; (void)arg;
+	epoll_ctl(epfd, EPOLL_CTL_DEL, vmbus_chan_fd(c), NULL);
+	storvsp_get_stats(vsp, &st);
+	storvsp_detach(vsp);
+	printf("server: channel %u closed: version 0x%x requests %llu "
+	       "check_conditions %llu refused %llu bad_packets %llu "
+	       "flushes %llu fua_writes %llu unmaps %llu inflight_peak %u "
+	       "pages_peak %u direct %d\n", vmbus_chan_relid(c), st.version,
+	       (unsigned long long)st.requests,
+	       (unsigned long long)st.check_conditions,
+	       (unsigned long long)st.refused,
+	       (unsigned long long)st.bad_packets,
+	       (unsigned long long)st.flushes,
+	       (unsigned long long)st.fua_writes,
+	       (unsigned long long)st.unmaps, st.inflight_peak, st.pages_peak,
+	       st.direct[0]);
+	storvsp_get_stats(vsp, &st);
+	printf("server: after close: inflight %u pages_mapped %u\n",
+	       st.inflight, st.pages_mapped);
+	fflush(stdout);
+}
+
+static const struct vmbus_server_ops ops = { srv_open, srv_close };
+
+static int parse_disk(char *spec, struct storvsp_disk_cfg *d)
+{
+	char *opt, *save = NULL;
+
+	memset(d, 0, sizeof(*d));
+	d->path = strtok_r(spec, ",", &save);
+	while ((opt = strtok_r(NULL, ",", &save))) {
+		if (!strcmp(opt, "ro"))
+			d->ro = true;
+		else if (!strncmp(opt, "lun=", 4))
+			d->lun = (unsigned int)strtoul(opt + 4, NULL, 10);
+		else
+			return -EINVAL;
+	}
+	return d->path ? 0 : -EINVAL;
+}
+
+static int run_server(int argc, char **argv)
+{
+	struct vmbus_offer_desc d = { .nversions = 1,
+				      .versions = { VSTOR_CLASS_VERSION } };
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL }, evs[8];
+	struct storvsp_disk_cfg disks[8];
+	struct storvsp_limits lim = { 0 };
+	struct vmbus_server *s;
+	unsigned int domid = (unsigned int)strtoul(argv[0], NULL, 10), n = 0;
+	int rc, i, k;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--max-inflight") && i + 1 < argc) {
+			lim.max_inflight = (uint32_t)strtoul(argv[++i], NULL, 10);
+			continue;
+		}
+		if (n == 8 || parse_disk(argv[i], &disks[n])) {
+			fprintf(stderr, "server: bad disk \"%s\"\n", argv[i]);
+			return 2;
+		}
+		n++;
+	}
+	rc = storvsp_create(&vsp, disks, n, &lim);
+	if (rc) {
+		fprintf(stderr, "server: create the VSP: %s\n", strerror(-rc));
+		return 1;
+	}
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	epfd = epoll_create1(0);
+	vmbus_guid_parse(VSTOR_SCSI_CLASS_GUID, d.type);
+	d.instance[15] = 1;
+	rc = vmbus_server_create(&s, domid, &ops, NULL);
+	if (rc) {
+		fprintf(stderr, "server: serve domain %u: %s\n", domid,
+			strerror(-rc));
+		return 1;
+	}
+	vmbus_server_offer(s, &d, NULL);
+	epoll_ctl(epfd, EPOLL_CTL_ADD, vmbus_server_fd(s), &ev);
+	ev.data.ptr = vsp;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, storvsp_fd(vsp), &ev);
+	printf("server: serving domain %u\n", domid);
+	fflush(stdout);
+	while (!stop) {
+		k = epoll_wait(epfd, evs, 8, 500);
+		for (i = 0; i < k; i++)
+			if (!evs[i].data.ptr)
+				vmbus_server_process(s);
+		/* The channel and the backing store: both feed the VSP. */
+		storvsp_process(vsp);
+	}
+	vmbus_server_destroy(s);
+	storvsp_destroy(vsp);
+	close(epfd);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Client: a user-mode storvsc                                          */
+/* ------------------------------------------------------------------ */
+
+struct cli {
+	struct vmbus_bus *bus;
+	struct vmbus_chan *ch;
+	xengntshr_handle *xgs;
+	uint8_t *mem;
+	uint32_t refs[POOL_PAGES];
+	uint32_t pkt_len;
+	uint64_t next_id;
+	int failed;
+	uint64_t rxbuf[4096 / 8];
+};
+
+static void result(struct cli *c, bool ok, const char *name, const char *fmt,
+		   ...) __attribute__((format(printf, 4, 5)));
+#include <stdarg.h>
+static void result(struct cli *c, bool ok, const char *name, const char *fmt,
+		   ...)
+{
+	va_list ap;
+
+	if (ok) {
+		printf("PASS %s\n", name);
+	} else {
+		c->failed++;
+		printf("FAIL %s: ", name);
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+		printf("\n");
+	}
+	fflush(stdout);
+}
+
+/* Send @p with data at pool offset @off, @len bytes (0: in-band). */
+static int send_pkt(struct cli *c, const struct vstor_packet *p, uint64_t id,
+		    uint32_t off, uint32_t len, const uint32_t *bad_refs)
+{
+	struct {
+		uint32_t reserved, count;
+		struct vmbus_gpa_range r;
+		uint32_t grefs[CHUNK / 4096 * 4 + 2];
+	} h;
+	uint32_t first = off / 4096, n, i;
+
+	if (!len)
+		return vmbus_chan_send_raw(c->ch, VMBUS_PKT_DATA_INBAND, 1, id,
+					   NULL, 0, p, c->pkt_len);
+	n = (uint32_t)VMBUS_GPA_RANGE_PAGES(off % 4096, len);
+	if (n > sizeof(h.grefs) / 4 || first + n > POOL_PAGES)
+		return -E2BIG;
+	memset(&h, 0, sizeof(h));
+	h.count = 1;
+	h.r.byte_count = len;
+	h.r.byte_offset = off % 4096;
+	for (i = 0; i < n; i++)
+		h.grefs[i] = bad_refs ? bad_refs[i] : c->refs[first + i];
+	return vmbus_chan_send_raw(c->ch, VMBUS_PKT_DATA_USING_GPA_DIRECT, 1,
+				   id, &h, 16 + 4 * n, p, c->pkt_len);
+}
+
+static int send_retry(struct cli *c, const struct vstor_packet *p,
+		      uint64_t id, uint32_t off, uint32_t len)
+{
+	int rc, tries = 0;
+
+	while ((rc = send_pkt(c, p, id, off, len, NULL)) == -EAGAIN &&
+	       tries++ < 1000)
+		vmbus_chan_wait(c->ch, 10);
+	return rc;
+}
+
+/* The next completion; -ETIMEDOUT after TIMEOUT_MS. */
+static int recv_comp(struct cli *c, struct vstor_packet *out, uint64_t *id,
+		     uint32_t *len)
+{
+	struct vmbus_packet pkt;
+	int rc, waited = 0;
+
+	for (;;) {
+		rc = vmbus_chan_recv(c->ch, &pkt, c->rxbuf, sizeof(c->rxbuf));
+		if (rc == 0) {
+			if (pkt.type != VMBUS_PKT_COMP)
+				continue;
+			memset(out, 0, sizeof(*out));
+			memcpy(out, pkt.data, pkt.len < sizeof(*out) ?
+			       pkt.len : sizeof(*out));
+			*id = pkt.trans_id;
+			if (len)
+				*len = pkt.len;
+			return 0;
+		}
+		if (rc != -EAGAIN)
+			return rc;
+		if (waited >= TIMEOUT_MS)
+			return -ETIMEDOUT;
+		vmbus_chan_wait(c->ch, 50);
+		waited += 50;
+	}
+}
+
+/* One request, waited for; the answer in @p. */
+static int exec(struct cli *c, struct vstor_packet *p, uint32_t off,
+		uint32_t len)
+{
+	uint64_t id = ++c->next_id, got;
+	int rc = send_retry(c, p, id, off, len);
+
+	if (rc)
+		return rc;
+	/* Skip what an earlier, failed step left unanswered. */
+	do
+		rc = recv_comp(c, p, &got, NULL);
+	while (!rc && got != id);
+	return rc;
+}
+
+static void srb_init(struct vstor_packet *p, unsigned int lun,
+		     const uint8_t *cdb, unsigned int cdb_len, bool data_in,
+		     uint32_t len)
+{
+	memset(p, 0, sizeof(*p));
+	p->operation = VSTOR_OP_EXECUTE_SRB;
+	p->flags = VSTOR_FLAG_REQUEST_COMPLETION;
+	p->srb.length = sizeof(p->srb);
+	p->srb.lun = (uint8_t)lun;
+	p->srb.cdb_length = (uint8_t)cdb_len;
+	p->srb.sense_info_length = VSTOR_SENSE_BUFFER_SIZE;
+	p->srb.data_in = data_in ? VSTOR_READ_TYPE : VSTOR_WRITE_TYPE;
+	p->srb.data_transfer_length = len;
+	p->srb.win8_extension.srb_flags = data_in ? VSTOR_SRB_FLAGS_DATA_IN :
+		len ? VSTOR_SRB_FLAGS_DATA_OUT : 0;
+	memcpy(p->srb.cdb, cdb, cdb_len);
+}
+
+/* A SCSI command; data at pool offset @off.  Returns exec's rc. */
+static int scsi(struct cli *c, unsigned int lun, const uint8_t *cdb,
+		unsigned int cdb_len, bool data_in, uint32_t off, uint32_t len,
+		struct vstor_packet *p)
+{
+	srb_init(p, lun, cdb, cdb_len, data_in, len);
+	return exec(c, p, off, len);
+}
+
+static bool good(const struct vstor_packet *p)
+{
+	return p->operation == VSTOR_OP_COMPLETE_IO && !p->status &&
+	       p->srb.srb_status == VSTOR_SRB_STATUS_SUCCESS &&
+	       !p->srb.scsi_status;
+}
+
+/* CHECK CONDITION with fixed sense @key/@asc. */
+static bool sense_is(const struct vstor_packet *p, uint8_t key, uint8_t asc)
+{
+	return p->srb.scsi_status == 2 &&
+	       (p->srb.srb_status & VSTOR_SRB_STATUS_AUTOSENSE_VALID) &&
+	       p->srb.sense_info_length >= 14 &&
+	       p->srb.sense_data[0] == 0x70 &&
+	       (p->srb.sense_data[2] & 0xf) == key &&
+	       p->srb.sense_data[12] == asc;
+}
+
+static void put32(uint8_t *b, uint32_t v)
+{
+	b[0] = v >> 24; b[1] = v >> 16; b[2] = v >> 8; b[3] = (uint8_t)v;
+}
+static void put64(uint8_t *b, uint64_t v)
+{
+	put32(b, (uint32_t)(v >> 32));
+	put32(b + 4, (uint32_t)v);
+}
+static uint32_t get32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	       (uint32_t)b[2] << 8 | b[3];
+}
+static uint64_t get64(const uint8_t *b)
+{
+	return (uint64_t)get32(b) << 32 | get32(b + 4);
+}
+
+static void rw10(uint8_t *cdb, bool write, uint32_t lba, uint16_t blocks,
+		 bool fua)
+{
+	memset(cdb, 0, 10);
+	cdb[0] = write ? 0x2a : 0x28;
+	cdb[1] = fua ? 0x08 : 0;
+	put32(cdb + 2, lba);
+	cdb[7] = blocks >> 8;
+	cdb[8] = (uint8_t)blocks;
+}
+
+static int negotiate(struct cli *c)
+{
+	static const uint16_t versions[] = { VSTOR_PROTO_VERSION_WIN10,
+		VSTOR_PROTO_VERSION_WIN8_1, VSTOR_PROTO_VERSION_WIN8 };
+	struct vstor_packet p;
+	uint8_t tur[6] = { 0 };
+	unsigned int i;
+	bool ok;
+
+	/* An SRB before the initialisation: refused. */
+	srb_init(&p, 0, tur, 6, false, 0);
+	ok = !exec(c, &p, 0, 0) && p.status == VSTOR_STATUS_INVALID_DEVICE_STATE;
+	result(c, ok, "srb-before-init-refused", "status 0x%x", p.status);
+
+	memset(&p, 0, sizeof(p));
+	p.operation = VSTOR_OP_BEGIN_INITIALIZATION;
+	p.flags = VSTOR_FLAG_REQUEST_COMPLETION;
+	if (exec(c, &p, 0, 0) || p.status)
+		return -EPROTO;
+	/* A version nobody speaks, then hv_storvsc's list. */
+	memset(&p, 0, sizeof(p));
+	p.operation = VSTOR_OP_QUERY_PROTOCOL_VERSION;
+	p.version.major_minor = VSTOR_PROTO_VERSION(9, 9);
+	ok = !exec(c, &p, 0, 0) && p.status == VSTOR_STATUS_REVISION_MISMATCH;
+	result(c, ok, "unknown-version-refused", "status 0x%x", p.status);
+	for (i = 0; i < 3; i++) {
+		memset(&p, 0, sizeof(p));
+		p.operation = VSTOR_OP_QUERY_PROTOCOL_VERSION;
+		p.flags = VSTOR_FLAG_REQUEST_COMPLETION;
+		p.version.major_minor = versions[i];
+		if (exec(c, &p, 0, 0))
+			return -EPROTO;
+		if (!p.status)
+			break;
+	}
+	result(c, i == 0, "version-win10", "agreed on entry %u", i);
+	memset(&p, 0, sizeof(p));
+	p.operation = VSTOR_OP_QUERY_PROPERTIES;
+	p.flags = VSTOR_FLAG_REQUEST_COMPLETION;
+	ok = !exec(c, &p, 0, 0) && !p.status &&
+	     p.props.max_transfer_bytes == (1u << 20) &&
+	     p.props.max_channel_cnt == 0 &&
+	     !(p.props.flags & VSTOR_PROP_MULTI_CHANNEL);
+	result(c, ok, "properties", "status 0x%x max_transfer %u channels %u",
+	       p.status, p.props.max_transfer_bytes, p.props.max_channel_cnt);
+	memset(&p, 0, sizeof(p));
+	p.operation = VSTOR_OP_CREATE_SUB_CHANNELS;
+	p.sub_channel_count = 4;
+	ok = !exec(c, &p, 0, 0) && p.status == VSTOR_STATUS_INVALID_PARAMETER;
+	result(c, ok, "sub-channels-beyond-count-refused", "status 0x%x",
+	       p.status);
+	memset(&p, 0, sizeof(p));
+	p.operation = VSTOR_OP_END_INITIALIZATION;
+	p.flags = VSTOR_FLAG_REQUEST_COMPLETION;
+	ok = !exec(c, &p, 0, 0) && !p.status;
+	result(c, ok, "end-initialization", "status 0x%x", p.status);
+	return ok ? 0 : -EPROTO;
+}
+
+static void check_inquiry(struct cli *c, uint64_t nblocks)
+{
+	struct vstor_packet p;
+	uint8_t cdb[16], *d = c->mem;
+	static const uint8_t pages[] = { 0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2 };
+	unsigned int i;
+	bool ok;
+
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x12;
+	cdb[4] = 96;
+	ok = !scsi(c, 0, cdb, 6, true, 0, 96, &p) && good(&p) &&
+	     p.srb.data_transfer_length == 36 && d[0] == 0 &&
+	     !memcmp(d + 8, "Msft    Virtual Disk    ", 24);
+	result(c, ok, "inquiry-standard", "len %u pdt %u",
+	       p.srb.data_transfer_length, d[0]);
+	cdb[1] = 1;
+	for (i = 0; i < sizeof(pages); i++) {
+		char name[32];
+
+		cdb[2] = pages[i];
+		memset(d, 0xee, 256);
+		ok = !scsi(c, 0, cdb, 6, true, 0, 96, &p) && good(&p) &&
+		     d[1] == pages[i] && p.srb.data_transfer_length > 4;
+		if (ok && pages[i] == 0x00)
+			ok = d[3] == 6 && !memcmp(d + 4, pages, 6);
+		if (ok && pages[i] == 0x80)
+			ok = d[3] > 0 && !memcmp(d + 4, "XVB", 3);
+		if (ok && pages[i] == 0x83)
+			ok = d[4] == 1 && d[5] == 3 && d[7] == 8 &&
+			     (d[8] >> 4) == 3;
+		if (ok && pages[i] == 0xb0)
+			ok = get32(d + 8) == 2048 && get32(d + 24) > 0;
+		if (ok && pages[i] == 0xb1)
+			ok = d[4] == 0 && d[5] == 1;
+		if (ok && pages[i] == 0xb2)
+			ok = (d[5] & 0x80) && (d[5] & 0x40);
+		snprintf(name, sizeof(name), "inquiry-vpd-%02x", pages[i]);
+		result(c, ok, name, "len %u page %02x",
+		       p.srb.data_transfer_length, d[1]);
+	}
+	cdb[2] = 0x99;
+	ok = !scsi(c, 0, cdb, 6, true, 0, 96, &p) && sense_is(&p, 5, 0x24);
+	result(c, ok, "inquiry-unknown-vpd-invalid-field", "scsi %u",
+	       p.srb.scsi_status);
+	memset(cdb, 0, 6);
+	cdb[0] = 0x12;
+	cdb[4] = 36;
+	ok = !scsi(c, 5, cdb, 6, true, 0, 36, &p) && good(&p) && d[0] == 0x7f;
+	result(c, ok, "inquiry-absent-lun-pq3", "byte0 %02x", d[0]);
+
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x25;
+	ok = !scsi(c, 0, cdb, 10, true, 0, 8, &p) && good(&p) &&
+	     get32(d) == nblocks - 1 && get32(d + 4) == 512;
+	result(c, ok, "read-capacity-10", "last %u size %u", get32(d),
+	       get32(d + 4));
+	cdb[0] = 0x9e;
+	cdb[1] = 0x10;
+	cdb[13] = 32;
+	ok = !scsi(c, 0, cdb, 16, true, 0, 32, &p) && good(&p) &&
+	     get64(d) == nblocks - 1 && get32(d + 8) == 512 &&
+	     (d[14] & 0xc0) == 0xc0;
+	result(c, ok, "read-capacity-16", "last %llu lbp %02x",
+	       (unsigned long long)get64(d), d[14]);
+	memset(cdb, 0, 16);
+	cdb[0] = 0xa0;
+	put32(cdb + 6, 256);
+	ok = !scsi(c, 0, cdb, 12, true, 0, 256, &p) && good(&p) &&
+	     get32(d) == 16 && d[9] == 0 && d[17] == 1;
+	result(c, ok, "report-luns", "list %u", get32(d));
+	memset(cdb, 0, 16);
+	cdb[0] = 0x1a;
+	cdb[2] = 0x08;
+	cdb[4] = 64;
+	ok = !scsi(c, 0, cdb, 6, true, 0, 64, &p) && good(&p) &&
+	     !(d[2] & 0x80) && d[3] == 8 && d[12] == 0x08 && (d[14] & 0x04);
+	result(c, ok, "mode-sense-6-caching-wce", "wp %02x page %02x",
+	       d[2], d[12]);
+	ok = !scsi(c, 1, cdb, 6, true, 0, 64, &p) && good(&p) && (d[2] & 0x80);
+	result(c, ok, "mode-sense-6-ro-wp", "dsp %02x", d[2]);
+	memset(cdb, 0, 16);
+	cdb[0] = 0x5a;
+	cdb[2] = 0x3f;
+	cdb[8] = 128;
+	ok = !scsi(c, 0, cdb, 10, true, 0, 128, &p) && good(&p) &&
+	     d[7] == 8 && d[16] == 0x08;
+	result(c, ok, "mode-sense-10-all", "bdl %u page %02x", d[7], d[16]);
+	memset(cdb, 0, 16);
+	ok = !scsi(c, 0, cdb, 6, false, 0, 0, &p) && good(&p);
+	result(c, ok, "test-unit-ready", "scsi %u", p.srb.scsi_status);
+	cdb[0] = 0x03;
+	cdb[4] = 18;
+	ok = !scsi(c, 0, cdb, 6, true, 0, 18, &p) && good(&p) &&
+	     d[0] == 0x70 && d[2] == 0;
+	result(c, ok, "request-sense", "%02x %02x", d[0], d[2]);
+}
+
+/* Write or read @bytes at LBA @lba in CHUNK requests, QD deep. */
+static int bulk(struct cli *c, bool write, uint64_t lba, uint64_t bytes)
+{
+	uint32_t nreq = (uint32_t)(bytes / CHUNK), sent = 0, done = 0, blocks;
+	uint32_t owner[QD], slot;
+	bool busy[QD] = { false };
+	struct vstor_packet p;
+	uint8_t cdb[10], *want;
+	uint64_t id;
+	int rc;
+
+	blocks = CHUNK / 512;
+	while (done < nreq) {
+		/* Completions come in any order: a slot is reused once free. */
+		for (slot = 0; sent < nreq && slot < QD; slot++) {
+			if (busy[slot])
+				continue;
+			rw10(cdb, write, (uint32_t)(lba + (uint64_t)sent * blocks),
+			     (uint16_t)blocks, false);
+			srb_init(&p, 0, cdb, 10, !write, CHUNK);
+			if (write)
+				fill(c->mem + slot * CHUNK, CHUNK, sent);
+			rc = send_retry(c, &p, 1000 + sent, slot * CHUNK, CHUNK);
+			if (rc)
+				return rc;
+			busy[slot] = true;
+			owner[slot] = sent++;
+		}
+		rc = recv_comp(c, &p, &id, NULL);
+		if (rc)
+			return rc;
+		for (slot = 0; slot < QD; slot++)
+			if (busy[slot] && owner[slot] == id - 1000)
+				break;
+		if (slot == QD)
+			return -EPROTO;
+		if (!good(&p) || p.srb.data_transfer_length != CHUNK)
+			return -EIO;
+		if (!write) {
+			/* Check the chunk against what was written there. */
+			want = malloc(CHUNK);
+			fill(want, CHUNK, owner[slot]);
+			rc = memcmp(want, c->mem + slot * CHUNK, CHUNK);
+			free(want);
+			if (rc)
+				return -EILSEQ;
+		}
+		busy[slot] = false;
+		done++;
+	}
+	return 0;
+}
+
+static void check_data(struct cli *c, uint64_t nblocks)
+{
+	struct vstor_packet p;
+	uint8_t cdb[16], *buf;
+	uint64_t bytes = 8u << 20, sum = 0xcbf29ce484222325ull;
+	uint32_t k;
+	int rc;
+	bool ok;
+
+	rc = bulk(c, true, 0, bytes);
+	result(c, !rc, "write-8mib-qd8", "%s", strerror(-rc));
+	rc = bulk(c, false, 0, bytes);
+	result(c, !rc, "read-back-8mib-checksums", "%s", strerror(-rc));
+	buf = malloc(CHUNK);
+	for (k = 0; k < bytes / CHUNK; k++) {
+		fill(buf, CHUNK, k);
+		sum = fnv(sum, buf, CHUNK);
+	}
+	free(buf);
+	printf("written-sum %016llx\n", (unsigned long long)sum);
+
+	/* FUA write and a flush. */
+	fill(c->mem, 4096, 77);
+	rw10(cdb, true, 20000, 8, true);
+	ok = !scsi(c, 0, cdb, 10, false, 0, 4096, &p) && good(&p) &&
+	     p.srb.data_transfer_length == 4096;
+	result(c, ok, "write-fua", "scsi %u", p.srb.scsi_status);
+	memset(cdb, 0, 16);
+	cdb[0] = 0x35;
+	ok = !scsi(c, 0, cdb, 10, false, 0, 0, &p) && good(&p);
+	result(c, ok, "synchronize-cache", "scsi %u", p.srb.scsi_status);
+
+	/* UNMAP 1 MiB of data at 12 MiB, then it reads as zeroes. */
+	rc = bulk(c, true, 24576, 1u << 20);
+	result(c, !rc, "write-before-unmap", "%s", strerror(-rc));
+	memset(c->mem, 0, 24);
+	c->mem[1] = 22;
+	c->mem[3] = 16;
+	put64(c->mem + 8, 24576);
+	put32(c->mem + 16, 2048);
+	memset(cdb, 0, 16);
+	cdb[0] = 0x42;
+	cdb[8] = 24;
+	ok = !scsi(c, 0, cdb, 10, false, 0, 24, &p) && good(&p);
+	result(c, ok, "unmap-1mib", "scsi %u key %u", p.srb.scsi_status,
+	       p.srb.sense_data[2]);
+	memset(c->mem, 0xaa, 65536);
+	rw10(cdb, false, 24576 + 1024, 128, false);
+	ok = !scsi(c, 0, cdb, 10, true, 0, 65536, &p) && good(&p);
+	for (k = 0; ok && k < 65536; k++)
+		ok = !c->mem[k];
+	result(c, ok, "unmapped-reads-zero", "byte %u", k);
+	/* WRITE SAME(16), UNMAP + NDOB, over 256 KiB of data at 14 MiB. */
+	rc = bulk(c, true, 28672, CHUNK);
+	result(c, !rc, "write-before-write-same", "%s", strerror(-rc));
+	memset(cdb, 0, 16);
+	cdb[0] = 0x93;
+	cdb[1] = 0x08 | 0x01;
+	put64(cdb + 2, 28672);
+	put32(cdb + 10, 512);
+	ok = !scsi(c, 0, cdb, 16, false, 0, 0, &p) && good(&p);
+	result(c, ok, "write-same-16-unmap", "scsi %u key %u asc %02x",
+	       p.srb.scsi_status, p.srb.sense_data[2], p.srb.sense_data[12]);
+	(void)nblocks;
+}
+
+static void check_errors(struct cli *c, uint64_t nblocks)
+{
+	struct vstor_packet p;
+	uint8_t cdb[16];
+	uint32_t bad[2] = { 0xdeadbeef, 0xdeadbef0 };
+	uint64_t id;
+	bool ok;
+	int rc;
+
+	rw10(cdb, true, 0, 8, false);
+	ok = !scsi(c, 1, cdb, 10, false, 0, 4096, &p) && sense_is(&p, 7, 0x27);
+	result(c, ok, "ro-write-protected", "scsi %u key %u asc %02x",
+	       p.srb.scsi_status, p.srb.sense_data[2], p.srb.sense_data[12]);
+	memset(c->mem, 0, 24);
+	c->mem[1] = 22; c->mem[3] = 16;
+	put32(c->mem + 16, 8);
+	memset(cdb, 0, 16);
+	cdb[0] = 0x42;
+	cdb[8] = 24;
+	ok = !scsi(c, 1, cdb, 10, false, 0, 24, &p) && sense_is(&p, 7, 0x27);
+	result(c, ok, "ro-unmap-write-protected", "key %u",
+	       p.srb.sense_data[2]);
+	rw10(cdb, false, 0, 8, false);
+	ok = !scsi(c, 1, cdb, 10, true, 0, 4096, &p) && good(&p);
+	result(c, ok, "ro-read-allowed", "scsi %u", p.srb.scsi_status);
+
+	rw10(cdb, false, (uint32_t)nblocks, 1, false);
+	ok = !scsi(c, 0, cdb, 10, true, 0, 512, &p) && sense_is(&p, 5, 0x21);
+	result(c, ok, "lba-beyond-capacity", "key %u asc %02x",
+	       p.srb.sense_data[2], p.srb.sense_data[12]);
+	memset(cdb, 0, 16);
+	cdb[0] = 0x88;
+	put64(cdb + 2, ~0ull - 2);
+	put32(cdb + 10, 8);
+	ok = !scsi(c, 0, cdb, 16, true, 0, 4096, &p) && sense_is(&p, 5, 0x21);
+	result(c, ok, "lba-plus-length-overflow", "key %u asc %02x",
+	       p.srb.sense_data[2], p.srb.sense_data[12]);
+	rw10(cdb, false, 0, 8, false);
+	ok = !scsi(c, 0, cdb, 6, true, 0, 4096, &p) && sense_is(&p, 5, 0x24);
+	result(c, ok, "cdb-shorter-than-opcode", "key %u asc %02x",
+	       p.srb.sense_data[2], p.srb.sense_data[12]);
+	srb_init(&p, 0, cdb, 10, true, 4096);
+	p.srb.cdb_length = 17;
+	ok = !exec(c, &p, 0, 4096) &&
+	     p.srb.srb_status == VSTOR_SRB_STATUS_INVALID_REQUEST;
+	result(c, ok, "cdb-length-17-refused", "srb %02x", p.srb.srb_status);
+	rw10(cdb, false, 0, 16, false);
+	ok = !scsi(c, 0, cdb, 10, true, 0, 4096, &p) && sense_is(&p, 5, 0x24);
+	result(c, ok, "cdb-length-beyond-buffer", "key %u asc %02x",
+	       p.srb.sense_data[2], p.srb.sense_data[12]);
+	srb_init(&p, 0, cdb, 10, true, 8192);
+	ok = !exec(c, &p, 0, 4096) &&
+	     p.srb.srb_status == VSTOR_SRB_STATUS_INVALID_REQUEST;
+	result(c, ok, "transfer-length-beyond-range-refused", "srb %02x",
+	       p.srb.srb_status);
+	memset(cdb, 0, 16);
+	cdb[0] = 0xc1;
+	ok = !scsi(c, 0, cdb, 16, false, 0, 0, &p) && sense_is(&p, 5, 0x20);
+	result(c, ok, "invalid-opcode", "key %u asc %02x",
+	       p.srb.sense_data[2], p.srb.sense_data[12]);
+	/* Grant references the guest never made. */
+	rw10(cdb, false, 0, 8, false);
+	srb_init(&p, 0, cdb, 10, true, 4096);
+	rc = send_pkt(c, &p, 4242, 0, 4096, bad);
+	ok = !rc && !recv_comp(c, &p, &id, NULL) && id == 4242 &&
+	     p.srb.srb_status == VSTOR_SRB_STATUS_INVALID_REQUEST;
+	result(c, ok, "bad-grant-refs-refused", "rc %d srb %02x", rc,
+	       p.srb.srb_status);
+}
+
+/* 2000 reads of 4 KiB sent as fast as the ring takes them. */
+static void check_flood(struct cli *c)
+{
+	struct vstor_packet p, a;
+	uint32_t sent = 0, done = 0, bad = 0, n = 2000;
+	uint8_t cdb[10];
+	uint64_t id;
+	int rc, stalls = 0;
+
+	while (done < n && stalls < 400) {
+		while (sent < n) {
+			rw10(cdb, false, (sent * 8) % 8192, 8, false);
+			srb_init(&p, 0, cdb, 10, true, 4096);
+			rc = send_pkt(c, &p, 50000 + sent, (sent % 64) * 4096,
+				      4096, NULL);
+			if (rc)
+				break;
+			sent++;
+		}
+		rc = recv_comp(c, &a, &id, NULL);
+		if (rc) {
+			stalls++;
+			continue;
+		}
+		if (!good(&a))
+			bad++;
+		done++;
+	}
+	result(c, done == n && !bad, "flood-2000-bounded", "done %u bad %u",
+	       done, bad);
+}
+
+static int run_client(uint64_t size_mib)
+{
+	struct vmbus_offer offs[16];
+	struct cli *c = calloc(1, sizeof(*c));
+	uint8_t type[16];
+	uint64_t nblocks = size_mib << 11;
+	int n, i, rc;
+
+	vmbus_guid_parse(VSTOR_SCSI_CLASS_GUID, type);
+	rc = vmbus_bus_open(&c->bus, TIMEOUT_MS);
+	if (rc) {
+		fprintf(stderr, "client: open the bus: %s\n", strerror(-rc));
+		return 1;
+	}
+	n = vmbus_bus_offers(c->bus, offs, 16);
+	for (i = 0; i < n && memcmp(offs[i].type, type, 16); i++)
+		;
+	if (i == n) {
+		fprintf(stderr, "client: no SCSI controller offered\n");
+		return 1;
+	}
+	rc = vmbus_chan_open(c->bus, offs[i].relid, RING_PAGES, 1, TIMEOUT_MS,
+			     &c->ch);
+	if (rc) {
+		fprintf(stderr, "client: open the controller: %s\n",
+			strerror(-rc));
+		return 1;
+	}
+	c->xgs = xengntshr_open(NULL, 0);
+	c->mem = c->xgs ? xengntshr_share_pages(c->xgs,
+						(uint32_t)vmbus_chan_peer(c->ch),
+						POOL_PAGES, c->refs, 1) : NULL;
+	if (!c->mem) {
+		fprintf(stderr, "client: share %u pages: %s\n", POOL_PAGES,
+			strerror(errno));
+		return 1;
+	}
+	c->pkt_len = VSTOR_PACKET_SIZE;
+	if (negotiate(c)) {
+		result(c, false, "negotiation", "protocol error");
+		return 1;
+	}
+	check_inquiry(c, nblocks);
+	check_data(c, nblocks);
+	check_errors(c, nblocks);
+	check_flood(c);
+	vmbus_chan_close(c->ch);
+	xengntshr_unshare(c->xgs, c->mem, POOL_PAGES);
+	xengntshr_close(c->xgs);
+	vmbus_bus_close(c->bus);
+	printf("client: %d failed\n", c->failed);
+	return c->failed ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Host-side checks of the backing file                                 */
+/* ------------------------------------------------------------------ */
+
+static int file_sum(const char *path, uint64_t off, uint64_t len)
+{
+	uint64_t sum = 0xcbf29ce484222325ull;
+	uint8_t buf[65536];
+	ssize_t k;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return 1;
+	while (len) {
+		k = pread(fd, buf, len < sizeof(buf) ? len : sizeof(buf),
+			  (off_t)off);
+		if (k <= 0)
+			return 1;
+		sum = fnv(sum, buf, (size_t)k);
+		off += (uint64_t)k;
+		len -= (uint64_t)k;
+	}
+	printf("%016llx\n", (unsigned long long)sum);
+	return 0;
+}
+
+static int file_hole(const char *path, uint64_t off, uint64_t len)
+{
+	int fd = open(path, O_RDONLY);
+	off_t d;
+
+	if (fd < 0)
+		return 1;
+	d = lseek(fd, (off_t)off, SEEK_DATA);
+	printf("%s\n", d < 0 || (uint64_t)d >= off + len ? "hole" : "data");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc >= 3 && !strcmp(argv[1], "server"))
+		return run_server(argc - 2, argv + 2);
+	if (argc == 3 && !strcmp(argv[1], "client"))
+		return run_client(strtoull(argv[2], NULL, 10));
+	if (argc == 5 && !strcmp(argv[1], "sum"))
+		return file_sum(argv[2], strtoull(argv[3], NULL, 0),
+				strtoull(argv[4], NULL, 0));
+	if (argc == 5 && !strcmp(argv[1], "hole"))
+		return file_hole(argv[2], strtoull(argv[3], NULL, 0),
+				 strtoull(argv[4], NULL, 0));
+	fprintf(stderr, "usage: %s server DOMID [--max-inflight N] "
+		"PATH[,ro][,lun=N]... | client SIZE_MIB | sum|hole FILE OFF "
+		"LEN\n", argv[0]);
+	return 2;
+}
