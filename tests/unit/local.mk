@@ -52,3 +52,12 @@ tests_unit_kdrelay_frame_test_SOURCES = tests/unit/kdrelay-frame-test.c \
 tests_unit_kdrelay_frame_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/dom0-backends/kdrelay
 tests_unit_kdrelay_frame_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_kdrelay_frame_test_LDADD = $(CHECK_LIBS)
+
+# The storage VSP's SCSI disk emulation alone, against a disk in memory.
+check_PROGRAMS += tests/unit/storvsp-scsi-test
+TESTS += tests/unit/storvsp-scsi-test
+tests_unit_storvsp_scsi_test_SOURCES = tests/unit/storvsp-scsi-test.c \
+	dom0-backends/storvsp/scsi.c dom0-backends/storvsp/scsi.h
+tests_unit_storvsp_scsi_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/dom0-backends/storvsp
+tests_unit_storvsp_scsi_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_storvsp_scsi_test_LDADD = $(CHECK_LIBS)
