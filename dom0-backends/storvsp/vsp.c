@@ -559,6 +559,7 @@ int storvsp_packet(struct storvsp *sp, uint16_t type, uint16_t flags,
 		   const void *data, uint32_t len)
 {
 	struct gpa g, *gp = NULL;
+	bool bad_buf = false;
 	struct slot *s;
 	uint32_t n;
 
@@ -566,14 +567,15 @@ int storvsp_packet(struct storvsp *sp, uint16_t type, uint16_t flags,
 		return -ENOTCONN;
 	if ((type != VMBUS_PKT_DATA_INBAND &&
 	     type != VMBUS_PKT_DATA_USING_GPA_DIRECT) ||
-	    len < VSTOR_PACKET_SIZE_WIN7 ||
-	    (type == VMBUS_PKT_DATA_USING_GPA_DIRECT &&
-	     parse_gpa(sp, thdr, thdr_len, &g))) {
-		/* Nothing to answer with: no vstor_packet, or no buffer. */
+	    len < VSTOR_PACKET_SIZE_WIN7) {
+		/* Nothing to answer with: no vstor_packet. */
 		sp->st.bad_packets++;
 		return -EBADMSG;
 	}
+	/* A buffer that cannot be parsed fails its request, not the channel. */
 	if (type == VMBUS_PKT_DATA_USING_GPA_DIRECT)
+		bad_buf = parse_gpa(sp, thdr, thdr_len, &g) != 0;
+	if (type == VMBUS_PKT_DATA_USING_GPA_DIRECT && !bad_buf)
 		gp = &g;
 	s = slot_get(sp);
 	if (!s)
@@ -636,6 +638,12 @@ int storvsp_packet(struct storvsp *sp, uint16_t type, uint16_t flags,
 			break;
 		}
 		s->pkt.operation = VSTOR_OP_COMPLETE_IO;
+		if (bad_buf) {
+			sp->st.requests++;
+			srb_refuse(sp, &s->pkt, VSTOR_SRB_STATUS_INVALID_REQUEST);
+			vsp_complete_slot(sp, s);
+			return 0;
+		}
 		do_srb(sp, s, gp);
 		return 0;
 	default:			/* FCHBA_DATA: not a fibre channel HBA */

@@ -736,6 +736,30 @@ static void check_errors(struct cli *c, uint64_t nblocks)
 	       p.srb.srb_status);
 }
 
+/* A GPA-direct packet whose range buffer says two ranges but holds one. */
+static void check_bad_range(struct cli *c)
+{
+	struct {
+		uint32_t reserved, count;
+		struct vmbus_gpa_range r;
+		uint32_t gref;
+	} h = { 0, 2, { 4096, 0 }, 0 };
+	struct vstor_packet p;
+	uint8_t cdb[16];
+	uint64_t id;
+	bool ok;
+
+	h.gref = c->refs[0];
+	rw10(cdb, false, 0, 8, false);
+	srb_init(&p, 0, cdb, 10, true, 4096);
+	ok = !vmbus_chan_send_raw(c->ch, VMBUS_PKT_DATA_USING_GPA_DIRECT, 1,
+				  4343, &h, sizeof(h), &p, c->pkt_len) &&
+	     !recv_comp(c, &p, &id, NULL) && id == 4343 &&
+	     p.srb.srb_status == VSTOR_SRB_STATUS_INVALID_REQUEST;
+	result(c, ok, "bad-range-count-refused", "srb %02x",
+	       p.srb.srb_status);
+}
+
 /* 2000 reads of 4 KiB sent as fast as the ring takes them. */
 static void check_flood(struct cli *c)
 {
@@ -813,6 +837,7 @@ static int run_client(uint64_t size_mib)
 	check_inquiry(c, nblocks);
 	check_data(c, nblocks);
 	check_errors(c, nblocks);
+	check_bad_range(c);
 	check_flood(c);
 	vmbus_chan_close(c->ch);
 	xengntshr_unshare(c->xgs, c->mem, POOL_PAGES);
