@@ -19,3 +19,6 @@ STORVSP_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) -I$(top_srcdir)/dom0-backends/storvsp
 STORVSP_LIBS = dom0-backends/storvsp/libstorvsp.la
 
 xenvmbusinclude_HEADERS += include/xenvmbus/storvsc.h
+
+# The libFuzzer target of the request path (fuzz/run-fuzzers.sh storvsp).
+EXTRA_DIST += fuzz/fuzz-storvsp.c
