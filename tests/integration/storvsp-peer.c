@@ -34,6 +34,7 @@
 #include <xenvmbus/storvsc.h>
 
 #include "libvmbus.h"
+#include "storvsc-client.h"
 #include "storvsp.h"
 
 #define RING_PAGES	64
@@ -200,15 +201,9 @@ static int run_server(int argc, char **argv)
 /* ------------------------------------------------------------------ */
 
 struct cli {
-	struct vmbus_bus *bus;
-	struct vmbus_chan *ch;
-	xengntshr_handle *xgs;
-	uint8_t *mem;
-	uint32_t refs[POOL_PAGES];
-	uint32_t pkt_len;
+	struct storvsc_client sc;
 	uint64_t next_id;
 	int failed;
-	uint64_t rxbuf[4096 / 8];
 };
 
 static void result(struct cli *c, bool ok, const char *name, const char *fmt,
@@ -232,71 +227,16 @@ static void result(struct cli *c, bool ok, const char *name, const char *fmt,
 	fflush(stdout);
 }
 
-/* Send @p with data at pool offset @off, @len bytes (0: in-band). */
-static int send_pkt(struct cli *c, const struct vstor_packet *p, uint64_t id,
-		    uint32_t off, uint32_t len, const uint32_t *bad_refs)
-{
-	struct {
-		uint32_t reserved, count;
-		struct vmbus_gpa_range r;
-		uint32_t grefs[CHUNK / 4096 * 4 + 2];
-	} h;
-	uint32_t first = off / 4096, n, i;
-
-	if (!len)
-		return vmbus_chan_send_raw(c->ch, VMBUS_PKT_DATA_INBAND, 1, id,
-					   NULL, 0, p, c->pkt_len);
-	n = (uint32_t)VMBUS_GPA_RANGE_PAGES(off % 4096, len);
-	if (n > sizeof(h.grefs) / 4 || first + n > POOL_PAGES)
-		return -E2BIG;
-	memset(&h, 0, sizeof(h));
-	h.count = 1;
-	h.r.byte_count = len;
-	h.r.byte_offset = off % 4096;
-	for (i = 0; i < n; i++)
-		h.grefs[i] = bad_refs ? bad_refs[i] : c->refs[first + i];
-	return vmbus_chan_send_raw(c->ch, VMBUS_PKT_DATA_USING_GPA_DIRECT, 1,
-				   id, &h, 16 + 4 * n, p, c->pkt_len);
-}
-
 static int send_retry(struct cli *c, const struct vstor_packet *p,
 		      uint64_t id, uint32_t off, uint32_t len)
 {
 	int rc, tries = 0;
 
-	while ((rc = send_pkt(c, p, id, off, len, NULL)) == -EAGAIN &&
+	while ((rc = storvsc_client_send(&c->sc, p, id, off, len, NULL)) ==
+	       -EAGAIN &&
 	       tries++ < 1000)
-		vmbus_chan_wait(c->ch, 10);
+		vmbus_chan_wait(c->sc.ch, 10);
 	return rc;
-}
-
-/* The next completion; -ETIMEDOUT after TIMEOUT_MS. */
-static int recv_comp(struct cli *c, struct vstor_packet *out, uint64_t *id,
-		     uint32_t *len)
-{
-	struct vmbus_packet pkt;
-	int rc, waited = 0;
-
-	for (;;) {
-		rc = vmbus_chan_recv(c->ch, &pkt, c->rxbuf, sizeof(c->rxbuf));
-		if (rc == 0) {
-			if (pkt.type != VMBUS_PKT_COMP)
-				continue;
-			memset(out, 0, sizeof(*out));
-			memcpy(out, pkt.data, pkt.len < sizeof(*out) ?
-			       pkt.len : sizeof(*out));
-			*id = pkt.trans_id;
-			if (len)
-				*len = pkt.len;
-			return 0;
-		}
-		if (rc != -EAGAIN)
-			return rc;
-		if (waited >= TIMEOUT_MS)
-			return -ETIMEDOUT;
-		vmbus_chan_wait(c->ch, 50);
-		waited += 50;
-	}
 }
 
 /* One request, waited for; the answer in @p. */
@@ -310,27 +250,9 @@ static int exec(struct cli *c, struct vstor_packet *p, uint32_t off,
 		return rc;
 	/* Skip what an earlier, failed step left unanswered. */
 	do
-		rc = recv_comp(c, p, &got, NULL);
+		rc = storvsc_client_recv(&c->sc, p, &got, TIMEOUT_MS);
 	while (!rc && got != id);
 	return rc;
-}
-
-static void srb_init(struct vstor_packet *p, unsigned int lun,
-		     const uint8_t *cdb, unsigned int cdb_len, bool data_in,
-		     uint32_t len)
-{
-	memset(p, 0, sizeof(*p));
-	p->operation = VSTOR_OP_EXECUTE_SRB;
-	p->flags = VSTOR_FLAG_REQUEST_COMPLETION;
-	p->srb.length = sizeof(p->srb);
-	p->srb.lun = (uint8_t)lun;
-	p->srb.cdb_length = (uint8_t)cdb_len;
-	p->srb.sense_info_length = VSTOR_SENSE_BUFFER_SIZE;
-	p->srb.data_in = data_in ? VSTOR_READ_TYPE : VSTOR_WRITE_TYPE;
-	p->srb.data_transfer_length = len;
-	p->srb.win8_extension.srb_flags = data_in ? VSTOR_SRB_FLAGS_DATA_IN :
-		len ? VSTOR_SRB_FLAGS_DATA_OUT : 0;
-	memcpy(p->srb.cdb, cdb, cdb_len);
 }
 
 /* A SCSI command; data at pool offset @off.  Returns exec's rc. */
@@ -338,7 +260,7 @@ static int scsi(struct cli *c, unsigned int lun, const uint8_t *cdb,
 		unsigned int cdb_len, bool data_in, uint32_t off, uint32_t len,
 		struct vstor_packet *p)
 {
-	srb_init(p, lun, cdb, cdb_len, data_in, len);
+	storvsc_srb(p, lun, cdb, cdb_len, data_in, len);
 	return exec(c, p, off, len);
 }
 
@@ -400,7 +322,7 @@ static int negotiate(struct cli *c)
 	bool ok;
 
 	/* An SRB before the initialisation: refused. */
-	srb_init(&p, 0, tur, 6, false, 0);
+	storvsc_srb(&p, 0, tur, 6, false, 0);
 	ok = !exec(c, &p, 0, 0) && p.status == VSTOR_STATUS_INVALID_DEVICE_STATE;
 	result(c, ok, "srb-before-init-refused", "status 0x%x", p.status);
 
@@ -452,7 +374,7 @@ static int negotiate(struct cli *c)
 static void check_inquiry(struct cli *c, uint64_t nblocks)
 {
 	struct vstor_packet p;
-	uint8_t cdb[16], *d = c->mem;
+	uint8_t cdb[16], *d = c->sc.mem;
 	static const uint8_t pages[] = { 0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2 };
 	unsigned int i;
 	bool ok;
@@ -566,16 +488,16 @@ static int bulk(struct cli *c, bool write, uint64_t lba, uint64_t bytes)
 				continue;
 			rw10(cdb, write, (uint32_t)(lba + (uint64_t)sent * blocks),
 			     (uint16_t)blocks, false);
-			srb_init(&p, 0, cdb, 10, !write, CHUNK);
+			storvsc_srb(&p, 0, cdb, 10, !write, CHUNK);
 			if (write)
-				fill(c->mem + slot * CHUNK, CHUNK, sent);
+				fill(c->sc.mem + slot * CHUNK, CHUNK, sent);
 			rc = send_retry(c, &p, 1000 + sent, slot * CHUNK, CHUNK);
 			if (rc)
 				return rc;
 			busy[slot] = true;
 			owner[slot] = sent++;
 		}
-		rc = recv_comp(c, &p, &id, NULL);
+		rc = storvsc_client_recv(&c->sc, &p, &id, TIMEOUT_MS);
 		if (rc)
 			return rc;
 		for (slot = 0; slot < QD; slot++)
@@ -589,7 +511,7 @@ static int bulk(struct cli *c, bool write, uint64_t lba, uint64_t bytes)
 			/* Check the chunk against what was written there. */
 			want = malloc(CHUNK);
 			fill(want, CHUNK, owner[slot]);
-			rc = memcmp(want, c->mem + slot * CHUNK, CHUNK);
+			rc = memcmp(want, c->sc.mem + slot * CHUNK, CHUNK);
 			free(want);
 			if (rc)
 				return -EILSEQ;
@@ -622,7 +544,7 @@ static void check_data(struct cli *c, uint64_t nblocks)
 	printf("written-sum %016llx\n", (unsigned long long)sum);
 
 	/* FUA write and a flush. */
-	fill(c->mem, 4096, 77);
+	fill(c->sc.mem, 4096, 77);
 	rw10(cdb, true, 20000, 8, true);
 	ok = !scsi(c, 0, cdb, 10, false, 0, 4096, &p) && good(&p) &&
 	     p.srb.data_transfer_length == 4096;
@@ -635,22 +557,22 @@ static void check_data(struct cli *c, uint64_t nblocks)
 	/* UNMAP 1 MiB of data at 12 MiB, then it reads as zeroes. */
 	rc = bulk(c, true, 24576, 1u << 20);
 	result(c, !rc, "write-before-unmap", "%s", strerror(-rc));
-	memset(c->mem, 0, 24);
-	c->mem[1] = 22;
-	c->mem[3] = 16;
-	put64(c->mem + 8, 24576);
-	put32(c->mem + 16, 2048);
+	memset(c->sc.mem, 0, 24);
+	c->sc.mem[1] = 22;
+	c->sc.mem[3] = 16;
+	put64(c->sc.mem + 8, 24576);
+	put32(c->sc.mem + 16, 2048);
 	memset(cdb, 0, 16);
 	cdb[0] = 0x42;
 	cdb[8] = 24;
 	ok = !scsi(c, 0, cdb, 10, false, 0, 24, &p) && good(&p);
 	result(c, ok, "unmap-1mib", "scsi %u key %u", p.srb.scsi_status,
 	       p.srb.sense_data[2]);
-	memset(c->mem, 0xaa, 65536);
+	memset(c->sc.mem, 0xaa, 65536);
 	rw10(cdb, false, 24576 + 1024, 128, false);
 	ok = !scsi(c, 0, cdb, 10, true, 0, 65536, &p) && good(&p);
 	for (k = 0; ok && k < 65536; k++)
-		ok = !c->mem[k];
+		ok = !c->sc.mem[k];
 	result(c, ok, "unmapped-reads-zero", "byte %u", k);
 	/* WRITE SAME(16), UNMAP + NDOB, over 256 KiB of data at 14 MiB. */
 	rc = bulk(c, true, 28672, CHUNK);
@@ -679,9 +601,9 @@ static void check_errors(struct cli *c, uint64_t nblocks)
 	ok = !scsi(c, 1, cdb, 10, false, 0, 4096, &p) && sense_is(&p, 7, 0x27);
 	result(c, ok, "ro-write-protected", "scsi %u key %u asc %02x",
 	       p.srb.scsi_status, p.srb.sense_data[2], p.srb.sense_data[12]);
-	memset(c->mem, 0, 24);
-	c->mem[1] = 22; c->mem[3] = 16;
-	put32(c->mem + 16, 8);
+	memset(c->sc.mem, 0, 24);
+	c->sc.mem[1] = 22; c->sc.mem[3] = 16;
+	put32(c->sc.mem + 16, 8);
 	memset(cdb, 0, 16);
 	cdb[0] = 0x42;
 	cdb[8] = 24;
@@ -707,7 +629,7 @@ static void check_errors(struct cli *c, uint64_t nblocks)
 	ok = !scsi(c, 0, cdb, 6, true, 0, 4096, &p) && sense_is(&p, 5, 0x24);
 	result(c, ok, "cdb-shorter-than-opcode", "key %u asc %02x",
 	       p.srb.sense_data[2], p.srb.sense_data[12]);
-	srb_init(&p, 0, cdb, 10, true, 4096);
+	storvsc_srb(&p, 0, cdb, 10, true, 4096);
 	p.srb.cdb_length = 17;
 	ok = !exec(c, &p, 0, 4096) &&
 	     p.srb.srb_status == VSTOR_SRB_STATUS_INVALID_REQUEST;
@@ -716,7 +638,7 @@ static void check_errors(struct cli *c, uint64_t nblocks)
 	ok = !scsi(c, 0, cdb, 10, true, 0, 4096, &p) && sense_is(&p, 5, 0x24);
 	result(c, ok, "cdb-length-beyond-buffer", "key %u asc %02x",
 	       p.srb.sense_data[2], p.srb.sense_data[12]);
-	srb_init(&p, 0, cdb, 10, true, 8192);
+	storvsc_srb(&p, 0, cdb, 10, true, 8192);
 	ok = !exec(c, &p, 0, 4096) &&
 	     p.srb.srb_status == VSTOR_SRB_STATUS_INVALID_REQUEST;
 	result(c, ok, "transfer-length-beyond-range-refused", "srb %02x",
@@ -728,9 +650,9 @@ static void check_errors(struct cli *c, uint64_t nblocks)
 	       p.srb.sense_data[2], p.srb.sense_data[12]);
 	/* Grant references the guest never made. */
 	rw10(cdb, false, 0, 8, false);
-	srb_init(&p, 0, cdb, 10, true, 4096);
-	rc = send_pkt(c, &p, 4242, 0, 4096, bad);
-	ok = !rc && !recv_comp(c, &p, &id, NULL) && id == 4242 &&
+	storvsc_srb(&p, 0, cdb, 10, true, 4096);
+	rc = storvsc_client_send(&c->sc, &p, 4242, 0, 4096, bad);
+	ok = !rc && !storvsc_client_recv(&c->sc, &p, &id, TIMEOUT_MS) && id == 4242 &&
 	     p.srb.srb_status == VSTOR_SRB_STATUS_INVALID_REQUEST;
 	result(c, ok, "bad-grant-refs-refused", "rc %d srb %02x", rc,
 	       p.srb.srb_status);
@@ -749,12 +671,12 @@ static void check_bad_range(struct cli *c)
 	uint64_t id;
 	bool ok;
 
-	h.gref = c->refs[0];
+	h.gref = c->sc.refs[0];
 	rw10(cdb, false, 0, 8, false);
-	srb_init(&p, 0, cdb, 10, true, 4096);
-	ok = !vmbus_chan_send_raw(c->ch, VMBUS_PKT_DATA_USING_GPA_DIRECT, 1,
-				  4343, &h, sizeof(h), &p, c->pkt_len) &&
-	     !recv_comp(c, &p, &id, NULL) && id == 4343 &&
+	storvsc_srb(&p, 0, cdb, 10, true, 4096);
+	ok = !vmbus_chan_send_raw(c->sc.ch, VMBUS_PKT_DATA_USING_GPA_DIRECT, 1,
+				  4343, &h, sizeof(h), &p, c->sc.pkt_len) &&
+	     !storvsc_client_recv(&c->sc, &p, &id, TIMEOUT_MS) && id == 4343 &&
 	     p.srb.srb_status == VSTOR_SRB_STATUS_INVALID_REQUEST;
 	result(c, ok, "bad-range-count-refused", "srb %02x",
 	       p.srb.srb_status);
@@ -772,14 +694,14 @@ static void check_flood(struct cli *c)
 	while (done < n && stalls < 400) {
 		while (sent < n) {
 			rw10(cdb, false, (sent * 8) % 8192, 8, false);
-			srb_init(&p, 0, cdb, 10, true, 4096);
-			rc = send_pkt(c, &p, 50000 + sent, (sent % 64) * 4096,
+			storvsc_srb(&p, 0, cdb, 10, true, 4096);
+			rc = storvsc_client_send(&c->sc, &p, 50000 + sent, (sent % 64) * 4096,
 				      4096, NULL);
 			if (rc)
 				break;
 			sent++;
 		}
-		rc = recv_comp(c, &a, &id, NULL);
+		rc = storvsc_client_recv(&c->sc, &a, &id, TIMEOUT_MS);
 		if (rc) {
 			stalls++;
 			continue;
@@ -794,42 +716,12 @@ static void check_flood(struct cli *c)
 
 static int run_client(uint64_t size_mib)
 {
-	struct vmbus_offer offs[16];
 	struct cli *c = calloc(1, sizeof(*c));
-	uint8_t type[16];
 	uint64_t nblocks = size_mib << 11;
-	int n, i, rc;
 
-	vmbus_guid_parse(VSTOR_SCSI_CLASS_GUID, type);
-	rc = vmbus_bus_open(&c->bus, TIMEOUT_MS);
-	if (rc) {
-		fprintf(stderr, "client: open the bus: %s\n", strerror(-rc));
+	if (!c || storvsc_client_open(&c->sc, POOL_PAGES, RING_PAGES,
+				      TIMEOUT_MS))
 		return 1;
-	}
-	n = vmbus_bus_offers(c->bus, offs, 16);
-	for (i = 0; i < n && memcmp(offs[i].type, type, 16); i++)
-		;
-	if (i == n) {
-		fprintf(stderr, "client: no SCSI controller offered\n");
-		return 1;
-	}
-	rc = vmbus_chan_open(c->bus, offs[i].relid, RING_PAGES, 1, TIMEOUT_MS,
-			     &c->ch);
-	if (rc) {
-		fprintf(stderr, "client: open the controller: %s\n",
-			strerror(-rc));
-		return 1;
-	}
-	c->xgs = xengntshr_open(NULL, 0);
-	c->mem = c->xgs ? xengntshr_share_pages(c->xgs,
-						(uint32_t)vmbus_chan_peer(c->ch),
-						POOL_PAGES, c->refs, 1) : NULL;
-	if (!c->mem) {
-		fprintf(stderr, "client: share %u pages: %s\n", POOL_PAGES,
-			strerror(errno));
-		return 1;
-	}
-	c->pkt_len = VSTOR_PACKET_SIZE;
 	if (negotiate(c)) {
 		result(c, false, "negotiation", "protocol error");
 		return 1;
@@ -839,10 +731,7 @@ static int run_client(uint64_t size_mib)
 	check_errors(c, nblocks);
 	check_bad_range(c);
 	check_flood(c);
-	vmbus_chan_close(c->ch);
-	xengntshr_unshare(c->xgs, c->mem, POOL_PAGES);
-	xengntshr_close(c->xgs);
-	vmbus_bus_close(c->bus);
+	storvsc_client_close(&c->sc);
 	printf("client: %d failed\n", c->failed);
 	return c->failed ? 1 : 0;
 }
