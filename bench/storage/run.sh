@@ -85,7 +85,7 @@ for m in $modes; do
 	vsp_mbs[$m]=$(tr ' ' '\n' <<<"$vm" | grep . | median)
 done
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 if [ -z "$json_only" ]; then
 	printf '%-12s %12s %12s %10s %10s %7s\n' mode "vsp IOPS" "raw IOPS" \
 		"vsp MB/s" "raw MB/s" ratio
