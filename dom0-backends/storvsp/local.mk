@@ -22,3 +22,5 @@ xenvmbusinclude_HEADERS += include/xenvmbus/storvsc.h
 
 # The libFuzzer target of the request path (fuzz/run-fuzzers.sh storvsp).
 EXTRA_DIST += fuzz/fuzz-storvsp.c
+
+dist_doc_DATA += docs/storage.md
