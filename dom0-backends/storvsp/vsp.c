@@ -49,6 +49,26 @@
 
 enum slot_state { SLOT_FREE = 0, SLOT_IO, SLOT_DONE };
 
+/* The data range of a request: one range of grant references. */
+struct gpa {
+	uint32_t byte_count, byte_offset, npages;
+	uint32_t grefs[DEF_MAX_TRANSFER / VMBUS_GRANT_PAGE_SIZE + 2];
+};
+
+/*
+ * One mapping of guest grants, shared by the requests of one turn that
+ * were mapped together (one call instead of one per request); unmapped
+ * when the last of them is done with it.
+ */
+struct mapgrp {
+	uint8_t *addr;
+	uint32_t npages;
+	uint32_t users;
+};
+
+/* Pages one mapping call takes at most (gntdev's and xensim's batch). */
+#define MAP_BATCH_PAGES	1024u
+
 struct slot {
 	enum slot_state state;
 	uint64_t trans_id;
@@ -57,8 +77,9 @@ struct slot {
 	enum scsi_io io;
 	bool data_in;
 	struct scsi_result *res;	/* io: extents, status on error */
-	uint8_t *map;			/* guest pages, or NULL */
-	uint32_t npages;
+	struct gpa g;			/* the data range, while it waits */
+	struct mapgrp *grp;		/* its mapping, or NULL */
+	uint8_t *map;			/* its first page in the mapping */
 	uint8_t *buf;			/* where the I/O reads or writes */
 	uint8_t *bounce;		/* aligned copy for O_DIRECT, or NULL */
 	uint64_t off, len, done;
@@ -94,6 +115,10 @@ struct storvsp {
 	/* requests */
 	struct slot *slots;
 	uint32_t inflight, pages_mapped, pages_per_req, unsent;
+	/* requests of this turn waiting to be mapped together */
+	bool batching;
+	struct slot **queue;
+	uint32_t nqueue, pages_queued;
 	struct storvsp_stats st;
 	uint64_t rxbuf[RX_BUF_BYTES / 8];
 };
@@ -125,36 +150,60 @@ static int chan_send_comp(void *arg, uint64_t trans_id, const void *data,
 	return vmbus_chan_send_comp(sp->chan, trans_id, data, len);
 }
 
-/* The data range of a request: one range of grant references. */
-struct gpa {
-	uint32_t byte_count, byte_offset, npages;
-	uint32_t grefs[DEF_MAX_TRANSFER / VMBUS_GRANT_PAGE_SIZE + 2];
-};
-
-static int map_range(struct storvsp *sp, const struct gpa *g, bool writable,
-		     struct slot *s)
+static void grp_put(struct storvsp *sp, struct mapgrp *grp)
 {
-	if (sp->pages_mapped + g->npages > sp->lim.max_map_pages)
+	if (--grp->users)
+		return;
+	sp->ops.unmap(sp->ops.arg, grp->addr, grp->npages);
+	sp->pages_mapped -= grp->npages;
+	free(grp);
+}
+
+/*
+ * Map the ranges of @n slots in one call (all read-only or all writable),
+ * each slot taking its pages of the one mapping.  -EFAULT if the call
+ * failed (a grant of one of them is bad: the caller retries them alone).
+ */
+static int map_slots(struct storvsp *sp, struct slot **q, uint32_t n,
+		     bool writable)
+{
+	uint32_t refs[MAP_BATCH_PAGES], total = 0, i;
+	struct mapgrp *grp;
+
+	for (i = 0; i < n; i++) {
+		memcpy(refs + total, q[i]->g.grefs, 4 * q[i]->g.npages);
+		total += q[i]->g.npages;
+	}
+	if (sp->pages_mapped + total > sp->lim.max_map_pages)
 		return -ENOSPC;
-	s->map = sp->ops.map(sp->ops.arg, sp->domid, g->grefs, g->npages,
-			     writable);
-	if (!s->map)
+	grp = malloc(sizeof(*grp));
+	if (!grp)
+		return -ENOMEM;
+	grp->addr = sp->ops.map(sp->ops.arg, sp->domid, refs, total, writable);
+	if (!grp->addr) {
+		free(grp);
 		return -EFAULT;
-	s->npages = g->npages;
-	sp->pages_mapped += g->npages;
+	}
+	grp->npages = total;
+	grp->users = n;
+	sp->pages_mapped += total;
 	if (sp->pages_mapped > sp->st.pages_peak)
 		sp->st.pages_peak = sp->pages_mapped;
+	for (total = 0, i = 0; i < n; i++) {
+		q[i]->grp = grp;
+		q[i]->map = grp->addr + (size_t)total * VMBUS_GRANT_PAGE_SIZE;
+		total += q[i]->g.npages;
+	}
 	return 0;
 }
 
 static void unmap_range(struct storvsp *sp, struct slot *s)
 {
-	if (!s->map)
+	if (!s->grp)
 		return;
-	sp->ops.unmap(sp->ops.arg, s->map, s->npages);
-	sp->pages_mapped -= s->npages;
+	grp_put(sp, s->grp);
+	s->grp = NULL;
 	s->map = NULL;
-	s->npages = 0;
 }
 
 /*
@@ -473,46 +522,30 @@ static struct slot *slot_get(struct storvsp *sp)
 	return NULL;
 }
 
-static void do_srb(struct storvsp *sp, struct slot *s, const struct gpa *g)
+/* The disk a request addresses (Hyper-V's are at path 0, target 0). */
+static unsigned int srb_lun(const struct vstor_scsi_req *srb)
+{
+	return srb->path_id || srb->target_id ? SCSI_MAX_LUNS : srb->lun;
+}
+
+/* A request whose buffer, if any, is mapped: execute it. */
+static void srb_exec(struct storvsp *sp, struct slot *s)
 {
 	struct vstor_scsi_req *srb = &s->pkt.srb;
 	uint8_t dout[SCSI_UNMAP_PARAM_MAX];
 	uint32_t xfer = srb->data_transfer_length, want, n = 0;
-	unsigned int lun;
-	struct scsi_result *r;
+	unsigned int lun = srb_lun(srb);
+	struct scsi_result *r = s->res;
 	struct disk *d;
 	int rc;
 
-	sp->st.requests++;
-	if (srb->cdb_length > VSTOR_MAX_CDB_LEN || !srb->cdb_length ||
-	    xfer > sp->lim.max_transfer || (xfer && !g) ||
-	    (g && g->byte_count < xfer) || srb->data_in > VSTOR_UNKNOWN_TYPE) {
-		srb_refuse(sp, &s->pkt, VSTOR_SRB_STATUS_INVALID_REQUEST);
-		{ vsp_complete_slot(sp, s); return; }
-	}
-	r = malloc(sizeof(*r));
-	if (!r) {
-		srb_refuse(sp, &s->pkt, VSTOR_SRB_STATUS_INTERNAL_ERROR);
-		{ vsp_complete_slot(sp, s); return; }
-	}
-	s->res = r;
-	/* Hyper-V's disks are at path 0, target 0. */
-	lun = srb->path_id || srb->target_id ? SCSI_MAX_LUNS : srb->lun;
 	d = lun < SCSI_MAX_LUNS && sp->target.lun[lun] ? &sp->disks[lun] : NULL;
-	s->data_in = srb->data_in == VSTOR_READ_TYPE;
 	want = scsi_dout_wanted(srb->cdb, srb->cdb_length,
 				d ? d->sd.block_size : 512);
 	if (want > xfer)
 		want = xfer;
 	if (xfer) {
-		rc = map_range(sp, g, s->data_in, s);
-		if (rc) {
-			srb_refuse(sp, &s->pkt, rc == -ENOSPC ?
-				   VSTOR_SRB_STATUS_INTERNAL_ERROR :
-				   VSTOR_SRB_STATUS_INVALID_REQUEST);
-			{ vsp_complete_slot(sp, s); return; }
-		}
-		s->buf = s->map + g->byte_offset;
+		s->buf = s->map + s->g.byte_offset;
 		if (want && !s->data_in) {
 			memcpy(dout, s->buf, want);	/* the one read */
 			n = want;
@@ -525,7 +558,8 @@ static void do_srb(struct storvsp *sp, struct slot *s, const struct gpa *g)
 			memcpy(s->buf, r->data, r->data_len);
 		unmap_range(sp, s);
 		srb_answer(sp, &s->pkt, r, s->data_in ? r->data_len : 0);
-		{ vsp_complete_slot(sp, s); return; }
+		vsp_complete_slot(sp, s);
+		return;
 	}
 	/* Only what needs the store keeps the slot (and the mapping). */
 	if (r->io != SCSI_IO_READ && r->io != SCSI_IO_WRITE)
@@ -540,12 +574,101 @@ static void do_srb(struct storvsp *sp, struct slot *s, const struct gpa *g)
 		sp->st.fua_writes++;
 	if (r->io == SCSI_IO_UNMAP)
 		sp->st.unmaps++;
-	s->state = SLOT_IO;
 	rc = queue_io(sp, s, d);
 	if (rc && !s->err)
 		s->err = rc;
 	if (!s->pending)
 		slot_finish(sp, s);
+}
+
+/* Fail a request whose buffer could not be mapped. */
+static void srb_unmapped(struct storvsp *sp, struct slot *s, int err)
+{
+	srb_refuse(sp, &s->pkt, err == -ENOSPC || err == -ENOMEM ?
+		   VSTOR_SRB_STATUS_INTERNAL_ERROR :
+		   VSTOR_SRB_STATUS_INVALID_REQUEST);
+	vsp_complete_slot(sp, s);
+}
+
+/*
+ * Map what the requests of this turn wait for: the read-only ones (data
+ * to the disk) and the writable ones each in as few calls as the batch
+ * limit allows; a call that fails is retried request by request, so that
+ * one bad grant fails only its own request.  Then execute them.
+ */
+static void map_queue(struct storvsp *sp)
+{
+	struct slot **q = sp->queue;
+	uint32_t i, j, k, pages;
+	int pass, rc;
+
+	for (pass = 0; pass < 2; pass++) {
+		bool writable = pass;
+
+		for (i = 0; i < sp->nqueue; i = j) {
+			struct slot *grp[MAP_BATCH_PAGES];
+			uint32_t n = 0;
+
+			pages = 0;
+			for (j = i; j < sp->nqueue; j++) {
+				if (q[j]->data_in != writable)
+					continue;
+				if (pages + q[j]->g.npages > MAP_BATCH_PAGES ||
+				    n == sizeof(grp) / sizeof(grp[0]))
+					break;
+				pages += q[j]->g.npages;
+				grp[n++] = q[j];
+			}
+			if (!n)
+				continue;
+			rc = map_slots(sp, grp, n, writable);
+			for (k = 0; rc && k < n; k++) {
+				int one = map_slots(sp, &grp[k], 1, writable);
+
+				if (one)
+					grp[k]->err = one;
+			}
+			for (k = 0; k < n; k++) {
+				if (grp[k]->grp)
+					srb_exec(sp, grp[k]);
+				else
+					srb_unmapped(sp, grp[k], grp[k]->err);
+			}
+		}
+	}
+	sp->nqueue = 0;
+	sp->pages_queued = 0;
+}
+
+static void do_srb(struct storvsp *sp, struct slot *s, const struct gpa *g)
+{
+	struct vstor_scsi_req *srb = &s->pkt.srb;
+	uint32_t xfer = srb->data_transfer_length;
+
+	sp->st.requests++;
+	if (srb->cdb_length > VSTOR_MAX_CDB_LEN || !srb->cdb_length ||
+	    xfer > sp->lim.max_transfer || (xfer && !g) ||
+	    (g && g->byte_count < xfer) || srb->data_in > VSTOR_UNKNOWN_TYPE) {
+		srb_refuse(sp, &s->pkt, VSTOR_SRB_STATUS_INVALID_REQUEST);
+		vsp_complete_slot(sp, s);
+		return;
+	}
+	s->res = malloc(sizeof(*s->res));
+	if (!s->res) {
+		srb_refuse(sp, &s->pkt, VSTOR_SRB_STATUS_INTERNAL_ERROR);
+		vsp_complete_slot(sp, s);
+		return;
+	}
+	s->data_in = srb->data_in == VSTOR_READ_TYPE;
+	if (!xfer) {
+		srb_exec(sp, s);
+		return;
+	}
+	s->g = *g;
+	sp->queue[sp->nqueue++] = s;
+	sp->pages_queued += g->npages;
+	if (!sp->batching)
+		map_queue(sp);
 }
 
 static bool version_ok(uint16_t v)
@@ -692,7 +815,8 @@ static const uint8_t *find_thdr(const uint8_t *buf, const struct vmbus_packet *p
 static bool room_for_request(const struct storvsp *sp)
 {
 	return !sp->unsent && sp->inflight < sp->lim.max_inflight &&
-	       sp->pages_mapped + sp->pages_per_req <= sp->lim.max_map_pages;
+	       sp->pages_mapped + sp->pages_queued + sp->pages_per_req <=
+	       sp->lim.max_map_pages;
 }
 
 static void retry_unsent(struct storvsp *sp)
@@ -724,6 +848,7 @@ int storvsp_process(struct storvsp *sp)
 	if (!sp->chan)
 		goto out;
 	vmbus_chan_batch_begin(sp->chan);
+	sp->batching = true;
 	while (room_for_request(sp)) {
 		memset(buf, 0, RX_PREFIX);
 		rc = vmbus_chan_recv(sp->chan, &pkt, buf, sizeof(sp->rxbuf));
@@ -745,6 +870,8 @@ int storvsp_process(struct storvsp *sp)
 		storvsp_packet(sp, pkt.type, pkt.flags, pkt.trans_id, thdr,
 			       thdr_len, pkt.data, pkt.len);
 	}
+	sp->batching = false;
+	map_queue(sp);
 	vmbus_chan_batch_commit(sp->chan);
 	if (rc == -EAGAIN)
 		rc = 0;
@@ -802,8 +929,9 @@ int storvsp_create(struct storvsp **out, const struct storvsp_disk_cfg *cfg,
 	if (sp->lim.max_map_pages < sp->pages_per_req)
 		goto fail;
 	sp->slots = calloc(sp->lim.max_inflight, sizeof(*sp->slots));
+	sp->queue = calloc(sp->lim.max_inflight, sizeof(*sp->queue));
 	rc = -ENOMEM;
-	if (!sp->slots)
+	if (!sp->slots || !sp->queue)
 		goto fail;
 	for (i = 0; i < n; i++) {
 		struct disk *d;
@@ -931,5 +1059,6 @@ void storvsp_destroy(struct storvsp *sp)
 	if (sp->xgt)
 		xengnttab_close(sp->xgt);
 	free(sp->slots);
+	free(sp->queue);
 	free(sp);
 }
