@@ -14,7 +14,10 @@
  *                                       16 names the guest's page of that
  *                                       index (0-7 writable, 8-15 read-only)
  *   3 guest memory   [page][off][len][bytes]
- *   4 ring full      [n]                the next n answers find no room
+ *   4 ring full      [n]                the next n answers find no room;
+ *                                       bit 2 of n: the packets up to the
+ *                                       next such record are mapped
+ *                                       together (a turn of the ring)
  *   5 SCSI request   [lun][cdblen][dir][xfer:2][off:2][page][cdb:16]
  * After the input: the I/O in flight completes, every packet accepted
  * must have had exactly one answer, of the size agreed, and nothing of
@@ -137,6 +140,7 @@ static void feed(uint16_t type, const void *thdr, uint32_t thdr_len,
 		if (rc != -EBUSY)
 			break;
 		fail_sends = 0;
+		storvsp_batch(sp, false);
 		storvsp_process(sp);
 		storvsp_drain(sp, 1000);
 	}
@@ -220,6 +224,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t accepted = 0;
 	uint32_t hl, len, off, page;
 	struct storvsp_stats st;
+	bool batch = false;
 	int i;
 
 	if (!ready) {
@@ -286,6 +291,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 4:
 			fail_sends = data[0] % 4;
+			batch = data[0] & 4;
+			storvsp_batch(sp, batch);
 			data++, size--;
 			storvsp_process(sp);
 			break;
@@ -300,6 +307,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	/* Everything accepted is answered once the I/O is back. */
+	storvsp_batch(sp, false);
 	fail_sends = 0;
 	for (i = 0; i < 20; i++) {
 		storvsp_drain(sp, 1000);

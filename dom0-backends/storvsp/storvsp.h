@@ -15,8 +15,9 @@
  *   storvsp_destroy()
  *
  * Data travels in DATA_USING_GPA_DIRECT packets whose range names grant
- * references of the guest (the channel's peer domain); they are mapped
- * for one request and unmapped when it completes.  What one guest can make
+ * references of the guest (the channel's peer domain); the grants of the
+ * requests taken in one turn are mapped together and unmapped when the
+ * last of those requests completes.  What one guest can make
  * dom0 hold is bounded: requests in flight and grant pages mapped
  * (struct storvsp_limits); past either, the VSP stops reading the ring
  * until a request completes.  Sub-channels are reported as none
@@ -94,6 +95,12 @@ int storvsp_attach_ops(struct storvsp *sp, unsigned int domid,
 int storvsp_packet(struct storvsp *sp, uint16_t type, uint16_t flags,
 		   uint64_t trans_id, const void *thdr, uint32_t thdr_len,
 		   const void *data, uint32_t len);
+/*
+ * Packets fed between storvsp_batch(sp, true) and storvsp_batch(sp,
+ * false) are mapped together at the end, as one turn of
+ * storvsp_process maps what it took from the ring.
+ */
+void storvsp_batch(struct storvsp *sp, bool on);
 /* Wait up to @timeout_ms for I/O in flight and complete it; 0 or -errno. */
 int storvsp_drain(struct storvsp *sp, int timeout_ms);
 

@@ -7,8 +7,9 @@
  * A packet is copied out of the ring once (libvmbus), its vstor_packet
  * copied again into a zeroed local before any field is read; every length
  * the guest gives is checked against what it points to before use.  A
- * request that needs the backing store takes a slot (at most max_inflight)
- * and keeps its grants mapped until its I/O completed; the ring is not
+ * request takes a slot (at most max_inflight) until it is answered; the
+ * grants of the requests of one turn are mapped in one call and unmapped
+ * when the last of them is done (map_queue); the ring is not
  * read while no slot or not enough of the page budget is free, so the
  * guest's ring is what holds a flood.  Every answer goes through
  * vsp_answer(), the one place wire statuses are produced.
@@ -878,6 +879,13 @@ int storvsp_process(struct storvsp *sp)
 out:
 	io_uring_submit(&sp->ring);
 	return rc;
+}
+
+void storvsp_batch(struct storvsp *sp, bool on)
+{
+	sp->batching = on;
+	if (!on)
+		map_queue(sp);
 }
 
 int storvsp_drain(struct storvsp *sp, int timeout_ms)

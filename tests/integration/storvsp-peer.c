@@ -682,6 +682,40 @@ static void check_bad_range(struct cli *c)
 	       p.srb.srb_status);
 }
 
+/*
+ * Eight reads sent at once, the fourth naming grants never made: the VSP
+ * maps a turn's requests together, and one bad grant must fail only its
+ * own request.
+ */
+static void check_bad_grant_in_batch(struct cli *c)
+{
+	uint32_t bad[1] = { 0xdeadbeef }, good_n = 0, bad_n = 0, i;
+	struct vstor_packet p;
+	uint8_t cdb[16];
+	uint64_t id;
+	int rc = 0;
+
+	for (i = 0; i < 8 && !rc; i++) {
+		rw10(cdb, false, i * 8, 8, false);
+		storvsc_srb(&p, 0, cdb, 10, true, 4096);
+		rc = storvsc_client_send(&c->sc, &p, 6000 + i, i * 4096, 4096,
+					 i == 3 ? bad : NULL);
+	}
+	for (i = 0; i < 8 && !rc; i++) {
+		rc = storvsc_client_recv(&c->sc, &p, &id, TIMEOUT_MS);
+		if (rc)
+			break;
+		if (id == 6003 &&
+		    p.srb.srb_status == VSTOR_SRB_STATUS_INVALID_REQUEST)
+			bad_n++;
+		else if (id != 6003 && good(&p))
+			good_n++;
+	}
+	result(c, !rc && good_n == 7 && bad_n == 1,
+	       "bad-grant-fails-only-its-request", "rc %d good %u bad %u", rc,
+	       good_n, bad_n);
+}
+
 /* 2000 reads of 4 KiB sent as fast as the ring takes them. */
 static void check_flood(struct cli *c)
 {
@@ -730,6 +764,7 @@ static int run_client(uint64_t size_mib)
 	check_data(c, nblocks);
 	check_errors(c, nblocks);
 	check_bad_range(c);
+	check_bad_grant_in_batch(c);
 	check_flood(c);
 	storvsc_client_close(&c->sc);
 	printf("client: %d failed\n", c->failed);

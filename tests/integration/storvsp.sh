@@ -31,7 +31,8 @@ synchronize-cache write-before-unmap unmap-1mib unmapped-reads-zero write-before
 ro-write-protected ro-unmap-write-protected ro-read-allowed lba-beyond-capacity
 lba-plus-length-overflow cdb-shorter-than-opcode cdb-length-17-refused
 cdb-length-beyond-buffer transfer-length-beyond-range-refused invalid-opcode
-bad-grant-refs-refused bad-range-count-refused flood-2000-bounded"
+bad-grant-refs-refused bad-range-count-refused
+bad-grant-fails-only-its-request flood-2000-bounded"
 
 echo "1..$(($(echo $CHECKS | wc -w) + 10))"
 truncate -s 16M "$RW"
