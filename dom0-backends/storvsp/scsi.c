@@ -214,16 +214,23 @@ static void do_inquiry(struct cmd *c)
 	const uint8_t *cdb = c->cdb;
 	uint32_t alloc = be16(cdb + 3);
 
-	if (cdb[1] & 0xfe)		/* CmdDt and reserved bits */
-		{ scsi_sense_cdb_field(c->r, 1); return; }
-	if (!(cdb[1] & 1)) {
-		if (cdb[2])
-			{ scsi_sense_cdb_field(c->r, 2); return; }
-		{ inquiry_std(c, alloc); return; }
+	if (cdb[1] & 0xfe) {	/* CmdDt and reserved bits */
+		scsi_sense_cdb_field(c->r, 1);
+		return;
 	}
-	if (!c->d)
-		{ scsi_sense(c->r, SCSI_SK_ILLEGAL_REQUEST,
-				  SCSI_ASC_LUN_NOT_SUPPORTED); return; }
+	if (!(cdb[1] & 1)) {
+		if (cdb[2]) {
+			scsi_sense_cdb_field(c->r, 2);
+			return;
+		}
+		inquiry_std(c, alloc);
+		return;
+	}
+	if (!c->d) {
+		scsi_sense(c->r, SCSI_SK_ILLEGAL_REQUEST,
+			   SCSI_ASC_LUN_NOT_SUPPORTED);
+		return;
+	}
 	inquiry_vpd(c, cdb[2], alloc);
 }
 
@@ -236,8 +243,10 @@ static void do_request_sense(struct cmd *c)
 {
 	uint8_t *p = c->r->data;
 
-	if (c->cdb[1] & 1)		/* descriptor format: not offered */
-		{ scsi_sense_cdb_field(c->r, 1); return; }
+	if (c->cdb[1] & 1) {	/* descriptor format: not offered */
+		scsi_sense_cdb_field(c->r, 1);
+		return;
+	}
 	/* Sense goes back with each command (autosense): none is pending. */
 	memset(p, 0, SCSI_SENSE_LEN);
 	p[0] = 0x70;
@@ -250,8 +259,10 @@ static void do_read_capacity10(struct cmd *c)
 	const struct scsi_disk *d = c->d;
 	uint64_t last = d->nblocks ? d->nblocks - 1 : 0;
 
-	if (be32(c->cdb + 2) || (c->cdb[8] & 1))	/* LBA, PMI: obsolete */
-		{ scsi_sense_cdb_field(c->r, c->cdb[8] & 1 ? 8 : 2); return; }
+	if (be32(c->cdb + 2) || (c->cdb[8] & 1)) {	/* LBA, PMI: obsolete */
+		scsi_sense_cdb_field(c->r, c->cdb[8] & 1 ? 8 : 2);
+		return;
+	}
 	put32(c->r->data, last > 0xfffffffeu ? 0xffffffffu : (uint32_t)last);
 	put32(c->r->data + 4, d->block_size);
 	reply(c, 8, 8);
@@ -262,8 +273,10 @@ static void do_service_action_in(struct cmd *c)
 	const struct scsi_disk *d = c->d;
 	uint8_t *p = c->r->data;
 
-	if ((c->cdb[1] & 0x1f) != 0x10)		/* READ CAPACITY(16) only */
-		{ scsi_sense_cdb_field(c->r, 1); return; }
+	if ((c->cdb[1] & 0x1f) != 0x10) {	/* READ CAPACITY(16) only */
+		scsi_sense_cdb_field(c->r, 1);
+		return;
+	}
 	memset(p, 0, 32);
 	put64(p, d->nblocks ? d->nblocks - 1 : 0);
 	put32(p + 8, d->block_size);
@@ -309,12 +322,18 @@ static void do_mode_sense(struct cmd *c, bool ten)
 	uint32_t hdr = ten ? 8 : 4, n, alloc = ten ? be16(cdb + 7) : cdb[4];
 	uint64_t blocks;
 
-	if (pc == 3)
-		{ scsi_sense(c->r, SCSI_SK_ILLEGAL_REQUEST, 0x3900); return; }
-	if (subpage && subpage != 0xff)
-		{ scsi_sense_cdb_field(c->r, 3); return; }
-	if (page != 0x08 && page != 0x0a && page != 0x3f)
-		{ scsi_sense_cdb_field(c->r, 2); return; }
+	if (pc == 3) {
+		scsi_sense(c->r, SCSI_SK_ILLEGAL_REQUEST, 0x3900);
+		return;
+	}
+	if (subpage && subpage != 0xff) {
+		scsi_sense_cdb_field(c->r, 3);
+		return;
+	}
+	if (page != 0x08 && page != 0x0a && page != 0x3f) {
+		scsi_sense_cdb_field(c->r, 2);
+		return;
+	}
 	memset(p, 0, 16);
 	n = hdr;
 	if (!dbd) {
@@ -350,10 +369,14 @@ static void do_report_luns(struct cmd *c)
 	uint32_t alloc = be32(c->cdb + 6), n = 0;
 	unsigned int i;
 
-	if (c->cdb[2] > 2)
-		{ scsi_sense_cdb_field(c->r, 2); return; }
-	if (alloc < 16)
-		{ scsi_sense_cdb_field(c->r, 6); return; }
+	if (c->cdb[2] > 2) {
+		scsi_sense_cdb_field(c->r, 2);
+		return;
+	}
+	if (alloc < 16) {
+		scsi_sense_cdb_field(c->r, 6);
+		return;
+	}
 	memset(p, 0, 8 + 8 * SCSI_MAX_LUNS);
 	for (i = 0; i < SCSI_MAX_LUNS; i++) {
 		if (!c->t->lun[i])
@@ -382,22 +405,34 @@ static void do_rw(struct cmd *c, bool write)
 	default:
 		lba = be64(cdb + 2); count = be32(cdb + 10); len_at = 10; break;
 	}
-	if (cdb[1] & 0xe0)		/* RDPROTECT/WRPROTECT: no PI here */
-		{ scsi_sense_cdb_field(c->r, 1); return; }
-	if (write && d->ro)
-		{ scsi_sense(c->r, SCSI_SK_DATA_PROTECT,
-				  SCSI_ASC_WRITE_PROTECTED); return; }
-	if (!in_range(d, lba, count))
-		{ scsi_sense(c->r, SCSI_SK_ILLEGAL_REQUEST,
-				  SCSI_ASC_LBA_OUT_OF_RANGE); return; }
-	if (count > d->max_xfer_blocks)
-		{ scsi_sense_cdb_field(c->r, len_at); return; }
+	if (cdb[1] & 0xe0) {	/* RDPROTECT/WRPROTECT: no PI here */
+		scsi_sense_cdb_field(c->r, 1);
+		return;
+	}
+	if (write && d->ro) {
+		scsi_sense(c->r, SCSI_SK_DATA_PROTECT,
+			   SCSI_ASC_WRITE_PROTECTED);
+		return;
+	}
+	if (!in_range(d, lba, count)) {
+		scsi_sense(c->r, SCSI_SK_ILLEGAL_REQUEST,
+			   SCSI_ASC_LBA_OUT_OF_RANGE);
+		return;
+	}
+	if (count > d->max_xfer_blocks) {
+		scsi_sense_cdb_field(c->r, len_at);
+		return;
+	}
 	bytes = (uint64_t)count * d->block_size;
 	/* The buffer must hold what the CDB says, in the right direction. */
-	if (bytes > c->xfer_len)
-		{ scsi_sense_cdb_field(c->r, len_at); return; }
-	if (bytes && c->data_in == write)
-		{ scsi_sense_cdb_field(c->r, 0); return; }
+	if (bytes > c->xfer_len) {
+		scsi_sense_cdb_field(c->r, len_at);
+		return;
+	}
+	if (bytes && c->data_in == write) {
+		scsi_sense_cdb_field(c->r, 0);
+		return;
+	}
 	good(c->r);
 	if (!count)
 		return;
@@ -420,9 +455,11 @@ static void do_sync_cache(struct cmd *c)
 		lba = be64(c->cdb + 2);
 		count = be32(c->cdb + 10);
 	}
-	if (!in_range(d, lba, count))
-		{ scsi_sense(c->r, SCSI_SK_ILLEGAL_REQUEST,
-				  SCSI_ASC_LBA_OUT_OF_RANGE); return; }
+	if (!in_range(d, lba, count)) {
+		scsi_sense(c->r, SCSI_SK_ILLEGAL_REQUEST,
+			   SCSI_ASC_LBA_OUT_OF_RANGE);
+		return;
+	}
 	good(c->r);
 	if (!d->ro)
 		c->r->io = SCSI_IO_FLUSH;
@@ -437,35 +474,51 @@ static void do_unmap(struct cmd *c)
 	uint32_t count;
 
 	/* A read-only disk refuses it as it refuses writes. */
-	if (d->ro)
-		{ scsi_sense(r, SCSI_SK_DATA_PROTECT,
-				  SCSI_ASC_WRITE_PROTECTED); return; }
-	if (!d->can_unmap)
-		{ scsi_sense(r, SCSI_SK_ILLEGAL_REQUEST,
-				  SCSI_ASC_INVALID_OPCODE); return; }
-	if (c->cdb[1] & 0x01)		/* ANCHOR */
-		{ scsi_sense_cdb_field(r, 1); return; }
-	if (!plen)
-		{ good(r); return; }
+	if (d->ro) {
+		scsi_sense(r, SCSI_SK_DATA_PROTECT,
+			   SCSI_ASC_WRITE_PROTECTED);
+		return;
+	}
+	if (!d->can_unmap) {
+		scsi_sense(r, SCSI_SK_ILLEGAL_REQUEST,
+			   SCSI_ASC_INVALID_OPCODE);
+		return;
+	}
+	if (c->cdb[1] & 0x01) {	/* ANCHOR */
+		scsi_sense_cdb_field(r, 1);
+		return;
+	}
+	if (!plen) {
+		good(r);
+		return;
+	}
 	if (plen < 8 || plen > c->xfer_len || c->data_in || !c->dout ||
-	    c->dout_len < 8)
-		{ scsi_sense(r, SCSI_SK_ILLEGAL_REQUEST,
-				  SCSI_ASC_PARAM_LIST_LENGTH); return; }
+	    c->dout_len < 8) {
+		scsi_sense(r, SCSI_SK_ILLEGAL_REQUEST,
+			   SCSI_ASC_PARAM_LIST_LENGTH);
+		return;
+	}
 	bdl = be16(c->dout + 2);
 	if (bdl % 16 || bdl / 16 > SCSI_MAX_UNMAP_DESC ||
-	    8 + bdl > plen || 8 + bdl > c->dout_len)
-		{ scsi_sense(r, SCSI_SK_ILLEGAL_REQUEST,
-				  SCSI_ASC_INVALID_FIELD_IN_PARAM); return; }
+	    8 + bdl > plen || 8 + bdl > c->dout_len) {
+		scsi_sense(r, SCSI_SK_ILLEGAL_REQUEST,
+			   SCSI_ASC_INVALID_FIELD_IN_PARAM);
+		return;
+	}
 	n = 0;
 	for (i = 0; i < bdl / 16; i++) {
 		lba = be64(c->dout + 8 + 16 * i);
 		count = be32(c->dout + 8 + 16 * i + 8);
-		if (count > SCSI_MAX_UNMAP_BLOCKS)
-			{ scsi_sense(r, SCSI_SK_ILLEGAL_REQUEST,
-					  SCSI_ASC_INVALID_FIELD_IN_PARAM); return; }
-		if (!in_range(d, lba, count))
-			{ scsi_sense(r, SCSI_SK_ILLEGAL_REQUEST,
-					  SCSI_ASC_LBA_OUT_OF_RANGE); return; }
+		if (count > SCSI_MAX_UNMAP_BLOCKS) {
+			scsi_sense(r, SCSI_SK_ILLEGAL_REQUEST,
+				   SCSI_ASC_INVALID_FIELD_IN_PARAM);
+			return;
+		}
+		if (!in_range(d, lba, count)) {
+			scsi_sense(r, SCSI_SK_ILLEGAL_REQUEST,
+				   SCSI_ASC_LBA_OUT_OF_RANGE);
+			return;
+		}
 		if (!count)
 			continue;
 		r->unmap[n].off = lba * d->block_size;
@@ -496,24 +549,36 @@ static void do_write_same16(struct cmd *c)
 	uint32_t count = be32(c->cdb + 10);
 	bool ndob = f & 0x01, unmap = f & 0x08;
 
-	if (f & (0xe0 | 0x10 | 0x06))	/* WRPROTECT, ANCHOR, reserved */
-		{ scsi_sense_cdb_field(r, 1); return; }
-	if (d->ro)
-		{ scsi_sense(r, SCSI_SK_DATA_PROTECT,
-				  SCSI_ASC_WRITE_PROTECTED); return; }
-	if (!count || count > SCSI_MAX_UNMAP_BLOCKS)	/* WSNZ */
-		{ scsi_sense_cdb_field(r, 10); return; }
-	if (!in_range(d, lba, count))
-		{ scsi_sense(r, SCSI_SK_ILLEGAL_REQUEST,
-				  SCSI_ASC_LBA_OUT_OF_RANGE); return; }
+	if (f & (0xe0 | 0x10 | 0x06)) {	/* WRPROTECT, ANCHOR, reserved */
+		scsi_sense_cdb_field(r, 1);
+		return;
+	}
+	if (d->ro) {
+		scsi_sense(r, SCSI_SK_DATA_PROTECT,
+			   SCSI_ASC_WRITE_PROTECTED);
+		return;
+	}
+	if (!count || count > SCSI_MAX_UNMAP_BLOCKS) {	/* WSNZ */
+		scsi_sense_cdb_field(r, 10);
+		return;
+	}
+	if (!in_range(d, lba, count)) {
+		scsi_sense(r, SCSI_SK_ILLEGAL_REQUEST,
+			   SCSI_ASC_LBA_OUT_OF_RANGE);
+		return;
+	}
 	if (!ndob) {
 		if (c->xfer_len < d->block_size || c->data_in || !c->dout ||
-		    c->dout_len < d->block_size)
-			{ scsi_sense(r, SCSI_SK_ILLEGAL_REQUEST,
-					  SCSI_ASC_PARAM_LIST_LENGTH); return; }
+		    c->dout_len < d->block_size) {
+			scsi_sense(r, SCSI_SK_ILLEGAL_REQUEST,
+				   SCSI_ASC_PARAM_LIST_LENGTH);
+			return;
+		}
 		/* Only a block of zeroes is written (the hole pattern). */
-		if (!all_zero(c->dout, d->block_size))
-			{ scsi_sense_cdb_field(r, 1); return; }
+		if (!all_zero(c->dout, d->block_size)) {
+			scsi_sense_cdb_field(r, 1);
+			return;
+		}
 	}
 	good(r);
 	r->io = unmap && d->can_unmap ? SCSI_IO_UNMAP : SCSI_IO_WRITE_ZEROES;
@@ -601,21 +666,29 @@ void scsi_exec(const struct scsi_target *t, unsigned int lun,
 	unsigned int i, need;
 
 	memset(r, 0, offsetof(struct scsi_result, data));
-	if (!cdb_len || cdb_len > 16)
-		{ scsi_sense_cdb_field(r, 0); return; }
+	if (!cdb_len || cdb_len > 16) {
+		scsi_sense_cdb_field(r, 0);
+		return;
+	}
 	for (i = 0; i < sizeof(cmd_table) / sizeof(cmd_table[0]); i++)
 		if (cmd_table[i].opcode == cdb[0])
 			row = &cmd_table[i];
 	need = cdb_group_len(cdb[0]);
-	if (!row || !need)
-		{ scsi_sense(r, SCSI_SK_ILLEGAL_REQUEST,
-				  SCSI_ASC_INVALID_OPCODE); return; }
+	if (!row || !need) {
+		scsi_sense(r, SCSI_SK_ILLEGAL_REQUEST,
+			   SCSI_ASC_INVALID_OPCODE);
+		return;
+	}
 	/* A CDB shorter than its opcode's: the fields it lacks are invalid. */
-	if (cdb_len < need)
-		{ scsi_sense_cdb_field(r, cdb_len); return; }
+	if (cdb_len < need) {
+		scsi_sense_cdb_field(r, cdb_len);
+		return;
+	}
 	c.d = lun < SCSI_MAX_LUNS ? t->lun[lun] : NULL;
-	if (!c.d && !(row->flags & ANY_LUN))
-		{ scsi_sense(r, SCSI_SK_ILLEGAL_REQUEST,
-				  SCSI_ASC_LUN_NOT_SUPPORTED); return; }
+	if (!c.d && !(row->flags & ANY_LUN)) {
+		scsi_sense(r, SCSI_SK_ILLEGAL_REQUEST,
+			   SCSI_ASC_LUN_NOT_SUPPORTED);
+		return;
+	}
 	row->fn(&c);
 }
