@@ -8,13 +8,15 @@
 # regression input that fails fails the run.
 #
 # usage: fuzz/run-fuzzers.sh [seconds-per-target] [target...]
-#   targets: ring msg gpadl xfer bus kdframe ic (default: all)
+#   targets: ring msg gpadl xfer bus kdframe ic storvsp (default: all)
 #     ring, msg, gpadl, xfer: the parsers of lib/vmbus and libvmbus
 #     bus: libvmbus's servers (with vmbusd's pipe service) against two
 #          hostile guests, and its client against a hostile server;
 #          stateful, over the in-memory Xen of fuzz/fake-xen.c
 #     kdframe: xen-kdrelay's parser of guest frames
 #     ic: the integration service messages a guest writes (lib/vmbus/ic.c)
+#     storvsp: the storage VSP's request path (VSTOR packets, grant lists,
+#          CDBs) over the in-memory Xen's grants and io_uring on memfds
 # environment: CLANG (default clang), FUZZ_BUILD (default fuzz/build under
 #   the build directory or $TMPDIR), FUZZ_JOBS (parallel jobs, default 1)
 set -u
@@ -23,7 +25,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-ring msg gpadl xfer bus kdframe ic}
+targets=${*:-ring msg gpadl xfer bus kdframe ic storvsp}
 CLANG=${CLANG:-clang}
 build=${FUZZ_BUILD:-${TMPDIR:-/tmp}/xenvmbus-fuzz}
 jobs=${FUZZ_JOBS:-1}
@@ -79,6 +81,16 @@ for t in $targets; do
 	kdframe)
 		srcs=
 		extra="-I$top/dom0-backends/kdrelay $top/dom0-backends/kdrelay/kd-frame.c" ;;
+	storvsp)
+		# shellcheck disable=SC2086
+		if ! "$CLANG" $cflags $san -c -o "$build/fake-xen.o" \
+			"$here/fake-xen.c"; then
+			echo "run-fuzzers: failed to build fake-xen.o" >&2
+			status=1
+			continue
+		fi
+		sv="$top/dom0-backends/storvsp"
+		extra="-I$lib -I$sv $build/fake-xen.o $libvmbus $sv/scsi.c $sv/vsp.c -luring" ;;
 	esac
 	# shellcheck disable=SC2086
 	if ! "$CLANG" $cflags -fsanitize=fuzzer $san -o "$bin" \

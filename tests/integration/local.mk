@@ -138,3 +138,12 @@ tests_integration_vmbus_hvsock_peer_CPPFLAGS = $(LIBVMBUS_CPPFLAGS)
 tests_integration_vmbus_hvsock_peer_LDADD = $(LIBVMBUS_LIBS)
 dist_noinst_SCRIPTS += tests/integration/vmbus-hvsock.sh
 TESTS += tests/integration/vmbus-hvsock.sh
+# The storage VSP on the simulated host: a one-guest server offering a
+# synthetic SCSI controller, and a user-mode storvsc in the guest.
+check_PROGRAMS += tests/integration/storvsp-peer
+tests_integration_storvsp_peer_SOURCES = tests/integration/storvsp-peer.c \
+	tests/integration/storvsc-client.c tests/integration/storvsc-client.h
+tests_integration_storvsp_peer_CPPFLAGS = $(STORVSP_CPPFLAGS) $(XENGNTTAB_CFLAGS)
+tests_integration_storvsp_peer_LDADD = $(STORVSP_LIBS) $(LIBVMBUS_LIBS) $(XENGNTTAB_LIBS)
+dist_noinst_SCRIPTS += tests/integration/storvsp.sh
+TESTS += tests/integration/storvsp.sh

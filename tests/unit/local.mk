@@ -63,3 +63,11 @@ tests_unit_vmbus_ic_test_SOURCES = tests/unit/vmbus-ic-test.c
 tests_unit_vmbus_ic_test_CPPFLAGS = $(VMBUS_CORE_CPPFLAGS)
 tests_unit_vmbus_ic_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_vmbus_ic_test_LDADD = lib/vmbus/libvmbus-core.la $(CHECK_LIBS)
+# The storage VSP's SCSI disk emulation alone, against a disk in memory.
+check_PROGRAMS += tests/unit/storvsp-scsi-test
+TESTS += tests/unit/storvsp-scsi-test
+tests_unit_storvsp_scsi_test_SOURCES = tests/unit/storvsp-scsi-test.c \
+	dom0-backends/storvsp/scsi.c dom0-backends/storvsp/scsi.h
+tests_unit_storvsp_scsi_test_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/dom0-backends/storvsp
+tests_unit_storvsp_scsi_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_storvsp_scsi_test_LDADD = $(CHECK_LIBS)
