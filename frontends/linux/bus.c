@@ -283,8 +283,10 @@ static void xvmb_device_release(struct device *device)
 	struct xvmb_channel *xc = to_xvmb(dev->channel);
 
 	xc->chan.device_obj = NULL;
-	xvmb_channel_put_removed(xc);
 	kfree(dev);
+	/* Unregistered by the channel's rescind: the channel goes too. */
+	if (xc->registered)
+		xvmb_channel_put_removed(xc);
 }
 
 int xvmb_device_add(struct xvmb_channel *xc, struct device *parent)
@@ -313,10 +315,11 @@ int xvmb_device_add(struct xvmb_channel *xc, struct device *parent)
 	if (rc) {
 		dev_err(parent, "failed to register the device of channel "
 			"%u (%d)\n", c->offermsg.child_relid, rc);
-		/* The release frees the device and the channel. */
+		/* The channel stays, without a device, till its rescind. */
 		put_device(&dev->device);
-		return 0;
+		return rc;
 	}
+	xc->registered = true;
 	WRITE_ONCE(c->probe_done, true);
 	return 0;
 }

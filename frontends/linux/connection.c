@@ -280,6 +280,10 @@ static struct xvmb_channel *xvmb_channel_alloc(void)
 	spin_lock_init(&c->sched_lock);
 	spin_lock_init(&c->requestor.req_lock);
 	init_completion(&c->rescind_event);
+	spin_lock_init(&c->outbound.ring_lock);
+	spin_lock_init(&c->inbound.ring_lock);
+	mutex_init(&c->outbound.ring_buffer_mutex);
+	mutex_init(&c->inbound.ring_buffer_mutex);
 	c->state = CHANNEL_OFFER_STATE;
 	c->callback_mode = HV_CALL_BATCHED;
 	c->is_dedicated_interrupt = true;
@@ -288,8 +292,7 @@ static struct xvmb_channel *xvmb_channel_alloc(void)
 	return xc;
 }
 
-static void xvmb_add_work(struct work_struct *w);
-static void xvmb_rescind_work(struct work_struct *w);
+static void xvmb_channel_work(struct work_struct *w);
 
 static int xvmb_on_offer(struct xvmb_conn *conn, const void *msg)
 {
@@ -321,10 +324,9 @@ static int xvmb_on_offer(struct xvmb_conn *conn, const void *msg)
 	om->is_dedicated_interrupt = 1;
 	xc->class_version = o->class_versions[0];
 	xc->gen = conn->gen;
-	INIT_WORK(&xc->add_work, xvmb_add_work);
-	INIT_WORK(&xc->rescind_work, xvmb_rescind_work);
+	INIT_WORK(&xc->work, xvmb_channel_work);
 	list_add_tail(&xc->node, &conn->channels);
-	queue_work(xvmb_wq, &xc->add_work);
+	queue_work(xvmb_wq, &xc->work);
 	return 0;
 }
 
@@ -338,7 +340,7 @@ static int xvmb_on_rescind(struct xvmb_conn *conn, const void *msg)
 	/* Waiters give up now; the device goes in process context. */
 	xc->chan.rescind = true;
 	wake_up_all(&conn->wq);
-	queue_work(xvmb_wq, &xc->rescind_work);
+	queue_work(xvmb_wq, &xc->work);
 	return 0;
 }
 
@@ -493,41 +495,6 @@ static irqreturn_t xvmb_ctl_isr(int irq, void *arg)
 
 /* --- devices for offers, in process context --- */
 
-static void xvmb_add_work(struct work_struct *w)
-{
-	struct xvmb_channel *xc = container_of(w, struct xvmb_channel, add_work);
-	struct xvmb_conn *conn = xvmb_conn;
-	struct vmbus_channel *prim = NULL;
-	struct xvmb_channel *i;
-
-	if (xc->chan.rescind)
-		goto drop;
-	if (!xc->chan.offermsg.offer.sub_channel_index) {
-		if (xvmb_device_add(xc, &conn->xdev->dev))
-			goto drop;
-		return;
-	}
-	/* A sub-channel: its primary's driver opens it, no device. */
-	mutex_lock(&conn->lock);
-	list_for_each_entry(i, &conn->channels, node)
-		if (i != xc && i->gen == xc->gen && !i->chan.rescind &&
-		    !i->chan.offermsg.offer.sub_channel_index &&
-		    guid_equal(&i->chan.offermsg.offer.if_instance,
-			       &xc->chan.offermsg.offer.if_instance))
-			prim = &i->chan;
-	if (prim) {
-		xc->chan.primary_channel = prim;
-		xc->chan.device_obj = prim->device_obj;
-		list_add_tail(&xc->chan.sc_list, &prim->sc_list);
-	}
-	mutex_unlock(&conn->lock);
-	if (prim && prim->sc_creation_callback)
-		prim->sc_creation_callback(&xc->chan);
-	return;
-drop:
-	xvmb_channel_put_removed(xc);
-}
-
 /* The channel has left the bus: tell the backend, forget it. */
 void xvmb_channel_put_removed(struct xvmb_channel *xc)
 {
@@ -548,19 +515,45 @@ void xvmb_channel_put_removed(struct xvmb_channel *xc)
 	kfree(xc);
 }
 
+/* An offer: a device on the bus, or a sub-channel for its primary. */
+static void xvmb_offer_add(struct xvmb_channel *xc)
+{
+	struct xvmb_conn *conn = xvmb_conn;
+	struct vmbus_channel *prim = NULL;
+	struct xvmb_channel *i;
+
+	if (!xc->chan.offermsg.offer.sub_channel_index) {
+		xvmb_device_add(xc, &conn->xdev->dev);
+		return;
+	}
+	mutex_lock(&conn->lock);
+	list_for_each_entry(i, &conn->channels, node)
+		if (i != xc && i->gen == xc->gen && !i->chan.rescind &&
+		    !i->chan.offermsg.offer.sub_channel_index &&
+		    guid_equal(&i->chan.offermsg.offer.if_instance,
+			       &xc->chan.offermsg.offer.if_instance))
+			prim = &i->chan;
+	if (prim) {
+		xc->chan.primary_channel = prim;
+		xc->chan.device_obj = prim->device_obj;
+		list_add_tail(&xc->chan.sc_list, &prim->sc_list);
+	}
+	mutex_unlock(&conn->lock);
+	if (prim && prim->sc_creation_callback)
+		prim->sc_creation_callback(&xc->chan);
+}
+
+/* Last thing done with @xc by its work: it may be freed here. */
 static void xvmb_rescind(struct xvmb_channel *xc)
 {
 	struct vmbus_channel *c = &xc->chan;
 
-	c->rescind = true;
 	complete(&c->rescind_event);
-	if (c->primary_channel) {
-		/* Its primary's driver closes it; nothing else holds it. */
+	/* A sub-channel, or an offer whose device never made it: gone now. */
+	if (c->primary_channel || !xc->registered) {
 		xvmb_channel_put_removed(xc);
 		return;
 	}
-	if (!c->device_obj)
-		return;		/* its add_work frees it */
 	/* hv_sock removes the device itself (vmbus_hvsock_device_unregister). */
 	if (c->chn_rescind_callback) {
 		c->chn_rescind_callback(c);
@@ -569,9 +562,24 @@ static void xvmb_rescind(struct xvmb_channel *xc)
 	xvmb_device_remove(xc);
 }
 
-static void xvmb_rescind_work(struct work_struct *w)
+/*
+ * One work per channel, on the ordered xvmb_wq: the offer first, the
+ * rescind once it is marked (rx_work or a lost backend marks it and queues
+ * the work again; a work queued while running runs again after).
+ */
+static void xvmb_channel_work(struct work_struct *w)
 {
-	xvmb_rescind(container_of(w, struct xvmb_channel, rescind_work));
+	struct xvmb_channel *xc = container_of(w, struct xvmb_channel, work);
+
+	if (!xc->added) {
+		xc->added = true;
+		if (!READ_ONCE(xc->chan.rescind))
+			xvmb_offer_add(xc);
+	}
+	if (READ_ONCE(xc->chan.rescind) && !xc->rescind_done) {
+		xc->rescind_done = true;
+		xvmb_rescind(xc);
+	}
 }
 
 /* --- the handshake --- */
@@ -718,30 +726,28 @@ static void xvmb_ctl_disconnect(struct xvmb_conn *conn)
 	conn->live_ref = 0;
 }
 
-/* Everything of this connection ends; a new one starts at Initialising. */
+/*
+ * Everything of this connection ends; a new one starts at Initialising.
+ * The channels are marked rescinded and their works queued: they remove
+ * the devices after this (xvmb_wq is ordered), sending nothing, since
+ * their connection is an older one by then.
+ */
 static void xvmb_conn_down(struct xvmb_conn *conn, const char *why)
 {
-	struct xvmb_channel *xc, *tmp;
-	LIST_HEAD(gone);
+	struct xvmb_channel *xc;
 
 	if (xvmb_link == LINK_UP)
 		dev_warn(&conn->xdev->dev, "the backend went away (%s): its "
 			 "devices are removed\n", why);
 	conn->dead = true;
 	wake_up_all(&conn->wq);
-	mutex_lock(&conn->lock);
-	list_for_each_entry_safe(xc, tmp, &conn->channels, node)
-		if (xc->gen == conn->gen && !xc->chan.rescind) {
-			xc->chan.rescind = true;
-			list_add_tail(&xc->chan.listentry, &gone);
-		}
-	mutex_unlock(&conn->lock);
-	list_for_each_entry_safe(xc, tmp, &gone, chan.listentry) {
-		list_del_init(&xc->chan.listentry);
-		xvmb_rescind(xc);
-	}
 	xvmb_ctl_disconnect(conn);
 	mutex_lock(&conn->lock);
+	list_for_each_entry(xc, &conn->channels, node)
+		if (xc->gen == conn->gen && !xc->chan.rescind) {
+			xc->chan.rescind = true;
+			queue_work(xvmb_wq, &xc->work);
+		}
 	conn->gen++;
 	conn->version = 0;
 	conn->version_done = false;
@@ -866,9 +872,20 @@ static int xvmb_probe(struct xenbus_device *dev,
 	INIT_LIST_HEAD(&conn->gpadls);
 	INIT_WORK(&conn->rx_work, xvmb_rx_work);
 	INIT_WORK(&conn->state_work, xvmb_state_work);
+	spin_lock_init(&conn->ctl_out.ring_lock);
+	spin_lock_init(&conn->ctl_in.ring_lock);
+	mutex_init(&conn->ctl_out.ring_buffer_mutex);
+	mutex_init(&conn->ctl_in.ring_buffer_mutex);
 	dev_set_drvdata(&dev->dev, conn);
 	xvmb_link = LINK_DOWN;
 	xvmb_conn = conn;
+	/*
+	 * An earlier driver left Closed behind (unbound, module unloaded):
+	 * say Initialising, so that the backend serves a new connection.
+	 * xenbus_switch_state would skip it, as dev->state starts there.
+	 */
+	xenbus_printf(XBT_NIL, dev->nodename, VMBUS_XS_STATE, "%d",
+		      XenbusStateInitialising);
 	queue_work(xvmb_wq, &conn->state_work);
 	return 0;
 }

@@ -47,8 +47,7 @@ int xvmb_ring_map(struct hv_ring_buffer_info *rbi, struct page **pages,
 	rbi->ring_size_div10_reciprocal = reciprocal_value(rbi->ring_size / 10);
 	rbi->ring_datasize = rbi->ring_size - sizeof(struct hv_ring_buffer);
 	rbi->priv_read_index = 0;
-	spin_lock_init(&rbi->ring_lock);
-	mutex_init(&rbi->ring_buffer_mutex);
+	/* The locks are the owner's, set up once (sysfs may hold them). */
 	rbi->pkt_buffer = NULL;
 	rbi->pkt_buffer_size = 0;
 	if (max_pkt_size) {

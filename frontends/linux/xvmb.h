@@ -71,7 +71,9 @@ struct xvmb_channel {
 	unsigned int gen;		/* the connection it was offered on */
 	u32 class_version;		/* preferred version of the offer */
 	bool broken;			/* the peer broke a ring */
-	bool removed;			/* device gone; freed once closed */
+	bool added;			/* work: the offer was handled */
+	bool rescind_done;		/* work: the rescind was handled */
+	bool registered;		/* its hv_device is on the bus */
 	/* OPENCHANNEL in flight */
 	u32 open_id;
 	int open_status;		/* 1 = waiting */
@@ -81,8 +83,8 @@ struct xvmb_channel {
 	struct xvmb_gpadl *ring_gpadl;
 	evtchn_port_t port;
 	int irq;
-	struct work_struct add_work;
-	struct work_struct rescind_work;
+	/* Offer, then rescind, in process context on xvmb_wq (ordered). */
+	struct work_struct work;
 };
 
 static inline struct xvmb_channel *to_xvmb(struct vmbus_channel *c)
