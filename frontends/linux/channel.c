@@ -519,14 +519,22 @@ void xvmb_set_chn_rescind_callback(struct vmbus_channel *channel,
 }
 
 /*
- * Hyper-V's TL_CONNECT_REQUEST (message 21) is not part of this bus
- * protocol yet (include/xenvmbus/msg.h): the backend has no hv_sock host
- * side to receive it, so a guest's connect() fails here, cleanly.
+ * hv_sock's connect(): Hyper-V's TL_CONNECT_REQUEST (message 21, its
+ * layout), which asks the host to offer a channel for the service pair.
+ * include/xenvmbus/msg.h does not define the message yet and vmbusd drops
+ * it as unexpected, so the guest's connect() times out for now.
  */
-int xvmb_send_tl_connect_request(const guid_t *shv_guest_servie_id,
-				  const guid_t *shv_host_servie_id)
+int xvmb_send_tl_connect_request(const guid_t *guest_id, const guid_t *host_id)
 {
-	return -EOPNOTSUPP;
+	struct vmbus_channel_tl_connect_request m;
+
+	if (!xvmb_conn)
+		return -ENODEV;
+	memset(&m, 0, sizeof(m));
+	m.header.msgtype = CHANNELMSG_TL_CONNECT_REQUEST;
+	m.guest_endpoint_id = *guest_id;
+	m.host_service_id = *host_id;
+	return xvmb_send(xvmb_conn, &m, sizeof(m));
 }
 
 void xvmb_hvsock_device_unregister(struct vmbus_channel *channel)

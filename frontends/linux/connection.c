@@ -454,6 +454,7 @@ static void xvmb_rx_work(struct work_struct *w)
 		len = hv_pkt_datalen(d);
 		/* Copied once (peek); checked, then used. */
 		rc = -EPROTO;
+		type = 0;
 		if (d->type == VM_PKT_DATA_INBAND && len >= sizeof(*h) &&
 		    len <= VMBUS_MSG_MAX_SIZE && !(len & 7)) {
 			memcpy(msgbuf, hv_pkt_data(d), len);
@@ -465,8 +466,7 @@ static void xvmb_rx_work(struct work_struct *w)
 		if (rc)
 			dev_warn_ratelimited(&conn->xdev->dev, "ignoring a bad "
 					     "control message (type %u, %u "
-					     "bytes): %d\n", len >= 4 ?
-					     h->msgtype : 0, len, rc);
+					     "bytes): %d\n", type, len, rc);
 		xvmb_ring_advance(&conn->ctl_in, d);
 		if (++n % 32 == 0 && xvmb_ring_release(&conn->ctl_in))
 			notify_remote_via_irq(conn->ctl_irq);

@@ -26,10 +26,14 @@ EXTRA_DIST += $(KMOD_SOURCES) \
 
 KMOD_DIR = $(abs_builddir)/%reldir%/_kbuild
 
-# Copy the sources, then kbuild; XVMB_INCLUDE names the wire headers.
+# Copy the changed sources (a fresh copy is writable and newer than the
+# objects), then kbuild; XVMB_INCLUDE names the wire headers.
 kmod:
 	$(MKDIR_P) $(KMOD_DIR)
-	for f in $(KMOD_SOURCES); do cp -p $(srcdir)/$$f $(KMOD_DIR)/ || exit 1; done
+	for f in $(KMOD_SOURCES); do \
+		d=$(KMOD_DIR)/$${f##*/}; \
+		cmp -s $(srcdir)/$$f $$d || { rm -f $$d && cp $(srcdir)/$$f $$d; } || exit 1; \
+	done
 	$(MAKE) -C $(LINUX_KDIR) M=$(KMOD_DIR) \
 		XVMB_INCLUDE=$(abs_top_srcdir)/include modules
 
