@@ -4,8 +4,8 @@
 # The guest kernel's bus: xen-vmbus.ko (frontends/linux, built by the
 # harness against the headers of the booted kernel, its CRCs checked
 # against Debian's hv_utils and hv_sock) with Debian's unmodified Hyper-V
-# class drivers, in a PV and a PVH guest, one after the other.  dom0 runs
-# vmbusd and offers the echo pipe.  In each guest: modprobe xen-vmbus
+# class drivers, in a PV, a PVH and an HVM guest, one after the other.
+# dom0 runs vmbusd and offers the echo pipe.  In each guest: modprobe xen-vmbus
 # connects to vmbusd and the pipe appears under /sys/bus/vmbus/devices
 # with hv_vmbus's attributes (class_id, device_id, modalias, ...);
 # modprobe hv_utils and hv_sock load against xen-vmbus (no unknown symbol,
@@ -13,7 +13,7 @@
 # rescinds the pipe and its device disappears; xen-vmbus unloads.
 # The guest side runs from the guests' /init (role kmod-bus).
 # SKIP when the harness found no kernel headers for the booted kernel.
-# e2e-timeout: 420
+# e2e-timeout: 900
 # e2e-default: yes
 # e2e-order: 97
 . /e2e/lib.sh
@@ -67,7 +67,7 @@ skip*) e2e_skip "${st#skip }" ;;
 *) e2e_fail "the guest bus module: ${st#fail }" ;;
 esac
 
-PV=e2e-kmod-pv PVH=e2e-kmod-pvh
+PV=e2e-kmod-pv PVH=e2e-kmod-pvh HVM=e2e-kmod-hvm
 e2e_vmbus_init $PV $PVH /tmp/kmod-bus-echo.sock
 ctl=$E2E_VMBUSCTL
 e2e_vmbus_start
@@ -88,61 +88,71 @@ want_class="{$(pul $PIPE_CLASS)}"
 want_alias="vmbus:$(echo $PIPE_CLASS | tr -d -)"
 
 xl vcpu-pin 0 all 0 >/dev/null 2>&1
+# e2e_vmbus_fail shows the consoles of $PV and $PVH; this one first.
+kfail() {
+	echo "---- console of guest $n (last 40 lines)"
+	tail -n 40 "$E2E_CONSOLE_DIR/guest-$n.log" 2>/dev/null | tr -d '\r'
+	e2e_vmbus_fail "$@"
+}
 summary=
-for t in pv pvh; do
-	n=$PV; [ $t = pvh ] && n=$PVH
-	# More than the default 128 MB: the kernel, its initramfs and the
-	# unpacked copy must fit (a later "memory" line wins in xl).
-	cfg=$(e2e_guest_cfg $t $n kmod-bus -- 'cpus = "1"' 'memory = 256') || e2e_vmbus_fail "cannot write the $t guest's config"
-	e2e_guest_create "$cfg" || e2e_vmbus_fail "xl create of the $t guest failed"
+for t in pv pvh hvm; do
+	n=e2e-kmod-$t
+	# An HVM guest boots through SeaBIOS and qemu-xen: slow under TCG.
+	boot=${E2E_BOOT_TIMEOUT:-150}; [ $t = hvm ] && boot=420
+	# A PV or PVH guest gets more than the default 128 MB: the kernel, the
+	# initramfs and its unpacked copy must fit (a later "memory" line wins
+	# in xl).  An HVM guest keeps 128 MB: its boot under TCG grows with it.
+	mem=256; [ $t = hvm ] && mem=128
+	cfg=$(e2e_guest_cfg $t $n kmod-bus -- 'cpus = "1"' "memory = $mem") || kfail "cannot write the $t guest's config"
+	e2e_guest_create "$cfg" || kfail "xl create of the $t guest failed"
 	d=$(e2e_guest_domid $n)
-	[ -n "$d" ] || e2e_vmbus_fail "no domid for $n"
-	"$ctl" attach $d >>vmbusctl.log 2>&1 || e2e_vmbus_fail "vmbusctl attach $d failed: $(tail -n 1 vmbusctl.log)"
+	[ -n "$d" ] || kfail "no domid for $n"
+	"$ctl" attach $d >>vmbusctl.log 2>&1 || kfail "vmbusctl attach $d failed: $(tail -n 1 vmbusctl.log)"
 	"$ctl" offer $d --pipe echo --service /tmp/kmod-bus-echo.sock >>vmbusctl.log 2>&1 ||
-		e2e_vmbus_fail "vmbusctl offer $d failed: $(tail -n 1 vmbusctl.log)"
-	e2e_guest_wait $n '^E2E-GUEST: READY' "${E2E_BOOT_TIMEOUT:-150}" || e2e_vmbus_fail "$t guest did not reach its init"
+		kfail "vmbusctl offer $d failed: $(tail -n 1 vmbusctl.log)"
+	e2e_guest_wait $n '^E2E-GUEST: READY' $boot || kfail "$t guest did not reach its init"
 	e2e_guest_wait_count $n '^KMOD: (rescind-ready|no vmbus device)' 1 120 ||
-		e2e_vmbus_fail "$t guest: no device report within 120 s: $(e2e_guest_line $n '^KMOD' '$')"
+		kfail "$t guest: no device report within 120 s: $(e2e_guest_line $n '^KMOD' '$')"
 	"$ctl" list >vmbusctl-list-$t.txt 2>&1
-	"$ctl" rescind $d echo >>vmbusctl.log 2>&1 || e2e_vmbus_fail "vmbusctl rescind $d echo failed: $(tail -n 1 vmbusctl.log)"
-	e2e_guest_wait $n '^E2E-GUEST: EXIT rc=' 120 || e2e_vmbus_fail "$t guest did not finish"
+	"$ctl" rescind $d echo >>vmbusctl.log 2>&1 || kfail "vmbusctl rescind $d echo failed: $(tail -n 1 vmbusctl.log)"
+	e2e_guest_wait $n '^E2E-GUEST: EXIT rc=' 120 || kfail "$t guest did not finish"
 	cp "$E2E_CONSOLE_DIR/guest-$n.log" . 2>/dev/null
 	grep -a '^KMOD' "$E2E_CONSOLE_DIR/guest-$n.log" | tr -d '\r'
 
 	line() { e2e_guest_line $n "^KMOD: $1" 1; }
 	[ "$(line 'modprobe xen-vmbus')" = "KMOD: modprobe xen-vmbus rc=0" ] ||
-		e2e_vmbus_fail "$t: $(line 'modprobe xen-vmbus')"
+		kfail "$t: $(line 'modprobe xen-vmbus')"
 	dl=$(line 'device ')
-	[ -n "$dl" ] || e2e_vmbus_fail "$t: the pipe's device did not appear: $(e2e_guest_line $n '^KMOD' '$')"
+	[ -n "$dl" ] || kfail "$t: the pipe's device did not appear: $(e2e_guest_line $n '^KMOD' '$')"
 	dev=$(echo "$dl" | sed -n 's/^KMOD: device \([^ ]*\) .*/\1/p')
 	val() { echo "$dl" | sed -n "s/.* $1=\\([^ ]*\\).*/\\1/p"; }
-	[ "$(val class_id)" = "$want_class" ] || e2e_vmbus_fail "$t: class_id $(val class_id), want $want_class"
-	[ "$(val modalias)" = "$want_alias" ] || e2e_vmbus_fail "$t: modalias $(val modalias), want $want_alias"
-	[ "$(val device_id)" = "{$dev}" ] || e2e_vmbus_fail "$t: device_id $(val device_id) is not the device's name $dev"
+	[ "$(val class_id)" = "$want_class" ] || kfail "$t: class_id $(val class_id), want $want_class"
+	[ "$(val modalias)" = "$want_alias" ] || kfail "$t: modalias $(val modalias), want $want_alias"
+	[ "$(val device_id)" = "{$dev}" ] || kfail "$t: device_id $(val device_id) is not the device's name $dev"
 	case $(val device_id) in "{0000$(printf %04x $d)-"*) ;; *)
-		e2e_vmbus_fail "$t: device_id $(val device_id) does not carry domain $d as vmbusd's pipe instances do" ;;
+		kfail "$t: device_id $(val device_id) does not carry domain $d as vmbusd's pipe instances do" ;;
 	esac
-	[ "$(val state)" = 0 ] || e2e_vmbus_fail "$t: state $(val state), want 0 (offered, closed)"
-	[ "$(val vendor)" = 0x1414 ] || e2e_vmbus_fail "$t: vendor $(val vendor)"
+	[ "$(val state)" = 0 ] || kfail "$t: state $(val state), want 0 (offered, closed)"
+	[ "$(val vendor)" = 0x1414 ] || kfail "$t: vendor $(val vendor)"
 	for m in hv_utils hv_sock; do
-		[ "$(line "modprobe $m")" = "KMOD: modprobe $m rc=0" ] || e2e_vmbus_fail "$t: $(line "modprobe $m")"
+		[ "$(line "modprobe $m")" = "KMOD: modprobe $m rc=0" ] || kfail "$t: $(line "modprobe $m")"
 	done
 	drv=$(line 'drivers ')
-	case $drv in *hv_utils*hv_sock*|*hv_sock*hv_utils*) ;; *) e2e_vmbus_fail "$t: drivers on the bus: $drv" ;; esac
+	case $drv in *hv_utils*hv_sock*|*hv_sock*hv_utils*) ;; *) kfail "$t: drivers on the bus: $drv" ;; esac
 	mods=$(line 'modules ')
-	case " $mods " in *" hv_vmbus "*) e2e_vmbus_fail "$t: hv_vmbus was loaded: $mods" ;; esac
-	case " $mods " in *" xen_vmbus "*) ;; *) e2e_vmbus_fail "$t: xen_vmbus is not loaded: $mods" ;; esac
+	case " $mods " in *" hv_vmbus "*) kfail "$t: hv_vmbus was loaded: $mods" ;; esac
+	case " $mods " in *" xen_vmbus "*) ;; *) kfail "$t: xen_vmbus is not loaded: $mods" ;; esac
 	bad=$(grep -aiE '^KMOD-DMESG: .*(unknown symbol|disagrees|call trace|oops|bug:|warning:)' "$E2E_CONSOLE_DIR/guest-$n.log" | head -n 3 | tr -d '\r')
-	[ -z "$bad" ] || e2e_vmbus_fail "$t: guest kernel log: $bad"
+	[ -z "$bad" ] || kfail "$t: guest kernel log: $bad"
 	[ "$(line 'rescinded')" = "KMOD: rescinded $dev" ] ||
-		e2e_vmbus_fail "$t: the rescinded pipe's device stayed: $(line 'still there')"
-	[ "$(line 'rmmod')" = "KMOD: rmmod rc=0" ] || e2e_vmbus_fail "$t: $(line 'rmmod')"
+		kfail "$t: the rescinded pipe's device stayed: $(line 'still there')"
+	[ "$(line 'rmmod')" = "KMOD: rmmod rc=0" ] || kfail "$t: $(line 'rmmod')"
 	reload=$(line 'reload' | sed 's/^KMOD: //')
 	r=$(e2e_guest_line $n '^E2E-GUEST: EXIT rc=' 1)
-	[ "$r" = "E2E-GUEST: EXIT rc=0" ] || e2e_vmbus_fail "$t guest's side failed ($r)"
+	[ "$r" = "E2E-GUEST: EXIT rc=0" ] || kfail "$t guest's side failed ($r)"
 	summary="$summary $t(d$d $dev, $reload)"
 	xl destroy $n >/dev/null 2>&1
 done
-kill -0 $E2E_VMBUSD_PID 2>/dev/null || e2e_vmbus_fail "vmbusd is no longer running"
+kill -0 $E2E_VMBUSD_PID 2>/dev/null || kfail "vmbusd is no longer running"
 e2e_vmbus_collect >/dev/null
 e2e_pass "xen-vmbus.ko: pipe offers became vmbus devices (class_id $want_class, $want_alias), hv_utils and hv_sock loaded and registered against it, rescind removed the device, rmmod clean in:$summary"
