@@ -59,6 +59,7 @@ EXTRA_DIST += \
 	%reldir%/scenarios/conformance.sh \
 	%reldir%/scenarios/vmbus-pipe.sh \
 	%reldir%/scenarios/vmbus-p2p.sh \
+	%reldir%/scenarios/kmod-bus.sh \
 	%reldir%/scenarios/syndbg.sh \
 	%reldir%/host/syndbg-peer.py \
 	%reldir%/scenarios/broken-guest-never-connects.sh \

@@ -18,7 +18,10 @@
 
 E2E_DOM0_MODULES="xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd
  xen-blkback xen-netback loop bridge virtio_pci virtio_blk virtio_net"
-E2E_GUEST_MODULES="xen-evtchn xen-gntdev xen-gntalloc xenfs"
+# hv_utils and hv_sock (with hv_vmbus and vsock, their dependencies) are
+# Debian's Hyper-V class drivers that scenario kmod-bus binds to the
+# project's xen-vmbus module.
+E2E_GUEST_MODULES="xen-evtchn xen-gntdev xen-gntalloc xenfs hv_utils hv_sock"
 E2E_MULTIARCH=usr/lib/x86_64-linux-gnu
 
 # Copy the kernel modules named in $3.. and their dependencies from the
@@ -216,6 +219,72 @@ e2e_add_xen_tools() {
 		e2e_die "copying the toolstack of $d into $r failed"
 }
 
+# e2e_build_kmod OUTDIR: build frontends/linux (xen-vmbus.ko) against the
+# headers of $E2E_KVER into OUTDIR and check its CRCs against what Debian's
+# hv_utils and hv_sock import.  Sets E2E_KMOD_STATUS to "ok", "skip WHY"
+# (no headers for that kernel) or "fail WHY"; E2E_KMOD to the module.
+e2e_build_kmod() {
+	local out=$1 src=$E2E_SRCDIR/../../frontends/linux kdir= d f m bad=
+	E2E_KMOD=
+	for d in /lib/modules/$E2E_KVER/build /usr/src/linux-headers-$E2E_KVER; do
+		[ -f "$d/Makefile" ] && [ -f "$d/Module.symvers" ] && { kdir=$d; break; }
+	done
+	if [ -z "$kdir" ]; then
+		E2E_KMOD_STATUS="skip no kernel headers for $E2E_KVER (apt-get install linux-headers-$E2E_KVER)"
+		return 0
+	fi
+	rm -rf "$out"
+	mkdir -p "$out" || e2e_die "creating $out failed"
+	for f in Kbuild xvmb.h xvmb-api.h "$src"/*.c; do
+		cp "$src/${f##*/}" "$out/" || e2e_die "copying $src/${f##*/} failed"
+	done
+	if ! make -C "$kdir" M="$out" XVMB_INCLUDE="$E2E_SRCDIR/../../include" \
+		modules >"$out/build.log" 2>&1; then
+		tail -n 20 "$out/build.log" >&2
+		E2E_KMOD_STATUS="fail building xen-vmbus.ko against $kdir failed (see $out/build.log)"
+		return 0
+	fi
+	# Each vmbus symbol Debian's class drivers import, with their CRC.
+	for m in hv_utils hv_sock; do
+		f=$(grep -E "(^|/)$m\.ko(\.xz)?:" "$E2E_ROOT/lib/modules/$E2E_KVER/modules.dep" | cut -d: -f1)
+		[ -n "$f" ] || continue
+		modprobe --dump-modversions "$E2E_ROOT/lib/modules/$E2E_KVER/$f"
+	done | sort -u | while read -r crc sym; do
+		grep -qP "\t$sym\tdrivers/hv/hv_vmbus\t" "$kdir/Module.symvers" || continue
+		grep -qP "^$crc\t$sym\t" "$out/Module.symvers" || echo "$sym"
+	done >"$out/crc-mismatch"
+	bad=$(tr '\n' ' ' <"$out/crc-mismatch")
+	if [ -n "$bad" ]; then
+		E2E_KMOD_STATUS="fail CRCs differ from hv_vmbus's for: $bad"
+		return 0
+	fi
+	E2E_KMOD=$out/xen-vmbus.ko
+	E2E_KMOD_STATUS=ok
+}
+
+# e2e_add_kmod ROOT TMP: xen-vmbus.ko under updates/ of the guest overlay ROOT,
+# the base image's module indexes redone with it (so depmod resolves the
+# class drivers' vmbus symbols to it) and its modprobe.d file.  Files go
+# under usr/lib: a real lib/ would replace the images' /lib -> usr/lib.
+e2e_add_kmod() {
+	local x=$1 t=$2 m
+	echo "$E2E_KMOD_STATUS" >"$x/e2e/kmod-status"
+	[ "$E2E_KMOD_STATUS" = ok ] || return 0
+	rm -rf "$t"
+	mkdir -p "$t/lib/modules" || e2e_die "creating $t failed"
+	cp -a "$E2E_BASE/guestroot/usr/lib/modules/$E2E_KVER" "$t/lib/modules/" &&
+	mkdir -p "$t/lib/modules/$E2E_KVER/updates" &&
+	cp "$E2E_KMOD" "$t/lib/modules/$E2E_KVER/updates/" &&
+	strip --strip-debug "$t/lib/modules/$E2E_KVER/updates/xen-vmbus.ko" ||
+		e2e_die "staging xen-vmbus.ko in $t failed"
+	e2e_run "running depmod with xen-vmbus.ko" depmod -b "$t" "$E2E_KVER"
+	m=$x/usr/lib/modules/$E2E_KVER
+	mkdir -p "$m" "$x/etc/modprobe.d" &&
+	cp -a "$t/lib/modules/$E2E_KVER/updates" "$t/lib/modules/$E2E_KVER"/modules.* "$m/" &&
+	cp "$E2E_SRCDIR/../../frontends/linux/xen-vmbus.conf" "$x/etc/modprobe.d/" ||
+		e2e_die "adding xen-vmbus.ko to $x failed"
+}
+
 # e2e_build_overlays WORK STAGE PROGDIR EXTRA...
 # Build $WORK/dom0.cpio (base + overlay) for QEMU. PROGDIR holds the
 # harness programs (micro-guest, grant-pingpong), installed to /e2e/bin in
@@ -241,8 +310,10 @@ e2e_build_overlays() {
 		if [ $d = dom0 ]; then
 			cp "$E2E_SRCDIR/dom0/init" "$x/init"
 			[ -n "${E2E_XEN_TOOLS_DIR:-}" ] && e2e_add_xen_tools "$x"
+			echo "$E2E_KMOD_STATUS" >"$x/e2e/kmod-status"
 		else
 			cp "$E2E_SRCDIR/guest/init" "$x/init"
+			e2e_add_kmod "$x" "$work/kmod-root"
 		fi
 		chmod 755 "$x/init" "$x"/e2e/scenarios/*.sh
 		E2E_BASEROOT=$E2E_BASE/${d}root e2e_copy_libs "$x"
