@@ -57,6 +57,19 @@ if ! "$CLANG" $cflags -o "$build/gen-seeds" "$here/gen-seeds.c" $core; then
 fi
 "$build/gen-seeds" "$build/seeds" || exit 1
 
+# The in-memory Xen of the stateful targets, built once and without
+# coverage: its own branches would only mislead the fuzzer.
+fake_xen_built=
+fake_xen() {
+	[ -n "$fake_xen_built" ] && return 0
+	# shellcheck disable=SC2086
+	if ! "$CLANG" $cflags $san -c -o "$build/fake-xen.o" "$here/fake-xen.c"; then
+		echo "run-fuzzers: failed to build fake-xen.o" >&2
+		return 1
+	fi
+	fake_xen_built=1
+}
+
 status=0
 for t in $targets; do
 	bin="$build/fuzz-$t"
@@ -67,28 +80,14 @@ for t in $targets; do
 	xfer)
 		extra="-I$lib $lib/xfer-pkt.c" ;;
 	bus)
-		# The fake Xen is built without coverage: its own branches
-		# would only mislead the fuzzer.
-		# shellcheck disable=SC2086
-		if ! "$CLANG" $cflags $san -c -o "$build/fake-xen.o" \
-			"$here/fake-xen.c"; then
-			echo "run-fuzzers: failed to build fake-xen.o" >&2
-			status=1
-			continue
-		fi
+		if ! fake_xen; then status=1; continue; fi
 		extra="-I$lib -I$top/dom0-backends/vmbusd -I$top/util $bus_known"
 		extra="$extra $build/fake-xen.o $libvmbus $top/dom0-backends/vmbusd/pipe.c" ;;
 	kdframe)
 		srcs=
 		extra="-I$top/dom0-backends/kdrelay $top/dom0-backends/kdrelay/kd-frame.c" ;;
 	storvsp)
-		# shellcheck disable=SC2086
-		if ! "$CLANG" $cflags $san -c -o "$build/fake-xen.o" \
-			"$here/fake-xen.c"; then
-			echo "run-fuzzers: failed to build fake-xen.o" >&2
-			status=1
-			continue
-		fi
+		if ! fake_xen; then status=1; continue; fi
 		sv="$top/dom0-backends/storvsp"
 		extra="-I$lib -I$sv $build/fake-xen.o $libvmbus $sv/scsi.c $sv/vsp.c -luring" ;;
 	esac

@@ -288,8 +288,9 @@ static int cmd_detach(int domid)
 	return 0;
 }
 
-/* The offer key whose name is @name, or NULL (caller frees). */
-static char *offer_key(int domid, const char *name)
+/* The key of @domid's offer whose node @field is @value, or NULL (caller
+ * frees). */
+static char *offer_key_by(int domid, const char *field, const char *value)
 {
 	char dir[96], path[192], *v, *key = NULL;
 	unsigned int n = 0, i;
@@ -298,14 +299,20 @@ static char *offer_key(int domid, const char *name)
 	snprintf(dir, sizeof(dir), BE_ROOT "/%d/0/offers", domid);
 	keys = xs_directory(xs, XBT_NULL, dir, &n);
 	for (i = 0; keys && i < n && !key; i++) {
-		snprintf(path, sizeof(path), "%s/%s/name", dir, keys[i]);
+		snprintf(path, sizeof(path), "%s/%s/%s", dir, keys[i], field);
 		v = xs_read(xs, XBT_NULL, path, NULL);
-		if (v && strcmp(v, name) == 0)
+		if (v && strcmp(v, value) == 0)
 			key = strdup(keys[i]);
 		free(v);
 	}
 	free(keys);
 	return key;
+}
+
+/* The offer key whose name is @name, or NULL (caller frees). */
+static char *offer_key(int domid, const char *name)
+{
+	return offer_key_by(domid, "name", name);
 }
 
 static int cmd_offer(int domid, const char *name, const char *service,
@@ -960,21 +967,7 @@ static bool ic_kind_known(const char *kind)
 /* The offer key of @domid's integration service @kind, or NULL. */
 static char *ic_key(int domid, const char *kind)
 {
-	char dir[96], path[192], *v, *key = NULL;
-	unsigned int n = 0, i;
-	char **keys;
-
-	snprintf(dir, sizeof(dir), BE_ROOT "/%d/0/offers", domid);
-	keys = xs_directory(xs, XBT_NULL, dir, &n);
-	for (i = 0; keys && i < n && !key; i++) {
-		snprintf(path, sizeof(path), "%s/%s/kind", dir, keys[i]);
-		v = xs_read(xs, XBT_NULL, path, NULL);
-		if (v && strcmp(v, kind) == 0)
-			key = strdup(keys[i]);
-		free(v);
-	}
-	free(keys);
-	return key;
+	return offer_key_by(domid, "kind", kind);
 }
 
 static int offer_dir(int domid, char *odir, size_t len);
