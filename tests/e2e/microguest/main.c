@@ -259,8 +259,23 @@ void trap_handler(struct trap_frame *f)
 		fixup_eip = 0;
 		return;
 	}
+	const uint8_t *code = (const uint8_t *)(f->eip - 8);
+	const uint32_t *stack = (const uint32_t *)(f->esp + 12 + 8);
+	unsigned int i;
+
 	print("MICRO: exception FAIL unexpected vector %u error %x at eip %08x\n",
 	      f->vector, f->error_code, f->eip);
+	/* What the vCPU saw, to tell a bad jump from changed code. */
+	print("MICRO: exception INFO eflags %08x eax %08x ebx %08x ecx %08x edx %08x esi %08x edi %08x ebp %08x esp %08x\n",
+	      f->eflags, f->eax, f->ebx, f->ecx, f->edx, f->esi, f->edi, f->ebp,
+	      f->esp + 12 + 8);
+	print("MICRO: exception INFO code at eip-8:");
+	for (i = 0; i < 16; i++)
+		print(" %02x", code[i]);
+	print("\nMICRO: exception INFO stack:");
+	for (i = 0; i < 8; i++)
+		print(" %08x", stack[i]);
+	print("\n");
 	print("MICRO: DONE pass=%u fail=%u\n", n_pass, n_fail + 1);
 	micro_halt();
 }

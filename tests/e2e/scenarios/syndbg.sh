@@ -141,7 +141,13 @@ require() {
 		grep -q "^MICRO: $_t PASS" "micro-$_d.log" || _miss="$_miss $_t"
 	done
 	_fails=$(grep '^MICRO: [^ ]* FAIL' "micro-$_d.log")
-	[ -z "$_fails" ] || e2e_fail "d$_d: $(echo "$_fails" | head -n 3 | tr '\n' ';')"
+	if [ -n "$_fails" ]; then
+		# The guest's own diagnosis, and what Xen itself said meanwhile.
+		grep '^MICRO: exception INFO' "micro-$_d.log"
+		echo "---- Xen's own lines of xl dmesg (last 30)"
+		xl dmesg | grep -v '^(d[0-9]' | tail -n 30
+		e2e_fail "d$_d: $(echo "$_fails" | head -n 3 | tr '\n' ';')"
+	fi
 	[ -z "$_miss" ] || e2e_fail "d$_d: test(s) did not pass or did not run:$_miss"
 }
 
