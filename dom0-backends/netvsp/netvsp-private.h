@@ -61,6 +61,7 @@ struct netvsp {
 	struct vmbus_chan *chan;
 	struct netvsp_ops ops;
 	bool attached;
+	bool logged;			/* a refusal was logged */
 	unsigned int domid;
 	/* NVSP and RNDIS state */
 	uint32_t version, ndis_version, guest_mtu;

@@ -45,9 +45,13 @@ static int tap_queue(struct netvsp *nv, const char *name, unsigned int q)
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	rc = ioctl(fd, TUNSETIFF, &ifr) < 0 ? -errno : 0;
-	/* Frames to the guest arrive checksummed or marked partial, never
-	 * as GSO: the guest gets no receive segment coalescing yet. */
-	if (!rc && ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM) < 0)
+	/*
+	 * No offloads towards the guest: dom0's stack hands the tap whole,
+	 * checksummed frames (it segments and checksums in its optimised
+	 * paths), since the guest gets no receive segment coalescing yet.
+	 * Frames from the guest still carry their offloads in the header.
+	 */
+	if (!rc && ioctl(fd, TUNSETOFFLOAD, 0) < 0)
 		rc = -errno;
 	if (rc) {
 		fprintf(stderr, "netvsp: create tap \"%s\" queue %u: %s\n",

@@ -112,6 +112,21 @@ static int chan_send(void *arg, uint16_t type, uint16_t flags,
 				   thdr_len, data, len);
 }
 
+/*
+ * Count a refusal; say it once per guest (a hostile guest must not flood
+ * dom0's log), with what was refused and why.
+ */
+static void refused(struct netvsp *nv, const char *what, int err)
+{
+	nv->st.refused++;
+	if (nv->logged)
+		return;
+	nv->logged = true;
+	fprintf(stderr, "netvsp: domain %u: refused %s (%s); further "
+		"refusals are only counted\n", nv->domid, what,
+		strerror(-err));
+}
+
 /* ---- NVSP completions ---- */
 
 /* Send the completion of @trans_id now, or keep it for the next turn. */
@@ -685,10 +700,13 @@ static uint32_t rndis_buffer(struct netvsp *nv, uint8_t *b, uint32_t len)
 		if (h.msg_len < sizeof(h) || h.msg_len > len - off)
 			return NVSP_STAT_INVALID_RNDIS_PKT;
 		if (h.msg_type == RNDIS_MSG_PACKET) {
-			if (!nv->rndis_ready ||
-			    rndis_data(nv, b + off + sizeof(h),
-				       h.msg_len - (uint32_t)sizeof(h))) {
-				nv->st.refused++;
+			int rc = nv->rndis_ready ?
+				rndis_data(nv, b + off + sizeof(h),
+					   h.msg_len - (uint32_t)sizeof(h)) :
+				-EPROTO;
+
+			if (rc) {
+				refused(nv, "an RNDIS packet", rc);
 				return NVSP_STAT_INVALID_RNDIS_PKT;
 			}
 		} else {
@@ -745,7 +763,8 @@ static int gather_pages(struct netvsp *nv, const uint8_t *thdr,
 		np += (uint32_t)pages;
 		total += g.byte_count;
 	}
-	if (pos != thdr_len)
+	/* The type header is padded to 8 bytes in the ring. */
+	if (thdr_len - pos >= VMBUS_PKT_ALIGN)
 		return -EINVAL;
 	map = nv->ops.map(nv->ops.arg, nv->domid, grefs, np);
 	if (!map)
@@ -771,7 +790,8 @@ static void nvsp_answer(struct netvsp *nv, uint64_t tid, uint16_t flags,
 		return;
 	memset(&m, 0, sizeof(m));
 	m.msg_type = type;
-	memcpy(m.u.raw, body, len);
+	if (len)
+		memcpy(m.u.raw, body, len);
 	nvsp_complete(nv, tid, &m);
 }
 
@@ -1027,9 +1047,16 @@ static void nvsp_request(struct netvsp *nv, uint16_t flags, uint64_t tid,
 		if (nvsp_table[i].type == m.msg_type)
 			row = &nvsp_table[i];
 	if (!row || len < row->min_len || (row->needs_version && !nv->version)) {
+		/*
+		 * Refused: a request that asked for a completion gets one,
+		 * of its own type with status NONE (or FAIL for a packet),
+		 * so that the guest does not wait forever.
+		 */
 		nv->st.bad_packets++;
 		if (m.msg_type == NVSP_MSG1_TYPE_SEND_RNDIS_PKT)
 			rndis_pkt_complete(nv, tid, flags, NVSP_STAT_FAIL);
+		else
+			nvsp_answer(nv, tid, flags, m.msg_type, NULL, 0);
 		return;
 	}
 	row->fn(nv, &m, tid, flags);
@@ -1041,6 +1068,7 @@ int netvsp_packet(struct netvsp *nv, uint16_t type, uint16_t flags,
 {
 	struct nvsp_msg m;
 	uint32_t n, status;
+	int rc;
 
 	if (!nv->attached)
 		return -ENOTCONN;
@@ -1063,10 +1091,11 @@ int netvsp_packet(struct netvsp *nv, uint16_t type, uint16_t flags,
 			return 0;
 		}
 		status = NVSP_STAT_INVALID_RNDIS_PKT;
-		if (!gather_pages(nv, thdr, thdr_len, &n))
+		rc = gather_pages(nv, thdr, thdr_len, &n);
+		if (!rc)
 			status = rndis_buffer(nv, nv->txbuf, n);
 		else
-			nv->st.refused++;
+			refused(nv, "page buffers", rc);
 		rndis_pkt_complete(nv, trans_id, flags, status);
 		return 0;
 	default:
@@ -1121,6 +1150,20 @@ static void tap_to_guest(struct netvsp *nv)
 		}
 		nv->nfree--;
 		r -= sizeof(vh);
+		if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+			/* A partial checksum (a tap that offers offloads
+			 * anyway): complete it, as a NIC would on the wire. */
+			uint32_t cs = vh.csum_start, co = vh.csum_offset;
+
+			if (cs + co + 2u > (uint32_t)r) {
+				nv->free_sec[nv->nfree++] = s;
+				nv->st.rx_dropped++;
+				continue;
+			}
+			put_be16(sec + RX_HDR + cs + co, (uint16_t)~csum_fold(
+				 csum_add(0, sec + RX_HDR + cs,
+					  (uint32_t)r - cs)));
+		}
 		if (vh.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM |
 				VIRTIO_NET_HDR_F_DATA_VALID)) {
 			/* The data was checked (or made) in dom0's memory. */
@@ -1329,6 +1372,7 @@ int netvsp_attach_ops(struct netvsp *nv, unsigned int domid,
 	nv->ops = *ops;
 	nv->domid = domid;
 	nv->attached = true;
+	nv->logged = false;
 	nv->version = nv->ndis_version = nv->guest_mtu = 0;
 	nv->rndis_ready = false;
 	nv->filter = 0;
