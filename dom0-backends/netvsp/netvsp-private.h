@@ -39,6 +39,16 @@ struct rxpkt {
 	uint32_t sec[32];
 };
 
+/* A page-buffer packet waiting to be mapped with the others of its turn. */
+#define PB_BATCH	16u
+#define PB_GREFS	640u
+struct txpb {
+	uint64_t tid;
+	uint16_t flags;
+	uint32_t nr, first, npages, len;
+	struct { uint32_t count, offset, page; } r[32];
+};
+
 struct pending_comp {
 	uint64_t trans_id;
 	struct nvsp_msg msg;
@@ -85,6 +95,11 @@ struct netvsp {
 	uint32_t comp_head, ncomp;
 	struct ctl_msg ctl[64];
 	uint32_t ctl_head, nctl;
+	/* page-buffer packets of this turn */
+	bool batching;
+	struct txpb pb[PB_BATCH];
+	uint32_t npb, npb_grefs;
+	uint32_t pb_grefs[PB_GREFS];
 	struct netvsp_stats st;
 	uint8_t *txbuf;			/* private copy of guest RNDIS data */
 	uint64_t rxbuf[NETVSP_RXBUF_BYTES / 8];

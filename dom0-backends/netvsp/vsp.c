@@ -723,16 +723,18 @@ static uint32_t rndis_buffer(struct netvsp *nv, uint8_t *b, uint32_t len)
 
 /*
  * Page buffers: ranges of grant references (gpadl.h), their bytes
- * concatenated into txbuf.  Every bound first, then one mapping.
+ * concatenated.  A packet's range buffer is checked whole before anything
+ * is mapped; the packets of one turn are mapped together (one call, as
+ * every map is a round trip to the hypervisor's grant code), copied into
+ * txbuf one by one and unmapped together.  A mapping that fails (one bad
+ * grant) is retried packet by packet, so that only the packet that named
+ * the bad grant fails.
  */
-static int gather_pages(struct netvsp *nv, const uint8_t *thdr,
-			uint32_t thdr_len, uint32_t *out_len)
+static int parse_pages(struct netvsp *nv, const uint8_t *thdr,
+		       uint32_t thdr_len, struct txpb *e)
 {
-	uint32_t grefs[TX_MAX_PAGES], np = 0, nr, i, pos, total = 0;
-	struct { uint32_t count, offset, first; } r[TX_MAX_RANGES];
 	struct vmbus_gpa_range g;
-	uint32_t hdr[2];
-	uint8_t *map;
+	uint32_t hdr[2], nr, i, pos, np = nv->npb_grefs, total = 0;
 
 	if (thdr_len < sizeof(hdr))
 		return -EINVAL;
@@ -741,6 +743,7 @@ static int gather_pages(struct netvsp *nv, const uint8_t *thdr,
 	if (!nr || nr > TX_MAX_RANGES)
 		return -EINVAL;
 	pos = sizeof(hdr);
+	e->first = np;
 	for (i = 0; i < nr; i++) {
 		uint64_t pages;
 
@@ -752,31 +755,101 @@ static int gather_pages(struct netvsp *nv, const uint8_t *thdr,
 		    g.byte_count > TX_MAX_BYTES - total)
 			return -EINVAL;
 		pages = VMBUS_GPA_RANGE_PAGES(g.byte_offset, g.byte_count);
-		if (pages > TX_MAX_PAGES - np ||
+		if (pages > TX_MAX_PAGES - (np - e->first) ||
 		    (thdr_len - pos) / 4 < pages)
 			return -EINVAL;
-		memcpy(grefs + np, thdr + pos, pages * 4);
+		memcpy(nv->pb_grefs + np, thdr + pos, pages * 4);
 		pos += (uint32_t)pages * 4;
-		r[i].count = g.byte_count;
-		r[i].offset = g.byte_offset;
-		r[i].first = np;
+		e->r[i].count = g.byte_count;
+		e->r[i].offset = g.byte_offset;
+		e->r[i].page = np - e->first;
 		np += (uint32_t)pages;
 		total += g.byte_count;
 	}
 	/* The type header is padded to 8 bytes in the ring. */
 	if (thdr_len - pos >= VMBUS_PKT_ALIGN)
 		return -EINVAL;
-	map = nv->ops.map(nv->ops.arg, nv->domid, grefs, np);
-	if (!map)
-		return -EFAULT;
-	for (i = 0, pos = 0; i < nr; i++) {
-		memcpy(nv->txbuf + pos, map + (size_t)r[i].first *
-		       VMBUS_GRANT_PAGE_SIZE + r[i].offset, r[i].count);
-		pos += r[i].count;
-	}
-	nv->ops.unmap(nv->ops.arg, map, np);
-	*out_len = total;
+	e->nr = nr;
+	e->npages = np - e->first;
+	e->len = total;
 	return 0;
+}
+
+/* Copy packet @e out of the mapping @map of its first page. */
+static void copy_pages(struct netvsp *nv, const struct txpb *e,
+		       const uint8_t *map)
+{
+	uint32_t i, pos = 0;
+
+	for (i = 0; i < e->nr; i++) {
+		memcpy(nv->txbuf + pos, map + (size_t)e->r[i].page *
+		       VMBUS_GRANT_PAGE_SIZE + e->r[i].offset, e->r[i].count);
+		pos += e->r[i].count;
+	}
+}
+
+static void pb_one(struct netvsp *nv, const struct txpb *e,
+		   const uint8_t *map)
+{
+	uint32_t status = NVSP_STAT_INVALID_RNDIS_PKT;
+	uint8_t *own = NULL;
+
+	if (!map) {
+		own = nv->ops.map(nv->ops.arg, nv->domid,
+				  nv->pb_grefs + e->first, e->npages);
+		map = own;
+	}
+	if (map) {
+		copy_pages(nv, e, map);
+		status = rndis_buffer(nv, nv->txbuf, e->len);
+	} else {
+		refused(nv, "page buffers naming grants it cannot map",
+			-EFAULT);
+	}
+	if (own)
+		nv->ops.unmap(nv->ops.arg, own, e->npages);
+	rndis_pkt_complete(nv, e->tid, e->flags, status);
+}
+
+/* Handle the page-buffer packets taken so far, in order. */
+static void pb_flush(struct netvsp *nv)
+{
+	uint8_t *map;
+	uint32_t i;
+
+	if (!nv->npb)
+		return;
+	map = nv->ops.map(nv->ops.arg, nv->domid, nv->pb_grefs,
+			  nv->npb_grefs);
+	for (i = 0; i < nv->npb; i++)
+		pb_one(nv, &nv->pb[i], map ? map + (size_t)nv->pb[i].first *
+		       VMBUS_GRANT_PAGE_SIZE : NULL);
+	if (map)
+		nv->ops.unmap(nv->ops.arg, map, nv->npb_grefs);
+	nv->npb = nv->npb_grefs = 0;
+}
+
+static void pb_packet(struct netvsp *nv, uint16_t flags, uint64_t tid,
+		      const uint8_t *thdr, uint32_t thdr_len)
+{
+	struct txpb *e;
+	int rc;
+
+	if (nv->npb == PB_BATCH || nv->npb_grefs + TX_MAX_PAGES > PB_GREFS)
+		pb_flush(nv);
+	e = &nv->pb[nv->npb];
+	e->tid = tid;
+	e->flags = flags;
+	rc = parse_pages(nv, thdr, thdr_len, e);
+	if (rc) {
+		refused(nv, "page buffers", rc);
+		rndis_pkt_complete(nv, tid, flags, NVSP_STAT_INVALID_RNDIS_PKT);
+		return;
+	}
+	nv->npb++;
+	nv->npb_grefs += e->npages;
+	if (!nv->batching)
+		pb_flush(nv);
 }
 
 /* ---- NVSP requests ---- */
@@ -1067,11 +1140,12 @@ int netvsp_packet(struct netvsp *nv, uint16_t type, uint16_t flags,
 		  const void *data, uint32_t len)
 {
 	struct nvsp_msg m;
-	uint32_t n, status;
-	int rc;
 
 	if (!nv->attached)
 		return -ENOTCONN;
+	/* Frames leave in the order they came. */
+	if (type != VMBUS_PKT_DATA_USING_GPA_DIRECT)
+		pb_flush(nv);
 	switch (type) {
 	case VMBUS_PKT_DATA_INBAND:
 		nvsp_request(nv, flags, trans_id, data, len);
@@ -1090,13 +1164,7 @@ int netvsp_packet(struct netvsp *nv, uint16_t type, uint16_t flags,
 					   NVSP_STAT_FAIL);
 			return 0;
 		}
-		status = NVSP_STAT_INVALID_RNDIS_PKT;
-		rc = gather_pages(nv, thdr, thdr_len, &n);
-		if (!rc)
-			status = rndis_buffer(nv, nv->txbuf, n);
-		else
-			refused(nv, "page buffers", rc);
-		rndis_pkt_complete(nv, trans_id, flags, status);
+		pb_packet(nv, flags, trans_id, thdr, thdr_len);
 		return 0;
 	default:
 		nv->st.bad_packets++;
@@ -1233,6 +1301,7 @@ int netvsp_process(struct netvsp *nv)
 	}
 	flush_comps(nv);
 	flush_ctl(nv);
+	nv->batching = true;
 	while (nv->chan && room_for_request(nv)) {
 		memset(buf, 0, NETVSP_RX_PREFIX);
 		rc = vmbus_chan_recv(nv->chan, &pkt, buf, sizeof(nv->rxbuf));
@@ -1255,6 +1324,9 @@ int netvsp_process(struct netvsp *nv)
 			      thdr_len, pkt.data, pkt.len);
 		flush_ctl(nv);
 	}
+	nv->batching = false;
+	pb_flush(nv);
+	flush_ctl(nv);
 	tap_to_guest(nv);
 	if (nv->chan)
 		vmbus_chan_batch_commit(nv->chan);
@@ -1411,6 +1483,7 @@ void netvsp_detach(struct netvsp *nv)
 	nv->rndis_ready = false;
 	nv->version = 0;
 	nv->ncomp = nv->nctl = 0;
+	nv->npb = nv->npb_grefs = 0;
 	memset(&nv->ops, 0, sizeof(nv->ops));
 	/* The bridge sees the port go down with the guest's NIC. */
 	netvsp_tap_carrier(nv, false);
