@@ -19,3 +19,5 @@ xenvmbusinclude_HEADERS += include/xenvmbus/netvsc.h
 
 # The libFuzzer target of NVSP/RNDIS parsing (fuzz/run-fuzzers.sh netvsp).
 EXTRA_DIST += fuzz/fuzz-netvsp.c
+
+dist_doc_DATA += docs/network.md
