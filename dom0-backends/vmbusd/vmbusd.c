@@ -39,8 +39,10 @@ static void lib_log(int prio, const char *msg, void *arg)
 /* --- privileges --- */
 
 /*
- * Give up every capability once started (the default; --keep-caps keeps
- * them).  Nothing the daemon does after start-up needs one: the Xen device
+ * Give up every capability but CAP_NET_ADMIN once started (the default;
+ * --keep-caps keeps them).  CAP_NET_ADMIN makes and configures the taps
+ * of the NICs offered later (nic.c).  Nothing else the daemon does after
+ * start-up needs one: the Xen device
  * nodes (evtchn, gntdev, gntalloc) and xenstored's socket belong to root
  * and are opened as their owner, and their operations check no capability;
  * a pipe's service socket is connected as the uid.  So the daemon keeps
@@ -71,6 +73,9 @@ static int vd_drop_caps(void)
 		     "CAP_SETPCAP)");
 	}
 	capng_clear(CAPNG_SELECT_BOTH);
+	/* NICs offered later make and configure their taps (nic.c). */
+	capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
+		     CAPNG_BOUNDING_SET, CAP_NET_ADMIN);
 	if (capng_apply(sets) < 0) {
 		err = errno ? errno : EPERM;
 		dlog(LOG_ERR, "failed to drop the capabilities (%s)",
@@ -97,9 +102,10 @@ static void vd_keep_caps_said(void)
 /* Said once the daemon serves (in daemon mode, not on the terminal). */
 static void vd_drop_caps_said(void)
 {
-	dlog(LOG_NOTICE, "dropped every capability, no_new_privs set; kept "
-	     "uid %u, which owns the Xen device nodes and xenstored's socket "
-	     "(--keep-caps keeps the capabilities)", (unsigned int)getuid());
+	dlog(LOG_NOTICE, "dropped every capability but net_admin (the NICs' "
+	     "taps), no_new_privs set; kept uid %u, which owns the Xen device "
+	     "nodes and xenstored's socket (--keep-caps keeps the "
+	     "capabilities)", (unsigned int)getuid());
 }
 
 /* --- main --- */
@@ -418,6 +424,7 @@ int main(int argc, char **argv)
 	    vd_service_register(&vd_pipe_service) < 0 ||
 	    vd_service_register(&vd_p2p_service) < 0 ||
 	    vd_service_register(&vd_hvsock_service) < 0 ||
+	    vd_service_register(&vd_nic_service) < 0 ||
 	    vd_service_register(&vd_ic_heartbeat_service) < 0 ||
 	    vd_service_register(&vd_ic_shutdown_service) < 0 ||
 	    vd_service_register(&vd_ic_timesync_service) < 0 ||

@@ -157,3 +157,5 @@ tests_integration_netvsp_peer_CPPFLAGS = $(NETVSP_CPPFLAGS) $(XENGNTTAB_CFLAGS)
 tests_integration_netvsp_peer_LDADD = $(NETVSP_LIBS) $(LIBVMBUS_LIBS) $(XENGNTTAB_LIBS)
 dist_noinst_SCRIPTS += tests/integration/netvsp.sh
 TESTS += tests/integration/netvsp.sh
+dist_noinst_SCRIPTS += tests/integration/vmbus-nic.sh
+TESTS += tests/integration/vmbus-nic.sh
