@@ -8,7 +8,8 @@
 # the guest's namespace brings it up and ping passes through the bridge.
 # The tap's carrier follows the guest; vmbusctl list shows the NIC; after
 # vmbusd is killed (-9) and started again the NIC comes back on a new tap
-# and carries traffic again, and nothing of the guest stays mapped.
+# and carries traffic again; vmbusctl rescind takes it away with its tap,
+# and nothing of the guest stays mapped.
 # Speaks TAP; exit 77 when network namespaces cannot be made.
 set -u
 
@@ -44,7 +45,7 @@ start_client() {	# OUTFILE
 	$G ip addr add $GUEST_IP/24 dev nvg0 && $G ip link set nvg0 up
 }
 
-echo "1..13"
+echo "1..14"
 check "host starts" "$X" host start
 g1=$("$X" create --name g1 --memory 64)
 base_maps=$(field 0 maps_held)
@@ -97,6 +98,10 @@ check "the guest brings it up again and ping passes" \
 kill $client; wait $client 2> /dev/null
 check "the tap's carrier goes down when the guest closes the NIC" \
 	eval "sleep 0.5; [ \"\$($H cat /sys/class/net/$TAP/carrier 2>/dev/null)\" != 1 ]"
+check "vmbusctl rescind takes the NIC away, with its tap" \
+	eval "ctl rescind g1 nic > /dev/null &&
+	      wait_for '$RUN/vmbusd.log' 'domain $g1: NIC on \"$TAP\" removed' &&
+	      ! $H ip link show $TAP > /dev/null 2>&1"
 ctl detach g1 > /dev/null 2>&1
 check "dom0 maps nothing of the guest's memory once the bus is gone" \
 	eval "for i in \$(seq 50); do [ \"\$(field 0 maps_held)\" = '$base_maps' ] && break; sleep 0.1; done;
