@@ -53,6 +53,7 @@ static void lib_log(int prio, const char *msg, void *arg)
 static int vd_drop_caps(void)
 {
 	capng_select_t sets = CAPNG_SELECT_BOTH;
+	bool net_admin;
 	int err;
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
@@ -72,10 +73,14 @@ static int vd_drop_caps(void)
 		dlog(LOG_INFO, "bounding set left as it is (started without "
 		     "CAP_SETPCAP)");
 	}
+	/* NICs offered later make and configure their taps (nic.c), if
+	 * the daemon may at all. */
+	net_admin = capng_have_capability(CAPNG_PERMITTED, CAP_NET_ADMIN);
 	capng_clear(CAPNG_SELECT_BOTH);
-	/* NICs offered later make and configure their taps (nic.c). */
-	capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
-		     CAPNG_BOUNDING_SET, CAP_NET_ADMIN);
+	if (net_admin)
+		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
+			     (sets == CAPNG_SELECT_BOTH ? CAPNG_BOUNDING_SET : 0),
+			     CAP_NET_ADMIN);
 	if (capng_apply(sets) < 0) {
 		err = errno ? errno : EPERM;
 		dlog(LOG_ERR, "failed to drop the capabilities (%s)",
