@@ -323,9 +323,78 @@ static void kdframe_seeds(void)
 	put("kdframe", "bare", payload, plen);
 }
 
+
+/*
+ * fuzz-netvsp: the bring-up, then an RNDIS PACKET with a checksum info in
+ * send section 2, the same as LSO in page buffers (grant page 0), a frame
+ * from the tap, and completions of the receive packets.
+ */
+static size_t netvsp_frame(uint8_t *f, size_t payload)
+{
+	size_t tot = 20 + 20 + payload;
+
+	memset(f, 0, 54 + payload);
+	memset(f, 0x02, 12);
+	f[12] = 0x08;				/* IPv4 */
+	f[14] = 0x45;
+	f[22] = 64;
+	f[23] = 6;				/* TCP */
+	f[26] = 198, f[27] = 18, f[29] = 1;
+	f[30] = 198, f[31] = 18, f[33] = 2;
+	f[46] = 0x50;				/* TCP header 20 bytes */
+	(void)tot;
+	return 54 + payload;
+}
+
+static size_t netvsp_rndis(uint8_t *o, const uint8_t *f, size_t flen,
+			   uint32_t ppi_type, uint32_t ppi_val)
+{
+	uint32_t w[15] = { 1, 0, 36 + 16, (uint32_t)flen, 0, 0, 0, 36, 16,
+			   0, 0, 16, ppi_type, 12, ppi_val };
+
+	w[1] = (uint32_t)(8 + 36 + 16 + flen);
+	memcpy(o, w, sizeof(w));
+	memcpy(o + sizeof(w), f, flen);
+	return sizeof(w) + flen;
+}
+
+static void netvsp_seeds(void)
+{
+	uint8_t in[4096], f[1600], r[1700];
+	size_t n = 0, fl, rl;
+	uint32_t gpa[5] = { 0, 1, 0, 0, 0 };
+	uint32_t msg[10] = { 107, 0, 0xffffffffu, 0 };
+
+	in[n++] = 0, in[n++] = 0;			/* bring-up, 6.1 */
+	fl = netvsp_frame(f, 100);
+	rl = netvsp_rndis(r, f, fl, 0, 0x5 | 34u << 16);
+	in[n++] = 3, in[n++] = 8, in[n++] = 0x00, in[n++] = 0x30;
+	in[n++] = (uint8_t)rl;
+	memcpy(in + n, r, rl), n += rl;
+	in[n++] = 5, in[n++] = 2, in[n++] = (uint8_t)rl, in[n++] = 0;
+	fl = netvsp_frame(f, 200);
+	rl = netvsp_rndis(r, f, fl, 2, 1448u | 34u << 20 | 1u << 30);
+	in[n++] = 3, in[n++] = 0, in[n++] = 0, in[n++] = 0;
+	in[n++] = (uint8_t)rl;
+	memcpy(in + n, r, (uint8_t)rl), n += (uint8_t)rl;
+	gpa[2] = (uint32_t)(uint8_t)rl;
+	in[n++] = 2, in[n++] = sizeof(gpa);
+	memcpy(in + n, gpa, sizeof(gpa)), n += sizeof(gpa);
+	in[n++] = sizeof(msg);
+	memcpy(in + n, msg, sizeof(msg)), n += sizeof(msg);
+	in[n++] = 7, in[n++] = 10;			/* 80 bytes from dom0 */
+	memset(in + n, 0, 10), n += 10;
+	netvsp_frame(in + n, 16), n += 70;
+	in[n++] = 6, in[n++] = 0, in[n++] = 6, in[n++] = 0;
+	in[n++] = 4, in[n++] = 1;
+	put("netvsp", "bring-up-csum-lso-rx", in, n);
+	put("netvsp", "bring-up", in, 2);
+}
+
 int main(int argc, char **argv)
 {
-	const char *t[] = { "ring", "msg", "gpadl", "xfer", "bus", "kdframe" };
+	const char *t[] = { "ring", "msg", "gpadl", "xfer", "bus", "kdframe",
+			    "netvsp" };
 	struct vmbus_msg m;
 	char path[4096];
 	unsigned int i;
@@ -407,6 +476,7 @@ int main(int argc, char **argv)
 	gpadl_seed("three-ranges", 20, 3);
 	xfer_seeds();
 	kdframe_seeds();
+	netvsp_seeds();
 	for (i = 0; i < sizeof(bus_seeds) / sizeof(bus_seeds[0]); i++)
 		put("bus", bus_seeds[i].name, bus_seeds[i].ops,
 		    bus_seeds[i].len);

@@ -8,7 +8,7 @@
 # regression input that fails fails the run.
 #
 # usage: fuzz/run-fuzzers.sh [seconds-per-target] [target...]
-#   targets: ring msg gpadl xfer bus kdframe ic storvsp (default: all)
+#   targets: ring msg gpadl xfer bus kdframe ic storvsp netvsp (default: all)
 #     ring, msg, gpadl, xfer: the parsers of lib/vmbus and libvmbus
 #     bus: libvmbus's servers (with vmbusd's pipe service) against two
 #          hostile guests, and its client against a hostile server;
@@ -17,6 +17,8 @@
 #     ic: the integration service messages a guest writes (lib/vmbus/ic.c)
 #     storvsp: the storage VSP's request path (VSTOR packets, grant lists,
 #          CDBs) over the in-memory Xen's grants and io_uring on memfds
+#     netvsp: the network VSP's NVSP and RNDIS parsing (sections, page
+#          buffers, per-packet infos, receive completions, tap frames)
 # environment: CLANG (default clang), FUZZ_BUILD (default fuzz/build under
 #   the build directory or $TMPDIR), FUZZ_JOBS (parallel jobs, default 1)
 set -u
@@ -25,7 +27,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-ring msg gpadl xfer bus kdframe ic storvsp}
+targets=${*:-ring msg gpadl xfer bus kdframe ic storvsp netvsp}
 CLANG=${CLANG:-clang}
 build=${FUZZ_BUILD:-${TMPDIR:-/tmp}/xenvmbus-fuzz}
 jobs=${FUZZ_JOBS:-1}
@@ -90,6 +92,10 @@ for t in $targets; do
 		if ! fake_xen; then status=1; continue; fi
 		sv="$top/dom0-backends/storvsp"
 		extra="-I$lib -I$sv $build/fake-xen.o $libvmbus $sv/scsi.c $sv/vsp.c -luring" ;;
+	netvsp)
+		if ! fake_xen; then status=1; continue; fi
+		nd="$top/dom0-backends/netvsp"
+		extra="-I$lib -I$nd $build/fake-xen.o $libvmbus $nd/vsp.c $nd/tap.c" ;;
 	esac
 	# shellcheck disable=SC2086
 	if ! "$CLANG" $cflags -fsanitize=fuzzer $san -o "$bin" \

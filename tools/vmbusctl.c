@@ -19,6 +19,7 @@
  *                       offer NAME and join this terminal to it
  *   offer DOM --ic KIND offer a Hyper-V integration service
  *   offer DOM --hvsock PATH
+ *   offer DOM --nic bridge=BR,mac=MAC[,mtu=N][,ifname=NAME]
  *                       the guest's hv_sock: its ports reach PATH_<port>,
  *                       dom0 reaches its listeners through PATH
  *   shutdown DOM [--reboot]
@@ -1095,6 +1096,69 @@ static int cmd_offer_hvsock(int domid, const char *uds)
 	return 0;
 }
 
+/*
+ * A network adapter: "bridge=BR,mac=MAC[,mtu=N][,ifname=NAME]", each
+ * value checked here as the daemon will (a unicast MAC, an MTU of 68-9000,
+ * interface names of at most 15 bytes).
+ */
+static int cmd_offer_nic(int domid, const char *spec)
+{
+	char buf[256], odir[128], *save = NULL, *kv, *v;
+	const char *keys[4] = { "bridge", "mac", "mtu", "ifname" };
+	const char *vals[4] = { NULL, NULL, NULL, NULL };
+	unsigned int b[6], i;
+	unsigned long mtu;
+	char end;
+	int rc;
+
+	if (strlen(spec) >= sizeof(buf))
+		return refuse("--nic takes bridge=BR,mac=MAC[,mtu=N]"
+			      "[,ifname=NAME], not %zu bytes", strlen(spec));
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (kv = strtok_r(buf, ",", &save); kv;
+	     kv = strtok_r(NULL, ",", &save)) {
+		v = strchr(kv, '=');
+		if (v)
+			*v++ = '\0';
+		for (i = 0; i < 4 && (!v || strcmp(kv, keys[i])); i++)
+			;
+		if (i == 4)
+			return refuse("--nic takes bridge=, mac=, mtu= and "
+				      "ifname=, not \"%s\"", kv);
+		vals[i] = v;
+	}
+	if (!vals[1] || sscanf(vals[1], "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0],
+			       &b[1], &b[2], &b[3], &b[4], &b[5], &end) != 6 ||
+	    (b[0] & 1))
+		return refuse("--nic needs mac= a unicast MAC address "
+			      "(xx:xx:xx:xx:xx:xx), not \"%s\"",
+			      vals[1] ? vals[1] : "");
+	if (vals[2]) {
+		errno = 0;
+		mtu = strtoul(vals[2], &v, 10);
+		if (!vals[2][0] || *v || errno || mtu < 68 || mtu > 9000)
+			return refuse("mtu= takes 68 to 9000, not \"%s\"",
+				      vals[2]);
+	}
+	for (i = 0; i < 4; i += 3)
+		if (vals[i] && (!vals[i][0] || strlen(vals[i]) > 15))
+			return refuse("%s= takes an interface name of 1 to 15 "
+				      "bytes, not \"%s\"", keys[i], vals[i]);
+	rc = offer_dir(domid, odir, sizeof(odir));
+	if (rc)
+		return rc;
+	for (i = 0; i < 4; i++)
+		if (vals[i] && !xw(XBT_NULL, odir, keys[i], vals[i]))
+			return fail("write", odir, errno);
+	/* kind last: the daemon takes the entry once it is there. */
+	if (!xw(XBT_NULL, odir, "name", "nic") ||
+	    !xw(XBT_NULL, odir, "kind", "nic"))
+		return fail("write", odir, errno);
+	printf("domain %d: network adapter %s offered (%s)\n", domid, vals[1],
+	       vals[0] ? vals[0] : "no bridge");
+	return 0;
+}
+
 static int cmd_shutdown(int domid, bool reboot, unsigned int wait_s)
 {
 	const char *kvs[] = { "op", reboot ? "reboot" : "shutdown" };
@@ -1215,6 +1279,10 @@ static void usage(FILE *f)
 "  offer DOM --hvsock PATH          serve the guest's hv_sock: its connects\n"
 "                                   to port P reach unix socket PATH_P,\n"
 "                                   dom0 connects to PATH: \"CONNECT P\\n\"\n"
+"  offer DOM --nic bridge=BR,mac=MAC[,mtu=N][,ifname=NAME]\n"
+"                                   offer a network adapter for the guest's\n"
+"                                   hv_netvsc: a tap (NAME, or vmbDOM.KEY)\n"
+"                                   in bridge BR, MTU 68-9000 (1500)\n"
 "  shutdown DOM [--reboot] [--wait S]\n"
 "                                   ask the guest's shutdown service to\n"
 "                                   power it off (restart it)\n"
@@ -1226,7 +1294,8 @@ static void usage(FILE *f)
 
 /* The options, each allowed to the commands whose bit it carries. */
 enum { O_PIPE = 1, O_SERVICE = 2, O_MESSAGE = 4, O_JSON = 8, O_NAME = 16,
-       O_MODE = 32, O_WAIT = 64, O_IC = 128, O_REBOOT = 256, O_HVSOCK = 512 };
+       O_MODE = 32, O_WAIT = 64, O_IC = 128, O_REBOOT = 256, O_HVSOCK = 512,
+       O_NIC = 1024 };
 
 static const struct command {
 	const char *name;
@@ -1239,7 +1308,8 @@ static const struct command {
 	{ "list", 0, 0, O_JSON, 0 },
 	{ "status", 0, 0, O_JSON, 0 },
 	/* A pipe needs --pipe and --service, an IC --ic: checked in main. */
-	{ "offer", 1, 1, O_PIPE | O_SERVICE | O_MESSAGE | O_IC | O_HVSOCK, 0 },
+	{ "offer", 1, 1, O_PIPE | O_SERVICE | O_MESSAGE | O_IC | O_HVSOCK |
+	  O_NIC, 0 },
 	{ "p2p", 2, 2, O_NAME | O_MODE, O_NAME },
 	{ "rescind", 2, 2, 0, 0 },
 	{ "connect", 2, 2, O_MESSAGE | O_WAIT, 0 },
@@ -1258,6 +1328,7 @@ static const struct option opts[] = {
 	{ "ic", required_argument, NULL, 'i' },
 	{ "reboot", no_argument, NULL, 'r' },
 	{ "hvsock", required_argument, NULL, 'H' },
+	{ "nic", required_argument, NULL, 'E' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -1265,7 +1336,7 @@ static const struct option opts[] = {
 /* The O_* bit of each option above, in the same order. */
 static const unsigned int opt_bits[] = {
 	O_PIPE, O_SERVICE, O_MESSAGE, O_JSON, O_NAME, O_MODE, O_WAIT, O_IC,
-	O_REBOOT, O_HVSOCK, 0, 0,
+	O_REBOOT, O_HVSOCK, O_NIC, 0, 0,
 };
 
 static const char *opt_name(int val)
@@ -1294,7 +1365,7 @@ static int check_pipe_name(const char *opt, const char *name)
 int main(int argc, char **argv)
 {
 	const char *pipe = NULL, *service = NULL, *pname = NULL, *ic = NULL;
-	const char *hvsock = NULL;
+	const char *hvsock = NULL, *nic = NULL;
 	bool reboot = false;
 	const char *mode = "byte";
 	const struct command *c = NULL;
@@ -1367,6 +1438,7 @@ int main(int argc, char **argv)
 		case 'i': ic = optarg; break;
 		case 'r': reboot = true; break;
 		case 'H': hvsock = optarg; break;
+		case 'E': nic = optarg; break;
 		case 'w': {
 			unsigned long v;
 
@@ -1401,16 +1473,19 @@ int main(int argc, char **argv)
 		return refuse("--hvsock takes an absolute path of at most 96 "
 			      "bytes (PATH_PORT must fit a socket address), not "
 			      "\"%s\"", hvsock);
+	if (nic && (given & (O_PIPE | O_SERVICE | O_MESSAGE | O_IC | O_HVSOCK)))
+		return refuse("option --nic offers a network adapter, not a "
+			      "pipe, an integration service nor hv_sock");
 	if (ic && (given & (O_PIPE | O_SERVICE | O_MESSAGE)))
 		return refuse("option --ic offers an integration service, not "
 			      "a pipe: no --pipe, --service or --message-mode");
 	if (ic && !ic_kind_known(ic))
 		return refuse("--ic takes heartbeat, shutdown, timesync or kvp, "
 			      "not \"%s\"", ic);
-	if (strcmp(c->name, "offer") == 0 && !ic && !hvsock &&
+	if (strcmp(c->name, "offer") == 0 && !ic && !hvsock && !nic &&
 	    !(given & O_PIPE))
 		return refuse("option --pipe NAME is missing");
-	if (strcmp(c->name, "offer") == 0 && !ic && !hvsock &&
+	if (strcmp(c->name, "offer") == 0 && !ic && !hvsock && !nic &&
 	    !(given & O_SERVICE))
 		return refuse("option --service PATH is missing");
 	if ((c->needs & ~given) & O_NAME)
@@ -1457,6 +1532,8 @@ int main(int argc, char **argv)
 		rc = cmd_offer_ic(domid, ic);
 	else if (strcmp(cmd, "offer") == 0 && hvsock)
 		rc = cmd_offer_hvsock(domid, hvsock);
+	else if (strcmp(cmd, "offer") == 0 && nic)
+		rc = cmd_offer_nic(domid, nic);
 	else if (strcmp(cmd, "offer") == 0)
 		rc = cmd_offer(domid, pipe, service, message);
 	else if (strcmp(cmd, "shutdown") == 0)

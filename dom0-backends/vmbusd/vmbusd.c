@@ -39,8 +39,10 @@ static void lib_log(int prio, const char *msg, void *arg)
 /* --- privileges --- */
 
 /*
- * Give up every capability once started (the default; --keep-caps keeps
- * them).  Nothing the daemon does after start-up needs one: the Xen device
+ * Give up every capability but CAP_NET_ADMIN once started (the default;
+ * --keep-caps keeps them).  CAP_NET_ADMIN makes and configures the taps
+ * of the NICs offered later (nic.c).  Nothing else the daemon does after
+ * start-up needs one: the Xen device
  * nodes (evtchn, gntdev, gntalloc) and xenstored's socket belong to root
  * and are opened as their owner, and their operations check no capability;
  * a pipe's service socket is connected as the uid.  So the daemon keeps
@@ -51,6 +53,7 @@ static void lib_log(int prio, const char *msg, void *arg)
 static int vd_drop_caps(void)
 {
 	capng_select_t sets = CAPNG_SELECT_BOTH;
+	bool net_admin;
 	int err;
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
@@ -70,7 +73,14 @@ static int vd_drop_caps(void)
 		dlog(LOG_INFO, "bounding set left as it is (started without "
 		     "CAP_SETPCAP)");
 	}
+	/* NICs offered later make and configure their taps (nic.c), if
+	 * the daemon may at all. */
+	net_admin = capng_have_capability(CAPNG_PERMITTED, CAP_NET_ADMIN);
 	capng_clear(CAPNG_SELECT_BOTH);
+	if (net_admin)
+		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
+			     (sets == CAPNG_SELECT_BOTH ? CAPNG_BOUNDING_SET : 0),
+			     CAP_NET_ADMIN);
 	if (capng_apply(sets) < 0) {
 		err = errno ? errno : EPERM;
 		dlog(LOG_ERR, "failed to drop the capabilities (%s)",
@@ -97,9 +107,10 @@ static void vd_keep_caps_said(void)
 /* Said once the daemon serves (in daemon mode, not on the terminal). */
 static void vd_drop_caps_said(void)
 {
-	dlog(LOG_NOTICE, "dropped every capability, no_new_privs set; kept "
-	     "uid %u, which owns the Xen device nodes and xenstored's socket "
-	     "(--keep-caps keeps the capabilities)", (unsigned int)getuid());
+	dlog(LOG_NOTICE, "dropped every capability but net_admin (the NICs' "
+	     "taps), no_new_privs set; kept uid %u, which owns the Xen device "
+	     "nodes and xenstored's socket (--keep-caps keeps the "
+	     "capabilities)", (unsigned int)getuid());
 }
 
 /* --- main --- */
@@ -418,6 +429,7 @@ int main(int argc, char **argv)
 	    vd_service_register(&vd_pipe_service) < 0 ||
 	    vd_service_register(&vd_p2p_service) < 0 ||
 	    vd_service_register(&vd_hvsock_service) < 0 ||
+	    vd_service_register(&vd_nic_service) < 0 ||
 	    vd_service_register(&vd_ic_heartbeat_service) < 0 ||
 	    vd_service_register(&vd_ic_shutdown_service) < 0 ||
 	    vd_service_register(&vd_ic_timesync_service) < 0 ||

@@ -206,6 +206,9 @@ extern const struct vd_service vd_p2p_service;
 /* Hyper-V sockets (hvsock.c). */
 extern const struct vd_service vd_hvsock_service;
 
+/* Synthetic network adapters (nic.c), served by libnetvsp. */
+extern const struct vd_service vd_nic_service;
+
 /* Hyper-V integration services (ic.c, ic-*.c). */
 extern const struct vd_service vd_ic_heartbeat_service;
 extern const struct vd_service vd_ic_shutdown_service;

@@ -147,3 +147,15 @@ tests_integration_storvsp_peer_CPPFLAGS = $(STORVSP_CPPFLAGS) $(XENGNTTAB_CFLAGS
 tests_integration_storvsp_peer_LDADD = $(STORVSP_LIBS) $(LIBVMBUS_LIBS) $(XENGNTTAB_LIBS)
 dist_noinst_SCRIPTS += tests/integration/storvsp.sh
 TESTS += tests/integration/storvsp.sh
+
+# The network VSP on the simulated host: a one-guest server offering a
+# synthetic NIC on a tap, and a user-mode netvsc in the guest.
+check_PROGRAMS += tests/integration/netvsp-peer
+tests_integration_netvsp_peer_SOURCES = tests/integration/netvsp-peer.c \
+	tests/integration/netvsc-client.c tests/integration/netvsc-client.h
+tests_integration_netvsp_peer_CPPFLAGS = $(NETVSP_CPPFLAGS) $(XENGNTTAB_CFLAGS)
+tests_integration_netvsp_peer_LDADD = $(NETVSP_LIBS) $(LIBVMBUS_LIBS) $(XENGNTTAB_LIBS)
+dist_noinst_SCRIPTS += tests/integration/netvsp.sh
+TESTS += tests/integration/netvsp.sh
+dist_noinst_SCRIPTS += tests/integration/vmbus-nic.sh
+TESTS += tests/integration/vmbus-nic.sh
