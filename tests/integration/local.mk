@@ -147,3 +147,7 @@ tests_integration_storvsp_peer_CPPFLAGS = $(STORVSP_CPPFLAGS) $(XENGNTTAB_CFLAGS
 tests_integration_storvsp_peer_LDADD = $(STORVSP_LIBS) $(LIBVMBUS_LIBS) $(XENGNTTAB_LIBS)
 dist_noinst_SCRIPTS += tests/integration/storvsp.sh
 TESTS += tests/integration/storvsp.sh
+# The same controllers served by vmbusd: configured, hot added and removed
+# under load.
+dist_noinst_SCRIPTS += tests/integration/storvsp-vmbusd.sh
+TESTS += tests/integration/storvsp-vmbusd.sh

@@ -19,7 +19,7 @@ int storvsc_client_open(struct storvsc_client *c, uint32_t pool_pages,
 {
 	struct vmbus_offer offs[16];
 	uint8_t type[16];
-	int n, i, rc;
+	int n, i, rc, waited;
 
 	memset(c, 0, sizeof(*c));
 	if (!pool_pages || pool_pages > STORVSC_POOL_MAX_PAGES)
@@ -30,9 +30,15 @@ int storvsc_client_open(struct storvsc_client *c, uint32_t pool_pages,
 		fprintf(stderr, "storvsc: open the bus: %s\n", strerror(-rc));
 		return rc;
 	}
-	n = vmbus_bus_offers(c->bus, offs, 16);
-	for (i = 0; i < n && memcmp(offs[i].type, type, 16); i++)
-		;
+	/* A controller added after the bus came up arrives as a new offer. */
+	for (waited = 0;; waited += 50) {
+		n = vmbus_bus_offers(c->bus, offs, 16);
+		for (i = 0; i < n && memcmp(offs[i].type, type, 16); i++)
+			;
+		if (i < n || waited >= timeout_ms)
+			break;
+		vmbus_bus_wait(c->bus, 50);
+	}
 	if (i == n) {
 		fprintf(stderr, "storvsc: no SCSI controller offered\n");
 		rc = -ENOENT;

@@ -9,6 +9,9 @@
  *        (the guest) a user-mode storvsc: negotiates as hv_storvsc does and
  *        runs the scenario against LUN 0 (read-write, SIZE_MIB) and LUN 1
  *        (read-only); prints "PASS name" or "FAIL name: why" per check.
+ *   storvsp-peer busy SIZE_MIB
+ *        (the guest) keeps writes and reads in flight until the controller
+ *        is rescinded, then says how its requests in flight ended
  *   storvsp-peer sum FILE OFF LEN      FNV-1a of a file range
  *   storvsp-peer hole FILE OFF LEN     "hole" if the range has no data
  * The client shares its buffers with xengntshr and names them by grant
@@ -771,6 +774,88 @@ static int run_client(uint64_t size_mib)
 	return c->failed ? 1 : 0;
 }
 
+/*
+ * Until the controller goes: writes of 64 KiB, 16 in flight, every
+ * fourth with FUA, each followed by a read of the block written before
+ * it.  "busy" once 200 requests completed; when the channel is rescinded
+ * every request still in flight must fail, none may hang:
+ *   "rescinded completed N outstanding M error E"
+ * and the exit status is 0 if E is ENOTCONN and nothing hung.
+ */
+#define BUSY_QD		16
+#define BUSY_BYTES	(64u * 1024)
+
+static int run_busy(uint64_t size_mib)
+{
+	struct cli *c = calloc(1, sizeof(*c));
+	uint64_t units = (size_mib << 20) / BUSY_BYTES, done = 0, id, next = 0;
+	bool busy[BUSY_QD] = { false }, said = false;
+	unsigned int slot, outstanding = 0;
+	struct vstor_packet p;
+	uint8_t cdb[10];
+	int rc = 0, err = 0;
+
+	if (!c || storvsc_client_open(&c->sc, POOL_PAGES, RING_PAGES,
+				      TIMEOUT_MS) ||
+	    storvsc_client_init(&c->sc, NULL, TIMEOUT_MS)) {
+		printf("busy: no controller\n");
+		return 1;
+	}
+	for (;;) {
+		for (slot = 0; slot < BUSY_QD; slot++) {
+			bool wr = next % 2 == 0;
+			uint64_t unit = (next / 2 + (wr ? 0 : units - 1)) % units;
+
+			if (busy[slot])
+				continue;
+			rw10(cdb, wr, (uint32_t)(unit * (BUSY_BYTES / 512)),
+			     BUSY_BYTES / 512, wr && next % 8 == 0);
+			storvsc_srb(&p, 0, cdb, 10, !wr, BUSY_BYTES);
+			if (wr)
+				fill(c->sc.mem + slot * BUSY_BYTES, BUSY_BYTES,
+				     next);
+			rc = storvsc_client_send(&c->sc, &p, 1 + slot,
+						 slot * BUSY_BYTES, BUSY_BYTES,
+						 NULL);
+			if (rc == -EAGAIN)
+				break;
+			if (rc) {
+				err = rc;
+				goto out;
+			}
+			busy[slot] = true;
+			outstanding++;
+			next++;
+		}
+		rc = storvsc_client_recv(&c->sc, &p, &id, TIMEOUT_MS);
+		if (rc) {
+			err = rc;
+			goto out;
+		}
+		if (id < 1 || id > BUSY_QD || !busy[id - 1]) {
+			err = -EPROTO;
+			goto out;
+		}
+		busy[id - 1] = false;
+		outstanding--;
+		if (!good(&p)) {
+			err = -EIO;
+			goto out;
+		}
+		if (++done == 200 && !said) {
+			printf("busy\n");
+			said = true;
+		}
+	}
+out:
+	printf("rescinded completed %llu outstanding %u error %s closed %d\n",
+	       (unsigned long long)done, outstanding, strerror(-err),
+	       vmbus_chan_is_closed(c->sc.ch));
+	storvsc_client_close(&c->sc);
+	free(c);
+	return err == -ENOTCONN ? 0 : 1;
+}
+
 /* ------------------------------------------------------------------ */
 /* Host-side checks of the backing file                                 */
 /* ------------------------------------------------------------------ */
@@ -816,6 +901,8 @@ int main(int argc, char **argv)
 		return run_server(argc - 2, argv + 2);
 	if (argc == 3 && !strcmp(argv[1], "client"))
 		return run_client(strtoull(argv[2], NULL, 10));
+	if (argc == 3 && !strcmp(argv[1], "busy"))
+		return run_busy(strtoull(argv[2], NULL, 10));
 	if (argc == 5 && !strcmp(argv[1], "sum"))
 		return file_sum(argv[2], strtoull(argv[3], NULL, 0),
 				strtoull(argv[4], NULL, 0));
@@ -823,7 +910,7 @@ int main(int argc, char **argv)
 		return file_hole(argv[2], strtoull(argv[3], NULL, 0),
 				 strtoull(argv[4], NULL, 0));
 	fprintf(stderr, "usage: %s server DOMID [--max-inflight N] "
-		"PATH[,ro][,lun=N]... | client SIZE_MIB | sum|hole FILE OFF "
+		"PATH[,ro][,lun=N]... | client SIZE_MIB | busy SIZE_MIB | sum|hole FILE OFF "
 		"LEN\n", argv[0]);
 	return 2;
 }

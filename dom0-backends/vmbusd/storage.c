@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmbusd's storage service: a synthetic SCSI controller (Hyper-V's class,
+ * what hv_storvsc binds) whose disks are files or block devices of dom0,
+ * served by the storage VSP (dom0-backends/storvsp).
+ *
+ * An entry of kind "scsi" under backend/vmbus/<domid>/0/offers/<key> is
+ * one controller: its name (scsi0, scsi1, ...), and under disk/ one
+ * "PATH[,ro][,lun=N]" per disk, kind written last.  The disks are opened
+ * when the offer is made, so a path that cannot be served is said then
+ * and nothing is offered.  Hot add is a new entry (a new controller);
+ * hot remove is the entry's removal: the offer is rescinded, and the
+ * close waits for the backing-store I/O in flight to come back before
+ * the grants are unmapped and the files closed.  The guest's requests
+ * still in its ring are never answered: the rescind fails them.
+ *
+ * The VSP takes requests while it has room (requests in flight and grant
+ * pages: storvsp.h); a full budget leaves them in the guest's ring, which
+ * is what holds a flood.  The channel and the VSP's completion eventfd
+ * both wake it.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include <xenstore.h>
+
+#include <xenvmbus/storvsc.h>
+
+#include "diskspec.h"
+#include "storvsp.h"
+#include "vmbusd.h"
+
+/* One controller. */
+struct vd_stor {
+	struct vd_offer *offer;
+	struct storvsp *sp;
+	unsigned int ndisks;
+	struct vmbus_chan *chan;	/* open channel, or NULL */
+	struct vd_watch wchan, wio;
+	uint64_t opens;
+	bool dead;
+	struct vd_stor *next_dead;
+};
+
+static struct vd_stor *stors_dead;
+
+static void stor_event(struct vd_watch *w, uint32_t events)
+{
+	struct vd_stor *st = w->obj;
+	int rc;
+
+	(void)events;
+	if (st->dead || !st->chan)
+		return;
+	rc = storvsp_process(st->sp);
+	if (rc < 0 && rc != -ENOTCONN && !st->offer->guest->pipe_storm_logged) {
+		dlog(LOG_WARNING, "domain %u SCSI controller \"%s\": failed "
+		     "to serve the channel (%s; said once per domain)",
+		     st->offer->guest->domid, st->offer->name, strerror(-rc));
+		st->offer->guest->pipe_storm_logged = true;
+	}
+}
+
+static void stor_reap(void)
+{
+	struct vd_stor *st;
+
+	while ((st = stors_dead)) {
+		stors_dead = st->next_dead;
+		storvsp_destroy(st->sp);
+		free(st);
+	}
+}
+
+static struct vd_loop_hook stor_hook = { .reap = stor_reap };
+
+static int stor_start(void)
+{
+	vd_loop_hook_add(&stor_hook);
+	return 0;
+}
+
+/* The disks under @dir/disk, read and checked; 0 or -errno (said). */
+static int stor_read_disks(struct vd_offer *o, const char *dir,
+			   struct disk_spec *d, unsigned int *n)
+{
+	char ddir[192], **keys, *v;
+	unsigned int nkeys = 0, i, lun;
+	const char *why;
+	int rc = 0;
+
+	snprintf(ddir, sizeof(ddir), "%s/disk", dir);
+	keys = xs_directory(vd_xs, XBT_NULL, ddir, &nkeys);
+	*n = 0;
+	for (i = 0; keys && i < nkeys && !rc; i++) {
+		v = vd_xs_read(ddir, keys[i]);
+		if (!v)
+			continue;
+		if (*n == DISK_SPEC_LUNS) {
+			rc = -ENOSPC;
+			dlog(LOG_ERR, "domain %u: ignoring SCSI controller "
+			     "entry \"%s\": more than %u disks",
+			     o->guest->domid, dir, DISK_SPEC_LUNS);
+		} else if (disk_spec_parse(v, &d[*n], &why) < 0) {
+			rc = -EINVAL;
+			dlog(LOG_ERR, "domain %u: ignoring SCSI controller "
+			     "entry \"%s\": disk \"%s\" %s", o->guest->domid,
+			     dir, v, why);
+		} else {
+			(*n)++;
+		}
+		free(v);
+	}
+	free(keys);
+	if (!rc && !*n) {
+		rc = -EINVAL;
+		dlog(LOG_ERR, "domain %u: ignoring SCSI controller entry "
+		     "\"%s\": no disk under disk/", o->guest->domid, dir);
+	}
+	if (!rc && disk_spec_assign_luns(d, *n, &lun) < 0) {
+		rc = -EEXIST;
+		dlog(LOG_ERR, "domain %u: ignoring SCSI controller entry "
+		     "\"%s\": two disks at LUN %u", o->guest->domid, dir, lun);
+	}
+	return rc;
+}
+
+static int stor_make(struct vd_offer *o, const char *dir)
+{
+	struct storvsp_disk_cfg cfg[DISK_SPEC_LUNS];
+	struct vmbus_offer_desc desc;
+	struct disk_spec *d;
+	struct vd_stor *st;
+	unsigned int n, i;
+	size_t klen;
+	char *name;
+	int rc;
+
+	d = calloc(DISK_SPEC_LUNS, sizeof(*d));
+	st = calloc(1, sizeof(*st));
+	rc = -ENOMEM;
+	if (!d || !st)
+		goto out;
+	name = vd_xs_read(dir, "name");
+	snprintf(o->name, sizeof(o->name), "%s", name ? name : o->key);
+	free(name);
+	rc = stor_read_disks(o, dir, d, &n);
+	if (rc)
+		goto out;
+	for (i = 0; i < n; i++)
+		cfg[i] = (struct storvsp_disk_cfg){ d[i].path, d[i].ro,
+						    d[i].lun };
+	rc = storvsp_create(&st->sp, cfg, n, NULL);
+	if (rc) {
+		dlog(LOG_ERR, "domain %u: failed to open the disks of SCSI "
+		     "controller \"%s\" (%s)", o->guest->domid, o->name,
+		     strerror(-rc));
+		goto out;
+	}
+	st->offer = o;
+	st->ndisks = n;
+	st->wchan = (struct vd_watch){ stor_event, st };
+	st->wio = (struct vd_watch){ stor_event, st };
+	memset(&desc, 0, sizeof(desc));
+	vmbus_guid_parse(VSTOR_SCSI_CLASS_GUID, desc.type);
+	/* A stable instance per guest and entry: the guest's disk ids. */
+	desc.instance[0] = (uint8_t)o->guest->domid;
+	desc.instance[1] = (uint8_t)(o->guest->domid >> 8);
+	memcpy(desc.instance + 2, "scsi", 4);
+	klen = strlen(o->key);
+	memcpy(desc.instance + 6, o->key, klen < 10 ? klen : 10);
+	desc.nversions = 1;
+	desc.versions[0] = VSTOR_CLASS_VERSION;
+	desc.cookie = o;
+	rc = vmbus_server_offer(o->guest->srv, &desc, &o->relid);
+	if (rc) {
+		dlog(LOG_ERR, "domain %u: failed to offer SCSI controller "
+		     "\"%s\" (%s)", o->guest->domid, o->name, strerror(-rc));
+		goto out;
+	}
+	o->priv = st;
+	st = NULL;
+	for (i = 0; i < n; i++)
+		dlog(LOG_INFO, "domain %u: SCSI controller \"%s\" LUN %u: "
+		     "\"%s\"%s", o->guest->domid, o->name, d[i].lun,
+		     d[i].path, d[i].ro ? " (read-only)" : "");
+	dlog(LOG_INFO, "domain %u: offered SCSI controller \"%s\" with %u "
+	     "disk%s (channel %u)", o->guest->domid, o->name, n,
+	     n == 1 ? "" : "s", o->relid);
+out:
+	if (st)
+		storvsp_destroy(st->sp);
+	free(st);
+	free(d);
+	return rc;
+}
+
+static int stor_open(struct vd_offer *o, struct vmbus_chan *chan)
+{
+	struct vd_stor *st = o->priv;
+	int rc;
+
+	if (!chan || !st || st->chan)
+		return -EBUSY;
+	rc = storvsp_attach(st->sp, chan);
+	if (rc) {
+		dlog(LOG_ERR, "domain %u SCSI controller \"%s\": failed to "
+		     "attach the VSP (%s)", o->guest->domid, o->name,
+		     strerror(-rc));
+		return rc;
+	}
+	rc = vd_epoll_add(vmbus_chan_fd(chan), EPOLLIN, &st->wchan);
+	if (!rc) {
+		rc = vd_epoll_add(storvsp_fd(st->sp), EPOLLIN, &st->wio);
+		if (rc)
+			vd_epoll_del(vmbus_chan_fd(chan));
+	}
+	if (rc) {
+		storvsp_detach(st->sp);
+		return rc;
+	}
+	st->chan = chan;
+	st->opens++;
+	dlog(LOG_INFO, "domain %u SCSI controller \"%s\" (channel %u) opened",
+	     o->guest->domid, o->name, vmbus_chan_relid(chan));
+	/* What the guest sent with its open waits for no signal. */
+	storvsp_process(st->sp);
+	return 0;
+}
+
+static void stor_close(struct vd_offer *o, struct vmbus_chan *chan)
+{
+	struct vd_stor *st = o->priv;
+	struct storvsp_stats s;
+
+	(void)chan;
+	if (!st || !st->chan)
+		return;
+	vd_epoll_del(vmbus_chan_fd(st->chan));
+	vd_epoll_del(storvsp_fd(st->sp));
+	storvsp_get_stats(st->sp, &s);
+	/* Waits for the backing store, then unmaps every grant. */
+	storvsp_detach(st->sp);
+	st->chan = NULL;
+	dlog(LOG_INFO, "domain %u SCSI controller \"%s\" closed (%llu "
+	     "requests, %u were in flight)", o->guest->domid, o->name,
+	     (unsigned long long)s.requests, s.inflight);
+}
+
+static void stor_drop(struct vd_offer *o)
+{
+	struct vd_stor *st = o->priv;
+
+	if (!st)
+		return;
+	stor_close(o, NULL);
+	o->priv = NULL;
+	/* Events of this batch may still name it: freed after the batch. */
+	st->dead = true;
+	st->next_dead = stors_dead;
+	stors_dead = st;
+}
+
+static int stor_state(struct vd_offer *o, char *val, size_t len)
+{
+	struct vd_stor *st = o->priv;
+	struct vmbus_chan_stats cs;
+	struct storvsp_stats s;
+
+	if (!st)
+		return -1;
+	if (!st->chan)
+		return snprintf(val, len, "state=offered name=%s mode=scsi "
+				"service=storvsp luns=%u", o->name, st->ndisks);
+	vmbus_chan_get_stats(st->chan, &cs);
+	storvsp_get_stats(st->sp, &s);
+	return snprintf(val, len, "state=open name=%s mode=scsi "
+		"service=storvsp tx_write=%u tx_read=%u tx_used=%u tx_size=%u "
+		"rx_write=%u rx_read=%u rx_used=%u rx_size=%u tx_packets=%llu "
+		"rx_packets=%llu tx_signals=%llu rx_signals=%llu errors=%llu "
+		"luns=%u vstor=%u.%u ready=%d requests=%llu inflight=%u "
+		"inflight_peak=%u pages_mapped=%u pages_peak=%u "
+		"check_conditions=%llu refused=%llu bad_packets=%llu "
+		"flushes=%llu fua_writes=%llu unmaps=%llu", o->name,
+		cs.tx_write_index, cs.tx_read_index, cs.tx_used, cs.tx_size,
+		cs.rx_write_index, cs.rx_read_index, cs.rx_used, cs.rx_size,
+		(unsigned long long)cs.tx_packets,
+		(unsigned long long)cs.rx_packets,
+		(unsigned long long)cs.tx_signals,
+		(unsigned long long)cs.rx_signals,
+		(unsigned long long)(cs.errors + s.bad_packets), st->ndisks,
+		s.version >> 8, s.version & 0xff, s.ready,
+		(unsigned long long)s.requests, s.inflight, s.inflight_peak,
+		s.pages_mapped, s.pages_peak,
+		(unsigned long long)s.check_conditions,
+		(unsigned long long)s.refused,
+		(unsigned long long)s.bad_packets,
+		(unsigned long long)s.flushes,
+		(unsigned long long)s.fua_writes,
+		(unsigned long long)s.unmaps);
+}
+
+const struct vd_service vd_storage_service = {
+	.kind = "scsi",
+	.noun = "SCSI controller",
+	.last_key = "kind",
+	.start = stor_start,
+	.make = stor_make,
+	.open = stor_open,
+	.close = stor_close,
+	.drop = stor_drop,
+	.state = stor_state,
+};
