@@ -26,6 +26,7 @@
 #ifndef STORVSP_H
 #define STORVSP_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -103,5 +104,23 @@ int storvsp_packet(struct storvsp *sp, uint16_t type, uint16_t flags,
 void storvsp_batch(struct storvsp *sp, bool on);
 /* Wait up to @timeout_ms for I/O in flight and complete it; 0 or -errno. */
 int storvsp_drain(struct storvsp *sp, int timeout_ms);
+
+/*
+ * Serve guest @domid's bus from this process with one controller on it,
+ * run by @sp, until *@stop is set (from a signal handler): the storage
+ * test server and the benchmark, where vmbusd is not wanted.  The hooks
+ * (any may be NULL) say when the bus is served and the channel opens and
+ * closes (@st: the VSP's counters before the detach).  0 or -errno.
+ */
+struct storvsp_serve_ops {
+	void (*serving)(unsigned int domid, void *arg);
+	void (*opened)(struct vmbus_chan *chan, void *arg);
+	void (*closed)(struct vmbus_chan *chan, const struct storvsp_stats *st,
+		       void *arg);
+	void *arg;
+};
+int storvsp_serve(unsigned int domid, struct storvsp *sp,
+		  const struct storvsp_serve_ops *ops,
+		  volatile sig_atomic_t *stop);
 
 #endif /* STORVSP_H */

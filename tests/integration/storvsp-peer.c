@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <unistd.h>
 
 #include <xengnttab.h>
@@ -36,6 +35,7 @@
 #include <xenvmbus/ring.h>
 #include <xenvmbus/storvsc.h>
 
+#include "diskspec.h"
 #include "libvmbus.h"
 #include "storvsc-client.h"
 #include "storvsp.h"
@@ -68,7 +68,6 @@ static void fill(uint8_t *p, size_t n, uint64_t seed)
 /* ------------------------------------------------------------------ */
 
 static volatile sig_atomic_t stop;
-static int epfd = -1;
 static struct storvsp *vsp;
 
 static void on_signal(int sig)
@@ -77,90 +76,66 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static int srv_open(struct vmbus_server *s, struct vmbus_chan *c,
-		    void *cookie, void *arg)
+static void srv_serving(unsigned int domid, void *arg)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
-	int rc;
-
-	(void)s; (void)cookie; (void)arg;
-	rc = storvsp_attach(vsp, c);
-	if (rc) {
-		fprintf(stderr, "server: attach the VSP: %s\n", strerror(-rc));
-		return rc;
-	}
-	printf("server: channel %u opened\n", vmbus_chan_relid(c));
-	fflush(stdout);
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, vmbus_chan_fd(c), &ev) < 0 ?
-		-errno : 0;
+	(void)arg;
+	printf("server: serving domain %u\n", domid);
 }
 
-static void srv_close(struct vmbus_server *s, struct vmbus_chan *c,
-		      void *cookie, void *arg)
+static void srv_opened(struct vmbus_chan *c, void *arg)
 {
-	struct storvsp_stats st;
+	(void)arg;
+	printf("server: channel %u opened\n", vmbus_chan_relid(c));
+}
 
-	(void)s; (void)cookie; (void)arg;
-	epoll_ctl(epfd, EPOLL_CTL_DEL, vmbus_chan_fd(c), NULL);
-	storvsp_get_stats(vsp, &st);
-	storvsp_detach(vsp);
+static void srv_closed(struct vmbus_chan *c, const struct storvsp_stats *st,
+		       void *arg)
+{
+	struct storvsp_stats after;
+
+	(void)arg;
 	printf("server: channel %u closed: version 0x%x requests %llu "
 	       "check_conditions %llu refused %llu bad_packets %llu "
 	       "flushes %llu fua_writes %llu unmaps %llu inflight_peak %u "
-	       "pages_peak %u direct %d\n", vmbus_chan_relid(c), st.version,
-	       (unsigned long long)st.requests,
-	       (unsigned long long)st.check_conditions,
-	       (unsigned long long)st.refused,
-	       (unsigned long long)st.bad_packets,
-	       (unsigned long long)st.flushes,
-	       (unsigned long long)st.fua_writes,
-	       (unsigned long long)st.unmaps, st.inflight_peak, st.pages_peak,
-	       st.direct[0]);
-	storvsp_get_stats(vsp, &st);
+	       "pages_peak %u direct %d\n", vmbus_chan_relid(c), st->version,
+	       (unsigned long long)st->requests,
+	       (unsigned long long)st->check_conditions,
+	       (unsigned long long)st->refused,
+	       (unsigned long long)st->bad_packets,
+	       (unsigned long long)st->flushes,
+	       (unsigned long long)st->fua_writes,
+	       (unsigned long long)st->unmaps, st->inflight_peak,
+	       st->pages_peak, st->direct[0]);
+	storvsp_get_stats(vsp, &after);
 	printf("server: after close: inflight %u pages_mapped %u\n",
-	       st.inflight, st.pages_mapped);
-	fflush(stdout);
+	       after.inflight, after.pages_mapped);
 }
 
-static const struct vmbus_server_ops ops = { srv_open, srv_close };
-
-static int parse_disk(char *spec, struct storvsp_disk_cfg *d)
-{
-	char *opt, *save = NULL;
-
-	memset(d, 0, sizeof(*d));
-	d->path = strtok_r(spec, ",", &save);
-	while ((opt = strtok_r(NULL, ",", &save))) {
-		if (!strcmp(opt, "ro"))
-			d->ro = true;
-		else if (!strncmp(opt, "lun=", 4))
-			d->lun = (unsigned int)strtoul(opt + 4, NULL, 10);
-		else
-			return -EINVAL;
-	}
-	return d->path ? 0 : -EINVAL;
-}
+static const struct storvsp_serve_ops serve_ops = {
+	srv_serving, srv_opened, srv_closed, NULL,
+};
 
 static int run_server(int argc, char **argv)
 {
-	struct vmbus_offer_desc d = { .nversions = 1,
-				      .versions = { VSTOR_CLASS_VERSION } };
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL }, evs[8];
-	struct storvsp_disk_cfg disks[8];
+	struct storvsp_disk_cfg disks[DISK_SPEC_LUNS];
+	static struct disk_spec specs[DISK_SPEC_LUNS];
 	struct storvsp_limits lim = { 0 };
-	struct vmbus_server *s;
 	unsigned int domid = (unsigned int)strtoul(argv[0], NULL, 10), n = 0;
-	int rc, i, k;
+	const char *why;
+	int rc, i;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--max-inflight") && i + 1 < argc) {
 			lim.max_inflight = (uint32_t)strtoul(argv[++i], NULL, 10);
 			continue;
 		}
-		if (n == 8 || parse_disk(argv[i], &disks[n])) {
+		if (n == DISK_SPEC_LUNS ||
+		    disk_spec_parse(argv[i], &specs[n], &why)) {
 			fprintf(stderr, "server: bad disk \"%s\"\n", argv[i]);
 			return 2;
 		}
+		disks[n] = (struct storvsp_disk_cfg){ specs[n].path,
+			specs[n].ro, specs[n].lun };
 		n++;
 	}
 	rc = storvsp_create(&vsp, disks, n, &lim);
@@ -170,33 +145,9 @@ static int run_server(int argc, char **argv)
 	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
-	epfd = epoll_create1(0);
-	vmbus_guid_parse(VSTOR_SCSI_CLASS_GUID, d.type);
-	d.instance[15] = 1;
-	rc = vmbus_server_create(&s, domid, &ops, NULL);
-	if (rc) {
-		fprintf(stderr, "server: serve domain %u: %s\n", domid,
-			strerror(-rc));
-		return 1;
-	}
-	vmbus_server_offer(s, &d, NULL);
-	epoll_ctl(epfd, EPOLL_CTL_ADD, vmbus_server_fd(s), &ev);
-	ev.data.ptr = vsp;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, storvsp_fd(vsp), &ev);
-	printf("server: serving domain %u\n", domid);
-	fflush(stdout);
-	while (!stop) {
-		k = epoll_wait(epfd, evs, 8, 500);
-		for (i = 0; i < k; i++)
-			if (!evs[i].data.ptr)
-				vmbus_server_process(s);
-		/* The channel and the backing store: both feed the VSP. */
-		storvsp_process(vsp);
-	}
-	vmbus_server_destroy(s);
+	rc = storvsp_serve(domid, vsp, &serve_ops, &stop);
 	storvsp_destroy(vsp);
-	close(epfd);
-	return 0;
+	return rc ? 1 : 0;
 }
 
 /* ------------------------------------------------------------------ */
