@@ -151,3 +151,6 @@ TESTS += tests/integration/storvsp.sh
 # under load.
 dist_noinst_SCRIPTS += tests/integration/storvsp-vmbusd.sh
 TESTS += tests/integration/storvsp-vmbusd.sh
+# Writes acknowledged durable survive vmbusd killed under load.
+dist_noinst_SCRIPTS += tests/integration/storvsp-crash.sh
+TESTS += tests/integration/storvsp-crash.sh

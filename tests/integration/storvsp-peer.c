@@ -12,6 +12,11 @@
  *   storvsp-peer busy SIZE_MIB
  *        (the guest) keeps writes and reads in flight until the controller
  *        is rescinded, then says how its requests in flight ended
+ *   storvsp-peer journal SIZE_MIB AFTER TOTAL
+ *        (the guest) journals the writes acknowledged durable (FUA, or
+ *        before a completed SYNCHRONIZE CACHE) and goes on across a crash
+ *        of the server, AFTER durable writes past it
+ *   storvsp-peer verify FILE JOURNAL   each journalled write is in FILE
  *   storvsp-peer sum FILE OFF LEN      FNV-1a of a file range
  *   storvsp-peer hole FILE OFF LEN     "hole" if the range has no data
  * The client shares its buffers with xengntshr and names them by grant
@@ -807,6 +812,177 @@ out:
 	return err == -ENOTCONN ? 0 : 1;
 }
 
+/*
+ * Writes the VSP acknowledged as durable, journalled for the check after
+ * a crash: 4 KiB writes, 8 in flight, each to a block never written
+ * before (block = sequence number), every fourth with FUA; after every 32
+ * other writes acknowledged, a SYNCHRONIZE CACHE, which makes durable
+ * those acknowledged before it was sent.  For each durable write, once
+ * known:  "durable SEQ SUM" (SUM: FNV-1a of the block).  When the channel
+ * fails (the server killed), the requests in flight and the writes not
+ * yet durable are forgotten, the controller opened again once offered and
+ * the writes go on: "reopened" then.  Ends after @after durable writes
+ * past the last reopen, or @total in all, with "done durable N reopened K".
+ */
+#define JNL_QD		8
+#define JNL_BLOCK	4096u
+#define JNL_FLUSH_EVERY	32
+
+static uint64_t block_sum(uint64_t seq, uint8_t *buf)
+{
+	fill(buf, JNL_BLOCK, seq + 1);
+	return fnv(0xcbf29ce484222325ull, buf, JNL_BLOCK);
+}
+
+static int run_journal(uint64_t size_mib, unsigned int after,
+		       unsigned int total)
+{
+	struct cli *c = calloc(1, sizeof(*c));
+	uint64_t blocks = (size_mib << 20) / JNL_BLOCK, next = 0, id;
+	uint64_t slot_seq[JNL_QD], *acked = NULL, *flushing = NULL;
+	bool busy[JNL_QD] = { false }, fua[JNL_QD], flush_busy = false;
+	unsigned int nacked = 0, nflushing = 0, durable = 0, since = 0;
+	unsigned int reopened = 0, slot, i, fails = 0;
+	struct vstor_packet p;
+	uint8_t cdb[10];
+	int rc;
+
+	acked = calloc(blocks, sizeof(*acked));
+	flushing = calloc(blocks, sizeof(*flushing));
+	if (!c || !acked || !flushing ||
+	    storvsc_client_open(&c->sc, POOL_PAGES, RING_PAGES, TIMEOUT_MS) ||
+	    storvsc_client_init(&c->sc, NULL, TIMEOUT_MS)) {
+		printf("journal: no controller\n");
+		return 1;
+	}
+	while (next < blocks && durable < total &&
+	       (!reopened || since < after)) {
+		rc = 0;
+		for (slot = 0; slot < JNL_QD && next < blocks; slot++) {
+			if (busy[slot])
+				continue;
+			fua[slot] = next % 4 == 0;
+			rw10(cdb, true, (uint32_t)(next * (JNL_BLOCK / 512)),
+			     JNL_BLOCK / 512, fua[slot]);
+			storvsc_srb(&p, 0, cdb, 10, false, JNL_BLOCK);
+			fill(c->sc.mem + slot * JNL_BLOCK, JNL_BLOCK, next + 1);
+			rc = storvsc_client_send(&c->sc, &p, 1 + slot,
+						 slot * JNL_BLOCK, JNL_BLOCK,
+						 NULL);
+			if (rc)
+				break;
+			busy[slot] = true;
+			slot_seq[slot] = next++;
+		}
+		if (!rc && !flush_busy && nacked >= JNL_FLUSH_EVERY) {
+			/* Durable once answered: what was acknowledged now. */
+			memset(cdb, 0, sizeof(cdb));
+			cdb[0] = 0x35;
+			storvsc_srb(&p, 0, cdb, 10, false, 0);
+			rc = storvsc_client_send(&c->sc, &p, 1000, 0, 0, NULL);
+			if (!rc) {
+				memcpy(flushing, acked, nacked * sizeof(*acked));
+				nflushing = nacked;
+				nacked = 0;
+				flush_busy = true;
+			}
+		}
+		if (!rc || rc == -EAGAIN)
+			rc = storvsc_client_recv(&c->sc, &p, &id, TIMEOUT_MS);
+		if (rc) {
+			/* The server is gone: forget what it did not make durable. */
+			printf("lost after %u durable (%s)\n", durable,
+			       strerror(-rc));
+			rc = storvsc_client_reopen(&c->sc, 30000);
+			if (rc) {
+				printf("journal: reopen failed (%s)\n",
+				       strerror(-rc));
+				break;
+			}
+			memset(busy, 0, sizeof(busy));
+			flush_busy = false;
+			nacked = nflushing = 0;
+			reopened++;
+			since = 0;
+			printf("reopened\n");
+			continue;
+		}
+		if (id == 1000 && flush_busy) {
+			flush_busy = false;
+			if (!good(&p)) {
+				fails++;
+				continue;
+			}
+			for (i = 0; i < nflushing; i++) {
+				printf("durable %llu %016llx\n",
+				       (unsigned long long)flushing[i],
+				       (unsigned long long)block_sum(flushing[i],
+						c->sc.mem + JNL_QD * JNL_BLOCK));
+				durable++;
+				since++;
+			}
+			nflushing = 0;
+			continue;
+		}
+		if (id < 1 || id > JNL_QD || !busy[id - 1])
+			continue;	/* an answer from before a reopen */
+		slot = (unsigned int)id - 1;
+		busy[slot] = false;
+		if (!good(&p)) {
+			fails++;
+			continue;
+		}
+		if (fua[slot]) {
+			printf("durable %llu %016llx\n",
+			       (unsigned long long)slot_seq[slot],
+			       (unsigned long long)block_sum(slot_seq[slot],
+					c->sc.mem + JNL_QD * JNL_BLOCK));
+			durable++;
+			since++;
+		} else {
+			acked[nacked++] = slot_seq[slot];
+		}
+	}
+	printf("done durable %u reopened %u failed %u\n", durable, reopened,
+	       fails);
+	storvsc_client_close(&c->sc);
+	free(acked);
+	free(flushing);
+	free(c);
+	return reopened && !fails && since >= after ? 0 : 1;
+}
+
+/* Every "durable SEQ SUM" line of @journal against the blocks of @path. */
+static int verify_journal(const char *path, const char *journal)
+{
+	uint8_t buf[JNL_BLOCK];
+	unsigned long long seq, sum;
+	unsigned int ok = 0, bad = 0;
+	char line[128];
+	FILE *f = fopen(journal, "r");
+	int fd = open(path, O_RDONLY);
+
+	if (!f || fd < 0)
+		return 1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "durable %llu %llx", &seq, &sum) != 2)
+			continue;
+		if (pread(fd, buf, JNL_BLOCK, (off_t)(seq * JNL_BLOCK)) !=
+		    JNL_BLOCK ||
+		    fnv(0xcbf29ce484222325ull, buf, JNL_BLOCK) != sum) {
+			if (!bad++)
+				printf("block %llu is not what was acknowledged\n",
+				       seq);
+		} else {
+			ok++;
+		}
+	}
+	printf("verified %u bad %u\n", ok, bad);
+	fclose(f);
+	close(fd);
+	return bad || !ok;
+}
+
 /* ------------------------------------------------------------------ */
 /* Host-side checks of the backing file                                 */
 /* ------------------------------------------------------------------ */
@@ -854,6 +1030,12 @@ int main(int argc, char **argv)
 		return run_client(strtoull(argv[2], NULL, 10));
 	if (argc == 3 && !strcmp(argv[1], "busy"))
 		return run_busy(strtoull(argv[2], NULL, 10));
+	if (argc == 5 && !strcmp(argv[1], "journal"))
+		return run_journal(strtoull(argv[2], NULL, 10),
+				   (unsigned int)strtoul(argv[3], NULL, 10),
+				   (unsigned int)strtoul(argv[4], NULL, 10));
+	if (argc == 4 && !strcmp(argv[1], "verify"))
+		return verify_journal(argv[2], argv[3]);
 	if (argc == 5 && !strcmp(argv[1], "sum"))
 		return file_sum(argv[2], strtoull(argv[3], NULL, 0),
 				strtoull(argv[4], NULL, 0));
@@ -861,7 +1043,7 @@ int main(int argc, char **argv)
 		return file_hole(argv[2], strtoull(argv[3], NULL, 0),
 				 strtoull(argv[4], NULL, 0));
 	fprintf(stderr, "usage: %s server DOMID [--max-inflight N] "
-		"PATH[,ro][,lun=N]... | client SIZE_MIB | busy SIZE_MIB | sum|hole FILE OFF "
+		"PATH[,ro][,lun=N]... | client SIZE_MIB | busy SIZE_MIB | journal SIZE_MIB AFTER TOTAL | verify FILE JOURNAL | sum|hole FILE OFF "
 		"LEN\n", argv[0]);
 	return 2;
 }
