@@ -15,7 +15,8 @@
  *   storvsp_destroy()
  *
  * Data travels in DATA_USING_GPA_DIRECT packets whose range names grant
- * references of the guest (the channel's peer domain); the grants of the
+ * references of the guest (the channel's peer domain), decoded by
+ * libvmbus (vmbus_chan_recv_pkt, vmbus_gpa_direct_range); the grants of the
  * requests taken in one turn are mapped together and unmapped when the
  * last of those requests completes.  What one guest can make
  * dom0 hold is bounded: requests in flight and grant pages mapped
@@ -60,9 +61,10 @@ struct storvsp_stats {
 };
 
 /*
- * How the VSP reaches guest memory and answers; the default (NULL ops)
- * maps grants of the channel's peer with libxengnttab and answers on the
- * channel.  Tests and the fuzzer replace them.
+ * How the VSP reaches guest memory and answers; storvsp_attach maps the
+ * grants of the channel's peer through libvmbus (vmbus_chan_map_grefs:
+ * counted in the guest's mapping budget) and answers on the channel.
+ * Tests and the fuzzer replace them.
  */
 struct storvsp_ops {
 	void *(*map)(void *arg, uint32_t domid, const uint32_t *grefs,

@@ -31,7 +31,6 @@
 #include <unistd.h>
 
 #include <liburing.h>
-#include <xengnttab.h>
 
 #include <xenvmbus/gpadl.h>
 #include <xenvmbus/ring.h>
@@ -103,7 +102,6 @@ struct storvsp {
 	struct io_uring ring;
 	bool ring_ok;
 	int efd;
-	xengnttab_handle *xgt;
 	/* the channel (or the test's ops) */
 	struct vmbus_chan *chan;
 	struct storvsp_ops ops;
@@ -126,21 +124,21 @@ struct storvsp {
 
 /* ---- guest memory ---- */
 
-static void *xgt_map(void *arg, uint32_t domid, const uint32_t *grefs,
-		     uint32_t count, bool writable)
+/* Through the channel: counted in the guest's mapping budget. */
+static void *chan_map(void *arg, uint32_t domid, const uint32_t *grefs,
+		      uint32_t count, bool writable)
 {
 	struct storvsp *sp = arg;
 
-	return xengnttab_map_domain_grant_refs(sp->xgt, count, domid,
-					       (uint32_t *)grefs,
-					       PROT_READ | (writable ? PROT_WRITE : 0));
+	(void)domid;
+	return vmbus_chan_map_grefs(sp->chan, grefs, count, writable);
 }
 
-static void xgt_unmap(void *arg, void *addr, uint32_t count)
+static void chan_unmap(void *arg, void *addr, uint32_t count)
 {
 	struct storvsp *sp = arg;
 
-	xengnttab_unmap(sp->xgt, addr, count);
+	vmbus_chan_unmap_grefs(sp->chan, addr, count);
 }
 
 static int chan_send_comp(void *arg, uint64_t trans_id, const void *data,
@@ -162,8 +160,9 @@ static void grp_put(struct storvsp *sp, struct mapgrp *grp)
 
 /*
  * Map the ranges of @n slots in one call (all read-only or all writable),
- * each slot taking its pages of the one mapping.  -EFAULT if the call
- * failed (a grant of one of them is bad: the caller retries them alone).
+ * each slot taking its pages of the one mapping.  -ENOSPC past the
+ * guest's mapping budget, -EFAULT if the call failed otherwise (a grant
+ * of one of them is bad: the caller retries them alone).
  */
 static int map_slots(struct storvsp *sp, struct slot **q, uint32_t n,
 		     bool writable)
@@ -180,10 +179,13 @@ static int map_slots(struct storvsp *sp, struct slot **q, uint32_t n,
 	grp = malloc(sizeof(*grp));
 	if (!grp)
 		return -ENOMEM;
+	errno = 0;
 	grp->addr = sp->ops.map(sp->ops.arg, sp->domid, refs, total, writable);
 	if (!grp->addr) {
+		int err = errno == ENOSPC ? -ENOSPC : -EFAULT;
+
 		free(grp);
-		return -EFAULT;
+		return err;
 	}
 	grp->npages = total;
 	grp->users = n;
@@ -208,36 +210,24 @@ static void unmap_range(struct storvsp *sp, struct slot *s)
 }
 
 /*
- * The range buffer of a GPA-direct packet's type header (gpadl.h): exactly
- * one range, grants for every page it spans, padding below 8 bytes.
+ * The range buffer of a GPA-direct packet's type header, as libvmbus
+ * decodes it (vmbus_gpa_direct_range): exactly one range, of at most the
+ * largest transfer; its grant references copied for the turn's mapping.
  */
 static int parse_gpa(struct storvsp *sp, const uint8_t *thdr,
 		     uint32_t thdr_len, struct gpa *g)
 {
-	struct vmbus_gpa_range r;
-	uint32_t count, n, used;
-	uint64_t pages;
+	struct vmbus_gpa_direct r;
+	uint32_t count;
 
-	if (thdr_len < 8 + sizeof(r))
+	if (vmbus_gpa_direct_range(thdr, thdr_len, 0, &r, &count) || count != 1 ||
+	    r.byte_count > sp->lim.max_transfer ||
+	    r.npages > sizeof(g->grefs) / sizeof(g->grefs[0]))
 		return -EINVAL;
-	memcpy(&count, thdr + 4, 4);
-	if (count != 1)
-		return -EINVAL;
-	memcpy(&r, thdr + 8, sizeof(r));
-	if (!r.byte_count || r.byte_offset >= VMBUS_GRANT_PAGE_SIZE ||
-	    r.byte_count > sp->lim.max_transfer)
-		return -EINVAL;
-	pages = VMBUS_GPA_RANGE_PAGES(r.byte_offset, r.byte_count);
-	n = (uint32_t)pages;
-	if (n > sizeof(g->grefs) / sizeof(g->grefs[0]))
-		return -EINVAL;
-	used = 8 + (uint32_t)sizeof(r) + 4 * n;
-	if (used > thdr_len || thdr_len - used >= 8)
-		return -EINVAL;
-	memcpy(g->grefs, thdr + 8 + sizeof(r), 4 * n);
+	memcpy(g->grefs, r.grefs, 4 * (size_t)r.npages);
 	g->byte_count = r.byte_count;
 	g->byte_offset = r.byte_offset;
-	g->npages = n;
+	g->npages = r.npages;
 	return 0;
 }
 
@@ -781,38 +771,6 @@ int storvsp_packet(struct storvsp *sp, uint16_t type, uint16_t flags,
 	return 0;
 }
 
-/*
- * libvmbus decodes no GPA-direct packet for its caller: vmbus_chan_recv
- * hands out the payload, not the range buffer before it.  It copies the
- * whole packet, descriptor first, into the caller's buffer, at most
- * VMBUS_RING_RX_SLACK (64) bytes in, with the payload last.  Until the
- * library returns the type header, find the descriptor in that private
- * copy: the first 8-byte position whose descriptor agrees with what the
- * library reported (type, header length ending at the payload, payload
- * length, transaction id).  The bytes before it were zeroed, so a stale
- * descriptor cannot match.
- */
-#define RX_PREFIX	(64u + 16u)
-
-static const uint8_t *find_thdr(const uint8_t *buf, const struct vmbus_packet *pkt,
-				uint32_t *thdr_len)
-{
-	const uint8_t *data = pkt->data;
-	struct vmbus_pkt_desc desc;
-	size_t at = (size_t)(data - buf), o;
-
-	for (o = 0; o + sizeof(desc) <= at && o < RX_PREFIX; o += 8) {
-		memcpy(&desc, buf + o, sizeof(desc));
-		if (desc.type == pkt->type && desc.trans_id == pkt->trans_id &&
-		    (size_t)desc.offset8 * 8 == at - o &&
-		    ((uint32_t)desc.len8 - desc.offset8) * 8u == pkt->len) {
-			*thdr_len = (uint32_t)(at - o - sizeof(desc));
-			return buf + o + sizeof(desc);
-		}
-	}
-	return NULL;
-}
-
 static bool room_for_request(const struct storvsp *sp)
 {
 	return !sp->unsent && sp->inflight < sp->lim.max_inflight &&
@@ -831,8 +789,7 @@ static void retry_unsent(struct storvsp *sp)
 
 int storvsp_process(struct storvsp *sp)
 {
-	uint8_t *buf = (uint8_t *)sp->rxbuf;
-	struct vmbus_packet pkt;
+	struct vmbus_rxpkt pkt;
 	const uint8_t *thdr;
 	uint32_t thdr_len;
 	uint64_t ev;
@@ -851,23 +808,29 @@ int storvsp_process(struct storvsp *sp)
 	vmbus_chan_batch_begin(sp->chan);
 	sp->batching = true;
 	while (room_for_request(sp)) {
-		memset(buf, 0, RX_PREFIX);
-		rc = vmbus_chan_recv(sp->chan, &pkt, buf, sizeof(sp->rxbuf));
+		rc = vmbus_chan_recv_pkt(sp->chan, &pkt, sp->rxbuf,
+					 sizeof(sp->rxbuf));
 		if (rc == -EMSGSIZE) {
 			sp->st.bad_packets++;	/* larger than any request */
 			continue;
 		}
-		if (rc)
-			break;
-		thdr = NULL;
-		thdr_len = 0;
-		if (pkt.type == VMBUS_PKT_DATA_USING_GPA_DIRECT) {
-			thdr = find_thdr(buf, &pkt, &thdr_len);
-			if (!thdr) {
-				sp->st.bad_packets++;
-				continue;
-			}
+		/*
+		 * A range buffer libvmbus refused fails its request alone
+		 * (no type header: the request is answered INVALID_REQUEST);
+		 * anything else refused is no request of ours.
+		 */
+		if (rc == -EBADMSG &&
+		    pkt.type != VMBUS_PKT_DATA_USING_GPA_DIRECT) {
+			sp->st.bad_packets++;
+			continue;
 		}
+		if (rc && rc != -EBADMSG)
+			break;
+		thdr = rc ? NULL : pkt.ctx;
+		thdr_len = rc ? 0 : pkt.id;
+		rc = 0;
+		if (pkt.type != VMBUS_PKT_DATA_USING_GPA_DIRECT)
+			thdr = NULL, thdr_len = 0;
 		storvsp_packet(sp, pkt.type, pkt.flags, pkt.trans_id, thdr,
 			       thdr_len, pkt.data, pkt.len);
 	}
@@ -994,18 +957,13 @@ int storvsp_attach_ops(struct storvsp *sp, unsigned int domid,
 
 int storvsp_attach(struct storvsp *sp, struct vmbus_chan *chan)
 {
-	struct storvsp_ops ops = { xgt_map, xgt_unmap, chan_send_comp, sp };
+	struct storvsp_ops ops = { chan_map, chan_unmap, chan_send_comp, sp };
 	int peer = vmbus_chan_peer(chan);
 
 	if (sp->attached)
 		return -EBUSY;
 	if (peer < 0)
 		return peer;
-	if (!sp->xgt) {
-		sp->xgt = xengnttab_open(NULL, 0);
-		if (!sp->xgt)
-			return -errno;
-	}
 	sp->chan = chan;
 	return storvsp_attach_ops(sp, (unsigned int)peer, &ops);
 }
@@ -1064,8 +1022,6 @@ void storvsp_destroy(struct storvsp *sp)
 	for (i = 0; i < SCSI_MAX_LUNS; i++)
 		if (sp->disks[i].fd >= 0)
 			close(sp->disks[i].fd);
-	if (sp->xgt)
-		xengnttab_close(sp->xgt);
 	free(sp->slots);
 	free(sp->queue);
 	free(sp);

@@ -49,6 +49,14 @@ struct vd_stor {
 
 static struct vd_stor *stors_dead;
 
+/*
+ * The VSP's mappings count in the guest's budget (vmbusd -g, 8192 pages
+ * by default), which its rings and other channels share: a controller
+ * takes at most half of the default, enough for 16 requests of 1 MiB or
+ * every request of 16 KiB in flight at once.
+ */
+static const struct storvsp_limits stor_limits = { .max_map_pages = 4096 };
+
 static void stor_event(struct vd_watch *w, uint32_t events)
 {
 	struct vd_stor *st = w->obj;
@@ -155,7 +163,7 @@ static int stor_make(struct vd_offer *o, const char *dir)
 	for (i = 0; i < n; i++)
 		cfg[i] = (struct storvsp_disk_cfg){ d[i].path, d[i].ro,
 						    d[i].lun };
-	rc = storvsp_create(&st->sp, cfg, n, NULL);
+	rc = storvsp_create(&st->sp, cfg, n, &stor_limits);
 	if (rc) {
 		dlog(LOG_ERR, "domain %u: failed to open the disks of SCSI "
 		     "controller \"%s\" (%s)", o->guest->domid, o->name,

@@ -1385,6 +1385,27 @@ void vmbus_server_foreach_chan(struct vmbus_server *s,
 
 /* --- grant mapping budgets --- */
 
+void *vmbus_chan_map_grefs(struct vmbus_chan *c, const uint32_t *grefs,
+			   uint32_t count, bool writable)
+{
+	if (!c->server || !c->srv || c->state != CHAN_OPEN) {
+		errno = ENOTCONN;
+		return NULL;
+	}
+	if (!count) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return srv_map_grants(c->srv, count, grefs,
+			      PROT_READ | (writable ? PROT_WRITE : 0));
+}
+
+void vmbus_chan_unmap_grefs(struct vmbus_chan *c, void *addr, uint32_t count)
+{
+	if (c->srv && addr && count)
+		srv_unmap_grants(c->srv, addr, count);
+}
+
 int vmbus_server_set_map_limit(struct vmbus_server *s, uint32_t pages)
 {
 	if (pages < VMBUS_SERVER_MAPS_MIN)
