@@ -584,7 +584,7 @@ static const char *const ic_num_keys[] = {
 
 /* A SCSI controller's (vmbusd's storage.c). */
 static const char *const scsi_num_keys[] = {
-	"luns", "ready", "requests", "inflight", "inflight_peak",
+	"luns", "subs", "ready", "requests", "inflight", "inflight_peak",
 	"pages_mapped", "pages_peak", "check_conditions", "refused",
 	"bad_packets", "flushes", "fua_writes", "unmaps",
 };

@@ -21,8 +21,9 @@
  * last of those requests completes.  What one guest can make
  * dom0 hold is bounded: requests in flight and grant pages mapped
  * (struct storvsp_limits); past either, the VSP stops reading the ring
- * until a request completes.  Sub-channels are reported as none
- * (max_channel_cnt 0): they come with the bus daemon's integration.
+ * until a request completes.  Sub-channels (storvsp_set_subs) share
+ * the controller's disks, slots and budgets; each request is answered on
+ * the channel it came on.
  */
 #ifndef STORVSP_H
 #define STORVSP_H
@@ -82,6 +83,21 @@ void storvsp_destroy(struct storvsp *sp);
 int storvsp_attach(struct storvsp *sp, struct vmbus_chan *chan);
 /* Forget the channel: waits for I/O in flight, unmaps, answers nothing. */
 void storvsp_detach(struct storvsp *sp);
+/*
+ * Sub-channels: QUERY_PROPERTIES reports up to @max (at most
+ * STORVSP_MAX_SUBS) and multi-channel support when @fn is set; the
+ * guest's CREATE_SUB_CHANNELS (once per open, on the primary) calls @fn
+ * with its count, which offers them (0, or -errno: the guest is told
+ * STATUS_UNSUCCESSFUL).  Each opened sub-channel is attached with
+ * storvsp_attach_sub and detached, at its close, with storvsp_detach_sub
+ * (which waits for the I/O in flight); storvsp_detach forgets them all.
+ */
+#define STORVSP_MAX_SUBS	16
+typedef int storvsp_sub_fn(void *arg, unsigned int count);
+void storvsp_set_subs(struct storvsp *sp, unsigned int max,
+		      storvsp_sub_fn *fn, void *arg);
+int storvsp_attach_sub(struct storvsp *sp, struct vmbus_chan *chan);
+void storvsp_detach_sub(struct storvsp *sp, struct vmbus_chan *chan);
 /* Readable when backing-store I/O completed. */
 int storvsp_fd(const struct storvsp *sp);
 /* Complete finished I/O and take new requests.  0 or -errno. */

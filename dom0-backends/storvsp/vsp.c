@@ -71,6 +71,7 @@ struct mapgrp {
 
 struct slot {
 	enum slot_state state;
+	struct vmbus_chan *chan;	/* a sub-channel it came on, or NULL */
 	uint64_t trans_id;
 	struct vstor_packet pkt;	/* the answer being built */
 	uint32_t pkt_len;
@@ -102,8 +103,15 @@ struct storvsp {
 	struct io_uring ring;
 	bool ring_ok;
 	int efd;
-	/* the channel (or the test's ops) */
+	/* the channel (or the test's ops), and its sub-channels */
 	struct vmbus_chan *chan;
+	struct vmbus_chan *subs[STORVSP_MAX_SUBS];
+	unsigned int nsubs;
+	struct vmbus_chan *rx_chan;	/* a sub-channel being read */
+	unsigned int max_subs;
+	storvsp_sub_fn *sub_fn;
+	void *sub_arg;
+	bool subs_asked;
 	struct storvsp_ops ops;
 	bool attached;
 	unsigned int domid;
@@ -233,10 +241,13 @@ static int parse_gpa(struct storvsp *sp, const uint8_t *thdr,
 
 /* ---- answers: the one place wire statuses are produced ---- */
 
-static int vsp_send(struct storvsp *sp, uint64_t trans_id,
-		    const struct vstor_packet *p, uint32_t len)
+/* On the channel the request came on. */
+static int vsp_send(struct storvsp *sp, const struct slot *s)
 {
-	return sp->ops.send_comp(sp->ops.arg, trans_id, p, len);
+	if (s->chan)
+		return vmbus_chan_send_comp(s->chan, s->trans_id, &s->pkt,
+					    s->pkt_len);
+	return sp->ops.send_comp(sp->ops.arg, s->trans_id, &s->pkt, s->pkt_len);
 }
 
 /* Fill an SRB answer from the SCSI result. */
@@ -288,7 +299,7 @@ static void vsp_complete_slot(struct storvsp *sp, struct slot *s)
 {
 	int rc;
 
-	rc = vsp_send(sp, s->trans_id, &s->pkt, s->pkt_len);
+	rc = vsp_send(sp, s);
 	if (rc == -EAGAIN) {
 		if (s->state != SLOT_DONE)
 			sp->unsent++;
@@ -697,6 +708,7 @@ int storvsp_packet(struct storvsp *sp, uint16_t type, uint16_t flags,
 	sp->inflight++;
 	if (sp->inflight > sp->st.inflight_peak)
 		sp->st.inflight_peak = sp->inflight;
+	s->chan = sp->rx_chan;
 	s->trans_id = trans_id;
 	n = len < VSTOR_PACKET_SIZE ? len : VSTOR_PACKET_SIZE;
 	memcpy(&s->pkt, data, n);	/* the one copy of the request */
@@ -727,8 +739,12 @@ int storvsp_packet(struct storvsp *sp, uint16_t type, uint16_t flags,
 			s->pkt.status = VSTOR_STATUS_INVALID_DEVICE_STATE;
 			break;
 		}
-		/* No sub-channels yet: max_channel_cnt 0, no multi-channel. */
 		s->pkt.props.max_transfer_bytes = sp->lim.max_transfer;
+		/* Sub-channels only where someone can offer them. */
+		if (sp->sub_fn && sp->max_subs) {
+			s->pkt.props.max_channel_cnt = (uint16_t)sp->max_subs;
+			s->pkt.props.flags = VSTOR_PROP_MULTI_CHANNEL;
+		}
 		s->pkt.status = VSTOR_STATUS_SUCCESS;
 		break;
 	case VSTOR_OP_END_INITIALIZATION:
@@ -737,8 +753,20 @@ int storvsp_packet(struct storvsp *sp, uint16_t type, uint16_t flags,
 			VSTOR_STATUS_INVALID_DEVICE_STATE;
 		break;
 	case VSTOR_OP_CREATE_SUB_CHANNELS:
-		/* max_channel_cnt was 0: any count is out of bounds. */
-		s->pkt.status = VSTOR_STATUS_INVALID_PARAMETER;
+		/*
+		 * Once per open, on the primary, 1 to max_channel_cnt (0
+		 * without sub-channels: any count is out of bounds).
+		 */
+		if (!sp->sub_fn || sp->rx_chan || sp->subs_asked ||
+		    !s->pkt.sub_channel_count ||
+		    s->pkt.sub_channel_count > sp->max_subs) {
+			s->pkt.status = VSTOR_STATUS_INVALID_PARAMETER;
+			break;
+		}
+		sp->subs_asked = true;
+		s->pkt.status = sp->sub_fn(sp->sub_arg,
+					   s->pkt.sub_channel_count) ?
+			VSTOR_STATUS_UNSUCCESSFUL : VSTOR_STATUS_SUCCESS;
 		break;
 	case VSTOR_OP_RESET_LUN:
 	case VSTOR_OP_RESET_ADAPTER:
@@ -787,28 +815,20 @@ static void retry_unsent(struct storvsp *sp)
 			vsp_complete_slot(sp, &sp->slots[i]);
 }
 
-int storvsp_process(struct storvsp *sp)
+/* Take what @ch holds while there is room; 0 or -errno. */
+static int take_requests(struct storvsp *sp, struct vmbus_chan *ch)
 {
 	struct vmbus_rxpkt pkt;
 	const uint8_t *thdr;
 	uint32_t thdr_len;
-	uint64_t ev;
 	int rc = 0;
 
-	if (!sp->attached)
-		return -ENOTCONN;
-	if (read(sp->efd, &ev, sizeof(ev)) < 0 && errno != EAGAIN)
-		return -errno;
-	if (sp->chan)
-		vmbus_chan_ack(sp->chan);
-	reap(sp);
-	retry_unsent(sp);
-	if (!sp->chan)
-		goto out;
-	vmbus_chan_batch_begin(sp->chan);
+	vmbus_chan_ack(ch);
+	sp->rx_chan = ch == sp->chan ? NULL : ch;
+	vmbus_chan_batch_begin(ch);
 	sp->batching = true;
 	while (room_for_request(sp)) {
-		rc = vmbus_chan_recv_pkt(sp->chan, &pkt, sp->rxbuf,
+		rc = vmbus_chan_recv_pkt(ch, &pkt, sp->rxbuf,
 					 sizeof(sp->rxbuf));
 		if (rc == -EMSGSIZE) {
 			sp->st.bad_packets++;	/* larger than any request */
@@ -836,10 +856,31 @@ int storvsp_process(struct storvsp *sp)
 	}
 	sp->batching = false;
 	map_queue(sp);
-	vmbus_chan_batch_commit(sp->chan);
-	if (rc == -EAGAIN)
-		rc = 0;
-out:
+	vmbus_chan_batch_commit(ch);
+	sp->rx_chan = NULL;
+	return rc == -EAGAIN || rc == -ENOTCONN ? 0 : rc;
+}
+
+int storvsp_process(struct storvsp *sp)
+{
+	uint64_t ev;
+	unsigned int i;
+	int rc = 0, one;
+
+	if (!sp->attached)
+		return -ENOTCONN;
+	if (read(sp->efd, &ev, sizeof(ev)) < 0 && errno != EAGAIN)
+		return -errno;
+	reap(sp);
+	retry_unsent(sp);
+	if (sp->chan) {
+		rc = take_requests(sp, sp->chan);
+		for (i = 0; i < sp->nsubs; i++) {
+			one = take_requests(sp, sp->subs[i]);
+			if (!rc)
+				rc = one;
+		}
+	}
 	io_uring_submit(&sp->ring);
 	return rc;
 }
@@ -990,8 +1031,62 @@ void storvsp_detach(struct storvsp *sp)
 	}
 	sp->inflight = sp->unsent = 0;
 	sp->chan = NULL;
+	sp->nsubs = 0;
+	sp->subs_asked = false;
 	sp->attached = false;
 	memset(&sp->ops, 0, sizeof(sp->ops));
+}
+
+void storvsp_set_subs(struct storvsp *sp, unsigned int max,
+		      storvsp_sub_fn *fn, void *arg)
+{
+	sp->max_subs = max < STORVSP_MAX_SUBS ? max : STORVSP_MAX_SUBS;
+	sp->sub_fn = fn;
+	sp->sub_arg = arg;
+}
+
+int storvsp_attach_sub(struct storvsp *sp, struct vmbus_chan *chan)
+{
+	unsigned int i;
+
+	if (!sp->attached || !sp->chan)
+		return -ENOTCONN;
+	for (i = 0; i < sp->nsubs; i++)
+		if (sp->subs[i] == chan)
+			return -EEXIST;
+	if (sp->nsubs == STORVSP_MAX_SUBS)
+		return -ENOSPC;
+	sp->subs[sp->nsubs++] = chan;
+	return 0;
+}
+
+void storvsp_detach_sub(struct storvsp *sp, struct vmbus_chan *chan)
+{
+	unsigned int i;
+	uint32_t k;
+
+	for (i = 0; i < sp->nsubs && sp->subs[i] != chan; i++)
+		;
+	if (i == sp->nsubs)
+		return;
+	/* Its requests' data may still be written: wait for the store. */
+	if (storvsp_drain(sp, 30000))
+		fprintf(stderr, "storvsp: domain %u: I/O still in flight at "
+			"a sub-channel's close\n", sp->domid);
+	for (k = 0; k < sp->lim.max_inflight; k++) {
+		struct slot *s = &sp->slots[k];
+
+		if (s->state != SLOT_DONE || s->chan != chan)
+			continue;
+		/* Its answer can no longer go anywhere. */
+		unmap_range(sp, s);
+		free(s->res);
+		free(s->bounce);
+		memset(s, 0, sizeof(*s));
+		sp->unsent--;
+		sp->inflight--;
+	}
+	sp->subs[i] = sp->subs[--sp->nsubs];
 }
 
 int storvsp_fd(const struct storvsp *sp)

@@ -16,8 +16,16 @@
  *
  * The VSP takes requests while it has room (requests in flight and grant
  * pages: storvsp.h); a full budget leaves them in the guest's ring, which
- * is what holds a flood.  The channel and the VSP's completion eventfd
- * both wake it.
+ * is what holds a flood.  The channels and the VSP's completion eventfd
+ * all wake it.
+ *
+ * Sub-channels: the controller reports one per guest vCPU (the entries
+ * under /local/domain/<domid>/cpu, the toolstack's), at most
+ * VD_STOR_SUBS; the guest's CREATE_SUB_CHANNELS makes the offers
+ * (libvmbus's vmbus_server_offer_sub: same type and instance, index 1..),
+ * whose opens reach this service with the controller's cookie.  They are
+ * rescinded when the primary closes (after the event batch: the close
+ * may come from inside the library) or the controller goes.
  */
 #include "config.h"
 
@@ -35,6 +43,16 @@
 #include "storvsp.h"
 #include "vmbusd.h"
 
+#define VD_STOR_SUBS		8	/* sub-channels per controller, at most */
+#define VD_STOR_SUBS_UNKNOWN	4	/* when the guest's vCPUs are not known */
+
+/* A sub-channel offered. */
+struct vd_stor_sub {
+	uint32_t relid;
+	struct vmbus_chan *chan;	/* open, or NULL */
+	struct vd_watch w;
+};
+
 /* One controller. */
 struct vd_stor {
 	struct vd_offer *offer;
@@ -42,12 +60,15 @@ struct vd_stor {
 	unsigned int ndisks;
 	struct vmbus_chan *chan;	/* open channel, or NULL */
 	struct vd_watch wchan, wio;
+	struct vd_stor_sub subs[VD_STOR_SUBS];
+	unsigned int nsubs;		/* offered */
 	uint64_t opens;
 	bool dead;
-	struct vd_stor *next_dead;
+	bool unoffer;			/* rescind the sub-channels after the batch */
+	struct vd_stor *next_dead, *next_unoffer;
 };
 
-static struct vd_stor *stors_dead;
+static struct vd_stor *stors_dead, *stors_unoffer;
 
 /*
  * The VSP's mappings count in the guest's budget (vmbusd -g, 8192 pages
@@ -74,10 +95,33 @@ static void stor_event(struct vd_watch *w, uint32_t events)
 	}
 }
 
+/* Rescind the sub-channels of @st (not from inside the library). */
+static void stor_unoffer_subs(struct vd_stor *st)
+{
+	struct vd_guest *g = st->offer->guest;
+	unsigned int i;
+
+	st->unoffer = false;
+	if (g->releasing || !g->srv)
+		return;
+	for (i = 0; i < st->nsubs; i++)
+		vmbus_server_rescind(g->srv, st->subs[i].relid);
+	if (st->nsubs)
+		dlog(LOG_INFO, "domain %u SCSI controller \"%s\": rescinded "
+		     "its %u sub-channel%s", g->domid, st->offer->name,
+		     st->nsubs, st->nsubs == 1 ? "" : "s");
+	st->nsubs = 0;
+}
+
 static void stor_reap(void)
 {
 	struct vd_stor *st;
 
+	while ((st = stors_unoffer)) {
+		stors_unoffer = st->next_unoffer;
+		if (!st->dead && st->unoffer)
+			stor_unoffer_subs(st);
+	}
 	while ((st = stors_dead)) {
 		stors_dead = st->next_dead;
 		storvsp_destroy(st->sp);
@@ -138,6 +182,44 @@ static int stor_read_disks(struct vd_offer *o, const char *dir,
 	return rc;
 }
 
+/* The guest asked for @count sub-channels (the VSP checked the count). */
+static int stor_offer_subs(void *arg, unsigned int count)
+{
+	struct vd_stor *st = arg;
+	struct vd_offer *o = st->offer;
+	unsigned int i;
+	int rc = 0;
+
+	for (i = 0; i < count && !rc; i++) {
+		rc = vmbus_server_offer_sub(o->guest->srv, o->relid,
+					    (uint16_t)(i + 1), o,
+					    &st->subs[st->nsubs].relid);
+		if (!rc)
+			st->subs[st->nsubs++].chan = NULL;
+	}
+	if (rc)
+		dlog(LOG_WARNING, "domain %u SCSI controller \"%s\": failed to "
+		     "offer sub-channel %u (%s)", o->guest->domid, o->name, i,
+		     strerror(-rc));
+	else
+		dlog(LOG_INFO, "domain %u SCSI controller \"%s\": offered %u "
+		     "sub-channel%s", o->guest->domid, o->name, count,
+		     count == 1 ? "" : "s");
+	return rc;
+}
+
+/* The guest's vCPUs, as the toolstack wrote them; 0 if unknown. */
+static unsigned int stor_guest_vcpus(unsigned int domid)
+{
+	char path[64], **ents;
+	unsigned int n = 0;
+
+	snprintf(path, sizeof(path), "/local/domain/%u/cpu", domid);
+	ents = xs_directory(vd_xs, XBT_NULL, path, &n);
+	free(ents);
+	return ents ? n : 0;
+}
+
 static int stor_make(struct vd_offer *o, const char *dir)
 {
 	struct storvsp_disk_cfg cfg[DISK_SPEC_LUNS];
@@ -172,6 +254,11 @@ static int stor_make(struct vd_offer *o, const char *dir)
 	}
 	st->offer = o;
 	st->ndisks = n;
+	n = stor_guest_vcpus(o->guest->domid);
+	storvsp_set_subs(st->sp, !n ? VD_STOR_SUBS_UNKNOWN :
+			 n < VD_STOR_SUBS ? n : VD_STOR_SUBS, stor_offer_subs,
+			 st);
+	n = st->ndisks;
 	st->wchan = (struct vd_watch){ stor_event, st };
 	st->wio = (struct vd_watch){ stor_event, st };
 	memset(&desc, 0, sizeof(desc));
@@ -208,12 +295,61 @@ out:
 	return rc;
 }
 
+static struct vd_stor_sub *stor_sub(struct vd_stor *st, uint32_t relid)
+{
+	unsigned int i;
+
+	for (i = 0; i < st->nsubs; i++)
+		if (st->subs[i].relid == relid)
+			return &st->subs[i];
+	return NULL;
+}
+
+static int stor_open_sub(struct vd_stor *st, struct vd_stor_sub *sub,
+			 struct vmbus_chan *chan)
+{
+	int rc;
+
+	if (sub->chan)
+		return -EBUSY;
+	rc = storvsp_attach_sub(st->sp, chan);
+	if (rc)
+		return rc;
+	sub->w = (struct vd_watch){ stor_event, st };
+	rc = vd_epoll_add(vmbus_chan_fd(chan), EPOLLIN, &sub->w);
+	if (rc) {
+		storvsp_detach_sub(st->sp, chan);
+		return rc;
+	}
+	sub->chan = chan;
+	dlog(LOG_INFO, "domain %u SCSI controller \"%s\" sub-channel "
+	     "(channel %u) opened", st->offer->guest->domid, st->offer->name,
+	     vmbus_chan_relid(chan));
+	storvsp_process(st->sp);
+	return 0;
+}
+
+static void stor_close_sub(struct vd_stor *st, struct vd_stor_sub *sub)
+{
+	if (!sub->chan)
+		return;
+	vd_epoll_del(vmbus_chan_fd(sub->chan));
+	storvsp_detach_sub(st->sp, sub->chan);
+	sub->chan = NULL;
+}
+
 static int stor_open(struct vd_offer *o, struct vmbus_chan *chan)
 {
 	struct vd_stor *st = o->priv;
+	struct vd_stor_sub *sub;
 	int rc;
 
-	if (!chan || !st || st->chan)
+	if (!chan || !st)
+		return -EBUSY;
+	sub = stor_sub(st, vmbus_chan_relid(chan));
+	if (sub)
+		return st->chan ? stor_open_sub(st, sub, chan) : -ENOTCONN;
+	if (st->chan)
 		return -EBUSY;
 	rc = storvsp_attach(st->sp, chan);
 	if (rc) {
@@ -244,11 +380,27 @@ static int stor_open(struct vd_offer *o, struct vmbus_chan *chan)
 static void stor_close(struct vd_offer *o, struct vmbus_chan *chan)
 {
 	struct vd_stor *st = o->priv;
+	struct vd_stor_sub *sub;
 	struct storvsp_stats s;
+	unsigned int i;
 
-	(void)chan;
-	if (!st || !st->chan)
+	if (!st)
 		return;
+	sub = chan ? stor_sub(st, vmbus_chan_relid(chan)) : NULL;
+	if (sub && sub->chan == chan) {
+		stor_close_sub(st, sub);
+		return;
+	}
+	if (!st->chan)
+		return;
+	for (i = 0; i < st->nsubs; i++)
+		stor_close_sub(st, &st->subs[i]);
+	/* The next open asks for its own sub-channels. */
+	if (st->nsubs && !st->unoffer) {
+		st->unoffer = true;
+		st->next_unoffer = stors_unoffer;
+		stors_unoffer = st;
+	}
 	vd_epoll_del(vmbus_chan_fd(st->chan));
 	vd_epoll_del(storvsp_fd(st->sp));
 	storvsp_get_stats(st->sp, &s);
@@ -267,6 +419,7 @@ static void stor_drop(struct vd_offer *o)
 	if (!st)
 		return;
 	stor_close(o, NULL);
+	stor_unoffer_subs(st);
 	o->priv = NULL;
 	/* Events of this batch may still name it: freed after the batch. */
 	st->dead = true;
@@ -291,7 +444,7 @@ static int stor_state(struct vd_offer *o, char *val, size_t len)
 		"service=storvsp tx_write=%u tx_read=%u tx_used=%u tx_size=%u "
 		"rx_write=%u rx_read=%u rx_used=%u rx_size=%u tx_packets=%llu "
 		"rx_packets=%llu tx_signals=%llu rx_signals=%llu errors=%llu "
-		"luns=%u vstor=%u.%u ready=%d requests=%llu inflight=%u "
+		"luns=%u subs=%u vstor=%u.%u ready=%d requests=%llu inflight=%u "
 		"inflight_peak=%u pages_mapped=%u pages_peak=%u "
 		"check_conditions=%llu refused=%llu bad_packets=%llu "
 		"flushes=%llu fua_writes=%llu unmaps=%llu", o->name,
@@ -302,7 +455,7 @@ static int stor_state(struct vd_offer *o, char *val, size_t len)
 		(unsigned long long)cs.tx_signals,
 		(unsigned long long)cs.rx_signals,
 		(unsigned long long)(cs.errors + s.bad_packets), st->ndisks,
-		s.version >> 8, s.version & 0xff, s.ready,
+		st->nsubs, s.version >> 8, s.version & 0xff, s.ready,
 		(unsigned long long)s.requests, s.inflight, s.inflight_peak,
 		s.pages_mapped, s.pages_peak,
 		(unsigned long long)s.check_conditions,

@@ -646,6 +646,24 @@ void vmbus_chan_unmap_grefs(struct vmbus_chan *chan, void *addr,
 			    uint32_t count);
 
 /*
+ * --- sub-channels (VMBUS_1.5) ---
+ * A multi-channel device (Hyper-V's storvsc and netvsc) asks its server,
+ * in its own protocol, for more channels of the same device: offers of
+ * the same type and instance whose sub_channel_index is 1, 2, ...; the
+ * guest opens each as any other channel (Linux hands them to the
+ * primary's driver).  The server makes them with vmbus_server_offer_sub;
+ * their opens and closes reach the ops with the cookie given here.
+ * Rescinding the primary does not rescind them: the server does.
+ */
+/* Server: offer sub-channel @index (>= 1) of offer @primary.  -ENOENT no
+ * such primary, -EEXIST index in use, -EINVAL a pipe or a peer offer. */
+int vmbus_server_offer_sub(struct vmbus_server *srv, uint32_t primary,
+			   uint16_t index, void *cookie, uint32_t *relid);
+/* Client: the sub-channel index of offer @relid (0: a primary), or
+ * -ENOENT. */
+int vmbus_bus_offer_sub_index(const struct vmbus_bus *bus, uint32_t relid);
+
+/*
  * --- channels between two guests (VMBUS_1.1) ---
  *
  * The bus daemon may offer a channel whose other end is another guest

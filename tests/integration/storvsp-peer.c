@@ -161,6 +161,7 @@ static int run_server(int argc, char **argv)
 
 struct cli {
 	struct storvsc_client sc;
+	struct vstor_channel_properties props;
 	uint64_t next_id;
 	int failed;
 };
@@ -310,15 +311,17 @@ static int negotiate(struct cli *c)
 	memset(&p, 0, sizeof(p));
 	p.operation = VSTOR_OP_QUERY_PROPERTIES;
 	p.flags = VSTOR_FLAG_REQUEST_COMPLETION;
+	/* Sub-channels where the server can offer them (vmbusd), else none. */
 	ok = !exec(c, &p, 0, 0) && !p.status &&
 	     p.props.max_transfer_bytes == (1u << 20) &&
-	     p.props.max_channel_cnt == 0 &&
+	     !p.props.max_channel_cnt ==
 	     !(p.props.flags & VSTOR_PROP_MULTI_CHANNEL);
+	c->props = p.props;
 	result(c, ok, "properties", "status 0x%x max_transfer %u channels %u",
 	       p.status, p.props.max_transfer_bytes, p.props.max_channel_cnt);
 	memset(&p, 0, sizeof(p));
 	p.operation = VSTOR_OP_CREATE_SUB_CHANNELS;
-	p.sub_channel_count = 4;
+	p.sub_channel_count = (uint16_t)(c->props.max_channel_cnt + 1);
 	ok = !exec(c, &p, 0, 0) && p.status == VSTOR_STATUS_INVALID_PARAMETER;
 	result(c, ok, "sub-channels-beyond-count-refused", "status 0x%x",
 	       p.status);
@@ -328,6 +331,82 @@ static int negotiate(struct cli *c)
 	ok = !exec(c, &p, 0, 0) && !p.status;
 	result(c, ok, "end-initialization", "status 0x%x", p.status);
 	return ok ? 0 : -EPROTO;
+}
+
+/*
+ * As hv_storvsc after its initialisation: ask for 2 sub-channels (or
+ * what the properties allow), open the offers of the controller's
+ * instance with sub-channel index 1.., read through each and find the
+ * answer on that channel.  Nothing to check where none are offered.
+ */
+static void check_subs(struct cli *c)
+{
+	struct vmbus_offer offs[16], prim;
+	struct vmbus_chan *subs[2] = { NULL, NULL }, *primary = c->sc.ch;
+	struct vstor_packet p;
+	unsigned int want, got = 0, good_n = 0, i;
+	uint8_t cdb[10];
+	int n, k, waited, rc;
+	bool ok;
+
+	if (!c->props.max_channel_cnt)
+		return;
+	want = c->props.max_channel_cnt < 2 ? c->props.max_channel_cnt : 2;
+	memset(&p, 0, sizeof(p));
+	p.operation = VSTOR_OP_CREATE_SUB_CHANNELS;
+	p.flags = VSTOR_FLAG_REQUEST_COMPLETION;
+	p.sub_channel_count = (uint16_t)want;
+	ok = !exec(c, &p, 0, 0) && !p.status;
+	result(c, ok, "sub-channels-created", "status 0x%x", p.status);
+	memset(&p, 0, sizeof(p));
+	p.operation = VSTOR_OP_CREATE_SUB_CHANNELS;
+	p.sub_channel_count = 1;
+	ok = !exec(c, &p, 0, 0) && p.status == VSTOR_STATUS_INVALID_PARAMETER;
+	result(c, ok, "sub-channels-asked-twice-refused", "status 0x%x",
+	       p.status);
+	n = vmbus_bus_offers(c->sc.bus, offs, 16);
+	for (k = 0; k < n && offs[k].relid != vmbus_chan_relid(primary); k++)
+		;
+	if (k == n) {
+		result(c, false, "sub-channels-offered", "primary not found");
+		return;
+	}
+	prim = offs[k];
+	for (waited = 0; got < want && waited < TIMEOUT_MS; waited += 50) {
+		vmbus_bus_wait(c->sc.bus, 50);
+		n = vmbus_bus_offers(c->sc.bus, offs, 16);
+		for (got = 0, k = 0; k < n; k++)
+			if (!memcmp(offs[k].type, prim.type, 16) &&
+			    !memcmp(offs[k].instance, prim.instance, 16) &&
+			    vmbus_bus_offer_sub_index(c->sc.bus, offs[k].relid) > 0)
+				got++;
+	}
+	result(c, got == want, "sub-channels-offered", "%u of %u", got, want);
+	for (k = 0, i = 0; k < n && i < want; k++) {
+		if (memcmp(offs[k].instance, prim.instance, 16) ||
+		    vmbus_bus_offer_sub_index(c->sc.bus, offs[k].relid) <= 0)
+			continue;
+		rc = vmbus_chan_open(c->sc.bus, offs[k].relid, RING_PAGES, 1,
+				     TIMEOUT_MS, &subs[i]);
+		if (rc)
+			break;
+		i++;
+	}
+	result(c, i == want, "sub-channels-opened", "%u of %u", i, want);
+	/* A read on each: answered on the channel it was sent on. */
+	for (k = 0; k < (int)i; k++) {
+		c->sc.ch = subs[k];
+		rw10(cdb, false, (uint32_t)k * 8, 8, false);
+		storvsc_srb(&p, 0, cdb, 10, true, 4096);
+		if (!exec(c, &p, 0, 4096) && good(&p) &&
+		    p.srb.data_transfer_length == 4096)
+			good_n++;
+	}
+	c->sc.ch = primary;
+	result(c, i && good_n == i, "sub-channels-carry-requests",
+	       "%u of %u", good_n, i);
+	for (k = 0; k < (int)i; k++)
+		vmbus_chan_close(subs[k]);
 }
 
 static void check_inquiry(struct cli *c, uint64_t nblocks)
@@ -719,6 +798,7 @@ static int run_client(uint64_t size_mib)
 		result(c, false, "negotiation", "protocol error");
 		return 1;
 	}
+	check_subs(c);
 	check_inquiry(c, nblocks);
 	check_data(c, nblocks);
 	check_errors(c, nblocks);

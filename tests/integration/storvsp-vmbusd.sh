@@ -4,7 +4,7 @@
 # SCSI controllers served by vmbusd on the simulated host: g1's controller
 # comes from the configuration file (a read-write disk at LUN 0, a
 # read-only one at LUN 1) and passes the user-mode storvsc's whole
-# scenario (storvsp-peer client); g2's is added and removed with vmbusctl
+# scenario (storvsp-peer client), sub-channels included; g2's is added and removed with vmbusctl
 # while the guest has writes and reads in flight, three times: every
 # request in flight fails on the client (the channel rescinded), none
 # hangs, and the daemon is left holding no more descriptors, io_uring
@@ -24,7 +24,8 @@ HOT2=$DISKDIR/hot2.img
 CYCLES=3
 CHECKS="srb-before-init-refused unknown-version-refused version-win10
 properties sub-channels-beyond-count-refused end-initialization
-inquiry-standard inquiry-vpd-00 inquiry-vpd-80 inquiry-vpd-83 inquiry-vpd-b0
+sub-channels-created sub-channels-asked-twice-refused sub-channels-offered
+sub-channels-opened sub-channels-carry-requests inquiry-standard inquiry-vpd-00 inquiry-vpd-80 inquiry-vpd-83 inquiry-vpd-b0
 inquiry-vpd-b1 inquiry-vpd-b2 inquiry-unknown-vpd-invalid-field
 inquiry-absent-lun-pq3 read-capacity-10 read-capacity-16 report-luns
 mode-sense-6-caching-wce mode-sense-6-ro-wp mode-sense-10-all test-unit-ready
@@ -37,7 +38,7 @@ cdb-length-beyond-buffer transfer-length-beyond-range-refused invalid-opcode
 bad-grant-refs-refused bad-range-count-refused
 bad-grant-fails-only-its-request flood-2000-bounded"
 
-echo "1..$(($(echo $CHECKS | wc -w) + 13 + 2 * CYCLES))"
+echo "1..$(($(echo $CHECKS | wc -w) + 14 + 2 * CYCLES))"
 truncate -s 16M "$RW" "$HOT" "$HOT2"
 head -c 1048576 /dev/urandom > "$RO"
 ro_sum=$("$PEER" sum "$RO" 0 1048576)
@@ -73,6 +74,10 @@ check "UNMAP through vmbusd punched a hole in the backing file" \
 	[ "$("$PEER" hole "$RW" $((12 << 20)) $((1 << 20)))" = hole ]
 check "the read-only disk is unchanged" \
 	[ "$("$PEER" sum "$RO" 0 1048576)" = "$ro_sum" ]
+check "vmbusd offered g1's controller 2 sub-channels and rescinded them when it closed" \
+	eval "grep -q 'domain $g1 SCSI controller \"scsi0\": offered 2 sub-channels' '$RUN/vmbusd.log' &&
+	      grep -q 'domain $g1 SCSI controller \"scsi0\" sub-channel (channel [0-9]*) opened' '$RUN/vmbusd.log' &&
+	      wait_for '$RUN/vmbusd.log' 'domain $g1 SCSI controller \"scsi0\": rescinded its 2 sub-channels'"
 check "vmbusctl list --json shows g1's controller offered again, with its two disks" \
 	eval "sleep 1.2; ctl list --json | grep -q '\"name\":\"scsi0\",\"mode\":\"scsi\",\"service\":\"storvsp\",\"state\":\"offered\".*\"luns\":2'"
 
