@@ -73,10 +73,17 @@ static struct vd_stor *stors_dead, *stors_unoffer;
 /*
  * The VSP's mappings count in the guest's budget (vmbusd -g, 8192 pages
  * by default), which its rings and other channels share: a controller
- * takes at most half of the default, enough for 16 requests of 1 MiB or
- * every request of 16 KiB in flight at once.
+ * takes at most half of it (4096 pages by default: 16 requests of 1 MiB,
+ * or every request of 16 KiB, in flight at once), and never less than
+ * one request of 1 MiB (257 pages).
  */
-static const struct storvsp_limits stor_limits = { .max_map_pages = 4096 };
+static uint32_t stor_map_pages(void)
+{
+	uint32_t budget = vd_guest_map_pages ? vd_guest_map_pages :
+			  VMBUS_SERVER_GUEST_MAPS_DEFAULT;
+
+	return budget / 2 > 257 ? budget / 2 : 257;
+}
 
 static void stor_event(struct vd_watch *w, uint32_t events)
 {
@@ -223,6 +230,7 @@ static unsigned int stor_guest_vcpus(unsigned int domid)
 static int stor_make(struct vd_offer *o, const char *dir)
 {
 	struct storvsp_disk_cfg cfg[DISK_SPEC_LUNS];
+	struct storvsp_limits lim = { 0 };
 	struct vmbus_offer_desc desc;
 	struct disk_spec *d;
 	struct vd_stor *st;
@@ -245,7 +253,8 @@ static int stor_make(struct vd_offer *o, const char *dir)
 	for (i = 0; i < n; i++)
 		cfg[i] = (struct storvsp_disk_cfg){ d[i].path, d[i].ro,
 						    d[i].lun };
-	rc = storvsp_create(&st->sp, cfg, n, &stor_limits);
+	lim.max_map_pages = stor_map_pages();
+	rc = storvsp_create(&st->sp, cfg, n, &lim);
 	if (rc) {
 		dlog(LOG_ERR, "domain %u: failed to open the disks of SCSI "
 		     "controller \"%s\" (%s)", o->guest->domid, o->name,
