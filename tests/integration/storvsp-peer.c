@@ -790,6 +790,7 @@ static int run_client(uint64_t size_mib)
 {
 	struct cli *c = calloc(1, sizeof(*c));
 	uint64_t nblocks = size_mib << 11;
+	int rc;
 
 	if (!c || storvsc_client_open(&c->sc, POOL_PAGES, RING_PAGES,
 				      TIMEOUT_MS))
@@ -807,7 +808,9 @@ static int run_client(uint64_t size_mib)
 	check_flood(c);
 	storvsc_client_close(&c->sc);
 	printf("client: %d failed\n", c->failed);
-	return c->failed ? 1 : 0;
+	rc = c->failed ? 1 : 0;
+	free(c);
+	return rc;
 }
 
 /*
