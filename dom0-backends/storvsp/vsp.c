@@ -754,10 +754,11 @@ int storvsp_packet(struct storvsp *sp, uint16_t type, uint16_t flags,
 		break;
 	case VSTOR_OP_CREATE_SUB_CHANNELS:
 		/*
-		 * Once per open, on the primary, 1 to max_channel_cnt (0
-		 * without sub-channels: any count is out of bounds).
+		 * Once per open, on the primary, after END_INITIALIZATION
+		 * (as hv_storvsc asks), 1 to max_channel_cnt (0 without
+		 * sub-channels: any count is out of bounds).
 		 */
-		if (!sp->sub_fn || sp->rx_chan || sp->subs_asked ||
+		if (!sp->sub_fn || sp->rx_chan || sp->subs_asked || !sp->ready ||
 		    !s->pkt.sub_channel_count ||
 		    s->pkt.sub_channel_count > sp->max_subs) {
 			s->pkt.status = VSTOR_STATUS_INVALID_PARAMETER;

@@ -65,10 +65,11 @@ struct vd_stor {
 	uint64_t opens;
 	bool dead;
 	bool unoffer;			/* rescind the sub-channels after the batch */
-	struct vd_stor *next_dead, *next_unoffer;
+	bool kicked;			/* run the VSP after the batch */
+	struct vd_stor *next_dead, *next_unoffer, *next_kick;
 };
 
-static struct vd_stor *stors_dead, *stors_unoffer;
+static struct vd_stor *stors_dead, *stors_unoffer, *stors_kick;
 
 /*
  * The VSP's mappings count in the guest's budget (vmbusd -g, 8192 pages
@@ -136,7 +137,42 @@ static void stor_reap(void)
 	}
 }
 
-static struct vd_loop_hook stor_hook = { .reap = stor_reap };
+/*
+ * A channel just opened: what the guest wrote before its open waits for
+ * no signal, so the VSP runs once after the batch -- not from the open
+ * callback, inside the library, where the sub-channels a request asks
+ * for could not be offered.
+ */
+static void stor_kick(struct vd_stor *st)
+{
+	if (st->kicked)
+		return;
+	st->kicked = true;
+	st->next_kick = stors_kick;
+	stors_kick = st;
+}
+
+static bool stor_busy(void)
+{
+	return stors_kick != NULL;
+}
+
+static void stor_turn(void)
+{
+	struct vd_stor *st = stors_kick, *next;
+
+	stors_kick = NULL;
+	for (; st; st = next) {
+		next = st->next_kick;
+		st->kicked = false;
+		if (!st->dead && st->chan)
+			stor_event(&st->wchan, EPOLLIN);
+	}
+}
+
+static struct vd_loop_hook stor_hook = {
+	.busy = stor_busy, .turn = stor_turn, .reap = stor_reap,
+};
 
 static int stor_start(void)
 {
@@ -197,6 +233,11 @@ static int stor_offer_subs(void *arg, unsigned int count)
 	unsigned int i;
 	int rc = 0;
 
+	/* An earlier open's, not rescinded yet: they go first. */
+	if (st->unoffer)
+		stor_unoffer_subs(st);
+	if (st->nsubs + count > VD_STOR_SUBS)
+		return -ENOSPC;
 	for (i = 0; i < count && !rc; i++) {
 		rc = vmbus_server_offer_sub(o->guest->srv, o->relid,
 					    (uint16_t)(i + 1), o,
@@ -334,7 +375,7 @@ static int stor_open_sub(struct vd_stor *st, struct vd_stor_sub *sub,
 	dlog(LOG_INFO, "domain %u SCSI controller \"%s\" sub-channel "
 	     "(channel %u) opened", st->offer->guest->domid, st->offer->name,
 	     vmbus_chan_relid(chan));
-	storvsp_process(st->sp);
+	stor_kick(st);
 	return 0;
 }
 
@@ -381,8 +422,7 @@ static int stor_open(struct vd_offer *o, struct vmbus_chan *chan)
 	st->opens++;
 	dlog(LOG_INFO, "domain %u SCSI controller \"%s\" (channel %u) opened",
 	     o->guest->domid, o->name, vmbus_chan_relid(chan));
-	/* What the guest sent with its open waits for no signal. */
-	storvsp_process(st->sp);
+	stor_kick(st);
 	return 0;
 }
 
