@@ -38,7 +38,7 @@ cdb-length-beyond-buffer transfer-length-beyond-range-refused invalid-opcode
 bad-grant-refs-refused bad-range-count-refused
 bad-grant-fails-only-its-request flood-2000-bounded"
 
-echo "1..$(($(echo $CHECKS | wc -w) + 15 + 2 * CYCLES))"
+echo "1..$(($(echo $CHECKS | wc -w) + 16 + 2 * CYCLES))"
 truncate -s 16M "$RW" "$HOT" "$HOT2"
 head -c 1048576 /dev/urandom > "$RO"
 ro_sum=$("$PEER" sum "$RO" 0 1048576)
@@ -110,6 +110,17 @@ for k in $(seq $CYCLES); do
 		sleep 1.2
 		check "vmbusctl list shows g2's controller open under load: VSTOR 6.2, requests, in flight" \
 			eval "ctl list | grep -q 'SCSI controller, 2 disk(s), VSTOR 6.2, [1-9][0-9]* requests, [0-9]* in flight'"
+		# The rings are 2 x 64 pages: more than that mapped is the VSP's
+		# request data, counted in the guest's budget.
+		most=0
+		for _ in $(seq 30); do
+			m=$(dom0 xenstore-read "/local/domain/0/vmbusd/$g2/maps" 2>/dev/null |
+			    sed -n 's/^mapped=\([0-9]*\).*/\1/p')
+			[ "${m:-0}" -gt "$most" ] && most=$m
+			sleep 0.1
+		done
+		check "the VSP's grant mappings count in g2's budget under load ($most pages mapped at most, rings 128)" \
+			[ "$most" -gt 136 ]
 	fi
 	ctl rescind g2 scsi0 > "$RUN/rescind$k.out" 2>&1
 	wait $bpid
