@@ -18,11 +18,13 @@ dom0_backends_vmbusd_vmbusd_SOURCES = \
 	dom0-backends/vmbusd/ic-heartbeat.c \
 	dom0-backends/vmbusd/ic-shutdown.c \
 	dom0-backends/vmbusd/ic-timesync.c \
-	dom0-backends/vmbusd/ic-kvp.c
+	dom0-backends/vmbusd/ic-kvp.c \
+	dom0-backends/vmbusd/storage.c
 dom0_backends_vmbusd_vmbusd_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) -I$(top_srcdir)/lib -I$(top_srcdir)/dom0-backends/netvsp $(XENGNTTAB_CFLAGS) $(DLOG_CPPFLAGS) $(UTIL_CPPFLAGS) $(XENSTORE_CFLAGS) \
-	$(LIBSYSTEMD_CFLAGS) $(LIBCAPNG_CFLAGS) -DVD_CONFIG_FILE='"$(sysconfdir)/xenvmbus/vmbusd.conf"'
+	$(LIBSYSTEMD_CFLAGS) $(LIBCAPNG_CFLAGS) -I$(top_srcdir)/dom0-backends/storvsp -DVD_CONFIG_FILE='"$(sysconfdir)/xenvmbus/vmbusd.conf"'
 dom0_backends_vmbusd_vmbusd_LDADD = $(NETVSP_LIBS) $(XENGNTTAB_LIBS) $(LIBVMBUS_LIBS) lib/vmbus/libvmbus-core.la util/libdlog.la util/libpipename.la $(XENSTORE_LIBS) \
-	$(LIBSYSTEMD_LIBS) $(LIBCAPNG_LIBS)
+	$(LIBSYSTEMD_LIBS) $(LIBCAPNG_LIBS) \
+	dom0-backends/storvsp/libstorvsp.la util/libdiskspec.la
 
 dist_man_MANS += docs/man/vmbusd.8 docs/man/vmbusd.conf.5
 

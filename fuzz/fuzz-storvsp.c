@@ -103,6 +103,21 @@ static int disk_file(size_t size)
 	return fd;
 }
 
+/*
+ * Sub-channels offered: every other request for them fails, as a bus out
+ * of offers would.  (Their channels are not fuzzed here: a sub-channel
+ * answers on its own ring, which this target does not have.)
+ */
+static unsigned int sub_calls;
+
+static int f_subs(void *arg, unsigned int count)
+{
+	(void)arg;
+	if (!count || count > 4)
+		abort();		/* the VSP checks the count first */
+	return sub_calls++ % 2 ? -ENOSPC : 0;
+}
+
 static void init(void)
 {
 	static char p0[64], p1[64];
@@ -127,6 +142,7 @@ static void init(void)
 	xgt = xengnttab_open(NULL, 0);
 	if (!xgt || storvsp_create(&sp, cfg, 2, &lim))
 		abort();
+	storvsp_set_subs(sp, 4, f_subs, NULL);
 }
 
 /* Feed one packet; when every slot is busy, let I/O complete first. */

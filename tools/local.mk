@@ -5,7 +5,7 @@
 sbin_PROGRAMS += tools/vmbusctl
 tools_vmbusctl_SOURCES = tools/vmbusctl.c
 tools_vmbusctl_CPPFLAGS = $(AM_CPPFLAGS) $(UTIL_CPPFLAGS) $(XENSTORE_CFLAGS) $(YAJL_CFLAGS)
-tools_vmbusctl_LDADD = util/libpipename.la $(XENSTORE_LIBS) $(YAJL_LIBS)
+tools_vmbusctl_LDADD = util/libpipename.la util/libdiskspec.la $(XENSTORE_LIBS) $(YAJL_LIBS)
 
 # The guest end of a pipe (and a dom0 echo service), for the demo and tests.
 bin_PROGRAMS += tools/vmbus-pipe-client

@@ -22,6 +22,8 @@
  *   offer DOM --nic bridge=BR,mac=MAC[,mtu=N][,ifname=NAME]
  *                       the guest's hv_sock: its ports reach PATH_<port>,
  *                       dom0 reaches its listeners through PATH
+ *   offer DOM --disk PATH[,ro][,lun=N]...
+ *                       a synthetic SCSI controller with these disks
  *   shutdown DOM [--reboot]
  *                       ask the guest's shutdown service
  *   kvp DOM get|set|delete|list POOL [KEY [VALUE]]
@@ -51,6 +53,7 @@
 #include <xenstore.h>
 #include <yajl/yajl_gen.h>
 
+#include "diskspec.h"
 #include "pipename.h"
 
 #define BE_ROOT		"/local/domain/0/backend/vmbus"
@@ -415,11 +418,17 @@ static int cmd_p2p(int a, int b, const char *name, const char *mode)
 
 static int cmd_rescind(int domid, const char *name)
 {
-	char path[160], *k = offer_key(domid, name), *peer;
+	char path[160], *k = offer_key(domid, name), *peer, *kind;
+	const char *noun = "pipe";
 	unsigned long pd;
 
 	if (!k)
 		return say(1, "domain %d has no pipe \"%s\"", domid, name);
+	snprintf(path, sizeof(path), BE_ROOT "/%d/0/offers/%s/kind", domid, k);
+	kind = xs_read(xs, XBT_NULL, path, NULL);
+	if (kind && strcmp(kind, "scsi") == 0)
+		noun = "SCSI controller";
+	free(kind);
 	snprintf(path, sizeof(path), BE_ROOT "/%d/0/offers/%s/peer", domid, k);
 	peer = xs_read(xs, XBT_NULL, path, NULL);
 	snprintf(path, sizeof(path), BE_ROOT "/%d/0/offers/%s", domid, k);
@@ -428,7 +437,7 @@ static int cmd_rescind(int domid, const char *name)
 		free(peer);
 		return fail("remove", path, errno);
 	}
-	printf("rescinded pipe \"%s\" of domain %d\n", name, domid);
+	printf("rescinded %s \"%s\" of domain %d\n", noun, name, domid);
 	/* A pipe between guests goes at both ends. */
 	if (peer && (pd = strtoul(peer, NULL, 10)) > 0 && pd < 0x7ff0) {
 		k = offer_key((int)pd, name);
@@ -574,6 +583,13 @@ static const char *const ic_num_keys[] = {
 	"responses", "heartbeat_seq", "heartbeats", "time_samples",
 };
 
+/* A SCSI controller's (vmbusd's storage.c). */
+static const char *const scsi_num_keys[] = {
+	"luns", "subs", "ready", "requests", "inflight", "inflight_peak",
+	"pages_mapped", "pages_peak", "check_conditions", "refused",
+	"bad_packets", "flushes", "fua_writes", "unmaps",
+};
+
 static const char *const map_keys[] = { "mapped", "limit", "gpadls",
 					 "refused" };
 
@@ -716,6 +732,16 @@ static void json_channel(yajl_gen g, const char *relid, const char *v)
 			if (kv(v, ic_num_keys[m])[0])
 				json_kv(g, ic_num_keys[m], kv(v, ic_num_keys[m]));
 	}
+	/* A SCSI controller: the protocol agreed and the VSP's counters. */
+	if (kv(v, "luns")[0]) {
+		if (kv(v, "vstor")[0]) {
+			json_str(g, "vstor");
+			json_str(g, kv(v, "vstor"));
+		}
+		for (m = 0; m < sizeof(scsi_num_keys) / sizeof(scsi_num_keys[0]); m++)
+			if (kv(v, scsi_num_keys[m])[0])
+				json_kv(g, scsi_num_keys[m], kv(v, scsi_num_keys[m]));
+	}
 	yajl_gen_map_close(g);
 }
 
@@ -758,6 +784,22 @@ static void print_channel(const char *dom, const char *bs, const char *fs,
 			       kv(v, "heartbeat_seq"));
 		if (kv(v, "time_samples")[0])
 			printf(", %s time samples", kv(v, "time_samples"));
+		printf("\n");
+	}
+	/* A SCSI controller: a second line with its disks and requests. */
+	if (kv(v, "luns")[0]) {
+		printf("%-6s %-12s %-12s %-6s   SCSI controller, %s disk(s)",
+		       "", "", "", "", kv(v, "luns"));
+		/* kv's buffer is static: one value per printf. */
+		if (kv(v, "vstor")[0]) {
+			printf(", VSTOR %s", kv(v, "vstor"));
+			printf(", %s requests", kv(v, "requests"));
+			printf(", %s in flight", kv(v, "inflight"));
+			printf(", %s grant pages mapped", kv(v, "pages_mapped"));
+			printf(", %s check conditions",
+			       kv(v, "check_conditions"));
+			printf(", %s refused", kv(v, "refused"));
+		}
 		printf("\n");
 	}
 }
@@ -1159,6 +1201,48 @@ static int cmd_offer_nic(int domid, const char *spec)
 	return 0;
 }
 
+/*
+ * A SCSI controller with the @n disks of @specs (checked): the entry
+ * named scsiN, the first N free, one disk/<i> per disk, kind last.
+ */
+static int cmd_offer_disks(int domid, const struct disk_spec *d,
+			   unsigned int n)
+{
+	char odir[128], ddir[160], name[16], idx[16];
+	char spec[DISK_SPEC_PATH_MAX + 16], *k;
+	unsigned int i;
+	int rc;
+
+	for (i = 0;; i++) {
+		snprintf(name, sizeof(name), "scsi%u", i);
+		k = offer_key(domid, name);
+		if (!k)
+			break;
+		free(k);
+	}
+	rc = offer_dir(domid, odir, sizeof(odir));
+	if (rc)
+		return rc;
+	snprintf(ddir, sizeof(ddir), "%s/disk", odir);
+	if (!xw(XBT_NULL, odir, "name", name))
+		return fail("write", odir, errno);
+	for (i = 0; i < n; i++) {
+		snprintf(idx, sizeof(idx), "%u", i);
+		disk_spec_format(&d[i], spec, sizeof(spec));
+		if (!xw(XBT_NULL, ddir, idx, spec))
+			return fail("write", ddir, errno);
+	}
+	/* kind last: the daemon takes the entry once it is there. */
+	if (!xw(XBT_NULL, odir, "kind", "scsi"))
+		return fail("write", odir, errno);
+	printf("offered SCSI controller \"%s\" to domain %d:", name, domid);
+	for (i = 0; i < n; i++)
+		printf("%s LUN %u %s%s", i ? "," : "", d[i].lun, d[i].path,
+		       d[i].ro ? " (read-only)" : "");
+	printf("\n");
+	return 0;
+}
+
 static int cmd_shutdown(int domid, bool reboot, unsigned int wait_s)
 {
 	const char *kvs[] = { "op", reboot ? "reboot" : "shutdown" };
@@ -1283,6 +1367,11 @@ static void usage(FILE *f)
 "                                   offer a network adapter for the guest's\n"
 "                                   hv_netvsc: a tap (NAME, or vmbDOM.KEY)\n"
 "                                   in bridge BR, MTU 68-9000 (1500)\n"
+"  offer DOM --disk PATH[,ro][,lun=N] [--disk ...]\n"
+"                                   a SCSI controller (scsi0, scsi1, ...)\n"
+"                                   with these files or block devices as\n"
+"                                   disks, LUN 0-63 (default: the next\n"
+"                                   free); 'rescind DOM scsiN' removes it\n"
 "  shutdown DOM [--reboot] [--wait S]\n"
 "                                   ask the guest's shutdown service to\n"
 "                                   power it off (restart it)\n"
@@ -1295,7 +1384,7 @@ static void usage(FILE *f)
 /* The options, each allowed to the commands whose bit it carries. */
 enum { O_PIPE = 1, O_SERVICE = 2, O_MESSAGE = 4, O_JSON = 8, O_NAME = 16,
        O_MODE = 32, O_WAIT = 64, O_IC = 128, O_REBOOT = 256, O_HVSOCK = 512,
-       O_NIC = 1024 };
+       O_NIC = 1024, O_DISK = 2048 };
 
 static const struct command {
 	const char *name;
@@ -1309,7 +1398,7 @@ static const struct command {
 	{ "status", 0, 0, O_JSON, 0 },
 	/* A pipe needs --pipe and --service, an IC --ic: checked in main. */
 	{ "offer", 1, 1, O_PIPE | O_SERVICE | O_MESSAGE | O_IC | O_HVSOCK |
-	  O_NIC, 0 },
+	  O_NIC | O_DISK, 0 },
 	{ "p2p", 2, 2, O_NAME | O_MODE, O_NAME },
 	{ "rescind", 2, 2, 0, 0 },
 	{ "connect", 2, 2, O_MESSAGE | O_WAIT, 0 },
@@ -1329,6 +1418,7 @@ static const struct option opts[] = {
 	{ "reboot", no_argument, NULL, 'r' },
 	{ "hvsock", required_argument, NULL, 'H' },
 	{ "nic", required_argument, NULL, 'E' },
+	{ "disk", required_argument, NULL, 'd' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -1336,7 +1426,7 @@ static const struct option opts[] = {
 /* The O_* bit of each option above, in the same order. */
 static const unsigned int opt_bits[] = {
 	O_PIPE, O_SERVICE, O_MESSAGE, O_JSON, O_NAME, O_MODE, O_WAIT, O_IC,
-	O_REBOOT, O_HVSOCK, O_NIC, 0, 0,
+	O_REBOOT, O_HVSOCK, O_NIC, O_DISK, 0, 0,
 };
 
 static const char *opt_name(int val)
@@ -1366,6 +1456,8 @@ int main(int argc, char **argv)
 {
 	const char *pipe = NULL, *service = NULL, *pname = NULL, *ic = NULL;
 	const char *hvsock = NULL, *nic = NULL;
+	static struct disk_spec disks[DISK_SPEC_LUNS];
+	unsigned int ndisks = 0;
 	bool reboot = false;
 	const char *mode = "byte";
 	const struct command *c = NULL;
@@ -1407,6 +1499,7 @@ int main(int argc, char **argv)
 			return refuse("option --%s needs %s", opt_name(optopt),
 				      optopt == 'w' ? "a number of seconds" :
 				      optopt == 's' || optopt == 'H' ? "a path" :
+				      optopt == 'd' ? "PATH[,ro][,lun=N]" :
 				      optopt == 'M' ?
 				      "byte or message" : optopt == 'i' ?
 				      "heartbeat, shutdown, timesync or kvp" :
@@ -1439,6 +1532,17 @@ int main(int argc, char **argv)
 		case 'r': reboot = true; break;
 		case 'H': hvsock = optarg; break;
 		case 'E': nic = optarg; break;
+		case 'd': {
+			const char *bad;
+
+			if (ndisks == DISK_SPEC_LUNS)
+				return refuse("a controller has at most %u "
+					      "disks", DISK_SPEC_LUNS);
+			if (disk_spec_parse(optarg, &disks[ndisks], &bad))
+				return refuse("--disk \"%s\" %s", optarg, bad);
+			ndisks++;
+			break;
+		}
 		case 'w': {
 			unsigned long v;
 
@@ -1466,6 +1570,17 @@ int main(int argc, char **argv)
 	if (nargs > c->max_args)
 		return refuse("one argument too many: \"%s\"",
 			      argv[optind + c->max_args]);
+	if (ndisks && (given & (O_PIPE | O_SERVICE | O_MESSAGE | O_IC |
+				O_HVSOCK | O_NIC)))
+		return refuse("option --disk offers a SCSI controller, not a "
+			      "pipe, an integration service, hv_sock nor a "
+			      "network adapter");
+	if (ndisks) {
+		unsigned int lun;
+
+		if (disk_spec_assign_luns(disks, ndisks, &lun))
+			return refuse("two disks at LUN %u", lun);
+	}
 	if (hvsock && (given & (O_PIPE | O_SERVICE | O_MESSAGE | O_IC)))
 		return refuse("option --hvsock serves hv_sock, not a pipe nor "
 			      "an integration service");
@@ -1482,10 +1597,10 @@ int main(int argc, char **argv)
 	if (ic && !ic_kind_known(ic))
 		return refuse("--ic takes heartbeat, shutdown, timesync or kvp, "
 			      "not \"%s\"", ic);
-	if (strcmp(c->name, "offer") == 0 && !ic && !hvsock && !nic &&
+	if (strcmp(c->name, "offer") == 0 && !ic && !hvsock && !nic && !ndisks &&
 	    !(given & O_PIPE))
 		return refuse("option --pipe NAME is missing");
-	if (strcmp(c->name, "offer") == 0 && !ic && !hvsock && !nic &&
+	if (strcmp(c->name, "offer") == 0 && !ic && !hvsock && !nic && !ndisks &&
 	    !(given & O_SERVICE))
 		return refuse("option --service PATH is missing");
 	if ((c->needs & ~given) & O_NAME)
@@ -1534,6 +1649,8 @@ int main(int argc, char **argv)
 		rc = cmd_offer_hvsock(domid, hvsock);
 	else if (strcmp(cmd, "offer") == 0 && nic)
 		rc = cmd_offer_nic(domid, nic);
+	else if (strcmp(cmd, "offer") == 0 && ndisks)
+		rc = cmd_offer_disks(domid, disks, ndisks);
 	else if (strcmp(cmd, "offer") == 0)
 		rc = cmd_offer(domid, pipe, service, message);
 	else if (strcmp(cmd, "shutdown") == 0)

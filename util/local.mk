@@ -16,3 +16,8 @@ UTIL_CPPFLAGS = -I$(top_srcdir)/util
 # What a pipe name may be: vmbusd's configuration and vmbusctl's options.
 noinst_LTLIBRARIES += util/libpipename.la
 util_libpipename_la_SOURCES = util/pipename.c util/pipename.h
+
+# What a disk of a SCSI controller is: vmbusctl, vmbusd and the storage
+# test and benchmark servers.
+noinst_LTLIBRARIES += util/libdiskspec.la
+util_libdiskspec_la_SOURCES = util/diskspec.c util/diskspec.h

@@ -89,8 +89,6 @@ static uint64_t next_off(const struct mode *m, uint64_t *state, uint64_t n,
 /* ---- dom0: the server ---- */
 
 static volatile sig_atomic_t stop;
-static int epfd = -1;
-static struct storvsp *vsp;
 
 static void on_signal(int sig)
 {
@@ -98,38 +96,21 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static int srv_open(struct vmbus_server *s, struct vmbus_chan *c,
-		    void *cookie, void *arg)
+static void srv_serving(unsigned int domid, void *arg)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
-	int rc;
-
-	(void)s; (void)cookie; (void)arg;
-	rc = storvsp_attach(vsp, c);
-	if (rc)
-		return rc;
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, vmbus_chan_fd(c), &ev) < 0 ?
-		-errno : 0;
+	(void)arg;
+	printf("server: serving domain %u\n", domid);
+	fflush(stdout);
 }
 
-static void srv_close(struct vmbus_server *s, struct vmbus_chan *c,
-		      void *cookie, void *arg)
-{
-	(void)s; (void)cookie; (void)arg;
-	epoll_ctl(epfd, EPOLL_CTL_DEL, vmbus_chan_fd(c), NULL);
-	storvsp_detach(vsp);
-}
-
-static const struct vmbus_server_ops ops = { srv_open, srv_close };
+static const struct storvsp_serve_ops serve_ops = { srv_serving, NULL,
+						    NULL, NULL };
 
 static int run_server(unsigned int domid, const char *path)
 {
-	struct vmbus_offer_desc d = { .nversions = 1,
-				      .versions = { VSTOR_CLASS_VERSION } };
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL }, evs[8];
 	struct storvsp_disk_cfg disk = { path, false, 0 };
-	struct vmbus_server *s;
-	int rc, i, k;
+	struct storvsp *vsp;
+	int rc;
 
 	rc = storvsp_create(&vsp, &disk, 1, NULL);
 	if (rc) {
@@ -138,31 +119,9 @@ static int run_server(unsigned int domid, const char *path)
 	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
-	epfd = epoll_create1(0);
-	vmbus_guid_parse(VSTOR_SCSI_CLASS_GUID, d.type);
-	d.instance[15] = 1;
-	rc = vmbus_server_create(&s, domid, &ops, NULL);
-	if (rc) {
-		fprintf(stderr, "server: serve domain %u: %s\n", domid,
-			strerror(-rc));
-		return 1;
-	}
-	vmbus_server_offer(s, &d, NULL);
-	epoll_ctl(epfd, EPOLL_CTL_ADD, vmbus_server_fd(s), &ev);
-	ev.data.ptr = vsp;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, storvsp_fd(vsp), &ev);
-	printf("server: serving domain %u\n", domid);
-	fflush(stdout);
-	while (!stop) {
-		k = epoll_wait(epfd, evs, 8, 500);
-		for (i = 0; i < k; i++)
-			if (!evs[i].data.ptr)
-				vmbus_server_process(s);
-		storvsp_process(vsp);
-	}
-	vmbus_server_destroy(s);
+	rc = storvsp_serve(domid, vsp, &serve_ops, &stop);
 	storvsp_destroy(vsp);
-	return 0;
+	return rc ? 1 : 0;
 }
 
 /* ---- the guest: through the VSP ---- */

@@ -10,7 +10,8 @@ dom0_backends_storvsp_libstorvsp_la_SOURCES = \
 	dom0-backends/storvsp/scsi.h \
 	dom0-backends/storvsp/scsi.c \
 	dom0-backends/storvsp/storvsp.h \
-	dom0-backends/storvsp/vsp.c
+	dom0-backends/storvsp/vsp.c \
+	dom0-backends/storvsp/serve.c
 dom0_backends_storvsp_libstorvsp_la_CPPFLAGS = $(LIBVMBUS_CPPFLAGS) \
 	$(LIBURING_CFLAGS) $(XENGNTTAB_CFLAGS)
 dom0_backends_storvsp_libstorvsp_la_LIBADD = $(LIBVMBUS_LIBS) \

@@ -15,17 +15,20 @@
  *   storvsp_destroy()
  *
  * Data travels in DATA_USING_GPA_DIRECT packets whose range names grant
- * references of the guest (the channel's peer domain); the grants of the
+ * references of the guest (the channel's peer domain), decoded by
+ * libvmbus (vmbus_chan_recv_pkt, vmbus_gpa_direct_range); the grants of the
  * requests taken in one turn are mapped together and unmapped when the
  * last of those requests completes.  What one guest can make
  * dom0 hold is bounded: requests in flight and grant pages mapped
  * (struct storvsp_limits); past either, the VSP stops reading the ring
- * until a request completes.  Sub-channels are reported as none
- * (max_channel_cnt 0): they come with the bus daemon's integration.
+ * until a request completes.  Sub-channels (storvsp_set_subs) share
+ * the controller's disks, slots and budgets; each request is answered on
+ * the channel it came on.
  */
 #ifndef STORVSP_H
 #define STORVSP_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,9 +62,10 @@ struct storvsp_stats {
 };
 
 /*
- * How the VSP reaches guest memory and answers; the default (NULL ops)
- * maps grants of the channel's peer with libxengnttab and answers on the
- * channel.  Tests and the fuzzer replace them.
+ * How the VSP reaches guest memory and answers; storvsp_attach maps the
+ * grants of the channel's peer through libvmbus (vmbus_chan_map_grefs:
+ * counted in the guest's mapping budget) and answers on the channel.
+ * Tests and the fuzzer replace them.
  */
 struct storvsp_ops {
 	void *(*map)(void *arg, uint32_t domid, const uint32_t *grefs,
@@ -79,6 +83,21 @@ void storvsp_destroy(struct storvsp *sp);
 int storvsp_attach(struct storvsp *sp, struct vmbus_chan *chan);
 /* Forget the channel: waits for I/O in flight, unmaps, answers nothing. */
 void storvsp_detach(struct storvsp *sp);
+/*
+ * Sub-channels: QUERY_PROPERTIES reports up to @max (at most
+ * STORVSP_MAX_SUBS) and multi-channel support when @fn is set; the
+ * guest's CREATE_SUB_CHANNELS (once per open, on the primary) calls @fn
+ * with its count, which offers them (0, or -errno: the guest is told
+ * STATUS_UNSUCCESSFUL).  Each opened sub-channel is attached with
+ * storvsp_attach_sub and detached, at its close, with storvsp_detach_sub
+ * (which waits for the I/O in flight); storvsp_detach forgets them all.
+ */
+#define STORVSP_MAX_SUBS	16
+typedef int storvsp_sub_fn(void *arg, unsigned int count);
+void storvsp_set_subs(struct storvsp *sp, unsigned int max,
+		      storvsp_sub_fn *fn, void *arg);
+int storvsp_attach_sub(struct storvsp *sp, struct vmbus_chan *chan);
+void storvsp_detach_sub(struct storvsp *sp, struct vmbus_chan *chan);
 /* Readable when backing-store I/O completed. */
 int storvsp_fd(const struct storvsp *sp);
 /* Complete finished I/O and take new requests.  0 or -errno. */
@@ -103,5 +122,23 @@ int storvsp_packet(struct storvsp *sp, uint16_t type, uint16_t flags,
 void storvsp_batch(struct storvsp *sp, bool on);
 /* Wait up to @timeout_ms for I/O in flight and complete it; 0 or -errno. */
 int storvsp_drain(struct storvsp *sp, int timeout_ms);
+
+/*
+ * Serve guest @domid's bus from this process with one controller on it,
+ * run by @sp, until *@stop is set (from a signal handler): the storage
+ * test server and the benchmark, where vmbusd is not wanted.  The hooks
+ * (any may be NULL) say when the bus is served and the channel opens and
+ * closes (@st: the VSP's counters before the detach).  0 or -errno.
+ */
+struct storvsp_serve_ops {
+	void (*serving)(unsigned int domid, void *arg);
+	void (*opened)(struct vmbus_chan *chan, void *arg);
+	void (*closed)(struct vmbus_chan *chan, const struct storvsp_stats *st,
+		       void *arg);
+	void *arg;
+};
+int storvsp_serve(unsigned int domid, struct storvsp *sp,
+		  const struct storvsp_serve_ops *ops,
+		  volatile sig_atomic_t *stop);
 
 #endif /* STORVSP_H */

@@ -31,7 +31,6 @@
 #include <unistd.h>
 
 #include <liburing.h>
-#include <xengnttab.h>
 
 #include <xenvmbus/gpadl.h>
 #include <xenvmbus/ring.h>
@@ -72,6 +71,7 @@ struct mapgrp {
 
 struct slot {
 	enum slot_state state;
+	struct vmbus_chan *chan;	/* a sub-channel it came on, or NULL */
 	uint64_t trans_id;
 	struct vstor_packet pkt;	/* the answer being built */
 	uint32_t pkt_len;
@@ -103,9 +103,15 @@ struct storvsp {
 	struct io_uring ring;
 	bool ring_ok;
 	int efd;
-	xengnttab_handle *xgt;
-	/* the channel (or the test's ops) */
+	/* the channel (or the test's ops), and its sub-channels */
 	struct vmbus_chan *chan;
+	struct vmbus_chan *subs[STORVSP_MAX_SUBS];
+	unsigned int nsubs;
+	struct vmbus_chan *rx_chan;	/* a sub-channel being read */
+	unsigned int max_subs;
+	storvsp_sub_fn *sub_fn;
+	void *sub_arg;
+	bool subs_asked;
 	struct storvsp_ops ops;
 	bool attached;
 	unsigned int domid;
@@ -126,21 +132,21 @@ struct storvsp {
 
 /* ---- guest memory ---- */
 
-static void *xgt_map(void *arg, uint32_t domid, const uint32_t *grefs,
-		     uint32_t count, bool writable)
+/* Through the channel: counted in the guest's mapping budget. */
+static void *chan_map(void *arg, uint32_t domid, const uint32_t *grefs,
+		      uint32_t count, bool writable)
 {
 	struct storvsp *sp = arg;
 
-	return xengnttab_map_domain_grant_refs(sp->xgt, count, domid,
-					       (uint32_t *)grefs,
-					       PROT_READ | (writable ? PROT_WRITE : 0));
+	(void)domid;
+	return vmbus_chan_map_grefs(sp->chan, grefs, count, writable);
 }
 
-static void xgt_unmap(void *arg, void *addr, uint32_t count)
+static void chan_unmap(void *arg, void *addr, uint32_t count)
 {
 	struct storvsp *sp = arg;
 
-	xengnttab_unmap(sp->xgt, addr, count);
+	vmbus_chan_unmap_grefs(sp->chan, addr, count);
 }
 
 static int chan_send_comp(void *arg, uint64_t trans_id, const void *data,
@@ -162,8 +168,9 @@ static void grp_put(struct storvsp *sp, struct mapgrp *grp)
 
 /*
  * Map the ranges of @n slots in one call (all read-only or all writable),
- * each slot taking its pages of the one mapping.  -EFAULT if the call
- * failed (a grant of one of them is bad: the caller retries them alone).
+ * each slot taking its pages of the one mapping.  -ENOSPC past the
+ * guest's mapping budget, -EFAULT if the call failed otherwise (a grant
+ * of one of them is bad: the caller retries them alone).
  */
 static int map_slots(struct storvsp *sp, struct slot **q, uint32_t n,
 		     bool writable)
@@ -180,10 +187,13 @@ static int map_slots(struct storvsp *sp, struct slot **q, uint32_t n,
 	grp = malloc(sizeof(*grp));
 	if (!grp)
 		return -ENOMEM;
+	errno = 0;
 	grp->addr = sp->ops.map(sp->ops.arg, sp->domid, refs, total, writable);
 	if (!grp->addr) {
+		int err = errno == ENOSPC ? -ENOSPC : -EFAULT;
+
 		free(grp);
-		return -EFAULT;
+		return err;
 	}
 	grp->npages = total;
 	grp->users = n;
@@ -208,45 +218,36 @@ static void unmap_range(struct storvsp *sp, struct slot *s)
 }
 
 /*
- * The range buffer of a GPA-direct packet's type header (gpadl.h): exactly
- * one range, grants for every page it spans, padding below 8 bytes.
+ * The range buffer of a GPA-direct packet's type header, as libvmbus
+ * decodes it (vmbus_gpa_direct_range): exactly one range, of at most the
+ * largest transfer; its grant references copied for the turn's mapping.
  */
 static int parse_gpa(struct storvsp *sp, const uint8_t *thdr,
 		     uint32_t thdr_len, struct gpa *g)
 {
-	struct vmbus_gpa_range r;
-	uint32_t count, n, used;
-	uint64_t pages;
+	struct vmbus_gpa_direct r;
+	uint32_t count;
 
-	if (thdr_len < 8 + sizeof(r))
+	if (vmbus_gpa_direct_range(thdr, thdr_len, 0, &r, &count) || count != 1 ||
+	    r.byte_count > sp->lim.max_transfer ||
+	    r.npages > sizeof(g->grefs) / sizeof(g->grefs[0]))
 		return -EINVAL;
-	memcpy(&count, thdr + 4, 4);
-	if (count != 1)
-		return -EINVAL;
-	memcpy(&r, thdr + 8, sizeof(r));
-	if (!r.byte_count || r.byte_offset >= VMBUS_GRANT_PAGE_SIZE ||
-	    r.byte_count > sp->lim.max_transfer)
-		return -EINVAL;
-	pages = VMBUS_GPA_RANGE_PAGES(r.byte_offset, r.byte_count);
-	n = (uint32_t)pages;
-	if (n > sizeof(g->grefs) / sizeof(g->grefs[0]))
-		return -EINVAL;
-	used = 8 + (uint32_t)sizeof(r) + 4 * n;
-	if (used > thdr_len || thdr_len - used >= 8)
-		return -EINVAL;
-	memcpy(g->grefs, thdr + 8 + sizeof(r), 4 * n);
+	memcpy(g->grefs, r.grefs, 4 * (size_t)r.npages);
 	g->byte_count = r.byte_count;
 	g->byte_offset = r.byte_offset;
-	g->npages = n;
+	g->npages = r.npages;
 	return 0;
 }
 
 /* ---- answers: the one place wire statuses are produced ---- */
 
-static int vsp_send(struct storvsp *sp, uint64_t trans_id,
-		    const struct vstor_packet *p, uint32_t len)
+/* On the channel the request came on. */
+static int vsp_send(struct storvsp *sp, const struct slot *s)
 {
-	return sp->ops.send_comp(sp->ops.arg, trans_id, p, len);
+	if (s->chan)
+		return vmbus_chan_send_comp(s->chan, s->trans_id, &s->pkt,
+					    s->pkt_len);
+	return sp->ops.send_comp(sp->ops.arg, s->trans_id, &s->pkt, s->pkt_len);
 }
 
 /* Fill an SRB answer from the SCSI result. */
@@ -298,7 +299,7 @@ static void vsp_complete_slot(struct storvsp *sp, struct slot *s)
 {
 	int rc;
 
-	rc = vsp_send(sp, s->trans_id, &s->pkt, s->pkt_len);
+	rc = vsp_send(sp, s);
 	if (rc == -EAGAIN) {
 		if (s->state != SLOT_DONE)
 			sp->unsent++;
@@ -707,6 +708,7 @@ int storvsp_packet(struct storvsp *sp, uint16_t type, uint16_t flags,
 	sp->inflight++;
 	if (sp->inflight > sp->st.inflight_peak)
 		sp->st.inflight_peak = sp->inflight;
+	s->chan = sp->rx_chan;
 	s->trans_id = trans_id;
 	n = len < VSTOR_PACKET_SIZE ? len : VSTOR_PACKET_SIZE;
 	memcpy(&s->pkt, data, n);	/* the one copy of the request */
@@ -737,8 +739,12 @@ int storvsp_packet(struct storvsp *sp, uint16_t type, uint16_t flags,
 			s->pkt.status = VSTOR_STATUS_INVALID_DEVICE_STATE;
 			break;
 		}
-		/* No sub-channels yet: max_channel_cnt 0, no multi-channel. */
 		s->pkt.props.max_transfer_bytes = sp->lim.max_transfer;
+		/* Sub-channels only where someone can offer them. */
+		if (sp->sub_fn && sp->max_subs) {
+			s->pkt.props.max_channel_cnt = (uint16_t)sp->max_subs;
+			s->pkt.props.flags = VSTOR_PROP_MULTI_CHANNEL;
+		}
 		s->pkt.status = VSTOR_STATUS_SUCCESS;
 		break;
 	case VSTOR_OP_END_INITIALIZATION:
@@ -747,8 +753,21 @@ int storvsp_packet(struct storvsp *sp, uint16_t type, uint16_t flags,
 			VSTOR_STATUS_INVALID_DEVICE_STATE;
 		break;
 	case VSTOR_OP_CREATE_SUB_CHANNELS:
-		/* max_channel_cnt was 0: any count is out of bounds. */
-		s->pkt.status = VSTOR_STATUS_INVALID_PARAMETER;
+		/*
+		 * Once per open, on the primary, after END_INITIALIZATION
+		 * (as hv_storvsc asks), 1 to max_channel_cnt (0 without
+		 * sub-channels: any count is out of bounds).
+		 */
+		if (!sp->sub_fn || sp->rx_chan || sp->subs_asked || !sp->ready ||
+		    !s->pkt.sub_channel_count ||
+		    s->pkt.sub_channel_count > sp->max_subs) {
+			s->pkt.status = VSTOR_STATUS_INVALID_PARAMETER;
+			break;
+		}
+		sp->subs_asked = true;
+		s->pkt.status = sp->sub_fn(sp->sub_arg,
+					   s->pkt.sub_channel_count) ?
+			VSTOR_STATUS_UNSUCCESSFUL : VSTOR_STATUS_SUCCESS;
 		break;
 	case VSTOR_OP_RESET_LUN:
 	case VSTOR_OP_RESET_ADAPTER:
@@ -781,38 +800,6 @@ int storvsp_packet(struct storvsp *sp, uint16_t type, uint16_t flags,
 	return 0;
 }
 
-/*
- * libvmbus decodes no GPA-direct packet for its caller: vmbus_chan_recv
- * hands out the payload, not the range buffer before it.  It copies the
- * whole packet, descriptor first, into the caller's buffer, at most
- * VMBUS_RING_RX_SLACK (64) bytes in, with the payload last.  Until the
- * library returns the type header, find the descriptor in that private
- * copy: the first 8-byte position whose descriptor agrees with what the
- * library reported (type, header length ending at the payload, payload
- * length, transaction id).  The bytes before it were zeroed, so a stale
- * descriptor cannot match.
- */
-#define RX_PREFIX	(64u + 16u)
-
-static const uint8_t *find_thdr(const uint8_t *buf, const struct vmbus_packet *pkt,
-				uint32_t *thdr_len)
-{
-	const uint8_t *data = pkt->data;
-	struct vmbus_pkt_desc desc;
-	size_t at = (size_t)(data - buf), o;
-
-	for (o = 0; o + sizeof(desc) <= at && o < RX_PREFIX; o += 8) {
-		memcpy(&desc, buf + o, sizeof(desc));
-		if (desc.type == pkt->type && desc.trans_id == pkt->trans_id &&
-		    (size_t)desc.offset8 * 8 == at - o &&
-		    ((uint32_t)desc.len8 - desc.offset8) * 8u == pkt->len) {
-			*thdr_len = (uint32_t)(at - o - sizeof(desc));
-			return buf + o + sizeof(desc);
-		}
-	}
-	return NULL;
-}
-
 static bool room_for_request(const struct storvsp *sp)
 {
 	return !sp->unsent && sp->inflight < sp->lim.max_inflight &&
@@ -829,55 +816,99 @@ static void retry_unsent(struct storvsp *sp)
 			vsp_complete_slot(sp, &sp->slots[i]);
 }
 
-int storvsp_process(struct storvsp *sp)
+/* Take what @ch holds while there is room; 0 or -errno. */
+static int take_requests(struct storvsp *sp, struct vmbus_chan *ch)
 {
-	uint8_t *buf = (uint8_t *)sp->rxbuf;
-	struct vmbus_packet pkt;
+	struct vmbus_rxpkt pkt;
 	const uint8_t *thdr;
 	uint32_t thdr_len;
-	uint64_t ev;
 	int rc = 0;
 
-	if (!sp->attached)
-		return -ENOTCONN;
-	if (read(sp->efd, &ev, sizeof(ev)) < 0 && errno != EAGAIN)
-		return -errno;
-	if (sp->chan)
-		vmbus_chan_ack(sp->chan);
-	reap(sp);
-	retry_unsent(sp);
-	if (!sp->chan)
-		goto out;
-	vmbus_chan_batch_begin(sp->chan);
+	vmbus_chan_ack(ch);
+	sp->rx_chan = ch == sp->chan ? NULL : ch;
+	vmbus_chan_batch_begin(ch);
 	sp->batching = true;
 	while (room_for_request(sp)) {
-		memset(buf, 0, RX_PREFIX);
-		rc = vmbus_chan_recv(sp->chan, &pkt, buf, sizeof(sp->rxbuf));
+		rc = vmbus_chan_recv_pkt(ch, &pkt, sp->rxbuf,
+					 sizeof(sp->rxbuf));
 		if (rc == -EMSGSIZE) {
 			sp->st.bad_packets++;	/* larger than any request */
 			continue;
 		}
-		if (rc)
-			break;
-		thdr = NULL;
-		thdr_len = 0;
-		if (pkt.type == VMBUS_PKT_DATA_USING_GPA_DIRECT) {
-			thdr = find_thdr(buf, &pkt, &thdr_len);
-			if (!thdr) {
-				sp->st.bad_packets++;
-				continue;
-			}
+		/*
+		 * A range buffer libvmbus refused fails its request alone
+		 * (no type header: the request is answered INVALID_REQUEST);
+		 * anything else refused is no request of ours.
+		 */
+		if (rc == -EBADMSG &&
+		    pkt.type != VMBUS_PKT_DATA_USING_GPA_DIRECT) {
+			sp->st.bad_packets++;
+			continue;
 		}
+		if (rc && rc != -EBADMSG)
+			break;
+		thdr = rc ? NULL : pkt.ctx;
+		thdr_len = rc ? 0 : pkt.id;
+		rc = 0;
+		if (pkt.type != VMBUS_PKT_DATA_USING_GPA_DIRECT)
+			thdr = NULL, thdr_len = 0;
 		storvsp_packet(sp, pkt.type, pkt.flags, pkt.trans_id, thdr,
 			       thdr_len, pkt.data, pkt.len);
 	}
 	sp->batching = false;
 	map_queue(sp);
-	vmbus_chan_batch_commit(sp->chan);
-	if (rc == -EAGAIN)
-		rc = 0;
-out:
+	vmbus_chan_batch_commit(ch);
+	sp->rx_chan = NULL;
+	return rc == -EAGAIN || rc == -ENOTCONN ? 0 : rc;
+}
+
+/*
+ * Every channel's sends of this turn in one batch: the answers of the
+ * I/O completed and of the requests taken reach the guest with one
+ * signal per channel, not one each (measured: 8 event channel writes a
+ * turn at 4 KiB QD32, the largest share of the VSP's system calls).
+ */
+static void batch_all(struct storvsp *sp, bool begin)
+{
+	unsigned int i;
+
+	if (!sp->chan)
+		return;
+	if (begin)
+		vmbus_chan_batch_begin(sp->chan);
+	else
+		vmbus_chan_batch_commit(sp->chan);
+	for (i = 0; i < sp->nsubs; i++) {
+		if (begin)
+			vmbus_chan_batch_begin(sp->subs[i]);
+		else
+			vmbus_chan_batch_commit(sp->subs[i]);
+	}
+}
+
+int storvsp_process(struct storvsp *sp)
+{
+	uint64_t ev;
+	unsigned int i;
+	int rc = 0, one;
+
+	if (!sp->attached)
+		return -ENOTCONN;
+	if (read(sp->efd, &ev, sizeof(ev)) < 0 && errno != EAGAIN)
+		return -errno;
+	batch_all(sp, true);
+	reap(sp);
+	retry_unsent(sp);
+	if (sp->chan) {
+		rc = take_requests(sp, sp->chan);
+		for (i = 0; i < sp->nsubs; i++) {
+			one = take_requests(sp, sp->subs[i]);
+			if (!rc)
+				rc = one;
+		}
+	}
 	io_uring_submit(&sp->ring);
+	batch_all(sp, false);
 	return rc;
 }
 
@@ -994,18 +1025,13 @@ int storvsp_attach_ops(struct storvsp *sp, unsigned int domid,
 
 int storvsp_attach(struct storvsp *sp, struct vmbus_chan *chan)
 {
-	struct storvsp_ops ops = { xgt_map, xgt_unmap, chan_send_comp, sp };
+	struct storvsp_ops ops = { chan_map, chan_unmap, chan_send_comp, sp };
 	int peer = vmbus_chan_peer(chan);
 
 	if (sp->attached)
 		return -EBUSY;
 	if (peer < 0)
 		return peer;
-	if (!sp->xgt) {
-		sp->xgt = xengnttab_open(NULL, 0);
-		if (!sp->xgt)
-			return -errno;
-	}
 	sp->chan = chan;
 	return storvsp_attach_ops(sp, (unsigned int)peer, &ops);
 }
@@ -1032,8 +1058,62 @@ void storvsp_detach(struct storvsp *sp)
 	}
 	sp->inflight = sp->unsent = 0;
 	sp->chan = NULL;
+	sp->nsubs = 0;
+	sp->subs_asked = false;
 	sp->attached = false;
 	memset(&sp->ops, 0, sizeof(sp->ops));
+}
+
+void storvsp_set_subs(struct storvsp *sp, unsigned int max,
+		      storvsp_sub_fn *fn, void *arg)
+{
+	sp->max_subs = max < STORVSP_MAX_SUBS ? max : STORVSP_MAX_SUBS;
+	sp->sub_fn = fn;
+	sp->sub_arg = arg;
+}
+
+int storvsp_attach_sub(struct storvsp *sp, struct vmbus_chan *chan)
+{
+	unsigned int i;
+
+	if (!sp->attached || !sp->chan)
+		return -ENOTCONN;
+	for (i = 0; i < sp->nsubs; i++)
+		if (sp->subs[i] == chan)
+			return -EEXIST;
+	if (sp->nsubs == STORVSP_MAX_SUBS)
+		return -ENOSPC;
+	sp->subs[sp->nsubs++] = chan;
+	return 0;
+}
+
+void storvsp_detach_sub(struct storvsp *sp, struct vmbus_chan *chan)
+{
+	unsigned int i;
+	uint32_t k;
+
+	for (i = 0; i < sp->nsubs && sp->subs[i] != chan; i++)
+		;
+	if (i == sp->nsubs)
+		return;
+	/* Its requests' data may still be written: wait for the store. */
+	if (storvsp_drain(sp, 30000))
+		fprintf(stderr, "storvsp: domain %u: I/O still in flight at "
+			"a sub-channel's close\n", sp->domid);
+	for (k = 0; k < sp->lim.max_inflight; k++) {
+		struct slot *s = &sp->slots[k];
+
+		if (s->state != SLOT_DONE || s->chan != chan)
+			continue;
+		/* Its answer can no longer go anywhere. */
+		unmap_range(sp, s);
+		free(s->res);
+		free(s->bounce);
+		memset(s, 0, sizeof(*s));
+		sp->unsent--;
+		sp->inflight--;
+	}
+	sp->subs[i] = sp->subs[--sp->nsubs];
 }
 
 int storvsp_fd(const struct storvsp *sp)
@@ -1064,8 +1144,6 @@ void storvsp_destroy(struct storvsp *sp)
 	for (i = 0; i < SCSI_MAX_LUNS; i++)
 		if (sp->disks[i].fd >= 0)
 			close(sp->disks[i].fd);
-	if (sp->xgt)
-		xengnttab_close(sp->xgt);
 	free(sp->slots);
 	free(sp->queue);
 	free(sp);

@@ -15,6 +15,8 @@
  *   hvsock = PATH                   the guest's hv_sock: its connects to
  *                                   port P reach PATH_P, dom0 reaches its
  *                                   listeners through PATH
+ *   disk = PATH[,ro][,lun=N]        a disk of the guest's SCSI controller
+ *                                   scsi0 (one controller, a line per LUN)
  *
  * When a domain of a configured name is there (at start, and on every
  * @introduceDomain), the daemon writes what 'vmbusctl attach' and
@@ -32,6 +34,7 @@
 
 #include <xenstore.h>
 
+#include "diskspec.h"
 #include "pipename.h"
 #include "vmbusd.h"
 
@@ -55,6 +58,8 @@ struct vd_conf_guest {
 	char name[65];
 	unsigned int ics;		/* bit i: ic_kinds[i] offered */
 	char hvsock[97];		/* hv_sock's socket path, or "" */
+	struct disk_spec *disks;	/* its SCSI controller's, or NULL */
+	unsigned int ndisks;
 	unsigned int npipes;
 	struct vd_conf_pipe *pipes;
 	struct vd_conf_guest *next;
@@ -230,10 +235,56 @@ int vd_config_load(const char *path, bool must)
 			strcpy(g->hvsock, v);
 			continue;
 		}
+		if (v && strcmp(s, "disk") == 0) {
+			const char *bad;
+			unsigned int lun;
+
+			v = trim(v + 1);
+			if (!g) {
+				rc = conf_error(path, line, "a disk line belongs "
+						"to a guest's \"[NAME]\" section, "
+						"above", v);
+				break;
+			}
+			if (!g->disks)
+				g->disks = calloc(DISK_SPEC_LUNS,
+						  sizeof(*g->disks));
+			if (!g->disks) {
+				rc = -ENOMEM;
+				break;
+			}
+			if (g->ndisks == DISK_SPEC_LUNS) {
+				rc = conf_error(path, line, "a controller has at "
+						"most 64 disks, not one more:", v);
+				break;
+			}
+			if (disk_spec_parse(v, &g->disks[g->ndisks], &bad)) {
+				snprintf(text, sizeof(text), "a disk is "
+					 "\"PATH[,ro][,lun=N]\"; this one %s:",
+					 bad);
+				rc = conf_error(path, line, text, v);
+				break;
+			}
+			g->ndisks++;
+			/* LUNs given twice are said at the line of the second. */
+			{
+				struct disk_spec tmp[DISK_SPEC_LUNS];
+
+				memcpy(tmp, g->disks, g->ndisks * sizeof(*tmp));
+				if (disk_spec_assign_luns(tmp, g->ndisks, &lun)) {
+					snprintf(text, sizeof(text), "%u", lun);
+					rc = conf_error(path, line, "a second disk "
+							"at LUN", text);
+					break;
+				}
+			}
+			continue;
+		}
 		if (!v || strcmp(s, "pipe") != 0) {
 			rc = conf_error(path, line, "a line is \"[NAME]\", "
-					"\"pipe = ...\", \"ic = ...\" or "
-					"\"hvsock = ...\", not", s);
+					"\"pipe = ...\", \"ic = ...\", "
+					"\"hvsock = ...\" or \"disk = ...\", "
+					"not", s);
 			break;
 		}
 		if (!g) {
@@ -282,6 +333,7 @@ void vd_config_free(void)
 			g->pipes = p->next;
 			free(p);
 		}
+		free(g->disks);
 		free(g);
 	}
 	free(applied);
@@ -443,6 +495,27 @@ static int vd_config_attach(unsigned int domid, const struct vd_conf_guest *g)
 		if (!xw(XBT_NULL, odir, "name", "hvsock") ||
 		    !xw(XBT_NULL, odir, "uds", g->hvsock) ||
 		    !xw(XBT_NULL, odir, "kind", "hvsock"))
+			dlog(LOG_ERR, "domain %u (\"%s\"): failed to write "
+			     "\"%s\" (%s)", domid, g->name, odir,
+			     strerror(errno));
+	}
+	if (g->ndisks && !has_kind(offers, "scsi")) {
+		struct disk_spec d[DISK_SPEC_LUNS];
+		char spec[DISK_SPEC_PATH_MAX + 16], ddir[192], idx[16];
+		bool w;
+
+		memcpy(d, g->disks, g->ndisks * sizeof(*d));
+		disk_spec_assign_luns(d, g->ndisks, &i);
+		snprintf(odir, sizeof(odir), "%s/%u", offers, free_key(offers));
+		snprintf(ddir, sizeof(ddir), "%s/disk", odir);
+		w = xw(XBT_NULL, odir, "name", "scsi0");
+		for (i = 0; w && i < g->ndisks; i++) {
+			snprintf(idx, sizeof(idx), "%u", i);
+			disk_spec_format(&d[i], spec, sizeof(spec));
+			w = xw(XBT_NULL, ddir, idx, spec);
+		}
+		/* The daemon takes a controller's entry once its kind is written. */
+		if (!w || !xw(XBT_NULL, odir, "kind", "scsi"))
 			dlog(LOG_ERR, "domain %u (\"%s\"): failed to write "
 			     "\"%s\" (%s)", domid, g->name, odir,
 			     strerror(errno));

@@ -433,7 +433,8 @@ int main(int argc, char **argv)
 	    vd_service_register(&vd_ic_heartbeat_service) < 0 ||
 	    vd_service_register(&vd_ic_shutdown_service) < 0 ||
 	    vd_service_register(&vd_ic_timesync_service) < 0 ||
-	    vd_service_register(&vd_ic_kvp_service) < 0)
+	    vd_service_register(&vd_ic_kvp_service) < 0 ||
+	    vd_service_register(&vd_storage_service) < 0)
 		goto out;
 	vd_xs = xs_open(0);
 	if (!vd_xs) {

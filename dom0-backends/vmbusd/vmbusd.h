@@ -215,4 +215,7 @@ extern const struct vd_service vd_ic_shutdown_service;
 extern const struct vd_service vd_ic_timesync_service;
 extern const struct vd_service vd_ic_kvp_service;
 
+/* Synthetic SCSI controllers served by the storage VSP (storage.c). */
+extern const struct vd_service vd_storage_service;
+
 #endif /* VMBUSD_H */

@@ -66,6 +66,7 @@ _Static_assert(2 * CHAN_MIN_RING_PAGES >= VMBUS_PEER_RING_MIN_GREFS &&
 /* An offer, with what the public struct has no room for. */
 struct bus_offer {
 	struct vmbus_offer pub;
+	uint16_t sub_index;		/* 0: a primary channel */
 	unsigned int peer_domid;
 	uint16_t peer_flags;		/* VMBUS_OFFER_PEER_* */
 };
@@ -271,6 +272,7 @@ static int on_offer(void *owner, const struct vmbus_msg *m)
 		bo->peer_domid = o->peer_domid;
 		bo->peer_flags = o->peer_flags;
 	}
+	bo->sub_index = o->sub_channel_index;
 	off = &bo->pub;
 	off->relid = o->child_relid;
 	memcpy(off->type, o->if_type.b, 16);
@@ -1815,6 +1817,15 @@ int vmbus_bus_offer_peer(const struct vmbus_bus *bus, uint32_t relid)
 		return -ENOENT;
 	return (off->peer_flags & VMBUS_OFFER_PEER_VALID) ?
 	       (int)off->peer_domid : 0;
+}
+
+int vmbus_bus_offer_sub_index(const struct vmbus_bus *bus, uint32_t relid)
+{
+	const struct bus_offer *off = bus_offer(bus, relid);
+
+	if (!off || off->pub.rescinded)
+		return -ENOENT;
+	return off->sub_index;
 }
 
 int vmbus_bus_tl_connect(struct vmbus_bus *bus, const uint8_t endpoint[16],

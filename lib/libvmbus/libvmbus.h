@@ -597,6 +597,73 @@ void vmbus_rxpkt_done(struct vmbus_chan *chan, const struct vmbus_rxpkt *pkt);
 uint64_t vmbus_chan_refused(const struct vmbus_chan *chan);
 
 /*
+ * --- packets that name grant references directly (VMBUS_1.5) ---
+ * DATA_USING_GPA_DIRECT packets carry, before their in-band payload, a
+ * range buffer (<xenvmbus/gpadl.h>): for each range its byte count, its
+ * offset into its first page and the grant references of every page it
+ * spans, with no GPADL set up beforehand (Hyper-V's GPA-direct, as
+ * hv_storvsc and hv_netvsc send their page lists; Xen grants where
+ * Hyper-V puts guest frame numbers).  vmbus_chan_recv_pkt checks the
+ * range buffer against the packet (at least one range, each non-empty,
+ * its offset inside its first page, as many references as it spans, the
+ * buffer exactly used but for padding to 8 bytes) and returns it: nranges
+ * set, ctx pointing at the range buffer in @buf, id its length in bytes;
+ * a packet whose range buffer fails is refused (-EBADMSG) with data and
+ * len still set, so that the request it carries can be failed on its own.
+ * The references are the peer's to grant; nothing checks them until they
+ * are mapped.
+ */
+
+/* One range of a GPA-direct packet. */
+struct vmbus_gpa_direct {
+	uint32_t byte_count;
+	uint32_t byte_offset;		/* into the first page, < 4096 */
+	uint32_t npages;		/* pages it spans */
+	const uint32_t *grefs;		/* their grant references */
+};
+
+/* Range @i of GPA-direct packet @pkt: 0, or -EINVAL (no such range). */
+int vmbus_rxpkt_gpa_range(const struct vmbus_rxpkt *pkt, uint32_t i,
+			  struct vmbus_gpa_direct *range);
+/*
+ * The same for a range buffer held elsewhere (@buf, @len bytes, 4-byte
+ * aligned): -EBADMSG if it does not parse as vmbus_chan_recv_pkt checks
+ * it, -EINVAL if it has no range @i.  With @nranges, its count of ranges.
+ */
+int vmbus_gpa_direct_range(const void *buf, uint32_t len, uint32_t i,
+			   struct vmbus_gpa_direct *range, uint32_t *nranges);
+/*
+ * Server: map @count pages the channel's peer granted, read-write or
+ * read-only, counted in the guest's mapping budget and the host's as the
+ * library's own mappings are (vmbus_server_get_maps): NULL with errno
+ * ENOSPC past either, ENOTCONN on a channel not open, else the mapping's
+ * error.  Unmap them with vmbus_chan_unmap_grefs, at the latest from the
+ * channel's close callback.
+ */
+void *vmbus_chan_map_grefs(struct vmbus_chan *chan, const uint32_t *grefs,
+			   uint32_t count, bool writable);
+void vmbus_chan_unmap_grefs(struct vmbus_chan *chan, void *addr,
+			    uint32_t count);
+
+/*
+ * --- sub-channels (VMBUS_1.5) ---
+ * A multi-channel device (Hyper-V's storvsc and netvsc) asks its server,
+ * in its own protocol, for more channels of the same device: offers of
+ * the same type and instance whose sub_channel_index is 1, 2, ...; the
+ * guest opens each as any other channel (Linux hands them to the
+ * primary's driver).  The server makes them with vmbus_server_offer_sub;
+ * their opens and closes reach the ops with the cookie given here.
+ * Rescinding the primary does not rescind them: the server does.
+ */
+/* Server: offer sub-channel @index (>= 1) of offer @primary.  -ENOENT no
+ * such primary, -EEXIST index in use, -EINVAL a pipe or a peer offer. */
+int vmbus_server_offer_sub(struct vmbus_server *srv, uint32_t primary,
+			   uint16_t index, void *cookie, uint32_t *relid);
+/* Client: the sub-channel index of offer @relid (0: a primary), or
+ * -ENOENT. */
+int vmbus_bus_offer_sub_index(const struct vmbus_bus *bus, uint32_t relid);
+
+/*
  * --- channels between two guests (VMBUS_1.1) ---
  *
  * The bus daemon may offer a channel whose other end is another guest

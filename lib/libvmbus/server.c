@@ -230,6 +230,7 @@ int srv_send_offer(struct vmbus_server *s, struct srv_offer *o)
 		m.u.offer.xen_flags = VMBUS_OFFER_X_REOPEN;
 	memcpy(m.u.offer.user_data, o->d.user_data, sizeof(o->d.user_data));
 	m.u.offer.child_relid = o->relid;
+	m.u.offer.sub_channel_index = o->sub_index;
 	m.u.offer.class_version_count = o->d.nversions;
 	memcpy(m.u.offer.class_versions, o->d.versions,
 	       o->d.nversions * sizeof(uint32_t));
@@ -1358,6 +1359,35 @@ int vmbus_server_offer(struct vmbus_server *s,
 	return 0;
 }
 
+int vmbus_server_offer_sub(struct vmbus_server *s, uint32_t primary,
+			   uint16_t index, void *cookie, uint32_t *relid)
+{
+	struct srv_offer *p = srv_offer(s, primary), *o;
+	struct vmbus_offer_desc d;
+	int rc;
+
+	if (!p || p->rescinded || p->sub_index)
+		return -ENOENT;
+	if (!index || p->is_peer || (p->d.flags & VMBUS_OFFER_FLAG_NAMED_PIPE))
+		return -EINVAL;
+	for (o = s->offers; o; o = o->next)
+		if (!o->rescinded && o->sub_index == index &&
+		    !memcmp(o->d.type, p->d.type, 16) &&
+		    !memcmp(o->d.instance, p->d.instance, 16))
+			return -EEXIST;
+	d = p->d;
+	d.cookie = cookie;
+	rc = srv_offer_add(s, &d, &o);
+	if (rc)
+		return rc;
+	o->sub_index = index;
+	if (relid)
+		*relid = o->relid;
+	if (s->offers_requested && s->conn.evt.xce)
+		srv_send_offer(s, o);
+	return 0;
+}
+
 int vmbus_server_rescind(struct vmbus_server *s, uint32_t relid)
 {
 	struct srv_offer *o = srv_offer(s, relid);
@@ -1384,6 +1414,27 @@ void vmbus_server_foreach_chan(struct vmbus_server *s,
 }
 
 /* --- grant mapping budgets --- */
+
+void *vmbus_chan_map_grefs(struct vmbus_chan *c, const uint32_t *grefs,
+			   uint32_t count, bool writable)
+{
+	if (!c->server || !c->srv || c->state != CHAN_OPEN) {
+		errno = ENOTCONN;
+		return NULL;
+	}
+	if (!count) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return srv_map_grants(c->srv, count, grefs,
+			      PROT_READ | (writable ? PROT_WRITE : 0));
+}
+
+void vmbus_chan_unmap_grefs(struct vmbus_chan *c, void *addr, uint32_t count)
+{
+	if (c->srv && addr && count)
+		srv_unmap_grants(c->srv, addr, count);
+}
 
 int vmbus_server_set_map_limit(struct vmbus_server *s, uint32_t pages)
 {

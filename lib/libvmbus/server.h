@@ -36,6 +36,7 @@ struct srv_offer {
 	uint32_t relid;
 	bool sent;
 	bool rescinded;
+	uint16_t sub_index;		/* a sub-channel of another offer: 1.. */
 	struct vmbus_chan *chan;
 	struct srv_offer *next;
 	/* A channel to another guest: the other end, in that guest's server. */

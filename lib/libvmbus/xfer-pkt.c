@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <xenvmbus/gpadl.h>
+
 #include "xfer-pkt.h"
 
 _Static_assert(sizeof(struct vmbus_range) == sizeof(struct vmbus_pkt_range),
@@ -93,4 +95,50 @@ int vmbus_xfer_check_ranges(const struct vmbus_range *ranges, uint32_t n,
 			return -ERANGE;
 	}
 	return 0;
+}
+
+/*
+ * The type header of a DATA_USING_GPA_DIRECT packet (after the
+ * descriptor): reserved, range_count, the range buffer, padding below 8
+ * bytes.  Walked whole at every call, each range's page count bounded by
+ * the bytes left before it is used.
+ */
+int vmbus_gpa_direct_range(const void *buf, uint32_t len, uint32_t i,
+			   struct vmbus_gpa_direct *range, uint32_t *nranges)
+{
+	const uint8_t *p = buf;
+	struct vmbus_gpa_range g;
+	uint32_t count, k, at = 8;
+	uint64_t pages;
+	bool found = false;
+
+	if (!buf || len < 8 || (uintptr_t)buf % 4)
+		return -EBADMSG;
+	memcpy(&count, p + 4, 4);
+	if (!count || count > (len - 8) / sizeof(g))
+		return -EBADMSG;
+	for (k = 0; k < count; k++) {
+		if (len - at < sizeof(g))
+			return -EBADMSG;
+		memcpy(&g, p + at, sizeof(g));
+		if (!g.byte_count || g.byte_offset >= VMBUS_GRANT_PAGE_SIZE)
+			return -EBADMSG;
+		pages = VMBUS_GPA_RANGE_PAGES(g.byte_offset, g.byte_count);
+		if (pages > (len - at - sizeof(g)) / sizeof(vmbus_gref_t))
+			return -EBADMSG;
+		if (k == i && range) {
+			range->byte_count = g.byte_count;
+			range->byte_offset = g.byte_offset;
+			range->npages = (uint32_t)pages;
+			range->grefs = (const uint32_t *)(const void *)
+				(p + at + sizeof(g));
+		}
+		found |= k == i;
+		at += (uint32_t)(sizeof(g) + pages * sizeof(vmbus_gref_t));
+	}
+	if (len - at >= 8)
+		return -EBADMSG;
+	if (nranges)
+		*nranges = count;
+	return found ? 0 : -EINVAL;
 }

@@ -900,6 +900,14 @@ int vmbus_chan_recv_pkt(struct vmbus_chan *c, struct vmbus_rxpkt *rx,
 	case VMBUS_PKT_COMP:
 		err = xfer_comp(c, rx);
 		break;
+	case VMBUS_PKT_DATA_USING_GPA_DIRECT:
+		err = vmbus_gpa_direct_range(pkt.thdr, pkt.thdr_len, 0, NULL,
+					     &rx->nranges);
+		if (!err) {
+			rx->ctx = (void *)(uintptr_t)pkt.thdr;
+			rx->id = pkt.thdr_len;
+		}
+		break;
 	default:
 		break;
 	}
@@ -921,6 +929,15 @@ void *vmbus_rxpkt_ptr(const struct vmbus_rxpkt *rx, uint32_t i)
 	if (!rx->base || !rx->ranges || i >= rx->nranges)
 		return NULL;
 	return rx->base + rx->ranges[i].byte_offset;
+}
+
+int vmbus_rxpkt_gpa_range(const struct vmbus_rxpkt *rx, uint32_t i,
+			  struct vmbus_gpa_direct *range)
+{
+	if (rx->type != VMBUS_PKT_DATA_USING_GPA_DIRECT || !rx->ctx)
+		return -EINVAL;
+	/* Checked whole by vmbus_chan_recv_pkt; the copy is the caller's. */
+	return vmbus_gpa_direct_range(rx->ctx, rx->id, i, range, NULL);
 }
 
 uint64_t vmbus_chan_refused(const struct vmbus_chan *c)

@@ -143,8 +143,8 @@ TESTS += tests/integration/vmbus-hvsock.sh
 check_PROGRAMS += tests/integration/storvsp-peer
 tests_integration_storvsp_peer_SOURCES = tests/integration/storvsp-peer.c \
 	tests/integration/storvsc-client.c tests/integration/storvsc-client.h
-tests_integration_storvsp_peer_CPPFLAGS = $(STORVSP_CPPFLAGS) $(XENGNTTAB_CFLAGS)
-tests_integration_storvsp_peer_LDADD = $(STORVSP_LIBS) $(LIBVMBUS_LIBS) $(XENGNTTAB_LIBS)
+tests_integration_storvsp_peer_CPPFLAGS = $(STORVSP_CPPFLAGS) $(UTIL_CPPFLAGS) $(XENGNTTAB_CFLAGS)
+tests_integration_storvsp_peer_LDADD = $(STORVSP_LIBS) util/libdiskspec.la $(LIBVMBUS_LIBS) $(XENGNTTAB_LIBS)
 dist_noinst_SCRIPTS += tests/integration/storvsp.sh
 TESTS += tests/integration/storvsp.sh
 
@@ -159,3 +159,10 @@ dist_noinst_SCRIPTS += tests/integration/netvsp.sh
 TESTS += tests/integration/netvsp.sh
 dist_noinst_SCRIPTS += tests/integration/vmbus-nic.sh
 TESTS += tests/integration/vmbus-nic.sh
+# The same controllers served by vmbusd: configured, hot added and removed
+# under load.
+dist_noinst_SCRIPTS += tests/integration/storvsp-vmbusd.sh
+TESTS += tests/integration/storvsp-vmbusd.sh
+# Writes acknowledged durable survive vmbusd killed under load.
+dist_noinst_SCRIPTS += tests/integration/storvsp-crash.sh
+TESTS += tests/integration/storvsp-crash.sh

@@ -14,37 +14,58 @@
 
 #include "storvsc-client.h"
 
-int storvsc_client_open(struct storvsc_client *c, uint32_t pool_pages,
-			uint32_t ring_pages, int timeout_ms)
+/*
+ * Wait for a synthetic SCSI controller to be offered on a connected bus,
+ * and open it.  A bus whose server went away may still list the old
+ * offers until it notices: an open refused for that is tried again.
+ */
+static int open_controller(struct storvsc_client *c, int timeout_ms)
 {
 	struct vmbus_offer offs[16];
 	uint8_t type[16];
-	int n, i, rc;
+	int n, i, rc = -ENOENT, waited;
+
+	vmbus_guid_parse(VSTOR_SCSI_CLASS_GUID, type);
+	/* A controller added after the bus came up arrives as a new offer. */
+	for (waited = 0; waited <= timeout_ms; waited += 50) {
+		n = vmbus_bus_connected(c->bus) ?
+			vmbus_bus_offers(c->bus, offs, 16) : 0;
+		for (i = 0; i < n && memcmp(offs[i].type, type, 16); i++)
+			;
+		if (i < n) {
+			rc = vmbus_chan_open(c->bus, offs[i].relid,
+					     c->ring_pages, 1, timeout_ms,
+					     &c->ch);
+			if (rc != -ENOTCONN)
+				break;
+		}
+		vmbus_bus_wait(c->bus, 50);
+	}
+	if (rc == -ENOENT)
+		fprintf(stderr, "storvsc: no SCSI controller offered\n");
+	else if (rc)
+		fprintf(stderr, "storvsc: open the controller: %s\n",
+			strerror(-rc));
+	return rc;
+}
+
+int storvsc_client_open(struct storvsc_client *c, uint32_t pool_pages,
+			uint32_t ring_pages, int timeout_ms)
+{
+	int rc;
 
 	memset(c, 0, sizeof(*c));
 	if (!pool_pages || pool_pages > STORVSC_POOL_MAX_PAGES)
 		return -EINVAL;
-	vmbus_guid_parse(VSTOR_SCSI_CLASS_GUID, type);
+	c->ring_pages = ring_pages;
 	rc = vmbus_bus_open(&c->bus, timeout_ms);
 	if (rc) {
 		fprintf(stderr, "storvsc: open the bus: %s\n", strerror(-rc));
 		return rc;
 	}
-	n = vmbus_bus_offers(c->bus, offs, 16);
-	for (i = 0; i < n && memcmp(offs[i].type, type, 16); i++)
-		;
-	if (i == n) {
-		fprintf(stderr, "storvsc: no SCSI controller offered\n");
-		rc = -ENOENT;
+	rc = open_controller(c, timeout_ms);
+	if (rc)
 		goto fail;
-	}
-	rc = vmbus_chan_open(c->bus, offs[i].relid, ring_pages, 1, timeout_ms,
-			     &c->ch);
-	if (rc) {
-		fprintf(stderr, "storvsc: open the controller: %s\n",
-			strerror(-rc));
-		goto fail;
-	}
 	c->xgs = xengntshr_open(NULL, 0);
 	if (c->xgs)
 		c->mem = xengntshr_share_pages(c->xgs,
@@ -62,6 +83,20 @@ int storvsc_client_open(struct storvsc_client *c, uint32_t pool_pages,
 fail:
 	storvsc_client_close(c);
 	return rc;
+}
+
+int storvsc_client_reopen(struct storvsc_client *c, int timeout_ms)
+{
+	int rc;
+
+	if (c->ch)
+		vmbus_chan_close(c->ch);
+	c->ch = NULL;
+	rc = open_controller(c, timeout_ms);
+	if (rc)
+		return rc;
+	c->pkt_len = VSTOR_PACKET_SIZE;
+	return storvsc_client_init(c, NULL, timeout_ms);
 }
 
 void storvsc_client_close(struct storvsc_client *c)

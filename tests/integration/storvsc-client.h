@@ -29,6 +29,7 @@ struct storvsc_client {
 	uint8_t *mem;			/* the shared pool */
 	uint32_t npages;
 	uint32_t refs[STORVSC_POOL_MAX_PAGES];
+	uint32_t ring_pages;
 	uint32_t pkt_len;		/* vstor_packet bytes for the version */
 	uint16_t version;
 	uint64_t rxbuf[4096 / 8];
@@ -41,6 +42,13 @@ struct storvsc_client {
 int storvsc_client_open(struct storvsc_client *c, uint32_t pool_pages,
 			uint32_t ring_pages, int timeout_ms);
 void storvsc_client_close(struct storvsc_client *c);
+/*
+ * After the channel failed (its controller rescinded, or the server gone
+ * and the bus connected again to the next one): close it, wait for a
+ * controller to be offered, open it and initialise it again; the pool
+ * stays shared.  Requests in flight before are forgotten.
+ */
+int storvsc_client_reopen(struct storvsc_client *c, int timeout_ms);
 /*
  * Send @p (c->pkt_len bytes) as request @id; its data is @len bytes at
  * offset @off of the pool (in-band when @len is 0), or, with @grefs, the

@@ -9,6 +9,14 @@
  *        (the guest) a user-mode storvsc: negotiates as hv_storvsc does and
  *        runs the scenario against LUN 0 (read-write, SIZE_MIB) and LUN 1
  *        (read-only); prints "PASS name" or "FAIL name: why" per check.
+ *   storvsp-peer busy SIZE_MIB
+ *        (the guest) keeps writes and reads in flight until the controller
+ *        is rescinded, then says how its requests in flight ended
+ *   storvsp-peer journal SIZE_MIB AFTER TOTAL
+ *        (the guest) journals the writes acknowledged durable (FUA, or
+ *        before a completed SYNCHRONIZE CACHE) and goes on across a crash
+ *        of the server, AFTER durable writes past it
+ *   storvsp-peer verify FILE JOURNAL   each journalled write is in FILE
  *   storvsp-peer sum FILE OFF LEN      FNV-1a of a file range
  *   storvsp-peer hole FILE OFF LEN     "hole" if the range has no data
  * The client shares its buffers with xengntshr and names them by grant
@@ -24,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <unistd.h>
 
 #include <xengnttab.h>
@@ -33,6 +40,7 @@
 #include <xenvmbus/ring.h>
 #include <xenvmbus/storvsc.h>
 
+#include "diskspec.h"
 #include "libvmbus.h"
 #include "storvsc-client.h"
 #include "storvsp.h"
@@ -65,7 +73,6 @@ static void fill(uint8_t *p, size_t n, uint64_t seed)
 /* ------------------------------------------------------------------ */
 
 static volatile sig_atomic_t stop;
-static int epfd = -1;
 static struct storvsp *vsp;
 
 static void on_signal(int sig)
@@ -74,90 +81,66 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static int srv_open(struct vmbus_server *s, struct vmbus_chan *c,
-		    void *cookie, void *arg)
+static void srv_serving(unsigned int domid, void *arg)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
-	int rc;
-
-	(void)s; (void)cookie; (void)arg;
-	rc = storvsp_attach(vsp, c);
-	if (rc) {
-		fprintf(stderr, "server: attach the VSP: %s\n", strerror(-rc));
-		return rc;
-	}
-	printf("server: channel %u opened\n", vmbus_chan_relid(c));
-	fflush(stdout);
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, vmbus_chan_fd(c), &ev) < 0 ?
-		-errno : 0;
+	(void)arg;
+	printf("server: serving domain %u\n", domid);
 }
 
-static void srv_close(struct vmbus_server *s, struct vmbus_chan *c,
-		      void *cookie, void *arg)
+static void srv_opened(struct vmbus_chan *c, void *arg)
 {
-	struct storvsp_stats st;
+	(void)arg;
+	printf("server: channel %u opened\n", vmbus_chan_relid(c));
+}
 
-	(void)s; (void)cookie; (void)arg;
-	epoll_ctl(epfd, EPOLL_CTL_DEL, vmbus_chan_fd(c), NULL);
-	storvsp_get_stats(vsp, &st);
-	storvsp_detach(vsp);
+static void srv_closed(struct vmbus_chan *c, const struct storvsp_stats *st,
+		       void *arg)
+{
+	struct storvsp_stats after;
+
+	(void)arg;
 	printf("server: channel %u closed: version 0x%x requests %llu "
 	       "check_conditions %llu refused %llu bad_packets %llu "
 	       "flushes %llu fua_writes %llu unmaps %llu inflight_peak %u "
-	       "pages_peak %u direct %d\n", vmbus_chan_relid(c), st.version,
-	       (unsigned long long)st.requests,
-	       (unsigned long long)st.check_conditions,
-	       (unsigned long long)st.refused,
-	       (unsigned long long)st.bad_packets,
-	       (unsigned long long)st.flushes,
-	       (unsigned long long)st.fua_writes,
-	       (unsigned long long)st.unmaps, st.inflight_peak, st.pages_peak,
-	       st.direct[0]);
-	storvsp_get_stats(vsp, &st);
+	       "pages_peak %u direct %d\n", vmbus_chan_relid(c), st->version,
+	       (unsigned long long)st->requests,
+	       (unsigned long long)st->check_conditions,
+	       (unsigned long long)st->refused,
+	       (unsigned long long)st->bad_packets,
+	       (unsigned long long)st->flushes,
+	       (unsigned long long)st->fua_writes,
+	       (unsigned long long)st->unmaps, st->inflight_peak,
+	       st->pages_peak, st->direct[0]);
+	storvsp_get_stats(vsp, &after);
 	printf("server: after close: inflight %u pages_mapped %u\n",
-	       st.inflight, st.pages_mapped);
-	fflush(stdout);
+	       after.inflight, after.pages_mapped);
 }
 
-static const struct vmbus_server_ops ops = { srv_open, srv_close };
-
-static int parse_disk(char *spec, struct storvsp_disk_cfg *d)
-{
-	char *opt, *save = NULL;
-
-	memset(d, 0, sizeof(*d));
-	d->path = strtok_r(spec, ",", &save);
-	while ((opt = strtok_r(NULL, ",", &save))) {
-		if (!strcmp(opt, "ro"))
-			d->ro = true;
-		else if (!strncmp(opt, "lun=", 4))
-			d->lun = (unsigned int)strtoul(opt + 4, NULL, 10);
-		else
-			return -EINVAL;
-	}
-	return d->path ? 0 : -EINVAL;
-}
+static const struct storvsp_serve_ops serve_ops = {
+	srv_serving, srv_opened, srv_closed, NULL,
+};
 
 static int run_server(int argc, char **argv)
 {
-	struct vmbus_offer_desc d = { .nversions = 1,
-				      .versions = { VSTOR_CLASS_VERSION } };
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL }, evs[8];
-	struct storvsp_disk_cfg disks[8];
+	struct storvsp_disk_cfg disks[DISK_SPEC_LUNS];
+	static struct disk_spec specs[DISK_SPEC_LUNS];
 	struct storvsp_limits lim = { 0 };
-	struct vmbus_server *s;
 	unsigned int domid = (unsigned int)strtoul(argv[0], NULL, 10), n = 0;
-	int rc, i, k;
+	const char *why;
+	int rc, i;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--max-inflight") && i + 1 < argc) {
 			lim.max_inflight = (uint32_t)strtoul(argv[++i], NULL, 10);
 			continue;
 		}
-		if (n == 8 || parse_disk(argv[i], &disks[n])) {
+		if (n == DISK_SPEC_LUNS ||
+		    disk_spec_parse(argv[i], &specs[n], &why)) {
 			fprintf(stderr, "server: bad disk \"%s\"\n", argv[i]);
 			return 2;
 		}
+		disks[n] = (struct storvsp_disk_cfg){ specs[n].path,
+			specs[n].ro, specs[n].lun };
 		n++;
 	}
 	rc = storvsp_create(&vsp, disks, n, &lim);
@@ -167,33 +150,9 @@ static int run_server(int argc, char **argv)
 	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
-	epfd = epoll_create1(0);
-	vmbus_guid_parse(VSTOR_SCSI_CLASS_GUID, d.type);
-	d.instance[15] = 1;
-	rc = vmbus_server_create(&s, domid, &ops, NULL);
-	if (rc) {
-		fprintf(stderr, "server: serve domain %u: %s\n", domid,
-			strerror(-rc));
-		return 1;
-	}
-	vmbus_server_offer(s, &d, NULL);
-	epoll_ctl(epfd, EPOLL_CTL_ADD, vmbus_server_fd(s), &ev);
-	ev.data.ptr = vsp;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, storvsp_fd(vsp), &ev);
-	printf("server: serving domain %u\n", domid);
-	fflush(stdout);
-	while (!stop) {
-		k = epoll_wait(epfd, evs, 8, 500);
-		for (i = 0; i < k; i++)
-			if (!evs[i].data.ptr)
-				vmbus_server_process(s);
-		/* The channel and the backing store: both feed the VSP. */
-		storvsp_process(vsp);
-	}
-	vmbus_server_destroy(s);
+	rc = storvsp_serve(domid, vsp, &serve_ops, &stop);
 	storvsp_destroy(vsp);
-	close(epfd);
-	return 0;
+	return rc ? 1 : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -202,6 +161,7 @@ static int run_server(int argc, char **argv)
 
 struct cli {
 	struct storvsc_client sc;
+	struct vstor_channel_properties props;
 	uint64_t next_id;
 	int failed;
 };
@@ -351,15 +311,17 @@ static int negotiate(struct cli *c)
 	memset(&p, 0, sizeof(p));
 	p.operation = VSTOR_OP_QUERY_PROPERTIES;
 	p.flags = VSTOR_FLAG_REQUEST_COMPLETION;
+	/* Sub-channels where the server can offer them (vmbusd), else none. */
 	ok = !exec(c, &p, 0, 0) && !p.status &&
 	     p.props.max_transfer_bytes == (1u << 20) &&
-	     p.props.max_channel_cnt == 0 &&
+	     !p.props.max_channel_cnt ==
 	     !(p.props.flags & VSTOR_PROP_MULTI_CHANNEL);
+	c->props = p.props;
 	result(c, ok, "properties", "status 0x%x max_transfer %u channels %u",
 	       p.status, p.props.max_transfer_bytes, p.props.max_channel_cnt);
 	memset(&p, 0, sizeof(p));
 	p.operation = VSTOR_OP_CREATE_SUB_CHANNELS;
-	p.sub_channel_count = 4;
+	p.sub_channel_count = (uint16_t)(c->props.max_channel_cnt + 1);
 	ok = !exec(c, &p, 0, 0) && p.status == VSTOR_STATUS_INVALID_PARAMETER;
 	result(c, ok, "sub-channels-beyond-count-refused", "status 0x%x",
 	       p.status);
@@ -369,6 +331,82 @@ static int negotiate(struct cli *c)
 	ok = !exec(c, &p, 0, 0) && !p.status;
 	result(c, ok, "end-initialization", "status 0x%x", p.status);
 	return ok ? 0 : -EPROTO;
+}
+
+/*
+ * As hv_storvsc after its initialisation: ask for 2 sub-channels (or
+ * what the properties allow), open the offers of the controller's
+ * instance with sub-channel index 1.., read through each and find the
+ * answer on that channel.  Nothing to check where none are offered.
+ */
+static void check_subs(struct cli *c)
+{
+	struct vmbus_offer offs[16], prim;
+	struct vmbus_chan *subs[2] = { NULL, NULL }, *primary = c->sc.ch;
+	struct vstor_packet p;
+	unsigned int want, got = 0, good_n = 0, i;
+	uint8_t cdb[10];
+	int n, k, waited, rc;
+	bool ok;
+
+	if (!c->props.max_channel_cnt)
+		return;
+	want = c->props.max_channel_cnt < 2 ? c->props.max_channel_cnt : 2;
+	memset(&p, 0, sizeof(p));
+	p.operation = VSTOR_OP_CREATE_SUB_CHANNELS;
+	p.flags = VSTOR_FLAG_REQUEST_COMPLETION;
+	p.sub_channel_count = (uint16_t)want;
+	ok = !exec(c, &p, 0, 0) && !p.status;
+	result(c, ok, "sub-channels-created", "status 0x%x", p.status);
+	memset(&p, 0, sizeof(p));
+	p.operation = VSTOR_OP_CREATE_SUB_CHANNELS;
+	p.sub_channel_count = 1;
+	ok = !exec(c, &p, 0, 0) && p.status == VSTOR_STATUS_INVALID_PARAMETER;
+	result(c, ok, "sub-channels-asked-twice-refused", "status 0x%x",
+	       p.status);
+	n = vmbus_bus_offers(c->sc.bus, offs, 16);
+	for (k = 0; k < n && offs[k].relid != vmbus_chan_relid(primary); k++)
+		;
+	if (k == n) {
+		result(c, false, "sub-channels-offered", "primary not found");
+		return;
+	}
+	prim = offs[k];
+	for (waited = 0; got < want && waited < TIMEOUT_MS; waited += 50) {
+		vmbus_bus_wait(c->sc.bus, 50);
+		n = vmbus_bus_offers(c->sc.bus, offs, 16);
+		for (got = 0, k = 0; k < n; k++)
+			if (!memcmp(offs[k].type, prim.type, 16) &&
+			    !memcmp(offs[k].instance, prim.instance, 16) &&
+			    vmbus_bus_offer_sub_index(c->sc.bus, offs[k].relid) > 0)
+				got++;
+	}
+	result(c, got == want, "sub-channels-offered", "%u of %u", got, want);
+	for (k = 0, i = 0; k < n && i < want; k++) {
+		if (memcmp(offs[k].instance, prim.instance, 16) ||
+		    vmbus_bus_offer_sub_index(c->sc.bus, offs[k].relid) <= 0)
+			continue;
+		rc = vmbus_chan_open(c->sc.bus, offs[k].relid, RING_PAGES, 1,
+				     TIMEOUT_MS, &subs[i]);
+		if (rc)
+			break;
+		i++;
+	}
+	result(c, i == want, "sub-channels-opened", "%u of %u", i, want);
+	/* A read on each: answered on the channel it was sent on. */
+	for (k = 0; k < (int)i; k++) {
+		c->sc.ch = subs[k];
+		rw10(cdb, false, (uint32_t)k * 8, 8, false);
+		storvsc_srb(&p, 0, cdb, 10, true, 4096);
+		if (!exec(c, &p, 0, 4096) && good(&p) &&
+		    p.srb.data_transfer_length == 4096)
+			good_n++;
+	}
+	c->sc.ch = primary;
+	result(c, i && good_n == i, "sub-channels-carry-requests",
+	       "%u of %u", good_n, i);
+	for (k = 0; k < (int)i; k++)
+		vmbus_chan_close(subs[k]);
 }
 
 static void check_inquiry(struct cli *c, uint64_t nblocks)
@@ -752,6 +790,7 @@ static int run_client(uint64_t size_mib)
 {
 	struct cli *c = calloc(1, sizeof(*c));
 	uint64_t nblocks = size_mib << 11;
+	int rc;
 
 	if (!c || storvsc_client_open(&c->sc, POOL_PAGES, RING_PAGES,
 				      TIMEOUT_MS))
@@ -760,6 +799,7 @@ static int run_client(uint64_t size_mib)
 		result(c, false, "negotiation", "protocol error");
 		return 1;
 	}
+	check_subs(c);
 	check_inquiry(c, nblocks);
 	check_data(c, nblocks);
 	check_errors(c, nblocks);
@@ -768,7 +808,262 @@ static int run_client(uint64_t size_mib)
 	check_flood(c);
 	storvsc_client_close(&c->sc);
 	printf("client: %d failed\n", c->failed);
-	return c->failed ? 1 : 0;
+	rc = c->failed ? 1 : 0;
+	free(c);
+	return rc;
+}
+
+/*
+ * Until the controller goes: writes of 64 KiB, 16 in flight, every
+ * fourth with FUA, each followed by a read of the block written before
+ * it.  "busy" once 200 requests completed; when the channel is rescinded
+ * every request still in flight must fail, none may hang:
+ *   "rescinded completed N outstanding M error E"
+ * and the exit status is 0 if E is ENOTCONN and nothing hung.
+ */
+#define BUSY_QD		16
+#define BUSY_BYTES	(64u * 1024)
+
+static int run_busy(uint64_t size_mib)
+{
+	struct cli *c = calloc(1, sizeof(*c));
+	uint64_t units = (size_mib << 20) / BUSY_BYTES, done = 0, id, next = 0;
+	bool busy[BUSY_QD] = { false }, said = false;
+	unsigned int slot, outstanding = 0;
+	struct vstor_packet p;
+	uint8_t cdb[10];
+	int rc = 0, err = 0;
+
+	if (!c || storvsc_client_open(&c->sc, POOL_PAGES, RING_PAGES,
+				      TIMEOUT_MS) ||
+	    storvsc_client_init(&c->sc, NULL, TIMEOUT_MS)) {
+		printf("busy: no controller\n");
+		return 1;
+	}
+	for (;;) {
+		for (slot = 0; slot < BUSY_QD; slot++) {
+			bool wr = next % 2 == 0;
+			uint64_t unit = (next / 2 + (wr ? 0 : units - 1)) % units;
+
+			if (busy[slot])
+				continue;
+			rw10(cdb, wr, (uint32_t)(unit * (BUSY_BYTES / 512)),
+			     BUSY_BYTES / 512, wr && next % 8 == 0);
+			storvsc_srb(&p, 0, cdb, 10, !wr, BUSY_BYTES);
+			if (wr)
+				fill(c->sc.mem + slot * BUSY_BYTES, BUSY_BYTES,
+				     next);
+			rc = storvsc_client_send(&c->sc, &p, 1 + slot,
+						 slot * BUSY_BYTES, BUSY_BYTES,
+						 NULL);
+			if (rc == -EAGAIN)
+				break;
+			if (rc) {
+				err = rc;
+				goto out;
+			}
+			busy[slot] = true;
+			outstanding++;
+			next++;
+		}
+		rc = storvsc_client_recv(&c->sc, &p, &id, TIMEOUT_MS);
+		if (rc) {
+			err = rc;
+			goto out;
+		}
+		if (id < 1 || id > BUSY_QD || !busy[id - 1]) {
+			err = -EPROTO;
+			goto out;
+		}
+		busy[id - 1] = false;
+		outstanding--;
+		if (!good(&p)) {
+			err = -EIO;
+			goto out;
+		}
+		if (++done == 200 && !said) {
+			printf("busy\n");
+			said = true;
+		}
+	}
+out:
+	printf("rescinded completed %llu outstanding %u error %s closed %d\n",
+	       (unsigned long long)done, outstanding, strerror(-err),
+	       vmbus_chan_is_closed(c->sc.ch));
+	storvsc_client_close(&c->sc);
+	free(c);
+	return err == -ENOTCONN ? 0 : 1;
+}
+
+/*
+ * Writes the VSP acknowledged as durable, journalled for the check after
+ * a crash: 4 KiB writes, 8 in flight, each to a block never written
+ * before (block = sequence number), every fourth with FUA; after every 32
+ * other writes acknowledged, a SYNCHRONIZE CACHE, which makes durable
+ * those acknowledged before it was sent.  For each durable write, once
+ * known:  "durable SEQ SUM" (SUM: FNV-1a of the block).  When the channel
+ * fails (the server killed), the requests in flight and the writes not
+ * yet durable are forgotten, the controller opened again once offered and
+ * the writes go on: "reopened" then.  Ends after @after durable writes
+ * past the last reopen, or @total in all, with "done durable N reopened K".
+ */
+#define JNL_QD		8
+#define JNL_BLOCK	4096u
+#define JNL_FLUSH_EVERY	32
+
+static uint64_t block_sum(uint64_t seq, uint8_t *buf)
+{
+	fill(buf, JNL_BLOCK, seq + 1);
+	return fnv(0xcbf29ce484222325ull, buf, JNL_BLOCK);
+}
+
+static int run_journal(uint64_t size_mib, unsigned int after,
+		       unsigned int total)
+{
+	struct cli *c = calloc(1, sizeof(*c));
+	uint64_t blocks = (size_mib << 20) / JNL_BLOCK, next = 0, id;
+	uint64_t slot_seq[JNL_QD], *acked = NULL, *flushing = NULL;
+	bool busy[JNL_QD] = { false }, fua[JNL_QD], flush_busy = false;
+	unsigned int nacked = 0, nflushing = 0, durable = 0, since = 0;
+	unsigned int reopened = 0, slot, i, fails = 0;
+	struct vstor_packet p;
+	uint8_t cdb[10];
+	int rc;
+
+	acked = calloc(blocks, sizeof(*acked));
+	flushing = calloc(blocks, sizeof(*flushing));
+	if (!c || !acked || !flushing ||
+	    storvsc_client_open(&c->sc, POOL_PAGES, RING_PAGES, TIMEOUT_MS) ||
+	    storvsc_client_init(&c->sc, NULL, TIMEOUT_MS)) {
+		printf("journal: no controller\n");
+		return 1;
+	}
+	while (next < blocks && durable < total &&
+	       (!reopened || since < after)) {
+		rc = 0;
+		for (slot = 0; slot < JNL_QD && next < blocks; slot++) {
+			if (busy[slot])
+				continue;
+			fua[slot] = next % 4 == 0;
+			rw10(cdb, true, (uint32_t)(next * (JNL_BLOCK / 512)),
+			     JNL_BLOCK / 512, fua[slot]);
+			storvsc_srb(&p, 0, cdb, 10, false, JNL_BLOCK);
+			fill(c->sc.mem + slot * JNL_BLOCK, JNL_BLOCK, next + 1);
+			rc = storvsc_client_send(&c->sc, &p, 1 + slot,
+						 slot * JNL_BLOCK, JNL_BLOCK,
+						 NULL);
+			if (rc)
+				break;
+			busy[slot] = true;
+			slot_seq[slot] = next++;
+		}
+		if (!rc && !flush_busy && nacked >= JNL_FLUSH_EVERY) {
+			/* Durable once answered: what was acknowledged now. */
+			memset(cdb, 0, sizeof(cdb));
+			cdb[0] = 0x35;
+			storvsc_srb(&p, 0, cdb, 10, false, 0);
+			rc = storvsc_client_send(&c->sc, &p, 1000, 0, 0, NULL);
+			if (!rc) {
+				memcpy(flushing, acked, nacked * sizeof(*acked));
+				nflushing = nacked;
+				nacked = 0;
+				flush_busy = true;
+			}
+		}
+		if (!rc || rc == -EAGAIN)
+			rc = storvsc_client_recv(&c->sc, &p, &id, TIMEOUT_MS);
+		if (rc) {
+			/* The server is gone: forget what it did not make durable. */
+			printf("lost after %u durable (%s)\n", durable,
+			       strerror(-rc));
+			rc = storvsc_client_reopen(&c->sc, 30000);
+			if (rc) {
+				printf("journal: reopen failed (%s)\n",
+				       strerror(-rc));
+				break;
+			}
+			memset(busy, 0, sizeof(busy));
+			flush_busy = false;
+			nacked = nflushing = 0;
+			reopened++;
+			since = 0;
+			printf("reopened\n");
+			continue;
+		}
+		if (id == 1000 && flush_busy) {
+			flush_busy = false;
+			if (!good(&p)) {
+				fails++;
+				continue;
+			}
+			for (i = 0; i < nflushing; i++) {
+				printf("durable %llu %016llx\n",
+				       (unsigned long long)flushing[i],
+				       (unsigned long long)block_sum(flushing[i],
+						c->sc.mem + JNL_QD * JNL_BLOCK));
+				durable++;
+				since++;
+			}
+			nflushing = 0;
+			continue;
+		}
+		if (id < 1 || id > JNL_QD || !busy[id - 1])
+			continue;	/* an answer from before a reopen */
+		slot = (unsigned int)id - 1;
+		busy[slot] = false;
+		if (!good(&p)) {
+			fails++;
+			continue;
+		}
+		if (fua[slot]) {
+			printf("durable %llu %016llx\n",
+			       (unsigned long long)slot_seq[slot],
+			       (unsigned long long)block_sum(slot_seq[slot],
+					c->sc.mem + JNL_QD * JNL_BLOCK));
+			durable++;
+			since++;
+		} else {
+			acked[nacked++] = slot_seq[slot];
+		}
+	}
+	printf("done durable %u reopened %u failed %u\n", durable, reopened,
+	       fails);
+	storvsc_client_close(&c->sc);
+	free(acked);
+	free(flushing);
+	free(c);
+	return reopened && !fails && since >= after ? 0 : 1;
+}
+
+/* Every "durable SEQ SUM" line of @journal against the blocks of @path. */
+static int verify_journal(const char *path, const char *journal)
+{
+	uint8_t buf[JNL_BLOCK];
+	unsigned long long seq, sum;
+	unsigned int ok = 0, bad = 0;
+	char line[128];
+	FILE *f = fopen(journal, "r");
+	int fd = open(path, O_RDONLY);
+
+	if (!f || fd < 0)
+		return 1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "durable %llu %llx", &seq, &sum) != 2)
+			continue;
+		if (pread(fd, buf, JNL_BLOCK, (off_t)(seq * JNL_BLOCK)) !=
+		    JNL_BLOCK ||
+		    fnv(0xcbf29ce484222325ull, buf, JNL_BLOCK) != sum) {
+			if (!bad++)
+				printf("block %llu is not what was acknowledged\n",
+				       seq);
+		} else {
+			ok++;
+		}
+	}
+	printf("verified %u bad %u\n", ok, bad);
+	fclose(f);
+	close(fd);
+	return bad || !ok;
 }
 
 /* ------------------------------------------------------------------ */
@@ -816,6 +1111,14 @@ int main(int argc, char **argv)
 		return run_server(argc - 2, argv + 2);
 	if (argc == 3 && !strcmp(argv[1], "client"))
 		return run_client(strtoull(argv[2], NULL, 10));
+	if (argc == 3 && !strcmp(argv[1], "busy"))
+		return run_busy(strtoull(argv[2], NULL, 10));
+	if (argc == 5 && !strcmp(argv[1], "journal"))
+		return run_journal(strtoull(argv[2], NULL, 10),
+				   (unsigned int)strtoul(argv[3], NULL, 10),
+				   (unsigned int)strtoul(argv[4], NULL, 10));
+	if (argc == 4 && !strcmp(argv[1], "verify"))
+		return verify_journal(argv[2], argv[3]);
 	if (argc == 5 && !strcmp(argv[1], "sum"))
 		return file_sum(argv[2], strtoull(argv[3], NULL, 0),
 				strtoull(argv[4], NULL, 0));
@@ -823,7 +1126,7 @@ int main(int argc, char **argv)
 		return file_hole(argv[2], strtoull(argv[3], NULL, 0),
 				 strtoull(argv[4], NULL, 0));
 	fprintf(stderr, "usage: %s server DOMID [--max-inflight N] "
-		"PATH[,ro][,lun=N]... | client SIZE_MIB | sum|hole FILE OFF "
+		"PATH[,ro][,lun=N]... | client SIZE_MIB | busy SIZE_MIB | journal SIZE_MIB AFTER TOTAL | verify FILE JOURNAL | sum|hole FILE OFF "
 		"LEN\n", argv[0]);
 	return 2;
 }

@@ -239,6 +239,59 @@ START_TEST(test_random_headers)
 }
 END_TEST
 
+/* GPA-direct range buffers: two good ranges, then each way to lie. */
+START_TEST(test_gpa_direct_ranges)
+{
+	uint32_t b[32], n = 0;
+	struct vmbus_gpa_direct r;
+
+	memset(b, 0, sizeof(b));
+	/* reserved, count 2; 100 bytes at 4000 (2 pages); 8192 at 0 (2). */
+	b[1] = 2;
+	b[2] = 100; b[3] = 4000; b[4] = 11; b[5] = 12;
+	b[6] = 8192; b[7] = 0; b[8] = 21; b[9] = 22;
+	/* 40 bytes: padded to 40 (a multiple of 8 already). */
+	ck_assert_int_eq(vmbus_gpa_direct_range(b, 40, 1, &r, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(r.byte_count, 8192);
+	ck_assert_uint_eq(r.npages, 2);
+	ck_assert_uint_eq(r.grefs[0], 21);
+	ck_assert_uint_eq(r.grefs[1], 22);
+	ck_assert_int_eq(vmbus_gpa_direct_range(b, 40, 0, &r, NULL), 0);
+	ck_assert_uint_eq(r.byte_offset, 4000);
+	ck_assert_uint_eq(r.npages, 2);
+	ck_assert_int_eq(vmbus_gpa_direct_range(b, 40, 2, &r, NULL), -EINVAL);
+	/* Padding of 8 bytes or more: not the buffer's. */
+	ck_assert_int_eq(vmbus_gpa_direct_range(b, 48, 0, &r, NULL), -EBADMSG);
+	/* A grant missing: the buffer ends inside the second range. */
+	ck_assert_int_eq(vmbus_gpa_direct_range(b, 36, 0, &r, NULL), -EBADMSG);
+	/* Counts that lie: 0, more ranges than bytes, one too many. */
+	b[1] = 0;
+	ck_assert_int_eq(vmbus_gpa_direct_range(b, 40, 0, &r, NULL), -EBADMSG);
+	b[1] = 0xffffffff;
+	ck_assert_int_eq(vmbus_gpa_direct_range(b, 40, 0, &r, NULL), -EBADMSG);
+	b[1] = 3;
+	ck_assert_int_eq(vmbus_gpa_direct_range(b, 40, 0, &r, NULL), -EBADMSG);
+	b[1] = 1;
+	/* One range of 24 bytes in 40: 16 bytes left over. */
+	ck_assert_int_eq(vmbus_gpa_direct_range(b, 40, 0, &r, NULL), -EBADMSG);
+	ck_assert_int_eq(vmbus_gpa_direct_range(b, 24, 0, &r, NULL), 0);
+	/* An empty range, an offset beyond the page, a count that wraps. */
+	b[2] = 0;
+	ck_assert_int_eq(vmbus_gpa_direct_range(b, 24, 0, &r, NULL), -EBADMSG);
+	b[2] = 100; b[3] = 4096;
+	ck_assert_int_eq(vmbus_gpa_direct_range(b, 24, 0, &r, NULL), -EBADMSG);
+	b[2] = 0xffffffff; b[3] = 4095;
+	ck_assert_int_eq(vmbus_gpa_direct_range(b, 24, 0, &r, NULL), -EBADMSG);
+	/* Too short for the header, misaligned, absent. */
+	ck_assert_int_eq(vmbus_gpa_direct_range(b, 4, 0, &r, NULL), -EBADMSG);
+	ck_assert_int_eq(vmbus_gpa_direct_range((uint8_t *)b + 2, 24, 0, &r,
+						NULL), -EBADMSG);
+	ck_assert_int_eq(vmbus_gpa_direct_range(NULL, 24, 0, &r, NULL),
+			 -EBADMSG);
+}
+END_TEST
+
 static Suite *xfer_suite(void)
 {
 	Suite *s = suite_create("vmbus-xfer");
@@ -249,6 +302,7 @@ static Suite *xfer_suite(void)
 	tcase_add_test(tc, test_malformed_headers);
 	tcase_add_test(tc, test_hostile_ranges);
 	tcase_add_test(tc, test_random_headers);
+	tcase_add_test(tc, test_gpa_direct_ranges);
 	suite_add_tcase(s, tc);
 	return s;
 }
