@@ -17,14 +17,15 @@
 # dom0, plus the project's installed files when --stage is given.
 #
 #   stubdom/build.sh [--cache DIR] [--out DIR] [--stage DIR]
-#                    [--tools-version VER] [--kernel-pkg PKG]
+#                    [--tools-version VER] [--kernel-pkg PKG] [--extra SRC:DEST]
 #
 # Cache (default ./stubdom-cache): debs/ (apt-get download), root-<key>/
 # (packages extracted, keyed by the exact .deb names), rootfs-<key>/
 # (the assembled tree, keyed by the packages, this script, init and
 # busybox), image-<key>/ (the output, keyed by the tree and the staged
-# files). Output (default CACHE/out): qemu-stubdom-linux-kernel (Debian's
-# bzImage as is), qemu-stubdom-linux-rootfs (gzip'ed newc cpio; the cpio is
+# files and --extra files, SRC copied to DEST in the tree). Output
+# (default CACHE/out): qemu-stubdom-linux-kernel (Debian's
+# bzImage as is), qemu-stubdom-linux-rootfs (zstd'ed newc cpio; the cpio is
 # built from sorted names with fixed owners and mtimes, so equal inputs give
 # an equal file), and SHA256SUMS.
 
@@ -51,10 +52,10 @@ usage() {
 	sed -n 's/^#   stubdom/  stubdom/p; s/^#                    /                    /p' "$0"
 }
 
-cache= out= stage= tools_ver=${STUBDOM_TOOLS_VERSION:-} kpkg=
+cache= out= stage= tools_ver=${STUBDOM_TOOLS_VERSION:-} kpkg= extras=()
 while [ $# -gt 0 ]; do
 	case $1 in
-	--cache|--out|--stage|--tools-version|--kernel-pkg)
+	--cache|--out|--stage|--tools-version|--kernel-pkg|--extra)
 		[ -n "${2:-}" ] || die "option $1 needs an argument" ;;
 	esac
 	case $1 in
@@ -63,6 +64,9 @@ while [ $# -gt 0 ]; do
 	--stage) stage=$2; shift ;;
 	--tools-version) tools_ver=$2; shift ;;
 	--kernel-pkg) kpkg=$2; shift ;;
+	--extra)
+		[ -f "${2%%:*}" ] && [ "${2#*:}" != "$2" ] || die "--extra wants SRC:DEST with SRC a file, not '$2'"
+		extras+=("$2"); shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; die "unknown argument $1" ;;
 	esac
@@ -79,8 +83,8 @@ if [ -n "$stage" ]; then
 	[ -d "$stage" ] || die "staging directory $stage does not exist"
 	stage=$(cd "$stage" && pwd)
 fi
-for t in apt-get apt-cache dpkg-deb cpio gzip depmod ldd file sha256sum; do
-	command -v $t >/dev/null || die "$t not found (apt-get install apt dpkg cpio gzip kmod libc-bin file coreutils)"
+for t in apt-get apt-cache dpkg-deb cpio zstd depmod ldd file sha256sum; do
+	command -v $t >/dev/null || die "$t not found (apt-get install apt dpkg cpio zstd kmod libc-bin file coreutils)"
 done
 file -L /bin/busybox | grep -q 'statically linked' ||
 	die "/bin/busybox is not statically linked (apt-get install busybox-static)"
@@ -212,8 +216,9 @@ fi
 
 # The image is cached too, keyed by the tree and the staged files.
 stage_key=
-[ -n "$stage" ] && stage_key=$(cd "$stage" && find . -type f -print0 | LC_ALL=C sort -z |
-	xargs -0 -r sha256sum | sha256sum | cut -c1-16)
+[ -n "$stage" ] || [ ${#extras[@]} -gt 0 ] && stage_key=$( {
+	[ -n "$stage" ] && ( cd "$stage" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum )
+	for x in "${extras[@]}"; do echo "$x"; sha256sum <"${x%%:*}"; done; } | sha256sum | cut -c1-16)
 img=$cache/image-$base_key${stage_key:+-$stage_key}
 if [ ! -e "$img/.complete" ]; then
 	log "writing the image into $img"
@@ -232,14 +237,23 @@ if [ ! -e "$img/.complete" ]; then
 		done
 		copy_libs "$work/root" || die "copying the staged files' libraries failed"
 	fi
+	for x in "${extras[@]}"; do
+		mkdir -p "$work/root/$(dirname "${x#*:}")" && cp "${x%%:*}" "$work/root/${x#*:}" ||
+			die "copying the extra file $x failed"
+	done
+	[ ${#extras[@]} -eq 0 ] || copy_libs "$work/root" || die "copying the extra files' libraries failed"
 	echo "$kver" >"$work/root/etc/stubdom-kernel"
 	cp "$root/.packages" "$work/root/etc/stubdom-packages"
 
-	# Reproducible archive: sorted names, root owner, fixed mtimes, gzip -n.
+	# Reproducible archive: sorted names, root owner, fixed mtimes.
+	# zstd, not gzip: libxenguest gunzips a gzip'ed ramdisk into the new
+	# domain's memory, so the 40 MB tree would sit there twice while the
+	# kernel unpacks it (that does not fit in libxl's 128 MB); the kernel
+	# unpacks zstd itself, and fast.
 	find "$work/root" -exec touch -h -d @0 {} + 2>/dev/null
 	( cd "$work/root" && find . | LC_ALL=C sort |
 		cpio -o -H newc --quiet -R 0:0 --reproducible ) |
-		gzip -n -9 >"$img/qemu-stubdom-linux-rootfs" || die "writing the initramfs failed"
+		zstd -q -15 -T1 >"$img/qemu-stubdom-linux-rootfs" || die "writing the initramfs failed"
 	cp "$root/boot/vmlinuz-$kver" "$img/qemu-stubdom-linux-kernel" || die "copying the kernel failed"
 	( cd "$img" && sha256sum qemu-stubdom-linux-kernel qemu-stubdom-linux-rootfs >SHA256SUMS )
 	echo "$(du -sk "$work/root" | cut -f1)" >"$img/unpacked-kb"
