@@ -43,7 +43,7 @@ OTHER_PKGS="qemu-system-xen"
 # PV frontends for the target's disks and NICs, the device nodes QEMU
 # maps the target's memory and binds its event channels through.
 MODULES="xen-blkfront xen-netfront xen-evtchn xen-gntdev xen-gntalloc
- xen-privcmd xenfs"
+ xen-privcmd xenfs loop squashfs"
 
 log() { printf 'stubdom: %s\n' "$*" >&2; }
 die() { printf 'stubdom: error: %s\n' "$*" >&2; exit 1; }
@@ -83,8 +83,8 @@ if [ -n "$stage" ]; then
 	[ -d "$stage" ] || die "staging directory $stage does not exist"
 	stage=$(cd "$stage" && pwd)
 fi
-for t in apt-get apt-cache dpkg-deb cpio zstd depmod ldd file sha256sum; do
-	command -v $t >/dev/null || die "$t not found (apt-get install apt dpkg cpio zstd kmod libc-bin file coreutils)"
+for t in apt-get apt-cache dpkg-deb cpio zstd mksquashfs depmod ldd file sha256sum; do
+	command -v $t >/dev/null || die "$t not found (apt-get install apt dpkg cpio zstd squashfs-tools kmod libc-bin file coreutils)"
 done
 file -L /bin/busybox | grep -q 'statically linked' ||
 	die "/bin/busybox is not statically linked (apt-get install busybox-static)"
@@ -190,11 +190,10 @@ if [ ! -e "$base.complete" ]; then
 	cp -L /lib64/ld-linux-x86-64.so.2 "$r/usr/lib64/" &&
 	# glibc dlopen()s libgcc_s for pthread_cancel; ldd cannot see that.
 	cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$r/$MULTIARCH/" &&
-	cp "$root/usr/libexec/xen-qemu-system-i386" "$r/usr/libexec/" &&
 	cp "$root"/usr/bin/xenstore* "$r/usr/bin/" &&
 	cp "$root/usr/bin/vchan-socket-proxy" "$r/usr/bin/" &&
 	cp -a "$root/$MULTIARCH"/libxen* "$r/$MULTIARCH/" ||
-		die "copying QEMU and the Xen tools into $r failed"
+		die "copying the Xen tools into $r failed"
 	# Kernel modules and what they depend on.
 	src=$root/lib/modules/$kver
 	for m in $MODULES; do
@@ -209,6 +208,29 @@ if [ ! -e "$base.complete" ]; then
 	depmod -b "$r" "$kver" || die "depmod in $r failed"
 	cp "$SRCDIR/init" "$r/init" && chmod 755 "$r/init" || die "copying init failed"
 	copy_libs "$r" || die "copying shared libraries into $r failed"
+
+	# QEMU and its libraries (35 MB) as a squashfs image that init
+	# mounts: unpacked into the initramfs they would not fit in the
+	# root tmpfs (half of a 128 MB domain's memory) and would all stay
+	# resident; from squashfs only the pages QEMU touches are read, into
+	# page cache the kernel can drop again.
+	q=$cache/qemu-$base_key
+	rm -rf "$q"
+	mkdir -p "$q/bin" "$q/lib" &&
+	cp "$root/usr/libexec/xen-qemu-system-i386" "$q/bin/" &&
+	cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$q/lib/" || die "copying QEMU into $q failed"
+	LD_LIBRARY_PATH=$root/$MULTIARCH ldd "$q/bin/xen-qemu-system-i386" 2>&1 |
+		awk '/not found/ { print "MISSING", $1; next } /=> \// { print $3 }' |
+		while read -r lib rest; do
+			[ "$lib" = MISSING ] && { log "error: QEMU needs $rest, which is nowhere"; exit 1; }
+			cp -L "$lib" "$q/lib/" || exit 1
+		done || die "copying QEMU's libraries into $q failed"
+	find "$q" -exec touch -h -d @0 {} +
+	mkdir -p "$r/usr/lib/stubdom" "$r/opt/qemu"
+	mksquashfs "$q" "$r/usr/lib/stubdom/qemu.sqfs" -comp zstd -Xcompression-level 15 \
+		-noappend -all-root -mkfs-time 0 -all-time 0 -quiet -no-progress >/dev/null ||
+		die "mksquashfs of $q failed"
+	rm -rf "$q"
 	touch "$base.complete"
 fi
 
