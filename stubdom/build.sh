@@ -38,7 +38,7 @@ MULTIARCH=usr/lib/x86_64-linux-gnu
 # because libxenctrl's hypercall interface must match dom0's hypervisor.
 XEN_PKGS="libxencall1 libxenevtchn1 libxenforeignmemory1 libxengnttab1
  libxenmisc4.17 libxenstore4 libxentoollog1 libxenhypfs1 libxendevicemodel1
- libxentoolcore1 xenstore-utils xen-utils-common"
+ libxentoolcore1 xenstore-utils xen-utils-common xen-utils-4.17"
 OTHER_PKGS="qemu-system-xen"
 # PV frontends for the target's disks and NICs, the device nodes QEMU
 # maps the target's memory and binds its event channels through.
@@ -191,7 +191,8 @@ if [ ! -e "$base.complete" ]; then
 	# glibc dlopen()s libgcc_s for pthread_cancel; ldd cannot see that.
 	cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$r/$MULTIARCH/" &&
 	cp "$root"/usr/bin/xenstore* "$r/usr/bin/" &&
-	cp "$root/usr/bin/vchan-socket-proxy" "$r/usr/bin/" &&
+	# /usr/bin/vchan-socket-proxy is Debian's version wrapper.
+	cp "$root/usr/lib/xen-4.17/bin/vchan-socket-proxy" "$r/usr/bin/" &&
 	cp -a "$root/$MULTIARCH"/libxen* "$r/$MULTIARCH/" ||
 		die "copying the Xen tools into $r failed"
 	# Kernel modules and what they depend on.

@@ -60,7 +60,7 @@ write_cfg() {
 			echo "stubdomain_kernel = \"$D/qemu-stubdom-linux-kernel\""
 			echo "stubdomain_ramdisk = \"$D/qemu-stubdom-linux-rootfs\""
 			echo "stubdomain_memory = $STUBDOM_MEM"
-			echo "stubdomain_cmdline = \"quiet stubdom.rights=$OTHER,0\""
+			echo "stubdomain_cmdline = \"stubdom.ready=early stubdom.rights=$OTHER,0\""
 		fi
 		echo "disk = [ \"format=raw,vdev=hda,access=rw,target=$D/guest-disk.img\" ]"
 		echo 'boot = "c"'
