@@ -43,6 +43,9 @@ for f in qemu-stubdom-linux-kernel qemu-stubdom-linux-rootfs guest-disk.img; do
 done
 E2E_BOOT_TIMEOUT=${E2E_BOOT_TIMEOUT:-600}
 STUBDOM_MEM=${STUBDOM_MEM:-128}
+# QEMU's ioreq trace events (and ioctls, with E2E_STUBDOM_STRACE) on the
+# stub domain's console.
+STUBDOM_DEBUG=1
 
 # $1 name, $2 1 for a stub domain, 0 for QEMU in dom0.
 write_cfg() {
@@ -60,7 +63,7 @@ write_cfg() {
 			echo "stubdomain_kernel = \"$D/qemu-stubdom-linux-kernel\""
 			echo "stubdomain_ramdisk = \"$D/qemu-stubdom-linux-rootfs\""
 			echo "stubdomain_memory = $STUBDOM_MEM"
-			echo "stubdomain_cmdline = \"stubdom.ready=early stubdom.rights=$OTHER,0\""
+			echo "stubdomain_cmdline = \"stubdom.ready=early stubdom.rights=$OTHER,0${STUBDOM_DEBUG:+ stubdom.debug}\""
 		fi
 		echo "disk = [ \"format=raw,vdev=hda,access=rw,target=$D/guest-disk.img\" ]"
 		echo 'boot = "c"'
