@@ -80,13 +80,16 @@ rss_of() {
 	awk '/^VmRSS/ { print $2 }' /proc/$_p/status 2>/dev/null || echo -
 }
 
-# Wait for the first byte in the serial file $1; sets SERIAL_S.
+# Wait for the first byte in the serial file $1 of guest $2; sets SERIAL_S.
+# Gives up at once when the stub domain's init reports an error (QEMU
+# gone: the guest would never print anything).
 wait_serial() {
 	e2e_up
 	_end=$((E2E_UP + E2E_BOOT_TIMEOUT))
 	until [ -s "$1" ]; do
 		e2e_up
 		[ "$E2E_UP" -lt "$_end" ] || return 1
+		grep -aq '^stubdom: .*error:' /var/log/xen/qemu-dm-$2.log 2>/dev/null && return 1
 		sleep 0.2
 	done
 	SERIAL_S=$(e2e_since "$E2E_T0")
@@ -140,8 +143,10 @@ boot() {
 	else
 		_dmrss=$(rss_of /local/domain/$_g/image/device-model-pid)
 	fi
-	wait_serial "$E2E_OUT/serial-$_n.log" ||
-		fail_dump "$_n" "$_tag guest: nothing on its serial port within ${E2E_BOOT_TIMEOUT}s"
+	if ! wait_serial "$E2E_OUT/serial-$_n.log" "$_n"; then
+		_why=$(grep -a '^stubdom: .*error:' /var/log/xen/qemu-dm-$_n.log 2>/dev/null | tr -d '\r' | head -n 1)
+		fail_dump "$_n" "$_tag guest: nothing on its serial port (${_why:-within ${E2E_BOOT_TIMEOUT}s})"
+	fi
 	_first=$SERIAL_S
 	e2e_guest_wait "$_n" '^E2E-GUEST: READY' "$E2E_BOOT_TIMEOUT" ||
 		fail_dump "$_n" "$_tag guest did not reach its init (serial: $(head -c 200 "$E2E_OUT/serial-$_n.log" | tr -d '\r' | tr '\n' ' '))"
