@@ -97,6 +97,10 @@ wait_serial() {
 
 fail_dump() {
 	e2e_guest_dump "$1"
+	_fd=$(xl domid "$1" 2>/dev/null) _fs=$(xl domid "$1-dm" 2>/dev/null)
+	xl destroy "$1" >/dev/null 2>&1
+	sleep 2
+	echo "---- left after xl destroy of $1 ($_fd, stub domain $_fs): $(leftovers $_fd $_fs | tr '\n' ' ')"
 	for f in /var/log/xen/qemu-dm-$1*.log /var/log/xen/qmp-proxy-$1*.log \
 		 /var/log/xen/xl-$1.log; do
 		[ -f "$f" ] || continue
@@ -140,6 +144,18 @@ boot() {
 		# QMP proxy.
 		_dm0rss=$(rss_of /local/domain/$_sd/image/device-model-pid)
 		_proxyrss=$(rss_of /local/domain/$_sd/image/qmp-proxy-pid)
+		# The rights check runs in the stub domain as QEMU starts.
+		_i=0
+		until grep -aq 'stubdom-rights: RESULT' /var/log/xen/qemu-dm-$_n.log 2>/dev/null; do
+			_i=$((_i + 1))
+			[ $_i -le 240 ] || fail_dump "$_n" "no result from the rights check in stub domain $_sd within 120 s"
+			sleep 0.5
+		done
+		grep -a 'stubdom-rights:' /var/log/xen/qemu-dm-$_n.log | tr -d '\r'
+		e2e_note "$(grep -a 'stubdom-rights: RESULT' /var/log/xen/qemu-dm-$_n.log | tr -d '\r')"
+		grep -aq 'stubdom-rights: RESULT PASS' /var/log/xen/qemu-dm-$_n.log ||
+			fail_dump "$_n" "rights check in stub domain $_sd failed"
+		RIGHTS=$(grep -ac 'stubdom-rights: domain .*: refused' /var/log/xen/qemu-dm-$_n.log)
 	else
 		_dmrss=$(rss_of /local/domain/$_g/image/device-model-pid)
 	fi
@@ -175,10 +191,6 @@ boot() {
 		e2e_note "$_tag stub domain $_sd: ${_mem} MB allocated; inside: $_inside"
 		_dm0rss=$(rss_of /local/domain/$_sd/image/device-model-pid)
 		_proxyrss=$(rss_of /local/domain/$_sd/image/qmp-proxy-pid)
-		grep 'stubdom-rights:' /var/log/xen/qemu-dm-$_n.log | tr -d '\r'
-		grep -q 'stubdom-rights: RESULT PASS' /var/log/xen/qemu-dm-$_n.log ||
-			fail_dump "$_n" "rights check in stub domain $_sd: $(grep 'stubdom-rights: RESULT' /var/log/xen/qemu-dm-$_n.log | tr -d '\r' || echo 'no result line')"
-		RIGHTS=$(grep -c 'stubdom-rights: domain .*: refused' /var/log/xen/qemu-dm-$_n.log)
 		_pids="$(xenstore-read /local/domain/$_sd/image/device-model-pid) $(xenstore-read /local/domain/$_sd/image/qmp-proxy-pid)"
 	else
 		_dmrss=$(rss_of /local/domain/$_g/image/device-model-pid)
