@@ -61,6 +61,8 @@ EXTRA_DIST += \
 	%reldir%/scenarios/vmbus-p2p.sh \
 	%reldir%/scenarios/kmod-bus.sh \
 	%reldir%/scenarios/syndbg.sh \
+	%reldir%/scenarios/stubdom-hvm.sh \
+	%reldir%/progs/stubdom-rights.c \
 	%reldir%/host/syndbg-peer.py \
 	%reldir%/scenarios/broken-guest-never-connects.sh \
 	%reldir%/scenarios/broken-dom0-crash.sh

@@ -325,7 +325,50 @@ e2e_build_overlays() {
 	cat "$E2E_BASE/guest-base.cpio.gz" "$work/guest-overlay.cpio.gz" \
 		>"$work/dom0-overlay/e2e/guest/initrd.gz" ||
 		e2e_die "writing the guest initramfs failed"
+	[ -z "${E2E_STUBDOM_OUT:-}" ] ||
+		e2e_add_stubdom "$work/dom0-overlay" "$work/dom0-overlay/e2e/guest/initrd.gz"
 	e2e_cpio "$work/dom0-overlay" "$work/dom0-overlay.cpio"
 	cat "$E2E_BASE/dom0-base.cpio" "$work/dom0-overlay.cpio" >"$work/dom0.cpio" ||
 		e2e_die "writing $work/dom0.cpio failed"
+}
+
+# e2e_boot_disk OUT KERNEL INITRD CMDLINE: a raw disk that BIOS firmware
+# boots: one FAT file system over the whole disk (no partition table; the
+# boot sector is SYSLINUX's, which SeaBIOS runs as the disk's first
+# sector), SYSLINUX loading KERNEL and INITRD with CMDLINE and talking on
+# COM1. Built without root with mtools and syslinux's mtools installer.
+e2e_boot_disk() {
+	local img=$1 kernel=$2 initrd=$3 cmdline=$4 kb mb cfg
+	for t in mformat mcopy syslinux; do
+		command -v $t >/dev/null ||
+			e2e_die "$t not found (apt-get install mtools syslinux syslinux-common)"
+	done
+	kb=$(( $(stat -c %s "$kernel") / 1024 + $(stat -c %s "$initrd") / 1024 + 1024 ))
+	mb=$(( kb / 1024 + 2 ))
+	rm -f "$img"
+	truncate -s ${mb}M "$img" || e2e_die "creating $img failed"
+	cfg=$img.cfg
+	printf '%s\n' "SERIAL 0 115200" "DEFAULT linux" "TIMEOUT 0" "PROMPT 0" \
+		"LABEL linux" "  KERNEL vmlinuz" "  INITRD initrd.gz" "  APPEND $cmdline" >"$cfg"
+	e2e_run "formatting $img" mformat -i "$img" -T $((mb * 2048)) -h 64 -s 32 -H 0 -v E2EBOOT ::
+	e2e_run "installing SYSLINUX on $img" syslinux --install "$img"
+	e2e_run "copying the guest kernel to $img" mcopy -i "$img" "$kernel" ::vmlinuz
+	e2e_run "copying the guest initramfs to $img" mcopy -i "$img" "$initrd" ::initrd.gz
+	e2e_run "copying syslinux.cfg to $img" mcopy -i "$img" "$cfg" ::syslinux.cfg
+	rm -f "$cfg"
+}
+
+# The stub domain's kernel and initramfs ($E2E_STUBDOM_OUT, from
+# stubdom/build.sh) under /e2e/stubdom in dom0 root $1, with guest-disk.img:
+# the guest kernel and the guest initramfs $2 on a disk SeaBIOS boots (the
+# QEMU in a stub domain cannot read dom0's files, so no direct kernel boot).
+# Its kernel command line names role stubdom-hvm; COM1 is the first console
+# (the serial port the stub domain's QEMU emulates), hvc0 /dev/console.
+e2e_add_stubdom() {
+	local r=$1 initrd=$2 d=$1/e2e/stubdom
+	mkdir -p "$d" &&
+	cp "$E2E_STUBDOM_OUT"/qemu-stubdom-linux-kernel "$E2E_STUBDOM_OUT"/qemu-stubdom-linux-rootfs "$d/" ||
+		e2e_die "copying the stub domain image into $d failed"
+	e2e_boot_disk "$d/guest-disk.img" "$E2E_ROOT/boot/vmlinuz-$E2E_KVER" "$initrd" \
+		"console=ttyS0,115200 console=hvc0 pci=noearly quiet e2e.role=stubdom-hvm"
 }
