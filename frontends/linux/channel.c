@@ -132,6 +132,7 @@ int xvmb_sendpacket(struct vmbus_channel *channel, void *buffer,
 	static const u8 zeros[8];
 	struct kvec kv[3];
 	u64 rqid = requestid;
+	bool has_id = false;
 	int rc;
 
 	if (aligned > VMBUS_PKT_MAX_LEN)
@@ -140,6 +141,7 @@ int xvmb_sendpacket(struct vmbus_channel *channel, void *buffer,
 		rqid = vmbus_next_request_id(channel, requestid);
 		if (rqid == VMBUS_RQST_ERROR)
 			return -EAGAIN;
+		has_id = channel->rqstor_size != 0;
 	}
 	desc.type = type;
 	desc.offset8 = sizeof(desc) >> 3;
@@ -151,7 +153,7 @@ int xvmb_sendpacket(struct vmbus_channel *channel, void *buffer,
 	kv[2] = (struct kvec){ (void *)zeros, aligned - len };
 	rc = xvmb_write(channel, kv, 3);
 	/* Not sent: the id is free again (as hv_ringbuffer_write does). */
-	if (rc && rqid != requestid)
+	if (rc && has_id)
 		vmbus_request_addr(channel, rqid);
 	return rc;
 }

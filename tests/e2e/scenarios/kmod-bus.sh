@@ -270,9 +270,9 @@ for t in pv pvh hvm; do
 	[ "$(line 'ic-ready')" = "KMOD: ic-ready kvp-daemon=running" ] || kfail "$t: $(line 'ic-ready')"
 	"$ctl" kvp $d set 0 E2EKey "value from dom0 $t" --wait 30 >kvp-set-$t.txt 2>&1 ||
 		kfail "$t: vmbusctl kvp set: $(cat kvp-set-$t.txt)"
-	# hv_kvp_daemon answers a host's GET with the value's size the kernel
-	# passed it, which Linux's hv_kvp leaves 0: the value comes back
-	# empty, so the pool's enumeration shows what was set.
+	# Debian's hv_kvp_daemon answers the host's GET of a key it has with
+	# status OK and an empty value (seen here in every guest type): the
+	# pool's enumeration shows what was set.
 	"$ctl" kvp $d get 0 E2EKey --wait 30 >kvp-get-$t.txt 2>&1 ||
 		kfail "$t: vmbusctl kvp get: $(cat kvp-get-$t.txt)"
 	"$ctl" kvp $d list 0 --wait 30 >kvp-list0-$t.txt 2>&1 ||
