@@ -86,6 +86,7 @@ if [ "$1" = guest ]; then
 	K "hvs-listening 5001"
 	T=900 until_ok [ -s /tmp/rx5001 ] || K "hvs-rx 5001 nothing within 450 s"
 	K "hvs-rx 5001 sha=$(cat /tmp/rx5001)"
+	kdmesg | grep -iE 'xen.vmbus|hv_sock|vsock|warning|call trace'
 	T=120 until_ok at hvs-rx-done || K "dom0 is not ready for port 5002"
 	gen | socat -u - VSOCK-CONNECT:2:5002
 	K "hvs-tx 5002 rc=$?"
