@@ -205,6 +205,8 @@ extern const struct vd_service vd_p2p_service;
 
 /* Hyper-V sockets (hvsock.c). */
 extern const struct vd_service vd_hvsock_service;
+/* The pipe of hv_sock connection @o saw both ends finish. */
+void vd_hvsock_finished(struct vd_offer *o);
 
 /* Hyper-V integration services (ic.c, ic-*.c). */
 extern const struct vd_service vd_ic_heartbeat_service;
