@@ -137,7 +137,8 @@ if [ "$1" = guest ]; then
 
 	# ---- shutdown through hv_utils: the kernel runs /sbin/poweroff
 	rm -f /usr/sbin/poweroff
-	printf '%s\n' '#!/bin/sh' 'echo "KMOD: poweroff requested"' 'sync' \
+	# The kernel runs it without a console: it says so on /dev/console.
+	printf '%s\n' '#!/bin/sh' 'echo "KMOD: poweroff requested" >/dev/console' 'sync' \
 		'exec /usr/bin/busybox poweroff -f' >/usr/sbin/poweroff
 	chmod 755 /usr/sbin/poweroff
 	K "shutdown-ready"
