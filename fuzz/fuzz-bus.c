@@ -213,12 +213,6 @@ void vd_loop_hook_add(struct vd_loop_hook *h)
 	(void)h;
 }
 
-/* No Hyper-V socket connections here: nothing to rescind. */
-void vd_hvsock_finished(struct vd_offer *o)
-{
-	(void)o;
-}
-
 char *vd_xs_read(const char *dir, const char *key)
 {
 	(void)dir;

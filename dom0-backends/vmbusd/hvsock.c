@@ -369,14 +369,13 @@ static int hvs_tl_connect(struct vmbus_server *srv, const uint8_t endpoint[16],
  * zero-length VMPIPE packet, dom0's socket its EOF): the host rescinds the
  * channel, as Hyper-V does.  Linux's hv_sock closes the channel only then
  * (vmbus_hvsock_device_unregister waits for the rescind); a close first
- * would wait forever.  Called by the pipe; the rescind waits for the turn.
+ * would wait forever.  The pipe calls it; the rescind waits for the turn.
  */
-void vd_hvsock_finished(struct vd_offer *o)
+static void hvs_finished(struct vd_offer *o)
 {
-	struct hvs_conn *c = o->priv;
+	struct hvs_conn *c = o->priv;	/* only connections have pipes */
 
-	if (o->svc != &vd_hvsock_service || !c || c->gone || c->finishing ||
-	    c->fin_rescinded)
+	if (!c || c->gone || c->finishing || c->fin_rescinded)
 		return;
 	c->finishing = true;
 	c->next_fin = conns_fin;
@@ -575,4 +574,5 @@ const struct vd_service vd_hvsock_service = {
 	.close = hvs_close,
 	.drop = hvs_drop,
 	.state = hvs_state,
+	.finished = hvs_finished,
 };

@@ -331,8 +331,9 @@ static void pipe_pump(struct vd_pipe *p)
 	}
 	pipe_to_guest(p);
 	/* A Hyper-V socket both of whose ends finished: the host closes. */
-	if (p->offer->vmpipe && p->guest_eof && p->eof_sent)
-		vd_hvsock_finished(p->offer);
+	if (p->guest_eof && p->eof_sent && p->offer->svc &&
+	    p->offer->svc->finished)
+		p->offer->svc->finished(p->offer);
 	if (!p->sock_eof && !p->in_pending)
 		ev |= EPOLLIN;
 	if (p->out_off < p->out_len)

@@ -146,6 +146,8 @@ struct vd_service {
 	void (*update)(struct vd_offer *o, const char *dir);
 	/* Its live state line into @val; the length, or -1 for none. */
 	int (*state)(struct vd_offer *o, char *val, size_t len);
+	/* @o's pipe saw both ends send their end of stream (may be NULL). */
+	void (*finished)(struct vd_offer *o);
 };
 int vd_service_register(const struct vd_service *s);
 
@@ -205,8 +207,6 @@ extern const struct vd_service vd_p2p_service;
 
 /* Hyper-V sockets (hvsock.c). */
 extern const struct vd_service vd_hvsock_service;
-/* The pipe of hv_sock connection @o saw both ends finish. */
-void vd_hvsock_finished(struct vd_offer *o);
 
 /* Hyper-V integration services (ic.c, ic-*.c). */
 extern const struct vd_service vd_ic_heartbeat_service;
