@@ -12,7 +12,9 @@
 #    /sys/bus/vmbus/devices with hv_vmbus's attributes (class_id as Linux
 #    prints the class GUID, modalias, ...); hv_utils and hv_sock load
 #    against xen-vmbus (no unknown symbol, no CRC disagreement);
-#  - hv_utils negotiates heartbeat, shutdown, timesync and KVP with vmbusd;
+#  - hv_utils negotiates heartbeat, shutdown and KVP with vmbusd, and time
+#    sync in the PV guest (hv_utils reads Hyper-V's reference counter MSR
+#    for it, an unchecked MSR access in PVH and HVM guests without Viridian);
 #    Debian's hv_kvp_daemon answers vmbusctl kvp set/get/list from dom0
 #    (what was set shows in pool 0's list; pool 2 has the OS's name);
 #    vmbusctl list shows heartbeats answered;
@@ -55,10 +57,13 @@ if [ "$1" = guest ]; then
 	chans() { [ "$(grep -c 'xen-vmbus-chan' /proc/interrupts)" -ge $1 ]; }
 	evtchns() { grep -c 'xen-dyn' /proc/interrupts; }
 	bad=0
+	# Time sync only in PV guests: hv_utils reads Hyper-V's reference
+	# counter MSR for it, which faults in PVH and HVM guests (no Viridian).
+	NIC=4; [ "$(cat /sys/hypervisor/guest_type 2>/dev/null)" = PV ] || NIC=3
 	modprobe xen-vmbus
 	K "modprobe xen-vmbus rc=$?"
-	# The echo pipe and the four integration services.
-	T=120 until_ok ndev 5 || { K "no vmbus devices within 60 s: $(ls /sys/bus/vmbus/devices)"; kdmesg; exit 1; }
+	# The echo pipe and the integration services.
+	T=120 until_ok ndev $((NIC + 1)) || { K "no vmbus devices within 60 s: $(ls /sys/bus/vmbus/devices)"; kdmesg; exit 1; }
 	for d in /sys/bus/vmbus/devices/*; do
 		K "device ${d##*/} class_id=$(cat $d/class_id) device_id=$(cat $d/device_id) id=$(cat $d/id) state=$(cat $d/state) modalias=$(cat $d/modalias) vendor=$(cat $d/vendor)"
 	done
@@ -73,7 +78,7 @@ if [ "$1" = guest ]; then
 	# once hv_kvp_daemon has registered)
 	hv_kvp_daemon -n >/tmp/kvp.log 2>&1 &
 	kvp=$!
-	T=120 until_ok ics 4 || K "not every IC negotiated within 60 s"
+	T=120 until_ok ics $NIC || K "not every IC negotiated within 60 s"
 	dmesg | grep -E '(Heartbeat|Shutdown|TimeSync|KVP) IC version' | sed 's/^.*\] /KMOD: ic /'
 	for c in /sys/class/ptp/ptp*/clock_name; do [ -e "$c" ] && K "ptp $(cat $c)"; done
 	K "ic-ready kvp-daemon=$(kill -0 $kvp 2>/dev/null && echo running || echo exited)"
@@ -112,7 +117,7 @@ if [ "$1" = guest ]; then
 	# The connections' channels go once vmbusd rescinds them (hv_sock
 	# closes them then): the four ICs' stay.
 	chans_is() { [ "$(grep -c 'xen-vmbus-chan' /proc/interrupts)" -eq $1 ]; }
-	T=120 until_ok chans_is 4 || K "channels other than the ICs' stay open: $(ls /sys/bus/vmbus/devices | tr '\n' ' ')"
+	T=120 until_ok chans_is $NIC || K "channels other than the ICs' stay open: $(ls /sys/bus/vmbus/devices | tr '\n' ' ')"
 	K "baseline evtchns=$(evtchns) chans=$(grep -c 'xen-vmbus-chan' /proc/interrupts)"
 	T=240 until_ok at baseline-seen || K "dom0 did not count the baseline"
 	i=0 ok=0
@@ -124,9 +129,9 @@ if [ "$1" = guest ]; then
 			{ K "cycle $i: rmmod failed: $(tr '\n' ' ' </tmp/rmmod.err) $(grep -E '^(hv_sock|vsock|hv_utils|xen_vmbus) ' /proc/modules | tr '\n' ' ')"; break; }
 		[ $i = 1 ] && K "modules-after $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 		modprobe xen-vmbus || { K "cycle $i: modprobe xen-vmbus failed"; break; }
-		T=120 until_ok ndev 4 || { K "cycle $i: the ICs were not offered again"; break; }
+		T=120 until_ok ndev $NIC || { K "cycle $i: the ICs were not offered again"; break; }
 		modprobe hv_utils && modprobe hv_sock || { K "cycle $i: modprobe hv_utils hv_sock failed"; break; }
-		T=60 until_ok chans 4 || { K "cycle $i: the ICs' channels did not open"; break; }
+		T=60 until_ok chans $NIC || { K "cycle $i: the ICs' channels did not open"; break; }
 		ok=$i
 	done
 	K "rmmod rc=$([ $ok = $R ] && echo 0 || echo 1)"
@@ -225,7 +230,12 @@ for t in pv pvh hvm; do
 	"$ctl" attach $d >>vmbusctl.log 2>&1 || kfail "vmbusctl attach $d failed: $(tail -n 1 vmbusctl.log)"
 	"$ctl" offer $d --pipe echo --service /tmp/kmod-bus-echo.sock >>vmbusctl.log 2>&1 ||
 		kfail "vmbusctl offer $d failed: $(tail -n 1 vmbusctl.log)"
-	for ic in heartbeat shutdown timesync kvp; do
+	# Time sync only for PV: hv_utils reads Hyper-V's reference counter
+	# MSR for it (an unchecked MSR access, with a call trace, in PVH and
+	# HVM guests without Viridian).
+	ics="heartbeat shutdown kvp"; ICV="Heartbeat Shutdown KVP"
+	[ $t = pv ] && { ics="$ics timesync"; ICV="$ICV TimeSync"; }
+	for ic in $ics; do
 		"$ctl" offer $d --ic $ic >>vmbusctl.log 2>&1 ||
 			kfail "vmbusctl offer $d --ic $ic failed: $(tail -n 1 vmbusctl.log)"
 	done
@@ -254,8 +264,9 @@ for t in pv pvh hvm; do
 	[ "$(val state)" = 0 ] || kfail "$t: state $(val state), want 0 (offered, closed)"
 	[ "$(val vendor)" = 0x1414 ] || kfail "$t: vendor $(val vendor)"
 	# The integration services' classes, as Linux's HV_*_GUID print.
-	for c in 57164f39-9115-4e78-ab55-382f3bd5422d 0e0b6031-5213-4934-818b-38d90ced39db \
-		 9527e630-d0ae-497b-adce-e80ab0175caf a9a0f4e7-5a45-4d96-b827-8a841e8c03e6; do
+	cls="57164f39-9115-4e78-ab55-382f3bd5422d 0e0b6031-5213-4934-818b-38d90ced39db a9a0f4e7-5a45-4d96-b827-8a841e8c03e6"
+	[ $t = pv ] && cls="$cls 9527e630-d0ae-497b-adce-e80ab0175caf"
+	for c in $cls; do
 		[ -n "$(e2e_guest_line $n "^KMOD: device .* class_id=\\{$c\\}" 1)" ] ||
 			kfail "$t: no device of integration service class $c"
 	done
@@ -269,7 +280,7 @@ for t in pv pvh hvm; do
 	case " $mods " in *" xen_vmbus "*) ;; *) kfail "$t: xen_vmbus is not loaded: $mods" ;; esac
 
 	# ---- integration services
-	for ic in Heartbeat Shutdown TimeSync KVP; do
+	for ic in $ICV; do
 		[ -n "$(line "ic .*$ic IC version")" ] ||
 			kfail "$t: hv_utils did not negotiate $ic: $(grep -a '^KMOD: ic ' "$E2E_CONSOLE_DIR/guest-$n.log" | tr -d '\r' | tr '\n' ' ')"
 	done
@@ -361,4 +372,4 @@ done
 kill -0 $E2E_VMBUSD_PID 2>/dev/null || kfail "vmbusd is no longer running"
 e2e_vmbus_collect >/dev/null
 e2e_time "$figures"
-e2e_pass "xen-vmbus.ko with Debian's hv_utils, hv_sock, socat and hv_kvp_daemon: offers became vmbus devices ($want_alias), heartbeat/shutdown/timesync/KVP negotiated, KVP set/get/list answered by hv_kvp_daemon, 64 MiB each way over AF_VSOCK with matching sha256, rescind mid-stream errored the socket, $R (PV) or ${E2E_KMOD_RELOADS_OTHER:-5} unload/reload cycles with grants and event channels at baseline, vmbusctl shutdown powered the guest off, in:$summary"
+e2e_pass "xen-vmbus.ko with Debian's hv_utils, hv_sock, socat and hv_kvp_daemon: offers became vmbus devices ($want_alias), heartbeat/shutdown/KVP negotiated (and timesync in PV), KVP set/get/list answered by hv_kvp_daemon, 64 MiB each way over AF_VSOCK with matching sha256, rescind mid-stream errored the socket, $R (PV) or ${E2E_KMOD_RELOADS_OTHER:-5} unload/reload cycles with grants and event channels at baseline, vmbusctl shutdown powered the guest off, in:$summary"
