@@ -14,6 +14,7 @@ lib_vmbus_libvmbus_core_la_SOURCES = \
 	lib/vmbus/gpadl.c \
 	lib/vmbus/trans.c \
 	lib/vmbus/msg.c \
+	lib/vmbus/guid.c \
 	lib/vmbus/vmbus_ic.h \
 	lib/vmbus/ic.c
 

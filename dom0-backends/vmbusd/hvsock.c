@@ -58,6 +58,8 @@ struct hvs_conn {
 	int fd;
 	bool from_host;			/* dom0 connected to the guest */
 	bool offered, opened, gone;
+	bool finishing;			/* on conns_fin: rescind next turn */
+	bool fin_rescinded;		/* rescinded when both ends finished */
 	uint32_t guest_port, host_port;
 	char line[HVS_LINE_MAX + 1];
 	size_t nline;
@@ -65,6 +67,7 @@ struct hvs_conn {
 	unsigned int waited_s;
 	struct vd_watch wfd, wtimer;
 	struct hvs_conn *next;
+	struct hvs_conn *next_fin;
 };
 
 /* One guest's service: the entry, its listener, its connections. */
@@ -80,6 +83,7 @@ struct hvs {
 
 static const uint8_t hvs_tail[12] = VMBUS_HVSOCK_TEMPLATE_TAIL;
 static struct hvs_conn *conns_dead;	/* freed after the batch */
+static struct hvs_conn *conns_fin;	/* both ends finished: rescind */
 static bool hvs_dirty;			/* connections to rescind */
 
 static void hvs_guid(uint32_t port, uint8_t g[16])
@@ -360,6 +364,25 @@ static int hvs_tl_connect(struct vmbus_server *srv, const uint8_t endpoint[16],
 
 /* --- the loop's hooks --- */
 
+/*
+ * Both ends of a connection sent their end of stream (the guest its
+ * zero-length VMPIPE packet, dom0's socket its EOF): the host rescinds the
+ * channel, as Hyper-V does.  Linux's hv_sock closes the channel only then
+ * (vmbus_hvsock_device_unregister waits for the rescind); a close first
+ * would wait forever.  The pipe calls it; the rescind waits for the turn.
+ */
+static void hvs_finished(struct vd_offer *o)
+{
+	struct hvs_conn *c = o->priv;	/* only connections have pipes */
+
+	if (!c || c->gone || c->finishing || c->fin_rescinded)
+		return;
+	c->finishing = true;
+	c->next_fin = conns_fin;
+	conns_fin = c;
+	hvs_dirty = true;
+}
+
 /* Connections the guest closed: rescinded, as hv_sock waits for. */
 static void hvs_turn(void)
 {
@@ -368,10 +391,23 @@ static void hvs_turn(void)
 	if (!hvs_dirty)
 		return;
 	hvs_dirty = false;
+	/* Not yet freed: conn_end's connections wait for the reap. */
+	while ((c = conns_fin) != NULL) {
+		conns_fin = c->next_fin;
+		c->finishing = false;
+		if (c->gone || !c->o.relid || c->o.guest->releasing ||
+		    c->o.guest->dead)
+			continue;
+		vmbus_server_rescind(c->o.guest->srv, c->o.relid);
+		c->fin_rescinded = true;
+		dlog(LOG_INFO, "domain %u hvsock: port %u ended both ways: "
+		     "channel %u rescinded", c->o.guest->domid, c->guest_port,
+		     c->o.relid);
+	}
 	/* conn_end moves each from its guest's list to conns_dead. */
 	for (c = conns_dead; c; c = c->next)
 		if (c->o.relid && c->opened && !c->o.guest->releasing &&
-		    !c->o.guest->dead && c->o.ended) {
+		    !c->o.guest->dead && c->o.ended && !c->fin_rescinded) {
 			vmbus_server_rescind(c->o.guest->srv, c->o.relid);
 			c->o.ended = false;
 			dlog(LOG_INFO, "domain %u hvsock: the guest closed port "
@@ -538,4 +574,5 @@ const struct vd_service vd_hvsock_service = {
 	.close = hvs_close,
 	.drop = hvs_drop,
 	.state = hvs_state,
+	.finished = hvs_finished,
 };

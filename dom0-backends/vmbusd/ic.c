@@ -359,7 +359,7 @@ int vd_ic_make(struct vd_offer *o, const char *dir)
 	snprintf(o->name, sizeof(o->name), "%s", k->kind);
 	memset(&d, 0, sizeof(d));
 	/* Hyper-V's byte order: what hv_utils' id table matches. */
-	vmbus_ic_guid(k->guid, d.type);
+	vmbus_guid_parse(k->guid, d.type);
 	/* A stable instance per guest and IC. */
 	d.instance[0] = (uint8_t)g->domid;
 	d.instance[1] = (uint8_t)(g->domid >> 8);

@@ -330,6 +330,10 @@ static void pipe_pump(struct vd_pipe *p)
 		p->in_pending = !p->eof_sent;
 	}
 	pipe_to_guest(p);
+	/* A Hyper-V socket both of whose ends finished: the host closes. */
+	if (p->guest_eof && p->eof_sent && p->offer->svc &&
+	    p->offer->svc->finished)
+		p->offer->svc->finished(p->offer);
 	if (!p->sock_eof && !p->in_pending)
 		ev |= EPOLLIN;
 	if (p->out_off < p->out_len)

@@ -146,6 +146,8 @@ struct vd_service {
 	void (*update)(struct vd_offer *o, const char *dir);
 	/* Its live state line into @val; the length, or -1 for none. */
 	int (*state)(struct vd_offer *o, char *val, size_t len);
+	/* @o's pipe saw both ends send their end of stream (may be NULL). */
+	void (*finished)(struct vd_offer *o);
 };
 int vd_service_register(const struct vd_service *s);
 

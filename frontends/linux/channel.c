@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <xen/events.h>
+#include <xen/page.h>
 
 #include "xvmb.h"
 #include "xvmb-api.h"
@@ -131,6 +132,8 @@ int xvmb_sendpacket(struct vmbus_channel *channel, void *buffer,
 	static const u8 zeros[8];
 	struct kvec kv[3];
 	u64 rqid = requestid;
+	bool has_id = false;
+	int rc;
 
 	if (aligned > VMBUS_PKT_MAX_LEN)
 		return -EINVAL;
@@ -138,6 +141,7 @@ int xvmb_sendpacket(struct vmbus_channel *channel, void *buffer,
 		rqid = vmbus_next_request_id(channel, requestid);
 		if (rqid == VMBUS_RQST_ERROR)
 			return -EAGAIN;
+		has_id = channel->rqstor_size != 0;
 	}
 	desc.type = type;
 	desc.offset8 = sizeof(desc) >> 3;
@@ -147,23 +151,11 @@ int xvmb_sendpacket(struct vmbus_channel *channel, void *buffer,
 	kv[0] = (struct kvec){ &desc, sizeof(desc) };
 	kv[1] = (struct kvec){ buffer, bufferlen };
 	kv[2] = (struct kvec){ (void *)zeros, aligned - len };
-	return xvmb_write(channel, kv, 3);
-}
-
-/*
- * Guest frames must not reach the backend: a multi-page-buffer packet
- * would need its frames granted and the grants ended at the completion.
- * Not done yet (storvsc and netvsc need it), so it is refused.
- */
-int xvmb_sendpacket_mpb_desc(struct vmbus_channel *channel,
-			      struct vmbus_packet_mpb_array *desc,
-			      u32 desc_size, void *buffer, u32 bufferlen,
-			      u64 requestid)
-{
-	dev_warn_once(channel->device_obj ? &channel->device_obj->device :
-		      NULL, "multi-page-buffer packets are not supported "
-		      "over Xen yet\n");
-	return -EOPNOTSUPP;
+	rc = xvmb_write(channel, kv, 3);
+	/* Not sent: the id is free again (as hv_ringbuffer_write does). */
+	if (rc && has_id)
+		vmbus_request_addr(channel, rqid);
+	return rc;
 }
 
 /* --- request ids (the requestor of hv_vmbus, same contract) --- */
@@ -179,11 +171,14 @@ static int xvmb_rqstor_init(struct vmbus_channel *channel)
 		return 0;
 	r->req_arr = kcalloc(size, sizeof(u64), GFP_KERNEL);
 	r->req_bitmap = bitmap_zalloc(size, GFP_KERNEL);
-	if (!r->req_arr || !r->req_bitmap) {
+	to_xvmb(channel)->rq_grants = kcalloc(size, sizeof(void *), GFP_KERNEL);
+	if (!r->req_arr || !r->req_bitmap || !to_xvmb(channel)->rq_grants) {
 		kfree(r->req_arr);
 		bitmap_free(r->req_bitmap);
+		kfree(to_xvmb(channel)->rq_grants);
 		r->req_arr = NULL;
 		r->req_bitmap = NULL;
+		to_xvmb(channel)->rq_grants = NULL;
 		return -ENOMEM;
 	}
 	/* Free slots chain to the next one; size ends the chain. */
@@ -194,10 +189,34 @@ static int xvmb_rqstor_init(struct vmbus_channel *channel)
 	return 0;
 }
 
+static void xvmb_req_grants_end(struct xvmb_req_grants *g)
+{
+	unsigned int i;
+
+	if (!g)
+		return;
+	/*
+	 * A grant the backend still maps ends once it unmaps (deferred by
+	 * the grant table code); the frame stays the driver's.
+	 */
+	for (i = 0; i < g->n; i++)
+		gnttab_end_foreign_access(g->refs[i], NULL);
+	kfree(g);
+}
+
 static void xvmb_rqstor_free(struct vmbus_channel *channel)
 {
 	struct vmbus_requestor *r = &channel->requestor;
+	struct xvmb_channel *xc = to_xvmb(channel);
+	u32 i;
 
+	/* Requests never completed: the channel is closed, the rings gone. */
+	if (xc->rq_grants) {
+		for (i = 0; i < r->size; i++)
+			xvmb_req_grants_end(xc->rq_grants[i]);
+		kfree(xc->rq_grants);
+		xc->rq_grants = NULL;
+	}
 	kfree(r->req_arr);
 	bitmap_free(r->req_bitmap);
 	r->req_arr = NULL;
@@ -230,6 +249,8 @@ u64 xvmb_next_request_id(struct vmbus_channel *channel, u64 rqst_addr)
 u64 xvmb_request_addr(struct vmbus_channel *channel, u64 trans_id)
 {
 	struct vmbus_requestor *r = &channel->requestor;
+	struct xvmb_channel *xc = to_xvmb(channel);
+	struct xvmb_req_grants *g = NULL;
 	unsigned long flags;
 	u64 addr, slot;
 
@@ -248,8 +269,109 @@ u64 xvmb_request_addr(struct vmbus_channel *channel, u64 trans_id)
 	r->req_arr[slot] = r->next_request_id;
 	r->next_request_id = slot;
 	__clear_bit(slot, r->req_bitmap);
+	if (xc->rq_grants) {
+		g = xc->rq_grants[slot];
+		xc->rq_grants[slot] = NULL;
+	}
 	spin_unlock_irqrestore(&r->req_lock, flags);
+	/* The request completed: the backend gives its frames back. */
+	xvmb_req_grants_end(g);
 	return addr;
+}
+
+/* --- multi-page-buffer packets: the frames granted, refs on the wire --- */
+
+/*
+ * What Linux sends as DATA_USING_GPA_DIRECT with guest PFNs goes out with
+ * grant references in their place (include/xenvmbus/gpadl.h, ring.h):
+ * every frame of the range is granted to the backend, the grants kept
+ * with the request's id and ended when its completion comes back through
+ * vmbus_request_addr (storvsc and netvsc call it for every completion) or
+ * when the channel closes.  May run in atomic context (queuecommand, a
+ * transmit), as hv_vmbus's.
+ */
+int xvmb_sendpacket_mpb_desc(struct vmbus_channel *channel,
+			      struct vmbus_packet_mpb_array *desc,
+			      u32 desc_size, void *buffer, u32 bufferlen,
+			      u64 requestid)
+{
+	struct xvmb_channel *xc = to_xvmb(channel);
+	struct vmbus_requestor *r = &channel->requestor;
+	struct vmbus_pkt_gpa_direct h = { 0 };
+	struct vmbus_gpa_range range;
+	struct xvmb_req_grants *g;
+	static const u8 zeros[8];
+	u32 npfn, hlen, len, aligned, i;
+	unsigned long flags;
+	struct kvec kv[6];
+	u64 rqid;
+	int rc;
+
+	if (desc_size < sizeof(*desc))
+		return -EINVAL;
+	npfn = (desc_size - sizeof(*desc)) / sizeof(u64);
+	if (!desc->range.len || desc->range.offset >= HV_HYP_PAGE_SIZE ||
+	    !npfn || npfn != HVPFN_UP(desc->range.offset + desc->range.len))
+		return -EINVAL;
+	/* Header, the one range, its grant refs, padding, the payload. */
+	hlen = ALIGN(sizeof(h) + sizeof(range) + npfn * sizeof(grant_ref_t),
+		     8);
+	len = hlen + bufferlen;
+	aligned = ALIGN(len, 8);
+	if (aligned > VMBUS_PKT_MAX_LEN || hlen > 0xffff * 8)
+		return -EMSGSIZE;
+	if (!channel->rqstor_size || !xc->rq_grants) {
+		/* Without request ids no completion could end the grants. */
+		dev_warn_once(channel->device_obj ?
+			      &channel->device_obj->device : NULL,
+			      "multi-page-buffer packet on a channel without "
+			      "request ids: refused\n");
+		return -EOPNOTSUPP;
+	}
+	g = kmalloc(struct_size(g, refs, npfn), GFP_ATOMIC);
+	if (!g)
+		return -ENOMEM;
+	g->n = 0;
+	for (i = 0; i < npfn; i++) {
+		rc = gnttab_grant_foreign_access(xvmb_conn->backend_id,
+				pfn_to_gfn(desc->range.pfn_array[i]), 0);
+		if (rc < 0) {
+			/* Out of grant references for now: the caller retries. */
+			xvmb_req_grants_end(g);
+			return -EAGAIN;
+		}
+		g->refs[g->n++] = rc;
+	}
+	rqid = vmbus_next_request_id(channel, requestid);
+	if (rqid == VMBUS_RQST_ERROR) {
+		xvmb_req_grants_end(g);
+		return -EAGAIN;
+	}
+	spin_lock_irqsave(&r->req_lock, flags);
+	xc->rq_grants[rqid - 1] = g;
+	spin_unlock_irqrestore(&r->req_lock, flags);
+
+	h.desc.type = VMBUS_PKT_DATA_USING_GPA_DIRECT;
+	h.desc.offset8 = hlen >> 3;
+	h.desc.len8 = aligned >> 3;
+	h.desc.flags = VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED;
+	h.desc.trans_id = rqid;
+	h.range_count = 1;
+	range.byte_count = desc->range.len;
+	range.byte_offset = desc->range.offset;
+	kv[0] = (struct kvec){ &h, sizeof(h) };
+	kv[1] = (struct kvec){ &range, sizeof(range) };
+	kv[2] = (struct kvec){ g->refs, npfn * sizeof(grant_ref_t) };
+	kv[3] = (struct kvec){ (void *)zeros,
+			       hlen - sizeof(h) - sizeof(range) -
+			       npfn * sizeof(grant_ref_t) };
+	kv[4] = (struct kvec){ buffer, bufferlen };
+	kv[5] = (struct kvec){ (void *)zeros, aligned - len };
+	rc = xvmb_write(channel, kv, 6);
+	/* Not sent: the id is free again and the grants end with it. */
+	if (rc)
+		vmbus_request_addr(channel, rqid);
+	return rc;
 }
 
 /* --- GPADLs of driver buffers --- */

@@ -157,15 +157,22 @@ struct vmpacket_descriptor *xvmb_ring_peek(struct hv_ring_buffer_info *rbi)
 
 	if (!rbi->ring_buffer || !rbi->pkt_buffer)
 		return NULL;
-	if (xvmb_ring_index(rbi, &widx, true) || ridx >= rbi->ring_datasize)
+	if (xvmb_ring_index(rbi, &widx, true) || ridx >= rbi->ring_datasize) {
+		pr_err_ratelimited(XVMB_NAME ": ring of %u bytes: write index "
+				   "%u, read index %u out of bounds\n",
+				   rbi->ring_datasize,
+				   READ_ONCE(rbi->ring_buffer->write_index),
+				   ridx);
 		return ERR_PTR(-EIO);
+	}
 	avail = widx >= ridx ? widx - ridx : rbi->ring_datasize - ridx + widx;
 	if (!avail)
 		return NULL;
 	/* Read the index /then/ the bytes it covers. */
 	virt_rmb();
+	len = off = 0;
 	if (avail < sizeof(*copy) + XVMB_TRAILER)
-		return ERR_PTR(-EIO);
+		goto bad;
 	data = hv_get_ring_buffer(rbi);
 	copy = rbi->pkt_buffer;
 	memcpy(copy, data + ridx, sizeof(*copy));
@@ -173,12 +180,18 @@ struct vmpacket_descriptor *xvmb_ring_peek(struct hv_ring_buffer_info *rbi)
 	off = (u32)copy->offset8 << 3;
 	if (len < sizeof(*copy) || off < sizeof(*copy) || off > len ||
 	    len + XVMB_TRAILER > avail || len > rbi->pkt_buffer_size)
-		return ERR_PTR(-EIO);
+		goto bad;
 	/* Once: from here on only the copy counts. */
 	memcpy(copy, data + ridx, len);
 	copy->len8 = len >> 3;
 	copy->offset8 = off >> 3;
 	return copy;
+bad:
+	pr_err_ratelimited(XVMB_NAME ": ring of %u bytes: packet at %u of %u "
+			   "bytes (offset %u) with %u bytes written, %u at "
+			   "most\n", rbi->ring_datasize, ridx, len, off, avail,
+			   rbi->pkt_buffer_size);
+	return ERR_PTR(-EIO);
 }
 
 void xvmb_ring_advance(struct hv_ring_buffer_info *rbi,

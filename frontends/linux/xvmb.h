@@ -83,8 +83,20 @@ struct xvmb_channel {
 	struct xvmb_gpadl *ring_gpadl;
 	evtchn_port_t port;
 	int irq;
+	/*
+	 * Grants of multi-page-buffer requests in flight, by requestor slot
+	 * (request id - 1), under chan.requestor.req_lock: ended when the
+	 * completion's id comes back through vmbus_request_addr, or at close.
+	 */
+	struct xvmb_req_grants **rq_grants;
 	/* Offer, then rescind, in process context on xvmb_wq (ordered). */
 	struct work_struct work;
+};
+
+/* The frames of one vmbus_sendpacket_mpb_desc request, granted. */
+struct xvmb_req_grants {
+	unsigned int n;
+	grant_ref_t refs[];
 };
 
 static inline struct xvmb_channel *to_xvmb(struct vmbus_channel *c)

@@ -34,8 +34,8 @@
 
 /*
  * Device classes (offer if_type), as Linux's HV_*_GUID.  On the wire in
- * Hyper-V's byte order: the first three fields little-endian (guid_t,
- * vmbus_ic_guid()), not the RFC 4122 order of vmbus_guid_parse().
+ * Hyper-V's byte order, as every GUID on the bus: the first three fields
+ * little-endian (guid_t, vmbus_guid_parse()).
  */
 #define VMBUS_IC_HEARTBEAT_GUID	"57164f39-9115-4e78-ab55-382f3bd5422d"
 #define VMBUS_IC_SHUTDOWN_GUID	"0e0b6031-5213-4934-818b-38d90ced39db"

@@ -29,7 +29,8 @@
  *    start a payload of VMBUS_RING_PAYLOAD_ALIGN bytes or more on a page
  *    boundary of the data area (libvmbus does when at least four such
  *    packets fit the ring and the ring has room for the gap); the gap's
- *    bytes are whatever the ring held.
+ *    bytes are whatever the ring held.  Not on a Hyper-V socket's channel:
+ *    Linux's hv_sock takes the payload right after the descriptor.
  *  - The writer fills the data area, then publishes write_index (release).
  *    The reader reads write_index (acquire), then the data, then publishes
  *    read_index (release) once it no longer needs the bytes.

@@ -117,7 +117,11 @@ struct vmbus_chan_stats {
 
 /* --- utilities --- */
 
-/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" <-> 16 bytes (RFC 4122 order). */
+/*
+ * "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" <-> the 16 bytes the bus carries,
+ * in Hyper-V's (and Linux guid_t's) order: the first three fields
+ * little-endian, the last eight bytes as written.  0 or -EINVAL.
+ */
 int vmbus_guid_parse(const char *s, uint8_t guid[16]);
 void vmbus_guid_format(const uint8_t guid[16], char out[37]);
 

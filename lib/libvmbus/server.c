@@ -530,6 +530,12 @@ static int srv_open(struct vmbus_server *s, const struct vmbus_msg_open_channel 
 			  o->relid, strerror(-rc));
 		goto fail;
 	}
+	/*
+	 * Hyper-V writes an in-band payload right after its descriptor, and
+	 * Linux's hv_sock reads it there whatever offset8 says: no gap in
+	 * front of it on a Hyper-V socket's channel.
+	 */
+	c->ring.tx_packed = (o->d.flags & VMBUS_OFFER_FLAG_HVSOCK) != 0;
 	c->state = CHAN_OPEN;
 	o->chan = c;
 	g->chan = c;

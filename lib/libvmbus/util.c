@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The bottom of libvmbus, used by every layer above: logging, GUIDs, and
+ * The bottom of libvmbus, used by every layer above: logging, and
  * where the library reads the time, waits and sets timers (the ops table a
  * harness may swap, see vmbus_time in private.h).
  */
@@ -58,45 +58,6 @@ void vmbus_fault(struct vmbus_faults *f, enum vmbus_fault_kind kind,
 	va_end(ap);
 	vmbus_log(LOG_WARNING, "domain %u: %s (further faults of this kind "
 		  "are not logged)", f->domid, buf);
-}
-
-/* --- GUIDs --- */
-
-int vmbus_guid_parse(const char *s, uint8_t guid[16])
-{
-	unsigned int i = 0;
-	const char *p;
-
-	for (p = s; *p && i < 32; p++) {
-		int v;
-
-		if (*p == '-' && (p - s == 8 || p - s == 13 || p - s == 18 ||
-				  p - s == 23))
-			continue;
-		if (*p >= '0' && *p <= '9')
-			v = *p - '0';
-		else if (*p >= 'a' && *p <= 'f')
-			v = *p - 'a' + 10;
-		else if (*p >= 'A' && *p <= 'F')
-			v = *p - 'A' + 10;
-		else
-			return -EINVAL;
-		if (i % 2 == 0)
-			guid[i / 2] = (uint8_t)(v << 4);
-		else
-			guid[i / 2] |= (uint8_t)v;
-		i++;
-	}
-	return (i == 32 && *p == '\0' && p - s == 36) ? 0 : -EINVAL;
-}
-
-void vmbus_guid_format(const uint8_t g[16], char out[37])
-{
-	snprintf(out, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x",
-		 g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9],
-		 g[10], g[11], g[12], g[13], g[14], g[15]);
 }
 
 /* --- time --- */

@@ -221,40 +221,6 @@ int vmbus_ic_negotiate_answer(void *buf, size_t len, const uint32_t *fw,
 	return ok ? 0 : -EPROTONOSUPPORT;
 }
 
-int vmbus_ic_guid(const char *s, uint8_t out[16])
-{
-	/* Where each byte of the string goes. */
-	static const uint8_t order[16] = { 3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10,
-					   11, 12, 13, 14, 15 };
-	unsigned int i = 0, v;
-	const char *p;
-	uint8_t b[16];
-
-	for (p = s; *p && i < 32; p++) {
-		if (*p == '-' && (p - s == 8 || p - s == 13 || p - s == 18 ||
-				  p - s == 23))
-			continue;
-		if (*p >= '0' && *p <= '9')
-			v = (unsigned int)(*p - '0');
-		else if (*p >= 'a' && *p <= 'f')
-			v = (unsigned int)(*p - 'a' + 10);
-		else if (*p >= 'A' && *p <= 'F')
-			v = (unsigned int)(*p - 'A' + 10);
-		else
-			return -EINVAL;
-		if (i % 2 == 0)
-			b[i / 2] = (uint8_t)(v << 4);
-		else
-			b[i / 2] |= (uint8_t)v;
-		i++;
-	}
-	if (i != 32 || *p || p - s != 36)
-		return -EINVAL;
-	for (i = 0; i < 16; i++)
-		out[order[i]] = b[i];
-	return 0;
-}
-
 int vmbus_ic_utf16(uint8_t *out, size_t cap, const char *s)
 {
 	const uint8_t *p = (const uint8_t *)s;

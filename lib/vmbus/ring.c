@@ -349,7 +349,8 @@ static int ring_write(struct vmbus_ring *r, uint16_t type, uint16_t flags,
 	if (pktlen + VMBUS_PKT_TRAILER_SIZE >= r->tx.size)
 		return -EMSGSIZE;
 	total = (uint32_t)pktlen + VMBUS_PKT_TRAILER_SIZE;
-	if (type == VMBUS_PKT_DATA_INBAND && hdr_len == sizeof(desc))
+	if (type == VMBUS_PKT_DATA_INBAND && hdr_len == sizeof(desc) &&
+	    !r->tx_packed)
 		gap = vmbus_ring_inband_gap(r->tx.size, r->tx.index, body);
 
 	free_bytes = tx_free_at(r, false);

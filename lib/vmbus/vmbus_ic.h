@@ -69,13 +69,6 @@ int vmbus_ic_negotiate_answer(void *buf, size_t len, const uint32_t *fw,
 			      unsigned int nmsg, uint32_t *fw_out,
 			      uint32_t *msg_out);
 
-/*
- * A GUID string (VMBUS_IC_*_GUID) in the byte order VMBus carries it, as
- * Hyper-V and Linux's guid_t have it: the first three fields
- * little-endian, the last eight bytes as written.  0 or -EINVAL.
- */
-int vmbus_ic_guid(const char *s, uint8_t out[16]);
-
 /* UTF-8 @s -> UTF-16LE with its NUL: bytes written, -E2BIG, -EILSEQ. */
 int vmbus_ic_utf16(uint8_t *out, size_t cap, const char *s);
 /*

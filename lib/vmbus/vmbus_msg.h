@@ -23,6 +23,14 @@
 
 #include "vmbus_ring.h"
 
+/*
+ * A GUID's text <-> its 16 bytes on the bus, in Hyper-V's byte order (the
+ * first three fields little-endian, as Linux's guid_t): guid.c.  Exported
+ * by libvmbus as well.
+ */
+int vmbus_guid_parse(const char *s, uint8_t guid[16]);
+void vmbus_guid_format(const uint8_t guid[16], char out[37]);
+
 /* A message in private memory: @len wire bytes of @u. */
 struct vmbus_msg {
 	uint32_t len;

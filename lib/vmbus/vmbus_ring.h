@@ -60,6 +60,9 @@ struct vmbus_ring {
 	unsigned int tx_batch;		/* nesting depth of tx_begin */
 	unsigned int rx_batch;		/* nesting depth of rx_begin */
 	bool tx_pending;		/* we set tx.hdr->pending_send_sz */
+	bool tx_packed;			/* in-band payloads right after their
+					 * descriptor (no gap): Linux's hv_sock
+					 * reads them there, not at offset8 */
 	bool rx_peeked;			/* the packet at rx.index was copied */
 	bool rx_checked;		/* rx_next is valid (copied or not) */
 	uint32_t rx_next;		/* index after the packet peeked */

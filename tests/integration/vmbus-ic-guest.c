@@ -293,7 +293,7 @@ int main(int argc, char **argv)
 		for (j = 0; j < NDEFS; j++) {
 			uint8_t g[16];
 
-			vmbus_ic_guid(defs[j].guid, g);
+			vmbus_guid_parse(defs[j].guid, g);
 			if (memcmp(g, offers[i].type, 16) == 0)
 				break;
 		}

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "vmbus/vmbus_ic.h"
+#include "vmbus/vmbus_msg.h"
 
 static const uint32_t host_fw[] = { VMBUS_IC_FW_1_0, VMBUS_IC_FW_3_0 };
 static const uint32_t host_sd[] = { VMBUS_IC_VER(1, 0), VMBUS_IC_VER(3, 0),
@@ -214,18 +215,27 @@ START_TEST(test_utf16)
 }
 END_TEST
 
-/* The byte order Linux's GUID_INIT gives HV_HEART_BEAT_GUID. */
+/*
+ * The byte order Linux's GUID_INIT gives HV_HEART_BEAT_GUID, for every
+ * GUID on the bus; formatting gives the text back.
+ */
 START_TEST(test_guid_order)
 {
 	static const uint8_t hb[16] = { 0x39, 0x4f, 0x16, 0x57, 0x15, 0x91,
 		0x78, 0x4e, 0xab, 0x55, 0x38, 0x2f, 0x3b, 0xd5, 0x42, 0x2d };
 	uint8_t g[16];
+	char text[37];
 
-	ck_assert_int_eq(vmbus_ic_guid(VMBUS_IC_HEARTBEAT_GUID, g), 0);
+	ck_assert_int_eq(vmbus_guid_parse(VMBUS_IC_HEARTBEAT_GUID, g), 0);
 	ck_assert_mem_eq(g, hb, 16);
-	ck_assert_int_eq(vmbus_ic_guid("57164f39-9115-4e78-ab55-382f3bd5422", g),
+	vmbus_guid_format(g, text);
+	ck_assert_str_eq(text, VMBUS_IC_HEARTBEAT_GUID);
+	ck_assert_int_eq(vmbus_guid_parse("57164F39-9115-4E78-AB55-382F3BD5422D",
+					  g), 0);
+	ck_assert_mem_eq(g, hb, 16);
+	ck_assert_int_eq(vmbus_guid_parse("57164f39-9115-4e78-ab55-382f3bd5422", g),
 			 -EINVAL);
-	ck_assert_int_eq(vmbus_ic_guid("57164f39x9115-4e78-ab55-382f3bd5422d", g),
+	ck_assert_int_eq(vmbus_guid_parse("57164f39x9115-4e78-ab55-382f3bd5422d", g),
 			 -EINVAL);
 }
 END_TEST

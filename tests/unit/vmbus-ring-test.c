@@ -721,6 +721,37 @@ START_TEST(test_inband_page_aligned)
 END_TEST
 
 /*
+ * A packed ring (tx_packed, a Hyper-V socket's channel) never leaves a gap:
+ * every in-band payload sits right after its descriptor, where Linux's
+ * hv_sock reads it.
+ */
+START_TEST(test_inband_packed)
+{
+	static const uint32_t sizes[] = { 4096, 100, 5000, 4095, 8192 };
+	struct chan c;
+	struct vmbus_pkt pkt;
+	uint8_t msg[8192], *buf;
+	uint32_t i, len, start;
+
+	chan_setup(&c, 64 * 1024, VMBUS_RING_FEAT_PENDING_SEND_SZ);
+	c.client.ring.tx_packed = true;
+	for (i = 0; i < 100; i++) {
+		len = sizes[i % 5];
+		start = c.client.ring.tx.index;
+		fill_pattern(msg, len, i);
+		ck_assert_int_eq(vmbus_ring_send_inband(&c.client.ring, msg, len, i, 0), 0);
+		ck_assert_uint_eq(c.client.ring.tx.index,
+				  (start + pkt_total(len)) % (64 * 1024));
+		recv_exact(&c.server.ring, &pkt, &buf);
+		ck_assert_uint_eq(pkt.hdr_len, 16);
+		ck_assert_mem_eq(pkt.data, msg, len);
+		free(buf);
+	}
+	chan_teardown(&c);
+}
+END_TEST
+
+/*
  * The gap is taken only where the ring has room for it, and only where four
  * padded packets fit the ring: otherwise the packet is packed rather than
  * made to wait.
@@ -1067,6 +1098,7 @@ static Suite *ring_suite(void)
 	tcase_add_test(tc, test_xferpage_packet);
 	tcase_add_test(tc, test_rx_placement);
 	tcase_add_test(tc, test_inband_page_aligned);
+	tcase_add_test(tc, test_inband_packed);
 	tcase_add_test(tc, test_inband_gap_needs_room);
 	tcase_add_test(tc, test_inband_gap_from_peer);
 	tcase_add_test(tc, test_gpadl_packet);

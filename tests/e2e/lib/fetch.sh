@@ -23,8 +23,12 @@ E2E_XEN_PKGS="xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common
  libxentoolcore1"
 # Everything else at the version apt would install. qemu-system-xen is the
 # HVM device model (xen-qemu-system-i386); seabios and qemu-system-data
-# carry the guest firmware and option ROMs it loads.
-E2E_OTHER_PKGS="libyajl2 qemu-system-xen qemu-system-data seabios"
+# carry the guest firmware and option ROMs it loads. socat (with libwrap0,
+# its one library a build host may lack) and hyperv-daemons are real
+# clients of the guest kernel's bus (scenario kmod-bus): socat's VSOCK
+# addresses over hv_sock, hv_kvp_daemon behind hv_utils' KVP.
+E2E_OTHER_PKGS="libyajl2 qemu-system-xen qemu-system-data seabios
+ socat libwrap0 hyperv-daemons"
 
 # Print, for each PKG[=VERSION] argument, "PKG FILE" where FILE is the name
 # apt-get download gives the .deb. One apt-cache call: each costs ~0.6 s.

@@ -133,6 +133,15 @@ e2e_build_base() {
 	cp -a "$E2E_ROOT/$E2E_MULTIARCH"/libxen* "$g/$E2E_MULTIARCH/"
 	cp -a "$E2E_ROOT"/usr/bin/xenstore* "$g/usr/bin/"
 	e2e_copy_modules "$E2E_ROOT" "$g" $E2E_GUEST_MODULES
+	# Clients of hv_sock and hv_utils (scenario kmod-bus), from Debian.
+	cp "$E2E_ROOT"/usr/bin/socat "$E2E_ROOT"/usr/sbin/hv_kvp_daemon "$g/usr/bin/" ||
+		e2e_die "copying socat and hv_kvp_daemon into $g failed"
+	if [ -d "$E2E_ROOT/usr/libexec/hypervkvpd" ]; then
+		mkdir -p "$g/usr/libexec"
+		cp -a "$E2E_ROOT/usr/libexec/hypervkvpd" "$g/usr/libexec/"
+	fi
+	mkdir -p "$g/var/lib/hyperv"
+	cp "$E2E_ROOT"/etc/os-release "$g/etc/" 2>/dev/null || cp /etc/os-release "$g/etc/"
 	e2e_copy_libs "$g"
 	e2e_cpio "$g" "$tmp/guest-base.cpio.gz" gzip
 
