@@ -42,7 +42,7 @@ mkdir -p "$build" || exit 1
 printf '#define _GNU_SOURCE 1\n' >"$build/config.h"
 cflags="-std=gnu11 -g -O1 -fno-omit-frame-pointer -I$build -I$top/include -I$top/lib"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-core="$top/lib/vmbus/ring.c $top/lib/vmbus/gpadl.c $top/lib/vmbus/trans.c $top/lib/vmbus/msg.c $top/lib/vmbus/ic.c"
+core="$top/lib/vmbus/ring.c $top/lib/vmbus/gpadl.c $top/lib/vmbus/trans.c $top/lib/vmbus/msg.c $top/lib/vmbus/ic.c $top/lib/vmbus/guid.c"
 lib="$top/lib/libvmbus"
 libvmbus="$lib/util.c $lib/xs.c $lib/conn.c $lib/chan.c $lib/gpadl.c $lib/xfer-pkt.c $lib/xfer.c $lib/client.c $lib/server.c $lib/server-p2p.c"
 # Known library bugs the bus target reports instead of faulting on, until
