@@ -131,7 +131,11 @@ if [ "$1" = guest ]; then
 		modprobe xen-vmbus || { K "cycle $i: modprobe xen-vmbus failed"; break; }
 		T=120 until_ok ndev $NIC || { K "cycle $i: the ICs were not offered again"; break; }
 		modprobe hv_utils && modprobe hv_sock || { K "cycle $i: modprobe hv_utils hv_sock failed"; break; }
-		T=60 until_ok chans $NIC || { K "cycle $i: the ICs' channels did not open"; break; }
+		T=240 until_ok chans $NIC || {
+			K "cycle $i: the ICs' channels did not open within 120 s: $(grep -c 'xen-vmbus-chan' /proc/interrupts) of $NIC open; devices $(for d in /sys/bus/vmbus/devices/*; do echo "${d##*/}:$(cat $d/state 2>/dev/null):$(basename "$(readlink $d/driver 2>/dev/null)")"; done | tr '\n' ' ')"
+			kdmesg | tail -n 30
+			break
+		}
 		ok=$i
 	done
 	K "rmmod rc=$([ $ok = $R ] && echo 0 || echo 1)"
